@@ -1,0 +1,225 @@
+import { z } from 'zod';
+import { ErrorCode, RecoveryError } from './errors.js';
+import { DEFAULT_ID_PATTERN } from './recovery/ids.js';
+
+/**
+ * The whole configuration surface, read once from an env-like object. The recovery core never
+ * reads `process.env`; the faces (CLI, Slack app) call `loadConfig(process.env)` and pass the
+ * result down. Defaults live here and nowhere else (README lists the same table).
+ */
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const int = (min: number, max: number) =>
+  z.coerce
+    .number({ message: 'must be a whole number' })
+    .int({ message: 'must be a whole number' })
+    .min(min, { message: `must be at least ${min}` })
+    .max(max, { message: `must be at most ${max}` });
+
+const url = (schemes: string[]) =>
+  z.string().refine(
+    (v) => {
+      try {
+        return schemes.includes(new URL(v).protocol.replace(':', ''));
+      } catch {
+        return false;
+      }
+    },
+    { message: `must be a URL (${schemes.map((s) => `${s}://…`).join(' or ')})` },
+  );
+
+const regex = z.string().refine(
+  (v) => {
+    try {
+      new RegExp(v);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'must be a valid regular expression' },
+);
+
+const list = z
+  .string()
+  .transform((v) =>
+    v
+      .split(/[\s,]+/)
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
+
+const optional = <T extends z.ZodTypeAny>(schema: T) =>
+  z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
+
+const envSchema = z.object({
+  // Slack
+  SLACK_BOT_TOKEN: optional(z.string().startsWith('xoxb-', { message: 'must be a bot token (xoxb-…)' })),
+  SLACK_SIGNING_SECRET: optional(z.string().min(8, { message: 'looks too short for a signing secret' })),
+  SLACK_APP_TOKEN: optional(z.string().startsWith('xapp-', { message: 'must be an app-level token (xapp-…)' })),
+  SLACK_API_URL: optional(url(['http', 'https'])),
+  PORT: optional(int(0, 65535)).default(3000),
+  // Stores
+  REDIS_URL: optional(url(['redis', 'rediss'])),
+  REDIS_CLUSTER_NODES: optional(list),
+  REDIS_KEY_PREFIX: optional(z.string()).default('zeus:conversation:'),
+  REDIS_TIMEOUT_MS: optional(int(50, 120_000)).default(2000),
+  DATABASE_URL: optional(url(['postgres', 'postgresql'])),
+  ZEUS_CONVERSATIONS_TABLE: optional(
+    z.string().regex(/^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$/, { message: 'must be a table name like conversations or zeus.conversations' }),
+  ).default('conversations'),
+  BOT_DB_SCHEMA: optional(z.string().regex(/^[a-z_][a-z0-9_]*$/, { message: 'must be a lower-case SQL identifier' })).default(
+    'zeus_recover',
+  ),
+  POSTGRES_TIMEOUT_MS: optional(int(50, 120_000)).default(3000),
+  S3_BUCKET: optional(z.string().min(3)).default('kosmos-conversations'),
+  S3_PREFIX: optional(z.string()).default('archive/'),
+  S3_ENDPOINT: optional(url(['http', 'https'])),
+  S3_FORCE_PATH_STYLE: optional(bool),
+  S3_CHECKSUM_WHEN_REQUIRED: optional(bool),
+  S3_TIMEOUT_MS: optional(int(50, 120_000)).default(5000),
+  AWS_REGION: optional(z.string()).default('us-east-1'),
+  // Zeus API
+  ZEUS_API_URL: optional(url(['http', 'https'])),
+  ZEUS_API_TOKEN: optional(z.string()),
+  // Approval and policy
+  APPROVER_USER_IDS: optional(list).default([]),
+  APPROVER_USERGROUP_ID: optional(z.string().regex(/^S[A-Z0-9]+$/, { message: 'must be a Slack user group id (S…)' })),
+  REQUIRED_APPROVALS: optional(int(1, 5)).default(1),
+  INCIDENT_CHANNEL_PATTERN: optional(regex).default('^inc-'),
+  REQUEST_TTL_MINUTES: optional(int(1, 24 * 60)).default(30),
+  CONVERSATION_ID_PATTERN: optional(regex).default(DEFAULT_ID_PATTERN),
+  RESTORE_TTL_POLICY: optional(z.enum(['keep', 'default', 'none'], { message: 'must be keep, default or none' })).default(
+    'keep',
+  ),
+  RESTORE_DEFAULT_TTL_SECONDS: optional(int(0, 365 * 24 * 3600)).default(0),
+  EXPORT_MAX_BYTES: optional(int(1, 1024 * 1024 * 1024)).default(5 * 1024 * 1024),
+  LOG_LEVEL: optional(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])).default('info'),
+});
+
+export type Env = Record<string, string | undefined>;
+
+export interface Config {
+  slack: {
+    botToken: string | undefined;
+    signingSecret: string | undefined;
+    appToken: string | undefined;
+    apiUrl: string | undefined;
+    port: number;
+  };
+  redis: { url: string | undefined; clusterNodes: string[] | undefined; keyPrefix: string; timeoutMs: number };
+  postgres: { url: string; zeusTable: string; botSchema: string; timeoutMs: number };
+  s3: {
+    bucket: string;
+    prefix: string;
+    endpoint: string | undefined;
+    forcePathStyle: boolean;
+    checksumWhenRequired: boolean;
+    region: string;
+    timeoutMs: number;
+  };
+  zeus: { apiUrl: string | undefined; apiToken: string | undefined };
+  policy: {
+    approverUserIds: string[];
+    approverUsergroupId: string | undefined;
+    requiredApprovals: number;
+    incidentChannelPattern: string;
+    requestTtlMinutes: number;
+    conversationIdPattern: string;
+    restoreTtlPolicy: 'keep' | 'default' | 'none';
+    restoreDefaultTtlSeconds: number;
+    exportMaxBytes: number;
+  };
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+export type ConfigProfile = 'cli' | 'slack';
+
+/** What to set, per variable, when it is required and missing. */
+const REQUIRED: Record<ConfigProfile, Array<[string, string]>> = {
+  cli: [['DATABASE_URL', 'the PostgreSQL URL of the Zeus database, e.g. postgres://user@host:5432/zeus']],
+  slack: [
+    ['DATABASE_URL', 'the PostgreSQL URL of the Zeus database, e.g. postgres://user@host:5432/zeus'],
+    ['SLACK_BOT_TOKEN', 'the Bot User OAuth Token (xoxb-…) from the Slack app’s OAuth & Permissions page'],
+    ['SLACK_SIGNING_SECRET', 'the Signing Secret from the Slack app’s Basic Information page'],
+  ],
+};
+
+/**
+ * Reads and checks the configuration. Every problem is collected and reported at once, so an
+ * operator fixes the deployment in one pass; values are never echoed (some are secrets).
+ */
+export function loadConfig(env: Env, profile: ConfigProfile = 'cli'): Config {
+  const problems: string[] = [];
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      problems.push(`${String(issue.path[0] ?? '?')}: ${issue.message}`);
+    }
+  }
+  for (const [name, what] of REQUIRED[profile]) {
+    if (!env[name]) problems.push(`${name}: not set — set it to ${what}`);
+  }
+  if (!env.REDIS_URL && !env.REDIS_CLUSTER_NODES) {
+    problems.push('REDIS_URL: not set — set REDIS_URL (redis://host:6379) or REDIS_CLUSTER_NODES (host:port,host:port)');
+  }
+  if (env.REDIS_URL && env.REDIS_CLUSTER_NODES) {
+    problems.push('REDIS_URL and REDIS_CLUSTER_NODES: both set — set only one (single node or Cluster)');
+  }
+  if (env.ZEUS_API_URL && !env.ZEUS_API_TOKEN) {
+    problems.push('ZEUS_API_TOKEN: not set — ZEUS_API_URL is set, so the replay API needs its bearer token');
+  }
+  if (problems.length > 0 || !parsed.success) {
+    const unique = [...new Set(problems)];
+    throw new RecoveryError(
+      ErrorCode.Config,
+      `Configuration has ${unique.length} problem${unique.length === 1 ? '' : 's'}:\n${unique.map((p) => `  - ${p}`).join('\n')}`,
+      'Set the variables above (see README, "Configuration") and start again.',
+      { details: { problems: unique } },
+    );
+  }
+  const e = parsed.data;
+  const endpoint = e.S3_ENDPOINT;
+  return {
+    slack: {
+      botToken: e.SLACK_BOT_TOKEN,
+      signingSecret: e.SLACK_SIGNING_SECRET,
+      appToken: e.SLACK_APP_TOKEN,
+      apiUrl: e.SLACK_API_URL,
+      port: e.PORT,
+    },
+    redis: { url: e.REDIS_URL, clusterNodes: e.REDIS_CLUSTER_NODES, keyPrefix: e.REDIS_KEY_PREFIX, timeoutMs: e.REDIS_TIMEOUT_MS },
+    postgres: {
+      url: e.DATABASE_URL ?? '',
+      zeusTable: e.ZEUS_CONVERSATIONS_TABLE,
+      botSchema: e.BOT_DB_SCHEMA,
+      timeoutMs: e.POSTGRES_TIMEOUT_MS,
+    },
+    s3: {
+      bucket: e.S3_BUCKET,
+      prefix: e.S3_PREFIX,
+      endpoint,
+      // S3-compatible servers (MinIO, s3rver) want path-style and plain (non aws-chunked) bodies.
+      forcePathStyle: e.S3_FORCE_PATH_STYLE ?? endpoint !== undefined,
+      checksumWhenRequired: e.S3_CHECKSUM_WHEN_REQUIRED ?? endpoint !== undefined,
+      region: e.AWS_REGION,
+      timeoutMs: e.S3_TIMEOUT_MS,
+    },
+    zeus: { apiUrl: e.ZEUS_API_URL, apiToken: e.ZEUS_API_TOKEN },
+    policy: {
+      approverUserIds: e.APPROVER_USER_IDS,
+      approverUsergroupId: e.APPROVER_USERGROUP_ID,
+      requiredApprovals: e.REQUIRED_APPROVALS,
+      incidentChannelPattern: e.INCIDENT_CHANNEL_PATTERN,
+      requestTtlMinutes: e.REQUEST_TTL_MINUTES,
+      conversationIdPattern: e.CONVERSATION_ID_PATTERN,
+      restoreTtlPolicy: e.RESTORE_TTL_POLICY,
+      restoreDefaultTtlSeconds: e.RESTORE_DEFAULT_TTL_SECONDS,
+      exportMaxBytes: e.EXPORT_MAX_BYTES,
+    },
+    logLevel: e.LOG_LEVEL,
+  };
+}

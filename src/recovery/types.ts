@@ -1,0 +1,117 @@
+/**
+ * The contracts between the recovery core, its tier adapters and its own Postgres store.
+ * Adapters implement these ports; the core only ever sees the ports, so it can be driven by
+ * real servers in integration tests and by the same servers in production.
+ */
+
+export type TierName = 'redis' | 'postgres' | 's3';
+export const TIER_NAMES: readonly TierName[] = ['redis', 'postgres', 's3'];
+
+/** One tier's answer for one conversation. `bytes` are exactly what the tier stores. */
+export type TierRead =
+  | { status: 'found'; bytes: Buffer; ttlMs?: number | null; updatedAt?: Date | null }
+  | { status: 'missing' }
+  | { status: 'unreachable'; reason: string };
+
+/** A read-only tier (Postgres history, S3 archive). */
+export interface TierReader {
+  readonly name: TierName;
+  /** Where this tier keeps a conversation, for reports (`redis key …`, `s3://…`). */
+  locate(id: string): string;
+  read(id: string): Promise<TierRead>;
+  /** Cheap reachability probe for /readyz. Throws when unreachable. */
+  ping(): Promise<void>;
+}
+
+export type TtlPolicy =
+  /** Keep the TTL the key has now (none if it has none or is missing). */
+  | { kind: 'keep' }
+  /** Always set this TTL (ms). */
+  | { kind: 'fixed'; ttlMs: number }
+  /** Remove any TTL. */
+  | { kind: 'none' };
+
+export type CasResult = { ok: true; ttlMs: number | null } | { ok: false; reason: 'changed' };
+
+export interface ScanPage {
+  ids: string[];
+  /** Opaque; `'0'` when the scan is complete. */
+  cursor: string;
+}
+
+/** The active tier (Redis): the only tier the bot writes to. */
+export interface ActiveStore extends TierReader {
+  readonly name: 'redis';
+  /**
+   * Atomically replaces the value iff it still equals `expected` byte-for-byte
+   * (`null` = the key must not exist). `next === null` deletes the key (undo of a restore
+   * into a key that did not exist).
+   */
+  compareAndSet(id: string, expected: Buffer | null, next: Buffer | null, ttl: TtlPolicy): Promise<CasResult>;
+  /** SCAN (never KEYS) for ids whose key matches `pattern` (glob on the id part). */
+  scan(pattern: string, cursor: string, count: number): Promise<ScanPage>;
+}
+
+export interface Finding {
+  severity: 'error' | 'warning';
+  /** Stable machine code, e.g. `step_gap`, `id_mismatch`, `invalid_json`. */
+  code: string;
+  message: string;
+}
+
+export interface StepSummary {
+  step: number;
+  role: string | null;
+  ts: string | null;
+  /** Content hash of the step's canonical JSON: steps "differ" when this differs. */
+  hash: string;
+}
+
+/** Everything the core knows about one stored copy, derived only from its bytes. */
+export interface ConversationAnalysis {
+  bytes: number;
+  /** `sha256:<hex>` of the stored bytes. */
+  checksum: string;
+  /** `sha256:<hex>` of the canonical form (keys sorted, no whitespace); null if unparseable. */
+  contentHash: string | null;
+  parsed: boolean;
+  /** No error-severity findings. */
+  valid: boolean;
+  findings: Finding[];
+  status: string | null;
+  steps: StepSummary[] | null;
+  stepCount: number | null;
+  lastStepAt: string | null;
+  checkpoint: number | null;
+  updatedAt: string | null;
+}
+
+export interface TierReport {
+  tier: TierName;
+  location: string;
+  status: 'found' | 'missing' | 'unreachable';
+  reason: string | null;
+  analysis: ConversationAnalysis | null;
+  ttlMs: number | null;
+  latencyMs: number;
+}
+
+export interface Recommendation {
+  source: TierName | null;
+  reason: string;
+}
+
+export interface InspectReport {
+  conversationId: string;
+  at: string;
+  tiers: Record<TierName, TierReport>;
+  recommendation: Recommendation;
+}
+
+export interface StepDiff {
+  added: StepSummary[];
+  removed: StepSummary[];
+  changed: Array<{ step: number; from: StepSummary; to: StepSummary }>;
+  unchanged: number;
+  identical: boolean;
+}
