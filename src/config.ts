@@ -43,14 +43,12 @@ const regex = z.string().refine(
   { message: 'must be a valid regular expression' },
 );
 
-const list = z
-  .string()
-  .transform((v) =>
-    v
-      .split(/[\s,]+/)
-      .map((s) => s.trim())
-      .filter(Boolean),
-  );
+const list = z.string().transform((v) =>
+  v
+    .split(/[\s,]+/)
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
 
 const optional = <T extends z.ZodTypeAny>(schema: T) =>
   z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
@@ -59,7 +57,9 @@ const envSchema = z.object({
   // Slack
   SLACK_BOT_TOKEN: optional(z.string().startsWith('xoxb-', { message: 'must be a bot token (xoxb-…)' })),
   SLACK_SIGNING_SECRET: optional(z.string().min(8, { message: 'looks too short for a signing secret' })),
-  SLACK_APP_TOKEN: optional(z.string().startsWith('xapp-', { message: 'must be an app-level token (xapp-…)' })),
+  SLACK_APP_TOKEN: optional(
+    z.string().startsWith('xapp-', { message: 'must be an app-level token (xapp-…)' }),
+  ),
   SLACK_API_URL: optional(url(['http', 'https'])),
   PORT: optional(int(0, 65535)).default(3000),
   // Stores
@@ -69,11 +69,15 @@ const envSchema = z.object({
   REDIS_TIMEOUT_MS: optional(int(50, 120_000)).default(2000),
   DATABASE_URL: optional(url(['postgres', 'postgresql'])),
   ZEUS_CONVERSATIONS_TABLE: optional(
-    z.string().regex(/^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$/, { message: 'must be a table name like conversations or zeus.conversations' }),
+    z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$/, {
+        message: 'must be a table name like conversations or zeus.conversations',
+      }),
   ).default('conversations'),
-  BOT_DB_SCHEMA: optional(z.string().regex(/^[a-z_][a-z0-9_]*$/, { message: 'must be a lower-case SQL identifier' })).default(
-    'zeus_recover',
-  ),
+  BOT_DB_SCHEMA: optional(
+    z.string().regex(/^[a-z_][a-z0-9_]*$/, { message: 'must be a lower-case SQL identifier' }),
+  ).default('zeus_recover'),
   POSTGRES_TIMEOUT_MS: optional(int(50, 120_000)).default(3000),
   S3_BUCKET: optional(z.string().min(3)).default('kosmos-conversations'),
   S3_PREFIX: optional(z.string()).default('archive/'),
@@ -87,14 +91,16 @@ const envSchema = z.object({
   ZEUS_API_TOKEN: optional(z.string()),
   // Approval and policy
   APPROVER_USER_IDS: optional(list).default([]),
-  APPROVER_USERGROUP_ID: optional(z.string().regex(/^S[A-Z0-9]+$/, { message: 'must be a Slack user group id (S…)' })),
+  APPROVER_USERGROUP_ID: optional(
+    z.string().regex(/^S[A-Z0-9]+$/, { message: 'must be a Slack user group id (S…)' }),
+  ),
   REQUIRED_APPROVALS: optional(int(1, 5)).default(1),
   INCIDENT_CHANNEL_PATTERN: optional(regex).default('^inc-'),
   REQUEST_TTL_MINUTES: optional(int(1, 24 * 60)).default(30),
   CONVERSATION_ID_PATTERN: optional(regex).default(DEFAULT_ID_PATTERN),
-  RESTORE_TTL_POLICY: optional(z.enum(['keep', 'default', 'none'], { message: 'must be keep, default or none' })).default(
-    'keep',
-  ),
+  RESTORE_TTL_POLICY: optional(
+    z.enum(['keep', 'default', 'none'], { message: 'must be keep, default or none' }),
+  ).default('keep'),
   RESTORE_DEFAULT_TTL_SECONDS: optional(int(0, 365 * 24 * 3600)).default(0),
   EXPORT_MAX_BYTES: optional(int(1, 1024 * 1024 * 1024)).default(5 * 1024 * 1024),
   LOG_LEVEL: optional(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])).default('info'),
@@ -110,7 +116,12 @@ export interface Config {
     apiUrl: string | undefined;
     port: number;
   };
-  redis: { url: string | undefined; clusterNodes: string[] | undefined; keyPrefix: string; timeoutMs: number };
+  redis: {
+    url: string | undefined;
+    clusterNodes: string[] | undefined;
+    keyPrefix: string;
+    timeoutMs: number;
+  };
   postgres: { url: string; zeusTable: string; botSchema: string; timeoutMs: number };
   s3: {
     bucket: string;
@@ -164,7 +175,9 @@ export function loadConfig(env: Env, profile: ConfigProfile = 'cli'): Config {
     if (!env[name]) problems.push(`${name}: not set — set it to ${what}`);
   }
   if (!env.REDIS_URL && !env.REDIS_CLUSTER_NODES) {
-    problems.push('REDIS_URL: not set — set REDIS_URL (redis://host:6379) or REDIS_CLUSTER_NODES (host:port,host:port)');
+    problems.push(
+      'REDIS_URL: not set — set REDIS_URL (redis://host:6379) or REDIS_CLUSTER_NODES (host:port,host:port)',
+    );
   }
   if (env.REDIS_URL && env.REDIS_CLUSTER_NODES) {
     problems.push('REDIS_URL and REDIS_CLUSTER_NODES: both set — set only one (single node or Cluster)');
@@ -191,7 +204,12 @@ export function loadConfig(env: Env, profile: ConfigProfile = 'cli'): Config {
       apiUrl: e.SLACK_API_URL,
       port: e.PORT,
     },
-    redis: { url: e.REDIS_URL, clusterNodes: e.REDIS_CLUSTER_NODES, keyPrefix: e.REDIS_KEY_PREFIX, timeoutMs: e.REDIS_TIMEOUT_MS },
+    redis: {
+      url: e.REDIS_URL,
+      clusterNodes: e.REDIS_CLUSTER_NODES,
+      keyPrefix: e.REDIS_KEY_PREFIX,
+      timeoutMs: e.REDIS_TIMEOUT_MS,
+    },
     postgres: {
       url: e.DATABASE_URL ?? '',
       zeusTable: e.ZEUS_CONVERSATIONS_TABLE,

@@ -18,7 +18,10 @@ function describe(id: string): string {
  * built from ids, so `*`, `../x`, spaces or newlines would otherwise reach SCAN patterns,
  * S3 keys and logs.
  */
-export function assertConversationId(id: unknown, pattern: RegExp = compileIdPattern(DEFAULT_ID_PATTERN)): string {
+export function assertConversationId(
+  id: unknown,
+  pattern: RegExp = compileIdPattern(DEFAULT_ID_PATTERN),
+): string {
   if (typeof id !== 'string' || id.length === 0) {
     throw new RecoveryError(
       ErrorCode.InvalidId,
