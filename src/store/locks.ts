@@ -1,0 +1,73 @@
+import { randomBytes } from 'node:crypto';
+import type pg from 'pg';
+import { ErrorCode, RecoveryError } from '../errors.js';
+import { quoteIdent } from './sql.js';
+import type { LockHeld, LockLease, LockManager } from './types.js';
+
+/** A takeover can race a release between our two statements; a few tries settle it. */
+const MAX_ATTEMPTS = 5;
+
+/**
+ * Lease rows in Postgres. Expiry is judged by the database clock (now()) in every statement,
+ * never by this host's clock, so replicas on skewed hosts agree on when a lease ran out.
+ */
+export function createLockManager(pool: pg.Pool, schema: string): LockManager {
+  const table = `${quoteIdent(schema)}.locks`;
+
+  function lease(conversationId: string, token: string): LockLease {
+    return {
+      acquired: true,
+      token,
+      async release(): Promise<void> {
+        // Token-matched: a holder whose lease expired and was taken over must not free the new one.
+        await pool.query(`DELETE FROM ${table} WHERE conversation_id = $1 AND token = $2`, [
+          conversationId,
+          token,
+        ]);
+      },
+    };
+  }
+
+  async function acquire(
+    conversationId: string,
+    holder: string,
+    leaseMs: number,
+  ): Promise<LockLease | LockHeld> {
+    if (!Number.isSafeInteger(leaseMs) || leaseMs <= 0) {
+      throw new RecoveryError(
+        ErrorCode.InvalidInput,
+        `Lock lease must be a positive whole number of milliseconds, got ${leaseMs}.`,
+        'Fix the lease setting and try again.',
+      );
+    }
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const token = randomBytes(16).toString('base64url');
+      const won = await pool.query(
+        `INSERT INTO ${table} AS l (conversation_id, holder, token, acquired_at, expires_at)
+         VALUES ($1, $2, $3, now(), now() + $4 * interval '1 millisecond')
+         ON CONFLICT (conversation_id) DO UPDATE
+           SET holder = excluded.holder, token = excluded.token,
+               acquired_at = excluded.acquired_at, expires_at = excluded.expires_at
+           WHERE l.expires_at <= now()
+         RETURNING token`,
+        [conversationId, holder, token, leaseMs],
+      );
+      if (won.rowCount === 1) return lease(conversationId, token);
+
+      const held = await pool.query<{ holder: string; acquired_at: Date }>(
+        `SELECT holder, acquired_at FROM ${table} WHERE conversation_id = $1`,
+        [conversationId],
+      );
+      const row = held.rows[0];
+      if (row) return { acquired: false, holder: row.holder, since: row.acquired_at };
+      // Released between the two statements: try again.
+    }
+    throw new RecoveryError(
+      ErrorCode.Locked,
+      `Could not take the lock for ${conversationId}: it kept changing hands.`,
+      'Another recovery is starting and finishing on this conversation; wait a moment and retry.',
+    );
+  }
+
+  return { acquire };
+}

@@ -1,0 +1,111 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLockManager } from '../../src/store/locks.js';
+import { migrate } from '../../src/store/migrations.js';
+import type { LockHeld, LockLease, LockManager } from '../../src/store/types.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
+
+const SCHEMA = 'zr_locks';
+let db: TestDatabase;
+let locks: LockManager;
+
+function mustLease(r: LockLease | LockHeld): LockLease {
+  if (!r.acquired) throw new Error(`expected to acquire, held by ${r.holder}`);
+  return r;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+beforeAll(async () => {
+  db = await createTestDatabase('zr_locks');
+  await migrate(db.pool, SCHEMA);
+  locks = createLockManager(db.pool, SCHEMA);
+});
+afterAll(async () => {
+  await db?.drop();
+});
+
+describe('lock manager', () => {
+  it('lets exactly one of two hosts win a simultaneous acquire; the other sees the holder', async () => {
+    const hostA = new pg.Pool({ connectionString: db.url, max: 2 });
+    const hostB = new pg.Pool({ connectionString: db.url, max: 2 });
+    try {
+      for (let round = 0; round < 10; round++) {
+        const id = `c-race-${round}`;
+        const before = new Date();
+        const [a, b] = await Promise.all([
+          createLockManager(hostA, SCHEMA).acquire(id, 'host-a', 60_000),
+          createLockManager(hostB, SCHEMA).acquire(id, 'host-b', 60_000),
+        ]);
+        const winners = [a, b].filter((r) => r.acquired);
+        expect(winners).toHaveLength(1);
+        const loser = (a.acquired ? b : a) as LockHeld;
+        expect(loser.holder).toBe(a.acquired ? 'host-a' : 'host-b');
+        expect(Math.abs(loser.since.getTime() - before.getTime())).toBeLessThan(60_000);
+      }
+    } finally {
+      await Promise.all([hostA.end(), hostB.end()]);
+    }
+  });
+
+  it('refuses a held lock, and frees it on release', async () => {
+    const lease = mustLease(await locks.acquire('c-1', 'slack:U1', 60_000));
+    expect(lease.token).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(await locks.acquire('c-1', 'slack:U2', 60_000)).toMatchObject({
+      acquired: false,
+      holder: 'slack:U1',
+    });
+    // Another conversation is independent.
+    mustLease(await locks.acquire('c-2', 'slack:U2', 60_000));
+    await lease.release();
+    const again = mustLease(await locks.acquire('c-1', 'slack:U2', 60_000));
+    expect(again.token).not.toBe(lease.token);
+    await lease.release(); // releasing twice is harmless and must not free the new holder's lock
+    expect(await locks.acquire('c-1', 'slack:U3', 60_000)).toMatchObject({
+      acquired: false,
+      holder: 'slack:U2',
+    });
+  });
+
+  it('lets an expired lease be taken over; the old holder cannot then release the new lock', async () => {
+    const old = mustLease(await locks.acquire('c-exp', 'host-old', 50));
+    await sleep(120);
+    const taken = mustLease(await locks.acquire('c-exp', 'host-new', 60_000));
+    await old.release();
+    expect(await locks.acquire('c-exp', 'host-third', 60_000)).toMatchObject({
+      acquired: false,
+      holder: 'host-new',
+    });
+    await taken.release();
+    mustLease(await locks.acquire('c-exp', 'host-third', 60_000));
+  });
+
+  it('judges expiry by the database clock', async () => {
+    mustLease(await locks.acquire('c-clock', 'host-a', 60_000));
+    const row = await db.pool.query<{ lease_ms: number }>(
+      `SELECT extract(epoch FROM expires_at - acquired_at) * 1000 AS lease_ms FROM ${SCHEMA}.locks WHERE conversation_id = 'c-clock'`,
+    );
+    expect(Number(row.rows[0]?.lease_ms)).toBe(60_000);
+    // Pretend the lease ran out on the server: a host whose own clock lags still sees it expired.
+    await db.pool.query(
+      `UPDATE ${SCHEMA}.locks SET expires_at = now() - interval '1 second' WHERE conversation_id = 'c-clock'`,
+    );
+    mustLease(await locks.acquire('c-clock', 'host-b', 60_000));
+  });
+
+  it('refuses a lease that is not a positive whole number of ms', async () => {
+    for (const ms of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
+      await expect(locks.acquire('c-bad', 'h', ms)).rejects.toMatchObject({ code: 'invalid_input' });
+    }
+  });
+
+  it('gives many concurrent contenders exactly one winner', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => locks.acquire('c-crowd', `h${i}`, 60_000)),
+    );
+    const winners = results.filter((r) => r.acquired);
+    expect(winners).toHaveLength(1);
+    const holders = new Set(results.filter((r): r is LockHeld => !r.acquired).map((r) => r.holder));
+    expect(holders.size).toBe(1);
+  });
+});

@@ -1,0 +1,100 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MIGRATIONS, migrate } from '../../src/store/migrations.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
+
+let db: TestDatabase;
+const ALL = MIGRATIONS.map((m) => m.id);
+
+async function tables(pool: pg.Pool, schema: string): Promise<string[]> {
+  const res = await pool.query<{ table_name: string }>(
+    `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name`,
+    [schema],
+  );
+  return res.rows.map((r) => r.table_name);
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase('zr_mig');
+});
+afterAll(async () => {
+  await db?.drop();
+});
+
+describe('migrate', () => {
+  it('numbers migrations NNNN_name in strictly increasing order', () => {
+    for (const id of ALL) expect(id).toMatch(/^\d{4}_[a-z0-9_]+$/);
+    expect([...ALL].sort()).toEqual(ALL);
+    expect(new Set(ALL).size).toBe(ALL.length);
+  });
+
+  it('creates the schema and its tables, then a second run is a no-op', async () => {
+    expect(await migrate(db.pool, 'zr_once')).toEqual({ applied: ALL });
+    expect(await tables(db.pool, 'zr_once')).toEqual([
+      'audit_head',
+      'audit_log',
+      'backups',
+      'locks',
+      'schema_migrations',
+    ]);
+    expect(await migrate(db.pool, 'zr_once')).toEqual({ applied: [] });
+    const recorded = await db.pool.query<{ id: string }>(
+      'SELECT id FROM zr_once.schema_migrations ORDER BY id',
+    );
+    expect(recorded.rows.map((r) => r.id)).toEqual(ALL);
+    const head = await db.pool.query('SELECT seq, hash FROM zr_once.audit_head');
+    expect(head.rows).toEqual([{ seq: '0', hash: '0'.repeat(64) }]);
+  });
+
+  it('lets two replicas start at once: both succeed, each migration applies once', async () => {
+    const a = new pg.Pool({ connectionString: db.url, max: 2 });
+    const b = new pg.Pool({ connectionString: db.url, max: 2 });
+    try {
+      const results = await Promise.all([migrate(a, 'zr_race'), migrate(b, 'zr_race')]);
+      const applied = results.flatMap((r) => r.applied).sort();
+      expect(applied).toEqual(ALL);
+      expect(results.map((r) => r.applied.length).sort()).toEqual([0, ALL.length]);
+    } finally {
+      await Promise.all([a.end(), b.end()]);
+    }
+  });
+
+  it('keeps separate schemas separate', async () => {
+    await migrate(db.pool, 'zr_one');
+    await migrate(db.pool, 'zr_two');
+    await db.pool.query(`INSERT INTO zr_one.locks VALUES ('c1', 'h', 't', now(), now())`);
+    const two = await db.pool.query('SELECT * FROM zr_two.locks');
+    expect(two.rowCount).toBe(0);
+  });
+
+  it('migrates into a schema a DBA created, as a role that may not create schemas', async () => {
+    const role = `zr_app_${db.name.slice(-12)}`;
+    await db.pool.query(`CREATE ROLE ${role} LOGIN`);
+    try {
+      await db.pool.query(`REVOKE CREATE ON DATABASE ${db.name} FROM PUBLIC`);
+      await db.pool.query(`CREATE SCHEMA zr_owned AUTHORIZATION ${role}`);
+      const url = new URL(db.url);
+      url.username = role;
+      const app = new pg.Pool({ connectionString: url.toString(), max: 1 });
+      try {
+        await expect(app.query('CREATE SCHEMA zr_not_allowed')).rejects.toThrow(/permission denied/);
+        expect(await migrate(app, 'zr_owned')).toEqual({ applied: ALL });
+        expect(await migrate(app, 'zr_owned')).toEqual({ applied: [] });
+      } finally {
+        await app.end();
+      }
+    } finally {
+      await db.pool.query(`DROP SCHEMA IF EXISTS zr_owned CASCADE`);
+      await db.pool.query(`DROP OWNED BY ${role}`);
+      await db.pool.query(`DROP ROLE ${role}`);
+    }
+  });
+
+  it('rolls back everything when a migration fails, leaving no half-built schema', async () => {
+    // A table in the way makes 0001 fail; nothing else may stick, not even its record.
+    await db.pool.query('CREATE SCHEMA zr_blocked');
+    await db.pool.query('CREATE TABLE zr_blocked.backups (x int)');
+    await expect(migrate(db.pool, 'zr_blocked')).rejects.toThrow(/already exists/);
+    expect(await tables(db.pool, 'zr_blocked')).toEqual(['backups']);
+  });
+});
