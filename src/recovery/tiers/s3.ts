@@ -1,0 +1,140 @@
+import { GetObjectCommand, HeadBucketCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { ErrorCode, RecoveryError } from '../../errors.js';
+import type { TierRead, TierReader } from '../types.js';
+
+export interface S3ClientOptions {
+  region: string;
+  endpoint?: string;
+  forcePathStyle: boolean;
+  /**
+   * For S3-compatible servers: without it the SDK sends bodies aws-chunked with trailing
+   * checksums, which some servers (s3rver) store verbatim — silent corruption.
+   */
+  checksumWhenRequired: boolean;
+  timeoutMs: number;
+  /** Defaults to the SDK's provider chain (env, profile, IMDS/IRSA…). */
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+}
+
+export function createS3Client(opts: S3ClientOptions): S3Client {
+  return new S3Client({
+    region: opts.region,
+    ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
+    ...(opts.credentials ? { credentials: opts.credentials } : {}),
+    forcePathStyle: opts.forcePathStyle,
+    ...(opts.checksumWhenRequired
+      ? { requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' }
+      : {}),
+    // One retry at most: the tier's deadline (an abort signal) bounds the whole call anyway, and
+    // at 3 a.m. a fast "unreachable" beats a slow one.
+    maxAttempts: 2,
+    requestHandler: { connectionTimeout: opts.timeoutMs, requestTimeout: opts.timeoutMs },
+  });
+}
+
+/** The archive tier: `s3://<bucket>/<prefix><id>.json`, read-only. */
+export function createS3Tier(opts: {
+  client: S3Client;
+  bucket: string;
+  prefix: string;
+  timeoutMs: number;
+}): TierReader {
+  const { client, bucket, prefix, timeoutMs } = opts;
+  const objectKey = (id: string) => `${prefix}${id}.json`;
+
+  /** Runs `fn` under one abort deadline that also covers reading the body. */
+  async function bounded<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), timeoutMs);
+    try {
+      return await fn(abort.signal);
+    } catch (err) {
+      throw abort.signal.aborted ? new Timeout() : err;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  return {
+    name: 's3',
+    locate: (id) => `s3://${bucket}/${objectKey(id)}`,
+
+    async read(id): Promise<TierRead> {
+      try {
+        return await bounded(async (abortSignal) => {
+          const res = await client.send(new GetObjectCommand({ Bucket: bucket, Key: objectKey(id) }), {
+            abortSignal,
+          });
+          if (!res.Body) return { status: 'unreachable', reason: 'S3 answered without a body' } as const;
+          const bytes = await res.Body.transformToByteArray();
+          return {
+            status: 'found',
+            bytes: Buffer.from(bytes),
+            updatedAt: res.LastModified ?? null,
+          } as const;
+        });
+      } catch (err) {
+        if (isMissingObject(err)) return { status: 'missing' };
+        return { status: 'unreachable', reason: describe(err, bucket, timeoutMs) };
+      }
+    },
+
+    async ping() {
+      try {
+        await bounded((abortSignal) =>
+          client.send(new HeadBucketCommand({ Bucket: bucket }), { abortSignal }),
+        );
+      } catch (err) {
+        throw new RecoveryError(
+          ErrorCode.TierUnreachable,
+          `S3 bucket ${bucket} is unreachable: ${describe(err, bucket, timeoutMs)}.`,
+          'Check S3_BUCKET, S3_ENDPOINT, the region and the credentials the bot runs with, then retry.',
+          { cause: err },
+        );
+      }
+    },
+  };
+}
+
+class Timeout extends Error {}
+
+function isMissingObject(err: unknown): boolean {
+  if (!(err instanceof S3ServiceException)) return false;
+  // A missing bucket is also a 404, but it means the configuration is wrong, not the object.
+  if (err.name === 'NoSuchBucket') return false;
+  return err.name === 'NoSuchKey' || err.$metadata.httpStatusCode === 404;
+}
+
+function describe(err: unknown, bucket: string, timeoutMs: number): string {
+  if (err instanceof Timeout) return `timed out after ${timeoutMs} ms`;
+  if (err instanceof S3ServiceException) {
+    const status = err.$metadata.httpStatusCode;
+    if (err.name === 'NoSuchBucket') return `bucket ${bucket} does not exist`;
+    if (status === 403) {
+      return `access denied (403, ${err.name}): the credentials cannot read this object (without s3:ListBucket a missing object also answers 403)`;
+    }
+    if (status === 301 || err.name === 'PermanentRedirect') return `bucket ${bucket} is in another region`;
+    return `S3 answered ${status ?? '?'} ${err.name}: ${err.message}`;
+  }
+  const e = (err instanceof AggregateError && err.errors[0] ? err.errors[0] : err) as Partial<
+    NodeJS.ErrnoException & { address: string; port: number; hostname: string }
+  >;
+  const at = e.address ? ` at ${e.address}${e.port ? `:${e.port}` : ''}` : '';
+  switch (e.code) {
+    case 'ECONNREFUSED':
+      return `connection refused${at}`;
+    case 'ETIMEDOUT':
+    case 'TimeoutError':
+      return `connection timed out${at}`;
+    case 'ECONNRESET':
+      return `connection reset by the server${at}`;
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return `host unreachable${at}`;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `host not found${e.hostname ? `: ${e.hostname}` : ''}`;
+  }
+  if (e.name === 'CredentialsProviderError') return `no AWS credentials found: ${e.message}`;
+  return e.message ?? String(err);
+}
