@@ -1,0 +1,79 @@
+import type { RestorePlan } from '../recovery/plan.js';
+
+/**
+ * A destructive operation asked for in Slack. It moves
+ *   requested → approved → executing → succeeded | failed
+ *   requested → denied | expired | cancelled
+ * and every move is one conditional UPDATE in Postgres (… WHERE state = <expected>), so a
+ * double click, a Slack retry or two replicas can never run it twice.
+ */
+export type RequestState =
+  | 'requested'
+  | 'approved'
+  | 'executing'
+  | 'succeeded'
+  | 'failed'
+  | 'denied'
+  | 'expired'
+  | 'cancelled';
+
+export const TERMINAL_STATES: readonly RequestState[] = [
+  'succeeded',
+  'failed',
+  'denied',
+  'expired',
+  'cancelled',
+];
+
+export type RequestKind = 'restore' | 'undo' | 'replay';
+
+export interface Approval {
+  userId: string;
+  at: string;
+}
+
+export interface RecoveryRequest {
+  /** `rq_<uuid>`; also the Idempotency-Key of a replay. */
+  id: string;
+  kind: RequestKind;
+  conversationId: string;
+  channelId: string;
+  /** Slack user id of who asked. */
+  requester: string;
+  reason: string;
+  /** The preview the approver sees; execution is bound to its checksums. */
+  plan: RestorePlan;
+  state: RequestState;
+  requiredApprovals: number;
+  approvals: Approval[];
+  /** Who moved it to its final decision (denied/cancelled), and why. */
+  decidedBy: string | null;
+  decidedAt: string | null;
+  denyReason: string | null;
+  createdAt: string;
+  expiresAt: string;
+  /** Outcome details once terminal: backup id, checksums, or the error. */
+  result: Record<string, unknown> | null;
+}
+
+/**
+ * The audit actions the Slack face writes (the core writes `restore.*` itself). Each entry is
+ * delivered to the conversation's incident thread from the audit log, so `data` carries what
+ * the thread message shows — summaries and checksums, never conversation content.
+ */
+export const AuditAction = {
+  CommandReceived: 'command.received',
+  InspectReported: 'inspect.reported',
+  ValidateReported: 'validate.reported',
+  DiffReported: 'diff.reported',
+  RequestCreated: 'request.created',
+  RequestApproved: 'request.approved',
+  RequestDenied: 'request.denied',
+  RequestCancelled: 'request.cancelled',
+  RequestExpired: 'request.expired',
+  RequestStale: 'request.stale',
+  RestoreStarted: 'restore.started',
+  RestoreSucceeded: 'restore.succeeded',
+  RestoreFailed: 'restore.failed',
+} as const;
+export type AuditAction = (typeof AuditAction)[keyof typeof AuditAction];

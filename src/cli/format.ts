@@ -1,0 +1,117 @@
+import type { RestoreResult } from '../recovery/execute.js';
+import type { DiffReport, ListResult, ValidationReport } from '../recovery/operations.js';
+import type { RestorePlan } from '../recovery/plan.js';
+import { inspectJson, summarizeTier } from '../recovery/summary.js';
+import type { InspectReport, TierName } from '../recovery/types.js';
+import type { AuditVerifyResult } from '../store/types.js';
+import { formatTtl, shortHash, table } from './table.js';
+
+const MARK = { found: '✔', missing: '∅', unreachable: '✖' } as const;
+
+function tierTable(tiers: InspectReport['tiers']): string {
+  const rows = (Object.keys(tiers) as TierName[]).map((name) => {
+    const s = summarizeTier(tiers[name]);
+    return [
+      name,
+      `${MARK[s.status]} ${s.status}`,
+      s.valid === null ? null : s.valid ? 'yes' : 'NO',
+      s.steps,
+      s.lastStepAt,
+      s.bytes,
+      formatTtl(s.ttlMs),
+      shortHash(s.checksum),
+      s.problems.length > 0
+        ? s.problems.slice(0, 2).join('; ') + (s.problems.length > 2 ? ` (+${s.problems.length - 2})` : '')
+        : null,
+    ];
+  });
+  return table(
+    ['TIER', 'STATUS', 'VALID', 'STEPS', 'LAST STEP', 'BYTES', 'TTL', 'CHECKSUM', 'PROBLEMS'],
+    rows,
+  );
+}
+
+export function formatInspect(report: InspectReport): string {
+  const { recommendation: rec, conversationId: id } = report;
+  const lines = [`Conversation ${id} — inspected ${report.at}`, '', tierTable(report.tiers), ''];
+  lines.push(`Recommendation: ${rec.reason}`);
+  if (rec.source && rec.source !== 'redis') {
+    lines.push(`Next: zeus-recover diff ${id} --from ${rec.source}`);
+    lines.push(`      zeus-recover restore ${id} --from ${rec.source} --yes --reason "…"`);
+  }
+  return lines.join('\n');
+}
+
+export { inspectJson };
+
+export function formatValidate(r: ValidationReport): string {
+  const icon = { healthy: '✅ healthy', degraded: '⚠️  degraded', broken: '❌ broken' }[r.verdict];
+  const lines = [`Validation of ${r.conversationId} — ${icon}`, '', tierTable(r.tiers), ''];
+  for (const name of Object.keys(r.tiers) as TierName[]) {
+    const findings = r.tiers[name].analysis?.findings ?? [];
+    for (const f of findings) lines.push(`  ${name}: ${f.severity === 'error' ? '❌' : '⚠️ '} ${f.message}`);
+  }
+  lines.push(`Agreement: ${r.agreement.summary}`);
+  lines.push(`Verdict: ${r.summary}`);
+  if (r.next) lines.push(`Next: ${r.next.replace(/^\/zeus-recover/, 'zeus-recover')}`);
+  return lines.join('\n');
+}
+
+export function formatDiff(d: DiffReport): string {
+  const lines = [`Diff of ${d.conversationId}: Redis → ${d.source}`, `Summary: ${d.summary}`];
+  if (d.sourceAnalysis && !d.sourceAnalysis.valid) lines.push(`Warning: the ${d.source} copy is not valid.`);
+  const rows: Array<Array<string | number | null>> = [
+    ...d.diff.added.map((s) => ['+ add', s.step, s.role, s.ts]),
+    ...d.diff.removed.map((s) => ['- remove', s.step, s.role, s.ts]),
+    ...d.diff.changed.map((c) => [
+      '~ change',
+      c.step,
+      `${c.from.role ?? '?'} → ${c.to.role ?? '?'}`,
+      c.to.ts,
+    ]),
+  ];
+  if (rows.length > 0) lines.push('', table(['CHANGE', 'STEP', 'ROLE', 'TS'], rows));
+  lines.push('', `Unchanged steps: ${d.diff.unchanged}`);
+  return lines.join('\n');
+}
+
+export function formatPlan(p: RestorePlan): string {
+  const lines = [
+    `Restore ${p.conversationId} from ${p.sourceLabel}`,
+    `  Redis now: ${p.current.exists ? `${p.current.analysis?.stepCount ?? '?'} steps, ${shortHash(p.current.checksum)}` : 'missing'}`,
+    `  Will hold: ${p.target.exists ? `${p.target.analysis?.stepCount ?? '?'} steps, ${shortHash(p.target.checksum)}` : 'nothing (key deleted)'}`,
+    `  Change:    ${p.diffSummary}`,
+  ];
+  for (const w of p.warnings) lines.push(`  Warning:   ${w}`);
+  return lines.join('\n');
+}
+
+export function formatRestore(r: RestoreResult): string {
+  const valid = r.validation ? (r.validation.valid ? 'valid' : 'NOT valid') : 'key removed';
+  return [
+    `Restored ${r.conversationId} from ${r.source}.`,
+    `  Before:  ${r.before ?? 'absent'}`,
+    `  After:   ${r.after ?? 'absent'}`,
+    `  TTL:     ${formatTtl(r.ttlMs) ?? 'none'}`,
+    `  Read-back: ${valid}${r.validation ? `, ${r.validation.stepCount ?? '?'} steps` : ''}`,
+    `  Backup:  ${r.backupId}`,
+    `Undo with: zeus-recover undo ${r.backupId} --yes --reason "…"`,
+  ].join('\n');
+}
+
+export function formatList(l: ListResult): string {
+  const lines = l.ids.length > 0 ? [...l.ids] : ['(no conversations match)'];
+  lines.push('');
+  lines.push(
+    l.cursor === '0'
+      ? `${l.ids.length} shown; end of list.`
+      : `${l.ids.length} shown; more with --cursor ${l.cursor}`,
+  );
+  return lines.join('\n');
+}
+
+export function formatAuditVerify(v: AuditVerifyResult): string {
+  return v.ok
+    ? `Audit log intact: ${v.rows} rows, hash chain verified.`
+    : `Audit log BROKEN at row ${v.firstBroken?.seq}: ${v.firstBroken?.problem} (${v.rows} rows read).`;
+}

@@ -1,0 +1,216 @@
+import { writeFile } from 'node:fs/promises';
+import { userInfo } from 'node:os';
+import { pathToFileURL } from 'node:url';
+import { type Env, loadConfig } from '../config.js';
+import { ErrorCode, errorMessage, RecoveryError } from '../errors.js';
+import {
+  diffConversation,
+  executeRestore,
+  exportConversation,
+  inspectConversation,
+  listConversations,
+  parseRestoreSource,
+  planRestore,
+  planUndo,
+  validateConversation,
+} from '../recovery/index.js';
+import { inspectJson } from '../recovery/summary.js';
+import type { TierName } from '../recovery/types.js';
+import { migrate } from '../store/migrations.js';
+import { createRuntime, type Runtime } from '../wiring.js';
+import { type ParsedArgs, parseCli, USAGE, UsageError } from './args.js';
+import {
+  formatAuditVerify,
+  formatDiff,
+  formatInspect,
+  formatList,
+  formatPlan,
+  formatRestore,
+  formatValidate,
+} from './format.js';
+
+export interface CliIo {
+  stdout: (text: string | Buffer) => void;
+  stderr: (text: string) => void;
+  env: Env;
+  /** The OS user recorded as the actor of destructive commands. */
+  user?: string;
+}
+
+/** Commands that need the bot's own schema (backups, audit) and so run migrations first. */
+const NEEDS_BOT_SCHEMA = new Set(['restore', 'undo', 'audit', 'migrate']);
+const DESTRUCTIVE = new Set(['restore', 'undo']);
+const COMMANDS = new Set([
+  'inspect',
+  'validate',
+  'diff',
+  'restore',
+  'undo',
+  'export',
+  'list',
+  'migrate',
+  'audit',
+  'help',
+]);
+
+function osUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}
+
+function need(args: ParsedArgs, n: number, what: string): string {
+  const v = args.positionals[n];
+  if (!v) throw new UsageError(`${args.command} needs ${what}`);
+  return v;
+}
+
+/** Runs one CLI invocation and returns its exit code (0 ok, 1 problems/failure, 2 usage/config). */
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  let args: ParsedArgs;
+  try {
+    args = parseCli(argv);
+    if (args.help || args.command === 'help') {
+      io.stdout(`${USAGE}\n`);
+      return 0;
+    }
+    if (!COMMANDS.has(args.command)) throw new UsageError(`unknown command "${args.command}"`);
+    if (DESTRUCTIVE.has(args.command) && (!args.yes || !args.reason)) {
+      throw new UsageError(
+        `${args.command} changes Redis: add --yes and --reason "<why>" (the reason goes to the audit log)`,
+      );
+    }
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.stderr(`zeus-recover: ${err.message}\n\n${USAGE}\n`);
+      return 2;
+    }
+    throw err;
+  }
+
+  let runtime: Runtime | undefined;
+  try {
+    const config = loadConfig(io.env, 'cli');
+    runtime = await createRuntime(config, { migrate: NEEDS_BOT_SCHEMA.has(args.command) });
+    return await dispatch(args, runtime, io, config.postgres.botSchema);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.stderr(`zeus-recover: ${err.message}\n`);
+      return 2;
+    }
+    if (err instanceof RecoveryError) {
+      if (args.json)
+        io.stdout(`${JSON.stringify({ error: { code: err.code, message: err.message, hint: err.hint } })}\n`);
+      io.stderr(`zeus-recover: ${err.message}\n${err.hint}\n`);
+      return err.code === ErrorCode.Config ||
+        err.code === ErrorCode.InvalidId ||
+        err.code === ErrorCode.InvalidInput
+        ? 2
+        : 1;
+    }
+    io.stderr(
+      `zeus-recover: unexpected error: ${errorMessage(err)}\nNothing further was done; re-run with LOG_LEVEL=debug and report this.\n`,
+    );
+    return 1;
+  } finally {
+    await runtime?.close();
+  }
+}
+
+async function dispatch(args: ParsedArgs, rt: Runtime, io: CliIo, botSchema: string): Promise<number> {
+  const { deps } = rt;
+  const out = (human: string, machine: unknown) =>
+    io.stdout(args.json ? `${JSON.stringify(machine, null, 2)}\n` : `${human}\n`);
+  const actor = { id: `cli:${io.user ?? osUser()}`, reason: args.reason ?? '' };
+
+  switch (args.command) {
+    case 'inspect': {
+      const { report } = await inspectConversation(deps, need(args, 0, 'a conversation id'));
+      out(formatInspect(report), inspectJson(report));
+      const redis = report.tiers.redis;
+      return redis.status === 'found' && redis.analysis?.valid ? 0 : 1;
+    }
+    case 'validate': {
+      const report = await validateConversation(deps, need(args, 0, 'a conversation id'));
+      out(formatValidate(report), {
+        ...report,
+        tiers: inspectJson({ ...report, recommendation: report.recommendation }).tiers,
+      });
+      return report.verdict === 'healthy' ? 0 : 1;
+    }
+    case 'diff': {
+      if (!args.from) throw new UsageError('diff needs --from <postgres|s3|backup:<id>|file:<path>>');
+      const report = await diffConversation(
+        deps,
+        need(args, 0, 'a conversation id'),
+        parseRestoreSource(args.from),
+      );
+      out(formatDiff(report), report);
+      return 0;
+    }
+    case 'restore': {
+      if (!args.from) throw new UsageError('restore needs --from <postgres|s3|backup:<id>|file:<path>>');
+      const plan = await planRestore(deps, need(args, 0, 'a conversation id'), parseRestoreSource(args.from));
+      if (!args.json) io.stderr(`${formatPlan(plan)}\n`);
+      const result = await executeRestore(deps, plan, actor);
+      out(formatRestore(result), result);
+      return result.validation === null || result.validation.valid ? 0 : 1;
+    }
+    case 'undo': {
+      const plan = await planUndo(deps, need(args, 0, 'a backup id (bk_…)'));
+      if (!args.json) io.stderr(`${formatPlan(plan)}\n`);
+      const result = await executeRestore(deps, plan, actor);
+      out(formatRestore(result), { ...result, undone: args.positionals[0] });
+      return 0;
+    }
+    case 'export': {
+      const tier = (args.tier ?? 'redis') as TierName;
+      if (!['redis', 'postgres', 's3'].includes(tier))
+        throw new UsageError('--tier must be redis, postgres or s3');
+      const result = await exportConversation(deps, need(args, 0, 'a conversation id'), tier);
+      if (args.out) {
+        await writeFile(args.out, result.bytes);
+        io.stderr(
+          `Wrote ${result.bytes.length} bytes (${result.analysis.checksum}) from ${tier} to ${args.out}\n`,
+        );
+      } else {
+        io.stdout(result.bytes);
+      }
+      return 0;
+    }
+    case 'list': {
+      const result = await listConversations(deps, {
+        ...(args.positionals[0] ? { pattern: args.positionals[0] } : {}),
+        ...(args.limit ? { limit: args.limit } : {}),
+        ...(args.cursor ? { cursor: args.cursor } : {}),
+      });
+      out(formatList(result), result);
+      return 0;
+    }
+    case 'migrate': {
+      const { applied } = await migrate(rt.pool, botSchema);
+      out(applied.length > 0 ? `Applied: ${applied.join(', ')}` : 'Schema is up to date.', { applied });
+      return 0;
+    }
+    case 'audit': {
+      if (args.positionals[0] !== 'verify') throw new UsageError('audit takes one subcommand: verify');
+      const result = await deps.audit.verify();
+      out(formatAuditVerify(result), result);
+      return result.ok ? 0 : 1;
+    }
+    default:
+      throw new UsageError(`unknown command "${args.command}"`);
+  }
+}
+
+const invokedDirectly = process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href;
+if (invokedDirectly) {
+  const code = await runCli(process.argv.slice(2), {
+    stdout: (t) => process.stdout.write(t),
+    stderr: (t) => process.stderr.write(t),
+    env: process.env,
+  });
+  process.exitCode = code;
+}

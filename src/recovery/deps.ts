@@ -1,0 +1,27 @@
+import type { AuditLog, BackupStore, LockManager } from '../store/types.js';
+import type { ActiveStore, TierName, TierReader, TtlPolicy } from './types.js';
+
+/**
+ * Everything the core needs, passed in by the face that runs it (CLI, Slack app, tests).
+ * The core never constructs a client or reads the environment.
+ */
+export interface CoreDeps {
+  redis: ActiveStore;
+  postgres: TierReader;
+  s3: TierReader;
+  backups: BackupStore;
+  audit: AuditLog;
+  locks: LockManager;
+  idPattern: RegExp;
+  /** Each tier's own read budget. */
+  timeoutsMs: Record<TierName, number>;
+  ttlPolicy: TtlPolicy;
+  /** How long a restore may hold a conversation's lock before another may take it over. */
+  lockLeaseMs?: number;
+  readFile: (path: string) => Promise<Buffer>;
+  clock?: () => Date;
+}
+
+export function tierReader(deps: CoreDeps, tier: TierName): TierReader {
+  return deps[tier];
+}

@@ -1,0 +1,18 @@
+/** The recovery core: the one place both faces (CLI and Slack) call. */
+export type { CoreDeps } from './deps.js';
+export { type Actor, executeRestore, newRequestId, planUndo, type RestoreResult } from './execute.js';
+export { type InspectResult, inspectConversation } from './inspect.js';
+export {
+  type DiffReport,
+  diffConversation,
+  type ExportResult,
+  exportConversation,
+  type ListResult,
+  listConversations,
+  type ValidationReport,
+  type Verdict,
+  validateConversation,
+} from './operations.js';
+export { planRestore, type RestorePlan } from './plan.js';
+export { describeSource, parseRestoreSource, type RestoreSource } from './sources.js';
+export * from './types.js';

@@ -1,0 +1,90 @@
+import { readFile } from 'node:fs/promises';
+import type { Config } from './config.js';
+import type { CoreDeps } from './recovery/deps.js';
+import { compileIdPattern } from './recovery/ids.js';
+import { createPgPool, createPostgresTier } from './recovery/tiers/postgres.js';
+import { createRedisClient, createRedisTier } from './recovery/tiers/redis.js';
+import { createS3Client, createS3Tier } from './recovery/tiers/s3.js';
+import type { TtlPolicy } from './recovery/types.js';
+import { createBotStore } from './store/index.js';
+import { migrate } from './store/migrations.js';
+
+export interface Runtime {
+  deps: CoreDeps;
+  pool: ReturnType<typeof createPgPool>;
+  redisClient: ReturnType<typeof createRedisClient>;
+  close(): Promise<void>;
+}
+
+export function ttlPolicyFrom(config: Config): TtlPolicy {
+  const { restoreTtlPolicy, restoreDefaultTtlSeconds } = config.policy;
+  if (restoreTtlPolicy === 'none') return { kind: 'none' };
+  if (restoreTtlPolicy === 'default') {
+    return restoreDefaultTtlSeconds > 0
+      ? { kind: 'fixed', ttlMs: restoreDefaultTtlSeconds * 1000 }
+      : { kind: 'none' };
+  }
+  return { kind: 'keep' };
+}
+
+/**
+ * The composition root: the only place that turns configuration into live clients. Faces call
+ * this; the core receives what it builds.
+ */
+export async function createRuntime(config: Config, options: { migrate?: boolean } = {}): Promise<Runtime> {
+  const pool = createPgPool(config.postgres.url, config.postgres.timeoutMs);
+  const redisClient = createRedisClient({
+    ...(config.redis.url ? { url: config.redis.url } : {}),
+    ...(config.redis.clusterNodes ? { clusterNodes: config.redis.clusterNodes } : {}),
+    timeoutMs: config.redis.timeoutMs,
+  });
+  const s3Client = createS3Client({
+    region: config.s3.region,
+    ...(config.s3.endpoint ? { endpoint: config.s3.endpoint } : {}),
+    forcePathStyle: config.s3.forcePathStyle,
+    checksumWhenRequired: config.s3.checksumWhenRequired,
+    timeoutMs: config.s3.timeoutMs,
+  });
+  const close = async () => {
+    s3Client.destroy();
+    redisClient.disconnect();
+    await pool.end().catch(() => undefined);
+  };
+  try {
+    if (options.migrate !== false) await migrate(pool, config.postgres.botSchema);
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  const store = createBotStore(pool, config.postgres.botSchema);
+  const deps: CoreDeps = {
+    redis: createRedisTier({
+      client: redisClient,
+      keyPrefix: config.redis.keyPrefix,
+      timeoutMs: config.redis.timeoutMs,
+    }),
+    postgres: createPostgresTier({
+      pool,
+      table: config.postgres.zeusTable,
+      timeoutMs: config.postgres.timeoutMs,
+    }),
+    s3: createS3Tier({
+      client: s3Client,
+      bucket: config.s3.bucket,
+      prefix: config.s3.prefix,
+      timeoutMs: config.s3.timeoutMs,
+    }),
+    backups: store.backups,
+    audit: store.audit,
+    locks: store.locks,
+    idPattern: compileIdPattern(config.policy.conversationIdPattern),
+    timeoutsMs: {
+      redis: config.redis.timeoutMs,
+      postgres: config.postgres.timeoutMs,
+      s3: config.s3.timeoutMs,
+    },
+    ttlPolicy: ttlPolicyFrom(config),
+    readFile: (path) => readFile(path),
+  };
+  return { deps, pool, redisClient, close };
+}
