@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { ErrorCode, RecoveryError } from '../errors.js';
 import { auditHash, GENESIS_HASH } from './audit-hash.js';
 import { quoteIdent, withTransaction } from './sql.js';
-import type { AuditEntry, AuditEvent, AuditLog, AuditVerifyResult } from './types.js';
+import type { AppendOptions, AuditEntry, AuditEvent, AuditLog, AuditVerifyResult } from './types.js';
 
 interface AuditRow {
   seq: string;
@@ -109,7 +109,16 @@ export function createAuditLog(
 ): AuditLog {
   const s = quoteIdent(schema);
 
-  async function append(event: AuditEvent): Promise<AuditEntry> {
+  async function append(event: AuditEvent, options: AppendOptions = {}): Promise<AuditEntry> {
+    const deliverTo =
+      options.deliverTo === undefined ? null : asStored('channel id', options.deliverTo.channelId);
+    if (deliverTo === '') {
+      throw new RecoveryError(
+        ErrorCode.InvalidInput,
+        'An audit entry was to be delivered to an empty Slack channel id.',
+        'This is a bug in the caller; nothing was appended.',
+      );
+    }
     const actor = asStored('actor', event.actor);
     const action = asStored('action', event.action);
     const conversationId =
@@ -147,6 +156,12 @@ export function createAuditLog(
         `INSERT INTO ${s}.audit_log (${COLUMNS}) VALUES ($1, $2::timestamptz, $3, $4, $5, $6, $7, $8, $9)`,
         [seq, fields.at, actor, action, conversationId, requestId, data, h.hash, hash],
       );
+      if (deliverTo !== null) {
+        await client.query(
+          `INSERT INTO ${s}.audit_deliveries (seq, channel_id, conversation_id) VALUES ($1, $2, $3)`,
+          [seq, deliverTo, conversationId],
+        );
+      }
       await client.query(`UPDATE ${s}.audit_head SET seq = $1, hash = $2 WHERE id`, [seq, hash]);
       return {
         seq,
@@ -234,4 +249,18 @@ export function createAuditLog(
   }
 
   return { append, after, verify };
+}
+
+/**
+ * The same log, except every append is also delivered to `channelId` (unless the caller names
+ * a channel itself). The Slack face hands this to the recovery core, which knows nothing of
+ * Slack, so the core's own `restore.*` entries reach the incident thread too.
+ */
+export function auditTo(audit: AuditLog, channelId: string): AuditLog {
+  return {
+    append: (event, options = {}) =>
+      audit.append(event, { ...options, deliverTo: options.deliverTo ?? { channelId } }),
+    after: (afterSeq, limit) => audit.after(afterSeq, limit),
+    verify: () => audit.verify(),
+  };
 }

@@ -57,9 +57,17 @@ export interface AuditVerifyResult {
   firstBroken: { seq: number; problem: string } | null;
 }
 
+export interface AppendOptions {
+  /**
+   * Also queue the entry for the Slack channel's incident thread, in the same transaction as
+   * the audit row: an entry is never appended without its delivery, nor the reverse.
+   */
+  deliverTo?: { channelId: string };
+}
+
 export interface AuditLog {
   /** Appends one event, chained to the previous row by sha256, atomically. */
-  append(event: AuditEvent): Promise<AuditEntry>;
+  append(event: AuditEvent, options?: AppendOptions): Promise<AuditEntry>;
   /** Entries after `afterSeq` in order (for delivery to Slack). */
   after(afterSeq: number, limit: number): Promise<AuditEntry[]>;
   verify(): Promise<AuditVerifyResult>;

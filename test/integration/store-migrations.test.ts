@@ -31,10 +31,14 @@ describe('migrate', () => {
   it('creates the schema and its tables, then a second run is a no-op', async () => {
     expect(await migrate(db.pool, 'zr_once')).toEqual({ applied: ALL });
     expect(await tables(db.pool, 'zr_once')).toEqual([
+      'audit_deliveries',
       'audit_head',
       'audit_log',
       'backups',
+      'incident_threads',
       'locks',
+      'request_approvals',
+      'requests',
       'schema_migrations',
     ]);
     expect(await migrate(db.pool, 'zr_once')).toEqual({ applied: [] });

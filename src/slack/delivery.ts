@@ -1,0 +1,802 @@
+import {
+  type ChatPostMessageArguments,
+  type ChatUpdateArguments,
+  LogLevel,
+  ErrorCode as SlackErrorCode,
+  WebClient,
+} from '@slack/web-api';
+import type pg from 'pg';
+import type { RecoveryRequest } from '../approval/types.js';
+import { quoteIdent } from '../store/sql.js';
+import type { AuditEntry, AuditLog } from '../store/types.js';
+import type { KnownBlock, SlackMessage } from '../views/slack.js';
+
+/**
+ * Delivers audit entries to their incident threads: the audit log is written first (with an
+ * `audit_deliveries` row in the same transaction, see AuditLog.append's `deliverTo`), and this
+ * worker carries each entry from there to Slack.
+ *
+ * ORDER. Per channel, only the lowest pending seq is ever looked at (the "head"). A later entry
+ * is posted only after every earlier entry of the channel is `delivered`; while the head waits
+ * (429, Slack down, channel archived) the whole channel waits behind it. Appends commit in seq
+ * order (they serialise on the audit head row), so a worker can never see seq n+1 pending before
+ * seq n is visible. Channels do not wait for each other.
+ *
+ * ONE DELIVERER PER CHANNEL. A channel is drained only while holding a session advisory lock
+ * keyed by (schema, channel) on one dedicated connection; every read of the head happens after
+ * the lock is taken, and every write is autocommitted before it is released. So a replica
+ * taking the lock next sees all that the previous holder did. Two channels whose keys collide
+ * merely take turns. If anything throws, that connection is destroyed instead of returned to the
+ * pool, which is what frees the lock on the server: a lock can never leak into a pooled session.
+ *
+ * EXACTLY ONCE. An entry's reply is posted only while `message_ts` is null, and the ts Slack
+ * returns is written back immediately (one autocommitted UPDATE, before anything else happens).
+ * The one window that can still duplicate a reply: Slack accepted the post but the worker could
+ * not record it — its process died or Postgres became unreachable between the two, or the HTTP
+ * answer was lost (timeout after Slack acted). In the Postgres case the ts is also kept in
+ * memory and used on the next attempt by this process, so a duplicate needs the process to die
+ * or another replica to take the channel over before Postgres returns. The thread root has the
+ * same window, narrowed the same way. Every message carries `metadata.event_payload.seq`, so a
+ * duplicate is recognisable in Slack. The in-place update of an approval message is idempotent
+ * (it sets the same content again), so retrying it is harmless; it is tracked apart from the
+ * reply (`updated_ts`) so that a failed update never causes the reply to be posted twice.
+ *
+ * NOTHING IS LOST. Every failure keeps the entry pending with `last_error` and a
+ * `next_attempt_at`; content Slack refuses (invalid_blocks, msg_too_long) falls back to plain
+ * text; an entry whose view throws is posted as a minimal line. The only entries that reach
+ * `delivered` without a message are those `render` deliberately returns null for.
+ */
+
+export interface DeliveryLogger {
+  debug(obj: Record<string, unknown>, msg: string): void;
+  info(obj: Record<string, unknown>, msg: string): void;
+  warn(obj: Record<string, unknown>, msg: string): void;
+  error(obj: Record<string, unknown>, msg: string): void;
+}
+
+/** The two Web API methods the worker uses; a WebClient fits, and so does a test double. */
+export interface DeliverySlackClient {
+  chat: {
+    postMessage(args: ChatPostMessageArguments): Promise<{ ts?: string | undefined }>;
+    update(args: ChatUpdateArguments): Promise<unknown>;
+  };
+}
+
+export interface DeliveryWorkerOptions {
+  pool: pg.Pool;
+  /** The bot's schema (where `migrate` put audit_log, audit_deliveries, incident_threads). */
+  schema: string;
+  audit: AuditLog;
+  /** Build it with `createDeliveryClient`: the worker must see 429s, not have the SDK sleep on them. */
+  client: DeliverySlackClient;
+  /** The thread reply for an entry; null: nothing to show (the entry is marked delivered). */
+  render: (entry: AuditEntry) => SlackMessage | null;
+  renderRoot: (conversationId: string) => SlackMessage;
+  /**
+   * The approval message once decided (no buttons), from the entry's `data.request` snapshot (the
+   * entry too, for views that want more of it). Null, or no function: the message is left as posted.
+   */
+  renderDecided?: (request: RecoveryRequest, entry: AuditEntry) => SlackMessage | null;
+  logger: DeliveryLogger;
+  /** How often to look for work appended by other replicas; `kick()` covers this process. Default 2000. */
+  pollMs?: number;
+  /** Backoff for connection errors, 5xx and unknown Slack errors: base · 2^(attempts-1), capped. Default 1 s → 60 s. */
+  backoff?: { baseMs?: number; maxMs?: number };
+  /** Wait after errors a person must fix (channel archived, bot not in channel, token revoked). Default 10 min. */
+  blockedRetryMs?: number;
+  /** Channels drained at once by this process. Each holds one pool connection (plus short queries). Default 4. */
+  channelConcurrency?: number;
+}
+
+export interface DeliveryWorker {
+  /** Starts polling (and reacting to `kick`). */
+  start(): void;
+  /** Stops after the entry in flight, if any; resolves once the worker is idle. */
+  stop(): Promise<void>;
+  /** Something was appended here: look now instead of at the next poll. */
+  kick(): void;
+  /** One pass over every channel with a due entry; resolves with how many entries were delivered. */
+  drainOnce(): Promise<number>;
+  /** Entries appended for Slack and not yet delivered (optionally of one channel). */
+  pendingCount(channelId?: string): Promise<number>;
+  /** Age of the oldest undelivered entry, null when there is none. */
+  oldestPendingAgeMs(): Promise<number | null>;
+}
+
+/** Actions that decide an approval request; with `data.request` they also edit the approval message. */
+export const DECISION_ACTIONS: ReadonlySet<string> = new Set([
+  'request.approved',
+  'request.denied',
+  'request.cancelled',
+  'request.expired',
+  'request.stale',
+  'restore.succeeded',
+  'restore.failed',
+]);
+
+export const REQUEST_CREATED_ACTION = 'request.created';
+export const AUDIT_EVENT_TYPE = 'zeus_recover_audit';
+export const THREAD_ROOT_EVENT_TYPE = 'zeus_recover_thread_root';
+
+/**
+ * The channel lock is `pg_try_advisory_lock(DELIVERY_LOCK_CLASS, hashtext(deliveryLockName(…)))`,
+ * held by a session (not a transaction), so it needs a direct connection or session pooling: a
+ * transaction-pooling proxy (PgBouncer `pool_mode = transaction`) would hand it to strangers.
+ * First key: "ZR" + 5 (migrations use + 1).
+ */
+export const DELIVERY_LOCK_CLASS = 0x5a5205;
+export const deliveryLockName = (schema: string, channelId: string): string => `${schema}/${channelId}`;
+/** Plain-text fallback: far below msg_too_long, and the audit log keeps the full entry. */
+const FALLBACK_TEXT_MAX = 3500;
+/** Never spin faster than this when something is due again "now". */
+const MIN_WAIT_MS = 20;
+
+/** Errors only a person can fix; retried rarely, logged loudly, entries kept. */
+const BLOCKED_ERRORS = new Set([
+  'channel_not_found',
+  'not_in_channel',
+  'is_archived',
+  'channel_is_archived',
+  'restricted_action',
+  'restricted_action_read_only_channel',
+  'restricted_action_thread_only_channel',
+  'restricted_action_non_threadable_channel',
+  'team_access_not_granted',
+  'ekm_access_denied',
+  'access_denied',
+  'not_authed',
+  'invalid_auth',
+  'token_revoked',
+  'token_expired',
+  'account_inactive',
+  'missing_scope',
+  'no_permission',
+  'org_login_required',
+]);
+/** Slack refused what the message says, not where it goes: plain text may still pass. */
+const CONTENT_ERRORS = new Set([
+  'invalid_blocks',
+  'invalid_blocks_format',
+  'msg_too_long',
+  'too_many_attachments',
+]);
+/** chat.update targets that will never accept an edit: give up the edit, keep the reply. */
+const MESSAGE_GONE_ERRORS = new Set(['message_not_found', 'cant_update_message', 'edit_window_closed']);
+
+type SlackFailure =
+  | { type: 'rate_limited'; error: string; retryAfterMs: number }
+  | { type: 'transient'; error: string }
+  | { type: 'blocked'; error: string }
+  | { type: 'content'; error: string }
+  | { type: 'thread_not_found'; error: string }
+  | { type: 'message_gone'; error: string };
+
+type Outcome = { kind: 'delivered' } | { kind: 'retry'; delayMs: number; error: string };
+
+interface HeadRow {
+  seq: string;
+  conversation_id: string | null;
+  attempts: number;
+  message_ts: string | null;
+  updated_ts: string | null;
+  wait_ms: number;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Classifies what @slack/web-api throws (by `code`, so a second copy of the SDK still matches). */
+export function classifySlackError(err: unknown): SlackFailure {
+  if (typeof err !== 'object' || err === null)
+    return { type: 'transient', error: 'unexpected: non-error thrown' };
+  const e = err as Record<string, unknown>;
+  switch (e.code) {
+    case SlackErrorCode.RateLimitedError: {
+      const seconds = typeof e.retryAfter === 'number' && Number.isFinite(e.retryAfter) ? e.retryAfter : 1;
+      return {
+        type: 'rate_limited',
+        error: `rate_limited (Retry-After ${seconds}s)`,
+        retryAfterMs: seconds * 1000,
+      };
+    }
+    case SlackErrorCode.PlatformError: {
+      const code = isRecord(e.data) && typeof e.data.error === 'string' ? e.data.error : 'unknown_error';
+      if (code === 'ratelimited' || code === 'rate_limited') {
+        return { type: 'rate_limited', error: code, retryAfterMs: 1000 };
+      }
+      if (BLOCKED_ERRORS.has(code)) return { type: 'blocked', error: code };
+      if (CONTENT_ERRORS.has(code)) return { type: 'content', error: code };
+      if (code === 'thread_not_found') return { type: 'thread_not_found', error: code };
+      if (MESSAGE_GONE_ERRORS.has(code)) return { type: 'message_gone', error: code };
+      // internal_error, fatal_error, service_unavailable, request_timeout, and whatever Slack adds:
+      // retried with backoff rather than dropped.
+      return { type: 'transient', error: code };
+    }
+    case SlackErrorCode.HTTPError:
+      return {
+        type: 'transient',
+        error: `http_${typeof e.statusCode === 'number' ? e.statusCode : 'error'}`,
+      };
+    case SlackErrorCode.RequestError: {
+      // fetch wraps the socket error: TypeError('fetch failed', { cause: { code: 'ECONNREFUSED' } }).
+      const original = e.original;
+      const cause = original instanceof Error && isRecord(original.cause) ? original.cause : null;
+      const detail =
+        isRecord(original) && typeof original.code === 'string'
+          ? original.code
+          : cause !== null && typeof cause.code === 'string'
+            ? cause.code
+            : original instanceof Error && original.name === 'TimeoutError'
+              ? 'timeout'
+              : 'request_failed';
+      return { type: 'transient', error: `request_error: ${detail}` };
+    }
+    default:
+      return { type: 'transient', error: `unexpected: ${err instanceof Error ? err.name : 'error'}` };
+  }
+}
+
+interface PostSpec {
+  channel: string;
+  text: string;
+  /** Empty or absent: text only. */
+  blocks?: KnownBlock[];
+  threadTs: string | null;
+  broadcast: boolean;
+  metadata: { event_type: string; event_payload: Record<string, string | number> } | null;
+}
+
+/** Spelled out branch by branch because the SDK's argument type is a union keyed on these fields. */
+function postArgs(p: PostSpec): ChatPostMessageArguments {
+  const base = {
+    channel: p.channel,
+    text: p.text,
+    unfurl_links: false,
+    unfurl_media: false,
+    ...(p.metadata === null ? {} : { metadata: p.metadata }),
+  };
+  const content = p.blocks !== undefined && p.blocks.length > 0 ? { ...base, blocks: p.blocks } : base;
+  if (p.threadTs === null) return content;
+  return { ...content, thread_ts: p.threadTs, reply_broadcast: p.broadcast };
+}
+
+function clipText(text: string): string {
+  return text.length <= FALLBACK_TEXT_MAX ? text : `${text.slice(0, FALLBACK_TEXT_MAX - 1)}…`;
+}
+
+/** `data.request` as written by the Slack face: a RecoveryRequest snapshot at the time of the event. */
+function requestSnapshot(entry: AuditEntry): RecoveryRequest | null {
+  const r = entry.data.request;
+  if (!isRecord(r) || typeof r.id !== 'string' || typeof r.state !== 'string') return null;
+  return r as unknown as RecoveryRequest;
+}
+
+/**
+ * The WebClient for the worker. `rejectRateLimitedCalls` and no SDK retries: the SDK would
+ * otherwise sleep through Retry-After (and its own backoff, up to ~30 min) inside the call,
+ * holding the channel's lock and a Postgres connection, invisible to other replicas and
+ * forgotten on restart. The worker records the wait in `next_attempt_at` instead. The timeout
+ * bounds how long a channel's lock is held on a hung connection.
+ */
+export function createDeliveryClient(options: {
+  token: string;
+  slackApiUrl?: string;
+  timeoutMs?: number;
+}): WebClient {
+  return new WebClient(options.token, {
+    ...(options.slackApiUrl === undefined ? {} : { slackApiUrl: options.slackApiUrl }),
+    rejectRateLimitedCalls: true,
+    retryConfig: { retries: 0 },
+    timeout: options.timeoutMs ?? 15_000,
+    // The worker logs every failure itself, without the SDK's request dumps.
+    logLevel: LogLevel.ERROR,
+  });
+}
+
+export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWorker {
+  const { pool, audit, client, render, renderRoot, renderDecided, logger } = options;
+  const s = quoteIdent(options.schema);
+  const pollMs = options.pollMs ?? 2000;
+  const baseMs = options.backoff?.baseMs ?? 1000;
+  const maxMs = options.backoff?.maxMs ?? 60_000;
+  const blockedRetryMs = options.blockedRetryMs ?? 10 * 60_000;
+  const concurrency = Math.max(1, options.channelConcurrency ?? 4);
+
+  // Posted but not yet recorded (Postgres failed right after Slack said ok): reused by the next
+  // attempt in this process instead of posting again.
+  const unrecordedReplies = new Map<number, string>();
+  const unrecordedRoots = new Map<string, string>();
+
+  const lockKey = (channel: string): string => deliveryLockName(options.schema, channel);
+
+  function backoffMs(attempts: number): number {
+    const exp = baseMs * 2 ** Math.min(Math.max(attempts - 1, 0), 30);
+    // Jitter keeps many channels that failed together from retrying in lockstep.
+    return Math.round(Math.min(maxMs, exp) * (0.8 + Math.random() * 0.2));
+  }
+
+  function retryFor(failure: SlackFailure, attempts: number, ctx: Record<string, unknown>): Outcome {
+    switch (failure.type) {
+      case 'rate_limited':
+        logger.info({ ...ctx, error: failure.error }, 'Slack rate-limited audit delivery; waiting as told');
+        return { kind: 'retry', delayMs: Math.max(failure.retryAfterMs, MIN_WAIT_MS), error: failure.error };
+      case 'blocked':
+        logger.error(
+          { ...ctx, error: failure.error, retryInMs: blockedRetryMs },
+          'Audit delivery to this channel is blocked until someone fixes it (invite the bot, unarchive, or fix the token); entries are kept in Postgres and will follow in order',
+        );
+        return { kind: 'retry', delayMs: blockedRetryMs, error: failure.error };
+      default: {
+        const delayMs = backoffMs(attempts);
+        logger.warn(
+          { ...ctx, error: failure.error, retryInMs: delayMs },
+          'Audit delivery failed; will retry',
+        );
+        return { kind: 'retry', delayMs, error: failure.error };
+      }
+    }
+  }
+
+  async function post(
+    args: ChatPostMessageArguments,
+  ): Promise<{ ok: true; ts: string } | { ok: false; failure: SlackFailure }> {
+    try {
+      const res = await client.chat.postMessage(args);
+      if (typeof res.ts !== 'string' || res.ts === '') {
+        return { ok: false, failure: { type: 'transient', error: 'no_ts_in_response' } };
+      }
+      return { ok: true, ts: res.ts };
+    } catch (err) {
+      return { ok: false, failure: classifySlackError(err) };
+    }
+  }
+
+  function safeRender(entry: AuditEntry): SlackMessage | null {
+    try {
+      return render(entry);
+    } catch (err) {
+      // A view bug must not stall the channel or drop the entry: say what happened, minimally.
+      logger.error(
+        { seq: entry.seq, action: entry.action, err: String(err) },
+        'Audit entry view failed; posting a minimal line',
+      );
+      return { text: `Audit entry #${entry.seq}: ${entry.action} by ${entry.actor}`, blocks: [] };
+    }
+  }
+
+  function safeRenderRoot(conversationId: string): SlackMessage {
+    try {
+      return renderRoot(conversationId);
+    } catch (err) {
+      logger.error({ conversationId, err: String(err) }, 'Thread root view failed; posting a minimal root');
+      return { text: `Zeus recovery: ${conversationId}`, blocks: [] };
+    }
+  }
+
+  /** The root's ts, posting and recording the root first if this thread has none yet. */
+  async function ensureThread(
+    db: pg.PoolClient,
+    channel: string,
+    conversationId: string,
+  ): Promise<{ ok: true; ts: string } | { ok: false; failure: SlackFailure }> {
+    const read = async () =>
+      (
+        await db.query<{ root_ts: string }>(
+          `SELECT root_ts FROM ${s}.incident_threads WHERE channel_id = $1 AND conversation_id = $2`,
+          [channel, conversationId],
+        )
+      ).rows[0]?.root_ts ?? null;
+    const existing = await read();
+    if (existing !== null) return { ok: true, ts: existing };
+
+    const key = `${channel}/${conversationId}`;
+    let ts = unrecordedRoots.get(key) ?? null;
+    if (ts === null) {
+      const view = safeRenderRoot(conversationId);
+      const spec: PostSpec = {
+        channel,
+        text: view.text,
+        blocks: view.blocks,
+        threadTs: null,
+        broadcast: false,
+        metadata: { event_type: THREAD_ROOT_EVENT_TYPE, event_payload: { conversation_id: conversationId } },
+      };
+      const posted = await post(postArgs(spec));
+      if (!posted.ok && posted.failure.type === 'content') {
+        const fallback = await post(postArgs({ ...spec, text: clipText(view.text), blocks: [] }));
+        if (!fallback.ok) return fallback;
+        ts = fallback.ts;
+      } else if (!posted.ok) {
+        return posted;
+      } else {
+        ts = posted.ts;
+      }
+      unrecordedRoots.set(key, ts);
+    }
+    // Under the channel lock nobody else should get here first; ON CONFLICT + re-read keeps two
+    // roots from both being recorded even if that ever fails, and every reply follows the winner.
+    await db.query(
+      `INSERT INTO ${s}.incident_threads (channel_id, conversation_id, root_ts) VALUES ($1, $2, $3)
+       ON CONFLICT (channel_id, conversation_id) DO NOTHING`,
+      [channel, conversationId, ts],
+    );
+    unrecordedRoots.delete(key);
+    const winner = await read();
+    if (winner === null) throw new Error('incident thread vanished right after it was recorded');
+    if (winner !== ts) {
+      logger.warn(
+        { channel, conversationId, orphanRootTs: ts, rootTs: winner },
+        'Another thread root was recorded first; this one is left unused',
+      );
+    }
+    return { ok: true, ts: winner };
+  }
+
+  async function approvalMessageTs(
+    db: pg.PoolClient,
+    channel: string,
+    entry: AuditEntry,
+    requestId: string,
+  ): Promise<string | null> {
+    // Filtering by conversation lets the audit_log index do the work when there is one.
+    const res = await db.query<{ message_ts: string }>(
+      `SELECT d.message_ts FROM ${s}.audit_deliveries d JOIN ${s}.audit_log a ON a.seq = d.seq
+        WHERE d.channel_id = $1 AND a.action = $2 AND a.request_id = $3 AND d.message_ts IS NOT NULL
+          AND ($4::text IS NULL OR a.conversation_id = $4) AND d.seq < $5
+        ORDER BY d.seq DESC LIMIT 1`,
+      [channel, REQUEST_CREATED_ACTION, requestId, entry.conversationId, entry.seq],
+    );
+    return res.rows[0]?.message_ts ?? null;
+  }
+
+  /** Edits the approval message; `done` false means "retry later", with the failure. */
+  async function updateApproval(
+    channel: string,
+    ts: string,
+    view: SlackMessage,
+  ): Promise<{ done: true; note: string | null } | { done: false; failure: SlackFailure }> {
+    const attempt = async (args: ChatUpdateArguments): Promise<SlackFailure | null> => {
+      try {
+        await client.chat.update(args);
+        return null;
+      } catch (err) {
+        return classifySlackError(err);
+      }
+    };
+    let failure = await attempt({ channel, ts, text: view.text, blocks: view.blocks });
+    if (failure?.type === 'content') {
+      // `blocks: []` clears the buttons; a bare text edit would leave them clickable.
+      const first = failure.error;
+      failure = await attempt({ channel, ts, text: clipText(view.text), blocks: [] });
+      if (failure === null) return { done: true, note: `update: ${first}; sent as plain text` };
+    }
+    if (failure === null) return { done: true, note: null };
+    if (failure.type === 'message_gone' || failure.type === 'content') {
+      return { done: true, note: `update: ${failure.error}; approval message left as it was` };
+    }
+    return { done: false, failure };
+  }
+
+  async function recordRetry(
+    db: pg.PoolClient,
+    seq: number,
+    outcome: Extract<Outcome, { kind: 'retry' }>,
+  ): Promise<void> {
+    await db.query(
+      `UPDATE ${s}.audit_deliveries
+          SET attempts = attempts + 1, last_error = $2, next_attempt_at = now() + $3::float8 * interval '1 millisecond'
+        WHERE seq = $1`,
+      [seq, outcome.error, outcome.delayMs],
+    );
+  }
+
+  async function deliverOne(db: pg.PoolClient, channel: string, row: HeadRow): Promise<Outcome> {
+    const seq = Number(row.seq);
+    const [entry] = await audit.after(seq - 1, 1);
+    if (entry === undefined || entry.seq !== seq) {
+      // The foreign key makes this impossible short of tampering; stop the channel rather than skip.
+      throw new Error(`audit entry ${seq} is missing for its delivery row`);
+    }
+    const attempts = row.attempts + 1;
+    const ctx = { seq, channel, action: entry.action, attempt: attempts };
+    const postNotes: string[] = [];
+    const updateNotes: string[] = [];
+
+    if (row.message_ts === null) {
+      const view = safeRender(entry);
+      if (view !== null) {
+        let ts = unrecordedReplies.get(seq) ?? null;
+        if (ts === null) {
+          let threadTs: string | null = null;
+          if (row.conversation_id !== null) {
+            const thread = await ensureThread(db, channel, row.conversation_id);
+            if (!thread.ok) return retryFor(thread.failure, attempts, { ...ctx, step: 'thread root' });
+            threadTs = thread.ts;
+          }
+          const spec: PostSpec = {
+            channel,
+            text: view.text,
+            blocks: view.blocks,
+            threadTs,
+            // The approval request is also shown in the channel, where people will look for it.
+            broadcast: entry.action === REQUEST_CREATED_ACTION,
+            metadata: { event_type: AUDIT_EVENT_TYPE, event_payload: { seq } },
+          };
+          let posted = await post(postArgs(spec));
+          if (!posted.ok && posted.failure.type === 'content') {
+            postNotes.push(`${posted.failure.error}; sent as plain text`);
+            logger.warn(
+              { ...ctx, error: posted.failure.error },
+              'Slack refused the audit message; posting it as plain text',
+            );
+            posted = await post(postArgs({ ...spec, text: clipText(view.text), blocks: [] }));
+          }
+          if (!posted.ok) {
+            if (
+              posted.failure.type === 'thread_not_found' &&
+              threadTs !== null &&
+              row.conversation_id !== null
+            ) {
+              // Someone deleted the root: forget it, so the next attempt starts a fresh thread.
+              await db.query(
+                `DELETE FROM ${s}.incident_threads WHERE channel_id = $1 AND conversation_id = $2 AND root_ts = $3`,
+                [channel, row.conversation_id, threadTs],
+              );
+              logger.warn(
+                { ...ctx, rootTs: threadTs },
+                'Incident thread root is gone; a new root will be posted',
+              );
+              return {
+                kind: 'retry',
+                delayMs: MIN_WAIT_MS,
+                error: 'thread_not_found (root deleted; reposting root)',
+              };
+            }
+            return retryFor(posted.failure, attempts, ctx);
+          }
+          ts = posted.ts;
+          unrecordedReplies.set(seq, ts);
+        }
+        // Recorded before anything else can fail: from here on this reply is never posted again.
+        // last_error now only says how it was posted (the transient errors before it are moot).
+        await db.query(
+          `UPDATE ${s}.audit_deliveries SET message_ts = $2, last_error = $3 WHERE seq = $1 AND message_ts IS NULL`,
+          [seq, ts, postNotes.length > 0 ? postNotes.join('; ') : null],
+        );
+        unrecordedReplies.delete(seq);
+      }
+    }
+
+    let updatedTs: string | null = row.updated_ts;
+    const request = DECISION_ACTIONS.has(entry.action) ? requestSnapshot(entry) : null;
+    if (request !== null && renderDecided !== undefined && updatedTs === null) {
+      const approvalTs = await approvalMessageTs(db, channel, entry, request.id);
+      if (approvalTs === null) {
+        // Asked from the CLI, or the request lived in another channel: nothing here to edit.
+        logger.debug({ ...ctx, requestId: request.id }, 'No approval message in this channel to update');
+      } else {
+        let view: SlackMessage | null;
+        try {
+          view = renderDecided(request, entry);
+        } catch (err) {
+          logger.error(
+            { ...ctx, err: String(err) },
+            'Decided view failed; clearing the buttons with a plain line',
+          );
+          view = { text: `Request ${request.id}: ${request.state}`, blocks: [] };
+        }
+        if (view === null) {
+          logger.debug(
+            { ...ctx, requestId: request.id },
+            'No decided view for this entry; approval message left as it is',
+          );
+        } else {
+          const updated = await updateApproval(channel, approvalTs, view);
+          if (!updated.done) return retryFor(updated.failure, attempts, { ...ctx, step: 'approval update' });
+          if (updated.note !== null) {
+            updateNotes.push(updated.note);
+            logger.warn({ ...ctx, note: updated.note }, 'Approval message could not be updated as designed');
+          }
+          updatedTs = approvalTs;
+        }
+      }
+    }
+
+    await db.query(
+      `UPDATE ${s}.audit_deliveries
+          SET state = 'delivered', delivered_at = now(), attempts = attempts + 1, updated_ts = $2,
+              last_error = CASE WHEN $3::text IS NULL THEN last_error ELSE concat_ws('; ', last_error, $3::text) END
+        WHERE seq = $1`,
+      [seq, updatedTs, updateNotes.length > 0 ? updateNotes.join('; ') : null],
+    );
+    logger.debug(ctx, 'Audit entry delivered');
+    return { kind: 'delivered' };
+  }
+
+  async function head(db: pg.PoolClient, channel: string): Promise<HeadRow | null> {
+    const res = await db.query<HeadRow>(
+      `SELECT seq, conversation_id, attempts, message_ts, updated_ts,
+              GREATEST(0, EXTRACT(EPOCH FROM (next_attempt_at - now())) * 1000)::float8 AS wait_ms
+         FROM ${s}.audit_deliveries
+        WHERE channel_id = $1 AND state = 'pending'
+        ORDER BY seq LIMIT 1`,
+      [channel],
+    );
+    return res.rows[0] ?? null;
+  }
+
+  /** Delivers a channel's due entries in order; `waitMs`: when its head is due again, if blocked. */
+  async function drainChannel(
+    channel: string,
+    stopping: () => boolean,
+  ): Promise<{ delivered: number; waitMs: number | null }> {
+    const db = await pool.connect();
+    try {
+      const got = await db.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS ok', [
+        DELIVERY_LOCK_CLASS,
+        lockKey(channel),
+      ]);
+      if (got.rows[0]?.ok !== true) {
+        // Another replica (or pass) is on it; it reports its own waits.
+        db.release();
+        return { delivered: 0, waitMs: null };
+      }
+      let delivered = 0;
+      let waitMs: number | null = null;
+      while (!stopping()) {
+        const row = await head(db, channel);
+        if (row === null) break;
+        if (row.wait_ms > 0) {
+          waitMs = row.wait_ms;
+          break;
+        }
+        const outcome = await deliverOne(db, channel, row);
+        if (outcome.kind === 'retry') {
+          await recordRetry(db, Number(row.seq), outcome);
+          waitMs = outcome.delayMs;
+          break;
+        }
+        delivered += 1;
+      }
+      await db.query('SELECT pg_advisory_unlock($1, hashtext($2))', [DELIVERY_LOCK_CLASS, lockKey(channel)]);
+      db.release();
+      return { delivered, waitMs };
+    } catch (err) {
+      // Destroying the session is what frees a lock we may still hold; never pool it.
+      db.release(err instanceof Error ? err : new Error(String(err)));
+      throw err;
+    }
+  }
+
+  async function pass(stopping: () => boolean): Promise<{ delivered: number; nextDueMs: number | null }> {
+    const heads = await pool.query<{ channel_id: string; wait_ms: number }>(
+      `SELECT DISTINCT ON (channel_id) channel_id,
+              GREATEST(0, EXTRACT(EPOCH FROM (next_attempt_at - now())) * 1000)::float8 AS wait_ms
+         FROM ${s}.audit_deliveries
+        WHERE state = 'pending'
+        ORDER BY channel_id, seq`,
+    );
+    let nextDueMs: number | null = null;
+    const soonest = (ms: number | null) => {
+      if (ms !== null) nextDueMs = nextDueMs === null ? ms : Math.min(nextDueMs, ms);
+    };
+    const due: string[] = [];
+    for (const h of heads.rows) {
+      if (h.wait_ms > 0) soonest(h.wait_ms);
+      else due.push(h.channel_id);
+    }
+    let delivered = 0;
+    let failed: unknown = null;
+    let next = 0;
+    const lane = async () => {
+      while (next < due.length && !stopping()) {
+        const channel = due[next++];
+        if (channel === undefined) break;
+        try {
+          const r = await drainChannel(channel, stopping);
+          delivered += r.delivered;
+          soonest(r.waitMs);
+        } catch (err) {
+          // One channel's database trouble must not stop the others; the pass reports it after.
+          logger.error({ channel, err: String(err) }, 'Audit delivery for this channel failed; will retry');
+          failed ??= err;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, due.length) }, lane));
+    if (failed !== null && delivered === 0 && due.length > 0) throw failed;
+    return { delivered, nextDueMs };
+  }
+
+  let started = false;
+  let timer: NodeJS.Timeout | null = null;
+  let running: Promise<void> | null = null;
+  let again = false;
+
+  function schedule(ms: number): void {
+    if (!started) return;
+    if (timer !== null) clearTimeout(timer);
+    timer = setTimeout(() => {
+      timer = null;
+      void loop();
+    }, ms);
+    timer.unref();
+  }
+
+  async function loop(): Promise<void> {
+    if (!started) return;
+    if (running !== null) {
+      again = true;
+      return;
+    }
+    let nextMs = pollMs;
+    running = (async () => {
+      try {
+        const r = await pass(() => !started);
+        if (r.delivered > 0) again = true;
+        if (r.nextDueMs !== null) nextMs = Math.min(nextMs, Math.max(r.nextDueMs, MIN_WAIT_MS));
+      } catch (err) {
+        logger.error({ err: String(err) }, 'Audit delivery pass failed (database?); will retry');
+      }
+    })();
+    await running;
+    running = null;
+    if (again) {
+      again = false;
+      schedule(0);
+    } else {
+      schedule(nextMs);
+    }
+  }
+
+  return {
+    start() {
+      if (started) return;
+      started = true;
+      schedule(0);
+    },
+    async stop() {
+      started = false;
+      if (timer !== null) clearTimeout(timer);
+      timer = null;
+      await running;
+    },
+    kick() {
+      if (!started) return;
+      if (running !== null) again = true;
+      else schedule(0);
+    },
+    async drainOnce() {
+      return (await pass(() => false)).delivered;
+    },
+    async pendingCount(channelId) {
+      const res = await pool.query<{ n: string }>(
+        `SELECT count(*) AS n FROM ${s}.audit_deliveries WHERE state = 'pending' AND ($1::text IS NULL OR channel_id = $1)`,
+        [channelId ?? null],
+      );
+      return Number(res.rows[0]?.n ?? 0);
+    },
+    async oldestPendingAgeMs() {
+      const res = await pool.query<{ age_ms: number | null }>(
+        `SELECT (EXTRACT(EPOCH FROM (now() - min(created_at))) * 1000)::float8 AS age_ms
+           FROM ${s}.audit_deliveries WHERE state = 'pending'`,
+      );
+      return res.rows[0]?.age_ms ?? null;
+    },
+  };
+}
+
+/** The incident thread's root ts for a conversation in a channel, if one was posted (e.g. to upload a file into it). */
+export async function findIncidentThread(
+  pool: pg.Pool,
+  schema: string,
+  channelId: string,
+  conversationId: string,
+): Promise<string | null> {
+  const res = await pool.query<{ root_ts: string }>(
+    `SELECT root_ts FROM ${quoteIdent(schema)}.incident_threads WHERE channel_id = $1 AND conversation_id = $2`,
+    [channelId, conversationId],
+  );
+  return res.rows[0]?.root_ts ?? null;
+}
