@@ -1,0 +1,564 @@
+import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
+import { ErrorCode, RecoveryError } from '../errors.js';
+import type { RestorePlan } from '../recovery/plan.js';
+import { quoteIdent, withTransaction } from '../store/sql.js';
+import { formatWhen, mention, notOpenMessage } from './rules.js';
+import type { Approval, RecoveryRequest, RequestKind, RequestState } from './types.js';
+
+/**
+ * Approval requests in Postgres. Every transition is a single conditional UPDATE
+ * (… WHERE state = <expected>) or runs under a row lock (SELECT … FOR UPDATE), so a double
+ * click, a Slack retry or two replicas racing can never move a request twice: exactly one
+ * caller gets 'approved', 'done', 'expired' or `true` for any given move.
+ *
+ * Expiry is judged by the database clock (now()), never by a replica's clock.
+ *
+ * Who may approve or cancel is decided in rules.ts before these are called; the store only
+ * re-checks the one rule that must never slip through a handler bug: the requester cannot
+ * approve their own request.
+ */
+
+export interface NewRequest {
+  kind: RequestKind;
+  conversationId: string;
+  channelId: string;
+  requester: string;
+  reason: string;
+  plan: RestorePlan;
+  requiredApprovals: number;
+  ttlMinutes: number;
+}
+
+/** The request exists but is past the state this move needs; `message` says which and by whom. */
+export type NotOpen = { kind: 'not_open'; request: RecoveryRequest; message: string };
+/** This call found it past expires_at and moved it to expired: the caller posts the notice. */
+export type Expired = { kind: 'expired'; request: RecoveryRequest };
+export type Done = { kind: 'done'; request: RecoveryRequest };
+
+export type ApproveOutcome =
+  /** This click completed the approvals; exactly one caller ever gets this for a request. */
+  | { kind: 'approved'; request: RecoveryRequest }
+  /** Counted; more approvals are needed. */
+  | { kind: 'partial'; request: RecoveryRequest; have: number; need: number }
+  /** This user had already approved; nothing changed. */
+  | { kind: 'duplicate'; request: RecoveryRequest; have: number; need: number }
+  | NotOpen
+  | Expired;
+
+export type DenyOutcome = Done | NotOpen | Expired;
+export type CancelOutcome =
+  | Done
+  | NotOpen
+  | Expired
+  /** Someone other than the requester tried; nothing changed. */
+  | { kind: 'refused'; request: RecoveryRequest; message: string };
+export type StaleOutcome = Done | NotOpen;
+export type FinishOutcome = Done | NotOpen;
+
+/** A request a crashed replica left behind; `since` is when it entered its current state. */
+export interface StuckRequest {
+  request: RecoveryRequest;
+  since: string;
+  stuckForMs: number;
+}
+
+export interface RequestStore {
+  create(input: NewRequest): Promise<RecoveryRequest>;
+  get(id: string): Promise<RecoveryRequest | null>;
+  /** The requested/approved/executing request of a conversation, if any (there is at most one). */
+  openForConversation(conversationId: string): Promise<RecoveryRequest | null>;
+  approve(id: string, userId: string): Promise<ApproveOutcome>;
+  deny(id: string, userId: string, reason: string): Promise<DenyOutcome>;
+  cancel(id: string, userId: string): Promise<CancelOutcome>;
+  markStale(id: string, reason: string): Promise<StaleOutcome>;
+  /** approved → executing; true for exactly one caller. */
+  startExecution(id: string): Promise<boolean>;
+  finish(
+    id: string,
+    outcome: 'succeeded' | 'failed',
+    result: Record<string, unknown>,
+  ): Promise<FinishOutcome>;
+  expireDue(limit?: number): Promise<RecoveryRequest[]>;
+  recoverStuck(olderThanMs: number): Promise<StuckRequest[]>;
+}
+
+interface RequestRow {
+  id: string;
+  kind: RequestKind;
+  conversation_id: string;
+  channel_id: string;
+  requester: string;
+  reason: string;
+  plan: RestorePlan;
+  state: RequestState;
+  required_approvals: number;
+  decided_by: string | null;
+  decided_at: Date | null;
+  deny_reason: string | null;
+  created_at: Date;
+  expires_at: Date;
+  result: Record<string, unknown> | null;
+}
+
+interface ApprovalRow {
+  request_id: string;
+  user_id: string;
+  at: Date;
+}
+
+const COLUMNS =
+  'id, kind, conversation_id, channel_id, requester, reason, plan, state, required_approvals, decided_by, decided_at, deny_reason, created_at, expires_at, result';
+const OPEN_STATES = "('requested', 'approved', 'executing')";
+const OPEN_INDEX = 'requests_one_open_per_conversation';
+const KINDS: readonly RequestKind[] = ['restore', 'undo', 'replay'];
+const MAX_TTL_MINUTES = 7 * 24 * 60;
+const MAX_TEXT = 3000;
+/** Rounds of "conflict, but the open request vanished before we could name it". */
+const CREATE_ATTEMPTS = 3;
+
+type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
+
+function toRequest(r: RequestRow, approvals: Approval[]): RecoveryRequest {
+  return {
+    id: r.id,
+    kind: r.kind,
+    conversationId: r.conversation_id,
+    channelId: r.channel_id,
+    requester: r.requester,
+    reason: r.reason,
+    plan: r.plan,
+    state: r.state,
+    requiredApprovals: r.required_approvals,
+    approvals,
+    decidedBy: r.decided_by,
+    decidedAt: r.decided_at === null ? null : r.decided_at.toISOString(),
+    denyReason: r.deny_reason,
+    createdAt: r.created_at.toISOString(),
+    expiresAt: r.expires_at.toISOString(),
+    result: r.result,
+  };
+}
+
+function isUniqueViolation(err: unknown, constraint: string): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const e = err as { code?: unknown; constraint?: unknown };
+  return e.code === '23505' && e.constraint === constraint;
+}
+
+function requireText(field: string, value: string, max = MAX_TEXT): string {
+  const v = value.trim();
+  if (v.length === 0) {
+    throw new RecoveryError(
+      ErrorCode.InvalidInput,
+      `The ${field} is empty.`,
+      `Give a ${field} and try again.`,
+    );
+  }
+  if (v.length > max || v.includes('\u0000')) {
+    throw new RecoveryError(
+      ErrorCode.InvalidInput,
+      `The ${field} is too long or holds a NUL character (at most ${max} characters).`,
+      `Shorten the ${field} and try again.`,
+    );
+  }
+  return v;
+}
+
+function validate(input: NewRequest): void {
+  if (!KINDS.includes(input.kind)) {
+    throw new RecoveryError(
+      ErrorCode.InvalidInput,
+      `Unknown request kind ${JSON.stringify(input.kind)}.`,
+      'Use restore, undo or replay.',
+    );
+  }
+  if (
+    !Number.isInteger(input.requiredApprovals) ||
+    input.requiredApprovals < 1 ||
+    input.requiredApprovals > 10
+  ) {
+    throw new RecoveryError(
+      ErrorCode.Config,
+      `Required approvals must be a whole number from 1 to 10, got ${input.requiredApprovals}.`,
+      'Fix REQUIRED_APPROVALS and restart the bot.',
+    );
+  }
+  if (input.plan.conversationId !== input.conversationId) {
+    // What the approver sees must be what runs: a plan for one conversation never rides on another.
+    throw new RecoveryError(
+      ErrorCode.InvalidInput,
+      `The preview is for ${input.plan.conversationId}, but the request is for ${input.conversationId}.`,
+      'Preview the conversation you mean to restore, then ask again.',
+    );
+  }
+  if (!Number.isFinite(input.ttlMinutes) || input.ttlMinutes <= 0 || input.ttlMinutes > MAX_TTL_MINUTES) {
+    throw new RecoveryError(
+      ErrorCode.Config,
+      `Request TTL must be more than 0 and at most ${MAX_TTL_MINUTES} minutes, got ${input.ttlMinutes}.`,
+      'Fix REQUEST_TTL_MINUTES and restart the bot.',
+    );
+  }
+}
+
+function notFound(id: string): RecoveryError {
+  return new RecoveryError(
+    ErrorCode.NotFound,
+    `There is no recovery request ${id}.`,
+    'It may belong to another bot installation or database; ask for the restore again.',
+  );
+}
+
+function openConflict(open: RecoveryRequest): RecoveryError {
+  const what = `${open.kind === 'undo' ? 'An' : 'A'} ${open.kind} of ${open.conversationId}`;
+  const details = { openRequestId: open.id, openState: open.state };
+  if (open.state === 'requested') {
+    return new RecoveryError(
+      ErrorCode.RequestState,
+      `${what} is already awaiting approval (${open.id}).`,
+      `Approve, deny or cancel it first, or wait until it expires at ${formatWhen(open.expiresAt)}.`,
+      { details },
+    );
+  }
+  return new RecoveryError(
+    ErrorCode.RequestState,
+    `${what} is already ${open.state === 'approved' ? 'approved and about to run' : 'running'} (${open.id}).`,
+    'Wait for its result in the incident thread, then inspect the conversation again before asking for another.',
+    { details },
+  );
+}
+
+export function createRequestStore(pool: pg.Pool, schema: string): RequestStore {
+  const s = quoteIdent(schema);
+  const requests = `${s}.requests`;
+  const approvalsTable = `${s}.request_approvals`;
+
+  async function approvalsOf(db: Queryable, ids: readonly string[]): Promise<Map<string, Approval[]>> {
+    const byId = new Map<string, Approval[]>(ids.map((id) => [id, []]));
+    if (ids.length === 0) return byId;
+    const res = await db.query<ApprovalRow>(
+      `SELECT request_id, user_id, at FROM ${approvalsTable}
+       WHERE request_id = ANY($1::text[]) ORDER BY at, user_id`,
+      [ids],
+    );
+    for (const a of res.rows) byId.get(a.request_id)?.push({ userId: a.user_id, at: a.at.toISOString() });
+    return byId;
+  }
+
+  async function hydrate(db: Queryable, rows: readonly RequestRow[]): Promise<RecoveryRequest[]> {
+    const approvals = await approvalsOf(
+      db,
+      rows.map((r) => r.id),
+    );
+    return rows.map((r) => toRequest(r, approvals.get(r.id) ?? []));
+  }
+
+  async function one(db: Queryable, row: RequestRow): Promise<RecoveryRequest> {
+    const [request] = await hydrate(db, [row]);
+    if (!request) throw new Error('hydrate returned no request');
+    return request;
+  }
+
+  async function get(id: string): Promise<RecoveryRequest | null> {
+    const res = await pool.query<RequestRow>(`SELECT ${COLUMNS} FROM ${requests} WHERE id = $1`, [id]);
+    const row = res.rows[0];
+    return row ? one(pool, row) : null;
+  }
+
+  async function openForConversation(conversationId: string): Promise<RecoveryRequest | null> {
+    const res = await pool.query<RequestRow>(
+      `SELECT ${COLUMNS} FROM ${requests} WHERE conversation_id = $1 AND state IN ${OPEN_STATES}`,
+      [conversationId],
+    );
+    const row = res.rows[0];
+    return row ? one(pool, row) : null;
+  }
+
+  async function create(input: NewRequest): Promise<RecoveryRequest> {
+    validate(input);
+    const reason = requireText('reason', input.reason);
+    for (let attempt = 0; attempt < CREATE_ATTEMPTS; attempt++) {
+      try {
+        return await withTransaction(pool, async (client) => {
+          // A predecessor past its expiry that no sweep has closed yet would block this request
+          // until the next sweep; close it here and leave its notice to the sweeper.
+          await client.query(
+            `UPDATE ${requests}
+             SET state = 'expired', decided_at = now(), updated_at = now(), expiry_notice_pending = true
+             WHERE conversation_id = $1 AND state = 'requested' AND expires_at <= now()`,
+            [input.conversationId],
+          );
+          const res = await client.query<RequestRow>(
+            `INSERT INTO ${requests}
+               (id, kind, conversation_id, channel_id, requester, reason, plan, required_approvals, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, now() + $9::double precision * interval '1 minute')
+             RETURNING ${COLUMNS}`,
+            [
+              `rq_${randomUUID()}`,
+              input.kind,
+              input.conversationId,
+              input.channelId,
+              input.requester,
+              reason,
+              JSON.stringify(input.plan),
+              input.requiredApprovals,
+              input.ttlMinutes,
+            ],
+          );
+          const row = res.rows[0];
+          if (!row) throw new Error('INSERT … RETURNING returned no row');
+          return toRequest(row, []);
+        });
+      } catch (err) {
+        if (!isUniqueViolation(err, OPEN_INDEX)) throw err;
+        const open = await openForConversation(input.conversationId);
+        if (open) throw openConflict(open);
+        // It closed between our insert and this read: the way is free now, try again.
+      }
+    }
+    throw new RecoveryError(
+      ErrorCode.RequestState,
+      `Requests for ${input.conversationId} kept opening and closing while this one was being created.`,
+      'Someone else is working on this conversation right now; check the incident thread, then try again.',
+    );
+  }
+
+  /**
+   * Runs `fn` with the request row locked, so the checks it makes and the update it does are
+   * one step for every other caller. `open` is whether it is still before expires_at.
+   */
+  function locked<T>(
+    id: string,
+    fn: (client: pg.PoolClient, row: RequestRow, open: boolean) => Promise<T>,
+  ): Promise<T> {
+    return withTransaction(pool, async (client) => {
+      const res = await client.query<RequestRow & { open: boolean }>(
+        `SELECT ${COLUMNS}, expires_at > now() AS open FROM ${requests} WHERE id = $1 FOR UPDATE`,
+        [id],
+      );
+      const row = res.rows[0];
+      if (!row) throw notFound(id);
+      return fn(client, row, row.open);
+    });
+  }
+
+  async function expireLocked(client: pg.PoolClient, id: string): Promise<Expired> {
+    const res = await client.query<RequestRow>(
+      `UPDATE ${requests} SET state = 'expired', decided_at = now(), updated_at = now()
+       WHERE id = $1 AND state = 'requested' RETURNING ${COLUMNS}`,
+      [id],
+    );
+    const row = res.rows[0];
+    if (!row) throw new Error(`request ${id} changed state while locked`);
+    return { kind: 'expired', request: await one(client, row) };
+  }
+
+  async function notOpen(client: pg.PoolClient, row: RequestRow): Promise<NotOpen> {
+    const request = await one(client, row);
+    return { kind: 'not_open', request, message: notOpenMessage(request) };
+  }
+
+  async function approve(id: string, userId: string): Promise<ApproveOutcome> {
+    return locked(id, async (client, row, open) => {
+      if (row.state !== 'requested') {
+        const request = await one(client, row);
+        // A double click that lost the race still learns that its own approval counted.
+        const wentThrough = row.state !== 'denied' && row.state !== 'expired' && row.state !== 'cancelled';
+        if (wentThrough && request.approvals.some((a) => a.userId === userId)) {
+          return { kind: 'duplicate', request, have: request.approvals.length, need: row.required_approvals };
+        }
+        return { kind: 'not_open', request, message: notOpenMessage(request) };
+      }
+      if (userId === row.requester) {
+        throw new RecoveryError(
+          ErrorCode.Forbidden,
+          `You asked for this ${row.kind}, so someone else must approve it.`,
+          'Ask a teammate who is an approver.',
+        );
+      }
+      if (!open) return expireLocked(client, id);
+      // clock_timestamp(): taken after the lock, so approval times follow the order they counted in.
+      const inserted = await client.query(
+        `INSERT INTO ${approvalsTable} (request_id, user_id, at) VALUES ($1, $2, clock_timestamp())
+         ON CONFLICT (request_id, user_id) DO NOTHING`,
+        [id, userId],
+      );
+      const count = await client.query<{ n: string }>(
+        `SELECT count(DISTINCT user_id) AS n FROM ${approvalsTable} WHERE request_id = $1`,
+        [id],
+      );
+      const have = Number(count.rows[0]?.n ?? 0);
+      const need = row.required_approvals;
+      if (inserted.rowCount === 0) {
+        return { kind: 'duplicate', request: await one(client, row), have, need };
+      }
+      if (have < need) return { kind: 'partial', request: await one(client, row), have, need };
+      const res = await client.query<RequestRow>(
+        `UPDATE ${requests} SET state = 'approved', decided_by = $2, decided_at = now(), updated_at = now()
+         WHERE id = $1 AND state = 'requested' RETURNING ${COLUMNS}`,
+        [id, userId],
+      );
+      const updated = res.rows[0];
+      if (!updated) throw new Error(`request ${id} changed state while locked`);
+      return { kind: 'approved', request: await one(client, updated) };
+    });
+  }
+
+  async function deny(id: string, userId: string, reason: string): Promise<DenyOutcome> {
+    const why = requireText('deny reason', reason);
+    return locked(id, async (client, row, open) => {
+      if (row.state !== 'requested') return notOpen(client, row);
+      if (!open) return expireLocked(client, id);
+      const res = await client.query<RequestRow>(
+        `UPDATE ${requests}
+         SET state = 'denied', decided_by = $2, decided_at = now(), deny_reason = $3, updated_at = now()
+         WHERE id = $1 AND state = 'requested' RETURNING ${COLUMNS}`,
+        [id, userId, why],
+      );
+      const updated = res.rows[0];
+      if (!updated) throw new Error(`request ${id} changed state while locked`);
+      return { kind: 'done', request: await one(client, updated) };
+    });
+  }
+
+  async function cancel(id: string, userId: string): Promise<CancelOutcome> {
+    return locked(id, async (client, row, open) => {
+      if (row.state !== 'requested') return notOpen(client, row);
+      if (userId !== row.requester) {
+        return {
+          kind: 'refused',
+          request: await one(client, row),
+          message: `Only ${mention(row.requester)}, who asked for this ${row.kind}, can cancel it. To stop it, deny it with a reason.`,
+        };
+      }
+      if (!open) return expireLocked(client, id);
+      const res = await client.query<RequestRow>(
+        `UPDATE ${requests} SET state = 'cancelled', decided_by = $2, decided_at = now(), updated_at = now()
+         WHERE id = $1 AND state = 'requested' RETURNING ${COLUMNS}`,
+        [id, userId],
+      );
+      const updated = res.rows[0];
+      if (!updated) throw new Error(`request ${id} changed state while locked`);
+      return { kind: 'done', request: await one(client, updated) };
+    });
+  }
+
+  /** One conditional UPDATE; on no match, reads the row to say why (or throws if it is unknown). */
+  async function transition(id: string, sql: string, params: readonly unknown[]): Promise<Done | NotOpen> {
+    const res = await pool.query<RequestRow>(sql, [...params]);
+    const row = res.rows[0];
+    if (row) return { kind: 'done', request: await one(pool, row) };
+    const current = await get(id);
+    if (!current) throw notFound(id);
+    return { kind: 'not_open', request: current, message: notOpenMessage(current) };
+  }
+
+  async function markStale(id: string, reason: string): Promise<StaleOutcome> {
+    const why = requireText('stale reason', reason);
+    // From approved too: staleness found between the last approval and the start is the same
+    // "what was approved is not what would be written", and nothing has run yet.
+    return transition(
+      id,
+      `UPDATE ${requests}
+       SET state = 'cancelled', decided_by = 'system', decided_at = now(), deny_reason = $2, updated_at = now()
+       WHERE id = $1 AND state IN ('requested', 'approved') RETURNING ${COLUMNS}`,
+      [id, `preview went stale: ${why}`],
+    );
+  }
+
+  async function startExecution(id: string): Promise<boolean> {
+    const res = await pool.query(
+      `UPDATE ${requests} SET state = 'executing', started_at = now(), updated_at = now()
+       WHERE id = $1 AND state = 'approved'`,
+      [id],
+    );
+    return res.rowCount === 1;
+  }
+
+  async function finish(
+    id: string,
+    outcome: 'succeeded' | 'failed',
+    result: Record<string, unknown>,
+  ): Promise<FinishOutcome> {
+    if (outcome !== 'succeeded' && outcome !== 'failed') {
+      throw new RecoveryError(
+        ErrorCode.Internal,
+        `finish() got outcome ${JSON.stringify(outcome)}.`,
+        'This is a bug; report it.',
+      );
+    }
+    return transition(
+      id,
+      `UPDATE ${requests}
+       SET state = $2, finished_at = now(), result = $3::jsonb, updated_at = now()
+       WHERE id = $1 AND state = 'executing' RETURNING ${COLUMNS}`,
+      [id, outcome, JSON.stringify(result)],
+    );
+  }
+
+  async function expireDue(limit = 100): Promise<RecoveryRequest[]> {
+    const n = Math.max(1, Math.min(10_000, Math.floor(limit)));
+    // SKIP LOCKED: replicas sweeping at once take disjoint rows; the outer WHERE repeats the
+    // condition so a row another sweep closed in between is not returned twice.
+    const res = await pool.query<RequestRow>(
+      `UPDATE ${requests}
+       SET state = 'expired', decided_at = coalesce(decided_at, now()), updated_at = now(),
+           expiry_notice_pending = false
+       WHERE id IN (
+         SELECT id FROM ${requests}
+         WHERE (state = 'requested' AND expires_at <= now()) OR expiry_notice_pending
+         ORDER BY expires_at
+         LIMIT $1
+         FOR UPDATE SKIP LOCKED
+       )
+       AND ((state = 'requested' AND expires_at <= now()) OR expiry_notice_pending)
+       RETURNING ${COLUMNS}`,
+      [n],
+    );
+    const rows = [...res.rows].sort((a, b) => a.expires_at.getTime() - b.expires_at.getTime());
+    return hydrate(pool, rows);
+  }
+
+  /**
+   * Requests a crashed replica left behind: `approved` but never started, or `executing` with
+   * no finish. Nothing is changed: re-running a destructive operation blindly could overwrite
+   * what a person fixed by hand meanwhile. Someone checks Redis (and the backups) and then
+   * closes it: markStale() for an approved one (nothing ran), finish(id, 'failed', …) for an
+   * executing one. Until then the conversation's open-request guard keeps refusing new ones.
+   */
+  async function recoverStuck(olderThanMs: number): Promise<StuckRequest[]> {
+    const ms = Math.max(0, Math.floor(olderThanMs));
+    const res = await pool.query<RequestRow & { since: Date; stuck_ms: number }>(
+      `SELECT ${COLUMNS}, since, (extract(epoch FROM now() - since) * 1000)::float8 AS stuck_ms
+       FROM (
+         SELECT *, CASE WHEN state = 'executing' THEN coalesce(started_at, updated_at) ELSE updated_at END AS since
+         FROM ${requests}
+         WHERE state IN ('approved', 'executing')
+       ) r
+       WHERE since <= now() - $1::double precision * interval '1 millisecond'
+       ORDER BY since`,
+      [ms],
+    );
+    const hydrated = await hydrate(pool, res.rows);
+    return res.rows.flatMap((row, i) => {
+      const request = hydrated[i];
+      return request
+        ? [{ request, since: row.since.toISOString(), stuckForMs: Math.round(row.stuck_ms) }]
+        : [];
+    });
+  }
+
+  return {
+    create,
+    get,
+    openForConversation,
+    approve,
+    deny,
+    cancel,
+    markStale,
+    startExecution,
+    finish,
+    expireDue,
+    recoverStuck,
+  };
+}

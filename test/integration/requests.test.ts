@@ -1,0 +1,438 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRequestStore, type NewRequest, type RequestStore } from '../../src/approval/requests.js';
+import { ErrorCode, RecoveryError } from '../../src/errors.js';
+import type { RestorePlan } from '../../src/recovery/plan.js';
+import { migrate } from '../../src/store/migrations.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
+
+const SCHEMA = 'zeus_recover';
+let db: TestDatabase;
+let store: RequestStore;
+let seq = 0;
+
+function planFor(conversationId: string): RestorePlan {
+  return {
+    conversationId,
+    source: { kind: 'tier', tier: 'postgres' },
+    sourceLabel: 'postgres',
+    target: { exists: true, checksum: `sha256:${'a'.repeat(64)}`, bytes: 512, analysis: null },
+    current: {
+      exists: true,
+      checksum: `sha256:${'b'.repeat(64)}`,
+      bytes: 300,
+      ttlMs: 86_400_000,
+      analysis: null,
+    },
+    diff: {
+      added: [
+        { step: 3, role: 'assistant', ts: '2025-12-13T10:00:09.000Z', hash: `sha256:${'c'.repeat(64)}` },
+      ],
+      removed: [],
+      changed: [],
+      unchanged: 2,
+      identical: false,
+    },
+    diffSummary: '+1 step',
+    warnings: ['émoji 🚑 and "quotes" survive'],
+    createdAt: '2025-12-13T10:05:00.000Z',
+  };
+}
+
+/** A fresh conversation per test, so the open-request guard never couples tests. */
+function input(overrides: Partial<NewRequest> = {}): NewRequest {
+  const conversationId = overrides.conversationId ?? `c-${++seq}-${Date.now().toString(36)}`;
+  return {
+    kind: 'restore',
+    conversationId,
+    channelId: 'C0INC',
+    requester: 'UREQ',
+    reason: 'Redis lost the last two steps',
+    plan: planFor(conversationId),
+    requiredApprovals: 1,
+    ttlMinutes: 30,
+    ...overrides,
+  };
+}
+
+async function backdate(id: string): Promise<void> {
+  await db.pool.query(
+    `UPDATE ${SCHEMA}.requests SET expires_at = now() - interval '1 minute' WHERE id = $1`,
+    [id],
+  );
+}
+
+async function stateOf(id: string): Promise<string | undefined> {
+  const res = await db.pool.query<{ state: string }>(`SELECT state FROM ${SCHEMA}.requests WHERE id = $1`, [
+    id,
+  ]);
+  return res.rows[0]?.state;
+}
+
+async function withPools<T>(n: number, fn: (stores: RequestStore[]) => Promise<T>): Promise<T> {
+  const pools = Array.from({ length: n }, () => new pg.Pool({ connectionString: db.url, max: 3 }));
+  try {
+    return await fn(pools.map((p) => createRequestStore(p, SCHEMA)));
+  } finally {
+    await Promise.all(pools.map((p) => p.end()));
+  }
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase('zr_req');
+  await migrate(db.pool, SCHEMA);
+  store = createRequestStore(db.pool, SCHEMA);
+});
+afterAll(async () => {
+  await db?.drop();
+});
+
+describe('create and get', () => {
+  it('round-trips a request, plan included, with DB-clock expiry', async () => {
+    const req = input({ kind: 'undo', requiredApprovals: 2, ttlMinutes: 30 });
+    const created = await store.create(req);
+    expect(created.id).toMatch(/^rq_[0-9a-f-]{36}$/);
+    expect(created).toMatchObject({
+      kind: 'undo',
+      conversationId: req.conversationId,
+      channelId: 'C0INC',
+      requester: 'UREQ',
+      reason: 'Redis lost the last two steps',
+      state: 'requested',
+      requiredApprovals: 2,
+      approvals: [],
+      decidedBy: null,
+      decidedAt: null,
+      denyReason: null,
+      result: null,
+    });
+    const window = Date.parse(created.expiresAt) - Date.parse(created.createdAt);
+    expect(window).toBe(30 * 60_000);
+    const fetched = await store.get(created.id);
+    expect(fetched).toEqual(created);
+    expect(fetched?.plan).toEqual(req.plan);
+    expect(await store.get('rq_00000000-0000-0000-0000-000000000000')).toBeNull();
+  });
+
+  it('refuses bad input before touching the database', async () => {
+    await expect(store.create(input({ reason: '   ' }))).rejects.toMatchObject({
+      code: ErrorCode.InvalidInput,
+    });
+    await expect(store.create(input({ requiredApprovals: 0 }))).rejects.toMatchObject({
+      code: ErrorCode.Config,
+    });
+    await expect(store.create(input({ ttlMinutes: 0 }))).rejects.toMatchObject({ code: ErrorCode.Config });
+    await expect(store.create(input({ plan: planFor('c-other') }))).rejects.toMatchObject({
+      code: ErrorCode.InvalidInput,
+    });
+  });
+});
+
+describe('one open request per conversation', () => {
+  it('refuses a second request while one is open, naming it and what to do', async () => {
+    const first = await store.create(input());
+    const err = await store
+      .create(input({ conversationId: first.conversationId, kind: 'replay' }))
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RecoveryError);
+    const e = err as RecoveryError;
+    expect(e.code).toBe(ErrorCode.RequestState);
+    expect(e.message).toBe(
+      `A restore of ${first.conversationId} is already awaiting approval (${first.id}).`,
+    );
+    expect(e.hint).toMatch(
+      /^Approve, deny or cancel it first, or wait until it expires at \d{4}-\d\d-\d\d \d\d:\d\d UTC\.$/,
+    );
+    expect(e.details).toEqual({ openRequestId: first.id, openState: 'requested' });
+    expect((await store.openForConversation(first.conversationId))?.id).toBe(first.id);
+
+    // Approved and executing count as open too; a closed one frees the conversation.
+    expect((await store.approve(first.id, 'UAPP')).kind).toBe('approved');
+    await expect(store.create(input({ conversationId: first.conversationId }))).rejects.toThrow(
+      /approved and about to run/,
+    );
+    expect(await store.startExecution(first.id)).toBe(true);
+    await expect(store.create(input({ conversationId: first.conversationId }))).rejects.toThrow(
+      /already running/,
+    );
+    await store.finish(first.id, 'succeeded', { backupId: 'bk_x' });
+    expect(await store.openForConversation(first.conversationId)).toBeNull();
+    const next = await store.create(input({ conversationId: first.conversationId }));
+    expect(next.state).toBe('requested');
+  });
+
+  it('lets exactly one of two replicas create a request for the same conversation at once', async () => {
+    await withPools(2, async ([a, b]) => {
+      if (!a || !b) throw new Error('pools');
+      for (let round = 0; round < 5; round++) {
+        const base = input();
+        const results = await Promise.allSettled([
+          a.create(base),
+          b.create({ ...base, requester: 'UOTHER' }),
+        ]);
+        expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+        const rejected = results.find((r) => r.status === 'rejected');
+        expect(rejected?.reason).toMatchObject({ code: ErrorCode.RequestState });
+      }
+    });
+  });
+
+  it('closes an expired predecessor no sweep has reached yet, and leaves its notice to the sweeper', async () => {
+    const old = await store.create(input());
+    await backdate(old.id);
+    const next = await store.create(input({ conversationId: old.conversationId }));
+    expect(next.state).toBe('requested');
+    expect(await stateOf(old.id)).toBe('expired');
+    const swept = await store.expireDue(1000);
+    expect(swept.map((r) => r.id)).toContain(old.id);
+    expect((await store.expireDue(1000)).map((r) => r.id)).not.toContain(old.id);
+  });
+});
+
+describe('approve', () => {
+  it('approves with one approval when one is required', async () => {
+    const r = await store.create(input());
+    const out = await store.approve(r.id, 'UAPP');
+    expect(out.kind).toBe('approved');
+    if (out.kind !== 'approved') return;
+    expect(out.request.state).toBe('approved');
+    expect(out.request.decidedBy).toBe('UAPP');
+    expect(out.request.approvals.map((a) => a.userId)).toEqual(['UAPP']);
+    expect(Number.isNaN(Date.parse(out.request.approvals[0]?.at ?? ''))).toBe(false);
+  });
+
+  it('turns a double click by one user on two replicas into one approval', async () => {
+    await withPools(2, async ([a, b]) => {
+      if (!a || !b) throw new Error('pools');
+      for (let round = 0; round < 10; round++) {
+        const r = await store.create(input());
+        const outs = await Promise.all([a.approve(r.id, 'UAPP'), b.approve(r.id, 'UAPP')]);
+        const kinds = outs.map((o) => o.kind).sort();
+        expect(kinds[0]).toBe('approved');
+        expect(['duplicate', 'not_open']).toContain(kinds[1]);
+        const after = await store.get(r.id);
+        expect(after?.approvals).toHaveLength(1);
+        expect(after?.state).toBe('approved');
+      }
+    });
+  });
+
+  it('lets exactly one of two different approvers complete a single-approval request', async () => {
+    await withPools(2, async ([a, b]) => {
+      if (!a || !b) throw new Error('pools');
+      for (let round = 0; round < 10; round++) {
+        const r = await store.create(input());
+        const outs = await Promise.all([a.approve(r.id, 'UAPP1'), b.approve(r.id, 'UAPP2')]);
+        expect(outs.filter((o) => o.kind === 'approved')).toHaveLength(1);
+        const loser = outs.find((o) => o.kind !== 'approved');
+        expect(loser?.kind).toBe('not_open');
+        if (loser?.kind === 'not_open')
+          expect(loser.message).toMatch(/no longer waiting for approval: approved by <@UAPP/);
+        expect((await store.get(r.id))?.approvals).toHaveLength(1);
+      }
+    });
+  });
+
+  it('needs two distinct people when two are required; the same person never counts twice', async () => {
+    const r = await store.create(input({ requiredApprovals: 2 }));
+    const first = await store.approve(r.id, 'UAPP1');
+    expect(first).toMatchObject({ kind: 'partial', have: 1, need: 2 });
+    expect(first.request.state).toBe('requested');
+    expect(await store.approve(r.id, 'UAPP1')).toMatchObject({ kind: 'duplicate', have: 1, need: 2 });
+    const second = await store.approve(r.id, 'UAPP2');
+    expect(second.kind).toBe('approved');
+    expect(second.request.approvals.map((a) => a.userId)).toEqual(['UAPP1', 'UAPP2']);
+    expect(await store.approve(r.id, 'UAPP2')).toMatchObject({ kind: 'duplicate' });
+    expect((await store.approve(r.id, 'UAPP3')).kind).toBe('not_open');
+  });
+
+  it('with two required, a burst of clicks from three replicas yields exactly one approved', async () => {
+    await withPools(3, async (stores) => {
+      const r = await store.create(input({ requiredApprovals: 2 }));
+      const clicks = ['UA', 'UB', 'UC', 'UA', 'UB', 'UC'].map((u, i) => stores[i % 3]?.approve(r.id, u));
+      const outs = await Promise.all(clicks);
+      expect(outs.filter((o) => o?.kind === 'approved')).toHaveLength(1);
+      const after = await store.get(r.id);
+      expect(after?.state).toBe('approved');
+      expect(after?.approvals).toHaveLength(2);
+    });
+  });
+
+  it('refuses self-approval even if a handler forgot the rule', async () => {
+    const r = await store.create(input());
+    await expect(store.approve(r.id, 'UREQ')).rejects.toMatchObject({ code: ErrorCode.Forbidden });
+    expect(await stateOf(r.id)).toBe('requested');
+  });
+
+  it('expires a request approved too late, in the same step, and says so once', async () => {
+    const r = await store.create(input());
+    await backdate(r.id);
+    const out = await store.approve(r.id, 'UAPP');
+    expect(out.kind).toBe('expired');
+    expect(out.request.state).toBe('expired');
+    expect(out.request.approvals).toEqual([]);
+    expect(await stateOf(r.id)).toBe('expired');
+    const again = await store.approve(r.id, 'UAPP');
+    expect(again.kind).toBe('not_open');
+    if (again.kind === 'not_open') expect(again.message).toMatch(/expired at .* without enough approvals/);
+    // The approver's caller announced it; the sweeper must not do so again.
+    expect((await store.expireDue(1000)).map((x) => x.id)).not.toContain(r.id);
+  });
+
+  it('throws not_found for an unknown request', async () => {
+    await expect(store.approve('rq_00000000-0000-0000-0000-000000000000', 'UAPP')).rejects.toMatchObject({
+      code: ErrorCode.NotFound,
+    });
+  });
+});
+
+describe('deny, cancel, stale', () => {
+  it('denies with a reason; later clicks see who denied and why', async () => {
+    const r = await store.create(input());
+    await expect(store.deny(r.id, 'UAPP', '  ')).rejects.toMatchObject({ code: ErrorCode.InvalidInput });
+    const out = await store.deny(r.id, 'UAPP', 'S3 copy is older than Redis');
+    expect(out.kind).toBe('done');
+    expect(out.request).toMatchObject({
+      state: 'denied',
+      decidedBy: 'UAPP',
+      denyReason: 'S3 copy is older than Redis',
+    });
+    expect(out.request.decidedAt).not.toBeNull();
+    const late = await store.approve(r.id, 'UAPP2');
+    expect(late.kind).toBe('not_open');
+    if (late.kind === 'not_open') {
+      expect(late.message).toContain('denied by <@UAPP> (S3 copy is older than Redis)');
+    }
+    expect((await store.deny(r.id, 'UAPP2', 'me too')).kind).toBe('not_open');
+  });
+
+  it('lets only the requester cancel', async () => {
+    const r = await store.create(input());
+    const refused = await store.cancel(r.id, 'USOMEONE');
+    expect(refused.kind).toBe('refused');
+    if (refused.kind === 'refused')
+      expect(refused.message).toMatch(/^Only <@UREQ>, who asked for this restore, can cancel it/);
+    expect(await stateOf(r.id)).toBe('requested');
+    const done = await store.cancel(r.id, 'UREQ');
+    expect(done.kind).toBe('done');
+    expect(done.request).toMatchObject({ state: 'cancelled', decidedBy: 'UREQ' });
+    expect((await store.cancel(r.id, 'UREQ')).kind).toBe('not_open');
+  });
+
+  it('marks a stale preview cancelled by the system, from requested or approved, not later', async () => {
+    const r = await store.create(input());
+    const out = await store.markStale(r.id, 'Redis changed since the preview');
+    expect(out.kind).toBe('done');
+    expect(out.request).toMatchObject({
+      state: 'cancelled',
+      decidedBy: 'system',
+      denyReason: 'preview went stale: Redis changed since the preview',
+    });
+    expect((await store.markStale(r.id, 'again')).kind).toBe('not_open');
+
+    const approved = await store.create(input());
+    await store.approve(approved.id, 'UAPP');
+    expect((await store.markStale(approved.id, 'source changed')).kind).toBe('done');
+
+    const running = await store.create(input());
+    await store.approve(running.id, 'UAPP');
+    await store.startExecution(running.id);
+    const late = await store.markStale(running.id, 'too late');
+    expect(late.kind).toBe('not_open');
+    if (late.kind === 'not_open') expect(late.message).toMatch(/running now/);
+  });
+});
+
+describe('execution', () => {
+  it('starts an approved request for exactly one of many concurrent callers', async () => {
+    await withPools(2, async ([a, b]) => {
+      if (!a || !b) throw new Error('pools');
+      for (let round = 0; round < 10; round++) {
+        const r = await store.create(input());
+        expect(await store.startExecution(r.id)).toBe(false); // not approved yet
+        await store.approve(r.id, 'UAPP');
+        const starts = await Promise.all([
+          a.startExecution(r.id),
+          b.startExecution(r.id),
+          a.startExecution(r.id),
+        ]);
+        expect(starts.filter(Boolean)).toHaveLength(1);
+      }
+    });
+  });
+
+  it('finishes an executing request once, keeping its result', async () => {
+    const r = await store.create(input());
+    await store.approve(r.id, 'UAPP');
+    expect((await store.finish(r.id, 'failed', { error: 'x' })).kind).toBe('not_open'); // not executing
+    await store.startExecution(r.id);
+    const done = await store.finish(r.id, 'succeeded', { backupId: 'bk_1', checksum: 'sha256:ab', n: 2 });
+    expect(done.kind).toBe('done');
+    expect(done.request).toMatchObject({
+      state: 'succeeded',
+      result: { backupId: 'bk_1', checksum: 'sha256:ab', n: 2 },
+    });
+    expect((await store.finish(r.id, 'failed', { error: 'late' })).kind).toBe('not_open');
+    expect((await store.get(r.id))?.result).toEqual({ backupId: 'bk_1', checksum: 'sha256:ab', n: 2 });
+  });
+
+  it('lists requests a crashed replica left approved or executing, and changes nothing', async () => {
+    const approved = await store.create(input());
+    await store.approve(approved.id, 'UAPP');
+    const running = await store.create(input());
+    await store.approve(running.id, 'UAPP');
+    await store.startExecution(running.id);
+    const fresh = await store.create(input());
+    await store.approve(fresh.id, 'UAPP');
+    await db.pool.query(
+      `UPDATE ${SCHEMA}.requests SET updated_at = now() - interval '1 hour', started_at = now() - interval '1 hour'
+       WHERE id = ANY($1::text[])`,
+      [[approved.id, running.id]],
+    );
+    const stuck = await store.recoverStuck(10 * 60_000);
+    const ids = stuck.map((s) => s.request.id);
+    expect(ids).toContain(approved.id);
+    expect(ids).toContain(running.id);
+    expect(ids).not.toContain(fresh.id);
+    const entry = stuck.find((s) => s.request.id === running.id);
+    expect(entry?.request.state).toBe('executing');
+    expect(entry?.stuckForMs).toBeGreaterThanOrEqual(59 * 60_000);
+    expect(await stateOf(running.id)).toBe('executing');
+    expect(await stateOf(approved.id)).toBe('approved');
+  });
+});
+
+describe('expireDue', () => {
+  it('returns every due request exactly once across two replicas sweeping at once', async () => {
+    await store.expireDue(10_000); // leftovers from other tests
+    const created = [];
+    for (let i = 0; i < 30; i++) created.push(await store.create(input({ ttlMinutes: 1 })));
+    const notDue = await store.create(input());
+    await db.pool.query(
+      `UPDATE ${SCHEMA}.requests SET expires_at = now() - interval '1 second'
+       WHERE id = ANY($1::text[])`,
+      [created.map((r) => r.id)],
+    );
+    const got = await withPools(2, async ([a, b]) => {
+      if (!a || !b) throw new Error('pools');
+      const rounds = await Promise.all(
+        [a, b, a, b].map(async (s) => {
+          const mine: string[] = [];
+          for (;;) {
+            const batch = await s.expireDue(4);
+            mine.push(...batch.map((r) => r.id));
+            if (batch.length === 0) return mine;
+          }
+        }),
+      );
+      return rounds.flat();
+    });
+    expect(got).toHaveLength(30);
+    expect(new Set(got)).toEqual(new Set(created.map((r) => r.id)));
+    expect(await stateOf(notDue.id)).toBe('requested');
+    const one = await store.get(created[0]?.id ?? '');
+    expect(one).toMatchObject({ state: 'expired' });
+    expect(one?.decidedAt).not.toBeNull();
+    expect(await store.expireDue()).toEqual([]);
+  });
+});
