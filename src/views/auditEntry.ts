@@ -1,0 +1,163 @@
+import type { z } from 'zod';
+import { approvalDecidedView, approvalRequestView } from './approval.js';
+import { auditDataSchemas } from './auditData.js';
+import { decisionReplyView } from './decision.js';
+import { diffView } from './diff.js';
+import { code, escapeMrkdwn, oneLine, userRef } from './escape.js';
+import { formatTime } from './format.js';
+import { inspectView } from './inspect.js';
+import { clip } from './limits.js';
+import { restoreFailedView, restoreOutcomeView, restoreProgressView } from './restore.js';
+import { context, message, type SlackMessage, section } from './slack.js';
+import { commandEchoView } from './thread.js';
+import { validationView } from './validate.js';
+
+/** An audit row as the thread delivery reads it (store/types.ts `AuditEntry` fits). */
+export interface AuditEntryInput {
+  seq: number;
+  at: Date;
+  actor: string;
+  action: string;
+  conversationId: string | null;
+  requestId: string | null;
+  data: Record<string, unknown>;
+}
+
+export interface RenderOptions {
+  /**
+   * When the message is posted. Defaults to the entry's own time; pass the real time when
+   * delivery lags (after a Slack outage) so "expires in 30 min" is not a lie.
+   */
+  now?: Date;
+}
+
+type Action = keyof typeof auditDataSchemas;
+const isKnown = (action: string): action is Action => Object.hasOwn(auditDataSchemas, action);
+
+function safeText(v: unknown, max: number): string {
+  return escapeMrkdwn(clip(oneLine(typeof v === 'string' ? v : String(v)), max));
+}
+
+function entryTime(entry: AuditEntryInput, now: Date): string {
+  return entry.at instanceof Date && !Number.isNaN(entry.at.getTime())
+    ? formatTime(entry.at, now)
+    : 'an unknown time';
+}
+
+/** For actions this version does not know: nothing in the audit log goes unmentioned. */
+function genericView(entry: AuditEntryInput, now: Date, problem: string | null): SlackMessage {
+  const action = safeText(entry.action, 80);
+  const who = typeof entry.actor === 'string' ? userRef(clip(entry.actor, 100)) : 'someone';
+  const time = escapeMrkdwn(entryTime(entry, now));
+  const head = problem
+    ? `⚠️ Audit entry #${safeText(entry.seq, 20)} (${code(action)}) by ${who} at ${time} could not be shown in full: ${escapeMrkdwn(problem)}.`
+    : `ℹ️ ${code(action)} by ${who} at ${time}`;
+  const ids = [
+    typeof entry.conversationId === 'string' ? `Conversation ${code(clip(entry.conversationId, 128))}` : null,
+    typeof entry.requestId === 'string' ? `Request ${code(clip(entry.requestId, 100))}` : null,
+    `Audit #${safeText(entry.seq, 20)}`,
+  ].filter((x): x is string => x !== null);
+  return message(head, [section(head), context(...ids)]);
+}
+
+type Render = (entry: AuditEntryInput, now: Date) => SlackMessage | string;
+
+/** Ties a schema to its view, so each view receives data already checked against its type. */
+function handler<S extends z.ZodType>(
+  schema: S,
+  view: (data: z.output<S>, entry: AuditEntryInput, now: Date) => SlackMessage,
+): Render {
+  return (entry, now) => {
+    const parsed = schema.safeParse(entry.data);
+    if (parsed.success) return view(parsed.data, entry, now);
+    const where = parsed.error.issues[0]?.path.join('.') || 'data';
+    return `its data is not in the expected shape (at ${clip(where, 80)})`;
+  };
+}
+
+const S = auditDataSchemas;
+const conversation = (e: AuditEntryInput): string => e.conversationId ?? '?';
+
+// A Record over every known action: adding an action to the schemas without a view fails the build.
+const HANDLERS: Record<Action, Render> = {
+  'command.received': handler(S['command.received'], (d, e) => commandEchoView(e.actor, d.command)),
+  'inspect.reported': handler(S['inspect.reported'], (d, _e, now) => inspectView(d.report, { now })),
+  'validate.reported': handler(S['validate.reported'], (d, _e, now) => validationView(d.report, { now })),
+  'diff.reported': handler(S['diff.reported'], (d, _e, now) => diffView(d.report, { now })),
+  'request.created': handler(S['request.created'], (d, _e, now) =>
+    approvalRequestView(d.request, { inspect: d.inspect, approverHint: d.approverHint, now }),
+  ),
+  'request.approved': handler(S['request.approved'], (d, e, now) =>
+    decisionReplyView({ kind: 'approved', request: d.request, by: e.actor, at: e.at }, { now }),
+  ),
+  'request.denied': handler(S['request.denied'], (d, e, now) =>
+    decisionReplyView(
+      { kind: 'denied', request: d.request, by: e.actor, at: e.at, reason: d.request.denyReason },
+      { now },
+    ),
+  ),
+  'request.cancelled': handler(S['request.cancelled'], (d, e, now) =>
+    decisionReplyView({ kind: 'cancelled', request: d.request, by: e.actor, at: e.at }, { now }),
+  ),
+  'request.expired': handler(S['request.expired'], (d, _e, now) =>
+    decisionReplyView({ kind: 'expired', request: d.request }, { now }),
+  ),
+  'request.stale': handler(S['request.stale'], (d, _e, now) =>
+    decisionReplyView({ kind: 'stale', request: d.request, detail: d.detail ?? null }, { now }),
+  ),
+  'restore.started': handler(S['restore.started'], (d, e) =>
+    restoreProgressView({ ...d, conversationId: conversation(e), actor: e.actor }),
+  ),
+  'restore.succeeded': handler(S['restore.succeeded'], (d, e) =>
+    restoreOutcomeView({ ...d, conversationId: conversation(e) }),
+  ),
+  'restore.failed': handler(S['restore.failed'], (d, e) =>
+    restoreFailedView(
+      { message: d.error, code: d.code },
+      { source: d.source, backupId: d.backupId, conversationId: e.conversationId ?? undefined },
+    ),
+  ),
+};
+
+/**
+ * The thread message for one audit entry. Never throws: a row with data in an unexpected shape
+ * (an older version wrote it, or someone edited the table) renders as a line saying so, because
+ * a delivery loop that crashes on one row would stop the whole thread.
+ *
+ * Returns null only for actions that deliberately post nothing; today there are none.
+ */
+export function renderAuditEntry(entry: AuditEntryInput, opts: RenderOptions = {}): SlackMessage | null {
+  const now =
+    opts.now ?? (entry.at instanceof Date && !Number.isNaN(entry.at.getTime()) ? entry.at : new Date(0));
+  try {
+    if (typeof entry.action !== 'string' || !isKnown(entry.action)) return genericView(entry, now, null);
+    const out = HANDLERS[entry.action](entry, now);
+    return typeof out === 'string' ? genericView(entry, now, out) : out;
+  } catch {
+    return genericView(entry, now, 'rendering failed');
+  }
+}
+
+/**
+ * For `request.*` entries: the approval message as it should now read (for `chat.update`), so
+ * its buttons vanish once decided. Null for other actions or a malformed request.
+ */
+export function approvalUpdateForEntry(
+  entry: AuditEntryInput,
+  opts: RenderOptions & { approverHint?: string } = {},
+): SlackMessage | null {
+  if (typeof entry.action !== 'string' || !entry.action.startsWith('request.') || !isKnown(entry.action))
+    return null;
+  const parsed = auditDataSchemas[entry.action].safeParse(entry.data);
+  if (!parsed.success || !('request' in parsed.data)) return null;
+  const now = opts.now ?? entry.at;
+  try {
+    const hint =
+      'approverHint' in parsed.data && typeof parsed.data.approverHint === 'string'
+        ? parsed.data.approverHint
+        : (opts.approverHint ?? 'an approver');
+    return approvalDecidedView(parsed.data.request, { approverHint: hint, now });
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,57 @@
+import type { RecoveryRequest } from '../approval/types.js';
+import { code, escapeMrkdwn, line, userRef } from './escape.js';
+import { formatTime, plural } from './format.js';
+import { expiredSentence, operationPhrase } from './request.js';
+import { context, message, type SlackMessage, section } from './slack.js';
+
+/** A transition of a request, as the thread reply that tells the story. */
+export type DecisionEvent =
+  | { kind: 'approved'; request: RecoveryRequest; by: string; at: Date | string }
+  | { kind: 'denied'; request: RecoveryRequest; by: string; at: Date | string; reason: string | null }
+  | { kind: 'cancelled'; request: RecoveryRequest; by: string; at: Date | string }
+  | { kind: 'expired'; request: RecoveryRequest }
+  | {
+      kind: 'stale';
+      request: RecoveryRequest;
+      /** What changed, e.g. "Redis changed since the preview (`1a2b…` → `3c4d…`)"; plain text. */
+      detail: string | null;
+    };
+
+const NOTHING_CHANGED = 'Nothing was changed.';
+
+function sentence(event: DecisionEvent, now: Date): string {
+  const req = event.request;
+  const what = operationPhrase(req);
+  switch (event.kind) {
+    case 'approved': {
+      const at = escapeMrkdwn(formatTime(event.at, now));
+      // The request should already count this approval; if a caller passes it from before, count it anyway.
+      const approvers = new Set(req.approvals.map((a) => a.userId.replace(/^slack:/, '')));
+      approvers.add(event.by.replace(/^slack:/, ''));
+      const remaining = req.requiredApprovals - approvers.size;
+      if (remaining > 0) {
+        return `👍 ${userRef(event.by)} approved ${what} at ${at} (${approvers.size} of ${req.requiredApprovals}) — needs ${plural(remaining, 'more approval', 'more approvals')}.`;
+      }
+      return `✅ ${userRef(event.by)} approved ${what} at ${at} — running it now.`;
+    }
+    case 'denied': {
+      const reason = event.reason?.trim() ? `: ${line(event.reason, 1000)}` : '';
+      return `❌ ${userRef(event.by)} denied ${what} at ${escapeMrkdwn(formatTime(event.at, now))}${reason}. ${NOTHING_CHANGED}`;
+    }
+    case 'cancelled':
+      return `🚫 ${userRef(event.by)} cancelled ${what} at ${escapeMrkdwn(formatTime(event.at, now))}. ${NOTHING_CHANGED}`;
+    case 'expired':
+      return `${expiredSentence(req, now)}. ${NOTHING_CHANGED}`;
+    case 'stale': {
+      const since = `Redis or the source changed since the preview at ${escapeMrkdwn(formatTime(req.plan.createdAt, now))}`;
+      const detail = event.detail?.trim() ? line(event.detail, 500) : since;
+      return `🔄 The preview went stale: ${detail} — a fresh preview follows. ${NOTHING_CHANGED}`;
+    }
+  }
+}
+
+/** Small thread replies for each decision; the approval message itself is updated separately. */
+export function decisionReplyView(event: DecisionEvent, ctx: { now: Date }): SlackMessage {
+  const text = sentence(event, ctx.now);
+  return message(text, [section(text), context(`Request ${code(event.request.id)}`)]);
+}

@@ -1,0 +1,68 @@
+import { ErrorCode } from '../errors.js';
+import { code, escapeMrkdwn } from './escape.js';
+import { context, type EphemeralMessage, ephemeral, type KnownBlock, message, section } from './slack.js';
+
+export interface ErrorLike {
+  message: string;
+  hint?: string | null | undefined;
+  code?: string | null | undefined;
+}
+
+/**
+ * What to do for errors that reach a view without their hint (an audit row keeps only the code).
+ * Hints elsewhere come from the `RecoveryError` itself and are better; these are the fallback.
+ */
+const HINTS: Partial<Record<string, string>> = {
+  [ErrorCode.InvalidId]: 'Ids are 1–128 letters, digits, `_` or `-`, e.g. `c-7f3a9e`.',
+  [ErrorCode.NotFound]: 'Run `inspect <id>` to see which tier has a copy.',
+  [ErrorCode.SourceInvalid]:
+    'Nothing was written. Run `validate <id>` and restore from a tier with a valid copy.',
+  [ErrorCode.TierUnreachable]: 'Try again when the tier answers, or use another tier.',
+  [ErrorCode.Conflict]:
+    'Nothing was written. Check whether Zeus is writing to the conversation, then make a fresh preview.',
+  [ErrorCode.Locked]: 'Another restore of this conversation is running; wait for it, then inspect again.',
+  [ErrorCode.BackupNotFound]: 'Check the backup id in the restore result.',
+  [ErrorCode.ValidationFailed]:
+    'Inspect the conversation; the previous value is in the backup, undo if needed.',
+  [ErrorCode.Stale]: 'Nothing was written. Make a fresh preview and decide on that.',
+  [ErrorCode.Forbidden]: 'Ask someone on the approver list.',
+  [ErrorCode.ZeusApi]: 'Check Zeus’s status and try again.',
+  [ErrorCode.Internal]: 'Try again; if it keeps failing, use the CLI and tell the bot’s owners.',
+};
+
+export function hintForCode(errorCode: string | null | undefined): string | null {
+  return (errorCode && HINTS[errorCode]) || null;
+}
+
+/**
+ * An error for the person who ran the command (ephemeral): what happened, then what to do. Hints
+ * are app-written mrkdwn with code spans; `&`, `<`, `>` are escaped anyway since they may quote
+ * user input.
+ */
+export function errorView(err: ErrorLike): EphemeralMessage {
+  const hint = err.hint || hintForCode(err.code);
+  const blocks: KnownBlock[] = [
+    section(`❌ ${escapeMrkdwn(err.message)}${hint ? `\n*What to do:* ${escapeMrkdwn(hint)}` : ''}`),
+  ];
+  if (err.code) blocks.push(context(`Error code ${code(err.code)}`));
+  return ephemeral(message(`❌ ${escapeMrkdwn(err.message)}${hint ? ` ${escapeMrkdwn(hint)}` : ''}`, blocks));
+}
+
+/** `^inc-` → `#inc-1234`; null when the pattern has no plain literal prefix to build on. */
+function exampleChannel(pattern: string): string | null {
+  const literal = /^\^([a-z0-9][a-z0-9_-]*)/.exec(pattern);
+  return literal ? `#${literal[1]}1234` : null;
+}
+
+export function notIncidentChannelView(pattern: string): EphemeralMessage {
+  const example = exampleChannel(pattern);
+  const where = `incident channels (names matching ${code(pattern)})${example ? `, e.g. ${escapeMrkdwn(example)}` : ''}`;
+  return ephemeral(
+    message(`/zeus-recover works only in ${where}.`, [
+      section(`⛔ \`/zeus-recover\` works only in ${where}.`),
+      context(
+        'Run it in the incident’s channel, so the whole response team sees the recovery and its audit trail.',
+      ),
+    ]),
+  );
+}

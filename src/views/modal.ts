@@ -1,0 +1,202 @@
+import { MODAL_ACTIONS, MODAL_BLOCK_IDS, MODAL_SOURCES, REASON_MAX_LENGTH } from '../commands/grammar.js';
+import type { ViewCallbackId } from '../commands/registry.js';
+import { escapeMrkdwn, oneLine } from './escape.js';
+import { clip } from './limits.js';
+import {
+  type InputBlock,
+  type KnownBlock,
+  type ModalView,
+  mrkdwn,
+  type PlainTextOption,
+  plain,
+} from './slack.js';
+
+/**
+ * Block ids of the recovery form. They come from the grammar module, whose validation reports
+ * errors under the same keys, so the form and its checks cannot drift apart. Each input's
+ * action_id equals its block id.
+ */
+export const MODAL_BLOCKS = MODAL_BLOCK_IDS;
+export const RECOVERY_MODAL_CALLBACK_ID: ViewCallbackId = 'zeus_recover_modal';
+export const DENY_REASON_CALLBACK_ID: ViewCallbackId = 'deny_reason_modal';
+export const DENY_REASON_BLOCK_ID = 'deny_reason';
+
+const ID_MAX_LENGTH = 128;
+
+const ACTION_LABELS: Record<(typeof MODAL_ACTIONS)[number], string> = {
+  inspect: 'Inspect — every tier side by side',
+  validate: 'Validate — integrity and agreement',
+  diff: 'Diff — what a restore would change',
+  restore: 'Restore Redis from a good copy (approval)',
+  undo: 'Undo a restore (approval)',
+  export: 'Export the stored copy as a file',
+  replay: 'Replay from a step (approval)',
+};
+
+const SOURCE_LABELS: Record<(typeof MODAL_SOURCES)[number], string> = {
+  postgres: 'PostgreSQL (history)',
+  s3: 'S3 (archive)',
+  backup: 'A backup (enter its id below)',
+  redis: 'Redis (export only)',
+};
+
+const option = (value: string, label: string): PlainTextOption => ({ text: plain(label), value });
+
+export interface RecoveryModalInitial {
+  conversationId: string;
+  action: string;
+  source: string;
+  backupId: string;
+  fromStep: number;
+  reason: string;
+}
+
+function select(
+  blockId: string,
+  label: string,
+  options: PlainTextOption[],
+  initial: string | undefined,
+  extra: Partial<InputBlock> = {},
+): InputBlock {
+  const chosen = options.find((o) => o.value === initial);
+  return {
+    type: 'input',
+    block_id: blockId,
+    label: plain(label),
+    ...extra,
+    element: {
+      type: 'static_select',
+      action_id: blockId,
+      placeholder: plain('Choose…'),
+      options,
+      ...(chosen ? { initial_option: chosen } : {}),
+    },
+  };
+}
+
+function textInput(
+  blockId: string,
+  label: string,
+  opts: {
+    placeholder: string;
+    initial?: string | undefined;
+    maxLength: number;
+    multiline?: boolean;
+    hint?: string;
+  },
+): InputBlock {
+  return {
+    type: 'input',
+    block_id: blockId,
+    optional: true,
+    label: plain(label),
+    ...(opts.hint ? { hint: plain(opts.hint) } : {}),
+    element: {
+      type: 'plain_text_input',
+      action_id: blockId,
+      placeholder: plain(opts.placeholder),
+      max_length: opts.maxLength,
+      ...(opts.multiline ? { multiline: true } : {}),
+      ...(opts.initial ? { initial_value: clip(opts.initial, opts.maxLength) } : {}),
+    },
+  };
+}
+
+/** The form behind a bare `/zeus-recover`: the same choices as the command, nothing to remember. */
+export function recoveryModal(opts: {
+  channelId: string;
+  initial?: Partial<RecoveryModalInitial>;
+}): ModalView {
+  const init = opts.initial ?? {};
+  const fromStep =
+    init.fromStep !== undefined && Number.isInteger(init.fromStep) && init.fromStep >= 1
+      ? init.fromStep
+      : null;
+  const blocks: KnownBlock[] = [
+    textInput(MODAL_BLOCKS.conversationId, 'Conversation id', {
+      placeholder: 'c-7f3a9e',
+      initial: init.conversationId,
+      maxLength: ID_MAX_LENGTH,
+      hint: 'As it appears in Zeus. Not needed for undo.',
+    }),
+    select(
+      MODAL_BLOCKS.action,
+      'Action',
+      MODAL_ACTIONS.map((a) => option(a, ACTION_LABELS[a])),
+      init.action,
+    ),
+    select(
+      MODAL_BLOCKS.source,
+      'Source',
+      MODAL_SOURCES.map((s) => option(s, SOURCE_LABELS[s])),
+      init.source,
+      { optional: true, hint: plain('For diff and restore (and export: which tier).') },
+    ),
+    textInput(MODAL_BLOCKS.backupId, 'Backup id', {
+      placeholder: 'bk_…',
+      initial: init.backupId,
+      maxLength: 80,
+      hint: 'For undo, or a restore from a backup. The restore result shows it.',
+    }),
+    {
+      type: 'input',
+      block_id: MODAL_BLOCKS.fromStep,
+      optional: true,
+      label: plain('Replay from step'),
+      hint: plain('Only for replay.'),
+      element: {
+        type: 'number_input',
+        action_id: MODAL_BLOCKS.fromStep,
+        is_decimal_allowed: false,
+        min_value: '1',
+        ...(fromStep !== null ? { initial_value: String(fromStep) } : {}),
+      },
+    },
+    textInput(MODAL_BLOCKS.reason, 'Reason', {
+      placeholder: 'Why — recorded in the audit log and shown to the approver',
+      initial: init.reason,
+      maxLength: REASON_MAX_LENGTH,
+      multiline: true,
+      hint: 'Needed for restore, undo and replay.',
+    }),
+  ];
+  return {
+    type: 'modal',
+    callback_id: RECOVERY_MODAL_CALLBACK_ID,
+    title: plain('Zeus recovery'),
+    submit: plain('Continue'),
+    close: plain('Cancel'),
+    private_metadata: JSON.stringify({ channelId: opts.channelId }),
+    blocks,
+  };
+}
+
+/** A deny needs a reason: the requester and the thread should know why. */
+export function denyReasonModal(requestId: string, operation?: string): ModalView {
+  const blocks: KnownBlock[] = [];
+  if (operation) {
+    blocks.push({ type: 'section', text: mrkdwn(`Deny: *${escapeMrkdwn(clip(oneLine(operation), 500))}*`) });
+  }
+  blocks.push({
+    type: 'input',
+    block_id: DENY_REASON_BLOCK_ID,
+    label: plain('Why are you denying it?'),
+    hint: plain('Shown to the requester and in the incident thread.'),
+    element: {
+      type: 'plain_text_input',
+      action_id: DENY_REASON_BLOCK_ID,
+      multiline: true,
+      max_length: REASON_MAX_LENGTH,
+      placeholder: plain('e.g. Zeus is still writing to it — wait for the deploy to finish'),
+    },
+  });
+  return {
+    type: 'modal',
+    callback_id: DENY_REASON_CALLBACK_ID,
+    title: plain('Deny request'),
+    submit: plain('Deny'),
+    close: plain('Back'),
+    private_metadata: requestId,
+    blocks,
+  };
+}

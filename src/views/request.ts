@@ -1,0 +1,74 @@
+import type { RecoveryRequest } from '../approval/types.js';
+import { SLASH_COMMAND } from '../commands/registry.js';
+import { code, escapeMrkdwn, oneLine, userRef } from './escape.js';
+import { formatTime, minutesBetween } from './format.js';
+
+/**
+ * How a request is named in titles, replies and hints. A request's plan is a restore plan; a
+ * replay carries one too but its fields say less, so replay wording stays generic.
+ */
+
+export function backupIdOf(req: RecoveryRequest): string | null {
+  return req.plan.source.kind === 'backup' ? req.plan.source.backupId : null;
+}
+
+/** Plain text (headers): `restore c-1 from postgres`, `undo bk_… on c-1`, `replay c-1`. */
+export function operationTitle(req: RecoveryRequest): string {
+  switch (req.kind) {
+    case 'restore':
+      return `restore ${req.conversationId} from ${req.plan.sourceLabel}`;
+    case 'undo':
+      return `undo ${backupIdOf(req) ?? req.plan.sourceLabel} on ${req.conversationId}`;
+    default:
+      return `${oneLine(String(req.kind))} ${req.conversationId}`;
+  }
+}
+
+/** mrkdwn: "the restore of `c-1` from `postgres`". */
+export function operationPhrase(req: RecoveryRequest): string {
+  switch (req.kind) {
+    case 'restore':
+      return `the restore of ${code(req.conversationId)} from ${code(req.plan.sourceLabel)}`;
+    case 'undo':
+      return `the undo of ${code(backupIdOf(req) ?? req.plan.sourceLabel)} on ${code(req.conversationId)}`;
+    default:
+      return `the ${escapeMrkdwn(oneLine(String(req.kind)))} of ${code(req.conversationId)}`;
+  }
+}
+
+/** The command that asks for the same thing again (after an expiry or a stale preview). */
+export function askAgainCommand(req: RecoveryRequest): string {
+  switch (req.kind) {
+    case 'restore':
+      return `${SLASH_COMMAND} restore ${req.conversationId} --from ${req.plan.sourceLabel}`;
+    case 'undo':
+      return `${SLASH_COMMAND} undo ${backupIdOf(req) ?? '<backupId>'}`;
+    default:
+      return `${SLASH_COMMAND} ${oneLine(String(req.kind))} ${req.conversationId} --from-step <N>`;
+  }
+}
+
+export function approversText(req: RecoveryRequest): string {
+  return req.approvals.length > 0 ? req.approvals.map((a) => userRef(a.userId)).join(', ') : 'nobody';
+}
+
+/** "nobody approved within 30 min" needs the request's own lifetime, not a default. */
+export function lifetimeMinutes(req: RecoveryRequest): number | null {
+  return minutesBetween(req.createdAt, req.expiresAt);
+}
+
+/** The outcome fields the approval code stores in `result`, read defensively (it is jsonb). */
+export function resultField(req: RecoveryRequest, key: string): string | null {
+  const v = req.result?.[key];
+  return typeof v === 'string' && v !== '' ? v : null;
+}
+
+export function expiredSentence(req: RecoveryRequest, now: Date): string {
+  const minutes = lifetimeMinutes(req);
+  const within = minutes !== null && minutes > 0 ? ` within ${minutes} min` : ' in time';
+  const who =
+    req.approvals.length > 0
+      ? `only ${req.approvals.length} of ${req.requiredApprovals} approvals came${within}`
+      : `nobody approved${within}`;
+  return `⌛ Expired at ${escapeMrkdwn(formatTime(req.expiresAt, now))} — ${who}; ask again with ${code(askAgainCommand(req))}`;
+}

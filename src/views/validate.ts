@@ -1,0 +1,34 @@
+import type { ValidationReport, Verdict } from '../recovery/operations.js';
+import { summarizeTier } from '../recovery/summary.js';
+import { code, escapeMrkdwn, line } from './escape.js';
+import { formatTime } from './format.js';
+import { recommendationText } from './inspect.js';
+import { context, divider, header, type KnownBlock, message, type SlackMessage, section } from './slack.js';
+import { findingLines, TIER_ORDER, tierLine } from './tiers.js';
+
+const VERDICT: Record<Verdict, string> = {
+  healthy: '✅ healthy',
+  degraded: '⚠️ degraded',
+  broken: '❌ broken',
+};
+const FINDINGS_PER_TIER = 8;
+
+export function validationView(report: ValidationReport, ctx: { now?: Date } = {}): SlackMessage {
+  const id = report.conversationId;
+  const cli = `zeus-recover validate ${id}`;
+  const verdict = VERDICT[report.verdict] ?? escapeMrkdwn(String(report.verdict));
+  const summary = line(report.summary, 1000);
+  const blocks: KnownBlock[] = [header(`🩺 Validate ${id}`), section(`*${verdict}* — ${summary}`, { cli })];
+  for (const name of TIER_ORDER) {
+    const s = summarizeTier(report.tiers[name]);
+    const lines = [tierLine(name, s, ctx.now)];
+    if (s.status === 'found') lines.push(...findingLines(s, FINDINGS_PER_TIER));
+    blocks.push(section(lines.join('\n'), { cli }));
+  }
+  blocks.push(section(`*Cross-tier agreement:* ${line(report.agreement.summary, 1000)}`, { cli }));
+  const rec = recommendationText(id, report.recommendation);
+  blocks.push(divider(), section(rec.headline, { cli }));
+  if (report.next) blocks.push(section(`Next: ${code(report.next)}`));
+  blocks.push(context(`Validated ${escapeMrkdwn(formatTime(report.at, ctx.now))}`));
+  return message(`Validate ${escapeMrkdwn(id)}: ${verdict} — ${summary}`, blocks);
+}

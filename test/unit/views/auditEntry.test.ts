@@ -1,0 +1,224 @@
+import { describe, expect, it } from 'vitest';
+import { AuditAction } from '../../../src/approval/types.js';
+import {
+  type AuditEntryInput,
+  approvalUpdateForEntry,
+  checkMessageLimits,
+  renderAuditEntry,
+  type SlackMessage,
+  toPlainText,
+} from '../../../src/views/index.js';
+import {
+  BACKUP_ID,
+  diffReport,
+  ID,
+  inspectSummary,
+  NOW,
+  REQUEST_ID,
+  request,
+  validationReport,
+} from './fixtures.js';
+
+const APPROVED = [{ userId: 'U0APPROVE', at: '2025-12-13T03:12:00.000Z' }];
+
+/** A well-formed `data` for every action, as the writers of the audit log append it. */
+const DATA: Record<AuditAction, Record<string, unknown>> = {
+  'command.received': { command: `/zeus-recover inspect ${ID}` },
+  'inspect.reported': { report: inspectSummary() },
+  'validate.reported': { report: validationReport() },
+  'diff.reported': { report: diffReport() },
+  'request.created': {
+    request: request(),
+    inspect: inspectSummary(),
+    approverHint: '<!subteam^S0APPROVE|@zeus-approvers>',
+  },
+  'request.approved': { request: request({ state: 'approved', approvals: APPROVED }) },
+  'request.denied': {
+    request: request({
+      state: 'denied',
+      decidedBy: 'U0APPROVE',
+      decidedAt: NOW.toISOString(),
+      denyReason: 'Zeus is still writing',
+    }),
+  },
+  'request.cancelled': {
+    request: request({ state: 'cancelled', decidedBy: 'U0REQUEST', decidedAt: NOW.toISOString() }),
+  },
+  'request.expired': { request: request({ state: 'expired' }) },
+  'request.stale': {
+    request: request({ state: 'failed' }),
+    detail: 'Redis changed since the preview (`77aa…` → `9911…`)',
+  },
+  'restore.started': {
+    source: 'postgres',
+    backupId: BACKUP_ID,
+    before: 'sha256:77aa',
+    after: 'sha256:c0ffee',
+    reason: 'failover',
+  },
+  'restore.succeeded': {
+    source: 'postgres',
+    backupId: BACKUP_ID,
+    before: 'sha256:77aa',
+    after: 'sha256:c0ffee',
+    ttlMs: 3_600_000,
+    valid: true,
+  },
+  'restore.failed': {
+    source: 'postgres',
+    backupId: null,
+    code: 'conflict',
+    error: 'Redis changed since the preview.',
+  },
+};
+
+/** What each action's message must show, proving it went to the right view. */
+const EXPECT: Record<AuditAction, string> = {
+  'command.received': `@U0APPROVE ran \`/zeus-recover inspect ${ID}\``,
+  'inspect.reported': '# 🔎 Inspect c-7f3a9e',
+  'validate.reported': '# 🩺 Validate c-7f3a9e',
+  'diff.reported': '# ↔️ Diff c-7f3a9e: Redis ← postgres',
+  'request.created': '# Approval needed: restore c-7f3a9e from postgres',
+  'request.approved':
+    '✅ @U0APPROVE approved the restore of `c-7f3a9e` from `postgres` at 03:11 UTC — running it now.',
+  'request.denied':
+    '❌ @U0APPROVE denied the restore of `c-7f3a9e` from `postgres` at 03:11 UTC: Zeus is still writing. Nothing was changed.',
+  'request.cancelled': '🚫 @U0APPROVE cancelled the restore',
+  'request.expired': '⌛ Expired at 03:41 UTC — nobody approved within 30 min',
+  'request.stale':
+    '🔄 The preview went stale: Redis changed since the preview (`77aa…` → `9911…`) — a fresh preview follows.',
+  'restore.started': `▶️ Restoring \`${ID}\` from \`postgres\`…\nBackup \`${BACKUP_ID}\` taken`,
+  'restore.succeeded': `✅ Restored \`${ID}\` from \`postgres\``,
+  'restore.failed': `❌ Restore of \`${ID}\` from \`postgres\` failed\nRedis changed since the preview.\nWhat to do: Nothing was written.`,
+};
+
+function entry(action: string, data: unknown, over: Partial<AuditEntryInput> = {}): AuditEntryInput {
+  return {
+    seq: 42,
+    at: NOW,
+    actor: 'slack:U0APPROVE',
+    action,
+    conversationId: ID,
+    requestId: REQUEST_ID,
+    data: data as Record<string, unknown>,
+    ...over,
+  };
+}
+
+function rendered(e: AuditEntryInput): SlackMessage {
+  const msg = renderAuditEntry(e);
+  expect(msg).not.toBeNull();
+  if (!msg) throw new Error('null');
+  expect(checkMessageLimits(msg)).toEqual([]);
+  return msg;
+}
+
+describe('renderAuditEntry', () => {
+  it.each(Object.values(AuditAction))('%s renders its own view', (action) => {
+    const plain = toPlainText(rendered(entry(action, DATA[action])));
+    expect(plain).toContain(EXPECT[action]);
+    expect(plain).not.toContain('could not be shown');
+  });
+
+  it('puts the approval buttons on request.created and the undo button on restore.succeeded', () => {
+    const created = rendered(entry('request.created', DATA['request.created']));
+    expect(created.blocks.some((b) => b.block_id === 'request_actions')).toBe(true);
+    const done = rendered(entry('restore.succeeded', DATA['restore.succeeded']));
+    expect(JSON.stringify(done.blocks)).toContain('"action_id":"restore_undo"');
+  });
+
+  it.each(Object.values(AuditAction))('%s with malformed data renders a line saying so', (action) => {
+    for (const bad of [
+      {},
+      null,
+      [],
+      'text',
+      { report: { tiers: 3 } },
+      { request: { ...request(), plan: null } },
+    ]) {
+      const plain = toPlainText(rendered(entry(action, bad)));
+      expect(plain).toMatch(
+        new RegExp(
+          `^⚠️ Audit entry #42 \\(\`${action.replace('.', '\\.')}\`\\) by @U0APPROVE at 03:11 UTC could not be shown in full`,
+        ),
+      );
+      expect(plain).toContain('Audit #42');
+    }
+  });
+
+  it('renders an unknown action as a generic line, so nothing is silently dropped', () => {
+    const msg = rendered(entry('bulk.started', { window: '1h' }));
+    expect(toPlainText(msg)).toMatchInlineSnapshot(`
+      "ℹ️ \`bulk.started\` by @U0APPROVE at 03:11 UTC
+      Conversation \`c-7f3a9e\`  ·  Request \`rq_8d4a5c2e-6f1b-4c3a-9e7d-2b1f0a9c8d7e\`  ·  Audit #42"
+    `);
+  });
+
+  it('never throws, whatever the row holds', () => {
+    const junk: unknown[] = [
+      undefined,
+      null,
+      0,
+      'x',
+      [],
+      [1],
+      { request: 1 },
+      { report: [] },
+      { command: 5 },
+      { source: {} },
+    ];
+    const weird: Array<Partial<AuditEntryInput>> = [
+      {},
+      { at: new Date('garbage') },
+      { actor: '<!channel>' },
+      { action: '<!here>' },
+      { conversationId: null, requestId: null },
+      { seq: Number.NaN },
+      { actor: undefined as unknown as string },
+    ];
+    for (const action of [...Object.values(AuditAction), 'x.y', '']) {
+      for (const data of junk) {
+        for (const over of weird) {
+          const msg = renderAuditEntry(entry(action, data, over));
+          expect(msg).not.toBeNull();
+          if (msg) {
+            expect(checkMessageLimits(msg)).toEqual([]);
+            expect(JSON.stringify(msg)).not.toMatch(/<!channel>|<!here>/);
+          }
+        }
+      }
+    }
+  });
+
+  it('uses the delivery time, when given, for relative times', () => {
+    const late = renderAuditEntry(entry('request.created', DATA['request.created']), {
+      now: new Date('2025-12-13T03:31:00.000Z'),
+    });
+    expect(toPlainText(late ?? { blocks: [] })).toContain('Expires at 03:41 UTC, in 10 min.');
+  });
+});
+
+describe('approvalUpdateForEntry', () => {
+  it('gives the approval message as it now stands, without buttons once decided', () => {
+    const update = approvalUpdateForEntry(entry('request.denied', DATA['request.denied']));
+    expect(update).not.toBeNull();
+    expect(JSON.stringify(update?.blocks)).not.toContain('"actions"');
+    expect(toPlainText(update ?? { blocks: [] })).toContain(
+      '❌ Denied by @U0APPROVE at 03:11 UTC: Zeus is still writing',
+    );
+  });
+
+  it('keeps the buttons on a partial approval', () => {
+    const partial = request({ requiredApprovals: 2, approvals: APPROVED });
+    const update = approvalUpdateForEntry(entry('request.approved', { request: partial }), {
+      approverHint: 'an SRE lead',
+    });
+    expect(JSON.stringify(update?.blocks)).toContain('"request_actions"');
+    expect(toPlainText(update ?? { blocks: [] })).toContain('Needs 1 more approval from an SRE lead');
+  });
+
+  it('is null for other actions and malformed rows', () => {
+    expect(approvalUpdateForEntry(entry('inspect.reported', DATA['inspect.reported']))).toBeNull();
+    expect(approvalUpdateForEntry(entry('request.denied', {}))).toBeNull();
+  });
+});
