@@ -1,0 +1,27 @@
+import type { Logger } from '../log.js';
+import type { Workflow } from '../slack/workflow.js';
+
+/** What every Slack handler gets: the workflow to call and the two checks made before it. */
+export interface HandlerContext {
+  workflow: Workflow;
+  idPattern: RegExp;
+  incidentChannelPattern: string;
+  /** Resolves a channel's name when the payload does not carry it (private channels). */
+  isIncidentChannel(channelId: string, nameFromPayload: string | undefined): Promise<boolean>;
+  logger: Logger;
+}
+
+/** Values of a submitted view, by block id: a text input's value or a select's choice. */
+export function viewValues(state: {
+  values: Record<
+    string,
+    Record<string, { value?: string | null; selected_option?: { value: string } | null }>
+  >;
+}): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [blockId, actions] of Object.entries(state.values)) {
+    const first = Object.values(actions)[0];
+    out[blockId] = first?.selected_option?.value ?? first?.value ?? undefined;
+  }
+  return out;
+}

@@ -1,0 +1,48 @@
+import type { App } from '@slack/bolt';
+import { errorView, notIncidentChannelView } from '../views/errors.js';
+import { commandErrorView, helpView } from '../views/help.js';
+import { recoveryModal } from '../views/modal.js';
+import type { HandlerContext } from './context.js';
+import { isCommandError, parseCommand } from './grammar.js';
+import { SLASH_COMMAND } from './registry.js';
+
+/** `/zeus-recover …`: answer in milliseconds (parse errors, help), otherwise ack first, work after. */
+export function registerSlashCommand(app: App, ctx: HandlerContext): void {
+  app.command(SLASH_COMMAND, async ({ command, ack, respond, client }) => {
+    const parsed = parseCommand(command.text, { idPattern: ctx.idPattern });
+    if (isCommandError(parsed)) {
+      await ack(commandErrorView(parsed));
+      return;
+    }
+    if (parsed.kind === 'help') {
+      await ack(helpView());
+      return;
+    }
+    if (parsed.kind === 'modal') {
+      // trigger_id lives 3 s: open the form right after the ack, before anything slow.
+      await ack();
+      if (!(await ctx.isIncidentChannel(command.channel_id, command.channel_name))) {
+        await respond(notIncidentChannelView(ctx.incidentChannelPattern));
+        return;
+      }
+      await client.views.open({
+        trigger_id: command.trigger_id,
+        view: recoveryModal({ channelId: command.channel_id }),
+      });
+      return;
+    }
+    await ack({
+      response_type: 'ephemeral',
+      text: `⏳ Working on \`${parsed.kind}\`… the result goes to the incident thread.`,
+    });
+    if (!(await ctx.isIncidentChannel(command.channel_id, command.channel_name))) {
+      await respond(notIncidentChannelView(ctx.incidentChannelPattern));
+      return;
+    }
+    const reply = await ctx.workflow.command(parsed, command.text, {
+      userId: command.user_id,
+      channelId: command.channel_id,
+    });
+    if (!reply.ok) await respond(errorView({ message: reply.message, hint: reply.hint ?? null, code: null }));
+  });
+}

@@ -1,0 +1,37 @@
+import { loadConfig } from './config.js';
+import { RecoveryError } from './errors.js';
+import { createLogger } from './log.js';
+import { startBot } from './server.js';
+
+/** `npm start`: the Slack bot. Configuration problems are listed at once, then exit 2. */
+async function main(): Promise<void> {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig(process.env, 'slack');
+  } catch (err) {
+    if (err instanceof RecoveryError) {
+      process.stderr.write(`zeus-recover: ${err.message}\n${err.hint}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const logger = createLogger(config.logLevel);
+  const bot = await startBot(config, logger);
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    bot.stop().then(
+      () => process.exit(0),
+      (err) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+await main();

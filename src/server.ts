@@ -1,0 +1,172 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { App, HTTPReceiver, SocketModeReceiver } from '@slack/bolt';
+import { createRequestStore } from './approval/requests.js';
+import { startSweeper } from './approval/sweeper.js';
+import { createUsergroupCache, slackUsergroupFetcher } from './approval/usergroup-cache.js';
+import { registerHandlers } from './commands/index.js';
+import type { Config } from './config.js';
+import type { Logger } from './log.js';
+import { boltLogger } from './slack/bolt-logger.js';
+import { incidentChannelCheck } from './slack/channels.js';
+import { createDeliveryClient, createDeliveryWorker } from './slack/delivery.js';
+import { healthRoutes } from './slack/health.js';
+import { createWorkflow } from './slack/workflow.js';
+import { approvalUpdateForEntry, renderAuditEntry } from './views/auditEntry.js';
+import { threadRootView } from './views/thread.js';
+import { createRuntime } from './wiring.js';
+
+export interface BotOptions {
+  /** Overrides for tests and the demo: faster polling, a fixed sweep interval. */
+  deliveryPollMs?: number;
+  sweepIntervalMs?: number;
+  authRetryMs?: number;
+}
+
+export interface RunningBot {
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** Slack's Web API base must end with a slash: the client appends the method name. */
+function apiBase(url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  return url.endsWith('/') ? url : `${url}/`;
+}
+
+/**
+ * Starts the whole bot: stores, Slack app (HTTP or Socket Mode), thread delivery, request
+ * sweeper. Everything that must survive a restart or be shared by replicas is in Postgres.
+ */
+export async function startBot(
+  config: Config,
+  logger: Logger,
+  options: BotOptions = {},
+): Promise<RunningBot> {
+  const token = config.slack.botToken ?? '';
+  const signingSecret = config.slack.signingSecret ?? '';
+  const slackApiUrl = apiBase(config.slack.apiUrl);
+  const runtime = await createRuntime(config);
+  const schema = config.postgres.botSchema;
+  const { deps } = runtime;
+  const requests = createRequestStore(runtime.pool, schema);
+
+  const health = healthRoutes([
+    { name: 'redis', check: () => deps.redis.ping() },
+    { name: 'postgres', check: async () => void (await runtime.pool.query('SELECT 1')) },
+  ]);
+  const customRoutes = [
+    { path: '/healthz', method: ['GET'], handler: health.healthz },
+    { path: '/readyz', method: ['GET'], handler: health.readyz },
+  ];
+
+  const bolt = boltLogger(logger);
+  const socketMode = Boolean(config.slack.appToken);
+  const receiver = socketMode
+    ? new SocketModeReceiver({
+        appToken: config.slack.appToken ?? '',
+        logger: bolt,
+        customRoutes,
+        installerOptions: { port: config.slack.port },
+      })
+    : new HTTPReceiver({
+        signingSecret,
+        endpoints: '/slack/events',
+        customRoutes,
+        logger: bolt,
+        processBeforeResponse: false,
+      });
+  const app = new App({
+    token,
+    receiver,
+    logger: bolt,
+    // Bolt would call auth.test in the constructor and crash if Slack is unreachable; we check
+    // it ourselves below, in the background, with retries.
+    tokenVerificationEnabled: false,
+    ...(slackApiUrl ? { clientOptions: { slackApiUrl } } : {}),
+  });
+
+  const groups = createUsergroupCache({ fetchMembers: slackUsergroupFetcher(app.client), logger });
+  const delivery = createDeliveryWorker({
+    pool: runtime.pool,
+    schema,
+    audit: deps.audit,
+    client: createDeliveryClient({ token, ...(slackApiUrl ? { slackApiUrl } : {}) }),
+    render: (entry) => renderAuditEntry(entry),
+    renderRoot: (conversationId) => threadRootView(conversationId),
+    renderDecided: (_request, entry) => approvalUpdateForEntry(entry),
+    logger: logger.child({ component: 'delivery' }),
+    ...(options.deliveryPollMs ? { pollMs: options.deliveryPollMs } : {}),
+  });
+  const workflow = createWorkflow({
+    core: deps,
+    requests,
+    policy: config.policy,
+    groupMembers: async () =>
+      config.policy.approverUsergroupId ? groups.members(config.policy.approverUsergroupId) : null,
+    kick: () => delivery.kick(),
+    logger,
+  });
+  registerHandlers(app, {
+    workflow,
+    idPattern: deps.idPattern,
+    incidentChannelPattern: config.policy.incidentChannelPattern,
+    isIncidentChannel: incidentChannelCheck({
+      pattern: config.policy.incidentChannelPattern,
+      client: app.client,
+      logger,
+    }),
+    logger,
+  });
+  app.error(async (err) => {
+    logger.error({ err }, 'unhandled error in a Slack handler');
+  });
+
+  const sweeper = startSweeper({
+    store: requests,
+    intervalMs: options.sweepIntervalMs ?? 15_000,
+    onExpired: (request) => workflow.expired(request),
+    onError: (err, request) => logger.error({ err, requestId: request?.id }, 'request sweep failed'),
+  });
+
+  let stopped = false;
+  let authTimer: NodeJS.Timeout | undefined;
+  const checkAuth = async (attempt: number): Promise<void> => {
+    if (stopped) return;
+    try {
+      const auth = await app.client.auth.test();
+      logger.info({ team: auth.team_id, botUser: auth.user_id }, 'Slack token verified');
+    } catch (err) {
+      const wait = Math.min(60_000, (options.authRetryMs ?? 2000) * 2 ** Math.min(attempt, 5));
+      logger.warn(
+        { err: err instanceof Error ? err.message : String(err), retryInMs: wait },
+        'Slack auth.test failed; retrying',
+      );
+      authTimer = setTimeout(() => void checkAuth(attempt + 1), wait);
+      authTimer.unref();
+    }
+  };
+
+  let port = config.slack.port;
+  if (socketMode) {
+    await app.start();
+  } else {
+    const server = (await app.start(config.slack.port)) as Server;
+    port = (server.address() as AddressInfo).port;
+  }
+  delivery.start();
+  void checkAuth(0);
+  logger.info({ port, mode: socketMode ? 'socket' : 'http' }, 'zeus-recover is listening');
+
+  return {
+    port,
+    async stop() {
+      stopped = true;
+      if (authTimer) clearTimeout(authTimer);
+      await app.stop().catch(() => undefined);
+      await sweeper.stop();
+      await delivery.stop();
+      await runtime.close();
+    },
+  };
+}

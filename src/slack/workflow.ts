@@ -1,0 +1,375 @@
+import type { RequestStore } from '../approval/requests.js';
+import { approverHint, checkApprover, checkCanCancel, checkCanDeny } from '../approval/rules.js';
+import { AuditAction, type RecoveryRequest, type RequestKind } from '../approval/types.js';
+import type { ParsedCommand } from '../commands/grammar.js';
+import type { Config } from '../config.js';
+import { ErrorCode, errorMessage, RecoveryError } from '../errors.js';
+import type { Logger } from '../log.js';
+import {
+  type CoreDeps,
+  diffConversation,
+  executeRestore,
+  inspectConversation,
+  planRestore,
+  planUndo,
+  type RestorePlan,
+  validateConversation,
+} from '../recovery/index.js';
+import { inspectJson } from '../recovery/summary.js';
+import { auditTo } from '../store/audit.js';
+import type { AuditEvent } from '../store/types.js';
+
+/** Who did something in Slack, always taken from the signed payload. */
+export interface SlackActor {
+  userId: string;
+  channelId: string;
+}
+
+/** A private answer to one person (ephemeral); the thread gets the public story. */
+export interface Reply {
+  ok: boolean;
+  message: string;
+  hint?: string;
+  /** Where to answer when there is no response_url (modal submissions). */
+  channelId?: string;
+}
+
+export interface WorkflowDeps {
+  core: CoreDeps;
+  requests: RequestStore;
+  policy: Config['policy'];
+  groupMembers: () => Promise<ReadonlySet<string> | null>;
+  /** Wakes the delivery worker so new audit entries reach the thread promptly. */
+  kick: () => void;
+  logger: Logger;
+}
+
+const actorId = (userId: string) => `slack:${userId}`;
+
+/**
+ * The Slack face's use cases. Every event is appended to the audit log (with delivery to the
+ * incident thread) before anything is said about it in Slack; handlers only ack, parse, call
+ * one of these and show the Reply.
+ */
+export function createWorkflow(deps: WorkflowDeps) {
+  const { core, requests, policy, logger } = deps;
+  const hint = approverHint({
+    approverUserIds: policy.approverUserIds,
+    approverUsergroupId: policy.approverUsergroupId,
+  });
+
+  async function record(channelId: string, event: AuditEvent): Promise<void> {
+    await core.audit.append(event, { deliverTo: { channelId } });
+    deps.kick();
+  }
+
+  function coreFor(channelId: string): CoreDeps {
+    // The core's own restore.* entries then reach the same thread.
+    return { ...core, audit: auditTo(core.audit, channelId) };
+  }
+
+  function failure(err: unknown): Reply {
+    if (err instanceof RecoveryError) return { ok: false, message: err.message, hint: err.hint };
+    logger.error({ err }, 'unexpected error in a Slack workflow');
+    return {
+      ok: false,
+      message: `Something unexpected went wrong: ${errorMessage(err).slice(0, 200)}.`,
+      hint: 'Nothing further was done. Try again; if it repeats, use the CLI (`zeus-recover`) and report this.',
+    };
+  }
+
+  async function command(cmd: ParsedCommand, text: string, who: SlackActor): Promise<Reply> {
+    try {
+      if (cmd.kind === 'help' || cmd.kind === 'modal') return { ok: true, message: '' };
+      const conversationId = cmd.kind === 'undo' ? null : 'id' in cmd ? cmd.id : null;
+      await record(who.channelId, {
+        action: AuditAction.CommandReceived,
+        actor: actorId(who.userId),
+        conversationId:
+          conversationId ?? (cmd.kind === 'undo' ? await backupConversation(cmd.backupId) : null),
+        requestId: null,
+        data: { command: `/zeus-recover ${text}`.trim() },
+      });
+      switch (cmd.kind) {
+        case 'inspect': {
+          const { report } = await inspectConversation(core, cmd.id);
+          await record(who.channelId, {
+            action: AuditAction.InspectReported,
+            actor: actorId(who.userId),
+            conversationId: report.conversationId,
+            requestId: null,
+            data: { report: inspectJson(report) },
+          });
+          return { ok: true, message: `Inspected ${cmd.id}; the report is in the incident thread.` };
+        }
+        case 'validate':
+          await reportValidation(cmd.id, who.channelId, actorId(who.userId));
+          return { ok: true, message: `Validated ${cmd.id}; the report is in the incident thread.` };
+        case 'diff': {
+          const report = await diffConversation(core, cmd.id, cmd.source);
+          await record(who.channelId, {
+            action: AuditAction.DiffReported,
+            actor: actorId(who.userId),
+            conversationId: cmd.id,
+            requestId: null,
+            data: { report },
+          });
+          return { ok: true, message: `Diff of ${cmd.id} posted in the incident thread.` };
+        }
+        case 'restore': {
+          const plan = await planRestore(core, cmd.id, cmd.source);
+          const request = await openRequest('restore', plan, who, cmd.reason);
+          return { ok: true, message: `Approval requested for restoring ${cmd.id} (${request.id}).` };
+        }
+        case 'undo': {
+          const plan = await planUndo(core, cmd.backupId);
+          const request = await openRequest('undo', plan, who, cmd.reason);
+          return { ok: true, message: `Approval requested for undoing ${cmd.backupId} (${request.id}).` };
+        }
+        default:
+          return {
+            ok: false,
+            message: `\`${cmd.kind}\` is not available in Slack yet.`,
+            hint: 'Use `/zeus-recover help` for what works today, or the CLI.',
+          };
+      }
+    } catch (err) {
+      return failure(err);
+    }
+  }
+
+  async function backupConversation(backupId: string): Promise<string | null> {
+    return (await core.backups.get(backupId))?.conversationId ?? null;
+  }
+
+  async function reportValidation(
+    id: string,
+    channelId: string,
+    actor: string,
+    requestId: string | null = null,
+  ) {
+    const report = await validateConversation(core, id);
+    await record(channelId, {
+      action: AuditAction.ValidateReported,
+      actor,
+      conversationId: report.conversationId,
+      requestId,
+      data: { report },
+    });
+    return report;
+  }
+
+  async function openRequest(kind: RequestKind, plan: RestorePlan, who: SlackActor, reason: string | null) {
+    const request = await requests.create({
+      kind,
+      conversationId: plan.conversationId,
+      channelId: who.channelId,
+      requester: who.userId,
+      reason: reason ?? '(no reason given)',
+      plan,
+      requiredApprovals: policy.requiredApprovals,
+      ttlMinutes: policy.requestTtlMinutes,
+    });
+    const { report } = await inspectConversation(core, plan.conversationId);
+    await record(who.channelId, {
+      action: AuditAction.RequestCreated,
+      actor: actorId(who.userId),
+      conversationId: plan.conversationId,
+      requestId: request.id,
+      data: { request, inspect: inspectJson(report), approverHint: hint },
+    });
+    return request;
+  }
+
+  async function transition(action: AuditAction, request: RecoveryRequest, actor: string, extra = {}) {
+    await record(request.channelId, {
+      action,
+      actor,
+      conversationId: request.conversationId,
+      requestId: request.id,
+      data: { request, ...extra },
+    });
+  }
+
+  /** A fresh plan compared with the one approved: same checksums on both sides or it is stale. */
+  async function staleness(request: RecoveryRequest): Promise<string | null> {
+    const old = request.plan;
+    let fresh: RestorePlan;
+    try {
+      fresh = await planRestore(core, request.conversationId, old.source);
+    } catch (err) {
+      if (err instanceof RecoveryError && err.code !== ErrorCode.TierUnreachable) return err.message;
+      throw err;
+    }
+    if (fresh.current.checksum !== old.current.checksum) {
+      return `Redis changed since the preview (${old.current.checksum ?? 'absent'} → ${fresh.current.checksum ?? 'absent'}).`;
+    }
+    if (fresh.target.checksum !== old.target.checksum) {
+      return `The ${old.sourceLabel} copy changed since the preview.`;
+    }
+    return null;
+  }
+
+  async function approve(requestId: string, who: Pick<SlackActor, 'userId'>): Promise<Reply> {
+    try {
+      const request = await requests.get(requestId);
+      if (!request)
+        return { ok: false, message: `Request ${requestId} does not exist.`, hint: 'Ask for a new restore.' };
+      const rule = checkApprover({
+        request,
+        userId: who.userId,
+        approverUserIds: policy.approverUserIds,
+        approverUsergroupId: policy.approverUsergroupId,
+        groupMembers: policy.approverUsergroupId ? await deps.groupMembers() : null,
+      });
+      if (!rule.ok) return { ok: false, message: rule.message };
+      const stale = await staleness(request);
+      if (stale) {
+        const marked = await requests.markStale(request.id, stale);
+        if (marked.kind !== 'done') return { ok: false, message: marked.message };
+        await transition(AuditAction.RequestStale, marked.request, 'system', { detail: stale });
+        try {
+          const fresh = await planRestore(core, request.conversationId, request.plan.source);
+          await openRequest(
+            request.kind,
+            fresh,
+            { userId: request.requester, channelId: request.channelId },
+            request.reason,
+          );
+          return {
+            ok: false,
+            message: `Not approved: ${stale}`,
+            hint: 'A fresh preview is in the thread; approve that one if it is right.',
+          };
+        } catch (err) {
+          const reply = failure(err);
+          return {
+            ok: false,
+            message: `Not approved: ${stale} No fresh preview could be made: ${reply.message}`,
+            hint: reply.hint ?? '',
+          };
+        }
+      }
+      const outcome = await requests.approve(request.id, who.userId);
+      switch (outcome.kind) {
+        case 'partial':
+          await transition(AuditAction.RequestApproved, outcome.request, actorId(who.userId));
+          return { ok: true, message: `Approval counted (${outcome.have} of ${outcome.need}).` };
+        case 'duplicate':
+          return { ok: false, message: `You already approved this (${outcome.have} of ${outcome.need}).` };
+        case 'not_open':
+          return { ok: false, message: outcome.message };
+        case 'expired':
+          await transition(AuditAction.RequestExpired, outcome.request, 'system');
+          return {
+            ok: false,
+            message: 'This request expired before it was approved.',
+            hint: 'Ask again for a fresh preview.',
+          };
+        case 'approved':
+          await transition(AuditAction.RequestApproved, outcome.request, actorId(who.userId));
+          // Runs after the click is answered; progress and result go to the thread.
+          void execute(outcome.request, who.userId);
+          return { ok: true, message: 'Approved. The restore is running; follow it in the thread.' };
+      }
+    } catch (err) {
+      return failure(err);
+    }
+  }
+
+  async function execute(request: RecoveryRequest, approver: string): Promise<void> {
+    if (!(await requests.startExecution(request.id))) return;
+    const actor = { id: actorId(request.requester), reason: request.reason, requestId: request.id };
+    try {
+      const result = await executeRestore(coreFor(request.channelId), request.plan, actor);
+      await requests.finish(request.id, 'succeeded', { ...result, approvedBy: approver });
+      await reportValidation(request.conversationId, request.channelId, 'system', request.id).catch((err) =>
+        logger.warn({ err, requestId: request.id }, 'validation after restore failed'),
+      );
+    } catch (err) {
+      const code = err instanceof RecoveryError ? err.code : ErrorCode.Internal;
+      await requests.finish(request.id, 'failed', { code, error: errorMessage(err) }).catch(() => undefined);
+      logger.warn({ requestId: request.id, code }, 'restore failed');
+    } finally {
+      deps.kick();
+    }
+  }
+
+  async function deny(requestId: string, who: Pick<SlackActor, 'userId'>, reason: string): Promise<Reply> {
+    try {
+      const request = await requests.get(requestId);
+      if (!request) return { ok: false, message: `Request ${requestId} does not exist.` };
+      const channelId = request.channelId;
+      const rule = checkCanDeny({
+        request,
+        userId: who.userId,
+        approverUserIds: policy.approverUserIds,
+        approverUsergroupId: policy.approverUsergroupId,
+        groupMembers: policy.approverUsergroupId ? await deps.groupMembers() : null,
+      });
+      if (!rule.ok) return { ok: false, message: rule.message, channelId };
+      const outcome = await requests.deny(requestId, who.userId, reason);
+      if (outcome.kind === 'not_open') return { ok: false, message: outcome.message, channelId };
+      if (outcome.kind === 'expired') {
+        await transition(AuditAction.RequestExpired, outcome.request, 'system');
+        return { ok: false, message: 'This request had already expired.', channelId };
+      }
+      await transition(AuditAction.RequestDenied, outcome.request, actorId(who.userId));
+      return { ok: true, message: 'Denied; the requester sees your reason in the thread.', channelId };
+    } catch (err) {
+      return failure(err);
+    }
+  }
+
+  /** Deny needs a reason, so the button first checks the rules and then opens the modal. */
+  async function canDeny(requestId: string, userId: string): Promise<Reply> {
+    const request = await requests.get(requestId);
+    if (!request) return { ok: false, message: `Request ${requestId} does not exist.` };
+    const rule = checkCanDeny({
+      request,
+      userId,
+      approverUserIds: policy.approverUserIds,
+      approverUsergroupId: policy.approverUsergroupId,
+      groupMembers: policy.approverUsergroupId ? await deps.groupMembers() : null,
+    });
+    return rule.ok ? { ok: true, message: '' } : { ok: false, message: rule.message };
+  }
+
+  async function cancel(requestId: string, who: Pick<SlackActor, 'userId'>): Promise<Reply> {
+    try {
+      const request = await requests.get(requestId);
+      if (!request) return { ok: false, message: `Request ${requestId} does not exist.` };
+      const rule = checkCanCancel(request, who.userId);
+      if (!rule.ok) return { ok: false, message: rule.message };
+      const outcome = await requests.cancel(requestId, who.userId);
+      if (outcome.kind === 'done') {
+        await transition(AuditAction.RequestCancelled, outcome.request, actorId(who.userId));
+        return { ok: true, message: 'Cancelled.' };
+      }
+      if (outcome.kind === 'expired') {
+        await transition(AuditAction.RequestExpired, outcome.request, 'system');
+        return { ok: false, message: 'This request had already expired.' };
+      }
+      return { ok: false, message: outcome.message };
+    } catch (err) {
+      return failure(err);
+    }
+  }
+
+  async function expired(request: RecoveryRequest): Promise<void> {
+    await transition(AuditAction.RequestExpired, request, 'system');
+  }
+
+  /** The Undo button on a restore result: an undo request, approved like any restore. */
+  async function requestUndo(backupId: string, who: SlackActor): Promise<Reply> {
+    return command(
+      { kind: 'undo', backupId, reason: 'undo from the restore result' },
+      `undo ${backupId}`,
+      who,
+    );
+  }
+
+  return { command, approve, deny, canDeny, cancel, expired, requestUndo, approverHint: hint };
+}
+
+export type Workflow = ReturnType<typeof createWorkflow>;

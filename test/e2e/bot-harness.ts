@@ -1,0 +1,175 @@
+import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/log.js';
+import { type RunningBot, startBot } from '../../src/server.js';
+import {
+  blockActionsBody,
+  postToApp,
+  slashCommandBody,
+  stateValues,
+  viewSubmissionBody,
+} from '../helpers/slack-requests.js';
+import { type SlackStandin, type StoredMessage, startSlackStandin } from '../helpers/slack-standin.js';
+import { type Stack, startStack } from '../helpers/stack.js';
+
+export const SECRET = 'e2e-signing-secret-0123456789';
+export const CHANNEL = 'C_INC';
+
+export interface Harness {
+  stack: Stack;
+  slack: SlackStandin;
+  bots: RunningBot[];
+  url(i?: number): string;
+  startAnotherBot(): Promise<RunningBot>;
+  slash(
+    text: string,
+    opts?: { user?: string; channel?: string; channelName?: string; bot?: number },
+  ): Promise<{
+    status: number;
+    json: unknown;
+    responseId: string;
+  }>;
+  click(
+    actionId: string,
+    value: string,
+    user: string,
+    messageTs: string,
+    bot?: number,
+  ): Promise<{ status: number; responseId: string }>;
+  submitView(
+    callbackId: string,
+    user: string,
+    values: Record<string, string>,
+    privateMetadata: string,
+  ): Promise<{
+    status: number;
+    json: unknown;
+  }>;
+  root(conversationId: string): StoredMessage | undefined;
+  thread(conversationId: string): StoredMessage[];
+  transcript(conversationId: string): string[];
+  /** The approval message of a conversation with live buttons: its ts and request id. */
+  approvalMessage(conversationId: string, nth?: number): { ts: string; requestId: string } | undefined;
+  stop(): Promise<void>;
+}
+
+let responseSeq = 0;
+
+export async function startHarness(env: Record<string, string> = {}): Promise<Harness> {
+  const stack = await startStack();
+  const slack = await startSlackStandin({
+    channels: { C_INC: 'inc-42', C_GEN: 'general', C_PRIV: 'inc-private' },
+  });
+  const fullEnv = {
+    ...stack.env,
+    SLACK_BOT_TOKEN: 'xoxb-e2e-token',
+    SLACK_SIGNING_SECRET: SECRET,
+    SLACK_API_URL: slack.apiUrl,
+    PORT: '0',
+    APPROVER_USER_IDS: 'U_BOB,U_DAVE',
+    LOG_LEVEL: 'silent',
+    ...env,
+  };
+  const bots: RunningBot[] = [];
+  const startOne = async () => {
+    const bot = await startBot(loadConfig(fullEnv, 'slack'), createLogger('silent'), {
+      deliveryPollMs: 100,
+      sweepIntervalMs: 200,
+      authRetryMs: 100,
+    });
+    bots.push(bot);
+    return bot;
+  };
+  await startOne();
+  const url = (i = 0) => `http://127.0.0.1:${bots[i]?.port}`;
+
+  const h: Harness = {
+    stack,
+    slack,
+    bots,
+    url,
+    startAnotherBot: startOne,
+    async slash(text, opts = {}) {
+      const responseId = `r${++responseSeq}`;
+      const res = await postToApp(
+        url(opts.bot),
+        slashCommandBody({
+          text,
+          user_id: opts.user ?? 'U_ALICE',
+          channel_id: opts.channel ?? CHANNEL,
+          channel_name: opts.channelName ?? (opts.channel === 'C_GEN' ? 'general' : 'inc-42'),
+          response_url: slack.responseUrl(responseId),
+        }),
+        { secret: SECRET },
+      );
+      return { status: res.status, json: res.json, responseId };
+    },
+    async click(actionId, value, user, messageTs, bot = 0) {
+      const responseId = `r${++responseSeq}`;
+      const res = await postToApp(
+        url(bot),
+        blockActionsBody({
+          user,
+          channel: { id: CHANNEL, name: 'inc-42' },
+          message_ts: messageTs,
+          action_id: actionId,
+          value,
+          response_url: slack.responseUrl(responseId),
+        }),
+        { secret: SECRET },
+      );
+      return { status: res.status, responseId };
+    },
+    async submitView(callbackId, user, values, privateMetadata) {
+      const res = await postToApp(
+        url(),
+        viewSubmissionBody({
+          user,
+          view: {
+            callback_id: callbackId,
+            private_metadata: privateMetadata,
+            state: { values: stateValues(values) },
+          },
+        }),
+        { secret: SECRET },
+      );
+      return { status: res.status, json: res.json };
+    },
+    root(conversationId) {
+      return slack
+        .messagesInChannel(CHANNEL)
+        .find((m) => m.thread_ts === null && m.text.includes(`Zeus recovery: ${conversationId}`));
+    },
+    thread(conversationId) {
+      const root = h.root(conversationId);
+      return root ? slack.messagesInThread(CHANNEL, root.ts) : [];
+    },
+    transcript(conversationId) {
+      const root = h.root(conversationId);
+      return root ? slack.transcript(CHANNEL, root.ts) : [];
+    },
+    approvalMessage(conversationId, nth = 0) {
+      const found = h
+        .thread(conversationId)
+        .map((m) => ({ m, button: findButton(m.blocks, 'request_approve') }))
+        .filter((x) => x.button);
+      const hit = found[nth];
+      return hit?.button ? { ts: hit.m.ts, requestId: hit.button } : undefined;
+    },
+    async stop() {
+      for (const b of bots) await b.stop();
+      await slack.stop();
+      await stack.stop();
+    },
+  };
+  return h;
+}
+
+/** The value of the button with this action_id in a message's blocks, if any. */
+export function findButton(blocks: unknown[] | null, actionId: string): string | undefined {
+  for (const block of blocks ?? []) {
+    const elements = (block as { elements?: Array<{ action_id?: string; value?: string }> }).elements ?? [];
+    const hit = elements.find((e) => e.action_id === actionId);
+    if (hit) return hit.value;
+  }
+  return undefined;
+}
