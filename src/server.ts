@@ -1,15 +1,17 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver, SocketModeReceiver } from '@slack/bolt';
+import { WebClient } from '@slack/web-api';
 import { createRequestStore } from './approval/requests.js';
 import { startSweeper } from './approval/sweeper.js';
 import { createUsergroupCache, slackUsergroupFetcher } from './approval/usergroup-cache.js';
 import { registerHandlers } from './commands/index.js';
 import type { Config } from './config.js';
+import { ErrorCode, RecoveryError } from './errors.js';
 import type { Logger } from './log.js';
 import { boltLogger } from './slack/bolt-logger.js';
 import { incidentChannelCheck } from './slack/channels.js';
-import { createDeliveryClient, createDeliveryWorker } from './slack/delivery.js';
+import { createDeliveryClient, createDeliveryWorker, findIncidentThread } from './slack/delivery.js';
 import { healthRoutes } from './slack/health.js';
 import { createWorkflow } from './slack/workflow.js';
 import { approvalUpdateForEntry, renderAuditEntry } from './views/auditEntry.js';
@@ -76,8 +78,12 @@ export async function startBot(
         logger: bolt,
         processBeforeResponse: false,
       });
+  // Bolt's default single-workspace authorize calls auth.test before handling a request, so a
+  // Slack outage would drop commands we can still serve (and audit). Ours never calls out; the
+  // bot's ids are filled in by the background auth.test when Slack answers.
+  const identity: { botId?: string; botUserId?: string; teamId?: string } = {};
   const app = new App({
-    token,
+    authorize: async () => ({ botToken: token, ...identity }),
     receiver,
     logger: bolt,
     // Bolt would call auth.test in the constructor and crash if Slack is unreachable; we check
@@ -86,7 +92,13 @@ export async function startBot(
     ...(slackApiUrl ? { clientOptions: { slackApiUrl } } : {}),
   });
 
-  const groups = createUsergroupCache({ fetchMembers: slackUsergroupFetcher(app.client), logger });
+  // The bot's own calls (lookups, uploads, auth.test) use one client with the token bound.
+  const slack = new WebClient(token, {
+    ...(slackApiUrl ? { slackApiUrl } : {}),
+    logger: bolt,
+    retryConfig: { retries: 2, factor: 2, minTimeout: 200, maxTimeout: 2000 },
+  });
+  const groups = createUsergroupCache({ fetchMembers: slackUsergroupFetcher(slack), logger });
   const delivery = createDeliveryWorker({
     pool: runtime.pool,
     schema,
@@ -105,6 +117,30 @@ export async function startBot(
     groupMembers: async () =>
       config.policy.approverUsergroupId ? groups.members(config.policy.approverUsergroupId) : null,
     kick: () => delivery.kick(),
+    uploadToThread: async ({ channelId, conversationId, filename, bytes }) => {
+      // The file belongs in the thread, whose root the delivery worker posts; give it a moment.
+      const deadline = Date.now() + 15_000;
+      let threadTs = await findIncidentThread(runtime.pool, schema, channelId, conversationId);
+      while (!threadTs) {
+        if (Date.now() > deadline) {
+          throw new RecoveryError(
+            ErrorCode.Internal,
+            `The incident thread for ${conversationId} is not there yet (Slack may be slow or down).`,
+            `Try the export again in a minute, or use the CLI: \`zeus-recover export ${conversationId}\`.`,
+          );
+        }
+        delivery.kick();
+        await new Promise((r) => setTimeout(r, 200));
+        threadTs = await findIncidentThread(runtime.pool, schema, channelId, conversationId);
+      }
+      await slack.filesUploadV2({
+        channel_id: channelId,
+        thread_ts: threadTs,
+        file: bytes,
+        filename,
+        title: filename,
+      });
+    },
     logger,
   });
   registerHandlers(app, {
@@ -113,7 +149,7 @@ export async function startBot(
     incidentChannelPattern: config.policy.incidentChannelPattern,
     isIncidentChannel: incidentChannelCheck({
       pattern: config.policy.incidentChannelPattern,
-      client: app.client,
+      client: slack,
       logger,
     }),
     logger,
@@ -134,7 +170,10 @@ export async function startBot(
   const checkAuth = async (attempt: number): Promise<void> => {
     if (stopped) return;
     try {
-      const auth = await app.client.auth.test();
+      const auth = await slack.auth.test();
+      if (auth.bot_id) identity.botId = auth.bot_id;
+      if (auth.user_id) identity.botUserId = auth.user_id;
+      if (auth.team_id) identity.teamId = auth.team_id;
       logger.info({ team: auth.team_id, botUser: auth.user_id }, 'Slack token verified');
     } catch (err) {
       const wait = Math.min(60_000, (options.authRetryMs ?? 2000) * 2 ** Math.min(attempt, 5));

@@ -75,5 +75,7 @@ export const AuditAction = {
   RestoreStarted: 'restore.started',
   RestoreSucceeded: 'restore.succeeded',
   RestoreFailed: 'restore.failed',
+  ExportUploaded: 'export.uploaded',
+  ExportRefused: 'export.refused',
 } as const;
 export type AuditAction = (typeof AuditAction)[keyof typeof AuditAction];

@@ -9,6 +9,7 @@ import {
   type CoreDeps,
   diffConversation,
   executeRestore,
+  exportConversation,
   inspectConversation,
   planRestore,
   planUndo,
@@ -41,6 +42,13 @@ export interface WorkflowDeps {
   groupMembers: () => Promise<ReadonlySet<string> | null>;
   /** Wakes the delivery worker so new audit entries reach the thread promptly. */
   kick: () => void;
+  /** Shares a file in the conversation's incident thread (files.uploadV2). */
+  uploadToThread: (file: {
+    channelId: string;
+    conversationId: string;
+    filename: string;
+    bytes: Buffer;
+  }) => Promise<void>;
   logger: Logger;
 }
 
@@ -116,6 +124,8 @@ export function createWorkflow(deps: WorkflowDeps) {
           });
           return { ok: true, message: `Diff of ${cmd.id} posted in the incident thread.` };
         }
+        case 'export':
+          return await exportToThread(cmd.id, cmd.tier, who);
         case 'restore': {
           const plan = await planRestore(core, cmd.id, cmd.source);
           const request = await openRequest('restore', plan, who, cmd.reason);
@@ -136,6 +146,55 @@ export function createWorkflow(deps: WorkflowDeps) {
     } catch (err) {
       return failure(err);
     }
+  }
+
+  /** `<id>-<tier>-<UTC timestamp>.json`, e.g. `c-7f3a9e-redis-20251213T031200Z.json`. */
+  function exportFileName(id: string, tier: string, at: Date): string {
+    const stamp = at
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d{3}Z$/, 'Z');
+    return `${id}-${tier}-${stamp}.json`;
+  }
+
+  async function exportToThread(
+    id: string,
+    tier: 'redis' | 'postgres' | 's3',
+    who: SlackActor,
+  ): Promise<Reply> {
+    const result = await exportConversation(core, id, tier);
+    const actor = actorId(who.userId);
+    const size = result.bytes.length;
+    if (size > policy.exportMaxBytes) {
+      const cli = `zeus-recover export ${id} --tier ${tier} --out ${id}-${tier}.json`;
+      await record(who.channelId, {
+        action: AuditAction.ExportRefused,
+        actor,
+        conversationId: id,
+        requestId: null,
+        data: { tier, bytes: size, limit: policy.exportMaxBytes, cli },
+      });
+      return {
+        ok: false,
+        message: `${id} in ${tier} is ${size} bytes, above the ${policy.exportMaxBytes}-byte limit for Slack uploads.`,
+        hint: `Export it with the CLI instead: \`${cli}\``,
+      };
+    }
+    const filename = exportFileName(id, tier, (core.clock ?? (() => new Date()))());
+    await deps.uploadToThread({
+      channelId: who.channelId,
+      conversationId: id,
+      filename,
+      bytes: result.bytes,
+    });
+    await record(who.channelId, {
+      action: AuditAction.ExportUploaded,
+      actor,
+      conversationId: id,
+      requestId: null,
+      data: { tier, filename, bytes: size, checksum: result.analysis.checksum },
+    });
+    return { ok: true, message: `Exported ${id} from ${tier} to the incident thread as ${filename}.` };
   }
 
   async function backupConversation(backupId: string): Promise<string | null> {

@@ -203,7 +203,18 @@ export const auditDataSchemas = {
     code: z.string(),
     error: z.string(),
   }),
+  'export.uploaded': z.object({
+    tier: tierName,
+    filename: z.string(),
+    bytes: z.number(),
+    checksum: z.string(),
+  }),
+  'export.refused': z.object({ tier: tierName, bytes: z.number(), limit: z.number(), cli: z.string() }),
 } as const;
+
+/** `export.uploaded`: the file shared in the thread; `export.refused`: too large for Slack. */
+export type ExportUploadedData = z.output<(typeof auditDataSchemas)['export.uploaded']>;
+export type ExportRefusedData = z.output<(typeof auditDataSchemas)['export.refused']>;
 
 /** `command.received`: the command as typed; the actor is the entry's. */
 export type CommandReceivedData = { command: string };

@@ -4,6 +4,7 @@ import { auditDataSchemas } from './auditData.js';
 import { decisionReplyView } from './decision.js';
 import { diffView } from './diff.js';
 import { code, escapeMrkdwn, oneLine, userRef } from './escape.js';
+import { exportRefusedView, exportUploadedView } from './export.js';
 import { formatTime } from './format.js';
 import { inspectView } from './inspect.js';
 import { clip } from './limits.js';
@@ -80,6 +81,8 @@ const conversation = (e: AuditEntryInput): string => e.conversationId ?? '?';
 
 // A Record over every known action: adding an action to the schemas without a view fails the build.
 const HANDLERS: Record<Action, Render> = {
+  'export.uploaded': handler(S['export.uploaded'], (d, e) => exportUploadedView(d, conversation(e), e.actor)),
+  'export.refused': handler(S['export.refused'], (d, e) => exportRefusedView(d, conversation(e))),
   'command.received': handler(S['command.received'], (d, e) => commandEchoView(e.actor, d.command)),
   'inspect.reported': handler(S['inspect.reported'], (d, _e, now) => inspectView(d.report, { now })),
   'validate.reported': handler(S['validate.reported'], (d, _e, now) => validationView(d.report, { now })),

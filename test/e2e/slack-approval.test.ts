@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeConversation } from '../helpers/conversations.js';
 import { postToApp, slashCommandBody } from '../helpers/slack-requests.js';
 import { blockText } from '../helpers/slack-standin.js';
-import { CHANNEL, findButton, type Harness, SECRET, startHarness } from './bot-harness.js';
+import { CHANNEL, eventually, findButton, type Harness, SECRET, startHarness } from './bot-harness.js';
 
 let h: Harness;
 
@@ -191,8 +191,10 @@ describe('restore with two-person approval, end to end over signed HTTP', () => 
       h.click('request_approve', approval.requestId, 'U_DAVE', approval.ts),
     ]);
     expect(clicks.every((c) => c.status === 200)).toBe(true);
-    await h.slack.waitFor(() => h.transcript(id).some((l) => /restored/i.test(l)), 10_000, 'restored');
-    await new Promise((r) => setTimeout(r, 300));
+    await eventually(
+      async () => (await requestState(approval.requestId)) === 'succeeded',
+      'the request to succeed',
+    );
     expect(await backupsOf(id)).toBe(1);
     const { rows } = await h.stack.db.pool.query(
       "SELECT 1 FROM zeus_recover.audit_log WHERE conversation_id = $1 AND action = 'restore.started'",
@@ -210,21 +212,73 @@ describe('restore with two-person approval, end to end over signed HTTP', () => 
       h.click('request_approve', approval.requestId, 'U_BOB', approval.ts, 0),
       h.click('request_approve', approval.requestId, 'U_BOB', approval.ts, 1),
     ]);
-    await h.slack.waitFor(() => h.transcript(id).some((l) => /restored/i.test(l)), 10_000, 'restored');
-    await new Promise((r) => setTimeout(r, 300));
+    await eventually(
+      async () => (await requestState(approval.requestId)) === 'succeeded',
+      'the request to succeed',
+    );
     expect(await backupsOf(id)).toBe(1);
     // Every audit entry reached the thread exactly once despite two delivery workers.
-    const { rows } = await h.stack.db.pool.query<{ n: string }>(
-      'SELECT count(*) AS n FROM zeus_recover.audit_log WHERE conversation_id = $1',
+    await h.slack.waitFor(
+      () => h.transcript(id).some((l) => /healthy/i.test(l)),
+      10_000,
+      'validation after restore',
+    );
+    const count = async () =>
+      Number(
+        (
+          await h.stack.db.pool.query<{ n: string }>(
+            'SELECT count(*) AS n FROM zeus_recover.audit_log WHERE conversation_id = $1',
+            [id],
+          )
+        ).rows[0]?.n,
+      );
+    await eventually(async () => h.thread(id).length - 1 >= (await count()), 'every entry delivered');
+    expect(h.thread(id).length - 1).toBe(await count());
+    const seqs = h
+      .thread(id)
+      .slice(1)
+      .map((m) => JSON.stringify(m));
+    expect(new Set(seqs).size).toBe(seqs.length);
+  });
+});
+
+describe('Slack rate-limiting and then down', () => {
+  it('delivers every audit entry once, in order, after a 429 and an outage', async () => {
+    const id = 'c-e2e-outage';
+    await h.stack.seed('postgres', id, makeConversation(id, 3));
+    await h.slash(`inspect ${id}`);
+    await h.slack.waitFor(() => h.thread(id).length >= 3, 10_000, 'first report');
+    h.slack.failNext('chat.postMessage', { status: 429, retryAfter: 1 });
+    await h.slash(`validate ${id}`);
+    await h.slack.waitFor(
+      (calls) => calls.some((c) => c.method === 'chat.postMessage' && c.status === 429),
+      10_000,
+      'the 429',
+    );
+    await h.slack.setDown(true);
+    for (const cmd of [`inspect ${id}`, `diff ${id} --from postgres`, `validate ${id}`]) await h.slash(cmd);
+    await new Promise((r) => setTimeout(r, 500)); // let the worker meet the outage
+    await h.slack.setDown(false);
+    const { rows } = await h.stack.db.pool.query<{ action: string }>(
+      'SELECT action FROM zeus_recover.audit_log WHERE conversation_id = $1 ORDER BY seq',
       [id],
     );
     await h.slack.waitFor(
-      () => h.thread(id).length - 1 >= Number(rows[0]?.n) || undefined,
-      10_000,
-      'all delivered',
+      () => h.thread(id).length - 1 >= rows.length || undefined,
+      20_000,
+      'backlog delivered',
     );
-    expect(h.thread(id).length - 1).toBe(Number(rows[0]?.n));
-  });
+    const replies = h.thread(id).slice(1);
+    expect(replies).toHaveLength(rows.length);
+    const commands = replies.map((m) => /ran `\/zeus-recover ([^`]*)`/.exec(m.text)?.[1]).filter(Boolean);
+    expect(commands).toEqual([
+      `inspect ${id}`,
+      `validate ${id}`,
+      `inspect ${id}`,
+      `diff ${id} --from postgres`,
+      `validate ${id}`,
+    ]);
+  }, 40_000);
 });
 
 describe('requests Slack must not accept', () => {

@@ -70,6 +70,18 @@ const DATA: Record<AuditAction, Record<string, unknown>> = {
     code: 'conflict',
     error: 'Redis changed since the preview.',
   },
+  'export.uploaded': {
+    tier: 's3',
+    filename: `${ID}-s3-20251213T031200Z.json`,
+    bytes: 2048,
+    checksum: `sha256:${'ab'.repeat(32)}`,
+  },
+  'export.refused': {
+    tier: 'redis',
+    bytes: 9_000_000,
+    limit: 5_242_880,
+    cli: `zeus-recover export ${ID} --tier redis --out ${ID}.json`,
+  },
 };
 
 /** What each action's message must show, proving it went to the right view. */
@@ -90,6 +102,8 @@ const EXPECT: Record<AuditAction, string> = {
   'restore.started': `▶️ Restoring \`${ID}\` from \`postgres\`…\nBackup \`${BACKUP_ID}\` taken`,
   'restore.succeeded': `✅ Restored \`${ID}\` from \`postgres\``,
   'restore.failed': `❌ Restore of \`${ID}\` from \`postgres\` failed\nRedis changed since the preview.\nWhat to do: Nothing was written.`,
+  'export.uploaded': `exported \`${ID}\` from s3`,
+  'export.refused': `zeus-recover export ${ID} --tier redis --out ${ID}.json`,
 };
 
 function entry(action: string, data: unknown, over: Partial<AuditEntryInput> = {}): AuditEntryInput {
