@@ -1,4 +1,5 @@
 import { type Logger, type LoggerOptions, pino } from 'pino';
+import { currentLogContext } from './log-context.js';
 
 /**
  * Paths pino censors wherever they appear in a log object. Tokens and secrets must never be
@@ -50,6 +51,7 @@ export function createLogger(
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
+    mixin: () => ({ ...currentLogContext() }),
   };
   return destination ? pino(options, destination as pino.DestinationStream) : pino(options);
 }

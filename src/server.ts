@@ -1,7 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver, SocketModeReceiver } from '@slack/bolt';
-import { WebClient } from '@slack/web-api';
+import { WebClient, WebClientEvent } from '@slack/web-api';
 import { createRequestStore } from './approval/requests.js';
 import { startSweeper } from './approval/sweeper.js';
 import { createUsergroupCache, slackUsergroupFetcher } from './approval/usergroup-cache.js';
@@ -9,9 +10,16 @@ import { registerHandlers } from './commands/index.js';
 import type { Config } from './config.js';
 import { ErrorCode, RecoveryError } from './errors.js';
 import type { Logger } from './log.js';
+import { runWithLogContext } from './log-context.js';
+import { createMetrics, metricsRoute, slackErrorLabel } from './metrics.js';
 import { boltLogger } from './slack/bolt-logger.js';
 import { incidentChannelCheck } from './slack/channels.js';
-import { createDeliveryClient, createDeliveryWorker, findIncidentThread } from './slack/delivery.js';
+import {
+  createDeliveryClient,
+  createDeliveryWorker,
+  type DeliverySlackClient,
+  findIncidentThread,
+} from './slack/delivery.js';
 import { healthRoutes } from './slack/health.js';
 import { createWorkflow } from './slack/workflow.js';
 import { approvalUpdateForEntry, renderAuditEntry } from './views/auditEntry.js';
@@ -50,16 +58,35 @@ export async function startBot(
   const slackApiUrl = apiBase(config.slack.apiUrl);
   const runtime = await createRuntime(config);
   const schema = config.postgres.botSchema;
-  const { deps } = runtime;
+  const metrics = createMetrics();
+  const deps = {
+    ...runtime.deps,
+    onTierRead: (tier: string, status: string, seconds: number) => {
+      metrics.tierReads.observe({ tier, status }, seconds);
+      if (status === 'unreachable') metrics.tierErrors.inc({ tier });
+    },
+  };
   const requests = createRequestStore(runtime.pool, schema);
 
   const health = healthRoutes([
     { name: 'redis', check: () => deps.redis.ping() },
     { name: 'postgres', check: async () => void (await runtime.pool.query('SELECT 1')) },
   ]);
+  // Filled in below, once the delivery worker exists.
+  let refreshDeliveryGauges = async () => {};
+  const renderMetrics = metricsRoute(metrics);
   const customRoutes = [
     { path: '/healthz', method: ['GET'], handler: health.healthz },
     { path: '/readyz', method: ['GET'], handler: health.readyz },
+    {
+      path: '/metrics',
+      method: ['GET'],
+      handler: (req: Parameters<typeof renderMetrics>[0], res: Parameters<typeof renderMetrics>[1]) => {
+        void refreshDeliveryGauges()
+          .catch((err: unknown) => logger.warn({ err }, 'could not read delivery backlog for metrics'))
+          .finally(() => renderMetrics(req, res));
+      },
+    },
   ];
 
   const bolt = boltLogger(logger);
@@ -98,20 +125,29 @@ export async function startBot(
     logger: bolt,
     retryConfig: { retries: 2, factor: 2, minTimeout: 200, maxTimeout: 2000 },
   });
+  slack.on(WebClientEvent.RATE_LIMITED, (_retryAfter: number, { url }: { url: string }) => {
+    metrics.slackRateLimited.inc({ method: url.split('/').pop() ?? 'unknown' });
+  });
   const groups = createUsergroupCache({ fetchMembers: slackUsergroupFetcher(slack), logger });
   const delivery = createDeliveryWorker({
     pool: runtime.pool,
     schema,
     audit: deps.audit,
-    client: createDeliveryClient({ token, ...(slackApiUrl ? { slackApiUrl } : {}) }),
+    client: countingClient(createDeliveryClient({ token, ...(slackApiUrl ? { slackApiUrl } : {}) }), metrics),
     render: (entry) => renderAuditEntry(entry),
     renderRoot: (conversationId) => threadRootView(conversationId),
     renderDecided: (_request, entry) => approvalUpdateForEntry(entry),
     logger: logger.child({ component: 'delivery' }),
     ...(options.deliveryPollMs ? { pollMs: options.deliveryPollMs } : {}),
   });
+  refreshDeliveryGauges = async () => {
+    const [age, pending] = await Promise.all([delivery.oldestPendingAgeMs(), delivery.pendingCount()]);
+    metrics.deliveryLag.set((age ?? 0) / 1000);
+    metrics.deliveryPending.set(pending);
+  };
   const workflow = createWorkflow({
     core: deps,
+    metrics,
     requests,
     policy: config.policy,
     groupMembers: async () =>
@@ -143,8 +179,16 @@ export async function startBot(
     },
     logger,
   });
+  // Every log line of a request carries its id and actor (pino mixin); the handlers add the
+  // conversation id once they have parsed it.
+  app.use(async ({ body, next }) => {
+    const b = body as { user_id?: string; user?: { id?: string } };
+    const user = b.user_id ?? b.user?.id;
+    await runWithLogContext({ requestId: randomUUID(), ...(user ? { actor: `slack:${user}` } : {}) }, next);
+  });
   registerHandlers(app, {
     workflow,
+    metrics,
     idPattern: deps.idPattern,
     incidentChannelPattern: config.policy.incidentChannelPattern,
     isIncidentChannel: incidentChannelCheck({
@@ -206,6 +250,29 @@ export async function startBot(
       await sweeper.stop();
       await delivery.stop();
       await runtime.close();
+    },
+  };
+}
+
+/** The delivery worker's Slack client, counting failures and 429s by method for /metrics. */
+function countingClient(
+  client: DeliverySlackClient,
+  metrics: ReturnType<typeof createMetrics>,
+): DeliverySlackClient {
+  const count = async <T>(method: string, call: () => Promise<T>): Promise<T> => {
+    try {
+      return await call();
+    } catch (err) {
+      const error = slackErrorLabel(err);
+      if (error === 'ratelimited') metrics.slackRateLimited.inc({ method });
+      metrics.slackErrors.inc({ method, error });
+      throw err;
+    }
+  };
+  return {
+    chat: {
+      postMessage: (args) => count('chat.postMessage', () => client.chat.postMessage(args)),
+      update: (args) => count('chat.update', () => client.chat.update(args)),
     },
   };
 }

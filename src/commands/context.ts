@@ -1,4 +1,5 @@
 import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
 import type { Workflow } from '../slack/workflow.js';
 
 /** What every Slack handler gets: the workflow to call and the two checks made before it. */
@@ -9,6 +10,7 @@ export interface HandlerContext {
   /** Resolves a channel's name when the payload does not carry it (private channels). */
   isIncidentChannel(channelId: string, nameFromPayload: string | undefined): Promise<boolean>;
   logger: Logger;
+  metrics: Metrics;
 }
 
 /** Values of a submitted view, by block id: a text input's value or a select's choice. */

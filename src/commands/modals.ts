@@ -10,6 +10,7 @@ export function registerModals(app: App, ctx: HandlerContext): void {
     const checked = validateModalSubmission(values, { idPattern: ctx.idPattern });
     if (!checked.ok) {
       await ack({ response_action: 'errors', errors: checked.errors });
+      ctx.metrics.commands.inc({ command: 'form', outcome: 'field_errors' });
       return;
     }
     await ack();
@@ -24,6 +25,7 @@ export function registerModals(app: App, ctx: HandlerContext): void {
     if (!channelId || !(await ctx.isIncidentChannel(channelId, undefined))) return;
     const text = describe(checked.command);
     const reply = await ctx.workflow.command(checked.command, text, { userId: body.user.id, channelId });
+    ctx.metrics.commands.inc({ command: checked.command.kind, outcome: reply.ok ? 'ok' : 'error' });
     if (!reply.ok) {
       await client.chat.postEphemeral({
         channel: channelId,

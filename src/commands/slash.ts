@@ -10,12 +10,15 @@ import { SLASH_COMMAND } from './registry.js';
 export function registerSlashCommand(app: App, ctx: HandlerContext): void {
   app.command(SLASH_COMMAND, async ({ command, ack, respond, client }) => {
     const parsed = parseCommand(command.text, { idPattern: ctx.idPattern });
+    const count = (command: string, outcome: string) => ctx.metrics.commands.inc({ command, outcome });
     if (isCommandError(parsed)) {
       await ack(commandErrorView(parsed));
+      count('invalid', 'usage_error');
       return;
     }
     if (parsed.kind === 'help') {
       await ack(helpView());
+      count('help', 'ok');
       return;
     }
     if (parsed.kind === 'modal') {
@@ -23,8 +26,10 @@ export function registerSlashCommand(app: App, ctx: HandlerContext): void {
       await ack();
       if (!(await ctx.isIncidentChannel(command.channel_id, command.channel_name))) {
         await respond(notIncidentChannelView(ctx.incidentChannelPattern));
+        count('modal', 'wrong_channel');
         return;
       }
+      count('modal', 'ok');
       await client.views.open({
         trigger_id: command.trigger_id,
         view: recoveryModal({ channelId: command.channel_id }),
@@ -37,12 +42,14 @@ export function registerSlashCommand(app: App, ctx: HandlerContext): void {
     });
     if (!(await ctx.isIncidentChannel(command.channel_id, command.channel_name))) {
       await respond(notIncidentChannelView(ctx.incidentChannelPattern));
+      count(parsed.kind, 'wrong_channel');
       return;
     }
     const reply = await ctx.workflow.command(parsed, command.text, {
       userId: command.user_id,
       channelId: command.channel_id,
     });
+    count(parsed.kind, reply.ok ? 'ok' : 'error');
     if (!reply.ok) await respond(errorView({ message: reply.message, hint: reply.hint ?? null, code: null }));
   });
 }

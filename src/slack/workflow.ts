@@ -5,6 +5,8 @@ import type { ParsedCommand } from '../commands/grammar.js';
 import type { Config } from '../config.js';
 import { ErrorCode, errorMessage, RecoveryError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { addLogContext } from '../log-context.js';
+import type { Metrics } from '../metrics.js';
 import {
   type CoreDeps,
   diffConversation,
@@ -42,6 +44,7 @@ export interface WorkflowDeps {
   groupMembers: () => Promise<ReadonlySet<string> | null>;
   /** Wakes the delivery worker so new audit entries reach the thread promptly. */
   kick: () => void;
+  metrics?: Metrics;
   /** Shares a file in the conversation's incident thread (files.uploadV2). */
   uploadToThread: (file: {
     channelId: string;
@@ -90,6 +93,7 @@ export function createWorkflow(deps: WorkflowDeps) {
     try {
       if (cmd.kind === 'help' || cmd.kind === 'modal') return { ok: true, message: '' };
       const conversationId = cmd.kind === 'undo' ? null : 'id' in cmd ? cmd.id : null;
+      if (conversationId) addLogContext({ conversationId });
       await record(who.channelId, {
         action: AuditAction.CommandReceived,
         actor: actorId(who.userId),
@@ -326,6 +330,7 @@ export function createWorkflow(deps: WorkflowDeps) {
             hint: 'Ask again for a fresh preview.',
           };
         case 'approved':
+          observeWait(outcome.request, 'approved');
           await transition(AuditAction.RequestApproved, outcome.request, actorId(who.userId));
           // Runs after the click is answered; progress and result go to the thread.
           void execute(outcome.request, who.userId);
@@ -336,17 +341,25 @@ export function createWorkflow(deps: WorkflowDeps) {
     }
   }
 
+  function observeWait(request: RecoveryRequest, decision: string): void {
+    const waited = (Date.now() - Date.parse(request.createdAt)) / 1000;
+    if (Number.isFinite(waited) && waited >= 0) deps.metrics?.approvalWait.observe({ decision }, waited);
+  }
+
   async function execute(request: RecoveryRequest, approver: string): Promise<void> {
     if (!(await requests.startExecution(request.id))) return;
+    const stopTimer = deps.metrics?.operationDuration.startTimer({ operation: request.kind });
     const actor = { id: actorId(request.requester), reason: request.reason, requestId: request.id };
     try {
       const result = await executeRestore(coreFor(request.channelId), request.plan, actor);
       await requests.finish(request.id, 'succeeded', { ...result, approvedBy: approver });
+      stopTimer?.({ outcome: 'succeeded' });
       await reportValidation(request.conversationId, request.channelId, 'system', request.id).catch((err) =>
         logger.warn({ err, requestId: request.id }, 'validation after restore failed'),
       );
     } catch (err) {
       const code = err instanceof RecoveryError ? err.code : ErrorCode.Internal;
+      stopTimer?.({ outcome: 'failed' });
       await requests.finish(request.id, 'failed', { code, error: errorMessage(err) }).catch(() => undefined);
       logger.warn({ requestId: request.id, code }, 'restore failed');
     } finally {
@@ -373,6 +386,7 @@ export function createWorkflow(deps: WorkflowDeps) {
         await transition(AuditAction.RequestExpired, outcome.request, 'system');
         return { ok: false, message: 'This request had already expired.', channelId };
       }
+      observeWait(outcome.request, 'denied');
       await transition(AuditAction.RequestDenied, outcome.request, actorId(who.userId));
       return { ok: true, message: 'Denied; the requester sees your reason in the thread.', channelId };
     } catch (err) {
@@ -416,6 +430,7 @@ export function createWorkflow(deps: WorkflowDeps) {
   }
 
   async function expired(request: RecoveryRequest): Promise<void> {
+    observeWait(request, 'expired');
     await transition(AuditAction.RequestExpired, request, 'system');
   }
 

@@ -54,7 +54,10 @@ export interface Harness {
 
 let responseSeq = 0;
 
-export async function startHarness(env: Record<string, string> = {}): Promise<Harness> {
+export async function startHarness(
+  env: Record<string, string> = {},
+  opts: { logs?: NodeJS.WritableStream; logLevel?: string } = {},
+): Promise<Harness> {
   const stack = await startStack();
   const slack = await startSlackStandin({
     channels: { C_INC: 'inc-42', C_GEN: 'general', C_PRIV: 'inc-private' },
@@ -71,7 +74,8 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
   };
   const bots: RunningBot[] = [];
   const startOne = async () => {
-    const bot = await startBot(loadConfig(fullEnv, 'slack'), createLogger('silent'), {
+    const logger = opts.logs ? createLogger(opts.logLevel ?? 'debug', opts.logs) : createLogger('silent');
+    const bot = await startBot(loadConfig(fullEnv, 'slack'), logger, {
       deliveryPollMs: 100,
       sweepIntervalMs: 200,
       authRetryMs: 100,
