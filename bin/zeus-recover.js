@@ -1,16 +1,17 @@
 #!/usr/bin/env node
-// Runs the compiled CLI when it has been built (the Docker image), else the TypeScript source.
+// In a checkout, run the TypeScript source (so a stale dist/ never shadows it); in the image,
+// which ships only dist/, run the compiled CLI.
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const built = join(root, 'dist', 'cli', 'main.js');
-let entry = built;
-if (!existsSync(built)) {
+const source = join(root, 'src', 'cli', 'main.ts');
+let entry = join(root, 'dist', 'cli', 'main.js');
+if (existsSync(source)) {
   const { register } = await import('tsx/esm/api');
   register();
-  entry = join(root, 'src', 'cli', 'main.ts');
+  entry = source;
 }
 const { runCli } = await import(pathToFileURL(entry).href);
 process.exitCode = await runCli(process.argv.slice(2), {
