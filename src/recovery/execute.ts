@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { ErrorCode, errorMessage, RecoveryError } from '../errors.js';
 import type { Backup } from '../store/types.js';
-import { analyzeConversation, sha256Checksum } from './conversation.js';
+import { analyzeAsync } from './analyze-async.js';
+import { sha256Checksum } from './conversation.js';
 import type { CoreDeps } from './deps.js';
 import { planRestore, type RestorePlan, readCurrent, readSource } from './plan.js';
 import { assertBackupId } from './sources.js';
@@ -119,7 +120,7 @@ export async function executeRestore(
         `Something else wrote to the key. The previous value is in backup ${backup.id}: inspect, then undo if needed.`,
       );
     }
-    const validation = after.status === 'found' ? analyzeConversation(after.bytes, id) : null;
+    const validation = after.status === 'found' ? await analyzeAsync(after.bytes, id) : null;
     const result: RestoreResult = {
       restored: true,
       conversationId: id,

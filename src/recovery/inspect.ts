@@ -1,4 +1,4 @@
-import { analyzeConversation } from './conversation.js';
+import { analyzeAsync } from './analyze-async.js';
 import type { CoreDeps } from './deps.js';
 import { assertConversationId } from './ids.js';
 import { recommendSource } from './recommend.js';
@@ -22,13 +22,15 @@ export async function readTier(
     budget,
     () => ({ status: 'unreachable', reason: `no answer within ${budget} ms` }),
   );
-  const latencyMs = Math.round(performance.now() - started);
+  const elapsed = performance.now() - started;
+  const latencyMs = Math.round(elapsed);
+  deps.onTierRead?.(tier, read.status, elapsed / 1000);
   const report: TierReport = {
     tier,
     location: reader.locate(id),
     status: read.status,
     reason: read.status === 'unreachable' ? read.reason : null,
-    analysis: read.status === 'found' ? analyzeConversation(read.bytes, id) : null,
+    analysis: read.status === 'found' ? await analyzeAsync(read.bytes, id) : null,
     ttlMs: read.status === 'found' ? (read.ttlMs ?? null) : null,
     latencyMs,
   };

@@ -1,4 +1,5 @@
 import { ErrorCode, RecoveryError } from '../errors.js';
+import { analyzeAsync } from './analyze-async.js';
 import { analyzeConversation, sha256Checksum } from './conversation.js';
 import type { CoreDeps } from './deps.js';
 import { diffSteps, summarizeDiff } from './diff.js';
@@ -115,7 +116,7 @@ export async function planRestore(
     readCurrent(deps, id),
   ]);
   const warnings: string[] = [];
-  const targetAnalysis = target.exists ? analyzeConversation(target.bytes, id) : null;
+  const targetAnalysis = target.exists ? await analyzeAsync(target.bytes, id) : null;
   if (targetAnalysis && !targetAnalysis.valid) {
     const problems = targetAnalysis.findings.filter((f) => f.severity === 'error').map((f) => f.message);
     if (source.kind !== 'backup') {

@@ -570,4 +570,19 @@ describe('Docker image build and start steps, without Docker', () => {
     expect(bad.code, bad.output).toBe(2);
     expect(bad.output).toContain('DATABASE_URL');
   }, 60_000);
+
+  it('analyses large copies on a worker thread from the compiled code too', async () => {
+    const { appDir, env: imageEnv } = image();
+    const env = { ...baseEnv(), ...imageEnv };
+    const script = [
+      "const { analyzeAsync } = await import('./dist/recovery/analyze-async.js');",
+      "const steps = Array.from({ length: 4000 }, (_, i) => ({ step: i + 1, role: 'user', content: 'x'.repeat(60), ts: new Date(Date.UTC(2025, 0, 1) + i * 1000).toISOString() }));",
+      "const doc = Buffer.from(JSON.stringify({ id: 'c-1', status: 'active', steps, updated_at: '2026-01-01T00:00:00.000Z' }));",
+      'const a = await analyzeAsync(doc, "c-1");',
+      'console.log(JSON.stringify({ bytes: doc.length, valid: a.valid, steps: a.stepCount }));',
+    ].join('\n');
+    const out = await run(['node', '--input-type=module', '-e', script], appDir, env, 30_000);
+    if (out.code !== 0) throw stepFailure('analyzeAsync from dist', out);
+    expect(out.output).toContain('"valid":true,"steps":4000');
+  }, 60_000);
 });
