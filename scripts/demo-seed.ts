@@ -2,6 +2,41 @@ import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 
+/**
+ * A believable support conversation, cycled to any length: what an on-call engineer sees when
+ * they look inside a conversation should read like Zeus's real traffic, not `step 1 of …`.
+ */
+const SCRIPT: ReadonlyArray<{ role: string; agent?: string; content: string }> = [
+  { role: 'user', content: 'My order #58213 says delivered but nothing arrived.' },
+  {
+    role: 'assistant',
+    agent: 'zeus',
+    content: 'Sorry about that — let me look up the delivery record for order #58213.',
+  },
+  {
+    role: 'tool',
+    agent: 'orders',
+    content: '{"order":58213,"status":"delivered","carrier":"DPD","proof":"none"}',
+  },
+  {
+    role: 'assistant',
+    agent: 'zeus',
+    content: 'The carrier marked it delivered without a photo. I can open a trace or send a replacement.',
+  },
+  { role: 'user', content: 'A replacement please, I need it before Friday.' },
+  {
+    role: 'assistant',
+    agent: 'zeus',
+    content: 'Done: replacement #58213-R ships today by express, arriving Thursday.',
+  },
+  { role: 'user', content: 'Great, and will I be charged twice?' },
+  {
+    role: 'assistant',
+    agent: 'zeus',
+    content: 'No — the replacement is free and the original charge stands once, as before.',
+  },
+];
+
 /** A conversation as Zeus writes it, with a field the bot does not know (it must survive). */
 export function demoConversation(
   id: string,
@@ -9,18 +44,20 @@ export function demoConversation(
   opts: { status?: string; ts0?: number } = {},
 ): string {
   const base = opts.ts0 ?? Date.parse('2026-11-23T02:40:00.000Z');
-  const roles = ['user', 'assistant', 'tool', 'assistant'];
   return JSON.stringify({
     id,
     status: opts.status ?? 'active',
     zeus_meta: { shard: 7, model: 'zeus-2', trace_id: `tr-${id}` },
-    steps: Array.from({ length: steps }, (_, i) => ({
-      step: i + 1,
-      role: roles[i % roles.length],
-      agent: i % 2 ? 'zeus' : undefined,
-      content: `step ${i + 1} of ${id}`,
-      ts: new Date(base + i * 4000).toISOString(),
-    })),
+    steps: Array.from({ length: steps }, (_, i) => {
+      const line = SCRIPT[i % SCRIPT.length] ?? { role: 'user', content: '…' };
+      return {
+        step: i + 1,
+        role: line.role,
+        ...(line.agent ? { agent: line.agent } : {}),
+        content: line.content,
+        ts: new Date(base + i * 4000).toISOString(),
+      };
+    }),
     checkpoint: Math.max(1, steps - 2),
     updated_at: new Date(base + steps * 4000).toISOString(),
   });
@@ -31,7 +68,10 @@ export interface DemoCase {
   story: string;
 }
 
-/** The five situations the runbook deals with, one conversation each. */
+/**
+ * The five situations the runbook deals with, one conversation each. Re-running puts every case
+ * back as it was (the demo's restores are undone by reseeding).
+ */
 export async function seedDemo(t: {
   redis: Redis;
   keyPrefix: string;
@@ -64,6 +104,7 @@ export async function seedDemo(t: {
   await put.postgres('c-lost', demoConversation('c-lost', 8));
   await put.s3('c-lost', demoConversation('c-lost', 5));
 
+  // Cut mid-write, as a crash during SET leaves it: not JSON at all.
   await put.redis('c-corrupt', `${demoConversation('c-corrupt', 7).slice(0, 180)}`);
   await put.postgres('c-corrupt', demoConversation('c-corrupt', 7));
 

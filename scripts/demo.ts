@@ -1,7 +1,11 @@
 /**
- * Local demo on embedded defaults: seeds the five recovery situations into the local Redis and
- * Postgres and an embedded S3-compatible server (unless S3_ENDPOINT is set), then walks the CLI
- * through them: list, inspect, validate, diff, restore, undo, audit verify.
+ * `npm run demo`: the real bot in a local Slack sandbox, on a fresh machine with nothing else.
+ * Seeds the five recovery situations into the local Redis and Postgres and an embedded
+ * S3-compatible server (unless S3_ENDPOINT is set), starts the bot, and serves a Slack-like page
+ * at a printed http://127.0.0.1:… address. Ctrl-C stops everything it started.
+ *
+ * `npm run demo -- --cli`: the same data, walked through with the CLI instead (list, inspect,
+ * validate, diff, restore, undo, audit verify).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
@@ -13,10 +17,17 @@ import pg from 'pg';
 // @ts-expect-error s3rver ships no types
 import S3rver from 's3rver';
 import { runCli } from '../src/cli/main.js';
-import { seedDemo } from './demo-seed.js';
+import { createLogger } from '../src/log.js';
+import { SLASH_COMMAND, startSandboxWithBot } from '../src/sandbox/start.js';
+import { type DemoCase, seedDemo } from './demo-seed.js';
 
 const ADMIN_DB = process.env.DEMO_ADMIN_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const DEMO_DB = 'zeus_recover_demo';
+/** The sandbox's bot state lives apart from the CLI walk-through's, and is reset on every start. */
+const SANDBOX_BOT_SCHEMA = 'zeus_recover_sandbox';
+
+const bold = (t: string) => (process.stdout.isTTY ? `\x1b[1m${t}\x1b[0m` : t);
+const dim = (t: string) => (process.stdout.isTTY ? `\x1b[2m${t}\x1b[0m` : t);
 
 async function ensureDatabase(): Promise<string> {
   const admin = new pg.Client({ connectionString: ADMIN_DB });
@@ -32,7 +43,19 @@ async function ensureDatabase(): Promise<string> {
   return url.toString();
 }
 
-async function main(): Promise<void> {
+interface Stores {
+  env: Record<string, string>;
+  redis: Redis;
+  pool: pg.Pool;
+  s3: S3Client;
+  keyPrefix: string;
+  s3Embedded: boolean;
+  cases: DemoCase[];
+  close(): Promise<void>;
+}
+
+/** Demo database, Redis prefix and S3 (embedded s3rver unless S3_ENDPOINT is set), seeded. */
+async function prepareStores(): Promise<Stores> {
   const databaseUrl = process.env.DATABASE_URL ?? (await ensureDatabase());
   const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   const keyPrefix = process.env.REDIS_KEY_PREFIX ?? 'zeus-demo:conversation:';
@@ -50,31 +73,39 @@ async function main(): Promise<void> {
     });
     const address = (await server.run()) as AddressInfo;
     endpoint = `http://127.0.0.1:${address.port}`;
-    process.env.AWS_ACCESS_KEY_ID ??= 'S3RVER';
-    process.env.AWS_SECRET_ACCESS_KEY ??= 'S3RVER';
+    // s3rver accepts only its own key pair: any AWS credentials in the environment would be refused.
+    process.env.AWS_ACCESS_KEY_ID = 'S3RVER';
+    process.env.AWS_SECRET_ACCESS_KEY = 'S3RVER';
+    delete process.env.AWS_SESSION_TOKEN;
     stopS3 = async () => {
       await server.close();
       await rm(directory, { recursive: true, force: true });
     };
   }
-  const env = {
-    ...process.env,
+  const env: Record<string, string> = {
     DATABASE_URL: databaseUrl,
     REDIS_URL: redisUrl,
     REDIS_KEY_PREFIX: keyPrefix,
     S3_ENDPOINT: endpoint,
     S3_BUCKET: bucket,
-    LOG_LEVEL: 'silent',
+    S3_PREFIX: 'archive/',
+    AWS_REGION: process.env.AWS_REGION ?? 'us-east-1',
   };
-  const redis = new Redis(redisUrl);
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 2 });
   const pool = new pg.Pool({ connectionString: databaseUrl });
   const s3 = new S3Client({
     endpoint,
-    region: 'us-east-1',
+    region: process.env.AWS_REGION ?? 'us-east-1',
     forcePathStyle: true,
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
+  const close = async () => {
+    redis.disconnect();
+    await pool.end().catch(() => undefined);
+    s3.destroy();
+    await stopS3();
+  };
   try {
     const cases = await seedDemo({
       redis,
@@ -85,62 +116,145 @@ async function main(): Promise<void> {
       bucket,
       s3Prefix: 'archive/',
     });
-    const say = (t: string) => process.stdout.write(`\n\x1b[1m━━ ${t}\x1b[0m\n`);
-    const run = async (args: string[]) => {
-      process.stdout.write(
-        `\x1b[2m$ zeus-recover ${args.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ')}\x1b[0m\n`,
-      );
-      let captured = '';
-      const code = await runCli(args, {
-        stdout: (t) => {
-          captured += t.toString();
-          process.stdout.write(t);
-        },
-        stderr: (t) => process.stdout.write(t),
-        env,
-        user: 'demo',
-      });
-      process.stdout.write(`\x1b[2m(exit ${code})\x1b[0m\n`);
-      return captured;
-    };
-    say('Seeded conversations');
-    for (const c of cases) process.stdout.write(`  ${c.id.padEnd(12)} ${c.story}\n`);
-    say('Active conversations in Redis (SCAN)');
-    await run(['list', 'c-*']);
-    for (const c of cases) {
-      say(`Inspect ${c.id}`);
-      await run(['inspect', c.id]);
-    }
-    say('Validate the corrupted one');
-    await run(['validate', 'c-corrupt']);
-    say('What a restore of c-lost from Postgres would change');
-    await run(['diff', 'c-lost', '--from', 'postgres']);
-    say('Restore it (backed up first, compare-and-set, read back)');
-    const restored = JSON.parse(
-      await run([
-        'restore',
-        'c-lost',
-        '--from',
-        'postgres',
-        '--yes',
-        '--reason',
-        'demo: lost from Redis',
-        '--json',
-      ]),
-    );
-    say('Undo it');
-    await run(['undo', restored.backupId, '--yes', '--reason', 'demo: undo']);
-    say('The audit log is hash-chained');
-    await run(['audit', 'verify']);
-    process.stdout.write(
-      `\nDemo data stays in Postgres database ${DEMO_DB} and Redis keys ${keyPrefix}*; run again any time (it reseeds).\n`,
-    );
-  } finally {
-    redis.disconnect();
-    await pool.end();
-    s3.destroy();
-    await stopS3();
+    return { env, redis, pool, s3, keyPrefix, s3Embedded: !process.env.S3_ENDPOINT, cases, close };
+  } catch (err) {
+    await close();
+    throw err;
   }
 }
 
-await main();
+async function cliWalkthrough(stores: Stores): Promise<void> {
+  const env = { ...process.env, ...stores.env, LOG_LEVEL: 'silent' };
+  const say = (t: string) => process.stdout.write(`\n${bold(`━━ ${t}`)}\n`);
+  const run = async (args: string[]) => {
+    process.stdout.write(
+      `${dim(`$ zeus-recover ${args.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ')}`)}\n`,
+    );
+    let captured = '';
+    const code = await runCli(args, {
+      stdout: (t) => {
+        captured += t.toString();
+        process.stdout.write(t);
+      },
+      stderr: (t) => process.stdout.write(t),
+      env,
+      user: 'demo',
+    });
+    process.stdout.write(`${dim(`(exit ${code})`)}\n`);
+    return captured;
+  };
+  say('Seeded conversations');
+  for (const c of stores.cases) process.stdout.write(`  ${c.id.padEnd(12)} ${c.story}\n`);
+  say('Active conversations in Redis (SCAN)');
+  await run(['list', 'c-*']);
+  for (const c of stores.cases) {
+    say(`Inspect ${c.id}`);
+    await run(['inspect', c.id]);
+  }
+  say('Validate the corrupted one');
+  await run(['validate', 'c-corrupt']);
+  say('What a restore of c-lost from Postgres would change');
+  await run(['diff', 'c-lost', '--from', 'postgres']);
+  say('Restore it (backed up first, compare-and-set, read back)');
+  const restored = JSON.parse(
+    await run([
+      'restore',
+      'c-lost',
+      '--from',
+      'postgres',
+      '--yes',
+      '--reason',
+      'demo: lost from Redis',
+      '--json',
+    ]),
+  ) as { backupId: string };
+  say('Undo it');
+  await run(['undo', restored.backupId, '--yes', '--reason', 'demo: undo']);
+  say('The audit log is hash-chained');
+  await run(['audit', 'verify']);
+  process.stdout.write(
+    `\nDemo data stays in Postgres database ${DEMO_DB} and Redis keys ${stores.keyPrefix}*; run again any time (it reseeds).\n`,
+  );
+}
+
+function parsePort(raw: string | undefined): number {
+  if (raw === undefined || raw === '') return 0;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`DEMO_PORT must be a port number (0–65535), not ${JSON.stringify(raw)}`);
+  }
+  return port;
+}
+
+async function sandboxDemo(stores: Stores): Promise<void> {
+  const port = parsePort(process.env.DEMO_PORT);
+  // This run's Slack is new and empty, so threads recorded by an earlier run point at messages
+  // that no longer exist; the sandbox's own bot schema starts clean every time.
+  await stores.pool.query(`DROP SCHEMA IF EXISTS ${SANDBOX_BOT_SCHEMA} CASCADE`);
+  const logger = createLogger(process.env.LOG_LEVEL ?? 'warn', process.stderr, { component: 'demo' });
+  const running = await startSandboxWithBot({
+    env: { ...stores.env, BOT_DB_SCHEMA: SANDBOX_BOT_SCHEMA, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
+    logger,
+    port,
+  });
+
+  const out = (line = '') => process.stdout.write(`${line}\n`);
+  out();
+  out(bold('zeus-recover demo — the real bot in a local Slack sandbox'));
+  out();
+  out(`  Open ${bold(running.url)} in your browser.`);
+  out();
+  out('Seeded conversations:');
+  for (const c of stores.cases) out(`  ${c.id.padEnd(11)} ${c.story}`);
+  out();
+  out(`Try this in #${running.channel.name} (you start as ${running.requester.realName}, the requester):`);
+  out(`  1. ${SLASH_COMMAND} inspect c-lost            → a thread opens with the report`);
+  out(`  2. ${SLASH_COMMAND} restore c-lost --from postgres --reason "lost in the Redis failover"`);
+  out(`  3. Switch to ${running.approver.realName} (top right) and click Approve in the thread`);
+  out('  4. The restore result and the validation report follow in the thread');
+  out(`  Also: bare ${SLASH_COMMAND} opens the form; ${SLASH_COMMAND} help lists every command.`);
+  out();
+  out(
+    dim(
+      `Stores: Redis ${stores.env.REDIS_URL} (keys ${stores.keyPrefix}*), Postgres ${new URL(stores.env.DATABASE_URL ?? '').pathname.slice(1)}, ` +
+        `S3 ${stores.s3Embedded ? 'embedded' : ''} ${stores.env.S3_ENDPOINT}. Bot on 127.0.0.1:${running.bot.port}/slack/events.`,
+    ),
+  );
+  out(dim('Ctrl-C stops everything.'));
+
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        process.stderr.write(`\n${signal} again: exiting without waiting.\n`);
+        process.exit(1);
+      }
+      stopping = true;
+      process.stdout.write(`\n${signal}: stopping the bot, the sandbox and the embedded S3…\n`);
+      resolve();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await running.stop();
+  process.stdout.write('Stopped.\n');
+}
+
+async function main(): Promise<void> {
+  const cli = process.argv.slice(2).includes('--cli');
+  const stores = await prepareStores();
+  try {
+    if (cli) await cliWalkthrough(stores);
+    else await sandboxDemo(stores);
+  } finally {
+    await stores.close();
+  }
+}
+
+try {
+  await main();
+  process.exit(0);
+} catch (err) {
+  process.stderr.write(`demo: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+}

@@ -6,11 +6,12 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund
 fi
 bash scripts/ensure-services.sh
-# The browser test drives Debian's Chromium (no browser download from the test tool).
-if ! command -v chromium >/dev/null 2>&1; then
-  echo "test: installing Debian's chromium for the browser test" >&2
-  if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null
-  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; fi
+# The browser test drives Debian's Chromium (no browser download from the test tool); the emoji
+# font makes its screenshots show what Slack shows.
+if ! command -v chromium >/dev/null 2>&1 || [ ! -d /usr/share/fonts/truetype/noto ]; then
+  echo "test: installing Debian's chromium and fonts-noto-color-emoji for the browser test" >&2
+  sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo apt-get update -qq && $sudo apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null
 fi
 npx biome check .
 npx tsc -p tsconfig.json --noEmit

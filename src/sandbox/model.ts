@@ -1,0 +1,353 @@
+import { randomBytes } from 'node:crypto';
+
+/**
+ * The fake Slack workspace behind the local sandbox: one incident channel (and #general), its
+ * threads, what each person sees privately (ephemerals, open modals) and uploaded files.
+ * In memory on purpose: it is the stand-in for Slack's own servers, not product state — the bot
+ * keeps everything that matters in Postgres.
+ */
+
+export type Json = Record<string, unknown>;
+
+export interface SandboxUser {
+  id: string;
+  /** Handle, as in `@alice`. */
+  name: string;
+  realName: string;
+  /** Shown under the name in the user switch. */
+  title: string;
+  isBot: boolean;
+  /** Avatar colour. */
+  color: string;
+}
+
+export interface SandboxChannel {
+  id: string;
+  name: string;
+  topic: string;
+}
+
+export interface SandboxUsergroup {
+  id: string;
+  handle: string;
+  name: string;
+  members: string[];
+}
+
+export interface SharedFile {
+  id: string;
+  name: string;
+  size: number;
+}
+
+export interface SandboxMessage {
+  channel: string;
+  ts: string;
+  /** The parent's ts for a reply; null for a top-level message. */
+  threadTs: string | null;
+  user: string;
+  /** Set for messages the app posted (chat.postMessage); null for people. */
+  botId: string | null;
+  text: string;
+  blocks: Json[] | null;
+  replyBroadcast: boolean;
+  edited: boolean;
+  files: SharedFile[];
+}
+
+export interface EphemeralMessage {
+  id: string;
+  /** The only person who sees it. */
+  user: string;
+  channel: string;
+  threadTs: string | null;
+  ts: string;
+  /** Who it is from: the app, or Slackbot when Slack itself reports a failure. */
+  from: 'app' | 'slackbot';
+  text: string;
+  blocks: Json[] | null;
+}
+
+export interface OpenView {
+  id: string;
+  user: string;
+  view: Json;
+  hash: string;
+  /** Field errors from `response_action: errors`, by block id. */
+  errors: Record<string, string>;
+  /** A problem Slack itself shows above the form (the app did not answer, …). */
+  problem: string | null;
+}
+
+export interface StoredFile {
+  id: string;
+  filename: string;
+  title: string;
+  length: number;
+  bytes: Buffer | null;
+  completed: boolean;
+}
+
+export interface WorkspaceOptions {
+  teamId: string;
+  teamName: string;
+  teamDomain: string;
+  appId: string;
+  bot: SandboxUser & { botId: string };
+  users: SandboxUser[];
+  channels: SandboxChannel[];
+  usergroups: SandboxUsergroup[];
+}
+
+/** Slack keeps at most three views on a modal stack (`push_limit_reached`). */
+export const VIEW_STACK_MAX = 3;
+export const SLACKBOT_ID = 'USLACKBOT';
+
+/** Slack's own ids look like `Ab1C2`: short, random, and never chosen by the app. */
+export function randomId(length = 5): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+  const bytes = randomBytes(length);
+  let out = '';
+  for (const b of bytes) out += alphabet.charAt(b % alphabet.length);
+  return out;
+}
+
+const isJson = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * As Slack does on every message and view it stores: blocks and interactive elements without a
+ * `block_id` / `action_id` get a generated one, so every click can name what was clicked.
+ */
+export function withIds(blocks: readonly unknown[]): Json[] {
+  const copy = structuredClone(blocks.filter(isJson));
+  const elementIds = (el: unknown): void => {
+    if (isJson(el) && typeof el.type === 'string' && el.type !== 'mrkdwn' && el.type !== 'plain_text') {
+      if (typeof el.action_id !== 'string' && el.type !== 'image') el.action_id = randomId(6);
+    }
+  };
+  for (const block of copy) {
+    if (typeof block.block_id !== 'string') block.block_id = randomId();
+    if (Array.isArray(block.elements) && block.type === 'actions') block.elements.forEach(elementIds);
+    if (block.accessory !== undefined) elementIds(block.accessory);
+    if (block.element !== undefined) elementIds(block.element);
+  }
+  return copy;
+}
+
+type Listener = (version: number) => void;
+
+export class Workspace {
+  readonly options: WorkspaceOptions;
+  readonly #messages: SandboxMessage[] = [];
+  readonly #ephemerals: EphemeralMessage[] = [];
+  readonly #views = new Map<string, OpenView[]>();
+  readonly #files = new Map<string, StoredFile>();
+  readonly #listeners = new Set<Listener>();
+  #lastTs = 0;
+  #version = 0;
+
+  constructor(options: WorkspaceOptions) {
+    this.options = options;
+  }
+
+  get version(): number {
+    return this.#version;
+  }
+
+  /** Called on every change; returns an unsubscribe function. */
+  onChange(listener: Listener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  changed(): void {
+    this.#version++;
+    for (const listener of this.#listeners) listener(this.#version);
+  }
+
+  /** Slack ts: seconds and microseconds of "now", strictly increasing so it also orders messages. */
+  nextTs(): string {
+    const micros = Math.max(Date.now() * 1000, this.#lastTs + 1);
+    this.#lastTs = micros;
+    return `${Math.floor(micros / 1_000_000)}.${String(micros % 1_000_000).padStart(6, '0')}`;
+  }
+
+  user(id: string): SandboxUser | undefined {
+    if (id === this.options.bot.id) return this.options.bot;
+    return this.options.users.find((u) => u.id === id);
+  }
+
+  /** Ids or `#name` / `name`, as Slack accepts for `channel`. */
+  channel(ref: string): SandboxChannel | undefined {
+    const name = ref.replace(/^#/, '');
+    return this.options.channels.find((c) => c.id === ref || c.name === name);
+  }
+
+  usergroup(id: string): SandboxUsergroup | undefined {
+    return this.options.usergroups.find((g) => g.id === id);
+  }
+
+  messages(): readonly SandboxMessage[] {
+    return this.#messages;
+  }
+
+  message(channel: string, ts: string): SandboxMessage | undefined {
+    return this.#messages.find((m) => m.channel === channel && m.ts === ts);
+  }
+
+  addMessage(message: Omit<SandboxMessage, 'ts' | 'edited'>): SandboxMessage {
+    const stored: SandboxMessage = { ...message, ts: this.nextTs(), edited: false };
+    this.#messages.push(stored);
+    this.changed();
+    return stored;
+  }
+
+  deleteMessage(channel: string, ts: string): boolean {
+    const index = this.#messages.findIndex((m) => m.channel === channel && m.ts === ts);
+    if (index < 0) return false;
+    this.#messages.splice(index, 1);
+    this.changed();
+    return true;
+  }
+
+  ephemeralsFor(user: string): EphemeralMessage[] {
+    return this.#ephemerals.filter((e) => e.user === user);
+  }
+
+  ephemeral(id: string): EphemeralMessage | undefined {
+    return this.#ephemerals.find((e) => e.id === id);
+  }
+
+  addEphemeral(message: Omit<EphemeralMessage, 'id' | 'ts'>): EphemeralMessage {
+    const stored: EphemeralMessage = { ...message, id: `E${randomId(8)}`, ts: this.nextTs() };
+    this.#ephemerals.push(stored);
+    this.changed();
+    return stored;
+  }
+
+  replaceEphemeral(id: string, content: { text: string; blocks: Json[] | null }): boolean {
+    const found = this.ephemeral(id);
+    if (!found) return false;
+    found.text = content.text;
+    found.blocks = content.blocks;
+    this.changed();
+    return true;
+  }
+
+  dismissEphemeral(user: string, id: string): boolean {
+    const index = this.#ephemerals.findIndex((e) => e.id === id && e.user === user);
+    if (index < 0) return false;
+    this.#ephemerals.splice(index, 1);
+    this.changed();
+    return true;
+  }
+
+  /** The modal stack a person has open, bottom first. */
+  viewStack(user: string): readonly OpenView[] {
+    return this.#views.get(user) ?? [];
+  }
+
+  findView(id: string): OpenView | undefined {
+    for (const stack of this.#views.values()) {
+      const hit = stack.find((v) => v.id === id);
+      if (hit) return hit;
+    }
+    return undefined;
+  }
+
+  findViewByExternalId(externalId: string): OpenView | undefined {
+    for (const stack of this.#views.values()) {
+      const hit = stack.find((v) => v.view.external_id === externalId);
+      if (hit) return hit;
+    }
+    return undefined;
+  }
+
+  /** Opens a new modal (replacing any open one) or pushes onto the stack. */
+  openView(user: string, view: Json, mode: 'open' | 'push'): OpenView | 'push_limit_reached' {
+    const stack = mode === 'open' ? [] : [...this.viewStack(user)];
+    if (stack.length >= VIEW_STACK_MAX) return 'push_limit_reached';
+    const id = `V${randomId(10).toUpperCase()}`;
+    const root = stack[0]?.id ?? id;
+    const previous = stack.at(-1)?.id ?? null;
+    const opened: OpenView = {
+      id,
+      user,
+      view: this.#viewJson(id, view, root, previous),
+      hash: this.#hash(),
+      errors: {},
+      problem: null,
+    };
+    stack.push(opened);
+    this.#views.set(user, stack);
+    this.changed();
+    return opened;
+  }
+
+  updateView(open: OpenView, view: Json): OpenView {
+    open.view = this.#viewJson(
+      open.id,
+      view,
+      String(open.view.root_view_id ?? open.id),
+      (open.view.previous_view_id as string | null | undefined) ?? null,
+    );
+    open.hash = this.#hash();
+    open.errors = {};
+    open.problem = null;
+    this.changed();
+    return open;
+  }
+
+  setViewErrors(open: OpenView, errors: Record<string, string>, problem: string | null): void {
+    open.errors = errors;
+    open.problem = problem;
+    this.changed();
+  }
+
+  /** Closes the top view (`all`: the whole stack), as Cancel, ×, an empty ack or `clear` do. */
+  closeView(user: string, viewId: string, all = false): OpenView | undefined {
+    const stack = [...this.viewStack(user)];
+    const index = stack.findIndex((v) => v.id === viewId);
+    if (index < 0) return undefined;
+    const closed = stack[index];
+    const kept = all ? [] : stack.slice(0, index);
+    if (kept.length === 0) this.#views.delete(user);
+    else this.#views.set(user, kept);
+    this.changed();
+    return closed;
+  }
+
+  file(id: string): StoredFile | undefined {
+    return this.#files.get(id);
+  }
+
+  addFile(file: StoredFile): void {
+    this.#files.set(file.id, file);
+  }
+
+  #hash(): string {
+    return `${this.nextTs()}.${randomId(8)}`;
+  }
+
+  /** A view as Slack stores and echoes it: ids, app, defaults, and ids on its blocks. */
+  #viewJson(id: string, view: Json, rootViewId: string, previousViewId: string | null): Json {
+    return {
+      type: 'modal',
+      private_metadata: '',
+      callback_id: '',
+      external_id: '',
+      clear_on_close: false,
+      notify_on_close: false,
+      ...view,
+      id,
+      team_id: this.options.teamId,
+      app_id: this.options.appId,
+      bot_id: this.options.bot.botId,
+      app_installed_team_id: this.options.teamId,
+      root_view_id: rootViewId,
+      previous_view_id: previousViewId,
+      blocks: withIds(Array.isArray(view.blocks) ? view.blocks : []),
+      state: { values: {} },
+    };
+  }
+}

@@ -1,0 +1,152 @@
+import type { Locator, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedDemo } from '../../scripts/demo-seed.js';
+import { createLogger } from '../../src/log.js';
+import { type RunningSandbox, startSandboxWithBot } from '../../src/sandbox/start.js';
+import { launchBrowser, type TestBrowser } from '../helpers/browser.js';
+import { type Stack, startStack } from '../helpers/stack.js';
+
+/**
+ * The demo's sandbox in headless Chromium, driven as a person would: type commands, open the
+ * thread, switch user, click Approve and accept the confirm dialog. The bot behind it is the
+ * real one (startBot), reached only through signed Slack requests from the sandbox.
+ * Screenshots of each stage go to test-artifacts/screenshots/.
+ */
+
+let stack: Stack | undefined;
+let running: RunningSandbox | undefined;
+let browser: TestBrowser | undefined;
+
+beforeAll(async () => {
+  // The browser first: a missing Chromium should fail in a second, with what to install.
+  browser = await launchBrowser();
+  stack = await startStack();
+  await seedDemo({
+    redis: stack.redis.client,
+    keyPrefix: stack.redis.prefix,
+    pool: stack.db.pool,
+    table: 'conversations',
+    s3: stack.s3.client,
+    bucket: stack.s3.bucket,
+    s3Prefix: 'archive/',
+  });
+  running = await startSandboxWithBot({
+    env: stack.env,
+    logger: createLogger('silent'),
+    bot: { deliveryPollMs: 100, sweepIntervalMs: 1000, authRetryMs: 100 },
+  });
+}, 90_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await running?.stop();
+  await stack?.stop();
+}, 60_000);
+
+const STEP_MS = 15_000;
+
+async function type(page: Page, text: string): Promise<void> {
+  const box = page.getByRole('textbox', { name: 'Message or slash command' });
+  await box.fill(text);
+  await box.press('Enter');
+}
+
+async function seeText(scope: Locator, text: string | RegExp): Promise<void> {
+  await scope.getByText(text).first().waitFor({ state: 'visible', timeout: STEP_MS });
+}
+
+describe('the Slack sandbox in a browser', () => {
+  it('inspect → restore → approve as the second user → validation, all in the thread', async () => {
+    if (!browser || !running || !stack) throw new Error('setup failed');
+    const { page } = browser;
+    await page.goto(running.url);
+    await page.getByRole('heading', { name: '# inc-4242' }).waitFor({ timeout: STEP_MS });
+    const alice = page.getByRole('button', { name: /Alice Moreau/ });
+    const bob = page.getByRole('button', { name: /Bob Okafor/ });
+    expect(await alice.getAttribute('aria-pressed')).toBe('true');
+    await seeText(page.locator('#app-status'), 'zeus-recover is connected');
+
+    // The bare command opens the form; a bad id comes back as an inline error under its field.
+    await type(page, '/zeus-recover');
+    const form = page.getByRole('dialog', { name: 'Zeus recovery' });
+    await form.waitFor({ timeout: STEP_MS });
+    await form.getByLabel('Conversation id').fill('bad id!');
+    await form.getByLabel('Action', { exact: true }).selectOption('inspect');
+    await form.getByRole('button', { name: 'Continue' }).click();
+    const idField = form.locator('.bk-input[data-block-id="conversation_id"]');
+    await seeText(idField, /not a conversation id/);
+    expect(await idField.getByRole('alert').textContent()).toMatch(/not a conversation id/);
+    // What was typed survives the error.
+    expect(await form.getByLabel('Conversation id').inputValue()).toBe('bad id!');
+    await browser.screenshot('01-modal-inline-error');
+    await form.getByRole('button', { name: 'Cancel' }).click();
+    await form.waitFor({ state: 'hidden', timeout: STEP_MS });
+
+    // inspect: a private "working on it", then the incident thread with the report.
+    await type(page, '/zeus-recover inspect c-lost');
+    await seeText(page.locator('#messages .msg--ephemeral'), /Working on/);
+    const root = page.locator('#messages .msg', { hasText: 'Zeus recovery: c-lost' });
+    const replies = root.getByRole('button', { name: /2 replies|[3-9] replies/ });
+    await replies.waitFor({ timeout: STEP_MS });
+    await replies.click();
+    const thread = page.locator('#thread-pane');
+    await seeText(thread, 'Inspect c-lost');
+    await seeText(thread, /Recommendation: restore from PostgreSQL/);
+    await browser.screenshot('02-inspect-report-in-thread');
+
+    // restore: an approval request with buttons, in the thread (and broadcast to the channel).
+    await type(
+      page,
+      '/zeus-recover restore c-lost --from postgres --reason "INC-4242: lost in the Redis failover"',
+    );
+    await seeText(thread, /Approval needed: /);
+    const approve = thread.getByRole('button', { name: 'Approve', exact: true });
+    await approve.waitFor({ timeout: STEP_MS });
+    await seeText(thread, 'INC-4242: lost in the Redis failover');
+    await browser.screenshot('03-approval-requested');
+
+    // The requester cannot approve their own request.
+    await approve.click();
+    const confirm = page.getByRole('alertdialog');
+    await confirm.waitFor({ timeout: STEP_MS });
+    await confirm.getByRole('button', { name: 'Approve' }).click();
+    await seeText(thread.locator('.msg--ephemeral'), /someone else must approve/);
+    await browser.screenshot('04-self-approval-refused');
+
+    // Switch to the approver: Alice's private notices are not Bob's to see.
+    await bob.click();
+    await page.locator('[data-switch-user="U02BOB"][aria-pressed="true"]').waitFor({ timeout: STEP_MS });
+    await thread.locator('.msg--ephemeral').first().waitFor({ state: 'detached', timeout: STEP_MS });
+
+    await thread.getByRole('button', { name: 'Approve', exact: true }).click();
+    await confirm.waitFor({ timeout: STEP_MS });
+    expect(await confirm.textContent()).toMatch(/overwritten with the postgres copy .* backed up first/);
+    await browser.screenshot('05-confirm-dialog');
+    await confirm.getByRole('button', { name: 'Approve' }).click();
+
+    // Result and validation arrive in the thread; the buttons are gone from the request.
+    await seeText(thread, /Restored/);
+    await seeText(thread, /healthy/);
+    await seeText(thread, /approved the restore/);
+    await thread
+      .getByRole('button', { name: 'Approve', exact: true })
+      .waitFor({ state: 'detached', timeout: STEP_MS });
+    await thread.getByRole('button', { name: 'Undo this restore' }).waitFor({ timeout: STEP_MS });
+    await page.locator('.thread-messages').evaluate((el) => {
+      el.scrollTop = el.scrollHeight;
+    });
+    await browser.screenshot('06-restored-and-validated');
+
+    // Redis now holds the Postgres copy, byte for byte.
+    const { rows } = await stack.db.pool.query<{ s: string }>(
+      "SELECT state::text AS s FROM conversations WHERE id = 'c-lost'",
+    );
+    const redis = await stack.redis.client.getBuffer(stack.redis.key('c-lost'));
+    expect(redis?.toString('utf8')).toBe(rows[0]?.s);
+
+    // The page shows Block Kit, not its JSON, and nothing it could not render.
+    const text = (await page.locator('body').textContent()) ?? '';
+    expect(text).not.toMatch(/"type"\s*:|"blocks"|not shown in the sandbox/);
+    expect(text).toContain('@bob');
+  }, 120_000);
+});
