@@ -22,7 +22,8 @@ import {
 } from './slack/delivery.js';
 import { healthRoutes } from './slack/health.js';
 import { createWorkflow } from './slack/workflow.js';
-import { approvalUpdateForEntry, renderAuditEntry } from './views/auditEntry.js';
+import { approvalDecidedView } from './views/approval.js';
+import { renderAuditEntry } from './views/auditEntry.js';
 import { threadRootView } from './views/thread.js';
 import { createRuntime } from './wiring.js';
 
@@ -136,7 +137,8 @@ export async function startBot(
     client: countingClient(createDeliveryClient({ token, ...(slackApiUrl ? { slackApiUrl } : {}) }), metrics),
     render: (entry) => renderAuditEntry(entry),
     renderRoot: (conversationId) => threadRootView(conversationId),
-    renderDecided: (_request, entry) => approvalUpdateForEntry(entry),
+    renderDecided: (request) =>
+      approvalDecidedView(request, { approverHint: workflow.approverHint, now: new Date() }),
     logger: logger.child({ component: 'delivery' }),
     ...(options.deliveryPollMs ? { pollMs: options.deliveryPollMs } : {}),
   });

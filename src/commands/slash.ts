@@ -36,11 +36,20 @@ export function registerSlashCommand(app: App, ctx: HandlerContext): void {
       });
       return;
     }
+    // The payload names public channels, so this is usually decided without a Slack call and
+    // the refusal can be the ack itself; a private channel's name is looked up after the ack.
+    const named =
+      Boolean(command.channel_name) && !['privategroup', 'directmessage'].includes(command.channel_name);
+    if (named && !(await ctx.isIncidentChannel(command.channel_id, command.channel_name))) {
+      await ack(notIncidentChannelView(ctx.incidentChannelPattern));
+      count(parsed.kind, 'wrong_channel');
+      return;
+    }
     await ack({
       response_type: 'ephemeral',
       text: `⏳ Working on \`${parsed.kind}\`… the result goes to the incident thread.`,
     });
-    if (!(await ctx.isIncidentChannel(command.channel_id, command.channel_name))) {
+    if (!named && !(await ctx.isIncidentChannel(command.channel_id, command.channel_name))) {
       await respond(notIncidentChannelView(ctx.incidentChannelPattern));
       count(parsed.kind, 'wrong_channel');
       return;

@@ -28,7 +28,11 @@ function moduleUrl(): { moduleUrl: string; tsxApi: string | null } {
   const url = new URL(isSource ? './conversation.ts' : './conversation.js', here).href;
   if (!isSource) return { moduleUrl: url, tsxApi: null };
   // require.resolve picks the CommonJS entry; the worker needs the ESM one next to it.
-  const tsxApi = pathToFileURL(createRequire(here).resolve('tsx/esm/api').replace(/index\.cjs$/, 'index.mjs')).href;
+  const tsxApi = pathToFileURL(
+    createRequire(here)
+      .resolve('tsx/esm/api')
+      .replace(/index\.cjs$/, 'index.mjs'),
+  ).href;
   return { moduleUrl: url, tsxApi };
 }
 

@@ -1,7 +1,7 @@
 import type { RequestStore } from '../approval/requests.js';
 import { approverHint, checkApprover, checkCanCancel, checkCanDeny } from '../approval/rules.js';
 import { AuditAction, type RecoveryRequest, type RequestKind } from '../approval/types.js';
-import type { ParsedCommand } from '../commands/grammar.js';
+import { normaliseText, type ParsedCommand } from '../commands/grammar.js';
 import type { Config } from '../config.js';
 import { ErrorCode, errorMessage, RecoveryError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -74,9 +74,28 @@ export function createWorkflow(deps: WorkflowDeps) {
     deps.kick();
   }
 
-  function coreFor(channelId: string): CoreDeps {
-    // The core's own restore.* entries then reach the same thread.
-    return { ...core, audit: auditTo(core.audit, channelId) };
+  function coreFor(channelId: string, request?: RecoveryRequest): CoreDeps {
+    // The core's own restore.* entries then reach the same thread; with the request's outcome
+    // attached, their delivery also turns the approval message into "done" or "failed".
+    const audit = auditTo(core.audit, channelId);
+    if (!request) return { ...core, audit };
+    return {
+      ...core,
+      audit: {
+        ...audit,
+        append: (event, options) => {
+          const outcome =
+            event.action === AuditAction.RestoreSucceeded
+              ? 'succeeded'
+              : event.action === AuditAction.RestoreFailed
+                ? 'failed'
+                : null;
+          if (!outcome) return audit.append(event, options);
+          const snapshot: RecoveryRequest = { ...request, state: outcome, result: { ...event.data } };
+          return audit.append({ ...event, data: { ...event.data, request: snapshot } }, options);
+        },
+      },
+    };
   }
 
   function failure(err: unknown): Reply {
@@ -100,7 +119,8 @@ export function createWorkflow(deps: WorkflowDeps) {
         conversationId:
           conversationId ?? (cmd.kind === 'undo' ? await backupConversation(cmd.backupId) : null),
         requestId: null,
-        data: { command: `/zeus-recover ${text}`.trim() },
+        // Slack sends the text HTML-escaped; record what the person typed (views escape it again).
+        data: { command: `/zeus-recover ${normaliseText(text)}`.trim() },
       });
       switch (cmd.kind) {
         case 'inspect': {
@@ -351,7 +371,7 @@ export function createWorkflow(deps: WorkflowDeps) {
     const stopTimer = deps.metrics?.operationDuration.startTimer({ operation: request.kind });
     const actor = { id: actorId(request.requester), reason: request.reason, requestId: request.id };
     try {
-      const result = await executeRestore(coreFor(request.channelId), request.plan, actor);
+      const result = await executeRestore(coreFor(request.channelId, request), request.plan, actor);
       await requests.finish(request.id, 'succeeded', { ...result, approvedBy: approver });
       stopTimer?.({ outcome: 'succeeded' });
       await reportValidation(request.conversationId, request.channelId, 'system', request.id).catch((err) =>

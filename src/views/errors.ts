@@ -1,5 +1,5 @@
 import { ErrorCode } from '../errors.js';
-import { code, escapeMrkdwn } from './escape.js';
+import { code, escapeExceptMentions, escapeMrkdwn } from './escape.js';
 import { context, type EphemeralMessage, ephemeral, type KnownBlock, message, section } from './slack.js';
 
 export interface ErrorLike {
@@ -41,11 +41,12 @@ export function hintForCode(errorCode: string | null | undefined): string | null
  */
 export function errorView(err: ErrorLike): EphemeralMessage {
   const hint = err.hint || hintForCode(err.code);
-  const blocks: KnownBlock[] = [
-    section(`❌ ${escapeMrkdwn(err.message)}${hint ? `\n*What to do:* ${escapeMrkdwn(hint)}` : ''}`),
-  ];
+  // Approval refusals name the approvers as `<@U…>` so the reader sees who to ask; user mentions
+  // stay live (the message is private to its reader), everything else is escaped.
+  const text = escapeExceptMentions(err.message);
+  const blocks: KnownBlock[] = [section(`❌ ${text}${hint ? `\n*What to do:* ${escapeMrkdwn(hint)}` : ''}`)];
   if (err.code) blocks.push(context(`Error code ${code(err.code)}`));
-  return ephemeral(message(`❌ ${escapeMrkdwn(err.message)}${hint ? ` ${escapeMrkdwn(hint)}` : ''}`, blocks));
+  return ephemeral(message(`❌ ${text}${hint ? ` ${escapeMrkdwn(hint)}` : ''}`, blocks));
 }
 
 /** `^inc-` → `#inc-1234`; null when the pattern has no plain literal prefix to build on. */

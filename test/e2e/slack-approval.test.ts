@@ -79,10 +79,22 @@ describe('restore with two-person approval, end to end over signed HTTP', () => 
       lines.join('\n'),
     ).toBe(true);
     expect([...order].sort((a, b) => a - b)).toEqual(order);
-    // The buttons were replaced in place by who decided.
-    const updated = h.thread(id).find((m) => m.ts === approval.ts);
-    expect(findButton(updated?.blocks ?? null, 'request_approve')).toBeUndefined();
-    expect(blockText(updated?.blocks ?? null).join(' ')).toMatch(/U_BOB/);
+    // The buttons were replaced in place by who decided, and then by the outcome.
+    const updated = await h.slack.waitFor(
+      () =>
+        h
+          .thread(id)
+          .find(
+            (m) =>
+              m.ts === approval.ts &&
+              /approved by/i.test(blockText(m.blocks).join(' ')) &&
+              /succeeded|done|restored/i.test(blockText(m.blocks).join(' ')),
+          ),
+      10_000,
+      'approval message showing the outcome',
+    );
+    expect(findButton(updated.blocks, 'request_approve')).toBeUndefined();
+    expect(blockText(updated.blocks).join(' ')).toMatch(/U_BOB/);
     // The result carries an Undo button with the backup id.
     const result = h.thread(id).find((m) => findButton(m.blocks, 'restore_undo'));
     expect(findButton(result?.blocks ?? null, 'restore_undo')).toMatch(/^bk_/);
@@ -294,9 +306,23 @@ describe('requests Slack must not accept', () => {
   it('refuses commands outside incident channels and says where they work', async () => {
     const res = await h.slash('inspect c-1', { channel: 'C_GEN', channelName: 'general' });
     expect(res.status).toBe(200);
-    await h.slack.waitFor(() => h.slack.responses(res.responseId).length > 0, 5000, 'refusal');
-    expect(ephemeralTexts(res.responseId)).toMatch(/incident channels/);
+    // The refusal is the ack itself: no "working on it" first.
+    expect(JSON.stringify(res.json)).toMatch(/incident channels/);
+    expect(JSON.stringify(res.json)).not.toMatch(/Working on/);
     expect(h.slack.messagesInChannel('C_GEN')).toHaveLength(0);
+    // A private channel arrives as `privategroup`: its real name is looked up.
+    const priv = await h.slash('inspect c-e2e-private', { channel: 'C_PRIV', channelName: 'privategroup' });
+    expect(JSON.stringify(priv.json)).toMatch(/Working on/);
+    await h.slack.waitFor(
+      (calls) => calls.some((c) => c.method === 'conversations.info'),
+      5000,
+      'channel lookup',
+    );
+    await h.slack.waitFor(
+      () => h.slack.messagesInChannel('C_PRIV').length > 0,
+      10_000,
+      'thread in the private incident channel',
+    );
   });
 
   it('answers malformed commands at once with usage and the closest command', async () => {

@@ -8,11 +8,12 @@ afterEach(() => server?.close());
 
 async function serve(probes: Probe[], timeoutMs = 200): Promise<string> {
   const routes = healthRoutes(probes, timeoutMs);
-  server = createServer((req, res) =>
+  const s = createServer((req, res) =>
     req.url === '/readyz' ? routes.readyz(req, res) : routes.healthz(req, res),
   );
-  await new Promise<void>((r) => server?.listen(0, '127.0.0.1', r));
-  return `http://127.0.0.1:${(server?.address() as AddressInfo).port}`;
+  server = s;
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  return `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
 }
 
 describe('health routes', () => {
