@@ -69,11 +69,9 @@ const envSchema = z.object({
   REDIS_TIMEOUT_MS: optional(int(50, 120_000)).default(2000),
   DATABASE_URL: optional(url(['postgres', 'postgresql'])),
   ZEUS_CONVERSATIONS_TABLE: optional(
-    z
-      .string()
-      .regex(/^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$/, {
-        message: 'must be a table name like conversations or zeus.conversations',
-      }),
+    z.string().regex(/^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$/, {
+      message: 'must be a table name like conversations or zeus.conversations',
+    }),
   ).default('conversations'),
   BOT_DB_SCHEMA: optional(
     z.string().regex(/^[a-z_][a-z0-9_]*$/, { message: 'must be a lower-case SQL identifier' }),

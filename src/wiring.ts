@@ -6,6 +6,7 @@ import { createPgPool, createPostgresTier } from './recovery/tiers/postgres.js';
 import { createRedisClient, createRedisTier } from './recovery/tiers/redis.js';
 import { createS3Client, createS3Tier } from './recovery/tiers/s3.js';
 import type { TtlPolicy } from './recovery/types.js';
+import { createZeusClient } from './recovery/zeus-api.js';
 import { createBotStore } from './store/index.js';
 import { migrate } from './store/migrations.js';
 
@@ -85,6 +86,10 @@ export async function createRuntime(config: Config, options: { migrate?: boolean
     },
     ttlPolicy: ttlPolicyFrom(config),
     readFile: (path) => readFile(path),
+    // loadConfig refuses ZEUS_API_URL without ZEUS_API_TOKEN, so both are set or neither is.
+    ...(config.zeus.apiUrl && config.zeus.apiToken
+      ? { zeus: createZeusClient({ baseUrl: config.zeus.apiUrl, token: config.zeus.apiToken }) }
+      : {}),
   };
   return { deps, pool, redisClient, close };
 }

@@ -19,6 +19,8 @@ Read-only
 Destructive (need --yes and --reason; audited with your OS user)
   restore <id> --from <source>      source: postgres | s3 | backup:<backupId> | file:<path>
   undo <backupId>                   put back what a restore overwrote
+  replay <id> --from-step N         ask Zeus to re-run steps N..last, then follow it to the end
+                                    (needs ZEUS_API_URL and ZEUS_API_TOKEN)
 
 Maintenance
   migrate                           create or update the bot's own Postgres schema
@@ -43,6 +45,8 @@ export interface ParsedArgs {
   out: string | undefined;
   limit: number | undefined;
   cursor: string | undefined;
+  /** `--from-step`: a whole number; the range (1..n) is the core's to check. */
+  fromStep: number | undefined;
   help: boolean;
 }
 
@@ -61,6 +65,13 @@ export function parseCli(argv: string[]): ParsedArgs {
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
       throw new UsageError('--limit must be a whole number from 1 to 1000');
   }
+  let fromStep: number | undefined;
+  const rawStep = values['from-step'];
+  if (rawStep !== undefined) {
+    if (!/^\d{1,9}$/.test(rawStep.trim()))
+      throw new UsageError('--from-step must be a whole number, 1 or more');
+    fromStep = Number(rawStep.trim());
+  }
   return {
     command,
     positionals: rest,
@@ -72,6 +83,7 @@ export function parseCli(argv: string[]): ParsedArgs {
     out: values.out,
     limit,
     cursor: values.cursor,
+    fromStep,
     help: values.help ?? false,
   };
 }
@@ -90,6 +102,7 @@ function parse(argv: string[]) {
       out: { type: 'string', short: 'o' },
       limit: { type: 'string' },
       cursor: { type: 'string' },
+      'from-step': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });

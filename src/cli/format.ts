@@ -1,8 +1,10 @@
 import type { RestoreResult } from '../recovery/execute.js';
 import type { DiffReport, ListResult, ValidationReport } from '../recovery/operations.js';
 import type { RestorePlan } from '../recovery/plan.js';
+import type { ReplayPlan, ReplayResult } from '../recovery/replay.js';
 import { inspectJson, summarizeTier } from '../recovery/summary.js';
 import type { InspectReport, TierName } from '../recovery/types.js';
+import { describeZeusStatus, type ZeusStatus } from '../recovery/zeus-api.js';
 import type { AuditVerifyResult } from '../store/types.js';
 import { formatTtl, shortHash, table } from './table.js';
 
@@ -51,6 +53,13 @@ export function formatValidate(r: ValidationReport): string {
     const findings = r.tiers[name].analysis?.findings ?? [];
     for (const f of findings) lines.push(`  ${name}: ${f.severity === 'error' ? '❌' : '⚠️ '} ${f.message}`);
   }
+  if (r.zeus) {
+    lines.push(
+      'error' in r.zeus
+        ? `Zeus: status unavailable (${r.zeus.error})`
+        : `Zeus: ${describeZeusStatus(r.zeus)}`,
+    );
+  }
   lines.push(`Agreement: ${r.agreement.summary}`);
   lines.push(`Verdict: ${r.summary}`);
   if (r.next) lines.push(`Next: ${r.next.replace(/^\/zeus-recover/, 'zeus-recover')}`);
@@ -97,6 +106,53 @@ export function formatRestore(r: RestoreResult): string {
     `  Backup:  ${r.backupId}`,
     `Undo with: zeus-recover undo ${r.backupId} --yes --reason "…"`,
   ].join('\n');
+}
+
+export function formatReplayPlan(p: ReplayPlan, requestId: string): string {
+  const count = p.steps.length;
+  const lines = [
+    `Replay ${p.conversationId} from step ${p.fromStep} (request ${requestId})`,
+    `  Zeus will re-run ${count} of ${p.stepCount} step${p.stepCount === 1 ? '' : 's'}; checkpoint: ${p.checkpoint ?? 'none'}; Redis ${shortHash(p.redisChecksum)}`,
+  ];
+  for (const w of p.warnings) lines.push(`  Warning: ${w}`);
+  // A long conversation would bury the plan; the first steps and the count say enough.
+  const shown = p.steps.length > 30 ? p.steps.slice(0, 25) : p.steps;
+  lines.push(
+    '',
+    table(
+      ['STEP', 'ROLE', 'TS'],
+      shown.map((s) => [s.step, s.role, s.ts]),
+    ),
+  );
+  if (shown.length < p.steps.length) {
+    lines.push(`… and ${p.steps.length - shown.length} more, up to step ${p.stepCount}`);
+  }
+  return lines.join('\n');
+}
+
+export function formatReplayProgress(s: ZeusStatus): string {
+  return `  Zeus: ${describeZeusStatus(s)}`;
+}
+
+export function formatReplayResult(r: ReplayResult): string {
+  const head = {
+    done: `Replayed ${r.conversationId} from step ${r.fromStep}.`,
+    failed: `Replay of ${r.conversationId} FAILED.`,
+    timed_out: `Replay of ${r.conversationId} still not finished; stopped following it.`,
+    unknown: `Replay of ${r.conversationId}: outcome UNKNOWN.`,
+  }[r.outcome];
+  const lines = [
+    head,
+    `  ${r.detail}`,
+    `  Zeus:     ${r.lastStatus ? describeZeusStatus(r.lastStatus) : 'no status'}`,
+    `  Request:  ${r.requestId}${r.replayId ? ` (Zeus replay ${r.replayId})` : ''}`,
+  ];
+  if (r.outcome !== 'done') {
+    lines.push(
+      `Check with: zeus-recover validate ${r.conversationId} (it shows Zeus's status) before replaying again.`,
+    );
+  }
+  return lines.join('\n');
 }
 
 export function formatList(l: ListResult): string {

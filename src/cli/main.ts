@@ -5,11 +5,14 @@ import { type Env, loadConfig } from '../config.js';
 import { ErrorCode, errorMessage, RecoveryError } from '../errors.js';
 import {
   diffConversation,
+  executeReplay,
   executeRestore,
   exportConversation,
   inspectConversation,
   listConversations,
+  newRequestId,
   parseRestoreSource,
+  planReplay,
   planRestore,
   planUndo,
   validateConversation,
@@ -25,6 +28,9 @@ import {
   formatInspect,
   formatList,
   formatPlan,
+  formatReplayPlan,
+  formatReplayProgress,
+  formatReplayResult,
   formatRestore,
   formatValidate,
 } from './format.js';
@@ -38,14 +44,15 @@ export interface CliIo {
 }
 
 /** Commands that need the bot's own schema (backups, audit) and so run migrations first. */
-const NEEDS_BOT_SCHEMA = new Set(['restore', 'undo', 'audit', 'migrate']);
-const DESTRUCTIVE = new Set(['restore', 'undo']);
+const NEEDS_BOT_SCHEMA = new Set(['restore', 'undo', 'replay', 'audit', 'migrate']);
+const DESTRUCTIVE = new Set(['restore', 'undo', 'replay']);
 const COMMANDS = new Set([
   'inspect',
   'validate',
   'diff',
   'restore',
   'undo',
+  'replay',
   'export',
   'list',
   'migrate',
@@ -79,8 +86,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     if (!COMMANDS.has(args.command)) throw new UsageError(`unknown command "${args.command}"`);
     if (DESTRUCTIVE.has(args.command) && (!args.yes || !args.reason)) {
       throw new UsageError(
-        `${args.command} changes Redis: add --yes and --reason "<why>" (the reason goes to the audit log)`,
+        `${args.command} ${args.command === 'replay' ? 'makes Zeus re-run steps' : 'changes Redis'}: add --yes and --reason "<why>" (the reason goes to the audit log)`,
       );
+    }
+    if (args.command === 'replay' && args.fromStep === undefined) {
+      throw new UsageError('replay needs --from-step <N>: the first step Zeus should run again');
     }
   } catch (err) {
     if (err instanceof UsageError) {
@@ -93,6 +103,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   let runtime: Runtime | undefined;
   try {
     const config = loadConfig(io.env, 'cli');
+    // Checked before connecting to anything: without the API there is nothing to replay with.
+    if (args.command === 'replay' && !config.zeus.apiUrl) {
+      throw new UsageError('replay needs ZEUS_API_URL and ZEUS_API_TOKEN');
+    }
     runtime = await createRuntime(config, { migrate: NEEDS_BOT_SCHEMA.has(args.command) });
     return await dispatch(args, runtime, io, config.postgres.botSchema);
   } catch (err) {
@@ -164,6 +178,28 @@ async function dispatch(args: ParsedArgs, rt: Runtime, io: CliIo, botSchema: str
       const result = await executeRestore(deps, plan, actor);
       out(formatRestore(result), { ...result, undone: args.positionals[0] });
       return 0;
+    }
+    case 'replay': {
+      const zeus = deps.zeus;
+      if (!zeus) throw new UsageError('replay needs ZEUS_API_URL and ZEUS_API_TOKEN');
+      if (args.fromStep === undefined) throw new UsageError('replay needs --from-step <N>');
+      const plan = await planReplay(deps, need(args, 0, 'a conversation id'), args.fromStep);
+      // The CLI has no approval request, so it makes an id here: the Idempotency-Key and audit link.
+      const requestId = newRequestId();
+      if (!args.json) io.stderr(`${formatReplayPlan(plan, requestId)}\n`);
+      const result = await executeReplay(
+        deps,
+        plan,
+        { ...actor, requestId },
+        {
+          zeus,
+          onProgress: (s) => {
+            if (!args.json) io.stderr(`${formatReplayProgress(s)}\n`);
+          },
+        },
+      );
+      out(formatReplayResult(result), result);
+      return result.outcome === 'done' ? 0 : 1;
     }
     case 'export': {
       const tier = (args.tier ?? 'redis') as TierName;

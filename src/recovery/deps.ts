@@ -1,5 +1,6 @@
 import type { AuditLog, BackupStore, LockManager } from '../store/types.js';
 import type { ActiveStore, TierName, TierReader, TtlPolicy } from './types.js';
+import type { ZeusClient } from './zeus-api.js';
 
 /**
  * Everything the core needs, passed in by the face that runs it (CLI, Slack app, tests).
@@ -20,6 +21,10 @@ export interface CoreDeps {
   lockLeaseMs?: number;
   readFile: (path: string) => Promise<Buffer>;
   clock?: () => Date;
+  /** Told about every tier read (metrics); the core itself never depends on a metrics library. */
+  onTierRead?: (tier: TierName, status: 'found' | 'missing' | 'unreachable', seconds: number) => void;
+  /** The Zeus API, when ZEUS_API_URL is configured: replay, and Zeus's own status in validate. */
+  zeus?: ZeusClient;
 }
 
 export function tierReader(deps: CoreDeps, tier: TierName): TierReader {

@@ -14,5 +14,29 @@ export {
   validateConversation,
 } from './operations.js';
 export { planRestore, type RestorePlan } from './plan.js';
+export {
+  type ExecuteReplayOptions,
+  executeReplay,
+  planReplay,
+  type ReplayActor,
+  type ReplayOutcome,
+  type ReplayPlan,
+  type ReplayResult,
+} from './replay.js';
 export { describeSource, parseRestoreSource, type RestoreSource } from './sources.js';
 export * from './types.js';
+export {
+  createZeusClient,
+  describeZeusStatus,
+  isZeusAmbiguous,
+  type ReplayAccepted,
+  summarizeZeusStatus,
+  ZeusAmbiguousError,
+  type ZeusClient,
+  type ZeusClientOptions,
+  type ZeusFailure,
+  type ZeusStatus,
+  type ZeusStatusSummary,
+  zeusFailure,
+  zeusReason,
+} from './zeus-api.js';

@@ -7,7 +7,9 @@ import { assertConversationId } from './ids.js';
 import { inspectConversation, readTier } from './inspect.js';
 import { readSource } from './plan.js';
 import { describeSource, type RestoreSource } from './sources.js';
+import { withTimeout } from './timeout.js';
 import type { ConversationAnalysis, Recommendation, StepDiff, TierName, TierReport } from './types.js';
+import { summarizeZeusStatus, type ZeusClient, type ZeusStatusSummary } from './zeus-api.js';
 
 export interface DiffReport {
   conversationId: string;
@@ -55,11 +57,31 @@ export interface ValidationReport {
   summary: string;
   /** The command an SRE would most likely run next, if any. */
   next: string | null;
+  /** Zeus's own view of the conversation, when the Zeus API is configured. */
+  zeus?: ZeusStatusSummary | { error: string };
+}
+
+/** Zeus's status is a side note of a validation: it gets one budget, retries included. */
+const ZEUS_STATUS_BUDGET_MS = 5000;
+
+async function zeusView(zeus: ZeusClient, id: string): Promise<ZeusStatusSummary | { error: string }> {
+  return withTimeout<ZeusStatusSummary | { error: string }>(
+    zeus.status(id).then(summarizeZeusStatus, (err: unknown) => ({
+      error: err instanceof Error ? err.message : String(err),
+    })),
+    ZEUS_STATUS_BUDGET_MS,
+    () => ({ error: `no answer within ${ZEUS_STATUS_BUDGET_MS} ms` }),
+  );
 }
 
 /** Schema and integrity per tier, cross-tier agreement, and a verdict with the next step. */
 export async function validateConversation(deps: CoreDeps, rawId: string): Promise<ValidationReport> {
-  const { report } = await inspectConversation(deps, rawId);
+  // Checked here too so Zeus is never asked about an id the tiers would refuse.
+  const checkedId = assertConversationId(rawId, deps.idPattern);
+  const [{ report }, zeus] = await Promise.all([
+    inspectConversation(deps, checkedId),
+    deps.zeus ? zeusView(deps.zeus, checkedId) : Promise.resolve(undefined),
+  ]);
   const { tiers, recommendation, conversationId: id } = report;
   const agreement = crossTierAgreement(tiers);
   const redis = tiers.redis;
@@ -90,12 +112,31 @@ export async function validateConversation(deps: CoreDeps, rawId: string): Promi
     verdict = 'healthy';
     summary = 'Redis holds a valid copy and no tier has a more complete one.';
   }
+  const zeusFailed = zeus !== undefined && 'state' in zeus && zeus.state === 'failed';
+  if (zeusFailed) {
+    if (verdict === 'healthy') verdict = 'degraded';
+    const at =
+      zeus.step === null ? '' : ` at step ${zeus.step}${zeus.total === null ? '' : `/${zeus.total}`}`;
+    summary += ` Zeus reports the conversation failed${at}${zeus.message ? `: ${zeus.message}` : ''}.`;
+  }
   const next = restoreFrom
     ? `/zeus-recover restore ${id} --from ${restoreFrom}`
     : verdict === 'broken'
       ? `/zeus-recover export ${id}`
-      : null;
-  return { conversationId: id, at: report.at, tiers, agreement, recommendation, verdict, summary, next };
+      : zeusFailed
+        ? `/zeus-recover replay ${id} --from-step ${redis.analysis?.checkpoint || 1}`
+        : null;
+  return {
+    conversationId: id,
+    at: report.at,
+    tiers,
+    agreement,
+    recommendation,
+    verdict,
+    summary,
+    next,
+    ...(zeus === undefined ? {} : { zeus }),
+  };
 }
 
 function firstError(t: TierReport): string {
