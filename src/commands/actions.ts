@@ -1,4 +1,5 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
+import type { Reply } from '../slack/workflow.js';
 import { errorView } from '../views/errors.js';
 import { denyReasonModal } from '../views/modal.js';
 import type { HandlerContext } from './context.js';
@@ -10,11 +11,11 @@ type Respond = (message: {
   blocks?: unknown[];
 }) => Promise<unknown>;
 
-async function tell(respond: Respond, reply: { ok: boolean; message: string; hint?: string }): Promise<void> {
+async function tell(respond: Respond, reply: Reply): Promise<void> {
   if (!reply.message) return;
   const view = reply.ok
     ? { text: reply.message }
-    : errorView({ message: reply.message, hint: reply.hint ?? null, code: null });
+    : errorView({ message: reply.message, hint: reply.hint ?? null, code: null, mentions: reply.mentions });
   await respond({ response_type: 'ephemeral', replace_original: false, ...view } as Parameters<Respond>[0]);
 }
 

@@ -30,7 +30,12 @@ export function registerModals(app: App, ctx: HandlerContext): void {
       await client.chat.postEphemeral({
         channel: channelId,
         user: body.user.id,
-        ...errorView({ message: reply.message, hint: reply.hint ?? null, code: null }),
+        ...errorView({
+          message: reply.message,
+          hint: reply.hint ?? null,
+          code: null,
+          mentions: reply.mentions,
+        }),
       });
     }
   });
@@ -50,7 +55,12 @@ export function registerModals(app: App, ctx: HandlerContext): void {
       await client.chat.postEphemeral({
         channel: reply.channelId,
         user: body.user.id,
-        ...errorView({ message: reply.message, hint: reply.hint ?? null, code: null }),
+        ...errorView({
+          message: reply.message,
+          hint: reply.hint ?? null,
+          code: null,
+          mentions: reply.mentions,
+        }),
       });
     }
   });

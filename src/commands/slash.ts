@@ -59,6 +59,9 @@ export function registerSlashCommand(app: App, ctx: HandlerContext): void {
       channelId: command.channel_id,
     });
     count(parsed.kind, reply.ok ? 'ok' : 'error');
-    if (!reply.ok) await respond(errorView({ message: reply.message, hint: reply.hint ?? null, code: null }));
+    if (!reply.ok)
+      await respond(
+        errorView({ message: reply.message, hint: reply.hint ?? null, code: null, mentions: reply.mentions }),
+      );
   });
 }

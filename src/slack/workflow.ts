@@ -35,6 +35,8 @@ export interface Reply {
   hint?: string;
   /** Where to answer when there is no response_url (modal submissions). */
   channelId?: string;
+  /** The message is the app's own wording naming people as `<@U…>` (approval rules). */
+  mentions?: boolean;
 }
 
 export interface WorkflowDeps {
@@ -305,7 +307,7 @@ export function createWorkflow(deps: WorkflowDeps) {
         approverUsergroupId: policy.approverUsergroupId,
         groupMembers: policy.approverUsergroupId ? await deps.groupMembers() : null,
       });
-      if (!rule.ok) return { ok: false, message: rule.message };
+      if (!rule.ok) return { ok: false, message: rule.message, mentions: true };
       const stale = await staleness(request);
       if (stale) {
         const marked = await requests.markStale(request.id, stale);
@@ -399,7 +401,7 @@ export function createWorkflow(deps: WorkflowDeps) {
         approverUsergroupId: policy.approverUsergroupId,
         groupMembers: policy.approverUsergroupId ? await deps.groupMembers() : null,
       });
-      if (!rule.ok) return { ok: false, message: rule.message, channelId };
+      if (!rule.ok) return { ok: false, message: rule.message, mentions: true, channelId };
       const outcome = await requests.deny(requestId, who.userId, reason);
       if (outcome.kind === 'not_open') return { ok: false, message: outcome.message, channelId };
       if (outcome.kind === 'expired') {
@@ -425,7 +427,7 @@ export function createWorkflow(deps: WorkflowDeps) {
       approverUsergroupId: policy.approverUsergroupId,
       groupMembers: policy.approverUsergroupId ? await deps.groupMembers() : null,
     });
-    return rule.ok ? { ok: true, message: '' } : { ok: false, message: rule.message };
+    return rule.ok ? { ok: true, message: '' } : { ok: false, message: rule.message, mentions: true };
   }
 
   async function cancel(requestId: string, who: Pick<SlackActor, 'userId'>): Promise<Reply> {
@@ -433,7 +435,7 @@ export function createWorkflow(deps: WorkflowDeps) {
       const request = await requests.get(requestId);
       if (!request) return { ok: false, message: `Request ${requestId} does not exist.` };
       const rule = checkCanCancel(request, who.userId);
-      if (!rule.ok) return { ok: false, message: rule.message };
+      if (!rule.ok) return { ok: false, message: rule.message, mentions: true };
       const outcome = await requests.cancel(requestId, who.userId);
       if (outcome.kind === 'done') {
         await transition(AuditAction.RequestCancelled, outcome.request, actorId(who.userId));

@@ -4,6 +4,11 @@ import { context, type EphemeralMessage, ephemeral, type KnownBlock, message, se
 
 export interface ErrorLike {
   message: string;
+  /**
+   * The message is the app's own wording that names people as `<@U…>` (approval refusals):
+   * keep those mentions live so the reader sees who to ask. Anything else is escaped.
+   */
+  mentions?: boolean | undefined;
   hint?: string | null | undefined;
   code?: string | null | undefined;
 }
@@ -41,9 +46,7 @@ export function hintForCode(errorCode: string | null | undefined): string | null
  */
 export function errorView(err: ErrorLike): EphemeralMessage {
   const hint = err.hint || hintForCode(err.code);
-  // Approval refusals name the approvers as `<@U…>` so the reader sees who to ask; user mentions
-  // stay live (the message is private to its reader), everything else is escaped.
-  const text = escapeExceptMentions(err.message);
+  const text = err.mentions ? escapeExceptMentions(err.message) : escapeMrkdwn(err.message);
   const blocks: KnownBlock[] = [section(`❌ ${text}${hint ? `\n*What to do:* ${escapeMrkdwn(hint)}` : ''}`)];
   if (err.code) blocks.push(context(`Error code ${code(err.code)}`));
   return ephemeral(message(`❌ ${text}${hint ? ` ${escapeMrkdwn(hint)}` : ''}`, blocks));
