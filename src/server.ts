@@ -22,6 +22,7 @@ import {
 } from './slack/delivery.js';
 import { healthRoutes } from './slack/health.js';
 import { createWorkflow } from './slack/workflow.js';
+import { quoteIdent } from './store/sql.js';
 import { approvalDecidedView } from './views/approval.js';
 import { renderAuditEntry } from './views/auditEntry.js';
 import { threadRootView } from './views/thread.js';
@@ -32,6 +33,9 @@ export interface BotOptions {
   deliveryPollMs?: number;
   sweepIntervalMs?: number;
   authRetryMs?: number;
+  /** How often and how long a replay is followed through Zeus's status endpoint. */
+  replayPollMs?: number;
+  replayTimeoutMs?: number;
 }
 
 export interface RunningBot {
@@ -179,6 +183,17 @@ export async function startBot(
         title: filename,
       });
     },
+    updateDelivered: async (channelId, seq, message) => {
+      const { rows } = await runtime.pool.query<{ message_ts: string | null }>(
+        `SELECT message_ts FROM ${quoteIdent(schema)}.audit_deliveries WHERE seq = $1 AND channel_id = $2`,
+        [seq, channelId],
+      );
+      const ts = rows[0]?.message_ts;
+      if (!ts) return false;
+      await slack.chat.update({ channel: channelId, ts, text: message.text, blocks: message.blocks });
+      return true;
+    },
+    replay: { pollMs: options.replayPollMs ?? 2000, timeoutMs: options.replayTimeoutMs ?? 10 * 60_000 },
     logger,
   });
   // Every log line of a request carries its id and actor (pino mixin); the handlers add the

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { ErrorCode, RecoveryError } from '../errors.js';
 import type { RestorePlan } from '../recovery/plan.js';
+import type { ReplayPlan } from '../recovery/replay.js';
 import { quoteIdent, withTransaction } from '../store/sql.js';
 import { formatWhen, mention, notOpenMessage } from './rules.js';
 import type { Approval, RecoveryRequest, RequestKind, RequestState } from './types.js';
@@ -25,7 +26,7 @@ export interface NewRequest {
   channelId: string;
   requester: string;
   reason: string;
-  plan: RestorePlan;
+  plan: RestorePlan | ReplayPlan;
   requiredApprovals: number;
   ttlMinutes: number;
 }
@@ -90,7 +91,7 @@ interface RequestRow {
   channel_id: string;
   requester: string;
   reason: string;
-  plan: RestorePlan;
+  plan: RestorePlan | ReplayPlan;
   state: RequestState;
   required_approvals: number;
   decided_by: string | null;

@@ -1,4 +1,5 @@
 import type { RestorePlan } from '../recovery/plan.js';
+import type { ReplayPlan } from '../recovery/replay.js';
 
 /**
  * A destructive operation asked for in Slack. It moves
@@ -27,6 +28,11 @@ export const TERMINAL_STATES: readonly RequestState[] = [
 
 export type RequestKind = 'restore' | 'undo' | 'replay';
 
+/** Narrows a request's plan: replays carry a ReplayPlan, restores and undos a RestorePlan. */
+export function isReplayPlan(plan: RestorePlan | ReplayPlan): plan is ReplayPlan {
+  return 'fromStep' in plan && 'redisChecksum' in plan;
+}
+
 export interface Approval {
   userId: string;
   at: string;
@@ -41,8 +47,8 @@ export interface RecoveryRequest {
   /** Slack user id of who asked. */
   requester: string;
   reason: string;
-  /** The preview the approver sees; execution is bound to its checksums. */
-  plan: RestorePlan;
+  /** The preview the approver sees; execution is bound to its checksums. A ReplayPlan iff kind is 'replay'. */
+  plan: RestorePlan | ReplayPlan;
   state: RequestState;
   requiredApprovals: number;
   approvals: Approval[];
@@ -75,6 +81,12 @@ export const AuditAction = {
   RestoreStarted: 'restore.started',
   RestoreSucceeded: 'restore.succeeded',
   RestoreFailed: 'restore.failed',
+  ReplayStarted: 'replay.started',
+  ReplayAmbiguous: 'replay.ambiguous',
+  ReplaySucceeded: 'replay.succeeded',
+  ReplayFailed: 'replay.failed',
+  ReplayTimedOut: 'replay.timed_out',
+  ReplayUnknown: 'replay.unknown',
   ExportUploaded: 'export.uploaded',
   ExportRefused: 'export.refused',
 } as const;

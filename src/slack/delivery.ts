@@ -112,6 +112,10 @@ export const DECISION_ACTIONS: ReadonlySet<string> = new Set([
   'request.stale',
   'restore.succeeded',
   'restore.failed',
+  'replay.succeeded',
+  'replay.failed',
+  'replay.timed_out',
+  'replay.unknown',
 ]);
 
 export const REQUEST_CREATED_ACTION = 'request.created';

@@ -1,6 +1,6 @@
 import type { RequestStore } from '../approval/requests.js';
 import { approverHint, checkApprover, checkCanCancel, checkCanDeny } from '../approval/rules.js';
-import { AuditAction, type RecoveryRequest, type RequestKind } from '../approval/types.js';
+import { AuditAction, isReplayPlan, type RecoveryRequest, type RequestKind } from '../approval/types.js';
 import { normaliseText, type ParsedCommand } from '../commands/grammar.js';
 import type { Config } from '../config.js';
 import { ErrorCode, errorMessage, RecoveryError } from '../errors.js';
@@ -18,9 +18,13 @@ import {
   type RestorePlan,
   validateConversation,
 } from '../recovery/index.js';
+import { executeReplay, planReplay, type ReplayPlan } from '../recovery/replay.js';
 import { inspectJson } from '../recovery/summary.js';
+import { summarizeZeusStatus, type ZeusStatus } from '../recovery/zeus-api.js';
 import { auditTo } from '../store/audit.js';
 import type { AuditEvent } from '../store/types.js';
+import { replayProgressView } from '../views/replay.js';
+import type { SlackMessage } from '../views/slack.js';
 
 /** Who did something in Slack, always taken from the signed payload. */
 export interface SlackActor {
@@ -54,6 +58,10 @@ export interface WorkflowDeps {
     filename: string;
     bytes: Buffer;
   }) => Promise<void>;
+  /** Edits the thread message an audit entry was delivered as; false while it is not delivered yet. */
+  updateDelivered: (channelId: string, seq: number, message: SlackMessage) => Promise<boolean>;
+  /** How a replay is followed through Zeus's status endpoint. */
+  replay?: { pollMs: number; timeoutMs: number };
   logger: Logger;
 }
 
@@ -76,7 +84,20 @@ export function createWorkflow(deps: WorkflowDeps) {
     deps.kick();
   }
 
-  function coreFor(channelId: string, request?: RecoveryRequest): CoreDeps {
+  const TERMINAL: Record<string, 'succeeded' | 'failed'> = {
+    [AuditAction.RestoreSucceeded]: 'succeeded',
+    [AuditAction.RestoreFailed]: 'failed',
+    [AuditAction.ReplaySucceeded]: 'succeeded',
+    [AuditAction.ReplayFailed]: 'failed',
+    [AuditAction.ReplayTimedOut]: 'failed',
+    [AuditAction.ReplayUnknown]: 'failed',
+  };
+
+  function coreFor(
+    channelId: string,
+    request?: RecoveryRequest,
+    onStarted?: (seq: number) => void,
+  ): CoreDeps {
     // The core's own restore.* entries then reach the same thread; with the request's outcome
     // attached, their delivery also turns the approval message into "done" or "failed".
     const audit = auditTo(core.audit, channelId);
@@ -85,14 +106,13 @@ export function createWorkflow(deps: WorkflowDeps) {
       ...core,
       audit: {
         ...audit,
-        append: (event, options) => {
-          const outcome =
-            event.action === AuditAction.RestoreSucceeded
-              ? 'succeeded'
-              : event.action === AuditAction.RestoreFailed
-                ? 'failed'
-                : null;
-          if (!outcome) return audit.append(event, options);
+        append: async (event, options) => {
+          const outcome = TERMINAL[event.action];
+          if (!outcome) {
+            const entry = await audit.append(event, options);
+            if (event.action === AuditAction.ReplayStarted) onStarted?.(entry.seq);
+            return entry;
+          }
           const snapshot: RecoveryRequest = { ...request, state: outcome, result: { ...event.data } };
           return audit.append({ ...event, data: { ...event.data, request: snapshot } }, options);
         },
@@ -161,6 +181,21 @@ export function createWorkflow(deps: WorkflowDeps) {
           const plan = await planUndo(core, cmd.backupId);
           const request = await openRequest('undo', plan, who, cmd.reason);
           return { ok: true, message: `Approval requested for undoing ${cmd.backupId} (${request.id}).` };
+        }
+        case 'replay': {
+          if (!core.zeus) {
+            return {
+              ok: false,
+              message: 'Replay needs the Zeus API, and it is not configured here.',
+              hint: 'Set ZEUS_API_URL and ZEUS_API_TOKEN for the bot, or replay with the CLI where they are set.',
+            };
+          }
+          const plan = await planReplay(core, cmd.id, cmd.fromStep);
+          const request = await openRequest('replay', plan, who, cmd.reason);
+          return {
+            ok: true,
+            message: `Approval requested for replaying ${cmd.id} from step ${cmd.fromStep} (${request.id}).`,
+          };
         }
         default:
           return {
@@ -244,7 +279,12 @@ export function createWorkflow(deps: WorkflowDeps) {
     return report;
   }
 
-  async function openRequest(kind: RequestKind, plan: RestorePlan, who: SlackActor, reason: string | null) {
+  async function openRequest(
+    kind: RequestKind,
+    plan: RestorePlan | ReplayPlan,
+    who: SlackActor,
+    reason: string | null,
+  ) {
     const request = await requests.create({
       kind,
       conversationId: plan.conversationId,
@@ -279,6 +319,18 @@ export function createWorkflow(deps: WorkflowDeps) {
   /** A fresh plan compared with the one approved: same checksums on both sides or it is stale. */
   async function staleness(request: RecoveryRequest): Promise<string | null> {
     const old = request.plan;
+    if (isReplayPlan(old)) {
+      let freshReplay: ReplayPlan;
+      try {
+        freshReplay = await planReplay(core, request.conversationId, old.fromStep);
+      } catch (err) {
+        if (err instanceof RecoveryError && err.code !== ErrorCode.TierUnreachable) return err.message;
+        throw err;
+      }
+      return freshReplay.redisChecksum === old.redisChecksum
+        ? null
+        : `Redis changed since the preview (${old.redisChecksum} → ${freshReplay.redisChecksum}).`;
+    }
     let fresh: RestorePlan;
     try {
       fresh = await planRestore(core, request.conversationId, old.source);
@@ -293,6 +345,13 @@ export function createWorkflow(deps: WorkflowDeps) {
       return `The ${old.sourceLabel} copy changed since the preview.`;
     }
     return null;
+  }
+
+  function freshPlan(request: RecoveryRequest): Promise<RestorePlan | ReplayPlan> {
+    const plan = request.plan;
+    return isReplayPlan(plan)
+      ? planReplay(core, request.conversationId, plan.fromStep)
+      : planRestore(core, request.conversationId, plan.source);
   }
 
   async function approve(requestId: string, who: Pick<SlackActor, 'userId'>): Promise<Reply> {
@@ -314,7 +373,7 @@ export function createWorkflow(deps: WorkflowDeps) {
         if (marked.kind !== 'done') return { ok: false, message: marked.message };
         await transition(AuditAction.RequestStale, marked.request, 'system', { detail: stale });
         try {
-          const fresh = await planRestore(core, request.conversationId, request.plan.source);
+          const fresh = await freshPlan(request);
           await openRequest(
             request.kind,
             fresh,
@@ -373,20 +432,88 @@ export function createWorkflow(deps: WorkflowDeps) {
     const stopTimer = deps.metrics?.operationDuration.startTimer({ operation: request.kind });
     const actor = { id: actorId(request.requester), reason: request.reason, requestId: request.id };
     try {
-      const result = await executeRestore(coreFor(request.channelId, request), request.plan, actor);
-      await requests.finish(request.id, 'succeeded', { ...result, approvedBy: approver });
-      stopTimer?.({ outcome: 'succeeded' });
+      const plan = request.plan;
+      const result = isReplayPlan(plan)
+        ? await runReplay(request, plan, actor)
+        : await executeRestore(coreFor(request.channelId, request), plan, actor);
+      const ok = !('outcome' in result) || result.outcome === 'done';
+      await requests.finish(request.id, ok ? 'succeeded' : 'failed', { ...result, approvedBy: approver });
+      stopTimer?.({ outcome: ok ? 'succeeded' : 'failed' });
       await reportValidation(request.conversationId, request.channelId, 'system', request.id).catch((err) =>
-        logger.warn({ err, requestId: request.id }, 'validation after restore failed'),
+        logger.warn({ err, requestId: request.id }, 'validation after the operation failed'),
       );
     } catch (err) {
       const code = err instanceof RecoveryError ? err.code : ErrorCode.Internal;
       stopTimer?.({ outcome: 'failed' });
       await requests.finish(request.id, 'failed', { code, error: errorMessage(err) }).catch(() => undefined);
-      logger.warn({ requestId: request.id, code }, 'restore failed');
+      logger.warn({ requestId: request.id, code }, `${request.kind} failed`);
     } finally {
       deps.kick();
     }
+  }
+
+  /**
+   * Calls the replay once and follows Zeus's status, editing ONE progress message in the thread
+   * (the delivered `replay.started` entry) as the status changes, then once more with the outcome.
+   */
+  async function runReplay(
+    request: RecoveryRequest,
+    plan: ReplayPlan,
+    actor: { id: string; reason: string; requestId: string },
+  ) {
+    const zeus = core.zeus;
+    if (!zeus) {
+      throw new RecoveryError(
+        ErrorCode.Config,
+        'Replay needs the Zeus API.',
+        'Set ZEUS_API_URL and ZEUS_API_TOKEN.',
+      );
+    }
+    let startedSeq: number | null = null;
+    const startedAt = new Date();
+    type Final = { outcome: 'done' | 'failed' | 'timed_out' | 'unknown'; detail: string };
+    const progress = (status: ZeusStatus | null, final?: Final) =>
+      replayProgressView({
+        conversationId: plan.conversationId,
+        fromStep: plan.fromStep,
+        steps: plan.steps.length,
+        stepCount: plan.stepCount,
+        actor: actor.id,
+        status: status ? summarizeZeusStatus(status) : null,
+        startedAt,
+        now: new Date(),
+        ...(final ? { final } : {}),
+      });
+    const edit = async (message: SlackMessage) => {
+      const seq = startedSeq;
+      if (seq === null) return;
+      // The progress message is posted by the delivery worker; give it a moment to appear.
+      for (let i = 0; i < 25; i++) {
+        if (await deps.updateDelivered(request.channelId, seq, message)) return;
+        deps.kick();
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    };
+    const result = await executeReplay(
+      coreFor(request.channelId, request, (seq) => {
+        startedSeq = seq;
+        deps.kick();
+      }),
+      plan,
+      actor,
+      {
+        zeus,
+        ...(deps.replay ? { pollMs: deps.replay.pollMs, timeoutMs: deps.replay.timeoutMs } : {}),
+        onProgress: (status) => edit(progress(status)),
+      },
+    );
+    await edit(progress(result.lastStatus, { outcome: result.outcome, detail: result.detail })).catch((err) =>
+      logger.warn(
+        { err, requestId: request.id },
+        'could not show the replay outcome in its progress message',
+      ),
+    );
+    return result;
   }
 
   async function deny(requestId: string, who: Pick<SlackActor, 'userId'>, reason: string): Promise<Reply> {

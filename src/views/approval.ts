@@ -1,6 +1,8 @@
-import type { RecoveryRequest, RequestState } from '../approval/types.js';
+import { isReplayPlan, type RecoveryRequest, type RequestState } from '../approval/types.js';
 import { type ActionId, SLASH_COMMAND } from '../commands/registry.js';
 import type { RestorePlan } from '../recovery/plan.js';
+import type { ReplayPlan } from '../recovery/replay.js';
+import type { StepSummary } from '../recovery/types.js';
 import { code, escapeExceptMentions, escapeMrkdwn, line, oneLine, userRef } from './escape.js';
 import {
   firstLines,
@@ -43,6 +45,10 @@ export const REQUEST_ACTION: Record<'approve' | 'deny' | 'cancel', ActionId> = {
 
 const REASON_MAX = 1500;
 const WARNINGS_SHOWN = 5;
+/** Enough to recognise where the replay lands; the rest is a count, not a wall of lines. */
+const REPLAY_STEPS_SHOWN = 15;
+/** Zeus's own words about a run can be long; the message must still show the status beside them. */
+const DETAIL_MAX = 1000;
 /** One list line: long enough for any real warning, short enough that the list's tail survives. */
 const LINE_MAX = 300;
 
@@ -73,14 +79,46 @@ function copyLine(side: {
   return `${steps === null || steps === undefined ? 'steps unknown' : plural(steps, 'step')} · ${code(shortChecksum(side.checksum))} · ${formatBytes(side.bytes)}${validity}`;
 }
 
-function previewText(req: RecoveryRequest): string {
-  const { current, target } = req.plan;
+function previewText(plan: RestorePlan): string {
+  const { current, target } = plan;
   const now = current.exists ? `${copyLine(current)} · ${formatTtl(current.ttlMs)}` : 'missing (no key)';
-  const lines = [`*Redis now:* ${now}`];
-  if (req.kind !== 'replay')
-    lines.push(`*Will hold:* ${target.exists ? copyLine(target) : 'nothing — the key is deleted'}`);
-  lines.push(`*Change:* ${line(req.plan.diffSummary, LINE_MAX)}`);
-  return lines.join('\n');
+  return [
+    `*Redis now:* ${now}`,
+    `*Will hold:* ${target.exists ? copyLine(target) : 'nothing — the key is deleted'}`,
+    `*Change:* ${line(plan.diffSummary, LINE_MAX)}`,
+  ].join('\n');
+}
+
+/** `steps 5–8` / `step 8`: the range Zeus runs again, from the plan's own bounds. */
+function stepRange(plan: ReplayPlan): string {
+  return plan.fromStep >= plan.stepCount
+    ? `step ${plan.fromStep}`
+    : `steps ${plan.fromStep}–${plan.stepCount}`;
+}
+
+/** Roles and times come from the stored conversation, so they are shown escaped and short. */
+function stepLine(s: StepSummary, now: Date): string {
+  const role = s.role === null ? '_no role_' : line(s.role, 40);
+  const at = s.ts === null ? '' : ` · ${escapeMrkdwn(formatTime(s.ts, now))}`;
+  return `• *${s.step}* · ${role}${at}`;
+}
+
+function replayPreviewText(plan: ReplayPlan, now: Date): string {
+  const checkpoint = plan.checkpoint === null ? 'no checkpoint' : `checkpoint at step ${plan.checkpoint}`;
+  const steps =
+    plan.steps.length === 0
+      ? ['_no steps listed_']
+      : firstLines(plan.steps, REPLAY_STEPS_SHOWN, (s) => stepLine(s, now), 'step');
+  return [
+    `*Zeus will run again:* ${stepRange(plan)} of ${plan.stepCount} (${plural(plan.steps.length, 'step')}) · ${checkpoint}`,
+    ...steps,
+    `*Bound to Redis* ${code(shortChecksum(plan.redisChecksum))}: if the conversation changes before the replay starts, nothing is sent to Zeus.`,
+  ].join('\n');
+}
+
+function warningsText(warnings: readonly string[]): string {
+  const render = (w: string): string => `⚠️ ${line(w, LINE_MAX)}`;
+  return firstLines(warnings, WARNINGS_SHOWN, render, 'warning').join('\n');
 }
 
 /** The requester's words, quoted so they cannot pass for the bot's own lines. */
@@ -95,13 +133,19 @@ function reasonText(reason: string): string {
 /** Plain text built only from validated ids and counts: free text has no place in a dialog. */
 function confirmText(req: RecoveryRequest): string {
   const id = req.conversationId;
-  const steps = req.plan.target.analysis?.stepCount;
+  const p = req.plan;
+  if (isReplayPlan(p)) {
+    const early =
+      p.checkpoint !== null && p.fromStep < p.checkpoint ? ' Steps before the checkpoint run again too.' : '';
+    return `Zeus runs ${stepRange(p)} of ${id} again (${plural(p.steps.length, 'step')}). This changes the live conversation.${early}`;
+  }
+  const steps = p.target.analysis?.stepCount;
   const copy = steps === null || steps === undefined ? 'copy' : `copy (${plural(steps, 'step')})`;
   switch (req.kind) {
     case 'undo':
-      return `Redis for ${id} goes back to what backup ${backupIdOf(req) ?? req.plan.sourceLabel} holds. What is there now is backed up first.`;
+      return `Redis for ${id} goes back to what backup ${backupIdOf(req) ?? p.sourceLabel} holds. What is there now is backed up first.`;
     case 'restore':
-      return `Redis for ${id} is overwritten with the ${req.plan.sourceLabel} ${copy}. What is there now is backed up first and can be undone.`;
+      return `Redis for ${id} is overwritten with the ${p.sourceLabel} ${copy}. What is there now is backed up first and can be undone.`;
     default:
       return `Zeus is asked to ${req.kind} ${id}. This changes the live conversation.`;
   }
@@ -133,13 +177,35 @@ function actionButtons(req: RecoveryRequest): KnownBlock {
   };
 }
 
+/**
+ * A finished replay, from the ReplayResult-like fields the workflow keeps in `result`. A replay
+ * that timed out or whose fate is unknown must not read as done or failed: someone has to look
+ * at Zeus before doing anything else.
+ */
+function replayStatusLine(req: RecoveryRequest, state: 'succeeded' | 'failed', approved: string): string {
+  const outcome = resultField(req, 'outcome');
+  const detail = resultField(req, 'detail') ?? resultField(req, 'error') ?? resultField(req, 'message');
+  const replayId = resultField(req, 'replayId');
+  const said = detail ? ` ${line(detail, DETAIL_MAX)}` : '';
+  const id = replayId ? ` Replay ${code(replayId)}.` : '';
+  const check = ` Check Zeus's status with ${code(`${SLASH_COMMAND} validate ${req.conversationId}`)} before running it again.`;
+  if (outcome === 'timed_out') return `⌛ Stopped following it — ${approved}.${said}${id}${check}`;
+  if (outcome === 'unknown') return `❓ Outcome unknown — ${approved}.${said}${id}${check}`;
+  if (state === 'failed') return `❌ Failed${said ? `:${said}` : ''}${id}`;
+  return `✅ Done — ${approved}.${said}${id} Next: ${code(`${SLASH_COMMAND} validate ${req.conversationId}`)}`;
+}
+
 /** The line that replaces the buttons once the request is decided, or null while it waits. */
 export function statusLine(req: RecoveryRequest, now: Date): string | null {
   const approvedAt = req.approvals.at(-1)?.at;
   const approved = `approved by ${approversText(req)}${approvedAt ? ` at ${escapeMrkdwn(formatTime(approvedAt, now))}` : ''}`;
   const decidedAt = req.decidedAt ? ` at ${escapeMrkdwn(formatTime(req.decidedAt, now))}` : '';
   const decidedBy = req.decidedBy ? userRef(req.decidedBy) : 'someone';
-  switch (effectiveState(req, now)) {
+  const state = effectiveState(req, now);
+  if ((state === 'succeeded' || state === 'failed') && isReplayPlan(req.plan)) {
+    return replayStatusLine(req, state, approved);
+  }
+  switch (state) {
     case 'requested':
       return null;
     case 'approved':
@@ -187,20 +253,27 @@ function waitingText(req: RecoveryRequest, ctx: ApprovalContext): string {
 export function approvalMessageView(req: RecoveryRequest, ctx: ApprovalContext): SlackMessage {
   const state = effectiveState(req, ctx.now);
   const title = `${STATE_TITLE[state] ?? 'Request'}: ${operationTitle(req)}`;
+  const p = req.plan;
+  const what = isReplayPlan(p)
+    ? `*Replay from*\nstep ${p.fromStep} of ${p.stepCount}`
+    : `*Source*\n${code(p.sourceLabel)}`;
   const blocks: KnownBlock[] = [
     header(title),
     fieldsSection([
       `*Requested by*\n${userRef(req.requester)}`,
       `*Conversation*\n${code(req.conversationId)}`,
-      `*Source*\n${code(req.plan.sourceLabel)}`,
+      what,
       `*Requested at*\n${escapeMrkdwn(formatTime(req.createdAt, ctx.now))}`,
     ]),
     section(reasonText(req.reason)),
-    section(previewText(req)),
   ];
-  if (req.plan.warnings.length > 0) {
-    const render = (w: string): string => `⚠️ ${line(w, LINE_MAX)}`;
-    blocks.push(section(firstLines(req.plan.warnings, WARNINGS_SHOWN, render, 'warning').join('\n')));
+  if (isReplayPlan(p)) {
+    // Above the step list: a replay that re-runs checkpointed work is the thing an approver must not miss.
+    if (p.warnings.length > 0) blocks.push(section(warningsText(p.warnings)));
+    blocks.push(section(replayPreviewText(p, ctx.now)));
+  } else {
+    blocks.push(section(previewText(p)));
+    if (p.warnings.length > 0) blocks.push(section(warningsText(p.warnings)));
   }
   if (ctx.inspect) {
     const tiers = ctx.inspect.tiers;

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import type { AuditAction, RecoveryRequest } from '../approval/types.js';
 import type { DiffReport, ValidationReport } from '../recovery/operations.js';
+import type { ReplayOutcome, ReplayPlan } from '../recovery/replay.js';
+import type { ZeusStatusSummary } from '../recovery/zeus-api.js';
 import type { InspectSummary } from './tiers.js';
 
 /**
@@ -73,6 +75,13 @@ export const inspectSummarySchema = z.object({
 
 const tiers = z.object({ redis: tierReport, postgres: tierReport, s3: tierReport });
 
+const zeusStatusSummary = z.object({
+  state: z.string(),
+  step: nullableNumber,
+  total: nullableNumber,
+  message: nullableString,
+});
+
 const validationReport = z.object({
   conversationId: z.string(),
   at: z.string(),
@@ -88,6 +97,7 @@ const validationReport = z.object({
   verdict: z.enum(['healthy', 'degraded', 'broken']),
   summary: z.string(),
   next: nullableString,
+  zeus: z.union([zeusStatusSummary, z.object({ error: z.string() })]).exactOptional(),
 });
 
 const stepDiff = z.object({
@@ -113,7 +123,7 @@ const restoreSource = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('file'), path: z.string() }),
 ]);
 
-const plan = z.object({
+const restorePlan = z.object({
   conversationId: z.string(),
   source: restoreSource,
   sourceLabel: z.string(),
@@ -134,6 +144,46 @@ const plan = z.object({
   diffSummary: z.string(),
   warnings: z.array(z.string()),
   createdAt: z.string(),
+});
+
+const replayPlan = z.object({
+  conversationId: z.string(),
+  fromStep: z.number(),
+  stepCount: z.number(),
+  checkpoint: nullableNumber,
+  steps: z.array(stepSummary),
+  redisChecksum: z.string(),
+  warnings: z.array(z.string()),
+  createdAt: z.string(),
+});
+
+// Neither shape parses as the other (a restore plan has no fromStep, a replay plan no source), so
+// the union cannot pick the wrong one.
+const plan = z.union([restorePlan, replayPlan]);
+
+// What recovery/replay.ts `finish()` appends; only `outcome` differs between the four actions.
+const replayFinish = <O extends ReplayOutcome>(outcome: O) =>
+  z.object({
+    fromStep: z.number(),
+    outcome: z.literal(outcome),
+    sent: z.boolean(),
+    ambiguous: z.boolean(),
+    replayId: nullableString,
+    polls: z.number(),
+    status: zeusStatusSummary.nullable(),
+    detail: z.string(),
+  });
+
+/** `replay.failed` before or while sending (stale preview, Zeus refused): no status was followed. */
+const replayFailedEarly = z.object({
+  fromStep: z.number(),
+  outcome: z.literal('failed'),
+  /** Whether the request may have reached Zeus; false means Zeus certainly did nothing. */
+  sent: z.boolean(),
+  code: z.string(),
+  error: z.string(),
+  status: z.null(),
+  polls: z.number(),
 });
 
 export const recoveryRequestSchema = z.object({
@@ -203,6 +253,29 @@ export const auditDataSchemas = {
     code: z.string(),
     error: z.string(),
   }),
+  // The replay.* rows are written by recovery/replay.ts; these mirror what it appends. The
+  // workflow adds a `request` snapshot to the terminal ones, which the thread view does not need.
+  'replay.started': z.object({
+    fromStep: z.number(),
+    steps: z.number(),
+    stepCount: z.number(),
+    idempotencyKey: z.string(),
+    redisChecksum: z.string(),
+    reason: z.string(),
+    statusBefore: zeusStatusSummary.nullable(),
+  }),
+  'replay.ambiguous': z.object({
+    fromStep: z.number(),
+    error: z.string(),
+    statusBefore: zeusStatusSummary.nullable(),
+    status: zeusStatusSummary.nullable(),
+    statusError: nullableString,
+  }),
+  'replay.succeeded': replayFinish('done'),
+  // The finish shape first: an early failure has no `detail`, a finish no `code`, so they never overlap.
+  'replay.failed': z.union([replayFinish('failed'), replayFailedEarly]),
+  'replay.timed_out': replayFinish('timed_out'),
+  'replay.unknown': replayFinish('unknown'),
   'export.uploaded': z.object({
     tier: tierName,
     filename: z.string(),
@@ -248,6 +321,51 @@ export type RestoreSucceededData = {
 };
 export type RestoreFailedData = { source: string; backupId: string | null; code: string; error: string };
 
+/** `replay.started`: the POST is about to go out; `statusBefore` is Zeus's status just before, if it answered. */
+export type ReplayStartedData = {
+  fromStep: number;
+  steps: number;
+  stepCount: number;
+  idempotencyKey: string;
+  redisChecksum: string;
+  reason: string;
+  statusBefore: ZeusStatusSummary | null;
+};
+/** `replay.ambiguous`: the POST's fate was unclear; it was not re-sent, and `status` is what Zeus said after. */
+export type ReplayAmbiguousData = {
+  fromStep: number;
+  error: string;
+  statusBefore: ZeusStatusSummary | null;
+  status: ZeusStatusSummary | null;
+  statusError: string | null;
+};
+/** A followed replay's end: `detail` is one sentence for a person, `status` Zeus's last word. */
+export type ReplayFinishData<O extends ReplayOutcome = ReplayOutcome> = {
+  fromStep: number;
+  outcome: O;
+  sent: boolean;
+  ambiguous: boolean;
+  replayId: string | null;
+  polls: number;
+  status: ZeusStatusSummary | null;
+  detail: string;
+};
+export type ReplayFailedEarlyData = {
+  fromStep: number;
+  outcome: 'failed';
+  sent: boolean;
+  code: string;
+  error: string;
+  status: null;
+  polls: number;
+};
+export type ReplaySucceededData = ReplayFinishData<'done'>;
+export type ReplayFailedData = ReplayFinishData<'failed'> | ReplayFailedEarlyData;
+export type ReplayTimedOutData = ReplayFinishData<'timed_out'>;
+export type ReplayUnknownData = ReplayFinishData<'unknown'>;
+/** Any terminal replay entry: succeeded, failed (either shape), timed_out, unknown. */
+export type ReplayOutcomeData = ReplayFinishData | ReplayFailedEarlyData;
+
 type Parsed<K extends keyof typeof auditDataSchemas> = z.output<(typeof auditDataSchemas)[K]>;
 
 // Compile-time drift checks: each parsed shape must be usable as the type the views take.
@@ -263,4 +381,13 @@ export type _DriftChecks = [
   Assert<Fits<Parsed<'request.approved'>['request'], RecoveryRequest>>,
   Assert<Fits<Parsed<'restore.succeeded'>, RestoreSucceededData>>,
   Assert<Fits<Parsed<'restore.failed'>, RestoreFailedData>>,
+  Assert<Fits<z.output<typeof replayPlan>, ReplayPlan>>,
+  Assert<Fits<ReplayPlan, z.output<typeof replayPlan>>>,
+  Assert<Fits<z.output<typeof zeusStatusSummary>, ZeusStatusSummary>>,
+  Assert<Fits<Parsed<'replay.started'>, ReplayStartedData>>,
+  Assert<Fits<Parsed<'replay.ambiguous'>, ReplayAmbiguousData>>,
+  Assert<Fits<Parsed<'replay.succeeded'>, ReplaySucceededData>>,
+  Assert<Fits<Parsed<'replay.failed'>, ReplayFailedData>>,
+  Assert<Fits<Parsed<'replay.timed_out'>, ReplayTimedOutData>>,
+  Assert<Fits<Parsed<'replay.unknown'>, ReplayUnknownData>>,
 ];

@@ -8,6 +8,7 @@ import { exportRefusedView, exportUploadedView } from './export.js';
 import { formatTime } from './format.js';
 import { inspectView } from './inspect.js';
 import { clip } from './limits.js';
+import { replayAmbiguousView, replayOutcomeView, replayProgressView } from './replay.js';
 import { restoreFailedView, restoreOutcomeView, restoreProgressView } from './restore.js';
 import { context, message, type SlackMessage, section } from './slack.js';
 import { commandEchoView } from './thread.js';
@@ -120,6 +121,25 @@ const HANDLERS: Record<Action, Render> = {
       { source: d.source, backupId: d.backupId, conversationId: e.conversationId ?? undefined },
     ),
   ),
+  'replay.started': handler(S['replay.started'], (d, e, now) =>
+    replayProgressView({
+      conversationId: conversation(e),
+      fromStep: d.fromStep,
+      steps: d.steps,
+      stepCount: d.stepCount,
+      actor: e.actor,
+      reason: d.reason,
+      // Only what Zeus said before the POST is known at this point; the lead edits the message as it moves.
+      status: d.statusBefore,
+      startedAt: e.at,
+      now,
+    }),
+  ),
+  'replay.ambiguous': handler(S['replay.ambiguous'], (d, e) => replayAmbiguousView(d, conversation(e))),
+  'replay.succeeded': handler(S['replay.succeeded'], (d, e) => replayOutcomeView(d, conversation(e))),
+  'replay.failed': handler(S['replay.failed'], (d, e) => replayOutcomeView(d, conversation(e))),
+  'replay.timed_out': handler(S['replay.timed_out'], (d, e) => replayOutcomeView(d, conversation(e))),
+  'replay.unknown': handler(S['replay.unknown'], (d, e) => replayOutcomeView(d, conversation(e))),
 };
 
 /**

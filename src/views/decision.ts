@@ -1,4 +1,4 @@
-import type { RecoveryRequest } from '../approval/types.js';
+import { isReplayPlan, type RecoveryRequest } from '../approval/types.js';
 import { code, escapeMrkdwn, line, userRef } from './escape.js';
 import { formatTime, plural } from './format.js';
 import { expiredSentence, operationPhrase } from './request.js';
@@ -43,7 +43,9 @@ function sentence(event: DecisionEvent, now: Date): string {
     case 'expired':
       return `${expiredSentence(req, now)}. ${NOTHING_CHANGED}`;
     case 'stale': {
-      const since = `Redis or the source changed since the preview at ${escapeMrkdwn(formatTime(req.plan.createdAt, now))}`;
+      // A replay has no source: only Redis can have moved under it.
+      const changed = isReplayPlan(req.plan) ? 'Redis changed' : 'Redis or the source changed';
+      const since = `${changed} since the preview at ${escapeMrkdwn(formatTime(req.plan.createdAt, now))}`;
       const detail = event.detail?.trim() ? line(event.detail, 500) : since;
       return `🔄 The preview went stale: ${detail} — a fresh preview follows. ${NOTHING_CHANGED}`;
     }

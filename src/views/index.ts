@@ -42,6 +42,12 @@ export {
 } from './modal.js';
 export { mrkdwnToPlain, toPlainText } from './plain.js';
 export {
+  type ReplayProgress,
+  replayAmbiguousView,
+  replayOutcomeView,
+  replayProgressView,
+} from './replay.js';
+export {
   RESTORE_ACTIONS_BLOCK_ID,
   RESTORE_UNDO_ACTION,
   type RestoreFailureContext,

@@ -1,36 +1,41 @@
-import type { RecoveryRequest } from '../approval/types.js';
+import { isReplayPlan, type RecoveryRequest } from '../approval/types.js';
 import { SLASH_COMMAND } from '../commands/registry.js';
 import { code, escapeMrkdwn, oneLine, userRef } from './escape.js';
 import { formatTime, minutesBetween } from './format.js';
 
 /**
- * How a request is named in titles, replies and hints. A request's plan is a restore plan; a
- * replay carries one too but its fields say less, so replay wording stays generic.
+ * How a request is named in titles, replies and hints. The plan, not `kind`, decides the wording:
+ * it is what the approver was shown, and a replay plan has no source to name.
  */
 
 export function backupIdOf(req: RecoveryRequest): string | null {
-  return req.plan.source.kind === 'backup' ? req.plan.source.backupId : null;
+  const p = req.plan;
+  return !isReplayPlan(p) && p.source.kind === 'backup' ? p.source.backupId : null;
 }
 
-/** Plain text (headers): `restore c-1 from postgres`, `undo bk_… on c-1`, `replay c-1`. */
+/** Plain text (headers): `restore c-1 from postgres`, `undo bk_… on c-1`, `replay c-1 from step 5`. */
 export function operationTitle(req: RecoveryRequest): string {
+  const p = req.plan;
+  if (isReplayPlan(p)) return `replay ${req.conversationId} from step ${p.fromStep}`;
   switch (req.kind) {
     case 'restore':
-      return `restore ${req.conversationId} from ${req.plan.sourceLabel}`;
+      return `restore ${req.conversationId} from ${p.sourceLabel}`;
     case 'undo':
-      return `undo ${backupIdOf(req) ?? req.plan.sourceLabel} on ${req.conversationId}`;
+      return `undo ${backupIdOf(req) ?? p.sourceLabel} on ${req.conversationId}`;
     default:
       return `${oneLine(String(req.kind))} ${req.conversationId}`;
   }
 }
 
-/** mrkdwn: "the restore of `c-1` from `postgres`". */
+/** mrkdwn: "the restore of `c-1` from `postgres`", "the replay of `c-1` from step 5". */
 export function operationPhrase(req: RecoveryRequest): string {
+  const p = req.plan;
+  if (isReplayPlan(p)) return `the replay of ${code(req.conversationId)} from step ${p.fromStep}`;
   switch (req.kind) {
     case 'restore':
-      return `the restore of ${code(req.conversationId)} from ${code(req.plan.sourceLabel)}`;
+      return `the restore of ${code(req.conversationId)} from ${code(p.sourceLabel)}`;
     case 'undo':
-      return `the undo of ${code(backupIdOf(req) ?? req.plan.sourceLabel)} on ${code(req.conversationId)}`;
+      return `the undo of ${code(backupIdOf(req) ?? p.sourceLabel)} on ${code(req.conversationId)}`;
     default:
       return `the ${escapeMrkdwn(oneLine(String(req.kind)))} of ${code(req.conversationId)}`;
   }
@@ -38,9 +43,11 @@ export function operationPhrase(req: RecoveryRequest): string {
 
 /** The command that asks for the same thing again (after an expiry or a stale preview). */
 export function askAgainCommand(req: RecoveryRequest): string {
+  const p = req.plan;
+  if (isReplayPlan(p)) return `${SLASH_COMMAND} replay ${req.conversationId} --from-step ${p.fromStep}`;
   switch (req.kind) {
     case 'restore':
-      return `${SLASH_COMMAND} restore ${req.conversationId} --from ${req.plan.sourceLabel}`;
+      return `${SLASH_COMMAND} restore ${req.conversationId} --from ${p.sourceLabel}`;
     case 'undo':
       return `${SLASH_COMMAND} undo ${backupIdOf(req) ?? '<backupId>'}`;
     default:

@@ -1,5 +1,6 @@
 import type { ValidationReport, Verdict } from '../recovery/operations.js';
 import { summarizeTier } from '../recovery/summary.js';
+import { describeZeusStatus } from '../recovery/zeus-api.js';
 import { code, escapeMrkdwn, line } from './escape.js';
 import { formatTime } from './format.js';
 import { recommendationText } from './inspect.js';
@@ -26,6 +27,15 @@ export function validationView(report: ValidationReport, ctx: { now?: Date } = {
     blocks.push(section(lines.join('\n'), { cli }));
   }
   blocks.push(section(`*Cross-tier agreement:* ${line(report.agreement.summary, 1000)}`, { cli }));
+  // Zeus's answer is untrusted text like any store's: shown escaped, on one line.
+  const zeus = report.zeus;
+  if (zeus) {
+    const said =
+      'error' in zeus
+        ? `status could not be read (${line(zeus.error, 300)})`
+        : line(describeZeusStatus(zeus), 500);
+    blocks.push(section(`*Zeus:* ${said}`));
+  }
   const rec = recommendationText(id, report.recommendation);
   blocks.push(divider(), section(rec.headline, { cli }));
   if (report.next) blocks.push(section(`Next: ${code(report.next)}`));

@@ -34,6 +34,7 @@ export interface Harness {
     user: string,
     messageTs: string,
     bot?: number,
+    headers?: Record<string, string>,
   ): Promise<{ status: number; responseId: string }>;
   submitView(
     callbackId: string,
@@ -79,6 +80,8 @@ export async function startHarness(
       deliveryPollMs: 100,
       sweepIntervalMs: 200,
       authRetryMs: 100,
+      replayPollMs: 50,
+      replayTimeoutMs: 3000,
     });
     bots.push(bot);
     return bot;
@@ -107,7 +110,7 @@ export async function startHarness(
       );
       return { status: res.status, json: res.json, responseId };
     },
-    async click(actionId, value, user, messageTs, bot = 0) {
+    async click(actionId, value, user, messageTs, bot = 0, headers = {}) {
       const responseId = `r${++responseSeq}`;
       const res = await postToApp(
         url(bot),
@@ -119,7 +122,7 @@ export async function startHarness(
           value,
           response_url: slack.responseUrl(responseId),
         }),
-        { secret: SECRET },
+        { secret: SECRET, headers },
       );
       return { status: res.status, responseId };
     },

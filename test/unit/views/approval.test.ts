@@ -9,7 +9,17 @@ import {
   REQUEST_ACTIONS_BLOCK_ID,
   toPlainText,
 } from '../../../src/views/index.js';
-import { BACKUP_ID, HOSTILE, ID, inspectSummary, NOW, plan, REQUEST_ID, request } from './fixtures.js';
+import {
+  BACKUP_ID,
+  HOSTILE,
+  ID,
+  inspectSummary,
+  NOW,
+  plan,
+  REQUEST_ID,
+  replayRequest,
+  request,
+} from './fixtures.js';
 
 const ctx = { approverHint: 'someone in <!subteam^S0APPROVE|@zeus-approvers>', now: NOW };
 const actionsOf = (blocks: KnownBlock[]) => blocks.filter((b) => b.type === 'actions');
@@ -83,8 +93,8 @@ describe('approvalRequestView', () => {
     expect(toPlainText(approvalRequestView(undo, ctx).blocks)).toMatch(
       `# Approval needed: undo ${BACKUP_ID} on ${ID}`,
     );
-    const replay = approvalRequestView(request({ kind: 'replay' }), ctx);
-    expect(toPlainText(replay.blocks)).toMatch(`# Approval needed: replay ${ID}`);
+    const replay = approvalRequestView(replayRequest(), ctx);
+    expect(toPlainText(replay.blocks)).toMatch(`# Approval needed: replay ${ID} from step 5`);
     expect(toPlainText(replay.blocks)).not.toContain('Will hold');
   });
 

@@ -15,6 +15,11 @@ import {
   inspectSummary,
   NOW,
   REQUEST_ID,
+  replayAmbiguous,
+  replayFailedEarly,
+  replayFinish,
+  replayRequest,
+  replayStarted,
   request,
   validationReport,
 } from './fixtures.js';
@@ -70,6 +75,13 @@ const DATA: Record<AuditAction, Record<string, unknown>> = {
     code: 'conflict',
     error: 'Redis changed since the preview.',
   },
+  'replay.started': replayStarted(),
+  'replay.ambiguous': replayAmbiguous(),
+  // Terminal replay rows carry the workflow's request snapshot too; the thread view ignores it.
+  'replay.succeeded': { ...replayFinish('done'), request: replayRequest({ state: 'succeeded' }) },
+  'replay.failed': { ...replayFinish('failed'), request: replayRequest({ state: 'failed' }) },
+  'replay.timed_out': { ...replayFinish('timed_out'), request: replayRequest({ state: 'failed' }) },
+  'replay.unknown': { ...replayFinish('unknown'), request: replayRequest({ state: 'failed' }) },
   'export.uploaded': {
     tier: 's3',
     filename: `${ID}-s3-20251213T031200Z.json`,
@@ -102,6 +114,12 @@ const EXPECT: Record<AuditAction, string> = {
   'restore.started': `▶️ Restoring \`${ID}\` from \`postgres\`…\nBackup \`${BACKUP_ID}\` taken`,
   'restore.succeeded': `✅ Restored \`${ID}\` from \`postgres\``,
   'restore.failed': `❌ Restore of \`${ID}\` from \`postgres\` failed\nRedis changed since the preview.\nWhat to do: Nothing was written.`,
+  'replay.started': `▶️ Replaying \`${ID}\` from step 5 (4 steps)…\nZeus: idle`,
+  'replay.ambiguous': `⚠️ The request to replay \`${ID}\` from step 5 got no clear answer (timeout after 10000 ms); it was not sent again — Zeus's status says running, step 7/8 — replaying tool call.`,
+  'replay.succeeded': `✅ Replayed \`${ID}\` from step 5\nThe replay of ${ID} from step 5 finished at step 8/8.`,
+  'replay.failed': `❌ The replay of \`${ID}\` from step 5 failed\nThe replay of ${ID} from step 5 failed at step 7/8: tool timeout.`,
+  'replay.timed_out': `⌛ Stopped following the replay of \`${ID}\` from step 5 — Zeus may still be running it`,
+  'replay.unknown': `❓ The replay of \`${ID}\` from step 5 has an unknown outcome`,
   'export.uploaded': `exported \`${ID}\` from s3`,
   'export.refused': `zeus-recover export ${ID} --tier redis --out ${ID}.json`,
 };
@@ -212,7 +230,56 @@ describe('renderAuditEntry', () => {
   });
 });
 
+describe('replay entries', () => {
+  it('replay.started shows who started it, why, and Zeus before the POST', () => {
+    expect(toPlainText(rendered(entry('replay.started', DATA['replay.started'])))).toMatchInlineSnapshot(`
+      "▶️ Replaying \`c-7f3a9e\` from step 5 (4 steps)…
+      Zeus: idle
+      Started by @U0APPROVE at 03:11 UTC  ·  Reason: Zeus crashed mid-tool-call  ·  steps 5–8 of 8  ·  updated 03:11 UTC"
+    `);
+  });
+
+  it('replay.started without a status before says Zeus has not answered yet', () => {
+    const plain = toPlainText(rendered(entry('replay.started', replayStarted({ statusBefore: null }))));
+    expect(plain).toContain('Zeus: no status yet');
+  });
+
+  it('replay.failed accepts the early shape too (nothing sent)', () => {
+    const plain = toPlainText(rendered(entry('replay.failed', replayFailedEarly())));
+    expect(plain).toContain('failed before anything was sent to Zeus');
+    expect(plain).not.toContain('could not be shown');
+  });
+
+  it('replay outcomes suggest validate after done, and no blind re-run otherwise', () => {
+    expect(toPlainText(rendered(entry('replay.succeeded', DATA['replay.succeeded'])))).toContain(
+      `Next: \`/zeus-recover validate ${ID}\``,
+    );
+    for (const action of ['replay.timed_out', 'replay.unknown'] as const) {
+      expect(toPlainText(rendered(entry(action, DATA[action])))).toContain(
+        'Do not run the replay again blindly',
+      );
+    }
+  });
+
+  it('rejects a terminal row whose outcome does not match its action', () => {
+    const plain = toPlainText(rendered(entry('replay.succeeded', replayFinish('failed'))));
+    expect(plain).toContain('could not be shown in full');
+  });
+});
+
 describe('approvalUpdateForEntry', () => {
+  it('works for a replay request', () => {
+    const denied = replayRequest({ state: 'denied', decidedBy: 'U0APPROVE', decidedAt: NOW.toISOString() });
+    const update = approvalUpdateForEntry(entry('request.denied', { request: denied }));
+    expect(update).not.toBeNull();
+    expect(JSON.stringify(update?.blocks)).not.toContain('"actions"');
+    expect(toPlainText(update ?? { blocks: [] })).toContain('# Denied: replay c-7f3a9e from step 5');
+    const created = approvalUpdateForEntry(
+      entry('request.created', { request: replayRequest(), approverHint: 'an SRE lead' }),
+    );
+    expect(JSON.stringify(created?.blocks)).toContain('"request_actions"');
+  });
+
   it('gives the approval message as it now stands, without buttons once decided', () => {
     const update = approvalUpdateForEntry(entry('request.denied', DATA['request.denied']));
     expect(update).not.toBeNull();

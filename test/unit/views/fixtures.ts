@@ -7,6 +7,7 @@ import type { RecoveryRequest } from '../../../src/approval/types.js';
 import type { RestoreResult } from '../../../src/recovery/execute.js';
 import type { DiffReport, ValidationReport } from '../../../src/recovery/operations.js';
 import type { RestorePlan } from '../../../src/recovery/plan.js';
+import type { ReplayPlan } from '../../../src/recovery/replay.js';
 import { inspectJson } from '../../../src/recovery/summary.js';
 import type {
   ConversationAnalysis,
@@ -16,7 +17,13 @@ import type {
   TierName,
   TierReport,
 } from '../../../src/recovery/types.js';
-import type { InspectSummary } from '../../../src/views/index.js';
+import type {
+  InspectSummary,
+  ReplayAmbiguousData,
+  ReplayFailedEarlyData,
+  ReplayFinishData,
+  ReplayStartedData,
+} from '../../../src/views/index.js';
 
 export const NOW = new Date('2025-12-13T03:11:00.000Z');
 export const ID = 'c-7f3a9e';
@@ -295,6 +302,123 @@ export function restoreResult(over: Partial<RestoreResult> = {}): RestoreResult 
     ttlMs: 6 * 3600_000,
     validation: analysis({ stepCount: 14 }),
     diffSummary: '+4 steps added, 1 changed, 9 unchanged',
+    ...over,
+  };
+}
+
+/** Replay c-7f3a9e from step 5 of 8, past a checkpoint at 6: the warning an approver must see. */
+export function replayPlan(over: Partial<ReplayPlan> = {}): ReplayPlan {
+  const fromStep = over.fromStep ?? 5;
+  const stepCount = over.stepCount ?? 8;
+  return {
+    conversationId: ID,
+    fromStep,
+    stepCount,
+    checkpoint: 6,
+    steps: Array.from({ length: stepCount - fromStep + 1 }, (_, i) =>
+      step(fromStep + i, (fromStep + i) % 2 === 0 ? 'tool' : 'assistant'),
+    ),
+    redisChecksum: `sha256:${hex('77aa')}`,
+    warnings: ['Step 5 is before the checkpoint (6): step 5 was already checkpointed and will be re-run.'],
+    createdAt: '2025-12-13T03:10:30.000Z',
+    ...over,
+  };
+}
+
+export function replayRequest(over: Partial<RecoveryRequest> = {}): RecoveryRequest {
+  return request({
+    kind: 'replay',
+    reason: 'Zeus crashed mid-tool-call at step 5; the tool result never landed.',
+    plan: replayPlan(),
+    ...over,
+  });
+}
+
+/** 1000 steps to re-run, hostile roles, warnings and a reason far past any limit. */
+export function hugeReplayRequest(over: Partial<RecoveryRequest> = {}): RecoveryRequest {
+  return replayRequest({
+    id: `rq_${'9'.repeat(125)}`,
+    conversationId: LONG_ID,
+    reason: HUGE_REASON,
+    plan: replayPlan({
+      conversationId: LONG_ID,
+      fromStep: 1,
+      stepCount: 1000,
+      checkpoint: 999,
+      steps: Array.from({ length: 1000 }, (_, i) => step(i + 1, `${HOSTILE}${'r'.repeat(300)}`)),
+      warnings: Array.from({ length: 200 }, (_, i) => `${HOSTILE} warning ${i} ${'w'.repeat(500)}`),
+    }),
+    requiredApprovals: 2,
+    denyReason: HUGE_REASON,
+    ...over,
+  });
+}
+
+export const HUGE_DETAIL = `${HOSTILE} ${'detail '.repeat(1500)}`;
+
+export const zeusRunning = { state: 'running', step: 7, total: 8, message: 'replaying tool call' };
+
+export function replayStarted(over: Partial<ReplayStartedData> = {}): ReplayStartedData {
+  return {
+    fromStep: 5,
+    steps: 4,
+    stepCount: 8,
+    idempotencyKey: REQUEST_ID,
+    redisChecksum: `sha256:${hex('77aa')}`,
+    reason: 'Zeus crashed mid-tool-call',
+    statusBefore: { state: 'idle', step: null, total: null, message: null },
+    ...over,
+  };
+}
+
+export function replayFinish<O extends ReplayFinishData['outcome']>(
+  outcome: O,
+  over: Partial<ReplayFinishData<O>> = {},
+): ReplayFinishData<O> {
+  const said: Record<ReplayFinishData['outcome'], string> = {
+    done: `The replay of ${ID} from step 5 finished at step 8/8.`,
+    failed: `The replay of ${ID} from step 5 failed at step 7/8: tool timeout.`,
+    timed_out: `The replay of ${ID} from step 5 had not finished after 10 min (last status: running, step 7/8); stopped following it, but Zeus may still finish it.`,
+    unknown: `The replay of ${ID} from step 5 may or may not have reached Zeus (timeout after 10000 ms), and its status could not be read either (connection refused). Nothing was re-sent.`,
+  };
+  return {
+    fromStep: 5,
+    outcome,
+    sent: true,
+    ambiguous: outcome === 'unknown',
+    replayId: outcome === 'unknown' ? null : 'rp_42',
+    polls: 6,
+    status:
+      outcome === 'unknown'
+        ? null
+        : outcome === 'timed_out'
+          ? zeusRunning
+          : { state: outcome, step: outcome === 'done' ? 8 : 7, total: 8, message: null },
+    detail: said[outcome],
+    ...over,
+  };
+}
+
+export function replayFailedEarly(over: Partial<ReplayFailedEarlyData> = {}): ReplayFailedEarlyData {
+  return {
+    fromStep: 5,
+    outcome: 'failed',
+    sent: false,
+    code: 'stale',
+    error: `Redis changed since the replay preview of ${ID} (sha256:77aa → sha256:9911); Zeus may be writing to it.`,
+    status: null,
+    polls: 0,
+    ...over,
+  };
+}
+
+export function replayAmbiguous(over: Partial<ReplayAmbiguousData> = {}): ReplayAmbiguousData {
+  return {
+    fromStep: 5,
+    error: 'timeout after 10000 ms',
+    statusBefore: { state: 'idle', step: null, total: null, message: null },
+    status: zeusRunning,
+    statusError: null,
     ...over,
   };
 }

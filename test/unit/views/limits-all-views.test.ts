@@ -15,6 +15,9 @@ import {
   inspectView,
   notIncidentChannelView,
   recoveryModal,
+  replayAmbiguousView,
+  replayOutcomeView,
+  replayProgressView,
   restoreFailedView,
   restoreProgressView,
   restoreResultView,
@@ -27,18 +30,25 @@ import {
   BACKUP_ID,
   diffReport,
   HOSTILE,
+  HUGE_DETAIL,
   HUGE_REASON,
   hugeDiffReport,
   hugeInspectReport,
+  hugeReplayRequest,
   hugeRequest,
   hugeValidationReport,
   ID,
   inspectSummary,
   LONG_ID,
   NOW,
+  replayAmbiguous,
+  replayFailedEarly,
+  replayFinish,
+  replayRequest,
   request,
   restoreResult,
   validationReport,
+  zeusRunning,
 } from './fixtures.js';
 
 const hint = 'someone in <!subteam^S0APPROVE|@zeus-approvers>';
@@ -85,6 +95,52 @@ const normal: Record<string, () => SlackMessage> = {
         ),
     ]),
   ),
+  replayApproval: () => approvalRequestView(replayRequest(), { approverHint: hint, now: NOW }),
+  ...Object.fromEntries(
+    STATES.map((state) => [
+      `replayDecided:${state}`,
+      () =>
+        approvalDecidedView(
+          replayRequest({
+            state,
+            approvals: [{ userId: 'U0APPROVE', at: '2025-12-13T03:12:00.000Z' }],
+            decidedBy: 'U0APPROVE',
+            decidedAt: '2025-12-13T03:12:00.000Z',
+            result: { outcome: state === 'succeeded' ? 'done' : 'failed', detail: 'x', replayId: 'rp_1' },
+          }),
+          { approverHint: hint, now: NOW },
+        ),
+    ]),
+  ),
+  replayProgress: () =>
+    replayProgressView({
+      conversationId: ID,
+      fromStep: 5,
+      steps: 4,
+      stepCount: 8,
+      actor: 'slack:U0APPROVE',
+      status: zeusRunning,
+      startedAt: NOW,
+      now: NOW,
+    }),
+  replayProgressFinal: () =>
+    replayProgressView({
+      conversationId: ID,
+      fromStep: 5,
+      steps: 4,
+      stepCount: 8,
+      actor: 'slack:U0APPROVE',
+      status: { state: 'done', step: 8, total: 8, message: null },
+      startedAt: NOW,
+      now: NOW,
+      final: { outcome: 'done', detail: replayFinish('done').detail },
+    }),
+  replayDone: () => replayOutcomeView(replayFinish('done'), ID),
+  replayFailed: () => replayOutcomeView(replayFinish('failed'), ID),
+  replayFailedEarly: () => replayOutcomeView(replayFailedEarly(), ID),
+  replayTimedOut: () => replayOutcomeView(replayFinish('timed_out'), ID),
+  replayUnknown: () => replayOutcomeView(replayFinish('unknown'), ID),
+  replayAmbiguous: () => replayAmbiguousView(replayAmbiguous(), ID),
   replyApproved: () =>
     decisionReplyView({ kind: 'approved', request: request(), by: 'slack:U0APPROVE', at: NOW }, { now: NOW }),
   replyDenied: () =>
@@ -144,6 +200,67 @@ const huge: Record<string, () => SlackMessage> = {
         ),
     ]),
   ),
+  replayApproval: () => approvalRequestView(hugeReplayRequest(), { approverHint: hugeHint, now: NOW }),
+  ...Object.fromEntries(
+    STATES.map((state) => [
+      `replayDecided:${state}`,
+      () =>
+        approvalDecidedView(
+          hugeReplayRequest({
+            state,
+            approvals: hugeReq.approvals,
+            decidedBy: 'U0APPROVE',
+            decidedAt: '2025-12-13T03:12:00.000Z',
+            result: { outcome: 'unknown', detail: HUGE_DETAIL, replayId: HUGE_DETAIL },
+          }),
+          { approverHint: hint, now: NOW },
+        ),
+    ]),
+  ),
+  ...Object.fromEntries(
+    (['done', 'failed', 'timed_out', 'unknown'] as const).map((outcome) => [
+      `replayProgress:${outcome}`,
+      () =>
+        replayProgressView({
+          conversationId: LONG_ID,
+          fromStep: 1,
+          steps: 1000,
+          stepCount: 1000,
+          actor: HOSTILE,
+          reason: HUGE_DETAIL,
+          status: { state: HOSTILE, step: 999, total: 1000, message: HUGE_DETAIL },
+          startedAt: NOW,
+          now: NOW,
+          final: { outcome, detail: HUGE_DETAIL },
+        }),
+    ]),
+  ),
+  ...Object.fromEntries(
+    (['done', 'failed', 'timed_out', 'unknown'] as const).map((outcome) => [
+      `replayOutcome:${outcome}`,
+      () =>
+        replayOutcomeView(
+          replayFinish(outcome, {
+            detail: HUGE_DETAIL,
+            replayId: HUGE_DETAIL,
+            status: { state: HOSTILE, step: 999, total: 1000, message: HUGE_DETAIL },
+          }),
+          LONG_ID,
+        ),
+    ]),
+  ),
+  replayFailedEarly: () =>
+    replayOutcomeView(replayFailedEarly({ sent: true, code: HUGE_DETAIL, error: HUGE_DETAIL }), LONG_ID),
+  replayAmbiguous: () =>
+    replayAmbiguousView(
+      replayAmbiguous({
+        error: HUGE_DETAIL,
+        statusBefore: { state: HOSTILE, step: null, total: null, message: HUGE_DETAIL },
+        status: null,
+        statusError: HUGE_DETAIL,
+      }),
+      LONG_ID,
+    ),
   replyDenied: () =>
     decisionReplyView(
       { kind: 'denied', request: hugeReq, by: HOSTILE, at: NOW, reason: HUGE_REASON },
@@ -231,6 +348,12 @@ describe('huge inputs say they were cut', () => {
   it('diff lists 15 per kind, then how many more', () => {
     const all = texts(huge.diff?.() ?? { text: '', blocks: [] }).join('\n');
     expect(all).toContain('…and 985 more steps');
+  });
+
+  it('a replay approval lists 15 of 1000 steps, then how many more', () => {
+    const all = texts(huge.replayApproval?.() ?? { text: '', blocks: [] }).join('\n');
+    expect(all).toContain('…and 985 more steps');
+    expect(all).toContain('…and 195 more warnings');
   });
 
   it('approval warnings say how many more', () => {
