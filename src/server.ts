@@ -101,7 +101,11 @@ export async function startBot(
         appToken: config.slack.appToken ?? '',
         logger: bolt,
         customRoutes,
-        installerOptions: { port: config.slack.port },
+        // The Socket Mode client asks Slack for its WebSocket URL through the same API base.
+        installerOptions: {
+          port: config.slack.port,
+          ...(slackApiUrl ? { clientOptions: { slackApiUrl } } : {}),
+        },
       })
     : new HTTPReceiver({
         signingSecret,
@@ -248,8 +252,26 @@ export async function startBot(
   };
 
   let port = config.slack.port;
+  let socketTimer: NodeJS.Timeout | undefined;
   if (socketMode) {
-    await app.start();
+    // The health server is up once start() runs; the WebSocket may fail when Slack is out of
+    // reach, and then the bot keeps serving /healthz and retries the connection.
+    const connect = async (attempt: number): Promise<void> => {
+      if (stopped) return;
+      try {
+        await (attempt === 0 ? app.start() : (receiver as SocketModeReceiver).client.start());
+        logger.info('Socket Mode connected');
+      } catch (err) {
+        const wait = Math.min(60_000, (options.authRetryMs ?? 2000) * 2 ** Math.min(attempt, 5));
+        logger.warn(
+          { err: err instanceof Error ? err.message : String(err), retryInMs: wait },
+          'Socket Mode connection failed; retrying',
+        );
+        socketTimer = setTimeout(() => void connect(attempt + 1), wait);
+        socketTimer.unref();
+      }
+    };
+    void connect(0);
   } else {
     const server = (await app.start(config.slack.port)) as Server;
     port = (server.address() as AddressInfo).port;
@@ -263,6 +285,7 @@ export async function startBot(
     async stop() {
       stopped = true;
       if (authTimer) clearTimeout(authTimer);
+      if (socketTimer) clearTimeout(socketTimer);
       await app.stop().catch(() => undefined);
       await sweeper.stop();
       await delivery.stop();

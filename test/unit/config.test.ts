@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { ErrorCode, RecoveryError } from '../../src/errors.js';
+
+const base = { REDIS_URL: 'redis://127.0.0.1:6379', DATABASE_URL: 'postgres://u@h/db' };
+
+function problems(env: Record<string, string>, profile: 'cli' | 'slack' = 'cli'): string[] {
+  try {
+    loadConfig(env, profile);
+  } catch (err) {
+    expect(err).toBeInstanceOf(RecoveryError);
+    expect((err as RecoveryError).code).toBe(ErrorCode.Config);
+    return (err as RecoveryError).details.problems as string[];
+  }
+  return [];
+}
+
+describe('loadConfig', () => {
+  it('applies the documented defaults', () => {
+    const c = loadConfig(base);
+    expect(c.redis.keyPrefix).toBe('zeus:conversation:');
+    expect(c.s3).toMatchObject({ bucket: 'kosmos-conversations', prefix: 'archive/', forcePathStyle: false });
+    expect(c.policy).toMatchObject({
+      incidentChannelPattern: '^inc-',
+      requestTtlMinutes: 30,
+      requiredApprovals: 1,
+      restoreTtlPolicy: 'keep',
+    });
+    expect(c.postgres.botSchema).toBe('zeus_recover');
+    expect(c.slack.port).toBe(3000);
+  });
+
+  it('lists every problem at once, with what to set', () => {
+    const found = problems(
+      { REDIS_URL: 'http://x', PORT: 'abc', REQUEST_TTL_MINUTES: '0', APPROVER_USERGROUP_ID: 'x' },
+      'slack',
+    );
+    expect(found.join('\n')).toMatch(/DATABASE_URL: not set — set it to/);
+    expect(found.join('\n')).toMatch(/SLACK_BOT_TOKEN: not set/);
+    expect(found.join('\n')).toMatch(/SLACK_SIGNING_SECRET: not set/);
+    expect(found.join('\n')).toMatch(/REDIS_URL: must be a URL/);
+    expect(found.join('\n')).toMatch(/PORT: must be a whole number/);
+    expect(found.join('\n')).toMatch(/REQUEST_TTL_MINUTES: must be at least 1/);
+    expect(found.join('\n')).toMatch(/APPROVER_USERGROUP_ID/);
+    expect(found.length).toBeGreaterThanOrEqual(7);
+  });
+
+  it('never echoes values (secrets)', () => {
+    try {
+      loadConfig(
+        { ...base, SLACK_BOT_TOKEN: 'not-a-bot-token-SECRET123', ZEUS_API_URL: 'https://zeus' },
+        'slack',
+      );
+    } catch (err) {
+      expect(String((err as Error).message)).not.toContain('SECRET123');
+      expect(String((err as Error).message)).toMatch(/ZEUS_API_TOKEN: not set/);
+      return;
+    }
+    throw new Error('expected a configuration error');
+  });
+
+  it('defaults S3-compatible settings on when an endpoint is set, and reads lists', () => {
+    const c = loadConfig({ ...base, S3_ENDPOINT: 'http://minio:9000', APPROVER_USER_IDS: 'U1, U2 U3' });
+    expect(c.s3).toMatchObject({ forcePathStyle: true, checksumWhenRequired: true });
+    expect(c.policy.approverUserIds).toEqual(['U1', 'U2', 'U3']);
+  });
+
+  it('refuses both Redis modes at once and neither', () => {
+    expect(problems({ ...base, REDIS_CLUSTER_NODES: 'a:1,b:2' }).join()).toMatch(/both set/);
+    expect(problems({ DATABASE_URL: base.DATABASE_URL }).join()).toMatch(/REDIS_URL: not set/);
+  });
+});
