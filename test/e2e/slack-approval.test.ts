@@ -157,6 +157,28 @@ describe('restore with two-person approval, end to end over signed HTTP', () => 
     expect(await h.stack.redis.client.exists(h.stack.redis.key(id))).toBe(0);
   });
 
+  it('lets the requester cancel, and nobody else', async () => {
+    const id = 'c-e2e-cancel';
+    await h.stack.seed('postgres', id, makeConversation(id, 3));
+    const approval = await requestRestore(id);
+    const other = await h.click('request_cancel', approval.requestId, 'U_BOB', approval.ts);
+    await h.slack.waitFor(() => h.slack.responses(other.responseId).length > 0, 5000, 'refusal');
+    expect(await requestState(approval.requestId)).toBe('requested');
+    await h.click('request_cancel', approval.requestId, 'U_ALICE', approval.ts);
+    await h.slack.waitFor(
+      () => h.transcript(id).some((l) => /cancelled/i.test(l)),
+      10_000,
+      'cancel in thread',
+    );
+    expect(await requestState(approval.requestId)).toBe('cancelled');
+    const updated = await h.slack.waitFor(
+      () => h.thread(id).find((m) => m.ts === approval.ts && !findButton(m.blocks, 'request_approve')),
+      10_000,
+      'buttons gone',
+    );
+    expect(blockText(updated.blocks).join(' ')).toMatch(/cancel/i);
+  });
+
   it('expires requests nobody approved, and says so', async () => {
     const id = 'c-e2e-expire';
     await h.stack.seed('postgres', id, makeConversation(id, 3));

@@ -1,0 +1,19 @@
+import type { App } from '@slack/bolt';
+import { describe, expect, it } from 'vitest';
+import { type HandlerContext, registerHandlers } from '../../src/commands/index.js';
+import { ACTION_IDS, SLASH_COMMAND, VIEW_CALLBACK_IDS } from '../../src/commands/registry.js';
+
+describe('what the code registers', () => {
+  it('is exactly what manifest.yml and the views declare (registry.ts)', () => {
+    const seen = { commands: [] as string[], actions: [] as string[], views: [] as string[] };
+    const app = {
+      command: (name: string) => void seen.commands.push(name),
+      action: (id: string) => void seen.actions.push(id),
+      view: (id: string) => void seen.views.push(id),
+    } as unknown as App;
+    registerHandlers(app, {} as HandlerContext);
+    expect(seen.commands).toEqual([SLASH_COMMAND]);
+    expect([...seen.actions].sort()).toEqual([...ACTION_IDS].sort());
+    expect([...seen.views].sort()).toEqual([...VIEW_CALLBACK_IDS].sort());
+  });
+});
