@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { ErrorCode, RecoveryError } from '../../errors.js';
 import type { TierRead, TierReader } from '../types.js';
+import { describeNetworkError } from './net-errors.js';
 
 const TABLE_NAME = /^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$/;
 
@@ -116,23 +117,10 @@ function describe(err: unknown, table: string, timeoutMs: number): string {
   if (err instanceof Timeout || (err instanceof Error && /timeout/i.test(err.message) && !('code' in err))) {
     return `timed out after ${timeoutMs} ms`;
   }
-  const e = (err instanceof AggregateError && err.errors[0] ? err.errors[0] : err) as Partial<
-    NodeJS.ErrnoException & { address: string; port: number; hostname: string }
-  >;
-  const at = e.address ? ` at ${e.address}${e.port ? `:${e.port}` : ''}` : '';
+  const network = describeNetworkError(err);
+  if (network) return network;
+  const e = err as Partial<NodeJS.ErrnoException>;
   switch (e.code) {
-    case 'ECONNREFUSED':
-      return `connection refused${at}`;
-    case 'ETIMEDOUT':
-      return `connection timed out${at}`;
-    case 'ECONNRESET':
-      return `connection reset by the server${at}`;
-    case 'EHOSTUNREACH':
-    case 'ENETUNREACH':
-      return `host unreachable${at}`;
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-      return `host not found${e.hostname ? `: ${e.hostname}` : ''}`;
     case '42P01':
       return `table ${table} does not exist`;
     case '42501':

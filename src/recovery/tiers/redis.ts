@@ -1,6 +1,7 @@
 import { Cluster, Redis } from 'ioredis';
 import { ErrorCode, RecoveryError } from '../../errors.js';
 import type { ActiveStore, CasResult, ScanPage, TierRead, TtlPolicy } from '../types.js';
+import { describeNetworkError } from './net-errors.js';
 
 /**
  * The active tier. Every call is bounded by the adapter's own deadline whatever options the
@@ -416,28 +417,13 @@ function escapeGlob(text: string): string {
 
 /** A reason a person can act on; the connection's own last error beats a generic wrapper. */
 function describe(err: unknown, lastError: Error | undefined, timeoutMs: number): string {
-  const e = (err instanceof AggregateError && err.errors[0] ? err.errors[0] : err) as Partial<
-    NodeJS.ErrnoException & { address: string; port: number; hostname: string }
-  >;
-  const at = e.address ? ` at ${e.address}${e.port ? `:${e.port}` : ''}` : '';
-  switch (e.code) {
-    case 'ECONNREFUSED':
-      return `connection refused${at}`;
-    case 'ETIMEDOUT':
-      return `connection timed out${at}`;
-    case 'ECONNRESET':
-      return `connection reset by the server${at}`;
-    case 'EHOSTUNREACH':
-    case 'ENETUNREACH':
-      return `host unreachable${at}`;
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-      return `host not found${e.hostname ? `: ${e.hostname}` : ''}`;
-  }
+  const network = describeNetworkError(err);
+  if (network) return network;
   // A Cluster that cannot refresh its slot map carries the node's own error.
   const nodeError = (err as { lastNodeError?: unknown }).lastNodeError;
   if (nodeError instanceof Error)
     return `no cluster node answered (${describe(nodeError, undefined, timeoutMs)})`;
+  const e = err as Partial<Error>;
   const message = (e.message ?? String(err)).replace(/\.$/, '');
   if (message === 'Command timed out') return `timed out after ${timeoutMs} ms`;
   const connectionLost =

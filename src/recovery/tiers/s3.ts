@@ -1,6 +1,7 @@
 import { GetObjectCommand, HeadBucketCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { ErrorCode, RecoveryError } from '../../errors.js';
 import type { TierRead, TierReader } from '../types.js';
+import { describeNetworkError } from './net-errors.js';
 
 export interface S3ClientOptions {
   region: string;
@@ -116,25 +117,9 @@ function describe(err: unknown, bucket: string, timeoutMs: number): string {
     if (status === 301 || err.name === 'PermanentRedirect') return `bucket ${bucket} is in another region`;
     return `S3 answered ${status ?? '?'} ${err.name}: ${err.message}`;
   }
-  const e = (err instanceof AggregateError && err.errors[0] ? err.errors[0] : err) as Partial<
-    NodeJS.ErrnoException & { address: string; port: number; hostname: string }
-  >;
-  const at = e.address ? ` at ${e.address}${e.port ? `:${e.port}` : ''}` : '';
-  switch (e.code) {
-    case 'ECONNREFUSED':
-      return `connection refused${at}`;
-    case 'ETIMEDOUT':
-    case 'TimeoutError':
-      return `connection timed out${at}`;
-    case 'ECONNRESET':
-      return `connection reset by the server${at}`;
-    case 'EHOSTUNREACH':
-    case 'ENETUNREACH':
-      return `host unreachable${at}`;
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-      return `host not found${e.hostname ? `: ${e.hostname}` : ''}`;
-  }
+  const network = describeNetworkError(err);
+  if (network) return network;
+  const e = err as Partial<Error>;
   if (e.name === 'CredentialsProviderError') return `no AWS credentials found: ${e.message}`;
   return e.message ?? String(err);
 }
