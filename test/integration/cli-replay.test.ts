@@ -1,31 +1,8 @@
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { cli } from '../helpers/cli.js';
 import { makeConversation } from '../helpers/conversations.js';
 import { type Stack, startStack } from '../helpers/stack.js';
 import { startZeusStandin, type ZeusStandin } from '../helpers/zeus-standin.js';
-
-const BIN = join(import.meta.dirname, '..', '..', 'bin', 'zeus-recover.js');
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], env: Record<string, string>): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env }, encoding: 'utf8' },
-      (err, stdout, stderr) => {
-        const code = err && typeof err.code === 'number' ? err.code : err ? 1 : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
 
 let stack: Stack;
 let zeus: ZeusStandin;
