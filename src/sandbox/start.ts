@@ -4,6 +4,7 @@ import type { Logger } from '../log.js';
 import { type BotOptions, type RunningBot, startBot } from '../server.js';
 import type { SandboxChannel, SandboxUser, WorkspaceOptions } from './model.js';
 import { SlackSandbox } from './server.js';
+import { startDemoZeus } from './zeus.js';
 
 /**
  * The local sandbox plus the real bot wired to it, as `npm run demo` and the browser test run
@@ -81,6 +82,10 @@ export const DEMO_TIPS = [
   { command: `${SLASH_COMMAND} inspect c-archived`, note: 'only the S3 archive has it' },
   { command: `${SLASH_COMMAND} inspect c-ahead`, note: 'Redis ahead of Postgres: nothing to do' },
   { command: `${SLASH_COMMAND} validate c-healthy`, note: 'all three tiers agree' },
+  {
+    command: `${SLASH_COMMAND} replay c-healthy --from-step 4 --reason "stuck after the failover"`,
+    note: 'Zeus re-runs steps 4…; one progress message follows it',
+  },
 ];
 
 export interface SandboxStartOptions {
@@ -144,6 +149,8 @@ export async function startSandboxWithBot(options: SandboxStartOptions): Promise
     tips: DEMO_TIPS,
   });
   if (options.intro !== false) seedIntro(sandbox);
+  // Without a real Zeus API, the demo brings a small one so `replay` can be tried too.
+  const zeus = options.env.ZEUS_API_URL ? null : await startDemoZeus(options.host ?? '127.0.0.1');
   let bot: RunningBot;
   try {
     const config = loadConfig(
@@ -159,12 +166,14 @@ export async function startSandboxWithBot(options: SandboxStartOptions): Promise
         APPROVER_USERGROUP_ID: '',
         REQUIRED_APPROVALS: '1',
         INCIDENT_CHANNEL_PATTERN: '^inc-',
+        ...(zeus ? { ZEUS_API_URL: zeus.url, ZEUS_API_TOKEN: zeus.token } : {}),
       },
       'slack',
     );
-    bot = await startBot(config, options.logger, { deliveryPollMs: 500, ...options.bot });
+    bot = await startBot(config, options.logger, { deliveryPollMs: 500, replayPollMs: 1000, ...options.bot });
   } catch (err) {
     await sandbox.stop();
+    await zeus?.stop();
     throw err;
   }
   sandbox.connectApp(`http://127.0.0.1:${bot.port}/slack/events`);
@@ -178,6 +187,7 @@ export async function startSandboxWithBot(options: SandboxStartOptions): Promise
     async stop() {
       await bot.stop().catch(() => undefined);
       await sandbox.stop();
+      await zeus?.stop();
     },
   };
 }

@@ -144,6 +144,27 @@ describe('the Slack sandbox in a browser', () => {
     const redis = await stack.redis.client.getBuffer(stack.redis.key('c-lost'));
     expect(redis?.toString('utf8')).toBe(rows[0]?.s);
 
+    // replay: asked by Alice, approved by Bob, followed in one progress message (the demo's Zeus).
+    await alice.click();
+    await page.locator('[data-switch-user="U01ALICE"][aria-pressed="true"]').waitFor({ timeout: STEP_MS });
+    await type(page, '/zeus-recover replay c-healthy --from-step 4 --reason "stuck after the failover"');
+    const replayRoot = page.locator('#messages .msg', { hasText: 'Zeus recovery: c-healthy' });
+    const replayReplies = replayRoot.getByRole('button', { name: /\d+ repl/ });
+    await replayReplies.waitFor({ timeout: STEP_MS });
+    await replayReplies.click();
+    await seeText(thread, /Approval needed: replay c-healthy from step 4/);
+    await bob.click();
+    await page.locator('[data-switch-user="U02BOB"][aria-pressed="true"]').waitFor({ timeout: STEP_MS });
+    await thread.getByRole('button', { name: 'Approve', exact: true }).click();
+    await confirm.waitFor({ timeout: STEP_MS });
+    await confirm.getByRole('button', { name: 'Approve' }).click();
+    await seeText(thread, /Replaying|Replayed/);
+    await seeText(thread, /finished/);
+    await page.locator('.thread-messages').evaluate((el) => {
+      el.scrollTop = el.scrollHeight;
+    });
+    await browser.screenshot('07-replay-followed');
+
     // The page shows Block Kit, not its JSON, and nothing it could not render.
     const text = (await page.locator('body').textContent()) ?? '';
     expect(text).not.toMatch(/"type"\s*:|"blocks"|not shown in the sandbox/);
