@@ -54,6 +54,11 @@ export function createMetrics() {
       help: 'Audit entries waiting to be delivered to Slack',
       registers: [registry],
     }),
+    requestsStuck: new Gauge({
+      name: 'zeus_recover_requests_stuck',
+      help: 'Requests left approved or executing for over 15 minutes (a replica died mid-operation?)',
+      registers: [registry],
+    }),
     slackErrors: new Counter({
       name: 'zeus_recover_slack_api_errors_total',
       help: 'Slack Web API calls that failed, by method and error',

@@ -151,9 +151,14 @@ export async function startBot(
     ...(options.deliveryPollMs ? { pollMs: options.deliveryPollMs } : {}),
   });
   refreshDeliveryGauges = async () => {
-    const [age, pending] = await Promise.all([delivery.oldestPendingAgeMs(), delivery.pendingCount()]);
+    const [age, pending, stuck] = await Promise.all([
+      delivery.oldestPendingAgeMs(),
+      delivery.pendingCount(),
+      requests.recoverStuck(15 * 60_000),
+    ]);
     metrics.deliveryLag.set((age ?? 0) / 1000);
     metrics.deliveryPending.set(pending);
+    metrics.requestsStuck.set(stuck.length);
   };
   const workflow = createWorkflow({
     core: deps,

@@ -51,6 +51,13 @@ describe('logs and metrics over a full flow', () => {
     expect(text).toMatch(/zeus_recover_tier_read_seconds_count\{tier="postgres",status="found"\} \d+/);
     expect(text).toMatch(/zeus_recover_audit_delivery_lag_seconds \d/);
     expect(text).toMatch(/zeus_recover_audit_delivery_pending \d/);
+    expect(text).toMatch(/zeus_recover_requests_stuck 0/);
+    // A replica that died mid-restore leaves its request executing: the gauge shows it.
+    await h.stack.db.pool.query(
+      `UPDATE zeus_recover.requests SET state = 'executing', started_at = now() - interval '20 minutes' WHERE id = $1`,
+      [approval.requestId],
+    );
+    expect(await (await fetch(`${h.url()}/metrics`)).text()).toMatch(/zeus_recover_requests_stuck 1/);
     expect(text).toContain('zeus_recover_slack_api_errors_total');
     expect(text).toContain('zeus_recover_process_cpu_seconds_total');
 
