@@ -101,6 +101,8 @@ const envSchema = z.object({
   ).default('keep'),
   RESTORE_DEFAULT_TTL_SECONDS: optional(int(0, 365 * 24 * 3600)).default(0),
   EXPORT_MAX_BYTES: optional(int(1, 1024 * 1024 * 1024)).default(5 * 1024 * 1024),
+  REPLAY_POLL_MS: optional(int(50, 60_000)).default(2000),
+  REPLAY_TIMEOUT_SECONDS: optional(int(1, 24 * 3600)).default(600),
   LOG_LEVEL: optional(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])).default('info'),
 });
 
@@ -130,7 +132,12 @@ export interface Config {
     region: string;
     timeoutMs: number;
   };
-  zeus: { apiUrl: string | undefined; apiToken: string | undefined };
+  zeus: {
+    apiUrl: string | undefined;
+    apiToken: string | undefined;
+    replayPollMs: number;
+    replayTimeoutMs: number;
+  };
   policy: {
     approverUserIds: string[];
     approverUsergroupId: string | undefined;
@@ -224,7 +231,12 @@ export function loadConfig(env: Env, profile: ConfigProfile = 'cli'): Config {
       region: e.AWS_REGION,
       timeoutMs: e.S3_TIMEOUT_MS,
     },
-    zeus: { apiUrl: e.ZEUS_API_URL, apiToken: e.ZEUS_API_TOKEN },
+    zeus: {
+      apiUrl: e.ZEUS_API_URL,
+      apiToken: e.ZEUS_API_TOKEN,
+      replayPollMs: e.REPLAY_POLL_MS,
+      replayTimeoutMs: e.REPLAY_TIMEOUT_SECONDS * 1000,
+    },
     policy: {
       approverUserIds: e.APPROVER_USER_IDS,
       approverUsergroupId: e.APPROVER_USERGROUP_ID,

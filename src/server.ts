@@ -202,7 +202,10 @@ export async function startBot(
       await slack.chat.update({ channel: channelId, ts, text: message.text, blocks: message.blocks });
       return true;
     },
-    replay: { pollMs: options.replayPollMs ?? 2000, timeoutMs: options.replayTimeoutMs ?? 10 * 60_000 },
+    replay: {
+      pollMs: options.replayPollMs ?? config.zeus.replayPollMs,
+      timeoutMs: options.replayTimeoutMs ?? config.zeus.replayTimeoutMs,
+    },
     logger,
   });
   // Every log line of a request carries its id and actor (pino mixin); the handlers add the

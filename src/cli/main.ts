@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { pathToFileURL } from 'node:url';
-import { type Env, loadConfig } from '../config.js';
+import { type Config, type Env, loadConfig } from '../config.js';
 import { ErrorCode, errorMessage, RecoveryError } from '../errors.js';
 import {
   diffConversation,
@@ -108,7 +108,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       throw new UsageError('replay needs ZEUS_API_URL and ZEUS_API_TOKEN');
     }
     runtime = await createRuntime(config, { migrate: NEEDS_BOT_SCHEMA.has(args.command) });
-    return await dispatch(args, runtime, io, config.postgres.botSchema);
+    return await dispatch(args, runtime, io, config);
   } catch (err) {
     if (err instanceof UsageError) {
       io.stderr(`zeus-recover: ${err.message}\n`);
@@ -133,7 +133,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   }
 }
 
-async function dispatch(args: ParsedArgs, rt: Runtime, io: CliIo, botSchema: string): Promise<number> {
+async function dispatch(args: ParsedArgs, rt: Runtime, io: CliIo, config: Config): Promise<number> {
+  const botSchema = config.postgres.botSchema;
   const { deps } = rt;
   const out = (human: string, machine: unknown) =>
     io.stdout(args.json ? `${JSON.stringify(machine, null, 2)}\n` : `${human}\n`);
@@ -193,6 +194,8 @@ async function dispatch(args: ParsedArgs, rt: Runtime, io: CliIo, botSchema: str
         { ...actor, requestId },
         {
           zeus,
+          pollMs: config.zeus.replayPollMs,
+          timeoutMs: config.zeus.replayTimeoutMs,
           onProgress: (s) => {
             if (!args.json) io.stderr(`${formatReplayProgress(s)}\n`);
           },

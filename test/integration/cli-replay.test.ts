@@ -119,6 +119,26 @@ describe('zeus-recover replay', () => {
     expect(r.stdout).toContain(`Replayed ${id} from step 2.`);
   });
 
+  it('stops following after REPLAY_TIMEOUT_SECONDS and says Zeus may still finish (exit 1)', async () => {
+    const id = await seeded();
+    const stalled = await startZeusStandin();
+    try {
+      stalled.neverFinish();
+      const r = await cli(['replay', id, '--from-step', '4', '--yes', '--reason', 'INC-5', '--json'], {
+        ...env,
+        ZEUS_API_URL: stalled.url,
+        ZEUS_API_TOKEN: stalled.token,
+        REPLAY_POLL_MS: '100',
+        REPLAY_TIMEOUT_SECONDS: '1',
+      });
+      expect(r.code).toBe(1);
+      expect(JSON.parse(r.stdout)).toMatchObject({ outcome: 'timed_out' });
+      expect(stalled.replayCalls()).toHaveLength(1);
+    } finally {
+      await stalled.close();
+    }
+  });
+
   it('exit 1 when Zeus reports the replay failed', async () => {
     const id = await seeded();
     zeus.failReplay('tool call failed at step 5');
