@@ -16,7 +16,19 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger(config.logLevel);
-  const bot = await startBot(config, logger);
+  let bot: Awaited<ReturnType<typeof startBot>>;
+  try {
+    bot = await startBot(config, logger);
+  } catch (err) {
+    // Most often Postgres is unreachable (migrations run at start): say so and let the
+    // orchestrator restart us, rather than dying with a bare stack trace.
+    const message = err instanceof Error ? err.message : String(err);
+    logger.fatal({ err }, 'could not start');
+    process.stderr.write(
+      `zeus-recover: could not start: ${message}\nCheck that DATABASE_URL and REDIS_URL are reachable from here, then start again.\n`,
+    );
+    process.exit(1);
+  }
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
