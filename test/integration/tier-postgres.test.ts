@@ -1,9 +1,9 @@
-import { createServer, type Server, type Socket } from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode, RecoveryError } from '../../src/errors.js';
 import { createPgPool, createPostgresTier } from '../../src/recovery/tiers/postgres.js';
 import type { TierReader } from '../../src/recovery/types.js';
+import { type BlackHole, startBlackHole } from '../helpers/net.js';
 import { createTestDatabase, createZeusTable, putZeusRow, type TestDatabase } from '../helpers/pg.js';
 
 const ORIGINAL =
@@ -93,21 +93,13 @@ describe('postgres tier: read', () => {
 });
 
 describe('postgres tier: slow or unreachable server', () => {
-  let blackHole: Server;
-  const sockets = new Set<Socket>();
+  let blackHole: BlackHole;
 
   beforeAll(async () => {
-    blackHole = createServer((socket) => {
-      sockets.add(socket);
-      socket.on('close', () => sockets.delete(socket));
-    });
-    await new Promise<void>((resolve) => blackHole.listen(0, '127.0.0.1', resolve));
+    blackHole = await startBlackHole();
   });
 
-  afterAll(async () => {
-    for (const s of sockets) s.destroy();
-    await new Promise<void>((resolve) => blackHole.close(() => resolve()));
-  });
+  afterAll(async () => blackHole.stop());
 
   it('a query stuck behind a lock times out as unreachable, and the pool recovers', async () => {
     await putZeusRow(db.pool, 'c-locked', '{"id":"c-locked"}');
@@ -146,7 +138,7 @@ describe('postgres tier: slow or unreachable server', () => {
   });
 
   it('a server that never answers reads as unreachable even through a pool without timeouts', async () => {
-    const { port } = blackHole.address() as { port: number };
+    const { port } = blackHole;
     const plainPool = new pg.Pool({ connectionString: `postgres://postgres@127.0.0.1:${port}/zeus` });
     plainPool.on('error', () => {});
     const hung = createPostgresTier({ pool: plainPool, table: 'conversations', timeoutMs: 300 });
@@ -154,7 +146,7 @@ describe('postgres tier: slow or unreachable server', () => {
     const read = await hung.read('c-1');
     expect(Date.now() - started).toBeLessThan(NO_HANG_MS);
     expect(read).toEqual({ status: 'unreachable', reason: 'timed out after 300 ms' });
-    for (const s of sockets) s.destroy();
+    blackHole.drop();
     await plainPool.end();
   });
 });

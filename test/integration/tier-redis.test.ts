@@ -1,9 +1,9 @@
-import { createServer, type Server, type Socket } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode, RecoveryError } from '../../src/errors.js';
 import { createRedisClient, createRedisTier, type RedisClient } from '../../src/recovery/tiers/redis.js';
 import type { ActiveStore } from '../../src/recovery/types.js';
+import { type BlackHole, startBlackHole } from '../helpers/net.js';
 import { createTestRedis, type TestRedis } from '../helpers/redis.js';
 
 // Unknown fields, odd key order, whitespace, non-ASCII and an integer beyond 2^53: all must
@@ -267,22 +267,13 @@ describe('redis tier: scan', () => {
 });
 
 describe('redis tier: unreachable server', () => {
-  let blackHole: Server;
-  const sockets = new Set<Socket>();
+  let blackHole: BlackHole;
 
   beforeAll(async () => {
-    // Accepts connections and never answers: a hung server, not a refused one.
-    blackHole = createServer((socket) => {
-      sockets.add(socket);
-      socket.on('close', () => sockets.delete(socket));
-    });
-    await new Promise<void>((resolve) => blackHole.listen(0, '127.0.0.1', resolve));
+    blackHole = await startBlackHole();
   });
 
-  afterAll(async () => {
-    for (const s of sockets) s.destroy();
-    await new Promise<void>((resolve) => blackHole.close(() => resolve()));
-  });
+  afterAll(async () => blackHole.stop());
 
   it('a refused connection reads as unreachable with the address, and writes throw TierUnreachable', async () => {
     const down = createRedisClient({ url: 'redis://127.0.0.1:1', timeoutMs: 300 });
@@ -323,7 +314,7 @@ describe('redis tier: unreachable server', () => {
   });
 
   it('a server that never answers reads as unreachable, not a hang', async () => {
-    const { port } = blackHole.address() as { port: number };
+    const { port } = blackHole;
     const hung = createRedisClient({ url: `redis://127.0.0.1:${port}`, timeoutMs: 300 });
     const hungTier = createRedisTier({ client: hung, keyPrefix: 'p:', timeoutMs: 300 });
     try {

@@ -1,10 +1,10 @@
-import { createServer, type Server, type Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode, RecoveryError } from '../../src/errors.js';
 import { createS3Client, createS3Tier } from '../../src/recovery/tiers/s3.js';
 import type { TierReader } from '../../src/recovery/types.js';
+import { type BlackHole, startBlackHole } from '../helpers/net.js';
 import { startTestS3, type TestS3 } from '../helpers/s3.js';
 
 const ORIGINAL = Buffer.from(
@@ -86,21 +86,13 @@ describe('s3 tier: read', () => {
 });
 
 describe('s3 tier: misconfigured or unreachable', () => {
-  let blackHole: Server;
-  const sockets = new Set<Socket>();
+  let blackHole: BlackHole;
 
   beforeAll(async () => {
-    blackHole = createServer((socket) => {
-      sockets.add(socket);
-      socket.on('close', () => sockets.delete(socket));
-    });
-    await new Promise<void>((resolve) => blackHole.listen(0, '127.0.0.1', resolve));
+    blackHole = await startBlackHole();
   });
 
-  afterAll(async () => {
-    for (const s of sockets) s.destroy();
-    await new Promise<void>((resolve) => blackHole.close(() => resolve()));
-  });
+  afterAll(async () => blackHole.stop());
 
   it('a wrong bucket is unreachable (not missing), and ping throws TierUnreachable', async () => {
     const wrong = createS3Tier({ client, bucket: 'no-such-bucket', prefix: 'archive/', timeoutMs: 2000 });
@@ -147,7 +139,7 @@ describe('s3 tier: misconfigured or unreachable', () => {
   });
 
   it('a server that never answers reads as unreachable, not a hang', async () => {
-    const { port } = blackHole.address() as { port: number };
+    const { port } = blackHole;
     const hungClient = clientFor(`http://127.0.0.1:${port}`, 60_000);
     try {
       // The client's own timeouts are long here: the tier's deadline alone must end the call.
