@@ -26,7 +26,3 @@ export interface CoreDeps {
   /** The Zeus API, when ZEUS_API_URL is configured: replay, and Zeus's own status in validate. */
   zeus?: ZeusClient;
 }
-
-export function tierReader(deps: CoreDeps, tier: TierName): TierReader {
-  return deps[tier];
-}

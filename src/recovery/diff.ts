@@ -18,9 +18,13 @@ function byStep(steps: readonly StepSummary[] | null | undefined): Map<number, S
  * shows up as an added or removed step instead of being hidden. A side whose steps could not be
  * read counts as having none.
  */
-export function diffSteps(current: ConversationAnalysis | null, proposed: ConversationAnalysis): StepDiff {
+/** `null` on either side means no copy at all (a missing key, or an undo that deletes it). */
+export function diffSteps(
+  current: ConversationAnalysis | null,
+  proposed: ConversationAnalysis | null,
+): StepDiff {
   const before = byStep(current?.steps);
-  const after = byStep(proposed.steps);
+  const after = byStep(proposed?.steps);
   const numbers = [...new Set([...before.keys(), ...after.keys()])].sort((a, b) => a - b);
   const diff: StepDiff = { added: [], removed: [], changed: [], unchanged: 0, identical: false };
   for (const n of numbers) {
@@ -42,9 +46,10 @@ export function diffSteps(current: ConversationAnalysis | null, proposed: Conver
   // Same content is judged on the whole document (status, checkpoint and unknown fields
   // included); equal bytes settle it even when neither side parses.
   diff.identical =
-    current !== null &&
-    ((current.contentHash !== null && current.contentHash === proposed.contentHash) ||
-      current.checksum === proposed.checksum);
+    current === null || proposed === null
+      ? current === proposed
+      : (current.contentHash !== null && current.contentHash === proposed.contentHash) ||
+        current.checksum === proposed.checksum;
   return diff;
 }
 

@@ -1,6 +1,6 @@
 import { ErrorCode, RecoveryError } from '../errors.js';
 import { crossTierAgreement } from './agreement.js';
-import { analyzeConversation } from './conversation.js';
+import { analyzeAsync } from './analyze-async.js';
 import type { CoreDeps } from './deps.js';
 import { diffSteps, summarizeDiff } from './diff.js';
 import { assertConversationId } from './ids.js';
@@ -31,10 +31,9 @@ export async function diffConversation(
     readTier(deps, 'redis', id),
     readSource(deps, id, source),
   ]);
-  const sourceAnalysis = target.exists ? analyzeConversation(target.bytes, id) : null;
-  const proposed =
-    sourceAnalysis ?? analyzeConversation(Buffer.from(`{"id":${JSON.stringify(id)},"steps":[]}`), id);
-  const diff = diffSteps(redis.analysis, proposed);
+  const sourceAnalysis = target.exists ? await analyzeAsync(target.bytes, id) : null;
+
+  const diff = diffSteps(redis.analysis, sourceAnalysis);
   return {
     conversationId: id,
     source: describeSource(source),
@@ -177,7 +176,8 @@ export async function exportConversation(
     conversationId: id,
     tier,
     bytes: read.bytes,
-    analysis: analyzeConversation(read.bytes, id),
+    // readTier analysed it already; found implies an analysis.
+    analysis: report.analysis ?? (await analyzeAsync(read.bytes, id)),
     report,
   };
 }

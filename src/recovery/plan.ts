@@ -1,6 +1,6 @@
 import { ErrorCode, RecoveryError } from '../errors.js';
 import { analyzeAsync } from './analyze-async.js';
-import { analyzeConversation, sha256Checksum } from './conversation.js';
+import { sha256Checksum } from './conversation.js';
 import type { CoreDeps } from './deps.js';
 import { diffSteps, summarizeDiff } from './diff.js';
 import { assertConversationId } from './ids.js';
@@ -140,8 +140,7 @@ export async function planRestore(
       'Nothing to restore.',
     );
   }
-  const emptyAnalysis = analyzeConversation(Buffer.from(`{"id":${JSON.stringify(id)},"steps":[]}`), id);
-  const diff = diffSteps(currentReport.analysis, targetAnalysis ?? emptyAnalysis);
+  const diff = diffSteps(currentReport.analysis, targetAnalysis);
   if (targetAnalysis && currentReport.analysis && diff.identical) {
     warnings.push(
       'Redis already has the same content (formatting differs); the restore only changes the bytes.',

@@ -120,6 +120,20 @@ describe('diffSteps', () => {
   });
 });
 
+describe('diffSteps with no copy on one side', () => {
+  it('an undo that deletes the key removes every step', () => {
+    const current = analyzeConversation(Buffer.from(makeConversation('c-1', 3)), 'c-1');
+    const d = diffSteps(current, null);
+    expect(d.removed.map((s) => s.step)).toEqual([1, 2, 3]);
+    expect(d.added).toEqual([]);
+    expect(d.identical).toBe(false);
+  });
+
+  it('nothing against nothing is identical', () => {
+    expect(diffSteps(null, null)).toMatchObject({ added: [], removed: [], identical: true });
+  });
+});
+
 describe('summarizeDiff', () => {
   const step = (n: number, hash = `h${n}`): StepSummary => ({ step: n, role: 'user', ts: null, hash });
   const diff = (over: Partial<StepDiff>): StepDiff => ({
