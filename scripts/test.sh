@@ -5,6 +5,9 @@ cd "$(dirname "$0")/.."
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
 fi
+# npm puts node_modules/.bin first on PATH, so `node` here is the Node 24 LTS the `node` dev
+# dependency brings (the Docker image's version), whatever Node the machine has.
+echo "test: running on Node $(node --version) ($(command -v node))"
 bash scripts/ensure-services.sh
 # The browser test drives Debian's Chromium (no browser download from the test tool); the emoji
 # font makes its screenshots show what Slack shows.
