@@ -1,7 +1,7 @@
 /**
  * The part of Slack's Block Kit validation the sandbox repeats, so a view that Slack would refuse
  * with `invalid_blocks` is refused locally too instead of looking fine in the demo. Limits are
- * Slack's published ones (shared/slack-facts.md), written out here on purpose rather than
+ * Slack's published ones (api.slack.com/reference/block-kit), written out here on purpose rather than
  * imported from the bot's views: the check must not agree with the bot by construction.
  */
 

@@ -64,7 +64,7 @@ interface ResponseTarget {
 /** Slack: a response_url works 5 times within 30 minutes. */
 const RESPONSE_URL_USES = 5;
 const RESPONSE_URL_TTL_MS = 30 * 60_000;
-/** trigger_id: valid for 3 s (slack-facts.md). */
+/** Slack's trigger_id expires 3 s after the interaction. */
 const TRIGGER_TTL_MS = 3000;
 const MAX_BODY = 20 * 1024 * 1024;
 

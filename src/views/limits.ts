@@ -1,6 +1,6 @@
 /**
- * Block Kit limits (shared/slack-facts.md, plus the per-element ones from Slack's reference that
- * the views touch). Slack answers a violation with `invalid_blocks` and posts nothing, which at
+ * Block Kit limits (Slack's Block Kit reference, api.slack.com/reference/block-kit: the
+ * per-message and per-element ones the views touch). Slack answers a violation with `invalid_blocks` and posts nothing, which at
  * 3 a.m. means a silent incident thread — so views truncate visibly and tests check every view.
  */
 import { code } from './escape.js';

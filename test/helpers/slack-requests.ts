@@ -20,7 +20,7 @@ export interface SignedRequest {
   signature: string;
 }
 
-/** Signs as Slack does (slack-facts.md); `ts` defaults to now, in seconds. */
+/** Signs as Slack does (api.slack.com/authentication/verifying-requests-from-slack); `ts` defaults to now, in seconds. */
 export function signRequest(
   secret: string,
   body: string,

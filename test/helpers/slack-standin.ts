@@ -34,6 +34,14 @@ export interface RecordedCall {
   status: number;
   /** The `error` of an `{ ok: false }` answer, if any. */
   error: string | null;
+  /** Set when the call was carried out and then answered badly (see `acceptThen`). */
+  fault: AcceptedFault['answer'] | null;
+}
+
+/** Message metadata as chat.postMessage takes it and conversations.* return it. */
+export interface MessageMetadata {
+  event_type: string;
+  event_payload: Record<string, unknown>;
 }
 
 export interface StoredMessage {
@@ -51,6 +59,8 @@ export interface StoredMessage {
   /** Files shared with it (files.completeUploadExternal). */
   files: { id: string; name: string }[];
   subtype: string | null;
+  /** As posted (`metadata`), returned by conversations.history/replies with `include_all_metadata`. */
+  metadata: MessageMetadata | null;
 }
 
 export interface StoredFile {
@@ -100,6 +110,20 @@ export interface HttpFailure {
   times?: number;
 }
 
+/**
+ * What happens after a call was carried out (the message stored, say), as when Slack acts on a
+ * request and its answer is slow or lost: the client cannot tell whether it took effect.
+ */
+export type AcceptedFault =
+  /** The normal answer, `afterMs` late (longer than the client's timeout: it has given up). */
+  | { answer: 'late'; afterMs: number }
+  /** No answer at all; the connection stays open until the client gives up. */
+  | { answer: 'never' }
+  /** The connection is reset instead of answered. */
+  | { answer: 'reset' }
+  /** An HTTP error status (a 5xx from a proxy or Slack's edge) instead of the answer. */
+  | { answer: 'status'; status: number };
+
 type Injected =
   | { kind: 'http'; status: number; retryAfter: number | undefined }
   | { kind: 'error'; error: string };
@@ -115,7 +139,7 @@ const JSON_FIELDS = new Set([
   'user_auth_blocks',
 ]);
 const MAX_BODY = 50 * 1024 * 1024;
-/** Slack answers a response_url only this many times (slack-facts.md). */
+/** Slack answers a response_url only 5 times within 30 minutes (its response_url docs). */
 const RESPONSE_URL_USES = 5;
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -278,7 +302,9 @@ export class SlackStandin {
   #views = new Map<string, Record<string, unknown>>();
   #responses: ResponseUrlPost[] = [];
   #failures = new Map<string, Injected[]>();
+  #accepted = new Map<string, AcceptedFault[]>();
   #seq = 0;
+  #lastTs = 0;
   #down = false;
 
   private constructor(server: Server, port: number, options: SlackStandinOptions) {
@@ -370,6 +396,16 @@ export class SlackStandin {
   /** The next `times` calls to `method` get HTTP 200 `{ ok: false, error }`. */
   failWith(method: string, error: string, options: { times?: number } = {}): void {
     this.#inject(method, { kind: 'error', error }, options.times ?? 1);
+  }
+
+  /**
+   * The next `times` calls to `method` are carried out (a chat.postMessage stores its message),
+   * and then answered as `fault` says instead of normally.
+   */
+  acceptThen(method: string, fault: AcceptedFault, options: { times?: number } = {}): void {
+    const queue = this.#accepted.get(method) ?? [];
+    for (let i = 0; i < (options.times ?? 1); i++) queue.push(fault);
+    this.#accepted.set(method, queue);
   }
 
   #inject(method: string, failure: Injected, times: number): void {
@@ -471,6 +507,7 @@ export class SlackStandin {
     this.#views = new Map();
     this.#responses = [];
     this.#failures = new Map();
+    this.#accepted = new Map();
   }
 
   async stop(): Promise<void> {
@@ -510,6 +547,7 @@ export class SlackStandin {
       contentType,
       status: 200,
       error: null,
+      fault: null,
     };
     this.#calls.push(call);
 
@@ -553,7 +591,35 @@ export class SlackStandin {
         ? { ok: false, error: 'not_authed' }
         : this.#api(method, parsed.args);
     if (result.ok === false) call.error = str(result.error) ?? 'unknown';
-    this.#json(res, result);
+    const fault = this.#accepted.get(method)?.shift();
+    if (fault === undefined) {
+      this.#json(res, result);
+      return;
+    }
+    call.fault = fault.answer;
+    switch (fault.answer) {
+      case 'late': {
+        const timer = setTimeout(() => {
+          if (!res.destroyed) this.#json(res, result);
+        }, fault.afterMs);
+        timer.unref();
+        res.once('close', () => clearTimeout(timer));
+        return;
+      }
+      case 'never':
+        call.status = 0;
+        return;
+      case 'reset':
+        call.status = 0;
+        req.socket.resetAndDestroy();
+        return;
+      case 'status':
+        call.status = fault.status;
+        res
+          .writeHead(fault.status, { 'content-type': 'text/html' })
+          .end(`<html><body>${fault.status}</body></html>`);
+        return;
+    }
   }
 
   #json(res: ServerResponse, body: unknown): void {
@@ -575,11 +641,11 @@ export class SlackStandin {
     res.writeHead(200, { 'content-type': 'text/plain' }).end(`OK - ${file.bytes.length}`);
   }
 
+  /** Seconds and microseconds of "now", as Slack's are (conversations.* `oldest` compares them to a clock), strictly increasing. */
   #nextTs(): string {
     this.#seq++;
-    const micros = this.#seq * 100;
-    const seconds = 1_700_000_000 + Math.floor(micros / 1_000_000);
-    return `${seconds}.${String(micros % 1_000_000).padStart(6, '0')}`;
+    this.#lastTs = Math.max(Date.now() * 1000, this.#lastTs + 1);
+    return `${Math.floor(this.#lastTs / 1_000_000)}.${String(this.#lastTs % 1_000_000).padStart(6, '0')}`;
   }
 
   #nextId(prefix: string): string {
@@ -599,10 +665,11 @@ export class SlackStandin {
     return `${channel}/${ts}`;
   }
 
-  #messageJson(message: StoredMessage): ApiResult {
+  #messageJson(message: StoredMessage, withMetadata = false): ApiResult {
     return {
       type: 'message',
       ...(message.subtype === null ? {} : { subtype: message.subtype }),
+      ...(withMetadata && message.metadata !== null ? { metadata: message.metadata } : {}),
       text: message.text,
       user: message.user,
       bot_id: message.bot_id,
@@ -690,6 +757,10 @@ export class SlackStandin {
           },
         };
       }
+      case 'conversations.history':
+        return this.#history(args);
+      case 'conversations.replies':
+        return this.#replies(args);
       case 'usergroups.users.list': {
         const members = this.#usergroups.get(str(args.usergroup) ?? '');
         if (members === undefined) return { ok: false, error: 'no_such_subteam' };
@@ -769,9 +840,58 @@ export class SlackStandin {
       edits: 0,
       files: [],
       subtype: null,
+      metadata: metadataArg(args.metadata),
     };
     this.#messages.set(this.#messageKey(channel, message.ts), message);
     return { ok: true, channel, ts: message.ts, message: this.#messageJson(message) };
+  }
+
+  /** Top-level messages (and broadcast replies), newest first, as Slack pages them. */
+  #history(args: Record<string, unknown>): ApiResult {
+    const channel = this.#resolveChannel(str(args.channel) ?? '');
+    if (!this.#channels.has(channel)) return { ok: false, error: 'channel_not_found' };
+    const inRange = timeRange(args);
+    const found = [...this.#messages.values()]
+      .filter((m) => m.channel === channel && (m.thread_ts === null || m.reply_broadcast) && inRange(m.ts))
+      .sort((a, b) => compareTs(b.ts, a.ts));
+    return this.#page(found, args);
+  }
+
+  /** A thread: its parent first, then its replies oldest first (those within oldest/latest). */
+  #replies(args: Record<string, unknown>): ApiResult {
+    const channel = this.#resolveChannel(str(args.channel) ?? '');
+    if (!this.#channels.has(channel)) return { ok: false, error: 'channel_not_found' };
+    const ts = str(args.ts);
+    if (ts === undefined) return { ok: false, error: 'invalid_arguments' };
+    const parent = this.#messages.get(this.#messageKey(channel, ts));
+    if (parent === undefined) return { ok: false, error: 'thread_not_found' };
+    const inRange = timeRange(args);
+    const replies = [...this.#messages.values()]
+      .filter((m) => m.channel === channel && m.thread_ts === ts && inRange(m.ts))
+      .sort((a, b) => compareTs(a.ts, b.ts));
+    return this.#page([parent, ...replies], args);
+  }
+
+  #page(messages: StoredMessage[], args: Record<string, unknown>): ApiResult {
+    const limit = Math.min(Math.max(Number(str(args.limit) ?? 100) || 100, 1), 999);
+    const cursor = str(args.cursor);
+    const start =
+      cursor === undefined || cursor === '' ? 0 : Number(Buffer.from(cursor, 'base64url').toString());
+    if (!Number.isInteger(start) || start < 0) return { ok: false, error: 'invalid_cursor' };
+    const withMetadata = bool(args.include_all_metadata);
+    const page = messages.slice(start, start + limit);
+    const more = start + limit < messages.length;
+    return {
+      ok: true,
+      messages: page.map((m) => ({
+        ...this.#messageJson(m, withMetadata),
+        ...(m.thread_ts !== null && m.reply_broadcast ? { subtype: 'thread_broadcast' } : {}),
+      })),
+      has_more: more,
+      response_metadata: {
+        next_cursor: more ? Buffer.from(String(start + limit)).toString('base64url') : '',
+      },
+    };
   }
 
   #update(args: Record<string, unknown>): ApiResult {
@@ -848,6 +968,7 @@ export class SlackStandin {
         edits: 0,
         files: files.map((f) => ({ id: f.id, name: f.filename })),
         subtype: 'file_share',
+        metadata: null,
       };
       this.#messages.set(this.#messageKey(channel, message.ts), message);
     }
@@ -868,6 +989,29 @@ export class SlackStandin {
 function hasContent(args: Record<string, unknown>): boolean {
   const text = str(args.text);
   return (text !== undefined && text !== '') || Array.isArray(args.blocks) || Array.isArray(args.attachments);
+}
+
+function metadataArg(value: unknown): MessageMetadata | null {
+  if (!isRecord(value) || typeof value.event_type !== 'string' || !isRecord(value.event_payload)) return null;
+  return { event_type: value.event_type, event_payload: { ...value.event_payload } };
+}
+
+/** `oldest`/`latest` bounds (exclusive unless `inclusive`), as conversations.history/replies take them. */
+function timeRange(args: Record<string, unknown>): (ts: string) => boolean {
+  const oldest = str(args.oldest);
+  const latest = str(args.latest);
+  const inclusive = bool(args.inclusive);
+  return (ts) => {
+    if (oldest !== undefined && oldest !== '') {
+      const c = compareTs(ts, oldest);
+      if (c < 0 || (c === 0 && !inclusive)) return false;
+    }
+    if (latest !== undefined && latest !== '') {
+      const c = compareTs(ts, latest);
+      if (c > 0 || (c === 0 && !inclusive)) return false;
+    }
+    return true;
+  };
 }
 
 function compareTs(a: string, b: string): number {

@@ -14,8 +14,10 @@ import {
 
 const repoRoot = new URL('../../', import.meta.url);
 const manifestPath = fileURLToPath(new URL('manifest.yml', repoRoot));
-// shared/ sits beside the repository (here and in CI), not inside it.
-const schemaPath = fileURLToPath(new URL('../shared/slack/manifest.schema.1.0.0.json', repoRoot));
+// Vendored with its MIT licence, so a bare clone validates the manifest with nothing beside it.
+const schemaPath = fileURLToPath(
+  new URL('vendor/slack-manifest-schema/manifest.schema.1.0.0.json', repoRoot),
+);
 
 interface Manifest {
   display_information: { name: string; description?: string; background_color?: string };
@@ -45,7 +47,7 @@ function loadManifest(): Manifest {
 function compileSchema(): ValidateFunction {
   if (!existsSync(schemaPath)) {
     throw new Error(
-      `Slack manifest schema not found at ${schemaPath}: shared/ must sit beside the repository.`,
+      `Slack manifest schema not found at ${schemaPath}: it is vendored in the repository; restore it from git.`,
     );
   }
   const schema = JSON.parse(readFileSync(schemaPath, 'utf8')) as AnySchemaObject;
