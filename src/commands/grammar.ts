@@ -50,6 +50,12 @@ export function isCommandError(value: ParsedCommand | CommandError): value is Co
 const MAX_ECHO = 80;
 /** Reasons go into the audit log and into Slack messages; a paragraph is plenty. */
 export const REASON_MAX_LENGTH = 1000;
+/**
+ * Checked before any other work on the text. The longest valid command is about 1,250
+ * characters (a 128-character id, flags, a 1,000-character reason); Slack's own escaping of
+ * `&`, `<`, `>` can triple parts of that. Beyond this it is not a command someone typed.
+ */
+export const MAX_COMMAND_LENGTH = 4000;
 /** Same rule as the core's list (recovery/operations.ts), checked here to answer before any I/O. */
 const LIST_PATTERN = /^[A-Za-z0-9_*?-]{1,128}$/;
 
@@ -138,14 +144,14 @@ export function normaliseText(text: string): string {
     .replace(/&(amp|lt|gt);/g, (_m, name: string) => (name === 'lt' ? '<' : name === 'gt' ? '>' : '&'));
 }
 
-interface WordToken {
+export interface WordToken {
   kind: 'word';
   text: string;
   quoted: boolean;
   start: number;
   end: number;
 }
-interface FlagToken {
+export interface FlagToken {
   kind: 'flag';
   /** Lower-cased, `_` read as `-`. */
   name: string;
@@ -154,35 +160,53 @@ interface FlagToken {
   start: number;
   end: number;
 }
-type Token = WordToken | FlagToken;
+export type Token = WordToken | FlagToken;
 
 const FLAG_WORD = /^--([A-Za-z][A-Za-z_-]*)(?:=([\s\S]*))?$/;
-const INLINE_QUOTED_FLAG = /--([A-Za-z][A-Za-z_-]*)=(["'])/y;
 
 function isSpace(ch: string): boolean {
   return /\s/.test(ch);
-}
-
-/** A quote closes only before whitespace or the end, so apostrophes inside words stay text. */
-function closingQuote(text: string, from: number, quote: string): number {
-  for (let k = from; k < text.length; k++) {
-    if (text.charAt(k) === quote && (k + 1 === text.length || isSpace(text.charAt(k + 1)))) return k;
-  }
-  return -1;
 }
 
 function flagName(raw: string): string {
   return raw.toLowerCase().replace(/_/g, '-');
 }
 
+/** An opening quote with no closing one: where it starts (the token) and which quote it is. */
+interface UnclosedQuote {
+  start: number;
+  quote: string;
+}
+
+export interface Scan {
+  tokens: Token[];
+  unclosed: UnclosedQuote | null;
+  /** Characters examined. Every position is examined at most twice, so this stays under 2n + 1. */
+  steps: number;
+}
+
 /**
- * Splits on whitespace; `"…"` / `'…'` group words (also as `--flag="…"`). An unmatched quote
- * is kept as a plain character: `--reason 'cause Redis died` must not be an error.
+ * Splits on whitespace in one forward pass; `"…"` / `'…'` group words (also as `--flag="…"`).
+ * A quote opens only at the start of a word (or of an inline flag value) and closes only
+ * before whitespace or the end, so apostrophes inside words stay text. A quote that opens and
+ * never closes stops the scan: guessing where it was meant to end is how a reason silently
+ * swallowed the rest of a command (and how rescanning from every quote went quadratic).
  */
-function tokenize(text: string): Token[] {
+export function scanCommand(text: string): Scan {
   const tokens: Token[] = [];
+  let steps = 0;
   let i = 0;
-  while (i < text.length) {
+  const n = text.length;
+  // From `from` on, the index of `quote` followed by whitespace or the end; -1 if none.
+  const closingQuote = (from: number, quote: string): number => {
+    for (let k = from; k < n; k++) {
+      steps++;
+      if (text.charAt(k) === quote && (k + 1 === n || isSpace(text.charAt(k + 1)))) return k;
+    }
+    return -1;
+  };
+  while (i < n) {
+    steps++;
     const ch = text.charAt(i);
     if (isSpace(ch)) {
       i++;
@@ -190,42 +214,44 @@ function tokenize(text: string): Token[] {
     }
     const start = i;
     if (ch === '"' || ch === "'") {
-      const close = closingQuote(text, i + 1, ch);
-      if (close !== -1) {
-        tokens.push({ kind: 'word', text: text.slice(i + 1, close), quoted: true, start, end: close + 1 });
-        i = close + 1;
-        continue;
-      }
+      const close = closingQuote(i + 1, ch);
+      if (close === -1) return { tokens, unclosed: { start, quote: ch }, steps };
+      tokens.push({ kind: 'word', text: text.slice(i + 1, close), quoted: true, start, end: close + 1 });
+      i = close + 1;
+      continue;
     }
-    INLINE_QUOTED_FLAG.lastIndex = i;
-    const inline = INLINE_QUOTED_FLAG.exec(text);
-    if (inline?.[1] !== undefined && inline[2] !== undefined) {
-      const valueStart = i + inline[0].length;
-      const close = closingQuote(text, valueStart, inline[2]);
-      if (close !== -1) {
-        tokens.push({
-          kind: 'flag',
-          name: flagName(inline[1]),
-          value: text.slice(valueStart, close),
-          start,
-          end: close + 1,
-        });
-        i = close + 1;
-        continue;
-      }
+    let j = i + 1;
+    while (j < n && !isSpace(text.charAt(j))) {
+      steps++;
+      j++;
     }
-    let j = i;
-    while (j < text.length && !isSpace(text.charAt(j))) j++;
-    const word = text.slice(i, j);
-    const flag = FLAG_WORD.exec(word);
-    if (flag?.[1] !== undefined) {
-      tokens.push({ kind: 'flag', name: flagName(flag[1]), value: flag[2], start, end: j });
-    } else {
-      tokens.push({ kind: 'word', text: word, quoted: false, start, end: j });
+    const flag = FLAG_WORD.exec(text.slice(i, j));
+    if (flag?.[1] === undefined) {
+      tokens.push({ kind: 'word', text: text.slice(i, j), quoted: false, start, end: j });
+      i = j;
+      continue;
     }
-    i = j;
+    const value = flag[2];
+    const quote = value?.charAt(0);
+    if (value === undefined || (quote !== '"' && quote !== "'")) {
+      tokens.push({ kind: 'flag', name: flagName(flag[1]), value, start, end: j });
+      i = j;
+      continue;
+    }
+    // `--flag="…"`: the value may run past this word, up to its closing quote.
+    const valueStart = j - value.length + 1;
+    const close = closingQuote(valueStart, quote);
+    if (close === -1) return { tokens, unclosed: { start, quote }, steps };
+    tokens.push({
+      kind: 'flag',
+      name: flagName(flag[1]),
+      value: text.slice(valueStart, close),
+      start,
+      end: close + 1,
+    });
+    i = close + 1;
   }
-  return tokens;
+  return { tokens, unclosed: null, steps };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -793,14 +819,33 @@ function unknownVerb(first: Token, text: string, opts: GrammarOptions): CommandE
   return fail(`\`${shown(word)}\` is not a command.`, `${SLASH_COMMAND} help`, usage);
 }
 
+function unclosedQuote(unclosed: UnclosedQuote, first: Token | undefined, text: string): CommandError {
+  const head = first?.kind === 'word' ? first.text.toLowerCase() : '';
+  const verb = VERBS.find((v) => v === head);
+  const from = text.slice(unclosed.start);
+  return fail(
+    `Unclosed quote: the \`${unclosed.quote === '"' ? '"' : "'"}\` before \`${shown(from.slice(1, 30))}\` is never closed. Close it at the end of the text, or leave the quotes out.`,
+    suggest(text, [{ start: text.length, end: text.length, replacement: unclosed.quote }]),
+    verb === undefined ? usageText() : verbUsage(verb),
+  );
+}
+
 /**
  * Parses the text after `/zeus-recover`. Never throws for user input: every mistake comes back
  * as a `CommandError` whose message says what is wrong and whose suggestion is a fixed command.
  */
 export function parseCommand(text: string, opts: GrammarOptions): ParsedCommand | CommandError {
+  if (text.length > MAX_COMMAND_LENGTH) {
+    return fail(
+      `The command is ${text.length} characters long; the limit is ${MAX_COMMAND_LENGTH} (a \`--reason\` holds up to ${REASON_MAX_LENGTH}: link to the incident doc for more).`,
+      null,
+      usageText(),
+    );
+  }
   const normalised = normaliseText(text);
-  const tokens = tokenize(normalised);
+  const { tokens, unclosed } = scanCommand(normalised);
   const first = tokens[0];
+  if (unclosed !== null) return unclosedQuote(unclosed, first, normalised);
   if (first === undefined) return { kind: 'modal' };
   const head = first.kind === 'word' ? first.text.toLowerCase() : `--${first.name}`;
   if (HELP_WORDS.has(head)) return { kind: 'help' };

@@ -3,11 +3,13 @@ import {
   type CommandError,
   editDistance,
   isCommandError,
+  MAX_COMMAND_LENGTH,
   MODAL_BLOCK_IDS,
   normaliseText,
   type ParsedCommand,
   parseCommand,
   REASON_MAX_LENGTH,
+  scanCommand,
   usageText,
   validateModalSubmission,
 } from '../../src/commands/grammar.js';
@@ -308,7 +310,6 @@ describe('parseCommand: phone input and --reason forms', () => {
       'after --force failed',
     ],
     ['apostrophes', 'restore c-1 --from s3 --reason it’s gone, Redis’ fault', "it's gone, Redis' fault"],
-    ['unmatched quote kept as text', "restore c-1 --from s3 --reason 'cause Redis died", "'cause Redis died"],
     ['quotes inside free text', 'restore c-1 --from s3 --reason the "good" copy', 'the "good" copy'],
     ['multi-line', 'restore c-1 --from s3 --reason line one\nline two', 'line one\nline two'],
     ['trimmed', 'restore c-1 --from s3 --reason    spaced   out   ', 'spaced   out'],
@@ -323,6 +324,37 @@ describe('parseCommand: phone input and --reason forms', () => {
 
   it('reads --from_step as --from-step', () => {
     expect(parseOk('replay c-1 --from_step 2')).toMatchObject({ fromStep: 2 });
+  });
+});
+
+describe('parseCommand: quotes and length, without guessing', () => {
+  it.each([
+    ['double', 'restore c-1 --from s3 --reason "lost in', '"'],
+    ['single', "restore c-1 --from s3 --reason 'cause Redis died", "'"],
+    ['inline', 'restore c-1 --from s3 --reason="lost in', '"'],
+    ['as the id', 'inspect "c-1', '"'],
+  ])('an unclosed %s quote is an error that says so, and offers it closed', (_label, text, quote) => {
+    const err = parseErr(text);
+    expect(err.message).toMatch(/^Unclosed quote/);
+    expect(err.suggestion).toBe(`${SLASH_COMMAND} ${text}${quote}`);
+    expect(parseOk(`${text}${quote}`).kind).not.toBe('error');
+  });
+
+  it('refuses a command over MAX_COMMAND_LENGTH before reading it', () => {
+    const text = `restore c-1 --from s3 --reason ${'"a '.repeat(MAX_COMMAND_LENGTH)}`;
+    const err = parseErr(text);
+    expect(err.message).toContain(`the limit is ${MAX_COMMAND_LENGTH}`);
+    expect(parseErr(`inspect ${'a'.repeat(MAX_COMMAND_LENGTH)}`).message).toContain('the limit is');
+  });
+
+  it('scans quote-heavy text in one pass: at most two looks at each character', () => {
+    // The shapes that made the old scanner rescan to the end from every quote.
+    for (const unit of ['"a ', '" ', '\'x" ', '--reason="a ', 'a" ']) {
+      for (const size of [100, 1000, MAX_COMMAND_LENGTH]) {
+        const text = unit.repeat(Math.ceil(size / unit.length)).slice(0, size);
+        expect(scanCommand(text).steps).toBeLessThanOrEqual(2 * text.length + 1);
+      }
+    }
   });
 });
 
