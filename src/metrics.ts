@@ -100,3 +100,33 @@ export function slackErrorLabel(err: unknown): string {
   if (typeof e?.code === 'string') return e.code.replace(/^slack_webapi_/, '').slice(0, 40);
   return 'unknown';
 }
+
+/**
+ * What the bot survived rather than died of: errors no handler caught, store connections that
+ * broke under us, requests refused before Bolt saw them. Its own registry entries, created once
+ * per bot next to createMetrics' (appended separately so other metric additions don't collide).
+ */
+export function createSurvivalMetrics(registry: Registry) {
+  return {
+    unhandledErrors: new Counter({
+      name: 'zeus_recover_unhandled_errors_total',
+      help: 'Errors that reached a last-resort handler (uncaught, unhandled rejection, Bolt handler) and were survived',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+    }),
+    storeConnectionErrors: new Counter({
+      name: 'zeus_recover_store_connection_errors_total',
+      help: 'Connection errors reported by the Postgres pool and the Redis client (logged, never fatal)',
+      labelNames: ['store'] as const,
+      registers: [registry],
+    }),
+    refusedRequests: new Counter({
+      name: 'zeus_recover_refused_requests_total',
+      help: 'Requests to the Slack endpoint refused before Bolt saw them, by status and reason',
+      labelNames: ['status', 'reason'] as const,
+      registers: [registry],
+    }),
+  };
+}
+
+export type SurvivalMetrics = ReturnType<typeof createSurvivalMetrics>;

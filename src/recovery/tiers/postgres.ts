@@ -20,8 +20,21 @@ export function createPgPool(url: string, timeoutMs: number): pg.Pool {
     application_name: 'zeus-recover',
   });
   // Without a listener an idle client's error (server restart, failover) kills the process; the
-  // next query reports the problem to the user instead.
-  pool.on('error', () => {});
+  // next query reports the problem to the user instead. Whoever owns the pool may add its own
+  // 'error' listener to log and count them.
+  const reported = new WeakSet<object>();
+  pool.on('error', (err) => reported.add(err));
+  // pg-pool listens on a client only while it is idle: a checked-out client whose connection is
+  // reset (pg_terminate_backend, failover) emits 'error' with nobody listening, and that ends the
+  // process. Its query fails too and says why; the error itself goes to the pool's listeners,
+  // once (an idle client's error already reached them through pg-pool by the next tick).
+  pool.on('connect', (client) => {
+    client.on('error', (err) => {
+      process.nextTick(() => {
+        if (!reported.has(err)) pool.emit('error', err, client);
+      });
+    });
+  });
   return pool;
 }
 
