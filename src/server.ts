@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver, SocketModeReceiver } from '@slack/bolt';
 import { WebClient, WebClientEvent } from '@slack/web-api';
 import { createRequestStore } from './approval/requests.js';
+import { createStuckSettler } from './approval/settle-stuck.js';
 import { startSweeper } from './approval/sweeper.js';
 import { createUsergroupCache, slackUsergroupFetcher } from './approval/usergroup-cache.js';
 import { registerHandlers } from './commands/index.js';
@@ -22,6 +23,7 @@ import {
 } from './slack/delivery.js';
 import { healthRoutes } from './slack/health.js';
 import { createWorkflow } from './slack/workflow.js';
+import { createRequestAuditLookup } from './store/audit-lookup.js';
 import { quoteIdent } from './store/sql.js';
 import { approvalDecidedView } from './views/approval.js';
 import { renderAuditEntry } from './views/auditEntry.js';
@@ -66,12 +68,16 @@ export async function startBot(
   const metrics = createMetrics();
   const deps = {
     ...runtime.deps,
+    lockLeaseMs: config.policy.lockLeaseMs,
     onTierRead: (tier: string, status: string, seconds: number) => {
       metrics.tierReads.observe({ tier, status }, seconds);
       if (status === 'unreachable') metrics.tierErrors.inc({ tier });
     },
   };
   const requests = createRequestStore(runtime.pool, schema);
+  // A live owner takes its lease within milliseconds of starting (and renews it); a request this
+  // long without one has no owner. Short leases (tests) get a grace as short.
+  const abandonedGraceMs = Math.min(config.policy.lockLeaseMs, 30_000);
 
   const health = healthRoutes([
     { name: 'redis', check: () => deps.redis.ping() },
@@ -154,11 +160,11 @@ export async function startBot(
     const [age, pending, stuck] = await Promise.all([
       delivery.oldestPendingAgeMs(),
       delivery.pendingCount(),
-      requests.recoverStuck(15 * 60_000),
+      requests.countAbandoned(abandonedGraceMs),
     ]);
     metrics.deliveryLag.set((age ?? 0) / 1000);
     metrics.deliveryPending.set(pending);
-    metrics.requestsStuck.set(stuck.length);
+    metrics.requestsStuck.set(stuck);
   };
   const workflow = createWorkflow({
     core: deps,
@@ -231,11 +237,21 @@ export async function startBot(
     logger.error({ err }, 'unhandled error in a Slack handler');
   });
 
+  const settler = createStuckSettler({
+    core: deps,
+    requests,
+    lookup: createRequestAuditLookup(runtime.pool, schema),
+    kick: () => delivery.kick(),
+    graceMs: abandonedGraceMs,
+    leaseMs: config.policy.lockLeaseMs,
+    logger: logger.child({ component: 'settle' }),
+  });
   const sweeper = startSweeper({
     store: requests,
-    intervalMs: options.sweepIntervalMs ?? 15_000,
+    intervalMs: options.sweepIntervalMs ?? config.policy.sweepIntervalMs,
     onExpired: (request) => workflow.expired(request),
     onError: (err, request) => logger.error({ err, requestId: request?.id }, 'request sweep failed'),
+    settle: () => settler.settleOnce(),
   });
 
   let stopped = false;
@@ -321,6 +337,10 @@ function countingClient(
     chat: {
       postMessage: (args) => count('chat.postMessage', () => client.chat.postMessage(args)),
       update: (args) => count('chat.update', () => client.chat.update(args)),
+    },
+    conversations: {
+      history: (args) => count('conversations.history', () => client.conversations.history(args)),
+      replies: (args) => count('conversations.replies', () => client.conversations.replies(args)),
     },
   };
 }

@@ -1,6 +1,8 @@
 import {
   type ChatPostMessageArguments,
   type ChatUpdateArguments,
+  type ConversationsHistoryArguments,
+  type ConversationsRepliesArguments,
   LogLevel,
   ErrorCode as SlackErrorCode,
   WebClient,
@@ -31,15 +33,24 @@ import type { KnownBlock, SlackMessage } from '../views/slack.js';
  *
  * EXACTLY ONCE. An entry's reply is posted only while `message_ts` is null, and the ts Slack
  * returns is written back immediately (one autocommitted UPDATE, before anything else happens).
- * The one window that can still duplicate a reply: Slack accepted the post but the worker could
- * not record it — its process died or Postgres became unreachable between the two, or the HTTP
- * answer was lost (timeout after Slack acted). In the Postgres case the ts is also kept in
- * memory and used on the next attempt by this process, so a duplicate needs the process to die
- * or another replica to take the channel over before Postgres returns. The thread root has the
- * same window, narrowed the same way. Every message carries `metadata.event_payload.seq`, so a
- * duplicate is recognisable in Slack. The in-place update of an approval message is idempotent
- * (it sets the same content again), so retrying it is harmless; it is tracked apart from the
- * reply (`updated_ts`) so that a failed update never causes the reply to be posted twice.
+ * What remains is the post whose outcome is unknown: Slack may have stored the message and
+ * the answer never arrived (timeout, connection reset, a 5xx after sending), or the process died
+ * or lost Postgres between Slack's answer and the UPDATE. So, before every post, `post_sent_at`
+ * is set (autocommitted; for thread roots, a row in `incident_thread_posts`), and it is cleared
+ * only when Slack refused the post outright. An attempt that finds it set — this process or
+ * another replica, after any restart — first looks for the message in Slack by its metadata
+ * (replies: `seq` and the entry's hash, in the thread via conversations.replies; roots: the
+ * conversation id, via conversations.history): found, its ts is recorded and nothing is posted;
+ * not found, it posts again only once the earlier post is `settleMs` old, so that a request Slack
+ * is still working on has landed (or been dropped) before the look that decides. If the look
+ * itself fails it is retried like a post; nothing is posted blind while Slack can be asked. Two
+ * cases still post again without knowing: Slack refuses the look for a reason only a person can
+ * fix (no channels:history / groups:history scope, bot not in the channel), where waiting would
+ * stall the channel until someone notices; and Slack storing a message more than `settleMs`
+ * after it was sent. Either duplicate carries the same metadata, so it is recognisable. The
+ * in-place update of an approval message is idempotent (it sets the same content again), so
+ * retrying it is harmless; it is tracked apart from the reply (`updated_ts`) so that a failed
+ * update never causes the reply to be posted twice.
  *
  * NOTHING IS LOST. Every failure keeps the entry pending with `last_error` and a
  * `next_attempt_at`; content Slack refuses (invalid_blocks, msg_too_long) falls back to plain
@@ -54,11 +65,23 @@ export interface DeliveryLogger {
   error(obj: Record<string, unknown>, msg: string): void;
 }
 
-/** The two Web API methods the worker uses; a WebClient fits, and so does a test double. */
+/** A page of conversations.history / conversations.replies, as far as the worker reads it. */
+export interface LookupPage {
+  messages?: { ts?: string; metadata?: { event_type?: string; event_payload?: unknown } }[];
+  has_more?: boolean;
+  response_metadata?: { next_cursor?: string };
+}
+
+/** The Web API methods the worker uses; a WebClient fits, and so does a test double. */
 export interface DeliverySlackClient {
   chat: {
     postMessage(args: ChatPostMessageArguments): Promise<{ ts?: string | undefined }>;
     update(args: ChatUpdateArguments): Promise<unknown>;
+  };
+  /** Only after a post whose outcome is unknown: is the message in Slack already? */
+  conversations: {
+    history(args: ConversationsHistoryArguments): Promise<LookupPage>;
+    replies(args: ConversationsRepliesArguments): Promise<LookupPage>;
   };
 }
 
@@ -86,6 +109,14 @@ export interface DeliveryWorkerOptions {
   blockedRetryMs?: number;
   /** Channels drained at once by this process. Each holds one pool connection (plus short queries). Default 4. */
   channelConcurrency?: number;
+  /**
+   * After a post whose answer was lost, how old it must be before "not found in Slack" means
+   * "Slack did not take it" and it is posted again. Above the client's timeout, with room for
+   * Slack to finish a request it was still working on. Default 60 s.
+   */
+  settleMs?: number;
+  /** Messages per conversations.history/replies page when looking for an earlier post. Default 200. */
+  lookupPageSize?: number;
 }
 
 export interface DeliveryWorker {
@@ -110,6 +141,7 @@ export const DECISION_ACTIONS: ReadonlySet<string> = new Set([
   'request.cancelled',
   'request.expired',
   'request.stale',
+  'request.settled',
   'restore.succeeded',
   'restore.failed',
   'replay.succeeded',
@@ -134,6 +166,21 @@ export const deliveryLockName = (schema: string, channelId: string): string => `
 const FALLBACK_TEXT_MAX = 3500;
 /** Never spin faster than this when something is due again "now". */
 const MIN_WAIT_MS = 20;
+/** Slack's clock against the database's: a copy is looked for from this long before it was first sent. */
+const LOOKUP_CLOCK_MARGIN_S = 300;
+/** Past this many pages the look gives up and counts as "could not check" (posted again, noted). */
+const LOOKUP_MAX_PAGES = 25;
+/** Connection failures where nothing reached Slack: no request was sent, so nothing can have been posted. */
+const NOT_SENT_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+/** Slack's own errors that may come after part of the work was done (its docs say so for these two). */
+const AMBIGUOUS_PLATFORM_ERRORS = new Set(['internal_error', 'fatal_error']);
 
 /** Errors only a person can fix; retried rarely, logged loudly, entries kept. */
 const BLOCKED_ERRORS = new Set([
@@ -169,13 +216,25 @@ const MESSAGE_GONE_ERRORS = new Set(['message_not_found', 'cant_update_message',
 
 type SlackFailure =
   | { type: 'rate_limited'; error: string; retryAfterMs: number }
-  | { type: 'transient'; error: string }
+  /** `ambiguous`: Slack may have acted on the request anyway (timeout, reset, 5xx, …). */
+  | { type: 'transient'; error: string; ambiguous: boolean }
   | { type: 'blocked'; error: string }
   | { type: 'content'; error: string }
   | { type: 'thread_not_found'; error: string }
   | { type: 'message_gone'; error: string };
 
-type Outcome = { kind: 'delivered' } | { kind: 'retry'; delayMs: number; error: string };
+type Outcome = { kind: 'delivered' } | RetryOutcome;
+
+/** An earlier copy of a message to look for: in a thread (replies) or at the channel's top level (history). */
+interface LookupTarget {
+  channel: string;
+  threadTs: string | null;
+  /** No copy can be older than this (epoch seconds, database clock). */
+  sinceEpoch: number;
+  eventType: string;
+  matches: (payload: Record<string, unknown>) => boolean;
+}
+type RetryOutcome = { kind: 'retry'; delayMs: number; error: string };
 
 interface HeadRow {
   seq: string;
@@ -184,6 +243,10 @@ interface HeadRow {
   message_ts: string | null;
   updated_ts: string | null;
   wait_ms: number;
+  /** How long ago a post of this entry was sent without Slack refusing it; null: none was. */
+  since_sent_ms: number | null;
+  /** When the entry was queued (epoch seconds): no copy of it can be older. */
+  created_epoch: number;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -193,7 +256,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 /** Classifies what @slack/web-api throws (by `code`, so a second copy of the SDK still matches). */
 export function classifySlackError(err: unknown): SlackFailure {
   if (typeof err !== 'object' || err === null)
-    return { type: 'transient', error: 'unexpected: non-error thrown' };
+    return { type: 'transient', error: 'unexpected: non-error thrown', ambiguous: true };
   const e = err as Record<string, unknown>;
   switch (e.code) {
     case SlackErrorCode.RateLimitedError: {
@@ -215,13 +278,17 @@ export function classifySlackError(err: unknown): SlackFailure {
       if (MESSAGE_GONE_ERRORS.has(code)) return { type: 'message_gone', error: code };
       // internal_error, fatal_error, service_unavailable, request_timeout, and whatever Slack adds:
       // retried with backoff rather than dropped.
-      return { type: 'transient', error: code };
+      return { type: 'transient', error: code, ambiguous: AMBIGUOUS_PLATFORM_ERRORS.has(code) };
     }
-    case SlackErrorCode.HTTPError:
+    case SlackErrorCode.HTTPError: {
+      // A 5xx or a proxy's timeout can come after Slack took the request; a 4xx says it was refused.
+      const status = typeof e.statusCode === 'number' ? e.statusCode : null;
       return {
         type: 'transient',
-        error: `http_${typeof e.statusCode === 'number' ? e.statusCode : 'error'}`,
+        error: `http_${status ?? 'error'}`,
+        ambiguous: status === null || status >= 500 || status === 408,
       };
+    }
     case SlackErrorCode.RequestError: {
       // fetch wraps the socket error: TypeError('fetch failed', { cause: { code: 'ECONNREFUSED' } }).
       const original = e.original;
@@ -234,10 +301,14 @@ export function classifySlackError(err: unknown): SlackFailure {
             : original instanceof Error && original.name === 'TimeoutError'
               ? 'timeout'
               : 'request_failed';
-      return { type: 'transient', error: `request_error: ${detail}` };
+      return { type: 'transient', error: `request_error: ${detail}`, ambiguous: !NOT_SENT_CODES.has(detail) };
     }
     default:
-      return { type: 'transient', error: `unexpected: ${err instanceof Error ? err.name : 'error'}` };
+      return {
+        type: 'transient',
+        error: `unexpected: ${err instanceof Error ? err.name : 'error'}`,
+        ambiguous: true,
+      };
   }
 }
 
@@ -277,11 +348,22 @@ function requestSnapshot(entry: AuditEntry): RecoveryRequest | null {
 }
 
 /**
+ * Names the entry in its message's metadata beside `seq`: seqs restart with every schema, so
+ * another deployment posting into the same channel can have the same seq, never the same hash.
+ */
+function entryMark(entry: AuditEntry): string {
+  return entry.hash.slice(0, 16);
+}
+
+/**
  * The WebClient for the worker. `rejectRateLimitedCalls` and no SDK retries: the SDK would
  * otherwise sleep through Retry-After (and its own backoff, up to ~30 min) inside the call,
  * holding the channel's lock and a Postgres connection, invisible to other replicas and
- * forgotten on restart. The worker records the wait in `next_attempt_at` instead. The timeout
- * bounds how long a channel's lock is held on a hung connection.
+ * forgotten on restart — and it retries a timed-out chat.postMessage blindly, which is how a slow
+ * Slack got one entry posted four times. The worker records the wait in `next_attempt_at`
+ * instead, and looks before it posts again. The timeout bounds how long a channel's lock is held
+ * on a hung connection; Slack answers chat.postMessage in well under a second, so 10 s is long
+ * for a healthy Slack and short enough that a hung one costs little.
  */
 export function createDeliveryClient(options: {
   token: string;
@@ -292,7 +374,7 @@ export function createDeliveryClient(options: {
     ...(options.slackApiUrl === undefined ? {} : { slackApiUrl: options.slackApiUrl }),
     rejectRateLimitedCalls: true,
     retryConfig: { retries: 0 },
-    timeout: options.timeoutMs ?? 15_000,
+    timeout: options.timeoutMs ?? 10_000,
     // The worker logs every failure itself, without the SDK's request dumps.
     logLevel: LogLevel.ERROR,
   });
@@ -306,6 +388,8 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
   const maxMs = options.backoff?.maxMs ?? 60_000;
   const blockedRetryMs = options.blockedRetryMs ?? 10 * 60_000;
   const concurrency = Math.max(1, options.channelConcurrency ?? 4);
+  const settleMs = options.settleMs ?? 60_000;
+  const pageSize = Math.min(Math.max(1, options.lookupPageSize ?? 200), 999);
 
   // Posted but not yet recorded (Postgres failed right after Slack said ok): reused by the next
   // attempt in this process instead of posting again.
@@ -320,7 +404,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
     return Math.round(Math.min(maxMs, exp) * (0.8 + Math.random() * 0.2));
   }
 
-  function retryFor(failure: SlackFailure, attempts: number, ctx: Record<string, unknown>): Outcome {
+  function retryFor(failure: SlackFailure, attempts: number, ctx: Record<string, unknown>): RetryOutcome {
     switch (failure.type) {
       case 'rate_limited':
         logger.info({ ...ctx, error: failure.error }, 'Slack rate-limited audit delivery; waiting as told');
@@ -348,11 +432,113 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
     try {
       const res = await client.chat.postMessage(args);
       if (typeof res.ts !== 'string' || res.ts === '') {
-        return { ok: false, failure: { type: 'transient', error: 'no_ts_in_response' } };
+        // Slack said ok, so the message exists; without its ts, only a look can find it.
+        return { ok: false, failure: { type: 'transient', error: 'no_ts_in_response', ambiguous: true } };
       }
       return { ok: true, ts: res.ts };
     } catch (err) {
       return { ok: false, failure: classifySlackError(err) };
+    }
+  }
+
+  /** Nothing can have been posted: Slack answered with a refusal, or no request left this host. */
+  function refused(failure: SlackFailure): boolean {
+    return failure.type !== 'transient' || !failure.ambiguous;
+  }
+
+  /**
+   * Looks for an earlier copy of a message in Slack: in a thread (replies) or at the channel's
+   * top level (history), no older than `sinceEpoch`. The oldest copy wins, should there be several.
+   */
+  async function lookFor({
+    channel,
+    threadTs,
+    sinceEpoch,
+    eventType,
+    matches,
+  }: LookupTarget): Promise<
+    | { kind: 'found'; ts: string }
+    | { kind: 'absent' }
+    | { kind: 'unverifiable'; error: string }
+    | { kind: 'failed'; failure: SlackFailure }
+  > {
+    const oldest = String(Math.max(0, Math.floor(sinceEpoch - LOOKUP_CLOCK_MARGIN_S)));
+    let found: string | null = null;
+    let cursor: string | undefined;
+    for (let page = 0; page < LOOKUP_MAX_PAGES; page++) {
+      let res: LookupPage;
+      try {
+        const common = {
+          channel,
+          oldest,
+          limit: pageSize,
+          include_all_metadata: true,
+          ...(cursor === undefined ? {} : { cursor }),
+        };
+        res =
+          threadTs === null
+            ? await client.conversations.history(common)
+            : await client.conversations.replies({ ...common, ts: threadTs });
+      } catch (err) {
+        const failure = classifySlackError(err);
+        // The root is gone, and the thread with it: a reply there cannot count as delivered.
+        if (failure.type === 'thread_not_found') return { kind: 'absent' };
+        if (failure.type === 'blocked') return { kind: 'unverifiable', error: failure.error };
+        return { kind: 'failed', failure };
+      }
+      for (const m of res.messages ?? []) {
+        const payload = m.metadata?.event_payload;
+        if (typeof m.ts !== 'string' || m.metadata?.event_type !== eventType || !isRecord(payload)) continue;
+        if (!matches(payload)) continue;
+        if (found === null || Number(m.ts) < Number(found)) found = m.ts;
+      }
+      cursor = res.response_metadata?.next_cursor;
+      if (res.has_more !== true || cursor === undefined || cursor === '') {
+        return found === null ? { kind: 'absent' } : { kind: 'found', ts: found };
+      }
+    }
+    return found === null
+      ? { kind: 'unverifiable', error: `more than ${LOOKUP_MAX_PAGES} pages to look through` }
+      : { kind: 'found', ts: found };
+  }
+
+  /** An earlier post found in Slack, or `post` (go ahead), or a retry to return. */
+  async function settleEarlierPost(
+    target: LookupTarget,
+    sinceSentMs: number,
+    attempts: number,
+    ctx: Record<string, unknown>,
+  ): Promise<{ kind: 'found'; ts: string } | { kind: 'post'; note: string | null } | RetryOutcome> {
+    const look = await lookFor(target);
+    switch (look.kind) {
+      case 'found':
+        logger.info(
+          { ...ctx, ts: look.ts },
+          'An earlier post whose answer was lost is in Slack; not posting again',
+        );
+        return look;
+      case 'failed':
+        return retryFor(look.failure, attempts, { ...ctx, step: `${String(ctx.step ?? 'reply')} lookup` });
+      case 'unverifiable':
+        logger.warn(
+          { ...ctx, error: look.error },
+          'Cannot look in Slack for an earlier post whose answer was lost (grant channels:history and groups:history, and invite the bot); posting again, which may duplicate it',
+        );
+        return {
+          kind: 'post',
+          note: `could not check Slack for an earlier copy (${look.error}); posted again`,
+        };
+      case 'absent':
+        if (sinceSentMs < settleMs) {
+          // Slack may still be working on it: decide only once it has had time to land.
+          const delayMs = Math.max(settleMs - sinceSentMs, MIN_WAIT_MS);
+          logger.info(
+            { ...ctx, retryInMs: delayMs },
+            'Earlier post not in Slack yet; looking again before posting',
+          );
+          return { kind: 'retry', delayMs, error: 'earlier post not answered and not in Slack yet' };
+        }
+        return { kind: 'post', note: null };
     }
   }
 
@@ -378,24 +564,57 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
     }
   }
 
+  async function recordedRoot(
+    db: pg.PoolClient,
+    channel: string,
+    conversationId: string,
+  ): Promise<string | null> {
+    const res = await db.query<{ root_ts: string }>(
+      `SELECT root_ts FROM ${s}.incident_threads WHERE channel_id = $1 AND conversation_id = $2`,
+      [channel, conversationId],
+    );
+    return res.rows[0]?.root_ts ?? null;
+  }
+
   /** The root's ts, posting and recording the root first if this thread has none yet. */
   async function ensureThread(
     db: pg.PoolClient,
     channel: string,
     conversationId: string,
-  ): Promise<{ ok: true; ts: string } | { ok: false; failure: SlackFailure }> {
-    const read = async () =>
-      (
-        await db.query<{ root_ts: string }>(
-          `SELECT root_ts FROM ${s}.incident_threads WHERE channel_id = $1 AND conversation_id = $2`,
-          [channel, conversationId],
-        )
-      ).rows[0]?.root_ts ?? null;
-    const existing = await read();
+    attempts: number,
+    ctx: Record<string, unknown>,
+  ): Promise<{ ok: true; ts: string } | { ok: false; retry: RetryOutcome }> {
+    const existing = await recordedRoot(db, channel, conversationId);
     if (existing !== null) return { ok: true, ts: existing };
 
+    const rootCtx = { ...ctx, conversationId, step: 'thread root' };
     const key = `${channel}/${conversationId}`;
     let ts = unrecordedRoots.get(key) ?? null;
+    if (ts === null) {
+      const sent = await db.query<{ first_epoch: number; since_ms: number }>(
+        `SELECT EXTRACT(EPOCH FROM first_sent_at)::float8 AS first_epoch,
+                (EXTRACT(EPOCH FROM (now() - last_sent_at)) * 1000)::float8 AS since_ms
+           FROM ${s}.incident_thread_posts WHERE channel_id = $1 AND conversation_id = $2`,
+        [channel, conversationId],
+      );
+      const earlier = sent.rows[0];
+      if (earlier !== undefined) {
+        const settled = await settleEarlierPost(
+          {
+            channel,
+            threadTs: null,
+            sinceEpoch: earlier.first_epoch,
+            eventType: THREAD_ROOT_EVENT_TYPE,
+            matches: (payload) => payload.conversation_id === conversationId,
+          },
+          earlier.since_ms,
+          attempts,
+          rootCtx,
+        );
+        if (settled.kind === 'retry') return { ok: false, retry: settled };
+        if (settled.kind === 'found') ts = settled.ts;
+      }
+    }
     if (ts === null) {
       const view = safeRenderRoot(conversationId);
       const spec: PostSpec = {
@@ -406,27 +625,41 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
         broadcast: false,
         metadata: { event_type: THREAD_ROOT_EVENT_TYPE, event_payload: { conversation_id: conversationId } },
       };
-      const posted = await post(postArgs(spec));
+      // Before the post, so that whoever comes next knows a root may be in Slack already.
+      await db.query(
+        `INSERT INTO ${s}.incident_thread_posts (channel_id, conversation_id) VALUES ($1, $2)
+         ON CONFLICT (channel_id, conversation_id) DO UPDATE SET last_sent_at = now()`,
+        [channel, conversationId],
+      );
+      let posted = await post(postArgs(spec));
       if (!posted.ok && posted.failure.type === 'content') {
-        const fallback = await post(postArgs({ ...spec, text: clipText(view.text), blocks: [] }));
-        if (!fallback.ok) return fallback;
-        ts = fallback.ts;
-      } else if (!posted.ok) {
-        return posted;
-      } else {
-        ts = posted.ts;
+        posted = await post(postArgs({ ...spec, text: clipText(view.text), blocks: [] }));
       }
-      unrecordedRoots.set(key, ts);
+      if (!posted.ok) {
+        if (refused(posted.failure)) {
+          await db.query(
+            `DELETE FROM ${s}.incident_thread_posts WHERE channel_id = $1 AND conversation_id = $2`,
+            [channel, conversationId],
+          );
+        }
+        return { ok: false, retry: retryFor(posted.failure, attempts, rootCtx) };
+      }
+      ts = posted.ts;
     }
-    // Under the channel lock nobody else should get here first; ON CONFLICT + re-read keeps two
-    // roots from both being recorded even if that ever fails, and every reply follows the winner.
+    unrecordedRoots.set(key, ts);
+    // One statement: the root is recorded and its "sent, unanswered" marker gone together. Under
+    // the channel lock nobody else should get here first; ON CONFLICT + re-read keeps two roots
+    // from both being recorded even if that ever fails, and every reply follows the winner.
     await db.query(
-      `INSERT INTO ${s}.incident_threads (channel_id, conversation_id, root_ts) VALUES ($1, $2, $3)
+      `WITH sent AS (
+         DELETE FROM ${s}.incident_thread_posts WHERE channel_id = $1 AND conversation_id = $2
+       )
+       INSERT INTO ${s}.incident_threads (channel_id, conversation_id, root_ts) VALUES ($1, $2, $3)
        ON CONFLICT (channel_id, conversation_id) DO NOTHING`,
       [channel, conversationId, ts],
     );
     unrecordedRoots.delete(key);
-    const winner = await read();
+    const winner = await recordedRoot(db, channel, conversationId);
     if (winner === null) throw new Error('incident thread vanished right after it was recorded');
     if (winner !== ts) {
       logger.warn(
@@ -482,16 +715,42 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
     return { done: false, failure };
   }
 
-  async function recordRetry(
-    db: pg.PoolClient,
-    seq: number,
-    outcome: Extract<Outcome, { kind: 'retry' }>,
-  ): Promise<void> {
+  async function recordRetry(db: pg.PoolClient, seq: number, outcome: RetryOutcome): Promise<void> {
     await db.query(
       `UPDATE ${s}.audit_deliveries
           SET attempts = attempts + 1, last_error = $2, next_attempt_at = now() + $3::float8 * interval '1 millisecond'
         WHERE seq = $1`,
       [seq, outcome.error, outcome.delayMs],
+    );
+  }
+
+  /** Where an entry's reply went, if an earlier post of it may be in Slack: found, or post again, or wait. */
+  async function findEarlierReply(
+    db: pg.PoolClient,
+    channel: string,
+    row: HeadRow,
+    entry: AuditEntry,
+    attempts: number,
+    ctx: Record<string, unknown>,
+  ): Promise<{ kind: 'found'; ts: string } | { kind: 'post'; note: string | null } | RetryOutcome> {
+    let threadTs: string | null = null;
+    if (row.conversation_id !== null) {
+      threadTs = await recordedRoot(db, channel, row.conversation_id);
+      // Its thread was forgotten (the root was deleted in Slack): there is nothing to find it in.
+      if (threadTs === null) return { kind: 'post', note: null };
+    }
+    const mark = entryMark(entry);
+    return settleEarlierPost(
+      {
+        channel,
+        threadTs,
+        sinceEpoch: row.created_epoch,
+        eventType: AUDIT_EVENT_TYPE,
+        matches: (payload) => Number(payload.seq) === entry.seq && payload.hash === mark,
+      },
+      row.since_sent_ms ?? 0,
+      attempts,
+      { ...ctx, step: 'reply' },
     );
   }
 
@@ -511,11 +770,21 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
       const view = safeRender(entry);
       if (view !== null) {
         let ts = unrecordedReplies.get(seq) ?? null;
+        if (ts === null && row.since_sent_ms !== null) {
+          const settled = await findEarlierReply(db, channel, row, entry, attempts, ctx);
+          if (settled.kind === 'retry') return settled;
+          if (settled.kind === 'found') {
+            ts = settled.ts;
+            postNotes.push('answer to the post was lost; found in Slack');
+          } else if (settled.note !== null) {
+            postNotes.push(settled.note);
+          }
+        }
         if (ts === null) {
           let threadTs: string | null = null;
           if (row.conversation_id !== null) {
-            const thread = await ensureThread(db, channel, row.conversation_id);
-            if (!thread.ok) return retryFor(thread.failure, attempts, { ...ctx, step: 'thread root' });
+            const thread = await ensureThread(db, channel, row.conversation_id, attempts, ctx);
+            if (!thread.ok) return thread.retry;
             threadTs = thread.ts;
           }
           const spec: PostSpec = {
@@ -525,8 +794,11 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
             threadTs,
             // The approval request is also shown in the channel, where people will look for it.
             broadcast: entry.action === REQUEST_CREATED_ACTION,
-            metadata: { event_type: AUDIT_EVENT_TYPE, event_payload: { seq } },
+            metadata: { event_type: AUDIT_EVENT_TYPE, event_payload: { seq, hash: entryMark(entry) } },
           };
+          // Before the post, so that whoever comes next (this process after a lost answer, or a
+          // replica after a crash) looks in Slack before posting it again.
+          await db.query(`UPDATE ${s}.audit_deliveries SET post_sent_at = now() WHERE seq = $1`, [seq]);
           let posted = await post(postArgs(spec));
           if (!posted.ok && posted.failure.type === 'content') {
             postNotes.push(`${posted.failure.error}; sent as plain text`);
@@ -537,6 +809,9 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
             posted = await post(postArgs({ ...spec, text: clipText(view.text), blocks: [] }));
           }
           if (!posted.ok) {
+            if (refused(posted.failure)) {
+              await db.query(`UPDATE ${s}.audit_deliveries SET post_sent_at = NULL WHERE seq = $1`, [seq]);
+            }
             if (
               posted.failure.type === 'thread_not_found' &&
               threadTs !== null &&
@@ -560,8 +835,8 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
             return retryFor(posted.failure, attempts, ctx);
           }
           ts = posted.ts;
-          unrecordedReplies.set(seq, ts);
         }
+        unrecordedReplies.set(seq, ts);
         // Recorded before anything else can fail: from here on this reply is never posted again.
         // last_error now only says how it was posted (the transient errors before it are moot).
         await db.query(
@@ -621,7 +896,9 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
   async function head(db: pg.PoolClient, channel: string): Promise<HeadRow | null> {
     const res = await db.query<HeadRow>(
       `SELECT seq, conversation_id, attempts, message_ts, updated_ts,
-              GREATEST(0, EXTRACT(EPOCH FROM (next_attempt_at - now())) * 1000)::float8 AS wait_ms
+              GREATEST(0, EXTRACT(EPOCH FROM (next_attempt_at - now())) * 1000)::float8 AS wait_ms,
+              (EXTRACT(EPOCH FROM (now() - post_sent_at)) * 1000)::float8 AS since_sent_ms,
+              EXTRACT(EPOCH FROM created_at)::float8 AS created_epoch
          FROM ${s}.audit_deliveries
         WHERE channel_id = $1 AND state = 'pending'
         ORDER BY seq LIMIT 1`,

@@ -117,6 +117,11 @@ export interface HttpFailure {
 export type AcceptedFault =
   /** The normal answer, `afterMs` late (longer than the client's timeout: it has given up). */
   | { answer: 'late'; afterMs: number }
+  /**
+   * Slack still working on it: the call is carried out only `afterMs` after it arrived (whether
+   * or not the client is still waiting), then answered.
+   */
+  | { answer: 'slow'; afterMs: number }
   /** No answer at all; the connection stays open until the client gives up. */
   | { answer: 'never' }
   /** The connection is reset instead of answered. */
@@ -586,13 +591,16 @@ export class SlackStandin {
       return;
     }
 
+    const fault = this.#accepted.get(method)?.shift();
+    if (fault?.answer === 'slow') await new Promise((resolve) => setTimeout(resolve, fault.afterMs));
     const result =
       token === null && method !== 'api.test'
         ? { ok: false, error: 'not_authed' }
         : this.#api(method, parsed.args);
     if (result.ok === false) call.error = str(result.error) ?? 'unknown';
-    const fault = this.#accepted.get(method)?.shift();
-    if (fault === undefined) {
+    if (fault === undefined || fault.answer === 'slow') {
+      if (fault !== undefined) call.fault = fault.answer;
+      if (res.destroyed) return;
       this.#json(res, result);
       return;
     }

@@ -94,6 +94,7 @@ async function fixture(overrides: Partial<DeliveryWorkerOptions> = {}): Promise<
       pollMs: 25,
       backoff: { baseMs: 20, maxMs: 200 },
       blockedRetryMs: 60_000,
+      settleMs: 300,
       ...overrides,
       ...more,
     });
