@@ -2,6 +2,7 @@
  * `npm run bench`: figures for the paths that must be fast, on the real local services.
  *  - analysis of stored conversations (CPU, runs on the event loop),
  *  - inspect (three tiers in parallel), restore + undo,
+ *  - CLI start-up (`--help`), beside Node's own start and the old eager load,
  *  - Slack's 3-second rule: time from a signed slash command to the bot's HTTP answer.
  * Prints a table; asserts nothing (tests never assert on wall-clock time).
  */
@@ -15,6 +16,7 @@ import { makeConversation } from '../test/helpers/conversations.js';
 import { postToApp, slashCommandBody } from '../test/helpers/slack-requests.js';
 import { startSlackStandin } from '../test/helpers/slack-standin.js';
 import { startStack } from '../test/helpers/stack.js';
+import { measureCliStartup } from './cli-startup.js';
 
 interface Row {
   name: string;
@@ -45,6 +47,7 @@ async function measure(
 
 async function main(): Promise<void> {
   process.stderr.write('zeus-recover bench (local Redis, Postgres, s3rver)\n');
+  await measureCliStartup(measure);
   for (const steps of [10, 1_000, 20_000]) {
     const doc = Buffer.from(makeConversation('c-bench', steps));
     await measure(
