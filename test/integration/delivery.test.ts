@@ -10,6 +10,7 @@ import {
   type DeliveryWorker,
   type DeliveryWorkerOptions,
   deliveryLockName,
+  THREAD_ROOT_EVENT_TYPE,
 } from '../../src/slack/delivery.js';
 import { auditTo, createAuditLog } from '../../src/store/audit.js';
 import { migrate } from '../../src/store/migrations.js';
@@ -17,7 +18,13 @@ import type { AuditEntry, AuditEvent, AuditLog } from '../../src/store/types.js'
 import type { KnownBlock, SlackMessage } from '../../src/views/slack.js';
 import { threadRootView } from '../../src/views/thread.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
-import { type RecordedCall, type SlackStandin, startSlackStandin } from '../helpers/slack-standin.js';
+import {
+  type AcceptedFault,
+  type RecordedCall,
+  type SlackStandin,
+  type StoredMessage,
+  startSlackStandin,
+} from '../helpers/slack-standin.js';
 
 const TOKEN = 'xoxb-delivery-test';
 const INC = 'C_INC';
@@ -582,5 +589,234 @@ describe('delivery worker', () => {
     expect(newRoot).not.toBe(oldRoot);
     expect(slack.transcript(INC, newRoot)).toEqual(['Zeus recovery: c-1', '  inspect.reported #2']);
     expect(postedSeqs()).toEqual([1, 2]);
+  });
+});
+
+/** The replies Slack holds in a thread (answered or not), as their audit seqs in thread order. */
+function threadSeqs(channel: string, rootTs: string): number[] {
+  return slack
+    .messagesInThread(channel, rootTs)
+    .filter((m) => m.thread_ts !== null && m.metadata?.event_type === AUDIT_EVENT_TYPE)
+    .map((m) => Number(m.metadata?.event_payload.seq));
+}
+
+/** The thread roots Slack holds for a conversation in a channel. */
+function storedRoots(channel: string, conversationId: string): StoredMessage[] {
+  return slack
+    .messagesInChannel(channel)
+    .filter(
+      (m) =>
+        m.thread_ts === null &&
+        m.metadata?.event_type === THREAD_ROOT_EVENT_TYPE &&
+        m.metadata.event_payload.conversation_id === conversationId,
+    );
+}
+
+/** Every conversation has exactly one root in Slack, and its thread holds its entries once each, in audit order. */
+async function expectExactlyOnce(schema: string, expected: Record<string, Record<string, number[]>>) {
+  for (const [channel, conversations] of Object.entries(expected)) {
+    for (const [conversationId, seqs] of Object.entries(conversations)) {
+      const roots = storedRoots(channel, conversationId);
+      expect(roots.map((r) => r.ts)).toEqual([await rootOf(schema, channel, conversationId)]);
+      expect(threadSeqs(channel, roots[0]?.ts ?? '')).toEqual(seqs);
+    }
+  }
+  const rows = await deliveries(schema);
+  expect(rows.every((r) => r.state === 'delivered')).toBe(true);
+}
+
+/** A client that gives up long before a slow Slack answers (fixture `settleMs` is well above it). */
+const impatientClient = () =>
+  createDeliveryClient({ token: TOKEN, slackApiUrl: slack.apiUrl, timeoutMs: 250 });
+
+describe('a slow or unanswering Slack', () => {
+  const deliver = { deliverTo: { channelId: INC } };
+
+  it.each<[string, AcceptedFault]>([
+    ['answers after the client gave up', { answer: 'late', afterMs: 1000 }],
+    ['never answers', { answer: 'never' }],
+    ['resets the connection', { answer: 'reset' }],
+    ['answers 503', { answer: 'status', status: 503 }],
+  ])(
+    'posts, then %s: one thread root, each entry once, in order, found by its metadata',
+    async (_, fault) => {
+      const { schema, audit, worker } = await fixture({ client: impatientClient(), settleMs: 1500 });
+      // The root and the first two entries are stored by Slack, and their answers lost.
+      slack.acceptThen('chat.postMessage', fault, { times: 3 });
+      for (const action of ['command.received', 'inspect.reported', 'request.created', 'diff.reported']) {
+        await audit.append(event(action, 'c-1', { requestId: 'rq_s' }), deliver); // 1..4
+      }
+      worker.start();
+      await until(async () => (await worker.pendingCount()) === 0, 'every entry delivered');
+
+      await expectExactlyOnce(schema, { [INC]: { 'c-1': [1, 2, 3, 4] } });
+      // Found by looking, with the metadata asked for, not by posting again.
+      expect(slack.calls('chat.postMessage')).toHaveLength(5);
+      const looks = [...slack.calls('conversations.history'), ...slack.calls('conversations.replies')];
+      expect(looks.length).toBeGreaterThanOrEqual(3);
+      expect(looks.every((c) => c.args.include_all_metadata === 'true')).toBe(true);
+      const rows = await deliveries(schema);
+      expect(rows.map((r) => r.last_error)).toEqual([
+        'answer to the post was lost; found in Slack',
+        'answer to the post was lost; found in Slack',
+        null,
+        null,
+      ]);
+      // What was recorded is what Slack holds.
+      const thread = slack.messagesInThread(INC, await rootOf(schema, INC, 'c-1'));
+      expect(rows.map((r) => r.message_ts)).toEqual(thread.slice(1).map((m) => m.ts));
+    },
+  );
+
+  it('Slack still working on a post when first looked for: waits for it to land instead of posting again', async () => {
+    const { schema, audit, worker } = await fixture({ client: impatientClient(), settleMs: 3000 });
+    // Slack stores the root only well after the client gave up and first looked.
+    slack.acceptThen('chat.postMessage', { answer: 'slow', afterMs: 1500 });
+    await audit.append(event('command.received', 'c-1'), deliver); // 1
+    worker.start();
+    await until(async () => (await worker.pendingCount()) === 0, 'the entry delivered', 20_000);
+
+    await expectExactlyOnce(schema, { [INC]: { 'c-1': [1] } });
+    // The root was sent once: the first look did not find it, and the worker waited instead of posting.
+    expect(slack.calls('chat.postMessage').filter((c) => seqOf(c) === null)).toHaveLength(1);
+    expect(slack.calls('conversations.history').length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('Slack truly failed (nothing stored): looked for, then posted once the earlier post is old enough, exactly once', async () => {
+    const { schema, audit, worker } = await fixture({ client: impatientClient(), settleMs: 800 });
+    await audit.append(event('command.received', 'c-1'), deliver); // 1
+    expect(await worker.drainOnce()).toBe(1);
+    // A 503 from in front of Slack: the post may or may not have been taken; here it was not.
+    slack.failNext('chat.postMessage', { status: 503 });
+    await audit.append(event('inspect.reported', 'c-1'), deliver); // 2
+    await audit.append(event('diff.reported', 'c-1'), deliver); // 3
+    worker.start();
+    await until(async () => (await worker.pendingCount()) === 0, 'every entry delivered');
+
+    await expectExactlyOnce(schema, { [INC]: { 'c-1': [1, 2, 3] } });
+    const order = slack
+      .calls()
+      .filter((c) => c.method !== 'chat.postMessage' || seqOf(c) === 2)
+      .map((c) => `${c.method} ${c.status}`);
+    // It was looked for (not found) before it was posted again, and posted again only once.
+    expect(order[0]).toBe('chat.postMessage 503');
+    expect(order.at(-1)).toBe('chat.postMessage 200');
+    expect(order.slice(1, -1).length).toBeGreaterThanOrEqual(1);
+    expect(order.slice(1, -1).every((c) => c === 'conversations.replies 200')).toBe(true);
+  });
+
+  it('a refused connection is known not to have posted: posted again without looking', async () => {
+    const { schema, audit, worker } = await fixture({ settleMs: 60_000 });
+    await slack.setDown(true);
+    await audit.append(event('command.received', 'c-1'), deliver); // 1
+    expect(await worker.drainOnce()).toBe(0);
+    await slack.setDown(false);
+    await makeDueNow(schema);
+    expect(await worker.drainOnce()).toBe(1);
+    await expectExactlyOnce(schema, { [INC]: { 'c-1': [1] } });
+    expect(slack.calls('conversations.history')).toHaveLength(0);
+  });
+
+  it('while the look itself fails, the entry waits and is never posted blind', async () => {
+    const { schema, audit, worker } = await fixture({ client: impatientClient(), settleMs: 300 });
+    await audit.append(event('command.received', 'c-1'), deliver); // 1
+    expect(await worker.drainOnce()).toBe(1);
+    slack.acceptThen('chat.postMessage', { answer: 'reset' });
+    slack.failNext('conversations.replies', { status: 500, times: 3 });
+    slack.acceptThen('conversations.replies', { answer: 'never' }, { times: 1 });
+    await audit.append(event('inspect.reported', 'c-1'), deliver); // 2
+    worker.start();
+    await until(async () => (await worker.pendingCount()) === 0, 'the entry found');
+
+    await expectExactlyOnce(schema, { [INC]: { 'c-1': [1, 2] } });
+    expect(slack.calls('chat.postMessage').filter((c) => seqOf(c) === 2)).toHaveLength(1);
+    expect(slack.calls('conversations.replies').length).toBeGreaterThanOrEqual(5);
+  });
+
+  it('a replica finds what another one posted before it died unrecorded', async () => {
+    const f = await fixture();
+    const real = createDeliveryClient({ token: TOKEN, slackApiUrl: slack.apiUrl });
+    // Slack takes the post; the process "dies" before it learns the ts.
+    const dying = {
+      chat: {
+        postMessage: async (args: Parameters<typeof real.chat.postMessage>[0]) => {
+          await real.chat.postMessage(args);
+          throw new Error('process died');
+        },
+        update: real.chat.update.bind(real.chat),
+      },
+      conversations: real.conversations,
+    };
+    const a = f.replica(db.pool, { client: dying });
+    await f.audit.append(event('command.received', 'c-1'), deliver); // 1
+    expect(await a.drainOnce()).toBe(0);
+    await a.stop();
+
+    const b = f.replica(db.pool);
+    await makeDueNow(f.schema);
+    await until(async () => {
+      await b.drainOnce();
+      return (await b.pendingCount()) === 0;
+    }, 'the other replica to settle it');
+    await expectExactlyOnce(f.schema, { [INC]: { 'c-1': [1] } });
+  });
+
+  it('two replicas at once against a slow Slack: one root per conversation and channel, each entry once, in order', async () => {
+    const poolA = new pg.Pool({ connectionString: db.url, max: 6 });
+    const poolB = new pg.Pool({ connectionString: db.url, max: 6 });
+    cleanups.push(async () => {
+      await Promise.all([poolA.end(), poolB.end()]);
+    });
+    const f = await fixture({ client: impatientClient(), settleMs: 1500 });
+    const a = f.replica(poolA);
+    const b = f.replica(poolB);
+    const auditA = createAuditLog(poolA, f.schema);
+    const auditB = createAuditLog(poolB, f.schema);
+    slack.acceptThen('chat.postMessage', { answer: 'late', afterMs: 800 }, { times: 10 });
+    slack.acceptThen('conversations.history', { answer: 'late', afterMs: 800 }, { times: 2 });
+    a.start();
+    b.start();
+
+    const total = 18;
+    for (let i = 0; i < total; i++) {
+      const channel = i % 3 === 2 ? GEN : INC;
+      await (i % 2 === 0 ? auditA : auditB).append(event('inspect.reported', `c-${i % 2}`), {
+        deliverTo: { channelId: channel },
+      });
+      (i % 2 === 0 ? a : b).kick();
+    }
+    await Promise.all([a.drainOnce(), b.drainOnce()]);
+    await until(async () => (await a.pendingCount()) === 0, 'every entry delivered', 30_000);
+
+    const rows = await deliveries(f.schema);
+    const expected: Record<string, Record<string, number[]>> = {};
+    const log = await f.audit.after(0, total);
+    for (const row of rows) {
+      const conversation = log.find((e) => e.seq === row.seq)?.conversationId ?? '?';
+      const byConversation = expected[row.channel_id] ?? {};
+      byConversation[conversation] = [...(byConversation[conversation] ?? []), row.seq];
+      expected[row.channel_id] = byConversation;
+    }
+    expect(Object.keys(expected[INC] ?? {}).sort()).toEqual(['c-0', 'c-1']);
+    expect(Object.keys(expected[GEN] ?? {}).sort()).toEqual(['c-0', 'c-1']);
+    await expectExactlyOnce(f.schema, expected);
+  });
+
+  it('when Slack will not let the bot look (missing_scope), it posts again and says so: the one known duplicate', async () => {
+    const { schema, audit, worker, logs } = await fixture({ client: impatientClient(), settleMs: 300 });
+    await audit.append(event('command.received', 'c-1'), deliver); // 1
+    expect(await worker.drainOnce()).toBe(1);
+    slack.acceptThen('chat.postMessage', { answer: 'reset' });
+    slack.failWith('conversations.replies', 'missing_scope');
+    await audit.append(event('inspect.reported', 'c-1'), deliver); // 2
+    worker.start();
+    await until(async () => (await worker.pendingCount()) === 0, 'the entry posted again');
+
+    const root = await rootOf(schema, INC, 'c-1');
+    expect(threadSeqs(INC, root)).toEqual([1, 2, 2]);
+    expect((await deliveries(schema))[1]?.last_error).toBe(
+      'could not check Slack for an earlier copy (missing_scope); posted again',
+    );
+    expect(logs.some((l) => l.level === 'warn' && l.obj.error === 'missing_scope')).toBe(true);
   });
 });
