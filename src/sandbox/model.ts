@@ -53,6 +53,8 @@ export interface SandboxMessage {
   replyBroadcast: boolean;
   edited: boolean;
   files: SharedFile[];
+  /** As posted with chat.postMessage; conversations.history/replies return it on request. */
+  metadata?: { event_type: string; event_payload: Json } | null;
 }
 
 export interface EphemeralMessage {

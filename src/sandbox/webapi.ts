@@ -56,10 +56,11 @@ function hasContent(args: Json): boolean {
   return (text !== undefined && text !== '') || Array.isArray(args.blocks) || Array.isArray(args.attachments);
 }
 
-export function messageJson(ws: Workspace, m: SandboxMessage): Json {
+export function messageJson(ws: Workspace, m: SandboxMessage, withMetadata = false): Json {
   return {
     type: 'message',
     ...(m.botId === null ? {} : { subtype: 'bot_message', bot_id: m.botId, app_id: ws.options.appId }),
+    ...(withMetadata && m.metadata ? { metadata: m.metadata } : {}),
     text: m.text,
     user: m.user,
     ts: m.ts,
@@ -99,8 +100,67 @@ function postMessage(ctx: ApiContext, args: Json): ApiResult {
     blocks: Array.isArray(args.blocks) ? withIds(args.blocks) : null,
     replyBroadcast: threadTs !== null && bool(args.reply_broadcast),
     files: [],
+    metadata:
+      isJson(args.metadata) &&
+      typeof args.metadata.event_type === 'string' &&
+      isJson(args.metadata.event_payload)
+        ? { event_type: args.metadata.event_type, event_payload: args.metadata.event_payload }
+        : null,
   });
   return { ok: true, channel: channel.id, ts: stored.ts, message: messageJson(ws, stored) };
+}
+
+/** Slack ts as a number of microseconds, for ordering and `oldest`/`latest`. */
+function tsMicros(ts: string): number {
+  const [seconds = '0', fraction = '0'] = ts.split('.');
+  return Number(seconds) * 1_000_000 + Number(fraction.padEnd(6, '0').slice(0, 6));
+}
+
+/**
+ * conversations.history (top level and broadcast replies, newest first) and conversations.replies
+ * (the parent, then its replies oldest first), within `oldest`/`latest`, a cursor's page at a
+ * time. The bot asks only after a post whose answer was lost, to find it by its metadata.
+ */
+function conversationMessages(ctx: ApiContext, args: Json, method: 'history' | 'replies'): ApiResult {
+  const { ws } = ctx;
+  const channel = ws.channel(str(args.channel) ?? '');
+  if (!channel) return { ok: false, error: 'channel_not_found' };
+  const inclusive = bool(args.inclusive);
+  const oldest = str(args.oldest);
+  const latest = str(args.latest);
+  const inRange = (ts: string) => {
+    const t = tsMicros(ts);
+    const lo = oldest ? tsMicros(oldest) : Number.NEGATIVE_INFINITY;
+    const hi = latest ? tsMicros(latest) : Number.POSITIVE_INFINITY;
+    return inclusive ? t >= lo && t <= hi : t > lo && t < hi;
+  };
+  let found: SandboxMessage[];
+  if (method === 'history') {
+    found = ws
+      .messages()
+      .filter((m) => m.channel === channel.id && (m.threadTs === null || m.replyBroadcast) && inRange(m.ts))
+      .sort((a, b) => tsMicros(b.ts) - tsMicros(a.ts));
+  } else {
+    const parent = ws.message(channel.id, str(args.ts) ?? '');
+    if (!parent) return { ok: false, error: 'thread_not_found' };
+    const replies = ws
+      .messages()
+      .filter((m) => m.channel === channel.id && m.threadTs === parent.ts && inRange(m.ts))
+      .sort((a, b) => tsMicros(a.ts) - tsMicros(b.ts));
+    found = [parent, ...replies];
+  }
+  const limit = Math.min(Math.max(Number(str(args.limit) ?? 100) || 100, 1), 999);
+  const cursor = str(args.cursor);
+  const start = cursor ? Number(Buffer.from(cursor, 'base64url').toString()) : 0;
+  if (!Number.isInteger(start) || start < 0) return { ok: false, error: 'invalid_cursor' };
+  const more = start + limit < found.length;
+  const withMetadata = bool(args.include_all_metadata);
+  return {
+    ok: true,
+    messages: found.slice(start, start + limit).map((m) => messageJson(ws, m, withMetadata)),
+    has_more: more,
+    response_metadata: { next_cursor: more ? Buffer.from(String(start + limit)).toString('base64url') : '' },
+  };
 }
 
 function update(ctx: ApiContext, args: Json): ApiResult {
@@ -341,6 +401,10 @@ export function callApi(ctx: ApiContext, method: string, args: Json): ApiResult 
         },
       };
     }
+    case 'conversations.history':
+      return conversationMessages(ctx, args, 'history');
+    case 'conversations.replies':
+      return conversationMessages(ctx, args, 'replies');
     case 'usergroups.users.list': {
       const group = ws.usergroup(str(args.usergroup) ?? '');
       if (!group) return { ok: false, error: 'no_such_subteam' };
