@@ -10,6 +10,8 @@
  * closed for the group and tell the user why.
  */
 
+import { errorMessage } from '../errors.js';
+
 export interface UsergroupCacheLogger {
   warn(fields: Record<string, unknown>, message: string): void;
 }
@@ -52,10 +54,6 @@ const defaultLogger: UsergroupCacheLogger = {
 
 class FetchTimeout extends Error {}
 
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
 export function createUsergroupCache(options: UsergroupCacheOptions): UsergroupCache {
   const ttlMs = options.ttlMs ?? 5 * 60_000;
   const staleGraceMs = options.staleGraceMs ?? 60 * 60_000;
@@ -81,7 +79,7 @@ export function createUsergroupCache(options: UsergroupCacheOptions): UsergroupC
         entry.failedAt = clock();
         const stale = usable(entry, clock());
         logger.warn(
-          { groupId, error: errorText(err), servingStale: stale !== null },
+          { groupId, error: errorMessage(err), servingStale: stale !== null },
           stale
             ? 'Could not refresh approver group members from Slack; using the last known list'
             : 'Could not read approver group members from Slack; group approvals are refused until it answers',

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { errorMessage } from '../errors.js';
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -27,7 +28,7 @@ export function parseCli(argv: string[]): ParsedArgs {
   try {
     parsed = parse(argv);
   } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message : String(err));
+    throw new UsageError(errorMessage(err));
   }
   const { values, positionals } = parsed;
   const [command = 'help', ...rest] = positionals;

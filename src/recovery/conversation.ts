@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { parse } from 'lossless-json';
+import { errorMessage } from '../errors.js';
 import type { ConversationAnalysis, Finding, StepSummary } from './types.js';
 
 /**
@@ -338,7 +339,7 @@ function describeParseError(text: string, err: unknown): string {
   if (text.charCodeAt(0) === 0xfeff) {
     return 'not valid JSON: the value starts with a UTF-8 byte-order mark (EF BB BF), which JSON does not allow';
   }
-  const raw = err instanceof Error ? err.message : String(err);
+  const raw = errorMessage(err);
   const position = /at position (\d+)/.exec(raw);
   const reason = sanitize(raw.replace(/\s*at position \d+/, '')).slice(0, 160);
   if (!position) return `not valid JSON: ${reason}`;

@@ -1,3 +1,4 @@
+import { errorMessage } from '../errors.js';
 import { analyzeAsync } from './analyze-async.js';
 import type { CoreDeps } from './deps.js';
 import { assertConversationId } from './ids.js';
@@ -17,7 +18,7 @@ export async function readTier(
   const read = await withTimeout<TierRead>(
     reader.read(id).catch((err: unknown) => ({
       status: 'unreachable',
-      reason: err instanceof Error ? err.message : String(err),
+      reason: errorMessage(err),
     })),
     budget,
     () => ({ status: 'unreachable', reason: `no answer within ${budget} ms` }),

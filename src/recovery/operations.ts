@@ -1,4 +1,4 @@
-import { ErrorCode, RecoveryError } from '../errors.js';
+import { ErrorCode, errorMessage, RecoveryError } from '../errors.js';
 import { crossTierAgreement } from './agreement.js';
 import { analyzeAsync } from './analyze-async.js';
 import type { CoreDeps } from './deps.js';
@@ -66,7 +66,7 @@ const ZEUS_STATUS_BUDGET_MS = 5000;
 async function zeusView(zeus: ZeusClient, id: string): Promise<ZeusStatusSummary | { error: string }> {
   return withTimeout<ZeusStatusSummary | { error: string }>(
     zeus.status(id).then(summarizeZeusStatus, (err: unknown) => ({
-      error: err instanceof Error ? err.message : String(err),
+      error: errorMessage(err),
     })),
     ZEUS_STATUS_BUDGET_MS,
     () => ({ error: `no answer within ${ZEUS_STATUS_BUDGET_MS} ms` }),

@@ -1,4 +1,4 @@
-import { ErrorCode, RecoveryError } from '../errors.js';
+import { ErrorCode, errorMessage, RecoveryError } from '../errors.js';
 import { analyzeAsync } from './analyze-async.js';
 import { sha256Checksum } from './conversation.js';
 import type { CoreDeps } from './deps.js';
@@ -66,7 +66,7 @@ export async function readSource(deps: CoreDeps, id: string, source: RestoreSour
       } catch (err) {
         throw new RecoveryError(
           ErrorCode.InvalidInput,
-          `Cannot read ${source.path}: ${err instanceof Error ? err.message : String(err)}.`,
+          `Cannot read ${source.path}: ${errorMessage(err)}.`,
           'Check the path and that the file is readable.',
           { cause: err },
         );

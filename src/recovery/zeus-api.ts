@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ErrorCode, RecoveryError } from '../errors.js';
+import { ErrorCode, errorMessage, RecoveryError } from '../errors.js';
 
 /**
  * Client for the two Zeus endpoints the runbook uses (`POST /zeus/replay`,
@@ -98,7 +98,7 @@ export function isZeusAmbiguous(err: unknown): err is ZeusAmbiguousError {
 /** The short reason of a Zeus failure (`no answer within 5000 ms …`), else the error's message. */
 export function zeusReason(err: unknown): string {
   if (err instanceof RecoveryError && typeof err.details.reason === 'string') return err.details.reason;
-  return err instanceof Error ? err.message : String(err);
+  return errorMessage(err);
 }
 
 /** The kind of a Zeus failure thrown by this client, or null for anything else. */
@@ -231,7 +231,7 @@ export function createZeusClient(options: ZeusClientOptions): ZeusClient {
         const timedOut = isTimeout(err);
         const how = timedOut
           ? `no answer within ${timeoutMs} ms`
-          : `connection lost (${code ?? errName(err)})`;
+          : `connection lost (${code ?? errorMessage(err)})`;
         if (idempotent) {
           if (retriesLeft) {
             await sleep(backoffMs(attempt - 1));
@@ -452,10 +452,6 @@ function networkCode(err: unknown): string | null {
 
 function isTimeout(err: unknown): boolean {
   return err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
-}
-
-function errName(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 function safeOrigin(url: string): string {

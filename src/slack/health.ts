@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { errorMessage } from '../errors.js';
 
 export interface Probe {
   name: string;
@@ -38,7 +39,7 @@ export function healthRoutes(probes: Probe[], timeoutMs = 2000): HealthRoutes {
             return {
               name: p.name,
               ok: false as const,
-              error: err instanceof Error ? err.message : String(err),
+              error: errorMessage(err),
             };
           } finally {
             if (timer) clearTimeout(timer);
