@@ -18,6 +18,11 @@ export const ErrorCode = {
   RequestState: 'request_state',
   Stale: 'stale_preview',
   ZeusApi: 'zeus_api_error',
+  /**
+   * A write was sent but whether it landed could not be settled (Redis holds neither the old nor
+   * the new value, or could not be read back): a person must look before anything else is done.
+   */
+  OutcomeUnknown: 'outcome_unknown',
   Internal: 'internal_error',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -56,6 +56,8 @@ export type CancelOutcome =
   | { kind: 'refused'; request: RecoveryRequest; message: string };
 export type StaleOutcome = Done | NotOpen;
 export type FinishOutcome = Done | NotOpen;
+export type FinishState = 'succeeded' | 'failed' | 'unknown';
+const FINISH_STATES: readonly string[] = ['succeeded', 'failed', 'unknown'] satisfies FinishState[];
 
 /** A request a crashed replica left behind; `since` is when it entered its current state. */
 export interface StuckRequest {
@@ -75,11 +77,8 @@ export interface RequestStore {
   markStale(id: string, reason: string): Promise<StaleOutcome>;
   /** approved → executing; true for exactly one caller. */
   startExecution(id: string): Promise<boolean>;
-  finish(
-    id: string,
-    outcome: 'succeeded' | 'failed',
-    result: Record<string, unknown>,
-  ): Promise<FinishOutcome>;
+  /** executing → succeeded | failed | unknown (see RequestState); exactly one caller gets 'done'. */
+  finish(id: string, outcome: FinishState, result: Record<string, unknown>): Promise<FinishOutcome>;
   expireDue(limit?: number): Promise<RecoveryRequest[]>;
   recoverStuck(olderThanMs: number): Promise<StuckRequest[]>;
 }
@@ -478,10 +477,10 @@ export function createRequestStore(pool: pg.Pool, schema: string): RequestStore 
 
   async function finish(
     id: string,
-    outcome: 'succeeded' | 'failed',
+    outcome: FinishState,
     result: Record<string, unknown>,
   ): Promise<FinishOutcome> {
-    if (outcome !== 'succeeded' && outcome !== 'failed') {
+    if (!FINISH_STATES.includes(outcome)) {
       throw new RecoveryError(
         ErrorCode.Internal,
         `finish() got outcome ${JSON.stringify(outcome)}.`,

@@ -102,6 +102,8 @@ export function describeState(request: RecoveryRequest): string {
       return `${approvedBy(request)} and finished successfully`;
     case 'failed':
       return `${approvedBy(request)} and failed`;
+    case 'unknown':
+      return `${approvedBy(request)}; whether it was written is unknown, so check Redis before anything else`;
     case 'denied': {
       const who = request.decidedBy === null ? 'an approver' : mention(request.decidedBy);
       return request.denyReason ? `denied by ${who} (${escapeText(request.denyReason)})` : `denied by ${who}`;

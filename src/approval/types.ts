@@ -3,8 +3,10 @@ import type { ReplayPlan } from '../recovery/replay.js';
 
 /**
  * A destructive operation asked for in Slack. It moves
- *   requested → approved → executing → succeeded | failed
+ *   requested → approved → executing → succeeded | failed | unknown
  *   requested → denied | expired | cancelled
+ * `unknown`: the write was sent, its reply lost, and Redis then held neither the old nor the new
+ * value (or could not be read back); someone has to look at Redis.
  * and every move is one conditional UPDATE in Postgres (… WHERE state = <expected>), so a
  * double click, a Slack retry or two replicas can never run it twice.
  */
@@ -14,6 +16,7 @@ export type RequestState =
   | 'executing'
   | 'succeeded'
   | 'failed'
+  | 'unknown'
   | 'denied'
   | 'expired'
   | 'cancelled';
@@ -21,6 +24,7 @@ export type RequestState =
 export const TERMINAL_STATES: readonly RequestState[] = [
   'succeeded',
   'failed',
+  'unknown',
   'denied',
   'expired',
   'cancelled',
@@ -81,6 +85,7 @@ export const AuditAction = {
   RestoreStarted: 'restore.started',
   RestoreSucceeded: 'restore.succeeded',
   RestoreFailed: 'restore.failed',
+  RestoreUnknown: 'restore.unknown',
   ReplayStarted: 'replay.started',
   ReplayAmbiguous: 'replay.ambiguous',
   ReplaySucceeded: 'replay.succeeded',

@@ -96,8 +96,14 @@ export function formatPlan(p: RestorePlan): string {
 }
 
 export function formatRestore(r: RestoreResult): string {
-  const valid = r.validation ? (r.validation.valid ? 'valid' : 'NOT valid') : 'key removed';
-  return [
+  const valid = !r.verified
+    ? 'could not be read back (Redis acknowledged the write); run inspect to check it'
+    : r.validation
+      ? r.validation.valid
+        ? 'valid'
+        : 'NOT valid'
+      : 'key removed';
+  const lines = [
     `Restored ${r.conversationId} from ${r.source}.`,
     `  Before:  ${r.before ?? 'absent'}`,
     `  After:   ${r.after ?? 'absent'}`,
@@ -105,7 +111,13 @@ export function formatRestore(r: RestoreResult): string {
     `  Read-back: ${valid}${r.validation ? `, ${r.validation.stepCount ?? '?'} steps` : ''}`,
     `  Backup:  ${r.backupId}`,
     `Undo with: zeus-recover undo ${r.backupId} --yes --reason "…"`,
-  ].join('\n');
+  ];
+  if (!r.recorded) {
+    lines.push(
+      'WARNING: the audit log could not be written after retrying for about 30 s; this restore is not recorded there.',
+    );
+  }
+  return lines.join('\n');
 }
 
 export function formatReplayPlan(p: ReplayPlan, requestId: string): string {

@@ -70,12 +70,19 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     if (err instanceof RecoveryError) {
       const unknown = err.code === ErrorCode.OutcomeUnknown;
       if (args.json) {
-        const error = { code: err.code, message: err.message, hint: err.hint, ...(unknown ? { details: err.details } : {}) };
+        const error = {
+          code: err.code,
+          message: err.message,
+          hint: err.hint,
+          ...(unknown ? { details: err.details } : {}),
+        };
         io.stdout(`${JSON.stringify({ error })}\n`);
       }
       io.stderr(`zeus-recover: ${err.message}\n${err.hint}\n`);
       if (err.details.recorded === false) {
-        io.stderr('zeus-recover: WARNING: the audit log could not be written; this outcome is not recorded there.\n');
+        io.stderr(
+          'zeus-recover: WARNING: the audit log could not be written; this outcome is not recorded there.\n',
+        );
       }
       // Its own code: a script must not read "unknown" as "failed, nothing written" and retry.
       if (unknown) return 3;

@@ -1,12 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { ErrorCode, errorMessage, RecoveryError } from '../errors.js';
-import type { Backup } from '../store/types.js';
+import type { AuditEvent, Backup } from '../store/types.js';
 import { analyzeAsync } from './analyze-async.js';
 import { sha256Checksum } from './conversation.js';
 import type { CoreDeps } from './deps.js';
+import { keepLease } from './lease.js';
 import { planRestore, type RestorePlan, readCurrent, readSource } from './plan.js';
+import { FINAL_WRITE_DELAYS_MS, retrying } from './retry.js';
+import { readBackSettled, type Settlement } from './settle.js';
 import { assertBackupId } from './sources.js';
-import type { ConversationAnalysis } from './types.js';
+import type { CasResult, ConversationAnalysis } from './types.js';
 
 export interface Actor {
   /** `slack:U123` or `cli:alice`. */
@@ -24,25 +27,51 @@ export interface RestoreResult {
   before: string | null;
   after: string | null;
   ttlMs: number | null;
-  /** The Redis copy read back after writing. Null when the restore deleted the key. */
+  /** The Redis copy read back after writing. Null when the restore deleted the key or it could not be read. */
   validation: ConversationAnalysis | null;
+  /**
+   * Whether the read-back saw the written bytes. False only when Redis acknowledged the write
+   * and then could not be read back: the write is a fact, but nobody has looked at it since.
+   */
+  verified: boolean;
+  /** Whether the outcome reached the audit log; false leaves it to the crash sweeper. */
+  recorded: boolean;
   diffSummary: string;
+}
+
+/** The points between the steps of a restore, in order; tests cut connections at each. */
+export type RestoreStep = 'read' | 'backup' | 'audit-started' | 'write' | 'read-back' | 'audit-outcome';
+
+export interface ExecuteOptions {
+  /** Awaited before each step. */
+  onStep?: (step: RestoreStep) => void | Promise<void>;
+  /** Pauses between reads while settling from Redis (see settle.ts). */
+  settleDelaysMs?: readonly number[];
+  /** Pauses between tries of the outcome's audit entry; about 30 s in all by default. */
+  recordDelaysMs?: readonly number[];
 }
 
 const DEFAULT_LEASE_MS = 5 * 60_000;
 
 /**
  * Executes a plan: lock, re-check both checksums, back up, compare-and-set, read back.
- * Nothing is written unless the backup row exists and Redis still holds what the plan saw.
+ * Nothing is written unless the backup row exists, the lease is confirmed ours and Redis still
+ * holds what the plan saw. A write whose reply is lost is settled from what Redis holds while
+ * the lock is still held; the lock is released only once the outcome is settled and recorded.
+ *
+ * Throws a RecoveryError when the restore did not happen (nothing written) and one with code
+ * OutcomeUnknown when whether it happened cannot be told. Either carries `details.recorded`.
  */
 export async function executeRestore(
   deps: CoreDeps,
   plan: RestorePlan,
   actor: Actor,
+  options: ExecuteOptions = {},
 ): Promise<RestoreResult> {
   const id = plan.conversationId;
   const holder = `${actor.id}${actor.requestId ? ` (request ${actor.requestId})` : ''}`;
-  const lease = await deps.locks.acquire(id, holder, deps.lockLeaseMs ?? DEFAULT_LEASE_MS);
+  const leaseMs = deps.lockLeaseMs ?? DEFAULT_LEASE_MS;
+  const lease = await deps.locks.acquire(id, holder, leaseMs);
   if (!lease.acquired) {
     throw new RecoveryError(
       ErrorCode.Locked,
@@ -51,9 +80,25 @@ export async function executeRestore(
       { details: { holder: lease.holder, since: lease.since.toISOString() } },
     );
   }
-  const auditBase = { actor: actor.id, conversationId: id, requestId: actor.requestId ?? null };
+  const keeper = keepLease(lease, leaseMs);
+  const step = async (name: RestoreStep) => options.onStep?.(name);
+  const record = (event: Omit<AuditEvent, 'actor' | 'conversationId' | 'requestId'>) =>
+    retrying(
+      () =>
+        deps.audit.append({
+          ...event,
+          actor: actor.id,
+          conversationId: id,
+          requestId: actor.requestId ?? null,
+        }),
+      options.recordDelaysMs ?? FINAL_WRITE_DELAYS_MS,
+    ).then(
+      () => true,
+      () => false,
+    );
   let backup: Backup | null = null;
   try {
+    await step('read');
     const [target, { read: current }] = await Promise.all([
       readSource(deps, id, plan.source),
       readCurrent(deps, id),
@@ -75,6 +120,7 @@ export async function executeRestore(
         'Nothing was written. Check whether the conversation is live, then make a fresh preview.',
       );
     }
+    await step('backup');
     backup = await deps.backups.create({
       conversationId: id,
       key: deps.redis.locate(id),
@@ -87,8 +133,11 @@ export async function executeRestore(
       requestId: actor.requestId ?? null,
       takenFor: plan.source.kind === 'backup' ? 'undo' : 'restore',
     });
+    await step('audit-started');
     await deps.audit.append({
-      ...auditBase,
+      actor: actor.id,
+      conversationId: id,
+      requestId: actor.requestId ?? null,
       action: 'restore.started',
       data: {
         source: plan.sourceLabel,
@@ -98,70 +147,154 @@ export async function executeRestore(
         reason: actor.reason,
       },
     });
-    const cas = await deps.redis.compareAndSet(
-      id,
-      currentBytes,
-      target.exists ? target.bytes : null,
-      deps.ttlPolicy,
-    );
-    if (!cas.ok) {
+    await step('write');
+    if (!(await keeper.confirm())) {
+      throw new RecoveryError(
+        ErrorCode.Locked,
+        `The lock on ${id} could not be renewed before writing (the database did not answer, or the lease ran out and another restore may have it).`,
+        'Nothing was written. Check the incident thread for another restore of this conversation, then make a fresh preview.',
+      );
+    }
+    let cas: CasResult | null = null;
+    let lost: RecoveryError | null = null;
+    try {
+      cas = await deps.redis.compareAndSet(
+        id,
+        currentBytes,
+        target.exists ? target.bytes : null,
+        deps.ttlPolicy,
+      );
+    } catch (err) {
+      if (!(err instanceof RecoveryError) || err.details.ambiguous !== true) throw err;
+      lost = err;
+    }
+    if (cas && !cas.ok) {
       throw new RecoveryError(
         ErrorCode.Conflict,
-        `Redis changed while the restore of ${id} was being written; the write was refused.`,
-        'Nothing was written. Check whether Zeus is writing to it, then make a fresh preview.',
+        cas.reason === 'deadline'
+          ? `The write to ${id} reached Redis too late and was refused (Redis or the network was slow).`
+          : `Redis changed while the restore of ${id} was being written; the write was refused.`,
+        cas.reason === 'deadline'
+          ? 'Nothing was written. Check that Redis answers promptly, then make a fresh preview.'
+          : 'Nothing was written. Check whether Zeus is writing to it, then make a fresh preview.',
       );
     }
-    const { read: after } = await readCurrent(deps, id);
-    const afterChecksum = after.status === 'found' ? sha256Checksum(after.bytes) : null;
-    if (afterChecksum !== targetChecksum) {
-      throw new RecoveryError(
-        ErrorCode.ValidationFailed,
-        `Read-back of ${id} does not match what was written (${afterChecksum ?? 'absent'} ≠ ${targetChecksum ?? 'absent'}).`,
-        `Something else wrote to the key. The previous value is in backup ${backup.id}: inspect, then undo if needed.`,
-      );
-    }
-    const validation = after.status === 'found' ? await analyzeAsync(after.bytes, id) : null;
-    const result: RestoreResult = {
-      restored: true,
+    await step('read-back');
+    // Under the lock still: nothing of ours can land any more (the tier's fence), and nobody
+    // else of ours may write, so what Redis holds now is the outcome.
+    const { settlement, bytes, ttlMs } = await readBackSettled(deps, {
       conversationId: id,
-      source: plan.sourceLabel,
-      backupId: backup.id,
       before: currentChecksum,
-      after: afterChecksum,
-      ttlMs: cas.ttlMs,
-      validation,
-      diffSummary: plan.diffSummary,
-    };
-    await deps.audit.append({
-      ...auditBase,
+      after: targetChecksum,
+      backupId: backup.id,
+      ...(options.settleDelaysMs ? { retryDelaysMs: options.settleDelaysMs } : {}),
+    });
+    // Acknowledged, then unreadable: the write is a fact, only its read-back is missing.
+    const acknowledgedUnread = cas?.ok === true && settlement.observed === 'unreadable';
+    if (settlement.outcome === 'failed' && lost) {
+      throw new RecoveryError(
+        ErrorCode.TierUnreachable,
+        `${lost.message.replace(/ It may or may not have been applied\.$/, '')} Read back: ${settlement.detail}`,
+        'Nothing was written. Retry when Redis answers.',
+        { cause: lost },
+      );
+    }
+    if (settlement.outcome !== 'succeeded' && !acknowledgedUnread) {
+      throw outcomeUnknown(id, settlement, {
+        before: currentChecksum,
+        after: targetChecksum,
+        backupId: backup.id,
+        acknowledged: cas?.ok === true,
+      });
+    }
+    const validation = bytes ? await analyzeAsync(bytes, id) : null;
+    const afterChecksum = acknowledgedUnread ? targetChecksum : (settlement.observed as string | null);
+    await step('audit-outcome');
+    const recorded = await record({
       action: 'restore.succeeded',
       data: {
         source: plan.sourceLabel,
         backupId: backup.id,
         before: currentChecksum,
         after: afterChecksum,
-        ttlMs: cas.ttlMs,
+        ttlMs: cas?.ok ? cas.ttlMs : ttlMs,
         valid: validation?.valid ?? null,
+        ...(acknowledgedUnread ? { verified: false } : {}),
       },
     });
-    return result;
+    return {
+      restored: true,
+      conversationId: id,
+      source: plan.sourceLabel,
+      backupId: backup.id,
+      before: currentChecksum,
+      after: afterChecksum,
+      ttlMs: cas?.ok ? cas.ttlMs : ttlMs,
+      validation,
+      verified: !acknowledgedUnread,
+      recorded,
+      diffSummary: plan.diffSummary,
+    };
   } catch (err) {
-    await deps.audit
-      .append({
-        ...auditBase,
-        action: 'restore.failed',
+    if (err instanceof RecoveryError && err.code === ErrorCode.OutcomeUnknown) {
+      const d = err.details;
+      err.details.recorded = await record({
+        action: 'restore.unknown',
         data: {
           source: plan.sourceLabel,
-          backupId: backup?.id ?? null,
-          code: err instanceof RecoveryError ? err.code : ErrorCode.Internal,
-          error: errorMessage(err),
+          backupId: d.backupId,
+          before: d.before,
+          after: d.after,
+          observed: d.observed,
+          observedUnreadable: d.observedUnreadable,
+          code: err.code,
+          detail: d.detail,
         },
-      })
-      .catch(() => undefined);
+      });
+      throw err;
+    }
+    const recorded = await record({
+      action: 'restore.failed',
+      data: {
+        source: plan.sourceLabel,
+        backupId: backup?.id ?? null,
+        code: err instanceof RecoveryError ? err.code : ErrorCode.Internal,
+        error: errorMessage(err),
+      },
+    });
+    if (err instanceof RecoveryError) err.details.recorded = recorded;
     throw err;
   } finally {
+    keeper.stop();
     await lease.release().catch(() => undefined);
   }
+}
+
+function outcomeUnknown(
+  id: string,
+  settlement: Settlement,
+  facts: { before: string | null; after: string | null; backupId: string; acknowledged: boolean },
+): RecoveryError {
+  const unreadable = settlement.observed === 'unreadable';
+  const observed = unreadable ? null : settlement.observed;
+  const sent = facts.acknowledged
+    ? 'Redis acknowledged the write, but then held something else.'
+    : 'The write was sent but its reply was lost.';
+  return new RecoveryError(
+    ErrorCode.OutcomeUnknown,
+    `Whether the restore of ${id} took effect is unknown. ${sent} ${settlement.detail}`,
+    `Inspect ${id} before doing anything else: ${facts.after ?? 'an absent key'} in Redis means the restore landed, ${facts.before ?? 'an absent key'} means nothing was written. What Redis held before is in backup ${facts.backupId}.`,
+    {
+      details: {
+        before: facts.before,
+        after: facts.after,
+        observed,
+        observedUnreadable: unreadable,
+        backupId: facts.backupId,
+        detail: settlement.detail,
+      },
+    },
+  );
 }
 
 /** Undo = restore the value a backup holds (itself planned, backed up and audited). */

@@ -42,6 +42,18 @@ export const DEFAULT_SETTLE_DELAYS_MS: readonly number[] = [100, 250, 500, 1000,
 const describe = (checksum: string | null) => (checksum === null ? 'no value (key absent)' : checksum);
 
 export async function settleFromRedis(deps: CoreDeps, input: SettleInput): Promise<Settlement> {
+  return (await readBackSettled(deps, input)).settlement;
+}
+
+/** The settlement plus the value read, for a caller that goes on to validate what it wrote. */
+export interface SettledRead {
+  settlement: Settlement;
+  /** What Redis held; null when absent or unreadable. */
+  bytes: Buffer | null;
+  ttlMs: number | null;
+}
+
+export async function readBackSettled(deps: CoreDeps, input: SettleInput): Promise<SettledRead> {
   const { conversationId: id, before, after } = input;
   const delays = input.retryDelaysMs ?? DEFAULT_SETTLE_DELAYS_MS;
   const backupNote = input.backupId ? ` The previous value is in backup ${input.backupId}.` : '';
@@ -56,37 +68,27 @@ export async function settleFromRedis(deps: CoreDeps, input: SettleInput): Promi
       lastReason = read.reason;
       continue;
     }
-    const observed = read.status === 'found' ? sha256Checksum(read.bytes) : null;
+    const bytes = read.status === 'found' ? read.bytes : null;
+    const ttlMs = read.status === 'found' ? (read.ttlMs ?? null) : null;
+    const observed = bytes ? sha256Checksum(bytes) : null;
     // New before old: when both are equal the write was a no-op and did what was asked.
     if (observed === after) {
-      return {
-        outcome: 'succeeded',
-        observed,
-        detail: `Redis holds the new value (${describe(after)}): the write landed.${backupNote}`,
-      };
+      const detail = `Redis holds the new value (${describe(after)}): the write landed.${backupNote}`;
+      return { settlement: { outcome: 'succeeded', observed, detail }, bytes, ttlMs };
     }
     if (observed === before) {
-      return {
-        outcome: 'failed',
-        observed,
-        detail: `Redis still holds the previous value (${describe(before)}): nothing was written.`,
-      };
+      const detail = `Redis still holds the previous value (${describe(before)}): nothing was written.`;
+      return { settlement: { outcome: 'failed', observed, detail }, bytes, ttlMs };
     }
-    return {
-      outcome: 'unknown',
-      observed,
-      detail:
-        `Redis holds ${describe(observed)}, neither the previous value (${describe(before)}) nor the new one (${describe(after)}); ` +
-        `something else wrote to it. Inspect ${id} and check whether Zeus is writing to it.${backupNote}`,
-    };
+    const detail =
+      `Redis holds ${describe(observed)}, neither the previous value (${describe(before)}) nor the new one (${describe(after)}); ` +
+      `something else wrote to it. Inspect ${id} and check whether Zeus is writing to it.${backupNote}`;
+    return { settlement: { outcome: 'unknown', observed, detail }, bytes, ttlMs };
   }
-  return {
-    outcome: 'unknown',
-    observed: 'unreadable',
-    detail:
-      `Redis could not be read back after ${delays.length + 1} tries (${lastReason}), so whether the write landed is not known. ` +
-      `When Redis answers, inspect ${id}: ${describe(after)} means it landed, ${describe(before)} means nothing was written.${backupNote}`,
-  };
+  const detail =
+    `Redis could not be read back after ${delays.length + 1} tries (${lastReason}), so whether the write landed is not known. ` +
+    `When Redis answers, inspect ${id}: ${describe(after)} means it landed, ${describe(before)} means nothing was written.${backupNote}`;
+  return { settlement: { outcome: 'unknown', observed: 'unreadable', detail }, bytes: null, ttlMs: null };
 }
 
 function sleep(ms: number): Promise<void> {

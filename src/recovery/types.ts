@@ -31,7 +31,11 @@ export type TtlPolicy =
   /** Remove any TTL. */
   | { kind: 'none' };
 
-export type CasResult = { ok: true; ttlMs: number | null } | { ok: false; reason: 'changed' };
+/**
+ * `changed`: Redis no longer held the expected value; `deadline`: the write reached Redis after
+ * its fence closed (see the tier). Either way nothing was written.
+ */
+export type CasResult = { ok: true; ttlMs: number | null } | { ok: false; reason: 'changed' | 'deadline' };
 
 export interface ScanPage {
   ids: string[];
@@ -46,6 +50,10 @@ export interface ActiveStore extends TierReader {
    * Atomically replaces the value iff it still equals `expected` byte-for-byte
    * (`null` = the key must not exist). `next === null` deletes the key (undo of a restore
    * into a key that did not exist).
+   *
+   * Fenced: once it has returned or thrown, nothing it sent can still land. A throw whose
+   * RecoveryError details say `ambiguous: true` means the write may or may not have been
+   * applied; read the key to find out.
    */
   compareAndSet(id: string, expected: Buffer | null, next: Buffer | null, ttl: TtlPolicy): Promise<CasResult>;
   /** SCAN (never KEYS) for ids whose key matches `pattern` (glob on the id part). */

@@ -144,6 +144,7 @@ export const DECISION_ACTIONS: ReadonlySet<string> = new Set([
   'request.settled',
   'restore.succeeded',
   'restore.failed',
+  'restore.unknown',
   'replay.succeeded',
   'replay.failed',
   'replay.timed_out',

@@ -1,4 +1,4 @@
-import type { RequestStore } from '../approval/requests.js';
+import type { FinishState, RequestStore } from '../approval/requests.js';
 import { approverHint, checkApprover, checkCanCancel, checkCanDeny } from '../approval/rules.js';
 import { AuditAction, isReplayPlan, type RecoveryRequest, type RequestKind } from '../approval/types.js';
 import { normaliseText, type ParsedCommand } from '../commands/grammar.js';
@@ -19,6 +19,7 @@ import {
   validateConversation,
 } from '../recovery/index.js';
 import { executeReplay, planReplay, type ReplayPlan } from '../recovery/replay.js';
+import { FINAL_WRITE_DELAYS_MS, retrying } from '../recovery/retry.js';
 import { inspectJson } from '../recovery/summary.js';
 import { summarizeZeusStatus, type ZeusStatus } from '../recovery/zeus-api.js';
 import { auditTo } from '../store/audit.js';
@@ -84,9 +85,10 @@ export function createWorkflow(deps: WorkflowDeps) {
     deps.kick();
   }
 
-  const TERMINAL: Record<string, 'succeeded' | 'failed'> = {
+  const TERMINAL: Record<string, FinishState> = {
     [AuditAction.RestoreSucceeded]: 'succeeded',
     [AuditAction.RestoreFailed]: 'failed',
+    [AuditAction.RestoreUnknown]: 'unknown',
     [AuditAction.ReplaySucceeded]: 'succeeded',
     [AuditAction.ReplayFailed]: 'failed',
     [AuditAction.ReplayTimedOut]: 'failed',
@@ -431,22 +433,54 @@ export function createWorkflow(deps: WorkflowDeps) {
     if (!(await requests.startExecution(request.id))) return;
     const stopTimer = deps.metrics?.operationDuration.startTimer({ operation: request.kind });
     const actor = { id: actorId(request.requester), reason: request.reason, requestId: request.id };
+    // The outcome is settled first and recorded after, so a failure to record it can never be
+    // mistaken for a failure of the operation itself.
+    let state: FinishState;
+    let result: Record<string, unknown>;
+    let recorded = true;
     try {
       const plan = request.plan;
-      const result = isReplayPlan(plan)
+      const outcome = isReplayPlan(plan)
         ? await runReplay(request, plan, actor)
         : await executeRestore(coreFor(request.channelId, request), plan, actor);
-      const ok = !('outcome' in result) || result.outcome === 'done';
-      await requests.finish(request.id, ok ? 'succeeded' : 'failed', { ...result, approvedBy: approver });
-      stopTimer?.({ outcome: ok ? 'succeeded' : 'failed' });
-      await reportValidation(request.conversationId, request.channelId, 'system', request.id).catch((err) =>
-        logger.warn({ err, requestId: request.id }, 'validation after the operation failed'),
-      );
+      state = !('outcome' in outcome) || outcome.outcome === 'done' ? 'succeeded' : 'failed';
+      result = { ...outcome, approvedBy: approver };
+      if ('recorded' in outcome) recorded = outcome.recorded;
     } catch (err) {
       const code = err instanceof RecoveryError ? err.code : ErrorCode.Internal;
-      stopTimer?.({ outcome: 'failed' });
-      await requests.finish(request.id, 'failed', { code, error: errorMessage(err) }).catch(() => undefined);
-      logger.warn({ requestId: request.id, code }, `${request.kind} failed`);
+      state = code === ErrorCode.OutcomeUnknown ? 'unknown' : 'failed';
+      const details = err instanceof RecoveryError && state === 'unknown' ? err.details : {};
+      result = { ...details, code, error: errorMessage(err), approvedBy: approver };
+      if (err instanceof RecoveryError && err.details.recorded === false) recorded = false;
+      if (state === 'unknown')
+        logger.error({ requestId: request.id, code }, `${request.kind} outcome unknown`);
+      else logger.warn({ requestId: request.id, code }, `${request.kind} failed`);
+    }
+    stopTimer?.({ outcome: state });
+    try {
+      if (!recorded) {
+        // Finishing the request now would leave it saying one thing and the audit log and the
+        // thread nothing; the crash sweeper settles all three from Redis once the lease is gone.
+        logger.error(
+          { requestId: request.id, outcome: state },
+          `${request.kind} outcome could not be written to the audit log; left executing for the crash sweeper`,
+        );
+        return;
+      }
+      try {
+        await retrying(() => requests.finish(request.id, state, result), FINAL_WRITE_DELAYS_MS);
+      } catch (err) {
+        logger.error(
+          { err, requestId: request.id, outcome: state },
+          `${request.kind} outcome is in the audit log but the request could not be finished; left for the crash sweeper`,
+        );
+        return;
+      }
+      if (state === 'succeeded') {
+        await reportValidation(request.conversationId, request.channelId, 'system', request.id).catch((err) =>
+          logger.warn({ err, requestId: request.id }, 'validation after the operation failed'),
+        );
+      }
     } finally {
       deps.kick();
     }

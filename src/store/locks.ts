@@ -18,6 +18,17 @@ export function createLockManager(pool: pg.Pool, schema: string): LockManager {
     return {
       acquired: true,
       token,
+      async renew(leaseMs: number): Promise<boolean> {
+        assertLeaseMs(leaseMs);
+        // Token-matched and only while unexpired: a lease that ran out may already be someone
+        // else's, and reviving it would let two holders write.
+        const res = await pool.query(
+          `UPDATE ${table} SET expires_at = now() + $3 * interval '1 millisecond'
+           WHERE conversation_id = $1 AND token = $2 AND expires_at > now()`,
+          [conversationId, token, leaseMs],
+        );
+        return res.rowCount === 1;
+      },
       async release(): Promise<void> {
         // Token-matched: a holder whose lease expired and was taken over must not free the new one.
         await pool.query(`DELETE FROM ${table} WHERE conversation_id = $1 AND token = $2`, [
@@ -33,13 +44,7 @@ export function createLockManager(pool: pg.Pool, schema: string): LockManager {
     holder: string,
     leaseMs: number,
   ): Promise<LockLease | LockHeld> {
-    if (!Number.isSafeInteger(leaseMs) || leaseMs <= 0) {
-      throw new RecoveryError(
-        ErrorCode.InvalidInput,
-        `Lock lease must be a positive whole number of milliseconds, got ${leaseMs}.`,
-        'Fix the lease setting and try again.',
-      );
-    }
+    assertLeaseMs(leaseMs);
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const token = randomBytes(16).toString('base64url');
       const won = await pool.query(
@@ -70,4 +75,14 @@ export function createLockManager(pool: pg.Pool, schema: string): LockManager {
   }
 
   return { acquire };
+}
+
+function assertLeaseMs(leaseMs: number): void {
+  if (!Number.isSafeInteger(leaseMs) || leaseMs <= 0) {
+    throw new RecoveryError(
+      ErrorCode.InvalidInput,
+      `Lock lease must be a positive whole number of milliseconds, got ${leaseMs}.`,
+      'Fix the lease setting and try again.',
+    );
+  }
 }

@@ -115,11 +115,12 @@ const CORE_MIGRATIONS: readonly Migration[] = [
   },
 ];
 
+// By number, not by file: a later step of one area may come after another area's steps.
 export const MIGRATIONS: readonly Migration[] = [
   ...CORE_MIGRATIONS,
   ...REQUEST_MIGRATIONS,
   ...DELIVERY_MIGRATIONS,
-];
+].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 
 /** First key of the two-int advisory lock: "ZR" + 1, so other apps' locks rarely collide. */
 const MIGRATION_LOCK_CLASS = 0x5a5201;

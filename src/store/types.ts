@@ -82,6 +82,11 @@ export interface LockHeld {
 export interface LockLease {
   acquired: true;
   token: string;
+  /**
+   * Extends the lease to `leaseMs` from now (database clock). False when it is no longer ours:
+   * it ran out (and may have been taken over) or was released. Never revives an expired lease.
+   */
+  renew(leaseMs: number): Promise<boolean>;
   release(): Promise<void>;
 }
 

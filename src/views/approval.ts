@@ -58,6 +58,7 @@ const STATE_TITLE: Record<RequestState, string> = {
   executing: 'Executing',
   succeeded: 'Done',
   failed: 'Failed',
+  unknown: 'Outcome unknown',
   denied: 'Denied',
   expired: 'Expired',
   cancelled: 'Cancelled',
@@ -220,6 +221,11 @@ export function statusLine(req: RecoveryRequest, now: Date): string | null {
       const error = resultField(req, 'error') ?? resultField(req, 'message');
       const backup = resultField(req, 'backupId');
       return `❌ Failed${error ? `: ${line(error, LINE_MAX)}` : ''}${backup ? ` — the previous value is in backup ${code(backup)}` : ''}`;
+    }
+    case 'unknown': {
+      const detail = resultField(req, 'detail') ?? resultField(req, 'error');
+      const backup = resultField(req, 'backupId');
+      return `❓ Outcome unknown — ${approved}.${detail ? ` ${line(detail, DETAIL_MAX)}` : ''} Check with ${code(`${SLASH_COMMAND} inspect ${req.conversationId}`)} before anything else${backup ? `; the previous value is in backup ${code(backup)}` : ''}.`;
     }
     case 'denied':
       return `❌ Denied by ${decidedBy}${decidedAt}${req.denyReason ? `: ${line(req.denyReason, 1000)}` : ''}`;

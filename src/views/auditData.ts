@@ -200,6 +200,7 @@ export const recoveryRequestSchema = z.object({
     'executing',
     'succeeded',
     'failed',
+    'unknown',
     'denied',
     'expired',
     'cancelled',
@@ -252,6 +253,16 @@ export const auditDataSchemas = {
     backupId: nullableString,
     code: z.string(),
     error: z.string(),
+  }),
+  'restore.unknown': z.object({
+    source: z.string(),
+    backupId: z.string(),
+    before: nullableString,
+    after: nullableString,
+    observed: nullableString,
+    observedUnreadable: z.boolean(),
+    code: z.string(),
+    detail: z.string(),
   }),
   // The replay.* rows are written by recovery/replay.ts; these mirror what it appends. The
   // workflow adds a `request` snapshot to the terminal ones, which the thread view does not need.
@@ -320,6 +331,16 @@ export type RestoreSucceededData = {
   valid: boolean | null;
 };
 export type RestoreFailedData = { source: string; backupId: string | null; code: string; error: string };
+export type RestoreUnknownData = {
+  source: string;
+  backupId: string;
+  before: string | null;
+  after: string | null;
+  observed: string | null;
+  observedUnreadable: boolean;
+  code: string;
+  detail: string;
+};
 
 /** `replay.started`: the POST is about to go out; `statusBefore` is Zeus's status just before, if it answered. */
 export type ReplayStartedData = {
@@ -381,6 +402,7 @@ export type _DriftChecks = [
   Assert<Fits<Parsed<'request.approved'>['request'], RecoveryRequest>>,
   Assert<Fits<Parsed<'restore.succeeded'>, RestoreSucceededData>>,
   Assert<Fits<Parsed<'restore.failed'>, RestoreFailedData>>,
+  Assert<Fits<Parsed<'restore.unknown'>, RestoreUnknownData>>,
   Assert<Fits<z.output<typeof replayPlan>, ReplayPlan>>,
   Assert<Fits<ReplayPlan, z.output<typeof replayPlan>>>,
   Assert<Fits<z.output<typeof zeusStatusSummary>, ZeusStatusSummary>>,

@@ -9,7 +9,7 @@ import { formatTime } from './format.js';
 import { inspectView } from './inspect.js';
 import { clip } from './limits.js';
 import { replayAmbiguousView, replayOutcomeView, replayProgressView } from './replay.js';
-import { restoreFailedView, restoreOutcomeView, restoreProgressView } from './restore.js';
+import { restoreFailedView, restoreOutcomeView, restoreProgressView, restoreUnknownView } from './restore.js';
 import { context, message, type SlackMessage, section } from './slack.js';
 import { commandEchoView } from './thread.js';
 import { validationView } from './validate.js';
@@ -120,6 +120,9 @@ const HANDLERS: Record<Action, Render> = {
       { message: d.error, code: d.code },
       { source: d.source, backupId: d.backupId, conversationId: e.conversationId ?? undefined },
     ),
+  ),
+  'restore.unknown': handler(S['restore.unknown'], (d, e) =>
+    restoreUnknownView({ ...d, conversationId: conversation(e) }),
   ),
   'replay.started': handler(S['replay.started'], (d, e, now) =>
     replayProgressView({

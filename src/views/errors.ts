@@ -32,6 +32,8 @@ const HINTS: Partial<Record<string, string>> = {
   [ErrorCode.Stale]: 'Nothing was written. Make a fresh preview and decide on that.',
   [ErrorCode.Forbidden]: 'Ask someone on the approver list.',
   [ErrorCode.ZeusApi]: 'Check Zeus’s status and try again.',
+  [ErrorCode.OutcomeUnknown]:
+    'Run `inspect <id>` to see what Redis holds now, before anything else; the previous value is in the backup.',
   [ErrorCode.Internal]: 'Try again; if it keeps failing, use the CLI and tell the bot’s owners.',
 };
 

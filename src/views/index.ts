@@ -58,6 +58,7 @@ export {
   restoreOutcomeView,
   restoreProgressView,
   restoreResultView,
+  restoreUnknownView,
 } from './restore.js';
 export type { EphemeralMessage, KnownBlock, ModalView, SlackMessage } from './slack.js';
 export { commandEchoView, threadRootView } from './thread.js';

@@ -171,3 +171,43 @@ export function restoreFailedView(err: ErrorLike, ctx: RestoreFailureContext = {
   if (notes.length > 0) blocks.push(context(...notes));
   return message(`${what.replace(/`/g, '')} failed: ${line(err.message, 500)}`, blocks);
 }
+
+/**
+ * A write whose reply was lost, after which Redis held neither the old nor the new value, or
+ * could not be read back. Neither "done" nor "failed" would be true; the reader must look.
+ */
+export interface RestoreUnknown {
+  conversationId: string;
+  source: string;
+  backupId: string;
+  before: string | null;
+  after: string | null;
+  /** What Redis held when read back; 'unreadable' when every read failed. */
+  observed: string | null;
+  observedUnreadable?: boolean | undefined;
+  /** The core's plain sentence of what was found and what to check. */
+  detail: string;
+}
+
+export function restoreUnknownView(u: RestoreUnknown): SlackMessage {
+  const what = `Restore of ${code(u.conversationId)} from ${code(u.source)}`;
+  const held = u.observedUnreadable ? 'could not be read' : code(shortChecksum(u.observed));
+  const lines = [
+    `❓ *${what}: outcome unknown — check before doing anything else*`,
+    escapeMrkdwn(u.detail),
+    `*What to check:* ${code(`${SLASH_COMMAND} inspect ${u.conversationId}`)}. ${code(shortChecksum(u.after))} in Redis means the restore landed; ${code(shortChecksum(u.before))} means nothing was written; anything else was written by someone else.`,
+  ];
+  const blocks: KnownBlock[] = [
+    section(lines.join('\n')),
+    fieldsSection([
+      `*Before*\n${code(shortChecksum(u.before))}`,
+      `*Meant to write*\n${code(shortChecksum(u.after))}`,
+      `*Redis holds*\n${held}`,
+      `*Backup*\n${code(u.backupId)}`,
+    ]),
+    context(
+      `What Redis held before is kept in backup ${code(u.backupId)}: ${code(undoCommand(u.backupId))} puts it back (needs approval).`,
+    ),
+  ];
+  return message(`${what.replace(/`/g, '')}: outcome unknown. ${line(u.detail, 500)}`, blocks);
+}

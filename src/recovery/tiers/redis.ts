@@ -74,9 +74,18 @@ function parseNode(node: string): { host: string; port: number } {
 /**
  * One script, one key: atomic on a single node and routable on a Cluster. Lua compares
  * strings byte for byte. ARGV: expect ('absent'|'equal'), expected, op ('set'|'del'), next,
- * ttl kind ('keep'|'fixed'|'none'), ttl ms. KEEPTTL keeps the TTL the key has now, or none.
+ * ttl kind ('keep'|'fixed'|'none'), ttl ms, deadline (Redis clock, ms since epoch).
+ * KEEPTTL keeps the TTL the key has now, or none.
+ *
+ * The deadline is the fence that keeps a write from landing late: a script held up on the way
+ * (a slow network, a stalled proxy) past it changes nothing, so once the caller has waited the
+ * deadline out, what Redis holds is final, even if the lock it wrote under is gone by then.
  */
 const CAS_LUA = `
+if ARGV[7] ~= '' then
+  local t = redis.call('TIME')
+  if tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) > tonumber(ARGV[7]) then return {0, -3} end
+end
 local current = redis.call('GET', KEYS[1])
 if ARGV[1] == 'absent' then
   if current then return {0, 0} end
@@ -97,7 +106,15 @@ end
 return {1, redis.call('PTTL', KEYS[1])}
 `;
 const CAS_COMMAND = 'zeusRecoverCas';
-type WithCas = { [CAS_COMMAND]: (key: string, ...argv: Array<string | Buffer>) => Promise<unknown> };
+/** Redis's own clock, in ms, from the node that owns the key (a Cluster's nodes may disagree). */
+const TIME_LUA = `
+local t = redis.call('TIME')
+return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+`;
+const TIME_COMMAND = 'zeusRecoverTime';
+type WithCas = { [CAS_COMMAND]: (key: string, ...argv: Array<string | Buffer>) => Promise<unknown> } & {
+  [TIME_COMMAND]: (key: string) => Promise<unknown>;
+};
 
 /** A page is filled from at most this many SCAN calls, so a sparse match cannot run long. */
 const MAX_SCAN_CALLS_PER_PAGE = 10;
@@ -154,6 +171,7 @@ export function createRedisTier(opts: {
     return `not connected after ${timeoutMs} ms`;
   };
   if (!(CAS_COMMAND in client)) client.defineCommand(CAS_COMMAND, { numberOfKeys: 1, lua: CAS_LUA });
+  if (!(TIME_COMMAND in client)) client.defineCommand(TIME_COMMAND, { numberOfKeys: 1, lua: TIME_LUA });
 
   const key = (id: string) => `${keyPrefix}${id}`;
 
@@ -185,7 +203,8 @@ export function createRedisTier(opts: {
     }
   }
 
-  function unreachable(what: string, err: unknown): RecoveryError {
+  /** `writes`: the command may change the key, so a reply lost after sending leaves it ambiguous. */
+  function unreachable(what: string, err: unknown, writes = false): RecoveryError {
     if (err instanceof RecoveryError) return err;
     const failure =
       err instanceof Failure ? err : new Failure(describe(err, lastError, timeoutMs), true, false);
@@ -196,14 +215,15 @@ export function createRedisTier(opts: {
         'Look at it with `redis-cli TYPE <key>`; Zeus stores conversations as strings.',
       );
     }
-    const maybe = failure.sent && !failure.replyError ? ' It may or may not have been applied.' : '';
+    const ambiguous = writes && failure.sent && !failure.replyError;
+    const maybe = ambiguous ? ' It may or may not have been applied.' : '';
     return new RecoveryError(
       ErrorCode.TierUnreachable,
       `Redis ${what} failed: ${failure.reason}.${maybe}`,
       failure.sent
         ? 'Run inspect to see what Redis holds now, then retry.'
         : 'Check that Redis is up and reachable from the bot (REDIS_URL / REDIS_CLUSTER_NODES), then retry.',
-      { cause: failure },
+      { cause: failure, details: { ambiguous } },
     );
   }
 
@@ -240,20 +260,34 @@ export function createRedisTier(opts: {
 
     async compareAndSet(id, expected, next, ttl): Promise<CasResult> {
       const ttlArgs = ttlArgv(ttl);
+      const scripts = client as unknown as WithCas;
+      let deadline: number;
+      try {
+        deadline = Number(await run(() => scripts[TIME_COMMAND](key(id)))) + timeoutMs;
+      } catch (err) {
+        throw unreachable('clock read before the compare-and-set', err);
+      }
       const argv: Array<string | Buffer> = [
         expected === null ? 'absent' : 'equal',
         expected ?? '',
         next === null ? 'del' : 'set',
         next ?? '',
         ...ttlArgs,
+        String(deadline),
       ];
+      // Redis's clock ran at most as far as ours since it answered, so once ours passes this
+      // point the fence in the script has closed and nothing sent can land any more.
+      const fenceClosesAt = performance.now() + timeoutMs;
       let reply: unknown;
       try {
-        reply = await run(() => (client as unknown as WithCas)[CAS_COMMAND](key(id), ...argv));
+        reply = await run(() => scripts[CAS_COMMAND](key(id), ...argv));
       } catch (err) {
-        throw unreachable('compare-and-set', err);
+        const failure = unreachable('compare-and-set', err, true);
+        if (failure.details.ambiguous === true) await sleep(fenceClosesAt - performance.now());
+        throw failure;
       }
       const [ok, pttl] = reply as [unknown, unknown];
+      if (Number(pttl) === -3) return { ok: false, reason: 'deadline' };
       if (Number(ok) !== 1) return { ok: false, reason: 'changed' };
       return { ok: true, ttlMs: toTtl(pttl) };
     },
@@ -278,6 +312,10 @@ export function createRedisTier(opts: {
       }
     },
   };
+}
+
+function sleep(ms: number): Promise<void> {
+  return ms > 0 ? new Promise((resolve) => setTimeout(resolve, Math.ceil(ms))) : Promise.resolve();
 }
 
 /** PTTL answers -1 (no TTL) or -2 (no key); a client with `stringNumbers` answers strings. */

@@ -301,6 +301,8 @@ export function restoreResult(over: Partial<RestoreResult> = {}): RestoreResult 
     after: `sha256:${hex('c0ffee')}`,
     ttlMs: 6 * 3600_000,
     validation: analysis({ stepCount: 14 }),
+    verified: true,
+    recorded: true,
     diffSummary: '+4 steps added, 1 changed, 9 unchanged',
     ...over,
   };

@@ -1,0 +1,54 @@
+import type { LockLease } from '../store/types.js';
+
+/**
+ * Keeps a conversation's lease alive while an operation runs, renewing every third of the
+ * lease, so a long restore (a big value, a slow tier) is never taken over halfway. `confirm()`
+ * renews right now and says whether the lease is still ours: the write must not start unless
+ * it is, or it could land while another holder believes it has the conversation to itself.
+ */
+export interface LeaseKeeper {
+  confirm(): Promise<boolean>;
+  /** Renewals done so far (for tests and logs). */
+  readonly renewals: number;
+  stop(): void;
+}
+
+export function keepLease(lease: LockLease, leaseMs: number): LeaseKeeper {
+  let lost = false;
+  let renewals = 0;
+  let inFlight: Promise<boolean> | null = null;
+  const renew = (): Promise<boolean> => {
+    if (lost) return Promise.resolve(false);
+    // One renewal at a time: a slow database must not pile them up.
+    inFlight ??= lease
+      .renew(leaseMs)
+      .then(
+        (ok) => {
+          if (ok) renewals++;
+          else lost = true;
+          return ok;
+        },
+        // A failed statement proves nothing either way; the next tick tries again.
+        () => false,
+      )
+      .finally(() => {
+        inFlight = null;
+      });
+    return inFlight;
+  };
+  const timer = setInterval(() => void renew(), Math.max(1, Math.floor(leaseMs / 3)));
+  timer.unref();
+  return {
+    async confirm() {
+      // A renewal already on its way may have started before a takeover; ask afresh.
+      if (inFlight) await inFlight;
+      return renew();
+    },
+    get renewals() {
+      return renewals;
+    },
+    stop() {
+      clearInterval(timer);
+    },
+  };
+}

@@ -1,0 +1,81 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRequestStore, type RequestStore } from '../../src/approval/requests.js';
+import type { RestorePlan } from '../../src/recovery/plan.js';
+import { MIGRATIONS, migrate } from '../../src/store/migrations.js';
+import { quoteIdent } from '../../src/store/sql.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
+
+let db: TestDatabase;
+
+beforeAll(async () => {
+  db = await createTestDatabase('zr_unknown');
+});
+afterAll(async () => {
+  await db?.drop();
+});
+
+function plan(conversationId: string): RestorePlan {
+  return {
+    conversationId,
+    source: { kind: 'tier', tier: 'postgres' },
+    sourceLabel: 'postgres',
+    target: { exists: true, checksum: `sha256:${'a'.repeat(64)}`, bytes: 512, analysis: null },
+    current: { exists: true, checksum: `sha256:${'b'.repeat(64)}`, bytes: 300, ttlMs: null, analysis: null },
+    diff: { added: [], removed: [], changed: [], unchanged: 2, identical: false },
+    diffSummary: '+1 step',
+    warnings: [],
+    createdAt: '2025-12-13T10:05:00.000Z',
+  };
+}
+
+async function executing(store: RequestStore, conversationId: string) {
+  const r = await store.create({
+    kind: 'restore',
+    conversationId,
+    channelId: 'C0INC',
+    requester: 'UREQ',
+    reason: 'reply lost',
+    plan: plan(conversationId),
+    requiredApprovals: 1,
+    ttlMinutes: 30,
+  });
+  expect((await store.approve(r.id, 'UAPP')).kind).toBe('approved');
+  expect(await store.startExecution(r.id)).toBe(true);
+  return r;
+}
+
+describe("request outcome 'unknown'", () => {
+  it('finishes an executing request as unknown, once, and frees the conversation for the next request', async () => {
+    await migrate(db.pool, 'zr_fresh');
+    const store = createRequestStore(db.pool, 'zr_fresh');
+    const r = await executing(store, 'c-unknown-1');
+    const detail = { detail: 'Redis holds sha256:9911, neither …', backupId: 'bk_aaaaaaaaaaaaaaaaaaaa' };
+    const done = await store.finish(r.id, 'unknown', detail);
+    expect(done.kind).toBe('done');
+    expect(done.request.state).toBe('unknown');
+    expect(done.request.result).toEqual(detail);
+    expect((await store.finish(r.id, 'failed', {})).kind).toBe('not_open');
+    expect(await store.openForConversation('c-unknown-1')).toBeNull();
+    await executing(store, 'c-unknown-1');
+  });
+
+  it('an existing database (migrated before this step) accepts unknown after migrating again, keeping its rows', async () => {
+    const schema = 'zr_old';
+    const s = quoteIdent(schema);
+    // Bring up the schema as the previous release left it: every step before the new one.
+    await db.pool.query(`CREATE SCHEMA ${s}`);
+    await db.pool.query(
+      `CREATE TABLE ${s}.schema_migrations (id text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`,
+    );
+    for (const m of MIGRATIONS) {
+      if (m.id === '0007_requests_outcome_unknown') continue;
+      await db.pool.query(m.sql(s));
+      await db.pool.query(`INSERT INTO ${s}.schema_migrations (id) VALUES ($1)`, [m.id]);
+    }
+    const store = createRequestStore(db.pool, schema);
+    const before = await executing(store, 'c-unknown-2');
+    await expect(store.finish(before.id, 'unknown', {})).rejects.toThrow(/requests_state_check/);
+    expect(await migrate(db.pool, schema)).toEqual({ applied: ['0007_requests_outcome_unknown'] });
+    expect((await store.finish(before.id, 'unknown', {})).request.state).toBe('unknown');
+  });
+});
