@@ -15,7 +15,6 @@ export {
   type RenderOptions,
   renderAuditEntry,
 } from './auditEntry.js';
-export * from './checkLimits.js';
 export { type DecisionEvent, decisionReplyView } from './decision.js';
 export { diffView } from './diff.js';
 export { type ErrorLike, errorView, hintForCode, notIncidentChannelView } from './errors.js';

@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { checkMessageLimits, checkModalLimits } from '../../../sandbox/slack/block-kit.js';
 import { inspectJson } from '../../../src/recovery/summary.js';
 import {
   approvalDecidedView,
   approvalRequestView,
-  checkMessageLimits,
-  checkModalLimits,
   commandEchoView,
   decisionReplyView,
   denyReasonModal,

@@ -1,12 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  checkMessageLimits,
-  checkModalLimits,
-  clip,
-  MESSAGE_BLOCKS_MAX,
-  SECTION_TEXT_MAX,
-  truncate,
-} from '../../../src/views/index.js';
+import { checkMessageLimits, checkModalLimits } from '../../../sandbox/slack/block-kit.js';
+import { clip, MESSAGE_BLOCKS_MAX, SECTION_TEXT_MAX, truncate } from '../../../src/views/index.js';
 
 const section = (text: string) => ({ type: 'section', text: { type: 'mrkdwn', text } });
 const button = (over: Record<string, unknown> = {}) => ({

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { checkMessageLimits } from '../../../sandbox/slack/block-kit.js';
 import type { RecoveryRequest, RequestState } from '../../../src/approval/types.js';
 import {
   approvalDecidedView,
   approvalRequestView,
-  checkMessageLimits,
   decisionReplyView,
   type KnownBlock,
   REQUEST_ACTIONS_BLOCK_ID,

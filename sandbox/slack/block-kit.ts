@@ -1,6 +1,9 @@
 /**
- * Checks a payload against Slack's Block Kit limits the way Slack would, so tests can run every
- * view through it: Slack answers a violation with `invalid_blocks` and posts nothing.
+ * The one Block Kit check: what Slack refuses with `invalid_blocks` / `invalid_arguments` (and
+ * posts nothing). The local Slack runs every message and view the bot sends through it, so a
+ * payload Slack would refuse is refused in the demo and the end-to-end tests too, and the view
+ * tests run every view through it directly. Limits are Slack's published ones
+ * (api.slack.com/reference/block-kit), as the views' own limits module records them.
  */
 import {
   ACTIONS_ELEMENTS_MAX,
@@ -30,7 +33,7 @@ import {
   SECTION_FIELDS_MAX,
   SECTION_TEXT_MAX,
   STATIC_SELECT_OPTIONS_MAX,
-} from './limits.js';
+} from '../../src/views/limits.js';
 
 export interface LimitViolation {
   /** Where in the payload, e.g. `blocks[3].text.text`. */
@@ -45,21 +48,45 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
+/** Block types Slack knows; any other is refused. */
+const KNOWN_BLOCKS = new Set([
+  'section',
+  'header',
+  'context',
+  'divider',
+  'actions',
+  'input',
+  'image',
+  'rich_text',
+  'file',
+  'video',
+  'markdown',
+]);
+
 class Checker {
   readonly violations: LimitViolation[] = [];
+
+  constructor(readonly surface: 'message' | 'modal') {}
+
+  /** A structural refusal (wrong type, missing part): no length involved. */
+  refuse(path: string, rule: string): void {
+    this.violations.push({ path, rule, max: 0, actual: 1 });
+  }
 
   max(path: string, rule: string, value: number | null, max: number): void {
     if (value !== null && value > max) this.violations.push({ path, rule, max, actual: value });
   }
 
-  /** Text objects must have 1..max characters. */
-  text(path: string, rule: string, t: unknown, max: number, required = true): void {
+  /** Text objects must have 1..max characters; some places take plain_text only. */
+  text(path: string, rule: string, t: unknown, max: number, required = true, plainOnly = false): void {
     if (t === undefined && !required) return;
     const s = isObj(t) ? str(t.text) : null;
     if (s === null || s.length === 0) {
       this.violations.push({ path, rule: `${rule} (missing or empty)`, max, actual: 0 });
       return;
     }
+    if (isObj(t) && t.type !== 'plain_text' && (plainOnly || t.type !== 'mrkdwn'))
+      this.refuse(`${path}.type`, `${rule} must be ${plainOnly ? 'plain_text' : 'a text object'}`);
     this.max(`${path}.text`, rule, s.length, max);
   }
 
@@ -77,14 +104,19 @@ class Checker {
   }
 
   element(path: string, e: unknown): void {
-    if (!isObj(e)) return;
+    if (!isObj(e)) {
+      this.refuse(path, 'element is not an object');
+      return;
+    }
     this.id(`${path}.action_id`, 'action_id', e.action_id);
     this.confirm(`${path}.confirm`, e.confirm);
     this.text(`${path}.placeholder`, 'placeholder', e.placeholder, PLACEHOLDER_MAX, false);
     switch (e.type) {
       case 'button':
-        this.text(`${path}.text`, 'button text', e.text, BUTTON_TEXT_MAX);
+        this.text(`${path}.text`, 'button text', e.text, BUTTON_TEXT_MAX, true, true);
         this.max(`${path}.value`, 'button value', str(e.value)?.length ?? null, BUTTON_VALUE_MAX);
+        if (e.style !== undefined && e.style !== 'primary' && e.style !== 'danger')
+          this.refuse(`${path}.style`, 'button style must be primary or danger');
         break;
       case 'static_select': {
         const options = arr(e.options);
@@ -123,10 +155,11 @@ class Checker {
   }
 
   block(path: string, b: unknown, blockIds: Set<string>): void {
-    if (!isObj(b)) {
-      this.violations.push({ path, rule: 'block is not an object', max: 0, actual: 1 });
+    if (!isObj(b) || typeof b.type !== 'string') {
+      this.refuse(path, 'block is not an object with a type');
       return;
     }
+    if (!KNOWN_BLOCKS.has(b.type)) this.refuse(`${path}.type`, `unknown block type ${b.type}`);
     const blockId = str(b.block_id);
     if (blockId !== null) {
       this.id(`${path}.block_id`, 'block_id', blockId);
@@ -149,7 +182,7 @@ class Checker {
         break;
       }
       case 'header':
-        this.text(`${path}.text`, 'header text', b.text, HEADER_TEXT_MAX);
+        this.text(`${path}.text`, 'header text', b.text, HEADER_TEXT_MAX, true, true);
         break;
       case 'context': {
         const elements = arr(b.elements);
@@ -184,16 +217,26 @@ class Checker {
         break;
       }
       case 'input':
-        this.text(`${path}.label`, 'input label', b.label, INPUT_LABEL_MAX);
+        if (this.surface === 'message') this.refuse(path, 'input blocks belong in modals');
+        this.text(`${path}.label`, 'input label', b.label, INPUT_LABEL_MAX, true, true);
         this.text(`${path}.hint`, 'input hint', b.hint, INPUT_HINT_MAX, false);
         this.element(`${path}.element`, b.element);
         break;
     }
   }
 
-  blocks(blocks: unknown, max: number): void {
-    const list = arr(blocks);
-    this.max('blocks', 'blocks', list.length, max);
+  blocks(blocks: unknown): void {
+    if (!Array.isArray(blocks)) {
+      this.refuse('blocks', 'blocks must be an array');
+      return;
+    }
+    const list: unknown[] = blocks;
+    this.max(
+      'blocks',
+      'blocks',
+      list.length,
+      this.surface === 'message' ? MESSAGE_BLOCKS_MAX : MODAL_BLOCKS_MAX,
+    );
     const ids = new Set<string>();
     for (const [i, b] of list.entries()) this.block(`blocks[${i}]`, b, ids);
   }
@@ -201,21 +244,22 @@ class Checker {
 
 /** Every way a message payload would be refused (or silently cut) by Slack; empty when fine. */
 export function checkMessageLimits(msg: { text?: unknown; blocks?: unknown }): LimitViolation[] {
-  const c = new Checker();
+  const c = new Checker('message');
   const text = str(msg.text);
   if (text === null || text.trim() === '')
     c.violations.push({ path: 'text', rule: 'fallback text missing', max: 0, actual: 0 });
   else c.max('text', 'message text', text.length, MESSAGE_TEXT_MAX);
-  c.blocks(msg.blocks, MESSAGE_BLOCKS_MAX);
+  c.blocks(msg.blocks ?? []);
   return c.violations;
 }
 
 export function checkModalLimits(modal: object): LimitViolation[] {
   const view = modal as Obj;
-  const c = new Checker();
-  c.text('title', 'modal title', view.title, MODAL_TITLE_MAX);
-  c.text('submit', 'modal submit', view.submit, MODAL_SUBMIT_MAX, false);
-  c.text('close', 'modal close', view.close, MODAL_CLOSE_MAX, false);
+  const c = new Checker('modal');
+  if (view.type !== 'modal') c.refuse('type', 'view type must be modal');
+  c.text('title', 'modal title', view.title, MODAL_TITLE_MAX, true, true);
+  c.text('submit', 'modal submit', view.submit, MODAL_SUBMIT_MAX, false, true);
+  c.text('close', 'modal close', view.close, MODAL_CLOSE_MAX, false, true);
   c.id('callback_id', 'callback_id', view.callback_id);
   c.max(
     'private_metadata',
@@ -226,6 +270,25 @@ export function checkModalLimits(modal: object): LimitViolation[] {
   const hasInput = arr(view.blocks).some((b) => isObj(b) && b.type === 'input');
   if (hasInput && view.submit === undefined)
     c.violations.push({ path: 'submit', rule: 'submit required with input blocks', max: 0, actual: 0 });
-  c.blocks(view.blocks, MODAL_BLOCKS_MAX);
+  c.blocks(view.blocks ?? []);
   return c.violations;
+}
+
+/** A violation as one line of Slack's `response_metadata.messages` (`[ERROR] …`). */
+export function describeViolation(v: LimitViolation): string {
+  const size = v.max > 0 || v.actual > 1 ? ` (at most ${v.max}, is ${v.actual})` : '';
+  return `[ERROR] ${v.path}: ${v.rule}${size}`;
+}
+
+/** What the local Slack checks on chat.postMessage / chat.update: the blocks only, not the fallback text. */
+export function checkBlocks(blocks: unknown, surface: 'message' | 'modal'): string[] {
+  const c = new Checker(surface);
+  c.blocks(blocks);
+  return c.violations.map(describeViolation);
+}
+
+/** What the local Slack checks on views.open / update / push and on a view in a submission's ack. */
+export function checkView(view: unknown): string[] {
+  if (!isObj(view)) return ['[ERROR] view: must be an object'];
+  return checkModalLimits(view).map(describeViolation);
 }
