@@ -35,5 +35,9 @@ export const REQUIRED_BOT_SCOPES = [
   'users:read',
   // files.getUploadURLExternal + files.completeUploadExternal (export to the thread).
   'files:write',
+  // conversations.history / conversations.replies: after a post whose answer was lost, delivery
+  // looks for it by its metadata before posting again (no duplicate thread root or entry).
+  'channels:history',
+  'groups:history',
 ] as const;
 export type BotScope = (typeof REQUIRED_BOT_SCOPES)[number];
