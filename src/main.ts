@@ -1,5 +1,6 @@
 import { loadConfig } from './config.js';
 import { RecoveryError } from './errors.js';
+import { installLastResort } from './last-resort.js';
 import { createLogger } from './log.js';
 import { startBot } from './server.js';
 
@@ -16,7 +17,11 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger(config.logLevel);
-  let bot: Awaited<ReturnType<typeof startBot>>;
+  let bot: Awaited<ReturnType<typeof startBot>> | undefined;
+  installLastResort(process, (kind, err) => {
+    if (bot) bot.reportUnhandled(kind, err);
+    else logger.error({ err, kind }, 'unhandled error while starting; still starting');
+  });
   try {
     bot = await startBot(config, logger);
   } catch (err) {
@@ -34,7 +39,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
-    bot.stop().then(
+    (bot?.stop() ?? Promise.resolve()).then(
       () => process.exit(0),
       (err) => {
         logger.error({ err }, 'shutdown failed');

@@ -1,5 +1,7 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
+import { isBackupId } from '../recovery/sources.js';
 import type { Reply } from '../slack/workflow.js';
+import { CLICK_REFUSALS } from '../views/click-refusals.js';
 import { errorView } from '../views/errors.js';
 import { denyReasonModal } from '../views/modal.js';
 import type { HandlerContext } from './context.js';
@@ -20,24 +22,59 @@ async function tell(respond: Respond, reply: Reply): Promise<void> {
 }
 
 /**
+ * A decision counts only where the request was made: the approval message lives in that
+ * channel's thread, and a click carrying another channel (a forwarded or copied message, a DM,
+ * a crafted payload) is not the team in that channel deciding. A request that does not exist
+ * passes, so the workflow says so.
+ */
+async function refusedElsewhere(
+  ctx: HandlerContext,
+  requestId: string,
+  channelId: string | undefined,
+): Promise<Reply | null> {
+  let expected: string | null;
+  try {
+    expected = await ctx.requestChannel(requestId);
+  } catch (err) {
+    ctx.logger.warn({ err, requestId }, 'could not read the channel of a request');
+    return { ok: false, ...CLICK_REFUSALS.channelUnknown };
+  }
+  if (expected === null || expected === channelId) return null;
+  return { ok: false, ...CLICK_REFUSALS.otherChannel };
+}
+
+/**
  * The buttons. The acting user is always `body.user.id` from the signed payload; a button's
  * value carries only which request (or backup) it is about.
  */
 export function registerActions(app: App, ctx: HandlerContext): void {
   app.action<BlockAction<ButtonAction>>('request_approve', async ({ ack, body, action, respond }) => {
     await ack();
-    await tell(respond as Respond, await ctx.workflow.approve(action.value ?? '', { userId: body.user.id }));
+    const requestId = action.value ?? '';
+    const refused = await refusedElsewhere(ctx, requestId, body.channel?.id);
+    await tell(
+      respond as Respond,
+      refused ?? (await ctx.workflow.approve(requestId, { userId: body.user.id })),
+    );
   });
 
   app.action<BlockAction<ButtonAction>>('request_cancel', async ({ ack, body, action, respond }) => {
     await ack();
-    await tell(respond as Respond, await ctx.workflow.cancel(action.value ?? '', { userId: body.user.id }));
+    const requestId = action.value ?? '';
+    const refused = await refusedElsewhere(ctx, requestId, body.channel?.id);
+    await tell(
+      respond as Respond,
+      refused ?? (await ctx.workflow.cancel(requestId, { userId: body.user.id })),
+    );
   });
 
   app.action<BlockAction<ButtonAction>>('request_deny', async ({ ack, body, action, respond, client }) => {
     await ack();
     const requestId = action.value ?? '';
-    const check = await ctx.workflow.canDeny(requestId, body.user.id);
+    // The reason form carries only the request id; this is the only place the channel is known.
+    const check =
+      (await refusedElsewhere(ctx, requestId, body.channel?.id)) ??
+      (await ctx.workflow.canDeny(requestId, body.user.id));
     if (!check.ok) {
       await tell(respond as Respond, check);
       return;
@@ -49,10 +86,12 @@ export function registerActions(app: App, ctx: HandlerContext): void {
     await ack();
     const channelId = body.channel?.id;
     if (!channelId || !(await ctx.isIncidentChannel(channelId, body.channel?.name))) {
-      await tell(respond as Respond, {
-        ok: false,
-        message: 'Undo works only in the incident channel the restore ran in.',
-      });
+      await tell(respond as Respond, { ok: false, ...CLICK_REFUSALS.undoOutsideIncident });
+      return;
+    }
+    // Checked before the workflow records the command: a malformed value is nobody's undo.
+    if (!isBackupId(action.value ?? '')) {
+      await tell(respond as Respond, { ok: false, ...CLICK_REFUSALS.notABackup });
       return;
     }
     await tell(

@@ -9,6 +9,8 @@ export interface HandlerContext {
   incidentChannelPattern: string;
   /** Resolves a channel's name when the payload does not carry it (private channels). */
   isIncidentChannel(channelId: string, nameFromPayload: string | undefined): Promise<boolean>;
+  /** The channel a request was made in (null: no such request); clicks count only from there. */
+  requestChannel(requestId: string): Promise<string | null>;
   logger: Logger;
   metrics: Metrics;
 }

@@ -6,29 +6,60 @@ import type { HandlerContext } from './context.js';
 import { isCommandError, parseCommand } from './grammar.js';
 import { SLASH_COMMAND } from './registry.js';
 
-/** `/zeus-recover …`: answer in milliseconds (parse errors, help), otherwise ack first, work after. */
+/**
+ * How long a private channel's name lookup may hold the ack. Slack waits 3 s; a cached or quick
+ * lookup lets the refusal (or the answer) be the ack itself, a slow one is answered after it.
+ */
+const LOOKUP_BUDGET_MS = 1500;
+
+/**
+ * `/zeus-recover …`: where first, then what. A channel where the command is not allowed gets
+ * the refusal and nothing else: the text is not even parsed there. Then parse errors and help
+ * are the ack itself; real work is acked first and done after.
+ */
 export function registerSlashCommand(app: App, ctx: HandlerContext): void {
   app.command(SLASH_COMMAND, async ({ command, ack, respond, client }) => {
-    const parsed = parseCommand(command.text, { idPattern: ctx.idPattern });
     const count = (command: string, outcome: string) => ctx.metrics.commands.inc({ command, outcome });
+    let acked = false;
+    /** The ack while Slack still waits for it, the response_url after. */
+    const answer = async (message?: Parameters<typeof ack>[0] & Parameters<typeof respond>[0]) => {
+      if (!acked) {
+        acked = true;
+        await ack(message);
+      } else if (message) {
+        await respond(message);
+      }
+    };
+
+    // Public channels are named in the payload; private ones and DMs are looked up.
+    const named =
+      Boolean(command.channel_name) && !['privategroup', 'directmessage'].includes(command.channel_name);
+    const lookup = ctx.isIncidentChannel(command.channel_id, named ? command.channel_name : undefined);
+    let allowed = named ? await lookup : await withinBudget(lookup);
+    if (allowed === undefined) {
+      await answer();
+      allowed = await lookup;
+    }
+    if (!allowed) {
+      await answer(notIncidentChannelView(ctx.incidentChannelPattern));
+      count('unparsed', 'wrong_channel');
+      return;
+    }
+
+    const parsed = parseCommand(command.text, { idPattern: ctx.idPattern });
     if (isCommandError(parsed)) {
-      await ack(commandErrorView(parsed));
+      await answer(commandErrorView(parsed));
       count('invalid', 'usage_error');
       return;
     }
     if (parsed.kind === 'help') {
-      await ack(helpView());
+      await answer(helpView());
       count('help', 'ok');
       return;
     }
     if (parsed.kind === 'modal') {
       // trigger_id lives 3 s: open the form right after the ack, before anything slow.
-      await ack();
-      if (!(await ctx.isIncidentChannel(command.channel_id, command.channel_name))) {
-        await respond(notIncidentChannelView(ctx.incidentChannelPattern));
-        count('modal', 'wrong_channel');
-        return;
-      }
+      await answer();
       count('modal', 'ok');
       await client.views.open({
         trigger_id: command.trigger_id,
@@ -36,24 +67,10 @@ export function registerSlashCommand(app: App, ctx: HandlerContext): void {
       });
       return;
     }
-    // The payload names public channels, so this is usually decided without a Slack call and
-    // the refusal can be the ack itself; a private channel's name is looked up after the ack.
-    const named =
-      Boolean(command.channel_name) && !['privategroup', 'directmessage'].includes(command.channel_name);
-    if (named && !(await ctx.isIncidentChannel(command.channel_id, command.channel_name))) {
-      await ack(notIncidentChannelView(ctx.incidentChannelPattern));
-      count(parsed.kind, 'wrong_channel');
-      return;
-    }
-    await ack({
+    await answer({
       response_type: 'ephemeral',
       text: `⏳ Working on \`${parsed.kind}\`… the result goes to the incident thread.`,
     });
-    if (!named && !(await ctx.isIncidentChannel(command.channel_id, command.channel_name))) {
-      await respond(notIncidentChannelView(ctx.incidentChannelPattern));
-      count(parsed.kind, 'wrong_channel');
-      return;
-    }
     const reply = await ctx.workflow.command(parsed, command.text, {
       userId: command.user_id,
       channelId: command.channel_id,
@@ -64,4 +81,17 @@ export function registerSlashCommand(app: App, ctx: HandlerContext): void {
         errorView({ message: reply.message, hint: reply.hint ?? null, code: null, mentions: reply.mentions }),
       );
   });
+}
+
+/** The lookup's answer if it comes within LOOKUP_BUDGET_MS, else undefined (it keeps running). */
+async function withinBudget(lookup: Promise<boolean>): Promise<boolean | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), LOOKUP_BUDGET_MS);
+  });
+  try {
+    return await Promise.race([lookup, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
