@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { App, HTTPReceiver, SocketModeReceiver } from '@slack/bolt';
+import { App, HTTPModuleFunctions, HTTPReceiver, SocketModeReceiver } from '@slack/bolt';
 import { WebClient, WebClientEvent } from '@slack/web-api';
 import { createRequestStore } from './approval/requests.js';
 import { createStuckSettler } from './approval/settle-stuck.js';
@@ -10,9 +10,10 @@ import { createUsergroupCache, slackUsergroupFetcher } from './approval/usergrou
 import { registerHandlers } from './commands/index.js';
 import type { Config } from './config.js';
 import { ErrorCode, RecoveryError } from './errors.js';
+import type { UnhandledKind } from './last-resort.js';
 import type { Logger } from './log.js';
 import { runWithLogContext } from './log-context.js';
-import { createMetrics, metricsRoute, slackErrorLabel } from './metrics.js';
+import { createMetrics, createSurvivalMetrics, metricsRoute, slackErrorLabel } from './metrics.js';
 import { boltLogger } from './slack/bolt-logger.js';
 import { incidentChannelCheck } from './slack/channels.js';
 import {
@@ -22,6 +23,7 @@ import {
   findIncidentThread,
 } from './slack/delivery.js';
 import { healthRoutes } from './slack/health.js';
+import { guardSlackRequests, MAX_BODY_BYTES } from './slack/request-guard.js';
 import { createWorkflow } from './slack/workflow.js';
 import { createRequestAuditLookup } from './store/audit-lookup.js';
 import { quoteIdent } from './store/sql.js';
@@ -42,8 +44,12 @@ export interface BotOptions {
 
 export interface RunningBot {
   port: number;
+  /** For the process-wide last-resort handlers (main.ts): log and count, never exit. */
+  reportUnhandled(kind: UnhandledKind, err: unknown): void;
   stop(): Promise<void>;
 }
+
+const SLACK_ENDPOINT = '/slack/events';
 
 /** Slack's Web API base must end with a slash: the client appends the method name. */
 function apiBase(url: string | undefined): string | undefined {
@@ -66,6 +72,26 @@ export async function startBot(
   const runtime = await createRuntime(config);
   const schema = config.postgres.botSchema;
   const metrics = createMetrics();
+  const survival = createSurvivalMetrics(metrics.registry);
+  // A connection reset (failover, pg_terminate_backend, Redis restart) fails the call in flight,
+  // which says so to its user; here it is only counted, and logged without flooding while a
+  // store stays down (ioredis reports every reconnect attempt).
+  const storeError = (store: 'postgres' | 'redis') => {
+    let lastLogAt = 0;
+    let unlogged = 0;
+    return (err: Error) => {
+      survival.storeConnectionErrors.inc({ store });
+      if (Date.now() - lastLogAt < 10_000) {
+        unlogged++;
+        return;
+      }
+      logger.warn({ err: err.message, store, alsoSinceLastLine: unlogged }, `${store} connection error`);
+      lastLogAt = Date.now();
+      unlogged = 0;
+    };
+  };
+  runtime.pool.on('error', storeError('postgres'));
+  runtime.redisClient.on('error', storeError('redis'));
   const deps = {
     ...runtime.deps,
     lockLeaseMs: config.policy.lockLeaseMs,
@@ -115,11 +141,34 @@ export async function startBot(
       })
     : new HTTPReceiver({
         signingSecret,
-        endpoints: '/slack/events',
+        endpoints: SLACK_ENDPOINT,
         customRoutes,
         logger: bolt,
         processBeforeResponse: false,
+        // The guard below refuses bigger bodies first; this only backs it up.
+        bodyLimit: MAX_BODY_BYTES,
+        processEventErrorHandler: async (args) => {
+          survival.unhandledErrors.inc({ kind: 'bolt_process_event' });
+          logger.error({ err: args.error }, 'Bolt could not process a request');
+          return HTTPModuleFunctions.defaultProcessEventErrorHandler(args);
+        },
+        unhandledRequestHandler: (args) => {
+          survival.unhandledErrors.inc({ kind: 'bolt_not_acknowledged' });
+          HTTPModuleFunctions.defaultUnhandledRequestHandler(args);
+        },
       });
+  if (receiver instanceof HTTPReceiver) {
+    // Bolt's server calls `this.requestListener` per request, so the guard sits in front of it.
+    receiver.requestListener = guardSlackRequests(receiver.requestListener, {
+      signingSecret,
+      endpoints: [SLACK_ENDPOINT],
+      onRefused: ({ status, reason }) => survival.refusedRequests.inc({ status: String(status), reason }),
+      onError: (err) => {
+        survival.unhandledErrors.inc({ kind: 'request_guard' });
+        logger.error({ err }, 'could not read a request to the Slack endpoint');
+      },
+    });
+  }
   // Bolt's default single-workspace authorize calls auth.test before handling a request, so a
   // Slack outage would drop commands we can still serve (and audit). Ours never calls out; the
   // bot's ids are filled in by the background auth.test when Slack answers.
@@ -226,6 +275,7 @@ export async function startBot(
     metrics,
     idPattern: deps.idPattern,
     incidentChannelPattern: config.policy.incidentChannelPattern,
+    requestChannel: async (requestId) => (await requests.get(requestId))?.channelId ?? null,
     isIncidentChannel: incidentChannelCheck({
       pattern: config.policy.incidentChannelPattern,
       client: slack,
@@ -234,6 +284,7 @@ export async function startBot(
     logger,
   });
   app.error(async (err) => {
+    survival.unhandledErrors.inc({ kind: 'slack_handler' });
     logger.error({ err }, 'unhandled error in a Slack handler');
   });
 
@@ -306,6 +357,10 @@ export async function startBot(
 
   return {
     port,
+    reportUnhandled(kind, err) {
+      survival.unhandledErrors.inc({ kind });
+      logger.error({ err, kind }, 'unhandled error caught by the last-resort handler; still serving');
+    },
     async stop() {
       stopped = true;
       if (authTimer) clearTimeout(authTimer);
