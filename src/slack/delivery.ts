@@ -7,10 +7,9 @@ import {
   ErrorCode as SlackErrorCode,
   WebClient,
 } from '@slack/web-api';
-import type pg from 'pg';
 import type { RecoveryRequest } from '../approval/types.js';
-import { quoteIdent } from '../store/sql.js';
-import type { AuditEntry, AuditLog } from '../store/types.js';
+import { createDeliveryStore, type DeliveryPool } from '../store/deliveries.js';
+import type { AuditEntry, AuditLog, ChannelDeliveries, DeliveryHead } from '../store/types.js';
 import type { KnownBlock, SlackMessage } from '../views/slack.js';
 
 /**
@@ -86,7 +85,8 @@ export interface DeliverySlackClient {
 }
 
 export interface DeliveryWorkerOptions {
-  pool: pg.Pool;
+  /** Handed to the store (src/store/deliveries.ts), which runs every query of the worker. */
+  pool: DeliveryPool;
   /** The bot's schema (where `migrate` put audit_log, audit_deliveries, incident_threads). */
   schema: string;
   audit: AuditLog;
@@ -155,14 +155,9 @@ export const REQUEST_CREATED_ACTION = 'request.created';
 export const AUDIT_EVENT_TYPE = 'zeus_recover_audit';
 export const THREAD_ROOT_EVENT_TYPE = 'zeus_recover_thread_root';
 
-/**
- * The channel lock is `pg_try_advisory_lock(DELIVERY_LOCK_CLASS, hashtext(deliveryLockName(…)))`,
- * held by a session (not a transaction), so it needs a direct connection or session pooling: a
- * transaction-pooling proxy (PgBouncer `pool_mode = transaction`) would hand it to strangers.
- * First key: "ZR" + 5 (migrations use + 1).
- */
-export const DELIVERY_LOCK_CLASS = 0x5a5205;
-export const deliveryLockName = (schema: string, channelId: string): string => `${schema}/${channelId}`;
+/** The channel lock's keys: see the store, which takes and frees it. */
+export { DELIVERY_LOCK_CLASS, deliveryLockName, findIncidentThread } from '../store/deliveries.js';
+
 /** Plain-text fallback: far below msg_too_long, and the audit log keeps the full entry. */
 const FALLBACK_TEXT_MAX = 3500;
 /** Never spin faster than this when something is due again "now". */
@@ -236,19 +231,6 @@ interface LookupTarget {
   matches: (payload: Record<string, unknown>) => boolean;
 }
 type RetryOutcome = { kind: 'retry'; delayMs: number; error: string };
-
-interface HeadRow {
-  seq: string;
-  conversation_id: string | null;
-  attempts: number;
-  message_ts: string | null;
-  updated_ts: string | null;
-  wait_ms: number;
-  /** How long ago a post of this entry was sent without Slack refusing it; null: none was. */
-  since_sent_ms: number | null;
-  /** When the entry was queued (epoch seconds): no copy of it can be older. */
-  created_epoch: number;
-}
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -382,8 +364,8 @@ export function createDeliveryClient(options: {
 }
 
 export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWorker {
-  const { pool, audit, client, render, renderRoot, renderDecided, logger } = options;
-  const s = quoteIdent(options.schema);
+  const { audit, client, render, renderRoot, renderDecided, logger } = options;
+  const store = createDeliveryStore(options.pool, options.schema);
   const pollMs = options.pollMs ?? 2000;
   const baseMs = options.backoff?.baseMs ?? 1000;
   const maxMs = options.backoff?.maxMs ?? 60_000;
@@ -396,8 +378,6 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
   // attempt in this process instead of posting again.
   const unrecordedReplies = new Map<number, string>();
   const unrecordedRoots = new Map<string, string>();
-
-  const lockKey = (channel: string): string => deliveryLockName(options.schema, channel);
 
   function backoffMs(attempts: number): number {
     const exp = baseMs * 2 ** Math.min(Math.max(attempts - 1, 0), 30);
@@ -565,50 +545,32 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
     }
   }
 
-  async function recordedRoot(
-    db: pg.PoolClient,
-    channel: string,
-    conversationId: string,
-  ): Promise<string | null> {
-    const res = await db.query<{ root_ts: string }>(
-      `SELECT root_ts FROM ${s}.incident_threads WHERE channel_id = $1 AND conversation_id = $2`,
-      [channel, conversationId],
-    );
-    return res.rows[0]?.root_ts ?? null;
-  }
-
   /** The root's ts, posting and recording the root first if this thread has none yet. */
   async function ensureThread(
-    db: pg.PoolClient,
-    channel: string,
+    db: ChannelDeliveries,
     conversationId: string,
     attempts: number,
     ctx: Record<string, unknown>,
   ): Promise<{ ok: true; ts: string } | { ok: false; retry: RetryOutcome }> {
-    const existing = await recordedRoot(db, channel, conversationId);
+    const channel = db.channelId;
+    const existing = await db.threadRoot(conversationId);
     if (existing !== null) return { ok: true, ts: existing };
 
     const rootCtx = { ...ctx, conversationId, step: 'thread root' };
     const key = `${channel}/${conversationId}`;
     let ts = unrecordedRoots.get(key) ?? null;
     if (ts === null) {
-      const sent = await db.query<{ first_epoch: number; since_ms: number }>(
-        `SELECT EXTRACT(EPOCH FROM first_sent_at)::float8 AS first_epoch,
-                (EXTRACT(EPOCH FROM (now() - last_sent_at)) * 1000)::float8 AS since_ms
-           FROM ${s}.incident_thread_posts WHERE channel_id = $1 AND conversation_id = $2`,
-        [channel, conversationId],
-      );
-      const earlier = sent.rows[0];
-      if (earlier !== undefined) {
+      const earlier = await db.unansweredRootPost(conversationId);
+      if (earlier !== null) {
         const settled = await settleEarlierPost(
           {
             channel,
             threadTs: null,
-            sinceEpoch: earlier.first_epoch,
+            sinceEpoch: earlier.firstSentEpoch,
             eventType: THREAD_ROOT_EVENT_TYPE,
             matches: (payload) => payload.conversation_id === conversationId,
           },
-          earlier.since_ms,
+          earlier.sinceLastSentMs,
           attempts,
           rootCtx,
         );
@@ -627,40 +589,24 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
         metadata: { event_type: THREAD_ROOT_EVENT_TYPE, event_payload: { conversation_id: conversationId } },
       };
       // Before the post, so that whoever comes next knows a root may be in Slack already.
-      await db.query(
-        `INSERT INTO ${s}.incident_thread_posts (channel_id, conversation_id) VALUES ($1, $2)
-         ON CONFLICT (channel_id, conversation_id) DO UPDATE SET last_sent_at = now()`,
-        [channel, conversationId],
-      );
+      await db.markRootSent(conversationId);
       let posted = await post(postArgs(spec));
       if (!posted.ok && posted.failure.type === 'content') {
         posted = await post(postArgs({ ...spec, text: clipText(view.text), blocks: [] }));
       }
       if (!posted.ok) {
-        if (refused(posted.failure)) {
-          await db.query(
-            `DELETE FROM ${s}.incident_thread_posts WHERE channel_id = $1 AND conversation_id = $2`,
-            [channel, conversationId],
-          );
-        }
+        if (refused(posted.failure)) await db.clearRootSent(conversationId);
         return { ok: false, retry: retryFor(posted.failure, attempts, rootCtx) };
       }
       ts = posted.ts;
     }
     unrecordedRoots.set(key, ts);
-    // One statement: the root is recorded and its "sent, unanswered" marker gone together. Under
-    // the channel lock nobody else should get here first; ON CONFLICT + re-read keeps two roots
-    // from both being recorded even if that ever fails, and every reply follows the winner.
-    await db.query(
-      `WITH sent AS (
-         DELETE FROM ${s}.incident_thread_posts WHERE channel_id = $1 AND conversation_id = $2
-       )
-       INSERT INTO ${s}.incident_threads (channel_id, conversation_id, root_ts) VALUES ($1, $2, $3)
-       ON CONFLICT (channel_id, conversation_id) DO NOTHING`,
-      [channel, conversationId, ts],
-    );
+    // The root is recorded and its "sent, unanswered" marker gone together. Under the channel
+    // lock nobody else should get here first; the first root recorded wins and the re-read keeps
+    // two roots from both being used even if that ever fails: every reply follows the winner.
+    await db.recordRoot(conversationId, ts);
     unrecordedRoots.delete(key);
-    const winner = await recordedRoot(db, channel, conversationId);
+    const winner = await db.threadRoot(conversationId);
     if (winner === null) throw new Error('incident thread vanished right after it was recorded');
     if (winner !== ts) {
       logger.warn(
@@ -669,23 +615,6 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
       );
     }
     return { ok: true, ts: winner };
-  }
-
-  async function approvalMessageTs(
-    db: pg.PoolClient,
-    channel: string,
-    entry: AuditEntry,
-    requestId: string,
-  ): Promise<string | null> {
-    // Filtering by conversation lets the audit_log index do the work when there is one.
-    const res = await db.query<{ message_ts: string }>(
-      `SELECT d.message_ts FROM ${s}.audit_deliveries d JOIN ${s}.audit_log a ON a.seq = d.seq
-        WHERE d.channel_id = $1 AND a.action = $2 AND a.request_id = $3 AND d.message_ts IS NOT NULL
-          AND ($4::text IS NULL OR a.conversation_id = $4) AND d.seq < $5
-        ORDER BY d.seq DESC LIMIT 1`,
-      [channel, REQUEST_CREATED_ACTION, requestId, entry.conversationId, entry.seq],
-    );
-    return res.rows[0]?.message_ts ?? null;
   }
 
   /** Edits the approval message; `done` false means "retry later", with the failure. */
@@ -716,47 +645,38 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
     return { done: false, failure };
   }
 
-  async function recordRetry(db: pg.PoolClient, seq: number, outcome: RetryOutcome): Promise<void> {
-    await db.query(
-      `UPDATE ${s}.audit_deliveries
-          SET attempts = attempts + 1, last_error = $2, next_attempt_at = now() + $3::float8 * interval '1 millisecond'
-        WHERE seq = $1`,
-      [seq, outcome.error, outcome.delayMs],
-    );
-  }
-
   /** Where an entry's reply went, if an earlier post of it may be in Slack: found, or post again, or wait. */
   async function findEarlierReply(
-    db: pg.PoolClient,
-    channel: string,
-    row: HeadRow,
+    db: ChannelDeliveries,
+    row: DeliveryHead,
     entry: AuditEntry,
     attempts: number,
     ctx: Record<string, unknown>,
   ): Promise<{ kind: 'found'; ts: string } | { kind: 'post'; note: string | null } | RetryOutcome> {
     let threadTs: string | null = null;
-    if (row.conversation_id !== null) {
-      threadTs = await recordedRoot(db, channel, row.conversation_id);
+    if (row.conversationId !== null) {
+      threadTs = await db.threadRoot(row.conversationId);
       // Its thread was forgotten (the root was deleted in Slack): there is nothing to find it in.
       if (threadTs === null) return { kind: 'post', note: null };
     }
     const mark = entryMark(entry);
     return settleEarlierPost(
       {
-        channel,
+        channel: db.channelId,
         threadTs,
-        sinceEpoch: row.created_epoch,
+        sinceEpoch: row.createdEpoch,
         eventType: AUDIT_EVENT_TYPE,
         matches: (payload) => Number(payload.seq) === entry.seq && payload.hash === mark,
       },
-      row.since_sent_ms ?? 0,
+      row.sinceSentMs ?? 0,
       attempts,
       { ...ctx, step: 'reply' },
     );
   }
 
-  async function deliverOne(db: pg.PoolClient, channel: string, row: HeadRow): Promise<Outcome> {
-    const seq = Number(row.seq);
+  async function deliverOne(db: ChannelDeliveries, row: DeliveryHead): Promise<Outcome> {
+    const { seq } = row;
+    const channel = db.channelId;
     const [entry] = await audit.after(seq - 1, 1);
     if (entry === undefined || entry.seq !== seq) {
       // The foreign key makes this impossible short of tampering; stop the channel rather than skip.
@@ -767,12 +687,12 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
     const postNotes: string[] = [];
     const updateNotes: string[] = [];
 
-    if (row.message_ts === null) {
+    if (row.messageTs === null) {
       const view = safeRender(entry);
       if (view !== null) {
         let ts = unrecordedReplies.get(seq) ?? null;
-        if (ts === null && row.since_sent_ms !== null) {
-          const settled = await findEarlierReply(db, channel, row, entry, attempts, ctx);
+        if (ts === null && row.sinceSentMs !== null) {
+          const settled = await findEarlierReply(db, row, entry, attempts, ctx);
           if (settled.kind === 'retry') return settled;
           if (settled.kind === 'found') {
             ts = settled.ts;
@@ -783,8 +703,8 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
         }
         if (ts === null) {
           let threadTs: string | null = null;
-          if (row.conversation_id !== null) {
-            const thread = await ensureThread(db, channel, row.conversation_id, attempts, ctx);
+          if (row.conversationId !== null) {
+            const thread = await ensureThread(db, row.conversationId, attempts, ctx);
             if (!thread.ok) return thread.retry;
             threadTs = thread.ts;
           }
@@ -799,7 +719,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
           };
           // Before the post, so that whoever comes next (this process after a lost answer, or a
           // replica after a crash) looks in Slack before posting it again.
-          await db.query(`UPDATE ${s}.audit_deliveries SET post_sent_at = now() WHERE seq = $1`, [seq]);
+          await db.markReplySent(seq);
           let posted = await post(postArgs(spec));
           if (!posted.ok && posted.failure.type === 'content') {
             postNotes.push(`${posted.failure.error}; sent as plain text`);
@@ -810,19 +730,14 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
             posted = await post(postArgs({ ...spec, text: clipText(view.text), blocks: [] }));
           }
           if (!posted.ok) {
-            if (refused(posted.failure)) {
-              await db.query(`UPDATE ${s}.audit_deliveries SET post_sent_at = NULL WHERE seq = $1`, [seq]);
-            }
+            if (refused(posted.failure)) await db.clearReplySent(seq);
             if (
               posted.failure.type === 'thread_not_found' &&
               threadTs !== null &&
-              row.conversation_id !== null
+              row.conversationId !== null
             ) {
               // Someone deleted the root: forget it, so the next attempt starts a fresh thread.
-              await db.query(
-                `DELETE FROM ${s}.incident_threads WHERE channel_id = $1 AND conversation_id = $2 AND root_ts = $3`,
-                [channel, row.conversation_id, threadTs],
-              );
+              await db.forgetThread(row.conversationId, threadTs);
               logger.warn(
                 { ...ctx, rootTs: threadTs },
                 'Incident thread root is gone; a new root will be posted',
@@ -840,18 +755,20 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
         unrecordedReplies.set(seq, ts);
         // Recorded before anything else can fail: from here on this reply is never posted again.
         // last_error now only says how it was posted (the transient errors before it are moot).
-        await db.query(
-          `UPDATE ${s}.audit_deliveries SET message_ts = $2, last_error = $3 WHERE seq = $1 AND message_ts IS NULL`,
-          [seq, ts, postNotes.length > 0 ? postNotes.join('; ') : null],
-        );
+        await db.recordReply(seq, ts, postNotes.length > 0 ? postNotes.join('; ') : null);
         unrecordedReplies.delete(seq);
       }
     }
 
-    let updatedTs: string | null = row.updated_ts;
+    let updatedTs: string | null = row.updatedTs;
     const request = DECISION_ACTIONS.has(entry.action) ? requestSnapshot(entry) : null;
     if (request !== null && renderDecided !== undefined && updatedTs === null) {
-      const approvalTs = await approvalMessageTs(db, channel, entry, request.id);
+      const approvalTs = await db.requestMessageTs({
+        action: REQUEST_CREATED_ACTION,
+        requestId: request.id,
+        conversationId: entry.conversationId,
+        beforeSeq: entry.seq,
+      });
       if (approvalTs === null) {
         // Asked from the CLI, or the request lived in another channel: nothing here to edit.
         logger.debug({ ...ctx, requestId: request.id }, 'No approval message in this channel to update');
@@ -883,29 +800,9 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
       }
     }
 
-    await db.query(
-      `UPDATE ${s}.audit_deliveries
-          SET state = 'delivered', delivered_at = now(), attempts = attempts + 1, updated_ts = $2,
-              last_error = CASE WHEN $3::text IS NULL THEN last_error ELSE concat_ws('; ', last_error, $3::text) END
-        WHERE seq = $1`,
-      [seq, updatedTs, updateNotes.length > 0 ? updateNotes.join('; ') : null],
-    );
+    await db.markDelivered(seq, updatedTs, updateNotes.length > 0 ? updateNotes.join('; ') : null);
     logger.debug(ctx, 'Audit entry delivered');
     return { kind: 'delivered' };
-  }
-
-  async function head(db: pg.PoolClient, channel: string): Promise<HeadRow | null> {
-    const res = await db.query<HeadRow>(
-      `SELECT seq, conversation_id, attempts, message_ts, updated_ts,
-              GREATEST(0, EXTRACT(EPOCH FROM (next_attempt_at - now())) * 1000)::float8 AS wait_ms,
-              (EXTRACT(EPOCH FROM (now() - post_sent_at)) * 1000)::float8 AS since_sent_ms,
-              EXTRACT(EPOCH FROM created_at)::float8 AS created_epoch
-         FROM ${s}.audit_deliveries
-        WHERE channel_id = $1 AND state = 'pending'
-        ORDER BY seq LIMIT 1`,
-      [channel],
-    );
-    return res.rows[0] ?? null;
   }
 
   /** Delivers a channel's due entries in order; `waitMs`: when its head is due again, if blocked. */
@@ -913,60 +810,42 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
     channel: string,
     stopping: () => boolean,
   ): Promise<{ delivered: number; waitMs: number | null }> {
-    const db = await pool.connect();
-    try {
-      const got = await db.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS ok', [
-        DELIVERY_LOCK_CLASS,
-        lockKey(channel),
-      ]);
-      if (got.rows[0]?.ok !== true) {
-        // Another replica (or pass) is on it; it reports its own waits.
-        db.release();
-        return { delivered: 0, waitMs: null };
-      }
+    // Every read of the head happens under the lock, and every write is autocommitted before
+    // it is let go (see ONE DELIVERER PER CHANNEL above).
+    const drained = await store.withChannelLock(channel, async (db) => {
       let delivered = 0;
       let waitMs: number | null = null;
       while (!stopping()) {
-        const row = await head(db, channel);
+        const row = await db.head();
         if (row === null) break;
-        if (row.wait_ms > 0) {
-          waitMs = row.wait_ms;
+        if (row.waitMs > 0) {
+          waitMs = row.waitMs;
           break;
         }
-        const outcome = await deliverOne(db, channel, row);
+        const outcome = await deliverOne(db, row);
         if (outcome.kind === 'retry') {
-          await recordRetry(db, Number(row.seq), outcome);
+          await db.recordRetry(row.seq, outcome.error, outcome.delayMs);
           waitMs = outcome.delayMs;
           break;
         }
         delivered += 1;
       }
-      await db.query('SELECT pg_advisory_unlock($1, hashtext($2))', [DELIVERY_LOCK_CLASS, lockKey(channel)]);
-      db.release();
       return { delivered, waitMs };
-    } catch (err) {
-      // Destroying the session is what frees a lock we may still hold; never pool it.
-      db.release(err instanceof Error ? err : new Error(String(err)));
-      throw err;
-    }
+    });
+    // Another replica (or pass) is on it; it reports its own waits.
+    return drained.locked ? drained.value : { delivered: 0, waitMs: null };
   }
 
   async function pass(stopping: () => boolean): Promise<{ delivered: number; nextDueMs: number | null }> {
-    const heads = await pool.query<{ channel_id: string; wait_ms: number }>(
-      `SELECT DISTINCT ON (channel_id) channel_id,
-              GREATEST(0, EXTRACT(EPOCH FROM (next_attempt_at - now())) * 1000)::float8 AS wait_ms
-         FROM ${s}.audit_deliveries
-        WHERE state = 'pending'
-        ORDER BY channel_id, seq`,
-    );
+    const heads = await store.pendingChannels();
     let nextDueMs: number | null = null;
     const soonest = (ms: number | null) => {
       if (ms !== null) nextDueMs = nextDueMs === null ? ms : Math.min(nextDueMs, ms);
     };
     const due: string[] = [];
-    for (const h of heads.rows) {
-      if (h.wait_ms > 0) soonest(h.wait_ms);
-      else due.push(h.channel_id);
+    for (const h of heads) {
+      if (h.waitMs > 0) soonest(h.waitMs);
+      else due.push(h.channelId);
     }
     let delivered = 0;
     let failed: unknown = null;
@@ -1052,33 +931,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
     async drainOnce() {
       return (await pass(() => false)).delivered;
     },
-    async pendingCount(channelId) {
-      const res = await pool.query<{ n: string }>(
-        `SELECT count(*) AS n FROM ${s}.audit_deliveries WHERE state = 'pending' AND ($1::text IS NULL OR channel_id = $1)`,
-        [channelId ?? null],
-      );
-      return Number(res.rows[0]?.n ?? 0);
-    },
-    async oldestPendingAgeMs() {
-      const res = await pool.query<{ age_ms: number | null }>(
-        `SELECT (EXTRACT(EPOCH FROM (now() - min(created_at))) * 1000)::float8 AS age_ms
-           FROM ${s}.audit_deliveries WHERE state = 'pending'`,
-      );
-      return res.rows[0]?.age_ms ?? null;
-    },
+    pendingCount: (channelId) => store.pendingCount(channelId),
+    oldestPendingAgeMs: () => store.oldestPendingAgeMs(),
   };
-}
-
-/** The incident thread's root ts for a conversation in a channel, if one was posted (e.g. to upload a file into it). */
-export async function findIncidentThread(
-  pool: pg.Pool,
-  schema: string,
-  channelId: string,
-  conversationId: string,
-): Promise<string | null> {
-  const res = await pool.query<{ root_ts: string }>(
-    `SELECT root_ts FROM ${quoteIdent(schema)}.incident_threads WHERE channel_id = $1 AND conversation_id = $2`,
-    [channelId, conversationId],
-  );
-  return res.rows[0]?.root_ts ?? null;
 }

@@ -94,3 +94,97 @@ export interface LockLease {
 export interface LockManager {
   acquire(conversationId: string, holder: string, leaseMs: number): Promise<LockLease | LockHeld>;
 }
+
+/** The lowest pending entry of a channel, as the delivery worker sees it (times from the database clock). */
+export interface DeliveryHead {
+  seq: number;
+  /** Null: not about one conversation, posted at the channel's top level. */
+  conversationId: string | null;
+  attempts: number;
+  /** The reply's ts once Slack accepted it: never post this entry again. */
+  messageTs: string | null;
+  /** The approval message edited for this entry, once that edit went through. */
+  updatedTs: string | null;
+  /** How long until the entry is due again; 0: due now. */
+  waitMs: number;
+  /** How long ago a post of this entry was sent without Slack refusing it; null: none was. */
+  sinceSentMs: number | null;
+  /** When the entry was queued (epoch seconds): no copy of it can be older. */
+  createdEpoch: number;
+}
+
+/** A thread root that was sent to Slack and never recorded (its answer was lost, or the process died). */
+export interface UnansweredRootPost {
+  /** The first such post (epoch seconds): no copy of the root can be older. */
+  firstSentEpoch: number;
+  /** Since the latest such post: a copy may still be on its way until this is old enough. */
+  sinceLastSentMs: number;
+}
+
+/**
+ * One channel's delivery state, bound to the connection that holds the channel's lock: every
+ * method runs on that connection, autocommitted, so whoever takes the lock next sees it all.
+ * Usable only inside `withChannelLock`.
+ */
+export interface ChannelDeliveries {
+  readonly channelId: string;
+  /** The lowest pending entry, or null when the channel has none. */
+  head(): Promise<DeliveryHead | null>;
+  /** The recorded incident thread root of a conversation in this channel. */
+  threadRoot(conversationId: string): Promise<string | null>;
+  unansweredRootPost(conversationId: string): Promise<UnansweredRootPost | null>;
+  /** A root is about to be sent (first time or again). */
+  markRootSent(conversationId: string): Promise<void>;
+  /** Slack refused the root outright: nothing of it can be in Slack. */
+  clearRootSent(conversationId: string): Promise<void>;
+  /**
+   * Records the root and drops its "sent, unanswered" marker in one statement. The first root
+   * recorded wins: read `threadRoot` after it to learn which.
+   */
+  recordRoot(conversationId: string, rootTs: string): Promise<void>;
+  /** Forgets a root that is gone from Slack (only if it is still `rootTs`). */
+  forgetThread(conversationId: string, rootTs: string): Promise<void>;
+  /** An entry's reply is about to be sent. */
+  markReplySent(seq: number): Promise<void>;
+  /** Slack refused the reply outright: nothing of it can be in Slack. */
+  clearReplySent(seq: number): Promise<void>;
+  /** Records the reply's ts (only while none is recorded); `note` replaces last_error. */
+  recordReply(seq: number, messageTs: string, note: string | null): Promise<void>;
+  /**
+   * The ts of the latest earlier reply in this channel of an entry with `action` for `requestId`
+   * (the approval message to edit), or null.
+   */
+  requestMessageTs(query: {
+    action: string;
+    requestId: string;
+    conversationId: string | null;
+    beforeSeq: number;
+  }): Promise<string | null>;
+  /** One more attempt failed: due again in `delayMs`, with `error` kept. */
+  recordRetry(seq: number, error: string, delayMs: number): Promise<void>;
+  /** Done; `note` (if any) is appended to last_error. */
+  markDelivered(seq: number, updatedTs: string | null, note: string | null): Promise<void>;
+}
+
+/** Where audit entries wait for Slack (`audit_deliveries`) and the incident threads they go to. */
+export interface DeliveryStore {
+  /** Channels with a pending entry, each with how long until its head is due (0: now). */
+  pendingChannels(): Promise<{ channelId: string; waitMs: number }[]>;
+  /**
+   * Runs `fn` while holding the channel's session advisory lock on one dedicated connection.
+   * `locked: false` when another holder has it (fn is not run). If anything throws, the
+   * connection is destroyed rather than pooled, which is what frees the lock.
+   */
+  withChannelLock<T>(
+    channelId: string,
+    fn: (channel: ChannelDeliveries) => Promise<T>,
+  ): Promise<{ locked: true; value: T } | { locked: false }>;
+  /** Entries not yet delivered (optionally of one channel). */
+  pendingCount(channelId?: string): Promise<number>;
+  /** Age of the oldest undelivered entry, null when there is none. */
+  oldestPendingAgeMs(): Promise<number | null>;
+  /** The incident thread's root ts for a conversation in a channel, if one was recorded. */
+  incidentThread(channelId: string, conversationId: string): Promise<string | null>;
+  /** The ts of an entry's reply in a channel, if it was posted. */
+  replyTs(channelId: string, seq: number): Promise<string | null>;
+}
