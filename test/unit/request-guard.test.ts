@@ -1,0 +1,100 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { guardSlackRequests, MAX_BODY_BYTES, type Refusal } from '../../src/slack/request-guard.js';
+import { postToApp, slashCommandBody } from '../helpers/slack-requests.js';
+
+const SECRET = 'unit-signing-secret';
+let server: Server;
+let base: string;
+const passed: { path: string; rawBody: string | undefined }[] = [];
+const refused: Refusal[] = [];
+
+beforeAll(async () => {
+  // What stands behind the guard (Bolt in the bot): records what reached it.
+  const behind = (req: IncomingMessage & { rawBody?: Buffer }, res: import('node:http').ServerResponse) => {
+    passed.push({ path: req.url ?? '', rawBody: req.rawBody?.toString('utf8') });
+    res.writeHead(200);
+    res.end('behind');
+  };
+  server = createServer(
+    guardSlackRequests(behind, {
+      signingSecret: SECRET,
+      endpoints: ['/slack/events'],
+      onRefused: (r) => refused.push(r),
+    }),
+  );
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+const form = { 'content-type': 'application/x-www-form-urlencoded' };
+
+describe('guardSlackRequests', () => {
+  it('hands a fresh, signed, well-formed command to what is behind it, with the body already read', async () => {
+    const body = slashCommandBody({ text: 'help' });
+    const res = await postToApp(base, body, { secret: SECRET });
+    expect(res.status).toBe(200);
+    expect(passed.at(-1)).toEqual({ path: '/slack/events', rawBody: body });
+  });
+
+  it("lets Slack's unsigned SSL check through, and nothing else unsigned", async () => {
+    const ok = await fetch(`${base}/slack/events`, {
+      method: 'POST',
+      headers: form,
+      body: 'ssl_check=1&token=x',
+    });
+    expect(ok.status).toBe(200);
+    const other = await postToApp(base, slashCommandBody({ text: 'help' }), {
+      secret: SECRET,
+      omitHeaders: true,
+    });
+    expect(other.status).toBe(401);
+  });
+
+  it('leaves other paths alone', async () => {
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    expect(passed.at(-1)?.path).toBe('/healthz');
+  });
+
+  it.each([
+    ['in the future', 6 * 60, 401, 'future_timestamp'],
+    ['in the past', -6 * 60, 401, 'stale_timestamp'],
+  ])('refuses a timestamp 6 minutes %s', async (_label, skew, status, reason) => {
+    const res = await postToApp(base, slashCommandBody({ text: 'help' }), {
+      secret: SECRET,
+      timestamp: Math.floor(Date.now() / 1000) + skew,
+    });
+    expect(res.status).toBe(status);
+    expect(refused.at(-1)?.reason).toBe(reason);
+  });
+
+  it.each([
+    ['a wrong command', slashCommandBody({ text: 'x', command: '/other' }), 'bad_command'],
+    ['a repeated field', `${slashCommandBody({ text: 'x' })}&text=y`, 'repeated_field'],
+    ['a command without text', slashCommandBody({ text: 'x' }).replace(/&text=[^&]*/, ''), 'bad_command'],
+    ['an event smuggled into a command', `${slashCommandBody({ text: 'x' })}&event=x`, 'bad_command'],
+    ['payload=null', 'payload=null', 'bad_payload'],
+    ['a payload of another type', `payload=${encodeURIComponent('{"type":"shortcut"}')}`, 'bad_payload'],
+  ])('answers 400 to %s', async (_label, body, reason) => {
+    const res = await postToApp(base, body, { secret: SECRET });
+    expect(res.status).toBe(400);
+    expect(refused.at(-1)?.reason).toBe(reason);
+  });
+
+  it('accepts a URL verification and refuses any other JSON', async () => {
+    const check = JSON.stringify({ type: 'url_verification', challenge: 'c', token: 't' });
+    const json = { 'content-type': 'application/json' };
+    expect((await postToApp(base, check, { secret: SECRET, headers: json })).status).toBe(200);
+    const event = JSON.stringify({ type: 'event_callback', event: null });
+    expect((await postToApp(base, event, { secret: SECRET, headers: json })).status).toBe(400);
+  });
+
+  it('refuses a signed body one byte over the limit with 413', async () => {
+    const body = `${slashCommandBody({ text: '' })}${'a'.repeat(MAX_BODY_BYTES)}`;
+    const res = await postToApp(base, body, { secret: SECRET });
+    expect(res.status).toBe(413);
+    expect(refused.at(-1)).toEqual({ status: 413, reason: 'too_large' });
+  });
+});
