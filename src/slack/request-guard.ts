@@ -47,7 +47,12 @@ export function guardSlackRequests(next: RequestListener, opts: RequestGuardOpti
   const maxBytes = opts.maxBodyBytes ?? MAX_BODY_BYTES;
   const now = opts.now ?? Date.now;
   return (req, res) => {
-    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const path = pathOf(req);
+    if (path === null) {
+      // Bolt would throw on it outside any handler (a 500); it is no request of ours.
+      refuse(req, res, { status: 400, reason: 'bad_url' }, true);
+      return;
+    }
     if (req.method !== 'POST' || !opts.endpoints.includes(path)) {
       next(req, res);
       return;
@@ -110,6 +115,18 @@ export function guardSlackRequests(next: RequestListener, opts: RequestGuardOpti
       req.resume();
       setTimeout(() => req.destroy(), HANG_UP_AFTER_MS).unref();
     }
+  }
+}
+
+/**
+ * The path as Bolt routes it (`new URL(req.url, base).pathname`), so an absolute-form target
+ * such as `POST http://host/slack/events` cannot reach Bolt's endpoint around the guard.
+ */
+function pathOf(req: IncomingMessage): string | null {
+  try {
+    return new URL(req.url ?? '/', 'http://localhost').pathname;
+  } catch {
+    return null;
   }
 }
 

@@ -1,5 +1,6 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { guardSlackRequests, MAX_BODY_BYTES, type Refusal } from '../../src/slack/request-guard.js';
 import { postToApp, slashCommandBody } from '../helpers/slack-requests.js';
@@ -51,6 +52,39 @@ describe('guardSlackRequests', () => {
       omitHeaders: true,
     });
     expect(other.status).toBe(401);
+  });
+
+  it('guards the endpoint however the request names it (absolute-form target), and refuses an unparsable one', async () => {
+    const absolute = await new Promise<number>((resolve, reject) => {
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port: new URL(base).port,
+          method: 'POST',
+          path: `${base}/slack/events`,
+          headers: form,
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      req.on('error', reject);
+      req.end('payload=null');
+    });
+    expect(absolute).toBe(401);
+    const raw = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(new URL(base).port), '127.0.0.1', () => {
+        socket.end('POST http://[/slack/events HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n');
+      });
+      let data = '';
+      socket.on('data', (d) => {
+        data += String(d);
+      });
+      socket.on('end', () => resolve(data));
+      socket.on('error', reject);
+    });
+    expect(raw).toMatch(/^HTTP\/1\.1 400/);
   });
 
   it('leaves other paths alone', async () => {
