@@ -155,8 +155,8 @@ export const REQUEST_CREATED_ACTION = 'request.created';
 export const AUDIT_EVENT_TYPE = 'zeus_recover_audit';
 export const THREAD_ROOT_EVENT_TYPE = 'zeus_recover_thread_root';
 
-/** The channel lock's keys: see the store, which takes and frees it. */
-export { DELIVERY_LOCK_CLASS, deliveryLockName, findIncidentThread } from '../store/deliveries.js';
+/** Until server.ts asks the store directly. */
+export { findIncidentThread } from '../store/deliveries.js';
 
 /** Plain-text fallback: far below msg_too_long, and the audit log keeps the full entry. */
 const FALLBACK_TEXT_MAX = 3500;

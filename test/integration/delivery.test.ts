@@ -5,14 +5,13 @@ import {
   AUDIT_EVENT_TYPE,
   createDeliveryClient,
   createDeliveryWorker,
-  DELIVERY_LOCK_CLASS,
   type DeliveryLogger,
   type DeliveryWorker,
   type DeliveryWorkerOptions,
-  deliveryLockName,
   THREAD_ROOT_EVENT_TYPE,
 } from '../../src/slack/delivery.js';
 import { auditTo, createAuditLog } from '../../src/store/audit.js';
+import { DELIVERY_LOCK_CLASS, deliveryLockName } from '../../src/store/deliveries.js';
 import { migrate } from '../../src/store/migrations.js';
 import type { AuditEntry, AuditEvent, AuditLog } from '../../src/store/types.js';
 import type { KnownBlock, SlackMessage } from '../../src/views/slack.js';
