@@ -29,6 +29,7 @@ import type { KnownBlock, SlackMessage } from '../views/slack.js';
  * taking the lock next sees all that the previous holder did. Two channels whose keys collide
  * merely take turns. If anything throws, that connection is destroyed instead of returned to the
  * pool, which is what frees the lock on the server: a lock can never leak into a pooled session.
+ * The store holds the lock and runs every query (src/store/deliveries.ts, `withChannelLock`).
  *
  * EXACTLY ONCE. An entry's reply is posted only while `message_ts` is null, and the ts Slack
  * returns is written back immediately (one autocommitted UPDATE, before anything else happens).
@@ -810,8 +811,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
     channel: string,
     stopping: () => boolean,
   ): Promise<{ delivered: number; waitMs: number | null }> {
-    // Every read of the head happens under the lock, and every write is autocommitted before
-    // it is let go (see ONE DELIVERER PER CHANNEL above).
+    // Every read of the head happens under the lock (see ONE DELIVERER PER CHANNEL above).
     const drained = await store.withChannelLock(channel, async (db) => {
       let delivered = 0;
       let waitMs: number | null = null;
