@@ -66,6 +66,16 @@ export interface StuckRequest {
   stuckForMs: number;
 }
 
+/** A request whose owner is gone: nobody holds a live lease for it (see approval/settle-stuck.ts). */
+export interface AbandonedRequest {
+  request: RecoveryRequest;
+  /** When its conversation's lease ran out; null when there is no lease row (never taken, or released). */
+  leaseExpiredAt: string | null;
+}
+
+/** How a settled request ends; `unknown` means "check before doing anything else". */
+export type SettledState = 'succeeded' | 'failed' | 'unknown';
+
 export interface RequestStore {
   create(input: NewRequest): Promise<RecoveryRequest>;
   get(id: string): Promise<RecoveryRequest | null>;
@@ -81,6 +91,20 @@ export interface RequestStore {
   finish(id: string, outcome: FinishState, result: Record<string, unknown>): Promise<FinishOutcome>;
   expireDue(limit?: number): Promise<RecoveryRequest[]>;
   recoverStuck(olderThanMs: number): Promise<StuckRequest[]>;
+  /**
+   * Approved requests not started within `graceMs`, and executing ones with no live lease: the
+   * lease row of their conversation ran out, or there is none and they started over `graceMs` ago.
+   */
+  abandoned(graceMs: number, limit?: number): Promise<AbandonedRequest[]>;
+  /** How many abandoned() would return without a limit (the stuck-requests gauge). */
+  countAbandoned(graceMs: number): Promise<number>;
+  /** `from` → a settled state, for a request its owner left behind; true for exactly one caller. */
+  settle(
+    id: string,
+    from: 'approved' | 'executing',
+    outcome: SettledState,
+    result: Record<string, unknown>,
+  ): Promise<FinishOutcome>;
 }
 
 interface RequestRow {
@@ -520,11 +544,9 @@ export function createRequestStore(pool: pg.Pool, schema: string): RequestStore 
   }
 
   /**
-   * Requests a crashed replica left behind: `approved` but never started, or `executing` with
-   * no finish. Nothing is changed: re-running a destructive operation blindly could overwrite
-   * what a person fixed by hand meanwhile. Someone checks Redis (and the backups) and then
-   * closes it: markStale() for an approved one (nothing ran), finish(id, 'failed', …) for an
-   * executing one. Until then the conversation's open-request guard keeps refusing new ones.
+   * Requests left approved or executing for over `olderThanMs`, whatever their lease says.
+   * Nothing is changed here; approval/settle-stuck.ts settles abandoned() ones from what Redis
+   * holds, and never re-runs them.
    */
   async function recoverStuck(olderThanMs: number): Promise<StuckRequest[]> {
     const ms = Math.max(0, Math.floor(olderThanMs));
@@ -548,6 +570,65 @@ export function createRequestStore(pool: pg.Pool, schema: string): RequestStore 
     });
   }
 
+  /**
+   * Whose lease counts: the conversation's lock row, whoever holds it. A live row held by someone
+   * else (a CLI restore) still keeps the request waiting, because settling needs that lock.
+   * A missing row gets `grace`: between startExecution and taking the lock there is none yet.
+   */
+  const ABANDONED_FROM = `
+    FROM ${requests} r LEFT JOIN ${s}.locks l ON l.conversation_id = r.conversation_id
+    WHERE (r.state = 'approved' AND r.updated_at <= now() - $1::double precision * interval '1 millisecond')
+       OR (r.state = 'executing' AND (
+             l.expires_at <= now()
+          OR (l.conversation_id IS NULL
+              AND coalesce(r.started_at, r.updated_at) <= now() - $1::double precision * interval '1 millisecond')))`;
+  const graceOf = (ms: number) => Math.max(0, Math.floor(ms));
+
+  async function abandoned(graceMs: number, limit = 100): Promise<AbandonedRequest[]> {
+    const n = Math.max(1, Math.min(10_000, Math.floor(limit)));
+    const columns = COLUMNS.split(', ')
+      .map((c) => `r.${c}`)
+      .join(', ');
+    const res = await pool.query<RequestRow & { lease_expires_at: Date | null }>(
+      `SELECT ${columns}, l.expires_at AS lease_expires_at ${ABANDONED_FROM}
+       ORDER BY r.updated_at LIMIT $2`,
+      [graceOf(graceMs), n],
+    );
+    const hydrated = await hydrate(pool, res.rows);
+    return res.rows.flatMap((row, i) => {
+      const request = hydrated[i];
+      const expired = row.lease_expires_at;
+      return request ? [{ request, leaseExpiredAt: expired === null ? null : expired.toISOString() }] : [];
+    });
+  }
+
+  async function countAbandoned(graceMs: number): Promise<number> {
+    const res = await pool.query<{ n: string }>(`SELECT count(*) AS n ${ABANDONED_FROM}`, [graceOf(graceMs)]);
+    return Number(res.rows[0]?.n ?? 0);
+  }
+
+  async function settle(
+    id: string,
+    from: 'approved' | 'executing',
+    outcome: SettledState,
+    result: Record<string, unknown>,
+  ): Promise<FinishOutcome> {
+    if (!['succeeded', 'failed', 'unknown'].includes(outcome) || !['approved', 'executing'].includes(from)) {
+      throw new RecoveryError(
+        ErrorCode.Internal,
+        `settle() got ${JSON.stringify(from)} → ${JSON.stringify(outcome)}.`,
+        'This is a bug; report it.',
+      );
+    }
+    return transition(
+      id,
+      `UPDATE ${requests}
+       SET state = $3, finished_at = now(), result = $4::jsonb, updated_at = now()
+       WHERE id = $1 AND state = $2 RETURNING ${COLUMNS}`,
+      [id, from, outcome, JSON.stringify(result)],
+    );
+  }
+
   return {
     create,
     get,
@@ -560,5 +641,8 @@ export function createRequestStore(pool: pg.Pool, schema: string): RequestStore 
     finish,
     expireDue,
     recoverStuck,
+    abandoned,
+    countAbandoned,
+    settle,
   };
 }

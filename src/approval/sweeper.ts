@@ -6,6 +6,10 @@ import type { RecoveryRequest } from './types.js';
  * (to post the "expired" notice and audit it). Every replica runs one; expireDue's
  * FOR UPDATE SKIP LOCKED gives concurrent sweeps disjoint rows, so no notice is posted twice.
  * Within one process, runs never overlap: a sweep asked for while one runs joins it.
+ *
+ * With `settle`, each sweep also settles work a crashed replica left behind (settle-stuck.ts,
+ * safe across replicas by its own lock), and the first sweep runs at once: a restarted bot
+ * reports what it left unfinished without waiting an interval.
  */
 
 export interface SweeperOptions {
@@ -20,6 +24,8 @@ export interface SweeperOptions {
   batchSize?: number;
   /** Injectable for tests. */
   random?: () => number;
+  /** Settles abandoned requests; resolves to how many. Its failure is reported and the sweep goes on. */
+  settle?: () => Promise<number>;
 }
 
 export interface Sweeper {
@@ -45,6 +51,21 @@ export function startSweeper(options: SweeperOptions): Sweeper {
   let stopped = false;
 
   async function sweep(): Promise<number> {
+    try {
+      return await expire();
+    } finally {
+      // Even when expiry failed: a dead database fails both, but a bad row must not block settling.
+      if (options.settle && !stopped) {
+        try {
+          await options.settle();
+        } catch (err) {
+          onError(err);
+        }
+      }
+    }
+  }
+
+  async function expire(): Promise<number> {
     let total = 0;
     for (let batch = 0; batch < MAX_BATCHES; batch++) {
       // On shutdown, finish the batch in hand (its rows are already expired) but take no more.
@@ -89,8 +110,9 @@ export function startSweeper(options: SweeperOptions): Sweeper {
   }
 
   // The first sweep lands anywhere in the first interval, so replicas started together
-  // (a rollout) do not sweep in lockstep.
-  schedule(Math.max(1, Math.round(options.intervalMs * random())));
+  // (a rollout) do not sweep in lockstep; with settle it runs at once, because a request left
+  // unfinished blocks its conversation until settled, and settling twice is harmless.
+  schedule(options.settle ? 1 : Math.max(1, Math.round(options.intervalMs * random())));
 
   return {
     async stop(): Promise<void> {

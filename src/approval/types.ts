@@ -82,6 +82,7 @@ export const AuditAction = {
   RequestCancelled: 'request.cancelled',
   RequestExpired: 'request.expired',
   RequestStale: 'request.stale',
+  RequestSettled: 'request.settled',
   RestoreStarted: 'restore.started',
   RestoreSucceeded: 'restore.succeeded',
   RestoreFailed: 'restore.failed',

@@ -4,7 +4,7 @@ import { auditHash, GENESIS_HASH } from './audit-hash.js';
 import { quoteIdent, withTransaction } from './sql.js';
 import type { AppendOptions, AuditEntry, AuditEvent, AuditLog, AuditVerifyResult } from './types.js';
 
-interface AuditRow {
+export interface AuditRow {
   seq: string;
   at: Date;
   actor: string;
@@ -16,7 +16,7 @@ interface AuditRow {
   hash: string;
 }
 
-const COLUMNS = 'seq, at, actor, action, conversation_id, request_id, data, prev_hash, hash';
+export const COLUMNS = 'seq, at, actor, action, conversation_id, request_id, data, prev_hash, hash';
 const VERIFY_BATCH = 1000;
 
 /**
@@ -47,7 +47,7 @@ function hashOfRow(r: AuditRow): string {
   });
 }
 
-function toEntry(r: AuditRow): AuditEntry {
+export function toEntry(r: AuditRow): AuditEntry {
   let data: Record<string, unknown>;
   try {
     data = JSON.parse(r.data) as Record<string, unknown>;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { RequestSettledData } from '../approval/settle-stuck.js';
 import type { AuditAction, RecoveryRequest } from '../approval/types.js';
 import type { DiffReport, ValidationReport } from '../recovery/operations.js';
 import type { ReplayOutcome, ReplayPlan } from '../recovery/replay.js';
@@ -232,6 +233,18 @@ export const auditDataSchemas = {
   'request.cancelled': request,
   'request.expired': request,
   'request.stale': z.object({ request: recoveryRequestSchema, detail: nullableString.optional() }),
+  // Written by approval/settle-stuck.ts for a run its owner left unfinished (crash, kill -9).
+  'request.settled': z.object({
+    request: recoveryRequestSchema,
+    outcome: z.enum(['succeeded', 'failed', 'unknown']),
+    reached: z.enum(['not_started', 'before_write', 'write', 'sent']),
+    observed: nullableString,
+    before: nullableString,
+    after: nullableString,
+    backupId: nullableString,
+    leaseExpiredAt: nullableString,
+    detail: z.string(),
+  }),
   // The restore.* rows are written by recovery/execute.ts; these mirror what it appends.
   'restore.started': z.object({
     source: z.string(),
@@ -401,6 +414,8 @@ export type _DriftChecks = [
   Assert<Fits<Parsed<'diff.reported'>['report'], DiffReport>>,
   Assert<Fits<Parsed<'request.approved'>['request'], RecoveryRequest>>,
   Assert<Fits<Parsed<'restore.succeeded'>, RestoreSucceededData>>,
+  Assert<Fits<Parsed<'request.settled'>, RequestSettledData>>,
+  Assert<Fits<RequestSettledData, Parsed<'request.settled'>>>,
   Assert<Fits<Parsed<'restore.failed'>, RestoreFailedData>>,
   Assert<Fits<Parsed<'restore.unknown'>, RestoreUnknownData>>,
   Assert<Fits<z.output<typeof replayPlan>, ReplayPlan>>,

@@ -10,6 +10,7 @@ import { inspectView } from './inspect.js';
 import { clip } from './limits.js';
 import { replayAmbiguousView, replayOutcomeView, replayProgressView } from './replay.js';
 import { restoreFailedView, restoreOutcomeView, restoreProgressView, restoreUnknownView } from './restore.js';
+import { requestSettledView } from './settled.js';
 import { context, message, type SlackMessage, section } from './slack.js';
 import { commandEchoView } from './thread.js';
 import { validationView } from './validate.js';
@@ -109,6 +110,7 @@ const HANDLERS: Record<Action, Render> = {
   'request.stale': handler(S['request.stale'], (d, _e, now) =>
     decisionReplyView({ kind: 'stale', request: d.request, detail: d.detail ?? null }, { now }),
   ),
+  'request.settled': handler(S['request.settled'], (d, _e, now) => requestSettledView(d, { now })),
   'restore.started': handler(S['restore.started'], (d, e) =>
     restoreProgressView({ ...d, conversationId: conversation(e), actor: e.actor }),
   ),

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { checkMessageLimits } from '../../../sandbox/slack/block-kit.js';
 import { AuditAction } from '../../../src/approval/types.js';
 import {
   type AuditEntryInput,
   approvalUpdateForEntry,
-  checkMessageLimits,
   renderAuditEntry,
   type SlackMessage,
   toPlainText,
@@ -53,6 +53,17 @@ const DATA: Record<AuditAction, Record<string, unknown>> = {
   'request.stale': {
     request: request({ state: 'failed' }),
     detail: 'Redis changed since the preview (`77aa…` → `9911…`)',
+  },
+  'request.settled': {
+    request: request({ state: 'succeeded', approvals: APPROVED }),
+    outcome: 'succeeded',
+    reached: 'write',
+    observed: 'sha256:c0ffee',
+    before: 'sha256:77aa',
+    after: 'sha256:c0ffee',
+    backupId: BACKUP_ID,
+    leaseExpiredAt: NOW.toISOString(),
+    detail: 'Redis holds the new value (sha256:c0ffee): the write landed.',
   },
   'restore.started': {
     source: 'postgres',
@@ -121,6 +132,7 @@ const EXPECT: Record<AuditAction, string> = {
   'request.expired': '⌛ Expired at 03:41 UTC — nobody approved within 30 min',
   'request.stale':
     '🔄 The preview went stale: Redis changed since the preview (`77aa…` → `9911…`) — a fresh preview follows.',
+  'request.settled': `✅ The bot stopped during the restore of \`${ID}\` from \`postgres\`, but Redis holds the new value: the restore landed.\nIt was not run again.`,
   'restore.started': `▶️ Restoring \`${ID}\` from \`postgres\`…\nBackup \`${BACKUP_ID}\` taken`,
   'restore.succeeded': `✅ Restored \`${ID}\` from \`postgres\``,
   'restore.failed': `❌ Restore of \`${ID}\` from \`postgres\` failed\nRedis changed since the preview.\nWhat to do: Nothing was written.`,
