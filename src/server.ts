@@ -40,6 +40,8 @@ export interface BotOptions {
   /** How often and how long a replay is followed through Zeus's status endpoint. */
   replayPollMs?: number;
   replayTimeoutMs?: number;
+  /** How long a client may take to send a whole request (REQUEST_TIMEOUT_MS). */
+  requestTimeoutMs?: number;
 }
 
 export interface RunningBot {
@@ -50,6 +52,12 @@ export interface RunningBot {
 }
 
 const SLACK_ENDPOINT = '/slack/events';
+/**
+ * Slack sends a whole request (at most a few hundred KB) in well under a second. A client that
+ * trickles its headers or body holds a socket and a buffer for Node's default 5 minutes; this
+ * answers it 408 instead.
+ */
+const REQUEST_TIMEOUT_MS = 10_000;
 
 /** Slack's Web API base must end with a slash: the client appends the method name. */
 function apiBase(url: string | undefined): string | undefined {
@@ -348,7 +356,13 @@ export async function startBot(
     };
     void connect(0);
   } else {
-    const server = (await app.start(config.slack.port)) as Server;
+    const requestTimeout = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
+    const server = (await app.start(config.slack.port, {
+      requestTimeout,
+      headersTimeout: requestTimeout,
+      // Node looks for timed-out requests only this often (30 s by default).
+      connectionsCheckingInterval: Math.min(1000, requestTimeout),
+    })) as Server;
     port = (server.address() as AddressInfo).port;
   }
   delivery.start();

@@ -1,7 +1,11 @@
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isCommandError, parseCommand } from '../../src/commands/grammar.js';
+import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/log.js';
 import { compileIdPattern, DEFAULT_ID_PATTERN } from '../../src/recovery/ids.js';
+import { startBot } from '../../src/server.js';
 import { MAX_BODY_BYTES } from '../../src/slack/request-guard.js';
 import {
   blockActionsBody,
@@ -182,6 +186,40 @@ describe('request hygiene', () => {
       { sent: 0, chunked: false },
     );
     expect(res).toEqual({ status: 401, bodySentWhenAnswered: 0 });
+  });
+
+  it('answers 408 to a request that trickles in, instead of holding its socket for minutes', async () => {
+    const bot = await startBot(
+      loadConfig(
+        {
+          ...h.stack.env,
+          SLACK_BOT_TOKEN: 'xoxb-e2e-token',
+          SLACK_SIGNING_SECRET: SECRET,
+          SLACK_API_URL: h.slack.apiUrl,
+          PORT: '0',
+        },
+        'slack',
+      ),
+      createLogger('silent'),
+      { requestTimeoutMs: 300 },
+    );
+    try {
+      const answer = await new Promise<string>((resolve, reject) => {
+        const socket = connect(bot.port, '127.0.0.1', () => {
+          // Headers, then one byte of a 100-byte body, then nothing.
+          socket.write('POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\na');
+        });
+        let data = '';
+        socket.on('data', (d) => {
+          data += String(d);
+        });
+        socket.on('close', () => resolve(data));
+        socket.on('error', reject);
+      });
+      expect(answer).toMatch(/^HTTP\/1\.1 408/);
+    } finally {
+      await bot.stop();
+    }
   });
 
   it('counts what it refused', async () => {
