@@ -97,6 +97,7 @@ export async function executeRestore(
       () => false,
     );
   let backup: Backup | null = null;
+  let writeStarted = false;
   try {
     await step('read');
     const [target, { read: current }] = await Promise.all([
@@ -121,33 +122,41 @@ export async function executeRestore(
       );
     }
     await step('backup');
-    backup = await deps.backups.create({
-      conversationId: id,
-      key: deps.redis.locate(id),
-      existed: currentBytes !== null,
-      value: currentBytes,
-      checksum: currentChecksum,
-      ttlMs: current.status === 'found' ? (current.ttlMs ?? null) : null,
-      actor: actor.id,
-      reason: actor.reason,
-      requestId: actor.requestId ?? null,
-      takenFor: plan.source.kind === 'backup' ? 'undo' : 'restore',
-    });
-    await step('audit-started');
-    await deps.audit.append({
-      actor: actor.id,
-      conversationId: id,
-      requestId: actor.requestId ?? null,
-      action: 'restore.started',
-      data: {
-        source: plan.sourceLabel,
-        backupId: backup.id,
-        before: currentChecksum,
-        after: targetChecksum,
+    // Before the write, a statement that failed (a reset connection, a failover) is tried again:
+    // a stray backup row or a repeated "started" entry costs nothing, a failed restore does.
+    backup = await beforeWrite(() =>
+      deps.backups.create({
+        conversationId: id,
+        key: deps.redis.locate(id),
+        existed: currentBytes !== null,
+        value: currentBytes,
+        checksum: currentChecksum,
+        ttlMs: current.status === 'found' ? (current.ttlMs ?? null) : null,
+        actor: actor.id,
         reason: actor.reason,
-      },
-    });
+        requestId: actor.requestId ?? null,
+        takenFor: plan.source.kind === 'backup' ? 'undo' : 'restore',
+      }),
+    );
+    const backupId = backup.id;
+    await step('audit-started');
+    await beforeWrite(() =>
+      deps.audit.append({
+        actor: actor.id,
+        conversationId: id,
+        requestId: actor.requestId ?? null,
+        action: 'restore.started',
+        data: {
+          source: plan.sourceLabel,
+          backupId,
+          before: currentChecksum,
+          after: targetChecksum,
+          reason: actor.reason,
+        },
+      }),
+    );
     await step('write');
+    writeStarted = true;
     if (!(await keeper.confirm())) {
       throw new RecoveryError(
         ErrorCode.Locked,
@@ -253,21 +262,57 @@ export async function executeRestore(
       });
       throw err;
     }
+    const failure = writeStarted ? err : nothingWritten(id, err);
     const recorded = await record({
       action: 'restore.failed',
       data: {
         source: plan.sourceLabel,
         backupId: backup?.id ?? null,
-        code: err instanceof RecoveryError ? err.code : ErrorCode.Internal,
-        error: errorMessage(err),
+        code: failure instanceof RecoveryError ? failure.code : ErrorCode.Internal,
+        error: errorMessage(failure),
       },
     });
-    if (err instanceof RecoveryError) err.details.recorded = recorded;
-    throw err;
+    if (failure instanceof RecoveryError) failure.details.recorded = recorded;
+    throw failure;
   } finally {
     keeper.stop();
     await lease.release().catch(() => undefined);
   }
+}
+
+/** Tries a statement made before the write again when it failed without saying why it was refused. */
+function beforeWrite<T>(fn: () => Promise<T>): Promise<T> {
+  return retrying(async () => {
+    try {
+      return { ok: true as const, value: await fn() };
+    } catch (err) {
+      // A refusal with a reason (RecoveryError) is an answer, not a fault: no retry.
+      if (err instanceof RecoveryError) return { ok: false as const, err };
+      throw err;
+    }
+  }, BEFORE_WRITE_DELAYS_MS).then((r) => {
+    if (!r.ok) throw r.err;
+    return r.value;
+  });
+}
+
+const BEFORE_WRITE_DELAYS_MS = [100, 400, 1000];
+
+/** Whatever stopped a restore before its write, the person is told that nothing was written. */
+function nothingWritten(id: string, err: unknown): RecoveryError {
+  if (err instanceof RecoveryError) {
+    if (/^Nothing was written/.test(err.hint)) return err;
+    return new RecoveryError(err.code, err.message, `Nothing was written. ${err.hint}`, {
+      cause: err,
+      details: err.details,
+    });
+  }
+  return new RecoveryError(
+    ErrorCode.TierUnreachable,
+    `The restore of ${id} stopped before writing: ${errorMessage(err)}.`,
+    'Nothing was written. Try again; if it repeats, check that Postgres is reachable from the bot.',
+    { cause: err },
+  );
 }
 
 function outcomeUnknown(

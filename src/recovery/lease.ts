@@ -13,11 +13,13 @@ export interface LeaseKeeper {
   stop(): void;
 }
 
+const CONFIRM_ATTEMPTS = 3;
+
 export function keepLease(lease: LockLease, leaseMs: number): LeaseKeeper {
   let lost = false;
   let renewals = 0;
-  let inFlight: Promise<boolean> | null = null;
-  const renew = (): Promise<boolean> => {
+  let inFlight: Promise<boolean | 'error'> | null = null;
+  const renewOnce = (): Promise<boolean | 'error'> => {
     if (lost) return Promise.resolve(false);
     // One renewal at a time: a slow database must not pile them up.
     inFlight ??= lease
@@ -29,20 +31,25 @@ export function keepLease(lease: LockLease, leaseMs: number): LeaseKeeper {
           return ok;
         },
         // A failed statement proves nothing either way; the next tick tries again.
-        () => false,
+        () => 'error' as const,
       )
       .finally(() => {
         inFlight = null;
       });
     return inFlight;
   };
-  const timer = setInterval(() => void renew(), Math.max(1, Math.floor(leaseMs / 3)));
+  const timer = setInterval(() => void renewOnce(), Math.max(1, Math.floor(leaseMs / 3)));
   timer.unref();
   return {
     async confirm() {
-      // A renewal already on its way may have started before a takeover; ask afresh.
-      if (inFlight) await inFlight;
-      return renew();
+      // A renewal already on its way may have started before a takeover; ask afresh. A failed
+      // statement (a connection reset by a failover) is tried again while the lease still runs.
+      for (let attempt = 0; attempt < CONFIRM_ATTEMPTS; attempt++) {
+        if (inFlight) await inFlight.catch(() => false);
+        const outcome = await renewOnce();
+        if (outcome !== 'error') return outcome;
+      }
+      return false;
     },
     get renewals() {
       return renewals;

@@ -27,7 +27,10 @@ export type Fault =
   | 'cut-after'
   /** Forward the matching chunk, then swallow everything the server sends on that connection. */
   | 'drop-replies'
-  /** Hold the matching chunk and everything after it on that connection for this long. */
+  /**
+   * Hold the matching chunk and everything after it on that connection for this long. Like
+   * bytes already in the network, they still reach the server if the client hangs up meanwhile.
+   */
   | { holdMs: number };
 
 export interface Trigger {
@@ -97,8 +100,16 @@ export async function startFaultProxy(target: { host?: string; port: number }): 
 
   const destroy = (link: Link) => {
     link.client.destroy();
-    link.server.destroy();
     links.delete(link);
+    if (link.holdUntil > Date.now() || link.queues.up !== settled) {
+      // Held bytes are in flight: they arrive, then the server sees the hang-up.
+      link.silentReplies = true;
+      const server = link.server;
+      void link.queues.up.then(() => server.end());
+      setTimeout(() => server.destroy(), Math.max(0, link.holdUntil - Date.now()) + 5_000).unref();
+      return;
+    }
+    link.server.destroy();
   };
 
   const forward = (

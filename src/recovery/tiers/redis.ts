@@ -284,6 +284,11 @@ export function createRedisTier(opts: {
       } catch (err) {
         const failure = unreachable('compare-and-set', err, true);
         if (failure.details.ambiguous === true) await sleep(fenceClosesAt - performance.now());
+        // A connection that went silent mid-call answers nothing after it either; the caller's
+        // read-back needs a fresh one (what was sent on it can no longer land: the fence).
+        if (err instanceof Failure && err.reason.startsWith('timed out') && client instanceof Redis) {
+          client.disconnect(true);
+        }
         throw failure;
       }
       const [ok, pttl] = reply as [unknown, unknown];
