@@ -103,6 +103,15 @@ const envSchema = z.object({
   EXPORT_MAX_BYTES: optional(int(1, 1024 * 1024 * 1024)).default(5 * 1024 * 1024),
   REPLAY_POLL_MS: optional(int(50, 60_000)).default(2000),
   REPLAY_TIMEOUT_SECONDS: optional(int(1, 24 * 3600)).default(600),
+  LOCK_LEASE_MS: optional(int(1000, 24 * 3600 * 1000)).default(5 * 60_000),
+  SWEEP_INTERVAL_MS: optional(int(100, 3600 * 1000)).default(15_000),
+  // Load: what one replica takes on at once before it answers "busy".
+  PG_POOL_SIZE: optional(int(2, 500)).default(10),
+  PG_POOL_RESERVE: optional(int(1, 100)).default(2),
+  PG_POOL_WAIT_MS: optional(int(10, 60_000)).default(1000),
+  COMMAND_CONCURRENCY: optional(int(1, 1000)).default(8),
+  COMMAND_QUEUE: optional(int(0, 10_000)).default(32),
+  TIER_READ_MAX_MS: optional(int(1000, 600_000)).default(60_000),
   LOG_LEVEL: optional(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])).default('info'),
 });
 
@@ -148,6 +157,25 @@ export interface Config {
     restoreTtlPolicy: 'keep' | 'default' | 'none';
     restoreDefaultTtlSeconds: number;
     exportMaxBytes: number;
+    /** How long a conversation's lock lasts unless renewed; after a crash, work is settled once it runs out. */
+    lockLeaseMs: number;
+    /** How often expired requests are closed and abandoned ones settled. */
+    sweepIntervalMs: number;
+  };
+  /** How much one replica takes on at once; beyond it commands are answered "busy". */
+  load: {
+    /** Postgres connections per replica, the reserve included. */
+    poolSize: number;
+    /** Connections only approve, deny and cancel (and the restores they start) may take. */
+    poolReserve: number;
+    /** How long anything else waits for a connection before it is answered "busy". */
+    poolWaitMs: number;
+    /** Slash commands worked on at once. */
+    commandConcurrency: number;
+    /** Slash commands that may wait for a turn; the next is answered "busy" at once. */
+    commandQueue: number;
+    /** The longest one tier read of a big value may take while its bytes keep arriving. */
+    tierReadMaxMs: number;
   };
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
@@ -189,6 +217,11 @@ export function loadConfig(env: Env, profile: ConfigProfile = 'cli'): Config {
   }
   if (env.ZEUS_API_URL && !env.ZEUS_API_TOKEN) {
     problems.push('ZEUS_API_TOKEN: not set — ZEUS_API_URL is set, so the replay API needs its bearer token');
+  }
+  if (parsed.success && parsed.data.PG_POOL_RESERVE >= parsed.data.PG_POOL_SIZE) {
+    problems.push(
+      'PG_POOL_RESERVE: must be below PG_POOL_SIZE — commands need connections of their own besides the reserve',
+    );
   }
   if (problems.length > 0 || !parsed.success) {
     const unique = [...new Set(problems)];
@@ -247,6 +280,16 @@ export function loadConfig(env: Env, profile: ConfigProfile = 'cli'): Config {
       restoreTtlPolicy: e.RESTORE_TTL_POLICY,
       restoreDefaultTtlSeconds: e.RESTORE_DEFAULT_TTL_SECONDS,
       exportMaxBytes: e.EXPORT_MAX_BYTES,
+      lockLeaseMs: e.LOCK_LEASE_MS,
+      sweepIntervalMs: e.SWEEP_INTERVAL_MS,
+    },
+    load: {
+      poolSize: e.PG_POOL_SIZE,
+      poolReserve: e.PG_POOL_RESERVE,
+      poolWaitMs: e.PG_POOL_WAIT_MS,
+      commandConcurrency: e.COMMAND_CONCURRENCY,
+      commandQueue: e.COMMAND_QUEUE,
+      tierReadMaxMs: e.TIER_READ_MAX_MS,
     },
     logLevel: e.LOG_LEVEL,
   };

@@ -56,7 +56,7 @@ export function createMetrics() {
     }),
     requestsStuck: new Gauge({
       name: 'zeus_recover_requests_stuck',
-      help: 'Requests left approved or executing for over 15 minutes (a replica died mid-operation?)',
+      help: 'Requests approved or executing whose owner holds no live lease (it died mid-operation); settled from Redis at the next sweep',
       registers: [registry],
     }),
     slackErrors: new Counter({
@@ -130,3 +130,15 @@ export function createSurvivalMetrics(registry: Registry) {
 }
 
 export type SurvivalMetrics = ReturnType<typeof createSurvivalMetrics>;
+
+/** Load shedding: work refused with "busy" instead of failing, by where it was refused. */
+export function createLoadMetrics(registry: Registry) {
+  return {
+    shed: new Counter({
+      name: 'zeus_recover_shed_total',
+      help: 'Commands answered "busy" (the replica was at its limit), by where: command gate or Postgres pool',
+      labelNames: ['where', 'reason'] as const,
+      registers: [registry],
+    }),
+  };
+}

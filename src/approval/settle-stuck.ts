@@ -240,6 +240,7 @@ export function createStuckSettler(options: StuckSettlerOptions): StuckSettler {
       logger.info(
         {
           requestId: current.id,
+          actor: 'system',
           conversationId: current.conversationId,
           from,
           outcome: verdict.outcome,
@@ -263,7 +264,7 @@ export function createStuckSettler(options: StuckSettlerOptions): StuckSettler {
           if (await settleOne(f)) settled++;
         } catch (err) {
           logger.warn(
-            { requestId: f.request.id, err: errorMessage(err) },
+            { requestId: f.request.id, actor: 'system', err: errorMessage(err) },
             'could not settle an abandoned request; will try again at the next sweep',
           );
         }

@@ -52,12 +52,26 @@ describe('logs and metrics over a full flow', () => {
     expect(text).toMatch(/zeus_recover_audit_delivery_lag_seconds \d/);
     expect(text).toMatch(/zeus_recover_audit_delivery_pending \d/);
     expect(text).toMatch(/zeus_recover_requests_stuck 0/);
-    // A replica that died mid-restore leaves its request executing: the gauge shows it.
-    await h.stack.db.pool.query(
-      `UPDATE zeus_recover.requests SET state = 'executing', started_at = now() - interval '20 minutes' WHERE id = $1`,
-      [approval.requestId],
+    // A replica that died mid-restore leaves its request executing with no lease: the gauge shows
+    // it. Holding the audit head keeps the sweeper's settlement (which audits first) from
+    // finishing while we look; once let go, it settles and the gauge falls back.
+    const head = await h.stack.db.pool.connect();
+    try {
+      await head.query('BEGIN');
+      await head.query('SELECT seq FROM zeus_recover.audit_head FOR UPDATE');
+      await h.stack.db.pool.query(
+        `UPDATE zeus_recover.requests SET state = 'executing', started_at = now() - interval '20 minutes' WHERE id = $1`,
+        [approval.requestId],
+      );
+      expect(await (await fetch(`${h.url()}/metrics`)).text()).toMatch(/zeus_recover_requests_stuck 1/);
+    } finally {
+      await head.query('ROLLBACK');
+      head.release();
+    }
+    await eventually(
+      async () => /zeus_recover_requests_stuck 0/.test(await (await fetch(`${h.url()}/metrics`)).text()),
+      'the stuck request settled',
     );
-    expect(await (await fetch(`${h.url()}/metrics`)).text()).toMatch(/zeus_recover_requests_stuck 1/);
     expect(text).toContain('zeus_recover_slack_api_errors_total');
     expect(text).toContain('zeus_recover_process_cpu_seconds_total');
 
