@@ -16,9 +16,9 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 // @ts-expect-error s3rver ships no types
 import S3rver from 's3rver';
+import { SLASH_COMMAND, startSandboxWithBot } from '../sandbox/demo.js';
 import { runCli } from '../src/cli/main.js';
 import { createLogger } from '../src/log.js';
-import { SLASH_COMMAND, startSandboxWithBot } from '../src/sandbox/start.js';
 import { type DemoCase, seedDemo } from './demo-seed.js';
 
 const ADMIN_DB = process.env.DEMO_ADMIN_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';

@@ -1,8 +1,8 @@
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningSandbox, startSandboxWithBot } from '../../sandbox/demo.js';
 import { seedDemo } from '../../scripts/demo-seed.js';
 import { createLogger } from '../../src/log.js';
-import { type RunningSandbox, startSandboxWithBot } from '../../src/sandbox/start.js';
 import { launchBrowser, type TestBrowser } from '../helpers/browser.js';
 import { type Stack, startStack } from '../helpers/stack.js';
 

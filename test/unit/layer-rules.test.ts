@@ -55,8 +55,13 @@ describe('layer rules (biome.json)', () => {
     ['a view imports a handler', 'src/views/inspect.ts', '../commands/slash.js'],
     ['a view imports the delivery worker', 'src/views/thread.ts', '../slack/delivery.js'],
     ['a view imports a store client', 'src/views/inspect.ts', 'pg'],
+    ['the Slack side imports the Postgres client', 'src/slack/delivery.ts', 'pg'],
+    ['the Slack side builds SQL', 'src/slack/delivery.ts', '../store/sql.js'],
     ['the CLI imports Slack code', 'src/cli/main.ts', '../slack/workflow.js'],
     ['production code imports a test helper', 'src/server.ts', '../test/helpers/slack-standin.js'],
+    ['production code imports the local Slack', 'src/server.ts', '../sandbox/slack/local-slack.js'],
+    ['a view imports the Block Kit check', 'src/views/inspect.ts', '../../sandbox/slack/block-kit.js'],
+    ['the store imports the Zeus stand-in', 'src/store/audit.ts', '../../sandbox/zeus/zeus.js'],
   ])('fails the build when %s', async (_what, file, target) => {
     const r = await lint({ [file]: use(target) });
     expect(r.ok).toBe(false);

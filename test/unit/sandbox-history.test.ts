@@ -1,7 +1,7 @@
 import { LogLevel, WebClient } from '@slack/web-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SlackSandbox } from '../../src/sandbox/server.js';
-import { demoWorkspace, INCIDENT_CHANNEL } from '../../src/sandbox/start.js';
+import { demoWorkspace, INCIDENT_CHANNEL } from '../../sandbox/demo.js';
+import { LocalSlack } from '../../sandbox/slack/local-slack.js';
 
 /**
  * The demo's fake Slack answers the two lookups the delivery worker makes after a post whose
@@ -9,15 +9,14 @@ import { demoWorkspace, INCIDENT_CHANNEL } from '../../src/sandbox/start.js';
  */
 
 const TOKEN = 'xoxb-sandbox-history';
-let sandbox: SlackSandbox;
+let sandbox: LocalSlack;
 let client: WebClient;
 
 beforeAll(async () => {
-  sandbox = await SlackSandbox.start({
+  sandbox = await LocalSlack.start({
     workspace: demoWorkspace(),
     botToken: TOKEN,
-    signingSecret: 'sandbox-history-signing-secret-0123',
-    commands: ['/zeus-recover'],
+    page: { signingSecret: 'sandbox-history-signing-secret-0123', commands: ['/zeus-recover'] },
   });
   client = new WebClient(TOKEN, {
     slackApiUrl: sandbox.apiUrl,

@@ -10,7 +10,7 @@ import {
   textOf,
   toDom,
   type VElement,
-} from '../../src/sandbox/page/render.js';
+} from '../../sandbox/page/render.js';
 import { denyReasonModal, recoveryModal } from '../../src/views/modal.js';
 
 const ctx = {

@@ -3,9 +3,10 @@ import type { AddressInfo } from 'node:net';
 import { isValidSlackRequest } from '@slack/bolt';
 import { type Logger, LogLevel, WebClient } from '@slack/web-api';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { APPROVER, demoWorkspace, INCIDENT_CHANNEL, REQUESTER } from '../../sandbox/demo.js';
+import { LocalSlack } from '../../sandbox/slack/local-slack.js';
+import { buildStateValues } from '../../sandbox/slack/people.js';
 import { viewValues } from '../../src/commands/context.js';
-import { buildStateValues, SlackSandbox } from '../../src/sandbox/server.js';
-import { APPROVER, demoWorkspace, INCIDENT_CHANNEL, REQUESTER } from '../../src/sandbox/start.js';
 import { recoveryModal } from '../../src/views/modal.js';
 
 /**
@@ -24,7 +25,7 @@ interface Received {
   payload: Json | null;
 }
 
-let sandbox: SlackSandbox;
+let sandbox: LocalSlack;
 let app: Server;
 let received: Received[] = [];
 /** How the fake app answers the next request (after it has been recorded). */
@@ -49,11 +50,10 @@ async function readAll(req: IncomingMessage): Promise<string> {
 }
 
 beforeAll(async () => {
-  sandbox = await SlackSandbox.start({
+  sandbox = await LocalSlack.start({
     workspace: demoWorkspace(),
     botToken: TOKEN,
-    signingSecret: SECRET,
-    commands: ['/zeus-recover'],
+    page: { signingSecret: SECRET, commands: ['/zeus-recover'] },
   });
   app = createServer((req, res) => {
     void readAll(req).then((body) => {

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 
 /**
- * The fake Slack workspace behind the local sandbox: one incident channel (and #general), its
- * threads, what each person sees privately (ephemerals, open modals) and uploaded files.
- * In memory on purpose: it is the stand-in for Slack's own servers, not product state — the bot
- * keeps everything that matters in Postgres.
+ * The workspace behind the local Slack: its channels and threads, what each person sees
+ * privately (ephemerals, open modals), uploaded files, and the trigger ids and response URLs
+ * handed out with each request to the app. In memory on purpose: it is the stand-in for Slack's
+ * own servers, not product state — the bot keeps everything that matters in Postgres.
  */
 
 export type Json = Record<string, unknown>;
@@ -51,7 +51,8 @@ export interface SandboxMessage {
   text: string;
   blocks: Json[] | null;
   replyBroadcast: boolean;
-  edited: boolean;
+  /** How many times chat.update (or a response_url) changed it. */
+  edits: number;
   files: SharedFile[];
   /** As posted with chat.postMessage; conversations.history/replies return it on request. */
   metadata?: { event_type: string; event_payload: Json } | null;
@@ -85,9 +86,24 @@ export interface StoredFile {
   id: string;
   filename: string;
   title: string;
+  /** The `length` declared to files.getUploadURLExternal. */
   length: number;
+  /** What was POSTed to the upload_url, null until then. */
   bytes: Buffer | null;
   completed: boolean;
+  /** Where files.completeUploadExternal shared it (Slack's own field names). */
+  channel_id: string | null;
+  thread_ts: string | null;
+  initial_comment: string | null;
+}
+
+/** A response_url the local Slack handed out: where it was issued, and what it may replace. */
+export interface ResponseTarget {
+  user: string;
+  channel: string;
+  threadTs: string | null;
+  original: { kind: 'message'; ts: string } | { kind: 'ephemeral'; id: string } | null;
+  expiresAt: number;
 }
 
 export interface WorkspaceOptions {
@@ -99,11 +115,21 @@ export interface WorkspaceOptions {
   users: SandboxUser[];
   channels: SandboxChannel[];
   usergroups: SandboxUsergroup[];
+  /**
+   * For tests that need not name every id: any `U…`/`W…` id is a user (with a made-up profile),
+   * any channel id can be posted to, and any trigger id opens a view. The demo's workspace is
+   * closed: only what it lists exists, and only trigger ids it handed out work.
+   */
+  open?: boolean;
 }
 
 /** Slack keeps at most three views on a modal stack (`push_limit_reached`). */
 export const VIEW_STACK_MAX = 3;
 export const SLACKBOT_ID = 'USLACKBOT';
+/** Slack's trigger_id expires 3 s after the interaction. */
+const TRIGGER_TTL_MS = 3000;
+/** Slack: a response_url works for 30 minutes (and 5 times, counted where it is answered). */
+const RESPONSE_URL_TTL_MS = 30 * 60_000;
 
 /** Slack's own ids look like `Ab1C2`: short, random, and never chosen by the app. */
 export function randomId(length = 5): string {
@@ -144,6 +170,8 @@ export class Workspace {
   readonly #ephemerals: EphemeralMessage[] = [];
   readonly #views = new Map<string, OpenView[]>();
   readonly #files = new Map<string, StoredFile>();
+  readonly #triggers = new Map<string, { user: string; expiresAt: number; used: boolean }>();
+  readonly #responseTargets = new Map<string, ResponseTarget>();
   readonly #listeners = new Set<Listener>();
   #lastTs = 0;
   #version = 0;
@@ -176,13 +204,77 @@ export class Workspace {
 
   user(id: string): SandboxUser | undefined {
     if (id === this.options.bot.id) return this.options.bot;
-    return this.options.users.find((u) => u.id === id);
+    const known = this.options.users.find((u) => u.id === id);
+    if (known || !this.options.open || !/^[UW][A-Z0-9_]+$/.test(id)) return known;
+    const name = id.toLowerCase();
+    return { id, name, realName: name, title: '', isBot: false, color: 'teal' };
   }
 
   /** Ids or `#name` / `name`, as Slack accepts for `channel`. */
   channel(ref: string): SandboxChannel | undefined {
     const name = ref.replace(/^#/, '');
     return this.options.channels.find((c) => c.id === ref || c.name === name);
+  }
+
+  /** Where a message may go: a known channel, or in an open workspace any channel id. */
+  postChannel(ref: string): SandboxChannel | undefined {
+    const known = this.channel(ref);
+    if (known || !this.options.open || !/^[CGD][A-Z0-9_]+$/.test(ref)) return known;
+    return { id: ref, name: ref.toLowerCase(), topic: '' };
+  }
+
+  /** Adds a channel, or renames a known one. */
+  setChannel(channel: SandboxChannel): void {
+    const index = this.options.channels.findIndex((c) => c.id === channel.id);
+    if (index < 0) this.options.channels.push(channel);
+    else this.options.channels[index] = channel;
+  }
+
+  setUsergroup(group: SandboxUsergroup): void {
+    this.options.usergroups = [...this.options.usergroups.filter((g) => g.id !== group.id), group];
+  }
+
+  setUser(user: SandboxUser): void {
+    this.options.users = [...this.options.users.filter((u) => u.id !== user.id), user];
+  }
+
+  /** A trigger_id for an interaction of `user`: it opens one view, within 3 s. */
+  newTrigger(user: string): string {
+    const id = `${Date.now()}.${Math.floor(Math.random() * 1e9)}.${randomId(12).toLowerCase()}`;
+    this.#triggers.set(id, { user, expiresAt: Date.now() + TRIGGER_TTL_MS, used: false });
+    return id;
+  }
+
+  /** Who a trigger_id belongs to, if it is still valid; consumed on use. */
+  takeTrigger(triggerId: string): { user: string } | 'expired' | 'invalid' {
+    const t = this.#triggers.get(triggerId);
+    // Views opened with a trigger id the app made up belong to no one in particular.
+    if (!t) return this.options.open ? { user: '' } : 'invalid';
+    if (t.used) return 'invalid';
+    t.used = true;
+    return Date.now() > t.expiresAt ? 'expired' : { user: t.user };
+  }
+
+  /** Hands out a response_url id for what a request to the app was about. */
+  newResponseTarget(target: Omit<ResponseTarget, 'expiresAt'>): string {
+    const id = randomId(24);
+    this.#responseTargets.set(id, { ...target, expiresAt: Date.now() + RESPONSE_URL_TTL_MS });
+    return id;
+  }
+
+  responseTarget(id: string): ResponseTarget | undefined {
+    return this.#responseTargets.get(id);
+  }
+
+  /** Forgets messages, ephemerals, views, files, triggers and response URLs (not the people). */
+  clear(): void {
+    this.#messages.length = 0;
+    this.#ephemerals.length = 0;
+    this.#views.clear();
+    this.#files.clear();
+    this.#triggers.clear();
+    this.#responseTargets.clear();
+    this.changed();
   }
 
   usergroup(id: string): SandboxUsergroup | undefined {
@@ -197,8 +289,8 @@ export class Workspace {
     return this.#messages.find((m) => m.channel === channel && m.ts === ts);
   }
 
-  addMessage(message: Omit<SandboxMessage, 'ts' | 'edited'>): SandboxMessage {
-    const stored: SandboxMessage = { ...message, ts: this.nextTs(), edited: false };
+  addMessage(message: Omit<SandboxMessage, 'ts' | 'edits'>): SandboxMessage {
+    const stored: SandboxMessage = { ...message, ts: this.nextTs(), edits: 0 };
     this.#messages.push(stored);
     this.changed();
     return stored;
@@ -321,6 +413,10 @@ export class Workspace {
 
   file(id: string): StoredFile | undefined {
     return this.#files.get(id);
+  }
+
+  files(): StoredFile[] {
+    return [...this.#files.values()];
   }
 
   addFile(file: StoredFile): void {

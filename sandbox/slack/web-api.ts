@@ -1,10 +1,18 @@
-import { checkBlocks, checkView } from './blocks-check.js';
-import { type Json, randomId, type SandboxMessage, type Workspace, withIds } from './model.js';
+import { checkBlocks, checkView } from './block-kit.js';
+import {
+  type Json,
+  type ResponseTarget,
+  randomId,
+  type SandboxMessage,
+  type Workspace,
+  withIds,
+} from './workspace.js';
 
 /**
  * Slack's Web API methods the bot calls, answered from the in-memory workspace with Slack's own
  * response shapes and error codes (`channel_not_found`, `invalid_blocks`, `expired_trigger_id`, …).
  * @slack/web-api POSTs form-encoded bodies with object arguments JSON-encoded, to `<base>/<method>`.
+ * The one implementation, for the demo and for every test that needs a Slack.
  */
 
 export type ApiResult = Json & { ok: boolean };
@@ -13,8 +21,6 @@ export interface ApiContext {
   ws: Workspace;
   /** `http://127.0.0.1:PORT`, for upload and permalink URLs. */
   origin: string;
-  /** Who a trigger_id belongs to, if it is still valid (3 s); consumed on use. */
-  takeTrigger(triggerId: string): { user: string } | 'expired' | 'invalid';
 }
 
 const isJson = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -30,7 +36,15 @@ function bool(value: unknown): boolean {
 }
 
 /** Fields @slack/web-api sends as JSON strings inside a form body. */
-const JSON_FIELDS = new Set(['blocks', 'attachments', 'view', 'files', 'metadata', 'unfurls']);
+const JSON_FIELDS = new Set([
+  'blocks',
+  'attachments',
+  'view',
+  'files',
+  'metadata',
+  'unfurls',
+  'user_auth_blocks',
+]);
 
 export function decodeField(key: string, value: string): unknown {
   if (!JSON_FIELDS.has(key)) return value;
@@ -47,7 +61,7 @@ function invalidBlocks(problems: string[]): ApiResult {
   return {
     ok: false,
     error: 'invalid_blocks',
-    response_metadata: { messages: problems.map((p) => `[ERROR] ${p}`) },
+    response_metadata: { messages: problems },
   };
 }
 
@@ -56,10 +70,18 @@ function hasContent(args: Json): boolean {
   return (text !== undefined && text !== '') || Array.isArray(args.blocks) || Array.isArray(args.attachments);
 }
 
+function subtype(m: SandboxMessage): string | undefined {
+  if (m.files.length > 0) return 'file_share';
+  if (m.threadTs !== null && m.replyBroadcast) return 'thread_broadcast';
+  return m.botId === null ? undefined : 'bot_message';
+}
+
 export function messageJson(ws: Workspace, m: SandboxMessage, withMetadata = false): Json {
+  const sub = subtype(m);
   return {
     type: 'message',
-    ...(m.botId === null ? {} : { subtype: 'bot_message', bot_id: m.botId, app_id: ws.options.appId }),
+    ...(sub === undefined ? {} : { subtype: sub }),
+    ...(m.botId === null ? {} : { bot_id: m.botId, app_id: ws.options.appId }),
     ...(withMetadata && m.metadata ? { metadata: m.metadata } : {}),
     text: m.text,
     user: m.user,
@@ -67,13 +89,13 @@ export function messageJson(ws: Workspace, m: SandboxMessage, withMetadata = fal
     team: ws.options.teamId,
     ...(m.threadTs === null ? {} : { thread_ts: m.threadTs }),
     ...(m.blocks === null ? {} : { blocks: m.blocks }),
-    ...(m.edited ? { edited: { user: m.user, ts: m.ts } } : {}),
+    ...(m.edits > 0 ? { edited: { user: m.user, ts: m.ts } } : {}),
   };
 }
 
 function postMessage(ctx: ApiContext, args: Json): ApiResult {
   const { ws } = ctx;
-  const channel = ws.channel(str(args.channel) ?? '');
+  const channel = ws.postChannel(str(args.channel) ?? '');
   if (!channel) return { ok: false, error: 'channel_not_found' };
   if (!hasContent(args)) return { ok: false, error: 'no_text' };
   if (args.blocks !== undefined) {
@@ -165,7 +187,7 @@ function conversationMessages(ctx: ApiContext, args: Json, method: 'history' | '
 
 function update(ctx: ApiContext, args: Json): ApiResult {
   const { ws } = ctx;
-  const channel = ws.channel(str(args.channel) ?? '');
+  const channel = ws.postChannel(str(args.channel) ?? '');
   if (!channel) return { ok: false, error: 'channel_not_found' };
   const message = ws.message(channel.id, str(args.ts) ?? '');
   if (!message) return { ok: false, error: 'message_not_found' };
@@ -179,7 +201,7 @@ function update(ctx: ApiContext, args: Json): ApiResult {
   // As in Slack: fields not sent are kept; `blocks: []` removes the blocks.
   if (text !== undefined) message.text = text;
   if (Array.isArray(args.blocks)) message.blocks = args.blocks.length === 0 ? null : withIds(args.blocks);
-  message.edited = true;
+  message.edits++;
   ws.changed();
   return {
     ok: true,
@@ -192,7 +214,7 @@ function update(ctx: ApiContext, args: Json): ApiResult {
 
 function postEphemeral(ctx: ApiContext, args: Json): ApiResult {
   const { ws } = ctx;
-  const channel = ws.channel(str(args.channel) ?? '');
+  const channel = ws.postChannel(str(args.channel) ?? '');
   if (!channel) return { ok: false, error: 'channel_not_found' };
   const user = ws.user(str(args.user) ?? '');
   if (!user || user.isBot) return { ok: false, error: 'user_not_in_channel' };
@@ -217,17 +239,13 @@ function postEphemeral(ctx: ApiContext, args: Json): ApiResult {
 function openView(ctx: ApiContext, args: Json, mode: 'open' | 'push'): ApiResult {
   const triggerId = str(args.trigger_id);
   if (triggerId === undefined) return { ok: false, error: 'invalid_arguments' };
-  const trigger = ctx.takeTrigger(triggerId);
+  const trigger = ctx.ws.takeTrigger(triggerId);
   if (trigger === 'expired') return { ok: false, error: 'expired_trigger_id' };
   if (trigger === 'invalid') return { ok: false, error: 'invalid_trigger_id' };
   if (!isJson(args.view)) return { ok: false, error: 'invalid_arguments' };
   const problems = checkView(args.view);
   if (problems.length > 0) {
-    return {
-      ok: false,
-      error: 'invalid_arguments',
-      response_metadata: { messages: problems.map((p) => `[ERROR] ${p}`) },
-    };
+    return { ok: false, error: 'invalid_arguments', response_metadata: { messages: problems } };
   }
   const opened = ctx.ws.openView(trigger.user, args.view, mode);
   if (opened === 'push_limit_reached') return { ok: false, error: 'push_limit_reached' };
@@ -245,11 +263,7 @@ function updateView(ctx: ApiContext, args: Json): ApiResult {
   if (!isJson(args.view)) return { ok: false, error: 'invalid_arguments' };
   const problems = checkView(args.view);
   if (problems.length > 0) {
-    return {
-      ok: false,
-      error: 'invalid_arguments',
-      response_metadata: { messages: problems.map((p) => `[ERROR] ${p}`) },
-    };
+    return { ok: false, error: 'invalid_arguments', response_metadata: { messages: problems } };
   }
   const updated = ws.updateView(open, args.view);
   return { ok: true, view: { ...updated.view, hash: updated.hash } };
@@ -282,7 +296,17 @@ function getUploadUrl(ctx: ApiContext, args: Json): ApiResult {
     return { ok: false, error: 'invalid_arguments' };
   }
   const id = `F${randomId(10).toUpperCase()}`;
-  ctx.ws.addFile({ id, filename, title: filename, length, bytes: null, completed: false });
+  ctx.ws.addFile({
+    id,
+    filename,
+    title: filename,
+    length,
+    bytes: null,
+    completed: false,
+    channel_id: null,
+    thread_ts: null,
+    initial_comment: null,
+  });
   return { ok: true, upload_url: `${ctx.origin}/upload/${id}`, file_id: id };
 }
 
@@ -299,12 +323,18 @@ function completeUpload(ctx: ApiContext, args: Json): ApiResult {
     files.push(file);
   }
   const channelArg = str(args.channel_id);
-  const channel = channelArg === undefined ? undefined : ws.channel(channelArg);
+  const channel = channelArg === undefined ? undefined : ws.postChannel(channelArg);
   if (channelArg !== undefined && !channel) return { ok: false, error: 'channel_not_found' };
   const threadTs = str(args.thread_ts) ?? null;
   if (channel && threadTs !== null && !ws.message(channel.id, threadTs))
     return { ok: false, error: 'thread_not_found' };
-  for (const file of files) file.completed = true;
+  const comment = str(args.initial_comment) ?? null;
+  for (const file of files) {
+    file.completed = true;
+    file.channel_id = channel?.id ?? null;
+    file.thread_ts = threadTs;
+    file.initial_comment = comment;
+  }
   if (channel) {
     // A shared file is a message of its own, in the thread when thread_ts is given.
     ws.addMessage({
@@ -312,7 +342,7 @@ function completeUpload(ctx: ApiContext, args: Json): ApiResult {
       threadTs,
       user: ws.options.bot.id,
       botId: ws.options.bot.botId,
-      text: str(args.initial_comment) ?? '',
+      text: comment ?? '',
       blocks: null,
       replyBroadcast: false,
       files: files.map((f) => ({ id: f.id, name: f.filename, size: f.bytes?.length ?? 0 })),
@@ -354,7 +384,7 @@ export function callApi(ctx: ApiContext, method: string, args: Json): ApiResult 
     case 'chat.update':
       return update(ctx, args);
     case 'chat.delete': {
-      const channel = ws.channel(str(args.channel) ?? '');
+      const channel = ws.postChannel(str(args.channel) ?? '');
       if (!channel) return { ok: false, error: 'channel_not_found' };
       const ts = str(args.ts) ?? '';
       const message = ws.message(channel.id, ts);
@@ -366,7 +396,7 @@ export function callApi(ctx: ApiContext, method: string, args: Json): ApiResult 
     case 'chat.postEphemeral':
       return postEphemeral(ctx, args);
     case 'chat.getPermalink': {
-      const channel = ws.channel(str(args.channel) ?? '');
+      const channel = ws.postChannel(str(args.channel) ?? '');
       const ts = str(args.message_ts);
       if (!channel) return { ok: false, error: 'channel_not_found' };
       if (ts === undefined || !ws.message(channel.id, ts)) return { ok: false, error: 'message_not_found' };
@@ -419,4 +449,65 @@ export function callApi(ctx: ApiContext, method: string, args: Json): ApiResult 
     default:
       return { ok: false, error: 'unknown_method' };
   }
+}
+
+/**
+ * A POST to a response_url the local Slack handed out, as Slack applies it: replace or delete
+ * the original, post in the channel, or (the default) show an ephemeral to the person.
+ */
+export function applyResponse(ws: Workspace, target: ResponseTarget, args: Json): void {
+  const content = {
+    text: str(args.text) ?? '',
+    blocks: Array.isArray(args.blocks) ? withIds(args.blocks) : null,
+  };
+  const original = target.original;
+  if (bool(args.delete_original)) {
+    if (original?.kind === 'message') ws.deleteMessage(target.channel, original.ts);
+    if (original?.kind === 'ephemeral') ws.dismissEphemeral(target.user, original.id);
+    return;
+  }
+  if (bool(args.replace_original) && original) {
+    if (original.kind === 'ephemeral') {
+      ws.replaceEphemeral(original.id, content);
+      return;
+    }
+    const message = ws.message(target.channel, original.ts);
+    if (message) {
+      message.text = content.text;
+      message.blocks = content.blocks;
+      message.edits++;
+      ws.changed();
+      return;
+    }
+  }
+  if (args.response_type === 'in_channel') {
+    postAsBot(ws, target.channel, target.threadTs, content);
+    return;
+  }
+  ws.addEphemeral({
+    user: target.user,
+    channel: target.channel,
+    threadTs: target.threadTs,
+    from: 'app',
+    ...content,
+  });
+}
+
+/** A message from the app itself (an in_channel answer), as chat.postMessage would store it. */
+export function postAsBot(
+  ws: Workspace,
+  channel: string,
+  threadTs: string | null,
+  content: { text: string; blocks: Json[] | null },
+): SandboxMessage {
+  const bot = ws.options.bot;
+  return ws.addMessage({
+    channel,
+    threadTs,
+    user: bot.id,
+    botId: bot.botId,
+    ...content,
+    replyBroadcast: false,
+    files: [],
+  });
 }

@@ -1,19 +1,20 @@
 import { randomBytes } from 'node:crypto';
-import { loadConfig } from '../config.js';
-import type { Logger } from '../log.js';
-import { type BotOptions, type RunningBot, startBot } from '../server.js';
-import type { SandboxChannel, SandboxUser, WorkspaceOptions } from './model.js';
-import { SlackSandbox } from './server.js';
-import { startDemoZeus } from './zeus.js';
+import { SLASH_COMMAND } from '../src/commands/registry.js';
+import { loadConfig } from '../src/config.js';
+import type { Logger } from '../src/log.js';
+import { type BotOptions, type RunningBot, startBot } from '../src/server.js';
+import { LocalSlack } from './slack/local-slack.js';
+import type { SandboxChannel, SandboxUser, WorkspaceOptions } from './slack/workspace.js';
+import { startZeusStandin, walkFrom } from './zeus/zeus.js';
 
 /**
- * The local sandbox plus the real bot wired to it, as `npm run demo` and the browser test run
- * them: the bot is started through `startBot` with its Web API pointed at the sandbox, and the
- * sandbox signs every command and click with the bot's signing secret. Both secrets are made up
- * per run — nothing here talks to the real Slack.
+ * The local Slack with its page plus the real bot wired to it, as `npm run demo` and the browser
+ * test run them: the bot is started through `startBot` with its Web API pointed at the local
+ * Slack, which signs every command and click with the bot's signing secret. Both secrets are made
+ * up per run — nothing here talks to the real Slack.
  */
 
-export const SLASH_COMMAND = '/zeus-recover';
+export { SLASH_COMMAND };
 
 export const REQUESTER: SandboxUser = {
   id: 'U01ALICE',
@@ -105,7 +106,7 @@ export interface SandboxStartOptions {
 }
 
 export interface RunningSandbox {
-  sandbox: SlackSandbox;
+  sandbox: LocalSlack;
   bot: RunningBot;
   /** The page. */
   url: string;
@@ -115,7 +116,7 @@ export interface RunningSandbox {
   stop(): Promise<void>;
 }
 
-function seedIntro(sandbox: SlackSandbox): void {
+function seedIntro(sandbox: LocalSlack): void {
   const say = (user: string, text: string) =>
     sandbox.ws.addMessage({
       channel: INCIDENT_CHANNEL.id,
@@ -139,18 +140,18 @@ function seedIntro(sandbox: SlackSandbox): void {
 export async function startSandboxWithBot(options: SandboxStartOptions): Promise<RunningSandbox> {
   const signingSecret = randomBytes(32).toString('hex');
   const botToken = `xoxb-sandbox-${randomBytes(12).toString('hex')}`;
-  const sandbox = await SlackSandbox.start({
+  const sandbox = await LocalSlack.start({
     workspace: demoWorkspace(),
     botToken,
-    signingSecret,
-    commands: [SLASH_COMMAND],
+    page: { signingSecret, commands: [SLASH_COMMAND], tips: DEMO_TIPS },
     host: options.host ?? '127.0.0.1',
     port: options.port ?? 0,
-    tips: DEMO_TIPS,
   });
   if (options.intro !== false) seedIntro(sandbox);
   // Without a real Zeus API, the demo brings a small one so `replay` can be tried too.
-  const zeus = options.env.ZEUS_API_URL ? null : await startDemoZeus(options.host ?? '127.0.0.1');
+  const zeus = options.env.ZEUS_API_URL
+    ? null
+    : await startZeusStandin({ host: options.host ?? '127.0.0.1', statusScript: walkFrom });
   let bot: RunningBot;
   try {
     const config = loadConfig(
@@ -173,7 +174,7 @@ export async function startSandboxWithBot(options: SandboxStartOptions): Promise
     bot = await startBot(config, options.logger, { deliveryPollMs: 500, replayPollMs: 1000, ...options.bot });
   } catch (err) {
     await sandbox.stop();
-    await zeus?.stop();
+    await zeus?.close();
     throw err;
   }
   sandbox.connectApp(`http://127.0.0.1:${bot.port}/slack/events`);
@@ -187,7 +188,7 @@ export async function startSandboxWithBot(options: SandboxStartOptions): Promise
     async stop() {
       await bot.stop().catch(() => undefined);
       await sandbox.stop();
-      await zeus?.stop();
+      await zeus?.close();
     },
   };
 }

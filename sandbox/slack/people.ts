@@ -1,72 +1,48 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { checkBlocks, checkView } from './blocks-check.js';
+import { checkView } from './block-kit.js';
+import { HttpError, isJson, readBody, sendJson } from './http.js';
+import {
+  type BlockActionsInput,
+  type BotResult,
+  blockActionsBody,
+  escapeCommandText,
+  postSigned,
+  slashCommandBody,
+  type TeamInput,
+  viewClosedBody,
+  viewSubmissionBody,
+} from './requests.js';
+import { messageJson, postAsBot } from './web-api.js';
 import {
   type EphemeralMessage,
   type Json,
   type OpenView,
-  randomId,
+  type ResponseTarget,
+  type SandboxChannel,
   SLACKBOT_ID,
-  Workspace,
-  type WorkspaceOptions,
+  type Workspace,
   withIds,
-} from './model.js';
-import {
-  type ActionContainer,
-  type BotResult,
-  blockActionsBody,
-  postSigned,
-  slashCommandBody,
-  type TeamRef,
-  viewClosedBody,
-  viewSubmissionBody,
-} from './requests.js';
-import { callApi, decodeField, messageJson } from './webapi.js';
+} from './workspace.js';
 
 /**
- * The local Slack sandbox: one HTTP server that is, at once,
- *  - Slack's Web API for the bot (`/api/<method>`, `/upload/<file>`, `/response/<id>`), and
- *  - a Slack-like web page for people (`/`, `/ui/*`), whose clicks and commands it turns into the
- *    signed requests Slack would send to the bot's Request URL.
- * So the bot under demo or test runs exactly its production code path over HTTP.
+ * The people's side of the local Slack: a Slack-like web page (`/`, `/ui/*`) whose commands,
+ * clicks and submissions become the signed requests Slack would send to the app's Request URL,
+ * and whose view follows the workspace as the app changes it through the Web API.
  */
 
-export interface SandboxOptions {
-  workspace: WorkspaceOptions;
-  /** What the bot authenticates with; anything else gets `invalid_auth`. */
-  botToken: string;
-  /** The app's signing secret: every request to the bot is signed with it. */
+export interface PageOptions {
+  /** The app's signing secret: every request to the app is signed with it. */
   signingSecret: string;
   /** Slash commands the app registered (typing another one gets Slack's "not a valid command"). */
   commands: string[];
-  host?: string;
-  /** 0 (default): any free port. */
-  port?: number;
-  /** Where index.html, app.js, render.js and style.css are; default: ./page next to this module. */
+  /** Where index.html, app.js, render.js and style.css are; default: sandbox/page. */
   pageDir?: string;
   /** Commands the page suggests when someone types `/`. */
   tips?: { command: string; note: string }[];
 }
-
-/** A response_url: where it was issued, and what it may still be used for. */
-interface ResponseTarget {
-  user: string;
-  channel: string;
-  threadTs: string | null;
-  original: { kind: 'message'; ts: string } | { kind: 'ephemeral'; id: string } | null;
-  uses: number;
-  expiresAt: number;
-}
-
-/** Slack: a response_url works 5 times within 30 minutes. */
-const RESPONSE_URL_USES = 5;
-const RESPONSE_URL_TTL_MS = 30 * 60_000;
-/** Slack's trigger_id expires 3 s after the interaction. */
-const TRIGGER_TTL_MS = 3000;
-const MAX_BODY = 20 * 1024 * 1024;
 
 const STATIC_FILES: Record<string, string> = {
   '/app.js': 'text/javascript; charset=utf-8',
@@ -83,69 +59,6 @@ const PAGE_HEADERS = {
   'cache-control': 'no-store',
 };
 
-const isJson = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY) {
-        reject(new HttpError(413, 'body too large'));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
-interface ParsedBody {
-  args: Json;
-  files: { filename: string; bytes: Buffer }[];
-}
-
-/** Form, JSON and multipart bodies, as @slack/web-api, Bolt's `respond` and the upload step send them. */
-async function parseBody(raw: Buffer, contentType: string, query: URLSearchParams): Promise<ParsedBody> {
-  const args: Json = {};
-  const files: ParsedBody['files'] = [];
-  for (const [key, value] of query) args[key] = decodeField(key, value);
-  const type = contentType.toLowerCase();
-  if (type.startsWith('multipart/form-data')) {
-    const form = await new Response(raw, { headers: { 'content-type': contentType } }).formData();
-    for (const [key, value] of form) {
-      if (typeof value === 'string') args[key] = decodeField(key, value);
-      else files.push({ filename: value.name, bytes: Buffer.from(await value.arrayBuffer()) });
-    }
-  } else if (type.startsWith('application/json')) {
-    if (raw.length > 0) {
-      const parsed: unknown = JSON.parse(raw.toString('utf8'));
-      if (isJson(parsed)) Object.assign(args, parsed);
-    }
-  } else if (raw.length > 0) {
-    for (const [key, value] of new URLSearchParams(raw.toString('utf8'))) args[key] = decodeField(key, value);
-  }
-  return { args, files };
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
-  res.end(JSON.stringify(body));
-}
-
 function originHost(origin: string): string | null {
   try {
     return new URL(origin).host;
@@ -155,9 +68,7 @@ function originHost(origin: string): string | null {
 }
 
 function defaultPageDir(): string {
-  const here = fileURLToPath(new URL('./page/', import.meta.url));
-  // When compiled to dist/, the page stays in the source tree.
-  return existsSync(here) ? here : fileURLToPath(new URL('../../src/sandbox/page/', import.meta.url));
+  return fileURLToPath(new URL('../page/', import.meta.url));
 }
 
 /** Finds an interactive element by block_id and action_id in a list of blocks. */
@@ -231,66 +142,30 @@ export function buildStateValues(
   return values;
 }
 
-export class SlackSandbox {
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+export class PeoplePage {
   readonly ws: Workspace;
-  readonly #options: SandboxOptions;
-  readonly #server: Server;
+  readonly #options: PageOptions;
   readonly #pageDir: string;
-  readonly #triggers = new Map<string, { user: string; expiresAt: number; used: boolean }>();
-  readonly #responses = new Map<string, ResponseTarget>();
+  /** The local Slack's own address, for the response URLs it hands out. */
+  readonly #origin: () => string;
   readonly #streams = new Set<ServerResponse>();
   #appUrl: string | null = null;
-  #port = 0;
-  #host: string;
   #pendingNotify: NodeJS.Timeout | null = null;
   #heartbeat: NodeJS.Timeout | null = null;
 
-  private constructor(options: SandboxOptions) {
+  constructor(ws: Workspace, options: PageOptions, origin: () => string) {
+    this.ws = ws;
     this.#options = options;
-    this.ws = new Workspace(options.workspace);
-    this.#host = options.host ?? '127.0.0.1';
+    this.#origin = origin;
     this.#pageDir = options.pageDir ?? defaultPageDir();
-    this.#server = createServer((req, res) => {
-      this.#route(req, res).catch((err: unknown) => {
-        const status = err instanceof HttpError ? err.status : 500;
-        if (!res.headersSent)
-          sendJson(res, status, { ok: false, error: err instanceof Error ? err.message : String(err) });
-        else res.end();
-      });
-    });
+    if (!existsSync(this.#pageDir)) throw new Error(`Sandbox page not found at ${this.#pageDir}`);
     this.ws.onChange(() => this.#notify());
-  }
-
-  static async start(options: SandboxOptions): Promise<SlackSandbox> {
-    const sandbox = new SlackSandbox(options);
-    if (!existsSync(sandbox.#pageDir)) throw new Error(`Sandbox page not found at ${sandbox.#pageDir}`);
-    await new Promise<void>((resolve, reject) => {
-      sandbox.#server.once('error', reject);
-      sandbox.#server.listen(options.port ?? 0, sandbox.#host, () => {
-        sandbox.#server.off('error', reject);
-        resolve();
-      });
-    });
-    sandbox.#port = (sandbox.#server.address() as AddressInfo).port;
-    sandbox.#heartbeat = setInterval(() => {
-      for (const stream of sandbox.#streams) stream.write(': keep-alive\n\n');
+    this.#heartbeat = setInterval(() => {
+      for (const stream of this.#streams) stream.write(': keep-alive\n\n');
     }, 15_000);
-    sandbox.#heartbeat.unref();
-    return sandbox;
-  }
-
-  get port(): number {
-    return this.#port;
-  }
-
-  /** `http://127.0.0.1:PORT` — the page. */
-  get url(): string {
-    return `http://${this.#host.includes(':') ? `[${this.#host}]` : this.#host}:${this.#port}`;
-  }
-
-  /** What to give the bot as SLACK_API_URL. */
-  get apiUrl(): string {
-    return `${this.url}/api/`;
+    this.#heartbeat.unref();
   }
 
   /** The app's Request URL (e.g. `http://127.0.0.1:3000/slack/events`): commands and clicks go there. */
@@ -299,19 +174,49 @@ export class SlackSandbox {
     this.ws.changed();
   }
 
-  async stop(): Promise<void> {
+  stop(): void {
     if (this.#heartbeat) clearInterval(this.#heartbeat);
     if (this.#pendingNotify) clearTimeout(this.#pendingNotify);
     for (const stream of this.#streams) stream.end();
     this.#streams.clear();
-    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
-    this.#server.closeAllConnections();
-    await closed;
   }
 
-  get #team(): TeamRef {
+  /** Serves the page and its JSON API; false when the request is not the page's. */
+  async handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
+    const [, first = '', ...rest] = url.pathname.split('/');
+    const name = decodeURIComponent(rest.join('/'));
+    if (first === 'ui') {
+      await this.#ui(req, res, name, url);
+      return true;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+    if (first === 'files') {
+      this.#download(res, name);
+      return true;
+    }
+    if (url.pathname === '/' || first === 'archives') {
+      await this.#static(res, 'index.html', 'text/html; charset=utf-8');
+      return true;
+    }
+    const type = STATIC_FILES[url.pathname];
+    if (type) {
+      await this.#static(res, url.pathname.slice(1), type);
+      return true;
+    }
+    if (url.pathname === '/favicon.ico') {
+      res.writeHead(204).end();
+      return true;
+    }
+    return false;
+  }
+
+  get #team(): TeamInput {
     const o = this.ws.options;
-    return { id: o.teamId, domain: o.teamDomain, appId: o.appId };
+    return { team_id: o.teamId, team_domain: o.teamDomain, api_app_id: o.appId };
+  }
+
+  #newResponseUrl(target: Omit<ResponseTarget, 'expiresAt'>): string {
+    return `${this.#origin()}/response/${this.ws.newResponseTarget(target)}`;
   }
 
   #notify(): void {
@@ -321,50 +226,6 @@ export class SlackSandbox {
       this.#pendingNotify = null;
       for (const stream of this.#streams) stream.write(`data: ${this.ws.version}\n\n`);
     }, 30);
-  }
-
-  #newTrigger(user: string): string {
-    const id = `${Date.now()}.${Math.floor(Math.random() * 1e9)}.${randomId(12).toLowerCase()}`;
-    this.#triggers.set(id, { user, expiresAt: Date.now() + TRIGGER_TTL_MS, used: false });
-    return id;
-  }
-
-  #takeTrigger(triggerId: string): { user: string } | 'expired' | 'invalid' {
-    const t = this.#triggers.get(triggerId);
-    if (!t || t.used) return 'invalid';
-    t.used = true;
-    return Date.now() > t.expiresAt ? 'expired' : { user: t.user };
-  }
-
-  #newResponseUrl(target: Omit<ResponseTarget, 'uses' | 'expiresAt'>): string {
-    const id = randomId(24);
-    this.#responses.set(id, { ...target, uses: 0, expiresAt: Date.now() + RESPONSE_URL_TTL_MS });
-    return `${this.url}/response/${id}`;
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // Routing
-
-  async #route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', this.url);
-    const [, first = '', ...rest] = url.pathname.split('/');
-    const name = decodeURIComponent(rest.join('/'));
-    if (req.method === 'POST' && first === 'api') return this.#api(req, res, name, url.searchParams);
-    if (req.method === 'POST' && first === 'upload') return this.#upload(req, res, name, url.searchParams);
-    if (req.method === 'POST' && first === 'response')
-      return this.#responseUrl(req, res, name, url.searchParams);
-    if (first === 'ui') return this.#ui(req, res, name, url);
-    if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, 'method not allowed');
-    if (first === 'files') return this.#download(res, name);
-    if (url.pathname === '/' || first === 'archives')
-      return this.#static(res, 'index.html', 'text/html; charset=utf-8');
-    const type = STATIC_FILES[url.pathname];
-    if (type) return this.#static(res, url.pathname.slice(1), type);
-    if (url.pathname === '/favicon.ico') {
-      res.writeHead(204).end();
-      return;
-    }
-    throw new HttpError(404, 'not found');
   }
 
   async #static(res: ServerResponse, file: string, type: string): Promise<void> {
@@ -386,119 +247,6 @@ export class SlackSandbox {
     });
     res.end(file.bytes);
   }
-
-  // ---------------------------------------------------------------------------------------------
-  // Slack's side: Web API, upload URLs, response URLs
-
-  async #api(
-    req: IncomingMessage,
-    res: ServerResponse,
-    method: string,
-    query: URLSearchParams,
-  ): Promise<void> {
-    const { args } = await parseBody(await readBody(req), req.headers['content-type'] ?? '', query);
-    const header = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1];
-    const token = header ?? str(args.token);
-    delete args.token;
-    if (method !== 'api.test' && token === undefined)
-      return sendJson(res, 200, { ok: false, error: 'not_authed' });
-    if (method !== 'api.test' && token !== this.#options.botToken) {
-      return sendJson(res, 200, { ok: false, error: 'invalid_auth' });
-    }
-    const result = callApi(
-      { ws: this.ws, origin: this.url, takeTrigger: (t) => this.#takeTrigger(t) },
-      method,
-      args,
-    );
-    sendJson(res, 200, result);
-  }
-
-  async #upload(
-    req: IncomingMessage,
-    res: ServerResponse,
-    fileId: string,
-    query: URLSearchParams,
-  ): Promise<void> {
-    const raw = await readBody(req);
-    const file = this.ws.file(fileId);
-    if (!file) throw new HttpError(404, 'file not found');
-    const parsed = await parseBody(raw, req.headers['content-type'] ?? '', query);
-    // The SDK sends the bytes as one multipart part; a plain body is accepted too.
-    file.bytes = parsed.files[0]?.bytes ?? raw;
-    res.writeHead(200, { 'content-type': 'text/plain' }).end(`OK - ${file.bytes.length}`);
-  }
-
-  async #responseUrl(
-    req: IncomingMessage,
-    res: ServerResponse,
-    id: string,
-    query: URLSearchParams,
-  ): Promise<void> {
-    const { args } = await parseBody(await readBody(req), req.headers['content-type'] ?? '', query);
-    const target = this.#responses.get(id);
-    if (!target || target.uses >= RESPONSE_URL_USES || Date.now() > target.expiresAt) {
-      return sendJson(res, 404, { ok: false, error: 'used_url' });
-    }
-    target.uses++;
-    if (args.blocks !== undefined) {
-      const problems = checkBlocks(args.blocks, 'message');
-      if (problems.length > 0)
-        return sendJson(res, 400, { ok: false, error: 'invalid_blocks', messages: problems });
-    }
-    this.#deliverResponse(target, args);
-    sendJson(res, 200, { ok: true });
-  }
-
-  /** A response_url body: replace or delete the original, post in the channel, or (default) ephemeral. */
-  #deliverResponse(target: ResponseTarget, args: Json): void {
-    const content = {
-      text: str(args.text) ?? '',
-      blocks: Array.isArray(args.blocks) ? withIds(args.blocks) : null,
-    };
-    const original = target.original;
-    if (args.delete_original === true || args.delete_original === 'true') {
-      if (original?.kind === 'message') this.ws.deleteMessage(target.channel, original.ts);
-      if (original?.kind === 'ephemeral') this.ws.dismissEphemeral(target.user, original.id);
-      return;
-    }
-    if ((args.replace_original === true || args.replace_original === 'true') && original) {
-      if (original.kind === 'ephemeral') {
-        this.ws.replaceEphemeral(original.id, content);
-        return;
-      }
-      const message = this.ws.message(target.channel, original.ts);
-      if (message) {
-        message.text = content.text;
-        message.blocks = content.blocks;
-        message.edited = true;
-        this.ws.changed();
-        return;
-      }
-    }
-    if (args.response_type === 'in_channel') {
-      const bot = this.ws.options.bot;
-      this.ws.addMessage({
-        channel: target.channel,
-        threadTs: target.threadTs,
-        user: bot.id,
-        botId: bot.botId,
-        ...content,
-        replyBroadcast: false,
-        files: [],
-      });
-      return;
-    }
-    this.ws.addEphemeral({
-      user: target.user,
-      channel: target.channel,
-      threadTs: target.threadTs,
-      from: 'app',
-      ...content,
-    });
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // The people's side: the page's JSON API
 
   async #ui(req: IncomingMessage, res: ServerResponse, name: string, url: URL): Promise<void> {
     if (req.method === 'GET' && name === 'state') {
@@ -575,7 +323,7 @@ export class SlackSandbox {
       ],
       usergroups: o.usergroups.map((g) => ({ id: g.id, handle: g.handle, name: g.name })),
       channels: o.channels,
-      messages: ws.messages().map((m) => ({ ...m })),
+      messages: ws.messages().map((m) => ({ ...m, edited: m.edits > 0 })),
       ephemerals: ws.ephemeralsFor(user).map((e) => ({ ...e })),
       modal: top
         ? {
@@ -624,13 +372,15 @@ export class SlackSandbox {
     }
     const person = this.ws.user(user);
     const body = slashCommandBody({
-      team: this.#team,
-      user: { id: user, name: person?.name ?? user },
-      channel: { id: channel.id, name: channel.name },
+      ...this.#team,
+      user_id: user,
+      user_name: person?.name ?? user,
+      channel_id: channel.id,
+      channel_name: channel.name,
       command,
-      text,
-      responseUrl: this.#newResponseUrl({ user, channel: channel.id, threadTs: null, original: null }),
-      triggerId: this.#newTrigger(user),
+      text: escapeCommandText(text),
+      response_url: this.#newResponseUrl({ user, channel: channel.id, threadTs: null, original: null }),
+      trigger_id: this.ws.newTrigger(user),
     });
     const result = await this.#send(body);
     const failure = this.#failure(result);
@@ -646,18 +396,8 @@ export class SlackSandbox {
         blocks: Array.isArray(ack.blocks) ? withIds(ack.blocks) : null,
       };
       if (content.text !== '' || content.blocks !== null) {
-        if (ack.response_type === 'in_channel') {
-          const bot = this.ws.options.bot;
-          this.ws.addMessage({
-            channel: channel.id,
-            threadTs: null,
-            user: bot.id,
-            botId: bot.botId,
-            ...content,
-            replyBroadcast: false,
-            files: [],
-          });
-        } else {
+        if (ack.response_type === 'in_channel') postAsBot(this.ws, channel.id, null, content);
+        else {
           this.ws.addEphemeral({ user, channel: channel.id, threadTs: null, from: 'app', ...content });
         }
       }
@@ -701,74 +441,67 @@ export class SlackSandbox {
     const blockId = str(body.blockId) ?? '';
     const actionId = str(body.actionId) ?? '';
     const person = this.ws.user(user);
-    const userRef = { id: user, name: person?.name ?? user };
-    let container: ActionContainer;
+    /** What the click is on: the payload's fields that depend on where it happened. */
+    let on: Omit<BlockActionsInput, 'user' | 'action_id' | 'element'>;
     let element: Json | undefined;
-    let responseUrl: string | null = null;
     let errorPlace: { channel: string; threadTs: string | null };
 
     if (where.type === 'view') {
       const open = this.ws.findView(str(where.viewId) ?? '');
       if (!open || open.user !== user) throw new HttpError(404, 'view not open');
       element = findElement(open.view.blocks as Json[], blockId, actionId);
-      container = { type: 'view', view: { ...open.view, hash: open.hash } };
+      on = { channel: '', message_ts: '', view: { ...open.view, hash: open.hash }, response_url: null };
       const first = this.ws.options.channels[0];
       errorPlace = { channel: first?.id ?? '', threadTs: null };
-    } else if (where.type === 'ephemeral') {
-      const eph: EphemeralMessage | undefined = this.ws.ephemeral(str(where.id) ?? '');
-      if (!eph || eph.user !== user) throw new HttpError(404, 'message not found');
-      const channel = this.ws.channel(eph.channel);
-      if (!channel) throw new HttpError(404, 'channel not found');
-      element = findElement(eph.blocks, blockId, actionId);
-      container = {
-        type: 'ephemeral',
-        channel: { id: channel.id, name: channel.name },
-        messageTs: eph.ts,
-        threadTs: eph.threadTs,
-      };
-      responseUrl = this.#newResponseUrl({
-        user,
-        channel: channel.id,
-        threadTs: eph.threadTs,
-        original: { kind: 'ephemeral', id: eph.id },
-      });
-      errorPlace = { channel: channel.id, threadTs: eph.threadTs };
     } else {
-      const channel = this.ws.channel(str(where.channel) ?? '');
-      const message = channel ? this.ws.message(channel.id, str(where.ts) ?? '') : undefined;
-      if (!channel || !message) throw new HttpError(404, 'message not found');
-      element = findElement(message.blocks, blockId, actionId);
-      container = {
-        type: 'message',
+      let channel: SandboxChannel | undefined;
+      let place: { ts: string; threadTs: string | null; original: ResponseTarget['original'] };
+      let echoed: Json | undefined;
+      if (where.type === 'ephemeral') {
+        const eph: EphemeralMessage | undefined = this.ws.ephemeral(str(where.id) ?? '');
+        if (!eph || eph.user !== user) throw new HttpError(404, 'message not found');
+        channel = this.ws.channel(eph.channel);
+        element = findElement(eph.blocks, blockId, actionId);
+        place = { ts: eph.ts, threadTs: eph.threadTs, original: { kind: 'ephemeral', id: eph.id } };
+      } else {
+        channel = this.ws.channel(str(where.channel) ?? '');
+        const message = channel ? this.ws.message(channel.id, str(where.ts) ?? '') : undefined;
+        if (!message) throw new HttpError(404, 'message not found');
+        element = findElement(message.blocks, blockId, actionId);
+        place = { ts: message.ts, threadTs: message.threadTs, original: { kind: 'message', ts: message.ts } };
+        echoed = messageJson(this.ws, message);
+      }
+      if (!channel) throw new HttpError(404, 'channel not found');
+      on = {
         channel: { id: channel.id, name: channel.name },
-        message: messageJson(this.ws, message),
-        threadTs: message.threadTs,
+        message_ts: place.ts,
+        ...(place.threadTs === null ? {} : { thread_ts: place.threadTs }),
+        ...(echoed === undefined ? { is_ephemeral: true } : { message: echoed }),
+        response_url: this.#newResponseUrl({
+          user,
+          channel: channel.id,
+          threadTs: place.threadTs,
+          original: place.original,
+        }),
       };
-      responseUrl = this.#newResponseUrl({
-        user,
-        channel: channel.id,
-        threadTs: message.threadTs,
-        original: { kind: 'message', ts: message.ts },
-      });
-      errorPlace = { channel: channel.id, threadTs: message.threadTs };
+      errorPlace = { channel: channel.id, threadTs: place.threadTs };
     }
     if (!element) throw new HttpError(404, 'element not found');
 
-    let selectedOption: Json | null | undefined;
+    let selected: Json | null | undefined;
     if (element.type !== 'button') {
       const value = str(body.selected);
-      selectedOption =
-        value === undefined ? null : (optionsOf(element).find((o) => o.value === value) ?? null);
+      selected = value === undefined ? null : (optionsOf(element).find((o) => o.value === value) ?? null);
     }
     const payload = blockActionsBody({
-      team: this.#team,
-      user: userRef,
-      container,
-      blockId,
+      ...this.#team,
+      ...on,
+      user: { id: user, name: person?.name ?? user },
+      action_id: actionId,
+      block_id: blockId,
       element,
-      ...(selectedOption === undefined ? {} : { selectedOption }),
-      responseUrl,
-      triggerId: this.#newTrigger(user),
+      ...(selected === undefined ? {} : { selected_option: selected }),
+      trigger_id: this.ws.newTrigger(user),
     });
     const failure = this.#failure(await this.#send(payload));
     if (failure) {
@@ -799,10 +532,10 @@ export class SlackSandbox {
     const person = this.ws.user(user);
     const result = await this.#send(
       viewSubmissionBody({
-        team: this.#team,
+        ...this.#team,
         user: { id: user, name: person?.name ?? user },
-        view,
-        triggerId: this.#newTrigger(user),
+        stored: view,
+        trigger_id: this.ws.newTrigger(user),
       }),
     );
     if (this.#failure(result) || result.kind !== 'answered') {
@@ -855,7 +588,7 @@ export class SlackSandbox {
       const person = this.ws.user(user);
       await this.#send(
         viewClosedBody({
-          team: this.#team,
+          ...this.#team,
           user: { id: user, name: person?.name ?? user },
           view: open.view,
           cleared: false,
