@@ -103,7 +103,9 @@ const envSchema = z.object({
   EXPORT_MAX_BYTES: optional(int(1, 1024 * 1024 * 1024)).default(5 * 1024 * 1024),
   REPLAY_POLL_MS: optional(int(50, 60_000)).default(2000),
   REPLAY_TIMEOUT_SECONDS: optional(int(1, 24 * 3600)).default(600),
-  LOCK_LEASE_MS: optional(int(1000, 24 * 3600 * 1000)).default(5 * 60_000),
+  // Renewed every third of itself while a run is alive, so it can be short: after a crash, the
+  // run is settled and told in its thread once it runs out (plus a sweep).
+  LOCK_LEASE_MS: optional(int(1000, 24 * 3600 * 1000)).default(30_000),
   SWEEP_INTERVAL_MS: optional(int(100, 3600 * 1000)).default(15_000),
   // Load: what one replica takes on at once before it answers "busy".
   PG_POOL_SIZE: optional(int(2, 500)).default(10),

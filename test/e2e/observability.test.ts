@@ -52,18 +52,30 @@ describe('logs and metrics over a full flow', () => {
     expect(text).toMatch(/zeus_recover_audit_delivery_lag_seconds \d/);
     expect(text).toMatch(/zeus_recover_audit_delivery_pending \d/);
     expect(text).toMatch(/zeus_recover_requests_stuck 0/);
-    // A replica that died mid-restore leaves its request executing with no lease: the gauge shows
-    // it. Holding the audit head keeps the sweeper's settlement (which audits first) from
-    // finishing while we look; once let go, it settles and the gauge falls back.
+    // A replica that died mid-restore leaves its request executing: the gauge shows it the moment
+    // its lease runs out, not minutes later. Holding the audit head keeps the sweeper's
+    // settlement (which audits first) from finishing while we look; let go, it settles.
     const head = await h.stack.db.pool.connect();
+    const stuck = async () =>
+      (await (await fetch(`${h.url()}/metrics`)).text()).match(/zeus_recover_requests_stuck (\d+)/)?.[1];
     try {
       await head.query('BEGIN');
       await head.query('SELECT seq FROM zeus_recover.audit_head FOR UPDATE');
       await h.stack.db.pool.query(
-        `UPDATE zeus_recover.requests SET state = 'executing', started_at = now() - interval '20 minutes' WHERE id = $1`,
+        `UPDATE zeus_recover.requests SET state = 'executing', started_at = now() WHERE id = $1`,
         [approval.requestId],
       );
-      expect(await (await fetch(`${h.url()}/metrics`)).text()).toMatch(/zeus_recover_requests_stuck 1/);
+      await h.stack.db.pool.query(
+        `INSERT INTO zeus_recover.locks (conversation_id, holder, token, acquired_at, expires_at)
+         VALUES ($1, 'a replica that died', 't', now(), now() + interval '1 hour')`,
+        [id],
+      );
+      expect(await stuck()).toBe('0');
+      await h.stack.db.pool.query(
+        `UPDATE zeus_recover.locks SET expires_at = now() - interval '1 millisecond' WHERE conversation_id = $1`,
+        [id],
+      );
+      expect(await stuck()).toBe('1');
     } finally {
       await head.query('ROLLBACK');
       head.release();
