@@ -70,24 +70,14 @@ export function guardSlackRequests(next: RequestListener, opts: RequestGuardOpti
     const early = signed ? checkHeaders(timestamp, signature, now()) : null;
     if (early) return refuse(req, res, early, true);
     const limit = signed ? maxBytes : UNSIGNED_MAX_BYTES;
+    const overLimit: Refusal = signed
+      ? { status: 413, reason: 'too_large' }
+      : { status: 401, reason: 'unsigned' };
     const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > limit) {
-      return refuse(
-        req,
-        res,
-        { status: signed ? 413 : 401, reason: signed ? 'too_large' : 'unsigned' },
-        true,
-      );
-    }
+    if (Number.isFinite(declared) && declared > limit) return refuse(req, res, overLimit, true);
     const body = await readBody(req, limit);
-    if (body === null) {
-      return refuse(
-        req,
-        res,
-        { status: signed ? 413 : 401, reason: signed ? 'too_large' : 'unsigned' },
-        true,
-      );
-    }
+    if (body === 'gone') return;
+    if (body === 'too_large') return refuse(req, res, overLimit, true);
     if (!signed) {
       // Bolt answers Slack's unsigned SSL check itself; anything else unsigned stops here.
       const form = contentType(req) === FORM ? parseQuery(body.toString('utf8')) : {};
@@ -155,37 +145,33 @@ function checkHeaders(timestamp: string | undefined, signature: string | undefin
   return null;
 }
 
-/** The body, or null as soon as it passes `limit` bytes (what was read is dropped). */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
-  return new Promise((resolve, reject) => {
+/**
+ * The body; 'too_large' as soon as it passes `limit` bytes (what was read is dropped); 'gone'
+ * when the client hung up before sending it all (nobody is left to answer).
+ */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too_large' | 'gone'> {
+  return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        cleanup();
-        chunks.length = 0;
-        resolve(null);
-        return;
-      }
-      chunks.push(chunk);
-    };
-    const onEnd = () => {
-      cleanup();
-      resolve(Buffer.concat(chunks, size));
-    };
-    const onError = (err: Error) => {
-      cleanup();
-      reject(err);
-    };
-    const cleanup = () => {
+    const settle = (result: Buffer | 'too_large' | 'gone') => {
       req.off('data', onData);
       req.off('end', onEnd);
-      req.off('error', onError);
+      req.off('error', onGone);
+      req.off('close', onGone);
+      chunks.length = 0;
+      resolve(result);
     };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) settle('too_large');
+      else chunks.push(chunk);
+    };
+    const onEnd = () => settle(Buffer.concat(chunks, size));
+    const onGone = () => settle('gone');
     req.on('data', onData);
     req.on('end', onEnd);
-    req.on('error', onError);
+    req.on('error', onGone);
+    req.on('close', onGone);
   });
 }
 

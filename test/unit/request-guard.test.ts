@@ -3,13 +3,14 @@ import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { guardSlackRequests, MAX_BODY_BYTES, type Refusal } from '../../src/slack/request-guard.js';
-import { postToApp, slashCommandBody } from '../helpers/slack-requests.js';
+import { postToApp, signRequest, slashCommandBody } from '../helpers/slack-requests.js';
 
 const SECRET = 'unit-signing-secret';
 let server: Server;
 let base: string;
 const passed: { path: string; rawBody: string | undefined }[] = [];
 const refused: Refusal[] = [];
+const errors: unknown[] = [];
 
 beforeAll(async () => {
   // What stands behind the guard (Bolt in the bot): records what reached it.
@@ -23,6 +24,7 @@ beforeAll(async () => {
       signingSecret: SECRET,
       endpoints: ['/slack/events'],
       onRefused: (r) => refused.push(r),
+      onError: (err) => errors.push(err),
     }),
   );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -85,6 +87,27 @@ describe('guardSlackRequests', () => {
       socket.on('error', reject);
     });
     expect(raw).toMatch(/^HTTP\/1\.1 400/);
+  });
+
+  it('lets a client that hangs up mid-body go: no answer, no error, nothing passed on', async () => {
+    const seen = { passed: passed.length, refused: refused.length };
+    const body = slashCommandBody({ text: 'help' });
+    const sig = signRequest(SECRET, body);
+    await new Promise<void>((resolve, reject) => {
+      const socket = connect(Number(new URL(base).port), '127.0.0.1', () => {
+        socket.write(
+          `POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n` +
+            `X-Slack-Request-Timestamp: ${sig.timestamp}\r\nX-Slack-Signature: ${sig.signature}\r\n` +
+            `Content-Length: ${body.length}\r\n\r\n${body.slice(0, 20)}`,
+          () => setTimeout(() => socket.destroy(), 50),
+        );
+      });
+      socket.on('close', () => resolve());
+      socket.on('error', reject);
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(errors).toEqual([]);
+    expect({ passed: passed.length, refused: refused.length }).toEqual(seen);
   });
 
   it('leaves other paths alone', async () => {
