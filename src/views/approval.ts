@@ -225,7 +225,9 @@ export function statusLine(req: RecoveryRequest, now: Date): string | null {
     case 'unknown': {
       const detail = resultField(req, 'detail') ?? resultField(req, 'error');
       const backup = resultField(req, 'backupId');
-      return `❓ Outcome unknown — ${approved}.${detail ? ` ${line(detail, DETAIL_MAX)}` : ''} Check with ${code(`${SLASH_COMMAND} inspect ${req.conversationId}`)} before anything else${backup ? `; the previous value is in backup ${code(backup)}` : ''}.`;
+      const backupNote =
+        backup && !detail?.includes(backup) ? `; the previous value is in backup ${code(backup)}` : '';
+      return `❓ Outcome unknown — ${approved}.${detail ? ` ${line(detail, DETAIL_MAX)}` : ''} Check with ${code(`${SLASH_COMMAND} inspect ${req.conversationId}`)} before anything else${backupNote}.`;
     }
     case 'denied':
       return `❌ Denied by ${decidedBy}${decidedAt}${req.denyReason ? `: ${line(req.denyReason, 1000)}` : ''}`;

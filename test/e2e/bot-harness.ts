@@ -56,7 +56,8 @@ export interface Harness {
 let responseSeq = 0;
 
 export async function startHarness(
-  env: Record<string, string> = {},
+  /** Extra settings; a function gets the stack's own (to route a store through a proxy). */
+  env: Record<string, string> | ((stackEnv: Record<string, string>) => Record<string, string>) = {},
   opts: { logs?: NodeJS.WritableStream; logLevel?: string } = {},
 ): Promise<Harness> {
   const stack = await startStack();
@@ -71,7 +72,7 @@ export async function startHarness(
     PORT: '0',
     APPROVER_USER_IDS: 'U_BOB,U_DAVE',
     LOG_LEVEL: 'silent',
-    ...env,
+    ...(typeof env === 'function' ? env(stack.env) : env),
   };
   const bots: RunningBot[] = [];
   const startOne = async () => {

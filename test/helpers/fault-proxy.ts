@@ -21,6 +21,8 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 export type Mode = 'pass' | 'blackhole' | 'refuse' | { delayMs: number };
 
 export type Fault =
+  /** Nothing: forward it as usual. For doing something else at that exact moment (`fired`). */
+  | 'none'
   /** Destroy both sides without forwarding the matching chunk. */
   | 'cut-before'
   /** Forward the matching chunk, then destroy both sides at once: its reply is lost. */
@@ -67,6 +69,8 @@ export interface FaultProxy {
   arm(trigger: Trigger): Armed;
   /** Connections opened through the proxy so far. */
   readonly connections: number;
+  /** Connections open through the proxy now. */
+  readonly open: number;
   stop(): Promise<void>;
 }
 
@@ -186,6 +190,11 @@ export async function startFaultProxy(target: { host?: string; port: number }): 
         entry.done = true;
         triggers.delete(entry);
         const fault = entry.t.fault;
+        if (fault === 'none') {
+          forward(link, 'up', chunk, typeof mode === 'object' ? mode.delayMs : 0, entry.deliver);
+          entry.fire();
+          return;
+        }
         if (fault === 'cut-before') {
           destroy(link);
           entry.fire();
@@ -269,6 +278,9 @@ export async function startFaultProxy(target: { host?: string; port: number }): 
     },
     get connections() {
       return opened;
+    },
+    get open() {
+      return links.size;
     },
     async stop() {
       proxy.cutAll();
