@@ -297,9 +297,14 @@ export class Workspace {
   }
 
   deleteMessage(channel: string, ts: string): boolean {
-    const index = this.#messages.findIndex((m) => m.channel === channel && m.ts === ts);
+    return this.#remove(this.#messages, (m) => m.channel === channel && m.ts === ts);
+  }
+
+  /** Removes the first item that matches; false when none did. */
+  #remove<T>(list: T[], match: (item: T) => boolean): boolean {
+    const index = list.findIndex(match);
     if (index < 0) return false;
-    this.#messages.splice(index, 1);
+    list.splice(index, 1);
     this.changed();
     return true;
   }
@@ -329,11 +334,7 @@ export class Workspace {
   }
 
   dismissEphemeral(user: string, id: string): boolean {
-    const index = this.#ephemerals.findIndex((e) => e.id === id && e.user === user);
-    if (index < 0) return false;
-    this.#ephemerals.splice(index, 1);
-    this.changed();
-    return true;
+    return this.#remove(this.#ephemerals, (e) => e.id === id && e.user === user);
   }
 
   /** The modal stack a person has open, bottom first. */
