@@ -420,10 +420,11 @@ export function callApi(ctx: ApiContext, method: string, args: Json): ApiResult 
         channel: {
           id: channel.id,
           name: channel.name,
-          is_channel: true,
-          is_group: false,
+          // Ids say the kind, as Slack's do: C… public, G… private.
+          is_channel: channel.id.startsWith('C'),
+          is_group: channel.id.startsWith('G'),
           is_im: false,
-          is_private: false,
+          is_private: channel.id.startsWith('G'),
           is_archived: false,
           is_member: true,
           created: 1_700_000_000,
