@@ -23,6 +23,8 @@ export const ErrorCode = {
    * the new value, or could not be read back): a person must look before anything else is done.
    */
   OutcomeUnknown: 'outcome_unknown',
+  /** Too much load on this replica right now (its connections are taken): try again shortly. */
+  Busy: 'busy',
   Internal: 'internal_error',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -12,6 +12,7 @@ import { migrate } from './store/migrations.js';
 
 export interface Runtime {
   deps: CoreDeps;
+  /** Ordinary checkouts are refused as busy past its limits; see `runWithPriority`. */
   pool: ReturnType<typeof createPgPool>;
   redisClient: ReturnType<typeof createRedisClient>;
   close(): Promise<void>;
@@ -33,7 +34,15 @@ export function ttlPolicyFrom(config: Config): TtlPolicy {
  * this; the core receives what it builds.
  */
 export async function createRuntime(config: Config, options: { migrate?: boolean } = {}): Promise<Runtime> {
-  const pool = createPgPool(config.postgres.url, config.postgres.timeoutMs);
+  const pool = createPgPool(config.postgres.url, config.postgres.timeoutMs, {
+    max: config.load.poolSize,
+    gate: {
+      reserve: config.load.poolReserve,
+      waitMs: config.load.poolWaitMs,
+      // Beyond this many waiting, a wait would outlast its budget anyway: refuse at once.
+      queueMax: config.load.poolSize * 4,
+    },
+  });
   const redisClient = createRedisClient({
     ...(config.redis.url ? { url: config.redis.url } : {}),
     ...(config.redis.clusterNodes ? { clusterNodes: config.redis.clusterNodes } : {}),
@@ -58,31 +67,37 @@ export async function createRuntime(config: Config, options: { migrate?: boolean
     throw err;
   }
   const store = createBotStore(pool, config.postgres.botSchema);
+  const backstop = (timeoutMs: number) => config.load.tierReadMaxMs + 2 * timeoutMs;
   const deps: CoreDeps = {
     redis: createRedisTier({
       client: redisClient,
       keyPrefix: config.redis.keyPrefix,
       timeoutMs: config.redis.timeoutMs,
+      maxReadMs: config.load.tierReadMaxMs,
     }),
     postgres: createPostgresTier({
       pool,
       table: config.postgres.zeusTable,
       timeoutMs: config.postgres.timeoutMs,
+      maxReadMs: config.load.tierReadMaxMs,
     }),
     s3: createS3Tier({
       client: s3Client,
       bucket: config.s3.bucket,
       prefix: config.s3.prefix,
       timeoutMs: config.s3.timeoutMs,
+      maxReadMs: config.load.tierReadMaxMs,
     }),
     backups: store.backups,
     audit: store.audit,
     locks: store.locks,
     idPattern: compileIdPattern(config.policy.conversationIdPattern),
+    // Each adapter bounds its own reads (silence by the tier's timeout, a big value by its size,
+    // up to TIER_READ_MAX_MS); the core's own clock is only the backstop behind them.
     timeoutsMs: {
-      redis: config.redis.timeoutMs,
-      postgres: config.postgres.timeoutMs,
-      s3: config.s3.timeoutMs,
+      redis: backstop(config.redis.timeoutMs),
+      postgres: backstop(config.postgres.timeoutMs),
+      s3: backstop(config.s3.timeoutMs),
     },
     ttlPolicy: ttlPolicyFrom(config),
     readFile: (path) => readFile(path),

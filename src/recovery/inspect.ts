@@ -1,3 +1,4 @@
+import { isBusy } from '../capacity.js';
 import { errorMessage } from '../errors.js';
 import { analyzeAsync } from './analyze-async.js';
 import type { CoreDeps } from './deps.js';
@@ -16,10 +17,11 @@ export async function readTier(
   const budget = deps.timeoutsMs[tier];
   const started = performance.now();
   const read = await withTimeout<TierRead>(
-    reader.read(id).catch((err: unknown) => ({
-      status: 'unreachable',
-      reason: errorMessage(err),
-    })),
+    reader.read(id).catch((err: unknown) => {
+      // The bot's own connections being taken says nothing about the tier: the caller answers "busy".
+      if (isBusy(err)) throw err;
+      return { status: 'unreachable', reason: errorMessage(err) };
+    }),
     budget,
     () => ({ status: 'unreachable', reason: `no answer within ${budget} ms` }),
   );

@@ -34,6 +34,7 @@ const HINTS: Partial<Record<string, string>> = {
   [ErrorCode.ZeusApi]: 'Check Zeus’s status and try again.',
   [ErrorCode.OutcomeUnknown]:
     'Run `inspect <id>` to see what Redis holds now, before anything else; the previous value is in the backup.',
+  [ErrorCode.Busy]: 'Try again in a few seconds. Approve, deny and cancel still work.',
   [ErrorCode.Internal]: 'Try again; if it keeps failing, use the CLI and tell the bot’s owners.',
 };
 
@@ -52,6 +53,17 @@ export function errorView(err: ErrorLike): EphemeralMessage {
   const blocks: KnownBlock[] = [section(`❌ ${text}${hint ? `\n*What to do:* ${escapeMrkdwn(hint)}` : ''}`)];
   if (err.code) blocks.push(context(`Error code ${code(err.code)}`));
   return ephemeral(message(`❌ ${text}${hint ? ` ${escapeMrkdwn(hint)}` : ''}`, blocks));
+}
+
+/**
+ * The answer to a command refused for load, as the ack itself: nothing was started, so running
+ * it again in a few seconds is safe.
+ */
+export function busyView(): EphemeralMessage {
+  return errorView({
+    message: 'zeus-recover is busy — too many commands at once; this one was not started.',
+    code: ErrorCode.Busy,
+  });
 }
 
 /** `^inc-` → `#inc-1234`; null when the pattern has no plain literal prefix to build on. */

@@ -1,7 +1,16 @@
-import { Cluster, Redis } from 'ioredis';
+import { Cluster, Command, Redis } from 'ioredis';
 import { ErrorCode, RecoveryError } from '../../errors.js';
 import type { ActiveStore, CasResult, ScanPage, TierRead, TtlPolicy } from '../types.js';
 import { describeNetworkError } from './net-errors.js';
+import {
+  DEFAULT_MAX_READ_MS,
+  firstByteMs,
+  mib,
+  ReadDeadline,
+  SilenceTimeout,
+  TooLargeToRead,
+  tooLargeReason,
+} from './read-budget.js';
 
 /**
  * The active tier. Every call is bounded by the adapter's own deadline whatever options the
@@ -116,6 +125,9 @@ type WithCas = { [CAS_COMMAND]: (key: string, ...argv: Array<string | Buffer>) =
   [TIME_COMMAND]: (key: string) => Promise<unknown>;
 };
 
+/** From this size on a value is read with a budget that stretches while its bytes arrive. */
+const BIG_VALUE_BYTES = 1024 * 1024;
+
 /** A page is filled from at most this many SCAN calls, so a sparse match cannot run long. */
 const MAX_SCAN_CALLS_PER_PAGE = 10;
 
@@ -138,8 +150,12 @@ export function createRedisTier(opts: {
   client: RedisClient;
   keyPrefix: string;
   timeoutMs: number;
+  /** The longest a read of a big value may take while its bytes keep arriving. */
+  maxReadMs?: number;
 }): ActiveStore {
-  const { client, keyPrefix, timeoutMs } = opts;
+  const { client, keyPrefix, timeoutMs, maxReadMs = DEFAULT_MAX_READ_MS } = opts;
+  /** Bytes of big values being read now: on one connection they arrive before the next one. */
+  let bigBytesInFlight = 0;
   if (client.options.keyPrefix) {
     throw new RecoveryError(
       ErrorCode.Config,
@@ -175,7 +191,7 @@ export function createRedisTier(opts: {
 
   const key = (id: string) => `${keyPrefix}${id}`;
 
-  async function run<T>(fn: () => Promise<T>): Promise<T> {
+  async function run<T>(fn: () => Promise<T>, budgetMs = timeoutMs): Promise<T> {
     const abort = new AbortController();
     let sent = false;
     const work = (async () => {
@@ -187,8 +203,8 @@ export function createRedisTier(opts: {
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         abort.abort();
-        reject(new Failure(sent ? `timed out after ${timeoutMs} ms` : notConnected(), sent, false));
-      }, timeoutMs);
+        reject(new Failure(sent ? `timed out after ${budgetMs} ms` : notConnected(), sent, false));
+      }, budgetMs);
     });
     work.catch(() => {});
     try {
@@ -227,23 +243,73 @@ export function createRedisTier(opts: {
     );
   }
 
+  /**
+   * A big value: GET and PTTL sent back to back (Redis runs one client's pipelined commands in a
+   * row, so no other client's write falls between them), each with a timeout of its own in
+   * place of the client-wide one sized for small replies. Any reply bytes on the connection
+   * count as progress: a value queued behind another big one waits on a Redis that answers.
+   * Not Lua: a script holding a 30 MB string blocks Redis for everyone for about a second.
+   */
+  async function readBig(k: string, size: number): Promise<readonly [Buffer | null, unknown]> {
+    const deadline = new ReadDeadline({
+      timeoutMs,
+      maxMs: maxReadMs,
+      // Redis prepares a big reply before its first byte, after any big one queued before it.
+      firstByteMs: firstByteMs(timeoutMs, size, bigBytesInFlight),
+    });
+    bigBytesInFlight += size;
+    const sockets = socketsOf(client);
+    const onData = (chunk: Buffer) => deadline.progress(chunk.length);
+    for (const socket of sockets) socket.on('data', onData);
+    const cap = Math.max(timeoutMs, maxReadMs);
+    try {
+      return await deadline.race(
+        run(async () => {
+          const get = new Command('get', [k], { replyEncoding: null });
+          const pttl = new Command('pttl', [k]);
+          get.setTimeout(cap);
+          pttl.setTimeout(cap);
+          void client.sendCommand(get);
+          void client.sendCommand(pttl);
+          const [value, ttl] = await Promise.all([get.promise, pttl.promise]);
+          return [(value as Buffer | null) ?? null, ttl] as const;
+        }, cap),
+      );
+    } finally {
+      bigBytesInFlight -= size;
+      for (const socket of sockets) socket.off('data', onData);
+    }
+  }
+
   return {
     name: 'redis',
     locate: (id) => `redis key ${key(id)}`,
 
     async read(id): Promise<TierRead> {
+      let size = 0;
       try {
-        const [bytes, pttl] = await run(async () => {
-          // MULTI: the value and its TTL from the same instant (the key may expire between two calls).
-          const replies = await client.multi().getBuffer(key(id)).pttl(key(id)).exec();
-          if (!replies) throw new Error('transaction aborted');
-          const [[getErr, value] = [], [ttlErr, ttl] = []] = replies;
-          if (getErr || ttlErr) throw getErr ?? ttlErr;
-          return [value as Buffer | null, ttl] as const;
-        });
+        // A cheap first answer (O(1)): a small value is read as always, in one MULTI; for a big
+        // one it shows Redis is there, so from then on only silence means trouble, not the time
+        // the value takes to arrive.
+        size = Number(await run(() => client.strlen(key(id))));
+        const [bytes, pttl] =
+          size < BIG_VALUE_BYTES
+            ? await run(async () => {
+                // MULTI: the value and its TTL from the same instant (the key may expire between two calls).
+                const replies = await client.multi().getBuffer(key(id)).pttl(key(id)).exec();
+                if (!replies) throw new Error('transaction aborted');
+                const [[getErr, value] = [], [ttlErr, ttl] = []] = replies;
+                if (getErr || ttlErr) throw getErr ?? ttlErr;
+                return [value as Buffer | null, ttl] as const;
+              })
+            : await readBig(key(id), size);
         if (bytes === null) return { status: 'missing' };
         return { status: 'found', bytes, ttlMs: toTtl(pttl) };
       } catch (err) {
+        if (err instanceof TooLargeToRead) {
+          return { status: 'unreachable', reason: tooLargeReason(err.ms, `a value of ${mib(size)}`) };
+        }
+        if (err instanceof SilenceTimeout) return { status: 'unreachable', reason: err.message };
         const failure =
           err instanceof Failure ? err : new Failure(describe(err, lastError, timeoutMs), true, false);
         return { status: 'unreachable', reason: failure.reason };
@@ -321,6 +387,12 @@ export function createRedisTier(opts: {
 
 function sleep(ms: number): Promise<void> {
   return ms > 0 ? new Promise((resolve) => setTimeout(resolve, Math.ceil(ms))) : Promise.resolve();
+}
+
+/** The sockets replies arrive on: the one connection, or each Cluster node's. */
+function socketsOf(client: RedisClient): NodeJS.EventEmitter[] {
+  const nodes = client instanceof Cluster ? client.nodes() : [client];
+  return nodes.flatMap((node) => (node.stream ? [node.stream] : []));
 }
 
 /** PTTL answers -1 (no TTL) or -2 (no key); a client with `stringNumbers` answers strings. */

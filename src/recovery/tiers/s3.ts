@@ -2,6 +2,7 @@ import { GetObjectCommand, HeadBucketCommand, S3Client, S3ServiceException } fro
 import { ErrorCode, RecoveryError } from '../../errors.js';
 import type { TierRead, TierReader } from '../types.js';
 import { describeNetworkError } from './net-errors.js';
+import { DEFAULT_MAX_READ_MS, ReadDeadline, SilenceTimeout, TooLargeToRead } from './read-budget.js';
 
 export interface S3ClientOptions {
   region: string;
@@ -39,8 +40,10 @@ export function createS3Tier(opts: {
   bucket: string;
   prefix: string;
   timeoutMs: number;
+  /** The longest a read may take while the object's bytes keep arriving. */
+  maxReadMs?: number;
 }): TierReader {
-  const { client, bucket, prefix, timeoutMs } = opts;
+  const { client, bucket, prefix, timeoutMs, maxReadMs = DEFAULT_MAX_READ_MS } = opts;
   const objectKey = (id: string) => `${prefix}${id}.json`;
 
   /** Runs `fn` under one abort deadline that also covers reading the body. */
@@ -61,22 +64,34 @@ export function createS3Tier(opts: {
     locate: (id) => `s3://${bucket}/${objectKey(id)}`,
 
     async read(id): Promise<TierRead> {
+      // The timeout bounds silence; the body's chunks keep a big object's read alive.
+      const deadline = new ReadDeadline({ timeoutMs, maxMs: maxReadMs });
+      const abort = new AbortController();
       try {
-        return await bounded(async (abortSignal) => {
-          const res = await client.send(new GetObjectCommand({ Bucket: bucket, Key: objectKey(id) }), {
-            abortSignal,
-          });
-          if (!res.Body) return { status: 'unreachable', reason: 'S3 answered without a body' } as const;
-          const bytes = await res.Body.transformToByteArray();
-          return {
-            status: 'found',
-            bytes: Buffer.from(bytes),
-            updatedAt: res.LastModified ?? null,
-          } as const;
-        });
+        return await deadline.race(
+          (async () => {
+            const res = await client.send(new GetObjectCommand({ Bucket: bucket, Key: objectKey(id) }), {
+              abortSignal: abort.signal,
+            });
+            if (!res.Body) return { status: 'unreachable', reason: 'S3 answered without a body' } as const;
+            const chunks: Uint8Array[] = [];
+            for await (const chunk of res.Body as AsyncIterable<Uint8Array>) {
+              chunks.push(chunk);
+              deadline.progress(chunk.length);
+            }
+            return {
+              status: 'found',
+              bytes: Buffer.concat(chunks),
+              updatedAt: res.LastModified ?? null,
+            } as const;
+          })(),
+        );
       } catch (err) {
         if (isMissingObject(err)) return { status: 'missing' };
         return { status: 'unreachable', reason: describe(err, bucket, timeoutMs) };
+      } finally {
+        // Stops a request (and its body) nobody waits for any more; a no-op once it is read.
+        abort.abort();
       }
     },
 
@@ -107,7 +122,8 @@ function isMissingObject(err: unknown): boolean {
 }
 
 function describe(err: unknown, bucket: string, timeoutMs: number): string {
-  if (err instanceof Timeout) return `timed out after ${timeoutMs} ms`;
+  if (err instanceof Timeout || err instanceof SilenceTimeout) return `timed out after ${timeoutMs} ms`;
+  if (err instanceof TooLargeToRead) return err.message;
   if (err instanceof S3ServiceException) {
     const status = err.$metadata.httpStatusCode;
     if (err.name === 'NoSuchBucket') return `bucket ${bucket} does not exist`;
