@@ -12,6 +12,7 @@ import { eventually, type Harness, startHarness } from './bot-harness.js';
 
 let h: Harness;
 let redisProxy: FaultProxy;
+let pgProxy: FaultProxy;
 
 /** The compare-and-set script (EVAL or EVALSHA), not the clock read just before it. */
 const CAS = (chunk: Buffer) =>
@@ -19,21 +20,29 @@ const CAS = (chunk: Buffer) =>
 
 beforeAll(async () => {
   redisProxy = await startFaultProxy({ port: 6379 });
+  pgProxy = await startFaultProxy({ port: 5432 });
   h = await startHarness((stackEnv) => {
-    const url = new URL(stackEnv.REDIS_URL ?? 'redis://127.0.0.1:6379');
-    redisProxy.setMode('pass');
-    // Every stack shares the one test Redis; only the bot's own client goes through the proxy.
-    return { REDIS_URL: `redis://${redisProxy.address}${url.pathname}`, REDIS_TIMEOUT_MS: '500' };
+    const redisUrl = new URL(stackEnv.REDIS_URL ?? 'redis://127.0.0.1:6379');
+    const pgUrl = new URL(stackEnv.DATABASE_URL ?? '');
+    pgUrl.host = pgProxy.address;
+    // Only the bot's own clients go through the proxies; the test reads the stores directly.
+    return {
+      REDIS_URL: `redis://${redisProxy.address}${redisUrl.pathname}`,
+      REDIS_TIMEOUT_MS: '500',
+      DATABASE_URL: pgUrl.toString(),
+    };
   });
 }, 60_000);
 afterEach(async () => {
   redisProxy.pass();
+  pgProxy.pass();
   // The bot's Redis client reconnects on its own backoff; the next case starts once it has.
   await eventually(async () => redisProxy.open > 0, 'the bot reconnected to Redis', 20_000);
 });
 afterAll(async () => {
   await h?.stop();
   await redisProxy?.stop();
+  await pgProxy?.stop();
 });
 
 async function requestState(requestId: string): Promise<string | undefined> {
@@ -158,5 +167,41 @@ describe('restore through the bot with a fault at the write', () => {
     // Still serving.
     const inspect = await h.slash(`inspect ${id}`);
     expect(inspect.status).toBe(200);
+  });
+
+  it("the request's final update lost on the way: retried, so request, audit log and thread all say done", async () => {
+    const id = 'c-botfault-finish';
+    // The UPDATE that moves the request from executing to its outcome, cut before Postgres saw it.
+    const armed = pgProxy.arm({ match: holding('update', 'finished_at = now()'), fault: 'cut-before' });
+    const { requestId, target } = await approvedRestore(id);
+    await eventually(
+      async () => (await requestState(requestId)) === 'succeeded',
+      'request succeeded',
+      30_000,
+    );
+    expect(armed.hasFired).toBe(true);
+    expect(await redisSum(id)).toBe(target);
+    expect(await outcomeEntries(id)).toEqual(['restore.succeeded']);
+    await h.slack.waitFor(
+      () => h.transcript(id).some((l) => /✅ Restored/.test(l)),
+      15_000,
+      'thread: restored',
+    );
+  });
+
+  it("the request's final update applied but its reply lost: the retry finds it done, nothing flips to failed", async () => {
+    const id = 'c-botfault-finish2';
+    const armed = pgProxy.arm({ match: holding('update', 'finished_at = now()'), fault: 'cut-after' });
+    const { requestId } = await approvedRestore(id);
+    await eventually(async () => armed.hasFired, 'the final update went out', 30_000);
+    // Give a wrong "failed" every chance to be written, then look.
+    await eventually(async () => (await outcomeEntries(id)).length > 0, 'outcome in the audit log', 30_000);
+    await h.slack.waitFor(
+      () => h.transcript(id).some((l) => /✅ Restored/.test(l)),
+      15_000,
+      'thread: restored',
+    );
+    expect(await requestState(requestId)).toBe('succeeded');
+    expect(await outcomeEntries(id)).toEqual(['restore.succeeded']);
   });
 });
