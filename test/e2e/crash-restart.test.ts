@@ -30,7 +30,9 @@ const ROOT = join(import.meta.dirname, '..', '..');
 const SECRET = 'crash-signing-secret-0123456789';
 const CHANNEL = 'C_INC';
 const SCHEMA = 'zeus_recover';
-const LEASE_MS = 3000;
+/** Short for the suite; CRASH_LEASE_MS=30000 CRASH_SWEEP_MS=15000 measures the defaults. */
+const LEASE_MS = Number(process.env.CRASH_LEASE_MS) || 3000;
+const SWEEP_MS = Number(process.env.CRASH_SWEEP_MS) || 250;
 /** The bot's pool names its sessions this way (tiers/postgres.ts); the test's own pool does not. */
 const BOT_APP_NAME = 'zeus-recover';
 
@@ -100,7 +102,7 @@ async function startBot(): Promise<{ spawnedAt: number; listeningAt: number }> {
     PORT: '0',
     APPROVER_USER_IDS: 'U_BOB',
     LOCK_LEASE_MS: String(LEASE_MS),
-    SWEEP_INTERVAL_MS: '250',
+    SWEEP_INTERVAL_MS: String(SWEEP_MS),
     // Parked commands must stay parked until the kill, not time out into another step.
     REDIS_TIMEOUT_MS: '20000',
     LOG_LEVEL: process.env.CRASH_LOG_LEVEL ?? 'info',
@@ -479,7 +481,7 @@ describe('kill -9 at each step of a restore, then restart', () => {
             (m) =>
               m.text.includes('The bot stopped') && JSON.stringify(m.blocks).includes(approval.requestId),
           ),
-        30_000,
+        30_000 + LEASE_MS + 2 * SWEEP_MS,
         `the settled report for ${id}`,
       );
       const reportedAt = performance.now();
@@ -521,6 +523,6 @@ describe('kill -9 at each step of a restore, then restart', () => {
       // Postgres hands the copy back in its own jsonb formatting: same document, other bytes.
       else expect(JSON.parse(holds ?? 'null')).toEqual(JSON.parse(newDoc));
     },
-    120_000,
+    120_000 + 2 * (LEASE_MS + SWEEP_MS),
   );
 });
