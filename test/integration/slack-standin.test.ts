@@ -140,6 +140,19 @@ describe('Slack stand-in with the real WebClient', () => {
     ]);
   });
 
+  it('refuses blocks Slack would refuse, saying where, and stores nothing', async () => {
+    const header = { type: 'header', text: { type: 'mrkdwn', text: 'Zeus recovery' } };
+    await expect(
+      client().chat.postMessage({ channel: 'C_INC', text: 'x', blocks: [header] }),
+    ).rejects.toMatchObject({
+      data: {
+        error: 'invalid_blocks',
+        response_metadata: { messages: [expect.stringContaining('blocks[0].text.type')] },
+      },
+    });
+    expect(slack.messagesInChannel('C_INC')).toEqual([]);
+  });
+
   it('answers lookups from its configuration', async () => {
     const web = client();
     await expect(web.conversations.info({ channel: 'C_INC' })).resolves.toMatchObject({
