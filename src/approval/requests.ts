@@ -59,13 +59,6 @@ export type FinishOutcome = Done | NotOpen;
 export type FinishState = 'succeeded' | 'failed' | 'unknown';
 const FINISH_STATES: readonly string[] = ['succeeded', 'failed', 'unknown'] satisfies FinishState[];
 
-/** A request a crashed replica left behind; `since` is when it entered its current state. */
-export interface StuckRequest {
-  request: RecoveryRequest;
-  since: string;
-  stuckForMs: number;
-}
-
 /** A request whose owner is gone: nobody holds a live lease for it (see approval/settle-stuck.ts). */
 export interface AbandonedRequest {
   request: RecoveryRequest;
@@ -90,7 +83,6 @@ export interface RequestStore {
   /** executing → succeeded | failed | unknown (see RequestState); exactly one caller gets 'done'. */
   finish(id: string, outcome: FinishState, result: Record<string, unknown>): Promise<FinishOutcome>;
   expireDue(limit?: number): Promise<RecoveryRequest[]>;
-  recoverStuck(olderThanMs: number): Promise<StuckRequest[]>;
   /**
    * Approved requests not started within `graceMs`, and executing ones with no live lease: the
    * lease row of their conversation ran out, or there is none and they started over `graceMs` ago.
@@ -544,33 +536,6 @@ export function createRequestStore(pool: pg.Pool, schema: string): RequestStore 
   }
 
   /**
-   * Requests left approved or executing for over `olderThanMs`, whatever their lease says.
-   * Nothing is changed here; approval/settle-stuck.ts settles abandoned() ones from what Redis
-   * holds, and never re-runs them.
-   */
-  async function recoverStuck(olderThanMs: number): Promise<StuckRequest[]> {
-    const ms = Math.max(0, Math.floor(olderThanMs));
-    const res = await pool.query<RequestRow & { since: Date; stuck_ms: number }>(
-      `SELECT ${COLUMNS}, since, (extract(epoch FROM now() - since) * 1000)::float8 AS stuck_ms
-       FROM (
-         SELECT *, CASE WHEN state = 'executing' THEN coalesce(started_at, updated_at) ELSE updated_at END AS since
-         FROM ${requests}
-         WHERE state IN ('approved', 'executing')
-       ) r
-       WHERE since <= now() - $1::double precision * interval '1 millisecond'
-       ORDER BY since`,
-      [ms],
-    );
-    const hydrated = await hydrate(pool, res.rows);
-    return res.rows.flatMap((row, i) => {
-      const request = hydrated[i];
-      return request
-        ? [{ request, since: row.since.toISOString(), stuckForMs: Math.round(row.stuck_ms) }]
-        : [];
-    });
-  }
-
-  /**
    * Whose lease counts: the conversation's lock row, whoever holds it. A live row held by someone
    * else (a CLI restore) still keeps the request waiting, because settling needs that lock.
    * A missing row gets `grace`: between startExecution and taking the lock there is none yet.
@@ -640,7 +605,6 @@ export function createRequestStore(pool: pg.Pool, schema: string): RequestStore 
     startExecution,
     finish,
     expireDue,
-    recoverStuck,
     abandoned,
     countAbandoned,
     settle,

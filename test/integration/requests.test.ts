@@ -376,27 +376,38 @@ describe('execution', () => {
     expect((await store.get(r.id))?.result).toEqual({ backupId: 'bk_1', checksum: 'sha256:ab', n: 2 });
   });
 
-  it('lists requests a crashed replica left approved or executing, and changes nothing', async () => {
+  it('lists requests a crashed replica left approved or executing with no live lease, and changes nothing', async () => {
     const approved = await store.create(input());
     await store.approve(approved.id, 'UAPP');
     const running = await store.create(input());
     await store.approve(running.id, 'UAPP');
     await store.startExecution(running.id);
+    const leased = await store.create(input());
+    await store.approve(leased.id, 'UAPP');
+    await store.startExecution(leased.id);
+    await db.pool.query(
+      `INSERT INTO ${SCHEMA}.locks (conversation_id, holder, token, acquired_at, expires_at)
+       VALUES ($1, 'a live replica', 't', now(), now() + interval '1 minute')`,
+      [leased.conversationId],
+    );
     const fresh = await store.create(input());
     await store.approve(fresh.id, 'UAPP');
     await db.pool.query(
       `UPDATE ${SCHEMA}.requests SET updated_at = now() - interval '1 hour', started_at = now() - interval '1 hour'
        WHERE id = ANY($1::text[])`,
-      [[approved.id, running.id]],
+      [[approved.id, running.id, leased.id]],
     );
-    const stuck = await store.recoverStuck(10 * 60_000);
-    const ids = stuck.map((s) => s.request.id);
+    const found = await store.abandoned(10 * 60_000, 10_000);
+    const ids = found.map((s) => s.request.id);
     expect(ids).toContain(approved.id);
     expect(ids).toContain(running.id);
     expect(ids).not.toContain(fresh.id);
-    const entry = stuck.find((s) => s.request.id === running.id);
-    expect(entry?.request.state).toBe('executing');
-    expect(entry?.stuckForMs).toBeGreaterThanOrEqual(59 * 60_000);
+    expect(ids).not.toContain(leased.id);
+    expect(found.find((s) => s.request.id === running.id)).toMatchObject({
+      request: { state: 'executing' },
+      leaseExpiredAt: null,
+    });
+    expect(await store.countAbandoned(10 * 60_000)).toBe(found.length);
     expect(await stateOf(running.id)).toBe('executing');
     expect(await stateOf(approved.id)).toBe('approved');
   });
