@@ -14,6 +14,7 @@ import { AuditAction, isReplayPlan, type RecoveryRequest } from './types.js';
  * - executing, no `restore.started` / `replay.started` → failed: it stopped before writing.
  * - a restore or undo that may have written → Redis decides (recovery/settle.ts): the new
  *   bytes → succeeded, the old bytes → failed, anything else → unknown with what to check.
+ *   While Redis cannot be read at all it is left for the next sweep (the stuck gauge shows it).
  * - a replay that may have been sent → unknown (Redis cannot say what Zeus did), unless the
  *   run itself recorded Zeus's final word before it stopped.
  *
@@ -86,7 +87,8 @@ export function createStuckSettler(options: StuckSettlerOptions): StuckSettler {
   const { core, requests, lookup, logger } = options;
   const delays = options.settleDelaysMs ?? DEFAULT_SETTLE_DELAYS_MS;
 
-  async function restoreVerdict(request: RecoveryRequest): Promise<SettledVerdict> {
+  /** Null while Redis cannot be read: nothing was observed, so the next sweep asks again. */
+  async function restoreVerdict(request: RecoveryRequest): Promise<SettledVerdict | null> {
     const started = await lookup.latest(request.id, request.conversationId, [AuditAction.RestoreStarted]);
     if (!started) {
       return {
@@ -109,6 +111,14 @@ export function createStuckSettler(options: StuckSettlerOptions): StuckSettler {
       backupId,
       retryDelaysMs: delays,
     });
+    if (settled.observed === 'unreadable') {
+      // Settling now could only say "unknown", for good; Redis back in a minute can say which.
+      logger.warn(
+        { requestId: request.id, actor: 'system', conversationId: request.conversationId },
+        'Redis could not be read to settle an abandoned restore; will try again at the next sweep',
+      );
+      return null;
+    }
     return {
       outcome: settled.outcome,
       reached: 'write',
@@ -153,7 +163,7 @@ export function createStuckSettler(options: StuckSettlerOptions): StuckSettler {
     };
   }
 
-  function verdictOf(request: RecoveryRequest): Promise<SettledVerdict> {
+  function verdictOf(request: RecoveryRequest): Promise<SettledVerdict | null> {
     if (request.state === 'approved') {
       return Promise.resolve({
         outcome: 'failed',
@@ -216,6 +226,7 @@ export function createStuckSettler(options: StuckSettlerOptions): StuckSettler {
       const from = current.state;
       const prior = await lookup.latest(current.id, current.conversationId, [SETTLED_ACTION]);
       const verdict = (prior && fromEntry(prior)) || (await verdictOf(current));
+      if (!verdict) return false;
       const result = resultOf(verdict);
       if (!prior) {
         const data: RequestSettledData = {

@@ -7,8 +7,10 @@ import { sha256Checksum } from '../../src/recovery/conversation.js';
 import type { CoreDeps } from '../../src/recovery/deps.js';
 import type { RestorePlan } from '../../src/recovery/plan.js';
 import type { ReplayPlan } from '../../src/recovery/replay.js';
+import { createRedisClient, createRedisTier } from '../../src/recovery/tiers/redis.js';
 import { createRequestAuditLookup } from '../../src/store/audit-lookup.js';
 import { makeConversation } from '../helpers/conversations.js';
+import { freePort } from '../helpers/net.js';
 import { type Stack, startStack } from '../helpers/stack.js';
 
 /**
@@ -294,6 +296,27 @@ describe('settling requests a crashed replica left behind', () => {
     expect((await store.get(unsent.id))?.state).toBe('failed');
     expect((await store.get(unsent.id))?.result).toMatchObject({ reached: 'before_write' });
     expect(zeusCalls).toEqual([]);
+  });
+
+  it('Redis unreachable: left for a later sweep rather than settled "unknown" for good', async () => {
+    const crash = await crashedRestore('written');
+    await leaseRunsOut(crash.id);
+    const down = createRedisClient({ url: `redis://127.0.0.1:${await freePort()}`, timeoutMs: 100 });
+    try {
+      const blind = settler(0, {
+        core: {
+          ...core,
+          redis: createRedisTier({ client: down, keyPrefix: stack.redis.prefix, timeoutMs: 100 }),
+        },
+      });
+      expect(await blind.settleOnce()).toBe(0);
+    } finally {
+      down.disconnect();
+    }
+    expect((await store.get(crash.request.id))?.state).toBe('executing');
+    expect(await entries(crash.request.id, 'request.settled')).toEqual([]);
+    expect(await settler().settleOnce()).toBe(1);
+    expect((await store.get(crash.request.id))?.state).toBe('succeeded');
   });
 
   it('two settlers at once: exactly one settles it and the thread hears it once', async () => {
