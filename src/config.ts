@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ErrorCode, RecoveryError } from './errors.js';
 import { DEFAULT_ID_PATTERN } from './recovery/ids.js';
+import { MAX_REQUIRED_APPROVALS } from './store/types.js';
 
 /**
  * The whole configuration surface, read once from an env-like object. The recovery core never
@@ -92,7 +93,7 @@ const envSchema = z.object({
   APPROVER_USERGROUP_ID: optional(
     z.string().regex(/^S[A-Z0-9]+$/, { message: 'must be a Slack user group id (S…)' }),
   ),
-  REQUIRED_APPROVALS: optional(int(1, 5)).default(1),
+  REQUIRED_APPROVALS: optional(int(1, MAX_REQUIRED_APPROVALS)).default(1),
   INCIDENT_CHANNEL_PATTERN: optional(regex).default('^inc-'),
   REQUEST_TTL_MINUTES: optional(int(1, 24 * 60)).default(30),
   CONVERSATION_ID_PATTERN: optional(regex).default(DEFAULT_ID_PATTERN),
@@ -119,122 +120,14 @@ const envSchema = z.object({
 
 export type Env = Record<string, string | undefined>;
 
-export interface Config {
-  slack: {
-    botToken: string | undefined;
-    signingSecret: string | undefined;
-    appToken: string | undefined;
-    apiUrl: string | undefined;
-    port: number;
-  };
-  redis: {
-    url: string | undefined;
-    clusterNodes: string[] | undefined;
-    keyPrefix: string;
-    timeoutMs: number;
-  };
-  postgres: { url: string; zeusTable: string; botSchema: string; timeoutMs: number };
-  s3: {
-    bucket: string;
-    prefix: string;
-    endpoint: string | undefined;
-    forcePathStyle: boolean;
-    checksumWhenRequired: boolean;
-    region: string;
-    timeoutMs: number;
-  };
-  zeus: {
-    apiUrl: string | undefined;
-    apiToken: string | undefined;
-    replayPollMs: number;
-    replayTimeoutMs: number;
-  };
-  policy: {
-    approverUserIds: string[];
-    approverUsergroupId: string | undefined;
-    requiredApprovals: number;
-    incidentChannelPattern: string;
-    requestTtlMinutes: number;
-    conversationIdPattern: string;
-    restoreTtlPolicy: 'keep' | 'default' | 'none';
-    restoreDefaultTtlSeconds: number;
-    exportMaxBytes: number;
-    /** How long a conversation's lock lasts unless renewed; after a crash, work is settled once it runs out. */
-    lockLeaseMs: number;
-    /** How often expired requests are closed and abandoned ones settled. */
-    sweepIntervalMs: number;
-  };
-  /** How much one replica takes on at once; beyond it commands are answered "busy". */
-  load: {
-    /** Postgres connections per replica, the reserve included. */
-    poolSize: number;
-    /** Connections only approve, deny and cancel (and the restores they start) may take. */
-    poolReserve: number;
-    /** How long anything else waits for a connection before it is answered "busy". */
-    poolWaitMs: number;
-    /** Slash commands worked on at once. */
-    commandConcurrency: number;
-    /** Slash commands that may wait for a turn; the next is answered "busy" at once. */
-    commandQueue: number;
-    /** The longest one tier read of a big value may take while its bytes keep arriving. */
-    tierReadMaxMs: number;
-  };
-  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-}
-
-export type ConfigProfile = 'cli' | 'slack';
-
-/** What to set, per variable, when it is required and missing. */
-const REQUIRED: Record<ConfigProfile, Array<[string, string]>> = {
-  cli: [['DATABASE_URL', 'the PostgreSQL URL of the Zeus database, e.g. postgres://user@host:5432/zeus']],
-  slack: [
-    ['DATABASE_URL', 'the PostgreSQL URL of the Zeus database, e.g. postgres://user@host:5432/zeus'],
-    ['SLACK_BOT_TOKEN', 'the Bot User OAuth Token (xoxb-…) from the Slack app’s OAuth & Permissions page'],
-    ['SLACK_SIGNING_SECRET', 'the Signing Secret from the Slack app’s Basic Information page'],
-  ],
-};
+/** The variables, as the README's configuration table lists them (a test holds the two together). */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(envSchema.shape);
 
 /**
- * Reads and checks the configuration. Every problem is collected and reported at once, so an
- * operator fixes the deployment in one pass; values are never echoed (some are secrets).
+ * The configuration the faces pass down, shaped from the checked variables. `Config` is the
+ * schema's output type (below), so the shape and its types have one source.
  */
-export function loadConfig(env: Env, profile: ConfigProfile = 'cli'): Config {
-  const problems: string[] = [];
-  const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      problems.push(`${String(issue.path[0] ?? '?')}: ${issue.message}`);
-    }
-  }
-  for (const [name, what] of REQUIRED[profile]) {
-    if (!env[name]) problems.push(`${name}: not set — set it to ${what}`);
-  }
-  if (!env.REDIS_URL && !env.REDIS_CLUSTER_NODES) {
-    problems.push(
-      'REDIS_URL: not set — set REDIS_URL (redis://host:6379) or REDIS_CLUSTER_NODES (host:port,host:port)',
-    );
-  }
-  if (env.REDIS_URL && env.REDIS_CLUSTER_NODES) {
-    problems.push('REDIS_URL and REDIS_CLUSTER_NODES: both set — set only one (single node or Cluster)');
-  }
-  if (env.ZEUS_API_URL && !env.ZEUS_API_TOKEN) {
-    problems.push('ZEUS_API_TOKEN: not set — ZEUS_API_URL is set, so the replay API needs its bearer token');
-  }
-  if (parsed.success && parsed.data.PG_POOL_RESERVE >= parsed.data.PG_POOL_SIZE) {
-    problems.push(
-      'PG_POOL_RESERVE: must be below PG_POOL_SIZE — commands need connections of their own besides the reserve',
-    );
-  }
-  if (problems.length > 0 || !parsed.success) {
-    const unique = [...new Set(problems)];
-    throw new RecoveryError(
-      ErrorCode.Config,
-      `Configuration has ${unique.length} problem${unique.length === 1 ? '' : 's'}:\n${unique.map((p) => `  - ${p}`).join('\n')}`,
-      'Set the variables above (see README, "Configuration") and start again.',
-      { details: { problems: unique } },
-    );
-  }
-  const e = parsed.data;
+function toConfig(e: z.output<typeof envSchema>) {
   const endpoint = e.S3_ENDPOINT;
   return {
     slack: {
@@ -282,17 +175,85 @@ export function loadConfig(env: Env, profile: ConfigProfile = 'cli'): Config {
       restoreTtlPolicy: e.RESTORE_TTL_POLICY,
       restoreDefaultTtlSeconds: e.RESTORE_DEFAULT_TTL_SECONDS,
       exportMaxBytes: e.EXPORT_MAX_BYTES,
+      /** How long a conversation's lock lasts unless renewed; after a crash, work is settled once it runs out. */
       lockLeaseMs: e.LOCK_LEASE_MS,
+      /** How often expired requests are closed and abandoned ones settled. */
       sweepIntervalMs: e.SWEEP_INTERVAL_MS,
     },
+    /** How much one replica takes on at once; beyond it commands are answered "busy". */
     load: {
+      /** Postgres connections per replica, the reserve included. */
       poolSize: e.PG_POOL_SIZE,
+      /** Connections only approve, deny and cancel (and the restores they start) may take. */
       poolReserve: e.PG_POOL_RESERVE,
+      /** How long anything else waits for a connection before it is answered "busy". */
       poolWaitMs: e.PG_POOL_WAIT_MS,
+      /** Slash commands worked on at once. */
       commandConcurrency: e.COMMAND_CONCURRENCY,
+      /** Slash commands that may wait for a turn; the next is answered "busy" at once. */
       commandQueue: e.COMMAND_QUEUE,
+      /** The longest one tier read of a big value may take while its bytes keep arriving. */
       tierReadMaxMs: e.TIER_READ_MAX_MS,
     },
     logLevel: e.LOG_LEVEL,
   };
+}
+
+const configSchema = envSchema.transform(toConfig);
+
+export type Config = z.output<typeof configSchema>;
+
+export type ConfigProfile = 'cli' | 'slack';
+
+/** What to set, per variable, when it is required and missing. */
+const REQUIRED: Record<ConfigProfile, Array<[string, string]>> = {
+  cli: [['DATABASE_URL', 'the PostgreSQL URL of the Zeus database, e.g. postgres://user@host:5432/zeus']],
+  slack: [
+    ['DATABASE_URL', 'the PostgreSQL URL of the Zeus database, e.g. postgres://user@host:5432/zeus'],
+    ['SLACK_BOT_TOKEN', 'the Bot User OAuth Token (xoxb-…) from the Slack app’s OAuth & Permissions page'],
+    ['SLACK_SIGNING_SECRET', 'the Signing Secret from the Slack app’s Basic Information page'],
+  ],
+};
+
+/**
+ * Reads and checks the configuration. Every problem is collected and reported at once, so an
+ * operator fixes the deployment in one pass; values are never echoed (some are secrets).
+ */
+export function loadConfig(env: Env, profile: ConfigProfile = 'cli'): Config {
+  const problems: string[] = [];
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      problems.push(`${String(issue.path[0] ?? '?')}: ${issue.message}`);
+    }
+  }
+  for (const [name, what] of REQUIRED[profile]) {
+    if (!env[name]) problems.push(`${name}: not set — set it to ${what}`);
+  }
+  if (!env.REDIS_URL && !env.REDIS_CLUSTER_NODES) {
+    problems.push(
+      'REDIS_URL: not set — set REDIS_URL (redis://host:6379) or REDIS_CLUSTER_NODES (host:port,host:port)',
+    );
+  }
+  if (env.REDIS_URL && env.REDIS_CLUSTER_NODES) {
+    problems.push('REDIS_URL and REDIS_CLUSTER_NODES: both set — set only one (single node or Cluster)');
+  }
+  if (env.ZEUS_API_URL && !env.ZEUS_API_TOKEN) {
+    problems.push('ZEUS_API_TOKEN: not set — ZEUS_API_URL is set, so the replay API needs its bearer token');
+  }
+  if (parsed.success && parsed.data.load.poolReserve >= parsed.data.load.poolSize) {
+    problems.push(
+      'PG_POOL_RESERVE: must be below PG_POOL_SIZE — commands need connections of their own besides the reserve',
+    );
+  }
+  if (problems.length > 0 || !parsed.success) {
+    const unique = [...new Set(problems)];
+    throw new RecoveryError(
+      ErrorCode.Config,
+      `Configuration has ${unique.length} problem${unique.length === 1 ? '' : 's'}:\n${unique.map((p) => `  - ${p}`).join('\n')}`,
+      'Set the variables above (see README, "Configuration") and start again.',
+      { details: { problems: unique } },
+    );
+  }
+  return parsed.data;
 }

@@ -3,6 +3,13 @@
  * Everything that matters across replicas lives here, with atomic transitions.
  */
 
+/**
+ * Distinct approvals a request may need: the configuration (REQUIRED_APPROVALS) and the requests
+ * table's CHECK constraint (migration 0004_requests: `BETWEEN 1 AND 10`) share this range; a test
+ * holds the two together.
+ */
+export const MAX_REQUIRED_APPROVALS = 10;
+
 export interface NewBackup {
   conversationId: string;
   /** The Redis key the value was read from. */
