@@ -1,8 +1,14 @@
 import { createServer, type IncomingMessage, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { guardSlackRequests, MAX_BODY_BYTES, type Refusal } from '../../src/slack/request-guard.js';
+import {
+  checkBody,
+  guardSlackRequests,
+  MAX_BODY_BYTES,
+  type Refusal,
+} from '../../src/slack/request-guard.js';
 import { postToApp, signRequest, slashCommandBody } from '../helpers/slack-requests.js';
 
 const SECRET = 'unit-signing-secret';
@@ -153,5 +159,27 @@ describe('guardSlackRequests', () => {
     const res = await postToApp(base, body, { secret: SECRET });
     expect(res.status).toBe(413);
     expect(refused.at(-1)).toEqual({ status: 413, reason: 'too_large' });
+  });
+});
+
+describe('checkBody, for any body', () => {
+  const FORM = 'application/x-www-form-urlencoded';
+  it('never throws, and passes nothing whose payload is not an object of a type the app handles', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), fc.string(), (value, raw) => {
+        const payload = `payload=${encodeURIComponent(JSON.stringify(value) ?? 'null')}`;
+        const verdict = checkBody(FORM, Buffer.from(payload));
+        const handled =
+          typeof value === 'object' &&
+          value !== null &&
+          !Array.isArray(value) &&
+          ['block_actions', 'view_submission'].includes(String((value as { type?: unknown }).type));
+        if (!handled) expect(verdict).not.toBeNull();
+        for (const type of [FORM, 'application/json', undefined]) {
+          expect(['string', 'object']).toContain(typeof checkBody(type, Buffer.from(raw)));
+        }
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
