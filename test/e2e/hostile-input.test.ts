@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -221,6 +222,58 @@ describe('request hygiene', () => {
       await bot.stop();
     }
   });
+
+  it('150 concurrent 3.9 MB bodies from another process are refused unread; real commands are still answered', async () => {
+    // The flood comes from its own process, so this one's memory is the bot's (and vitest's).
+    const FLOOD = `
+      import { request } from 'node:http';
+      const [url, mode] = process.argv.slice(1);
+      const big = Buffer.alloc(3_900_000, 'a');
+      const headers = { 'content-type': 'application/x-www-form-urlencoded' };
+      if (mode === 'signed') {
+        headers['x-slack-request-timestamp'] = String(Math.floor(Date.now() / 1000));
+        headers['x-slack-signature'] = 'v0=' + '0'.repeat(64);
+      }
+      if (mode === 'length') headers['content-length'] = String(big.length);
+      const answers = await Promise.all(Array.from({ length: 150 }, () => new Promise((resolve) => {
+        const req = request(url, { method: 'POST', headers });
+        req.on('response', (res) => { res.resume(); resolve(res.statusCode); });
+        req.on('error', (err) => resolve(err.code));
+        req.end(big);
+      })));
+      console.log(JSON.stringify(answers));
+    `;
+    const report: Record<string, unknown> = {};
+    for (const mode of ['length', 'chunked', 'signed'] as const) {
+      const rssBefore = process.memoryUsage().rss;
+      let rssPeak = rssBefore;
+      const sampler = setInterval(() => {
+        rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
+      }, 10);
+      const flood = new Promise<string>((resolve, reject) => {
+        execFile(
+          process.execPath,
+          ['--input-type=module', '--eval', FLOOD, `${h.url()}/slack/events`, mode],
+          { encoding: 'utf8', timeout: 60_000, maxBuffer: 1 << 20 },
+          (err, stdout) => (err ? reject(err) : resolve(stdout)),
+        );
+      });
+      const helpStatuses: number[] = [];
+      for (let i = 0; i < 5; i++) helpStatuses.push((await h.slash('help')).status);
+      const answers = JSON.parse((await flood).trim()) as (number | string)[];
+      clearInterval(sampler);
+      const expected = mode === 'signed' ? 413 : 401;
+      // A sender still writing when the refusal closes the connection may see EPIPE or a reset.
+      expect(answers.filter((a) => a !== expected && a !== 'EPIPE' && a !== 'ECONNRESET')).toEqual([]);
+      expect(answers.filter((a) => a === expected).length).toBeGreaterThan(140);
+      expect(helpStatuses).toEqual([200, 200, 200, 200, 200]);
+      report[mode] = {
+        refused: answers.filter((a) => a === expected).length,
+        rssPeakDeltaMiB: Math.round((rssPeak - rssBefore) / 2 ** 20),
+      };
+    }
+    console.log(JSON.stringify({ flood150x3_9MB: report }));
+  }, 120_000);
 
   it('counts what it refused', async () => {
     expect(await metric('zeus_recover_refused_requests_total')).toBeGreaterThan(0);
