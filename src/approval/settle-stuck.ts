@@ -224,8 +224,12 @@ export function createStuckSettler(options: StuckSettlerOptions): StuckSettler {
       const current = await requests.get(request.id);
       if (!current || (current.state !== 'approved' && current.state !== 'executing')) return false;
       const from = current.state;
-      const prior = await lookup.latest(current.id, current.conversationId, [SETTLED_ACTION]);
-      const verdict = (prior && fromEntry(prior)) || (await verdictOf(current));
+      const entry = await lookup.latest(current.id, current.conversationId, [SETTLED_ACTION]);
+      let prior = entry && fromEntry(entry);
+      // "Never started" told while it was approved, and then its owner (slow, not dead) started
+      // it after all: that verdict is about a run that did not happen; judge the one that did.
+      if (prior?.reached === 'not_started' && from !== 'approved') prior = null;
+      const verdict = prior ?? (await verdictOf(current));
       if (!verdict) return false;
       const result = resultOf(verdict);
       if (!prior) {

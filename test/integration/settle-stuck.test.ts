@@ -108,7 +108,13 @@ async function crashedRestore(step: Step): Promise<Crash> {
   const approved = await store.approve(created.id, 'U_BOB');
   if (approved.kind !== 'approved') throw new Error(`not approved: ${approved.kind}`);
   const crash = { id, request: approved.request, oldDoc, newDoc };
-  if (step === 'approved') return crash;
+  return step === 'approved' ? crash : runUpTo(crash, step);
+}
+
+/** Its owner runs it, by hand, up to `step` and stops there. */
+async function runUpTo(crash: Crash, step: Exclude<Step, 'approved'>): Promise<Crash> {
+  const { id, oldDoc, newDoc } = crash;
+  const created = crash.request;
   expect(await store.startExecution(created.id)).toBe(true);
   if (step === 'executing') return crash;
   const lease = await core.locks.acquire(id, `slack:U_ALICE (request ${created.id})`, 60_000);
@@ -354,6 +360,25 @@ describe('settling requests a crashed replica left behind', () => {
     expect((await store.get(crash.request.id))?.state).toBe('failed');
   });
 
+  it('a "never started" told by a settler that died, then its slow owner ran it: the run is judged', async () => {
+    const crash = await crashedRestore('approved');
+    const dying = settler(0, {
+      requests: {
+        ...store,
+        settle: async () => {
+          throw new Error('connection terminated');
+        },
+      },
+    });
+    await dying.settleOnce();
+    await runUpTo(crash, 'written');
+    await leaseRunsOut(crash.id);
+    expect(await settler().settleOnce()).toBe(1);
+    expect((await store.get(crash.request.id))?.state).toBe('succeeded');
+    const told = await entries(crash.request.id, 'request.settled');
+    expect(told.map((e) => e.data.reached)).toEqual(['not_started', 'write']);
+  });
+
   it('the stuck count rises the moment the lease runs out, and falls once settled', async () => {
     const crash = await crashedRestore('locked');
     const before = await store.countAbandoned(60_000);
@@ -368,11 +393,14 @@ describe('settling requests a crashed replica left behind', () => {
     await leaseRunsOut(crash.id);
     const s = settler();
     const errors: unknown[] = [];
+    const expired: string[] = [];
     let calls = 0;
     const sweeper = startSweeper({
       store,
       intervalMs: 3_600_000,
-      onExpired: async () => {},
+      onExpired: async (r) => {
+        expired.push(r.id);
+      },
       onError: (err) => errors.push(err),
       settle: async () => {
         calls++;
@@ -386,9 +414,24 @@ describe('settling requests a crashed replica left behind', () => {
         await new Promise((r) => setTimeout(r, 20));
       }
       expect((await store.get(crash.request.id))?.state).toBe('succeeded');
-      await sweeper.sweepOnce();
+      const due = await store.create({
+        kind: 'restore',
+        conversationId: `c-due-${++n}`,
+        channelId: CHANNEL,
+        requester: 'U_ALICE',
+        reason: 'left to expire',
+        plan: { ...crash.request.plan, conversationId: `c-due-${n}` },
+        requiredApprovals: 1,
+        ttlMinutes: 30,
+      });
+      await stack.db.pool.query(
+        `UPDATE ${SCHEMA}.requests SET expires_at = now() - interval '1 second' WHERE id = $1`,
+        [due.id],
+      );
+      // The first sweep may still be finishing; the one after it is where settling fails.
+      while (calls < 2) await sweeper.sweepOnce();
       expect(errors).toHaveLength(1);
-      expect(await sweeper.sweepOnce()).toBe(0);
+      expect(expired).toContain(due.id);
     } finally {
       await sweeper.stop();
     }
