@@ -7,13 +7,20 @@ import { createRequestStore } from './approval/requests.js';
 import { createStuckSettler } from './approval/settle-stuck.js';
 import { startSweeper } from './approval/sweeper.js';
 import { createUsergroupCache, slackUsergroupFetcher } from './approval/usergroup-cache.js';
+import { runWithPriority } from './capacity.js';
 import { registerHandlers } from './commands/index.js';
 import type { Config } from './config.js';
 import { ErrorCode, RecoveryError } from './errors.js';
 import type { UnhandledKind } from './last-resort.js';
 import type { Logger } from './log.js';
 import { runWithLogContext } from './log-context.js';
-import { createMetrics, createSurvivalMetrics, metricsRoute, slackErrorLabel } from './metrics.js';
+import {
+  createLoadMetrics,
+  createMetrics,
+  createSurvivalMetrics,
+  metricsRoute,
+  slackErrorLabel,
+} from './metrics.js';
 import { boltLogger } from './slack/bolt-logger.js';
 import { incidentChannelCheck } from './slack/channels.js';
 import {
@@ -23,6 +30,7 @@ import {
   findIncidentThread,
 } from './slack/delivery.js';
 import { healthRoutes } from './slack/health.js';
+import { commandGate } from './slack/load-gate.js';
 import { guardSlackRequests, MAX_BODY_BYTES } from './slack/request-guard.js';
 import { createWorkflow } from './slack/workflow.js';
 import { createRequestAuditLookup } from './store/audit-lookup.js';
@@ -81,6 +89,8 @@ export async function startBot(
   const schema = config.postgres.botSchema;
   const metrics = createMetrics();
   const survival = createSurvivalMetrics(metrics.registry);
+  const loadMetrics = createLoadMetrics(metrics.registry);
+  runtime.pool.onShed((reason) => loadMetrics.shed.inc({ where: 'pool', reason }));
   // A connection reset (failover, pg_terminate_backend, Redis restart) fails the call in flight,
   // which says so to its user; here it is only counted, and logged without flooding while a
   // store stays down (ioredis reports every reconnect attempt).
@@ -115,7 +125,11 @@ export async function startBot(
 
   const health = healthRoutes([
     { name: 'redis', check: () => deps.redis.ping() },
-    { name: 'postgres', check: async () => void (await runtime.pool.query('SELECT 1')) },
+    // With priority: a pool busy with commands is not a Postgres that is down.
+    {
+      name: 'postgres',
+      check: async () => void (await runWithPriority(() => runtime.pool.query('SELECT 1'))),
+    },
   ]);
   // Filled in below, once the delivery worker exists.
   let refreshDeliveryGauges = async () => {};
@@ -278,6 +292,13 @@ export async function startBot(
     const user = b.user_id ?? b.user?.id;
     await runWithLogContext({ requestId: randomUUID(), ...(user ? { actor: `slack:${user}` } : {}) }, next);
   });
+  app.use(
+    commandGate({
+      concurrency: config.load.commandConcurrency,
+      queue: config.load.commandQueue,
+      onShed: (reason) => loadMetrics.shed.inc({ where: 'command', reason }),
+    }),
+  );
   registerHandlers(app, {
     workflow,
     metrics,

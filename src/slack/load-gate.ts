@@ -1,0 +1,121 @@
+import type { AnyMiddlewareArgs, Middleware } from '@slack/bolt';
+import { runWithPriority } from '../capacity.js';
+import { busyView } from '../views/errors.js';
+
+/**
+ * Sheds load at the door. A replica works on a bounded number of slash commands at once; a few
+ * more may wait for a turn, briefly (Slack wants the ack within 3 seconds), and the rest are
+ * answered "busy" in the ack itself, before any work — instead of all of them queueing for the
+ * same database connections until they fail with a timeout.
+ *
+ * Approve, deny and cancel are never gated: they run with priority, so they (and the restore an
+ * approval starts) may use the Postgres connections kept in reserve.
+ */
+
+/** Clicks and forms that decide a request. */
+const DECIDING_ACTIONS = new Set(['request_approve', 'request_deny', 'request_cancel']);
+const DECIDING_VIEWS = new Set(['deny_reason_modal']);
+
+/** How long a command may wait for a turn: its ack must still reach Slack within 3 s. */
+export const TURN_WAIT_MS = 1500;
+
+export type RequestClass = 'command' | 'decision' | 'other';
+
+/** Reads only what Slack's payload shapes guarantee, and copes with anything else. */
+export function classifyRequest(body: unknown): RequestClass {
+  if (!body || typeof body !== 'object') return 'other';
+  const b = body as {
+    command?: unknown;
+    type?: unknown;
+    actions?: unknown;
+    view?: { callback_id?: unknown } | null;
+  };
+  if (typeof b.command === 'string') return 'command';
+  if (b.type === 'block_actions' && Array.isArray(b.actions)) {
+    const first = b.actions[0] as { action_id?: unknown } | null | undefined;
+    if (typeof first?.action_id === 'string' && DECIDING_ACTIONS.has(first.action_id)) return 'decision';
+  }
+  if (b.type === 'view_submission' && typeof b.view?.callback_id === 'string') {
+    if (DECIDING_VIEWS.has(b.view.callback_id)) return 'decision';
+  }
+  return 'other';
+}
+
+export type TurnRefusal = 'queue_full' | 'wait_timeout';
+
+/** A counting semaphore with a bounded, time-limited queue. */
+export function createTurns(opts: { concurrency: number; queue: number; waitMs: number }) {
+  let running = 0;
+  const waiting: Array<() => void> = [];
+  const release = () => {
+    const next = waiting.shift();
+    if (next) next();
+    else running--;
+  };
+  return {
+    /** A release function, or why no turn was given. */
+    take(): Promise<(() => void) | TurnRefusal> {
+      if (running < opts.concurrency) {
+        running++;
+        return Promise.resolve(once(release));
+      }
+      if (waiting.length >= opts.queue) return Promise.resolve('queue_full');
+      return new Promise((resolve) => {
+        const grant = () => {
+          clearTimeout(timer);
+          resolve(once(release));
+        };
+        const timer = setTimeout(() => {
+          const at = waiting.indexOf(grant);
+          if (at >= 0) waiting.splice(at, 1);
+          resolve('wait_timeout');
+        }, opts.waitMs);
+        waiting.push(grant);
+      });
+    },
+    get load() {
+      return { running, waiting: waiting.length };
+    },
+  };
+}
+
+function once(fn: () => void): () => void {
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    fn();
+  };
+}
+
+export function commandGate(opts: {
+  concurrency: number;
+  queue: number;
+  waitMs?: number;
+  onShed: (reason: TurnRefusal) => void;
+}): Middleware<AnyMiddlewareArgs> {
+  const turns = createTurns({ ...opts, waitMs: opts.waitMs ?? TURN_WAIT_MS });
+  return async (args) => {
+    const kind = classifyRequest(args.body);
+    if (kind === 'decision') {
+      await runWithPriority(() => args.next());
+      return;
+    }
+    if (kind !== 'command' || !('ack' in args)) {
+      await args.next();
+      return;
+    }
+    const turn = await turns.take();
+    if (typeof turn === 'string') {
+      opts.onShed(turn);
+      await (args.ack as (response: unknown) => Promise<void>)(busyView());
+      return;
+    }
+    try {
+      // Bolt resolves `next` once the listener is done, work after the ack included.
+      await args.next();
+    } finally {
+      turn();
+    }
+  };
+}
