@@ -6,7 +6,7 @@ import { sha256Checksum } from './conversation.js';
 import type { CoreDeps } from './deps.js';
 import { keepLease } from './lease.js';
 import { planRestore, type RestorePlan, readCurrent, readSource } from './plan.js';
-import { FINAL_WRITE_DELAYS_MS, retrying } from './retry.js';
+import { FINAL_WRITE_DELAYS_MS, retrying, retryingFaults } from './retry.js';
 import { readBackSettled, type Settlement } from './settle.js';
 import { assertBackupId } from './sources.js';
 import type { CasResult, ConversationAnalysis } from './types.js';
@@ -124,7 +124,7 @@ export async function executeRestore(
     await step('backup');
     // Before the write, a statement that failed (a reset connection, a failover) is tried again:
     // a stray backup row or a repeated "started" entry costs nothing, a failed restore does.
-    backup = await beforeWrite(() =>
+    backup = await retryingFaults(() =>
       deps.backups.create({
         conversationId: id,
         key: deps.redis.locate(id),
@@ -140,7 +140,7 @@ export async function executeRestore(
     );
     const backupId = backup.id;
     await step('audit-started');
-    await beforeWrite(() =>
+    await retryingFaults(() =>
       deps.audit.append({
         actor: actor.id,
         conversationId: id,
@@ -279,24 +279,6 @@ export async function executeRestore(
     await lease.release().catch(() => undefined);
   }
 }
-
-/** Tries a statement made before the write again when it failed without saying why it was refused. */
-function beforeWrite<T>(fn: () => Promise<T>): Promise<T> {
-  return retrying(async () => {
-    try {
-      return { ok: true as const, value: await fn() };
-    } catch (err) {
-      // A refusal with a reason (RecoveryError) is an answer, not a fault: no retry.
-      if (err instanceof RecoveryError) return { ok: false as const, err };
-      throw err;
-    }
-  }, BEFORE_WRITE_DELAYS_MS).then((r) => {
-    if (!r.ok) throw r.err;
-    return r.value;
-  });
-}
-
-const BEFORE_WRITE_DELAYS_MS = [100, 400, 1000];
 
 /** Whatever stopped a restore before its write, the person is told that nothing was written. */
 function nothingWritten(id: string, err: unknown): RecoveryError {

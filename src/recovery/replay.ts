@@ -3,6 +3,7 @@ import { sha256Checksum } from './conversation.js';
 import type { CoreDeps } from './deps.js';
 import { assertConversationId } from './ids.js';
 import { readCurrent } from './plan.js';
+import { FINAL_WRITE_DELAYS_MS, retrying, retryingFaults } from './retry.js';
 import { withTimeout } from './timeout.js';
 import type { StepSummary } from './types.js';
 import {
@@ -59,6 +60,8 @@ export interface ReplayResult {
   replayId: string | null;
   /** One sentence for a person: what happened. */
   detail: string;
+  /** Whether the outcome reached the audit log; false leaves it to the crash sweeper. */
+  recorded: boolean;
 }
 
 export interface ExecuteReplayOptions {
@@ -71,6 +74,8 @@ export interface ExecuteReplayOptions {
   onProgress?: (status: ZeusStatus) => Promise<void> | void;
   sleep?: (ms: number) => Promise<void>;
   clock?: () => Date;
+  /** Pauses between tries of the outcome's audit entry; about 30 s in all by default. */
+  recordDelaysMs?: readonly number[];
 }
 
 const DEFAULT_POLL_MS = 2000;
@@ -208,14 +213,17 @@ export async function executeReplay(
         BASELINE_BUDGET_MS,
         () => null,
       );
-      await audit('replay.started', {
-        steps: plan.steps.length,
-        stepCount: plan.stepCount,
-        idempotencyKey: actor.requestId,
-        redisChecksum: plan.redisChecksum,
-        reason: actor.reason,
-        statusBefore: before ? summarizeZeusStatus(before) : null,
-      });
+      // Nothing has gone to Zeus yet: a reset connection here is tried again, not a failed replay.
+      await retryingFaults(() =>
+        audit('replay.started', {
+          steps: plan.steps.length,
+          stepCount: plan.stepCount,
+          idempotencyKey: actor.requestId,
+          redisChecksum: plan.redisChecksum,
+          reason: actor.reason,
+          statusBefore: before ? summarizeZeusStatus(before) : null,
+        }),
+      );
       sent = true;
       try {
         replayId = (await zeus.replay(id, plan.fromStep, actor.requestId)).replayId;
@@ -257,15 +265,24 @@ export async function executeReplay(
           ? `${said} The replay request got no clear answer (${zeusReason(ambiguousError)}); Zeus's status showed it had arrived, so it was not sent again.`
           : said;
       const polls = seen.polls;
-      await audit(AUDIT_ACTION[outcome], {
-        outcome,
-        sent: true,
-        ambiguous: ambiguousError !== null,
-        replayId,
-        polls,
-        status: lastStatus ? summarizeZeusStatus(lastStatus) : null,
-        detail,
-      });
+      // Zeus has done what it did; a reset connection must not turn that into a thrown error
+      // (which the caller would record as "failed"), so the entry is retried.
+      const recorded = await retrying(
+        () =>
+          audit(AUDIT_ACTION[outcome], {
+            outcome,
+            sent: true,
+            ambiguous: ambiguousError !== null,
+            replayId,
+            polls,
+            status: lastStatus ? summarizeZeusStatus(lastStatus) : null,
+            detail,
+          }),
+        opts.recordDelaysMs ?? FINAL_WRITE_DELAYS_MS,
+      ).then(
+        () => true,
+        () => false,
+      );
       return {
         conversationId: id,
         fromStep: plan.fromStep,
@@ -276,6 +293,7 @@ export async function executeReplay(
         ambiguous: ambiguousError !== null,
         replayId,
         detail,
+        recorded,
       };
     };
     const what = `The replay of ${id} from step ${plan.fromStep}`;
