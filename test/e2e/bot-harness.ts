@@ -56,7 +56,7 @@ export interface Harness {
 let responseSeq = 0;
 
 export async function startHarness(
-  /** Extra settings; a function gets the stack's own (to route a store through a proxy). */
+  /** Extra settings; a function gets the stack's and Slack's own (to route one through a proxy). */
   env: Record<string, string> | ((stackEnv: Record<string, string>) => Record<string, string>) = {},
   opts: { logs?: NodeJS.WritableStream; logLevel?: string } = {},
 ): Promise<Harness> {
@@ -72,7 +72,7 @@ export async function startHarness(
     PORT: '0',
     APPROVER_USER_IDS: 'U_BOB,U_DAVE',
     LOG_LEVEL: 'silent',
-    ...(typeof env === 'function' ? env(stack.env) : env),
+    ...(typeof env === 'function' ? env({ ...stack.env, SLACK_API_URL: slack.apiUrl }) : env),
   };
   const bots: RunningBot[] = [];
   const startOne = async () => {

@@ -13,6 +13,7 @@ import { eventually, type Harness, startHarness } from './bot-harness.js';
 let h: Harness;
 let redisProxy: FaultProxy;
 let pgProxy: FaultProxy;
+let slackProxy: FaultProxy;
 
 /** The compare-and-set script (EVAL or EVALSHA), not the clock read just before it. */
 const CAS = (chunk: Buffer) =>
@@ -21,7 +22,11 @@ const CAS = (chunk: Buffer) =>
 beforeAll(async () => {
   redisProxy = await startFaultProxy({ port: 6379 });
   pgProxy = await startFaultProxy({ port: 5432 });
+  slackProxy = await startFaultProxy({ port: 0 });
   h = await startHarness((stackEnv) => {
+    const slackUrl = new URL(stackEnv.SLACK_API_URL ?? '');
+    slackProxy.setTarget(Number(slackUrl.port));
+    slackUrl.host = slackProxy.address;
     const redisUrl = new URL(stackEnv.REDIS_URL ?? 'redis://127.0.0.1:6379');
     const pgUrl = new URL(stackEnv.DATABASE_URL ?? '');
     pgUrl.host = pgProxy.address;
@@ -30,12 +35,14 @@ beforeAll(async () => {
       REDIS_URL: `redis://${redisProxy.address}${redisUrl.pathname}`,
       REDIS_TIMEOUT_MS: '500',
       DATABASE_URL: pgUrl.toString(),
+      SLACK_API_URL: slackUrl.toString(),
     };
   });
 }, 60_000);
 afterEach(async () => {
   redisProxy.pass();
   pgProxy.pass();
+  slackProxy.pass();
   // The bot's Redis client reconnects on its own backoff; the next case starts once it has.
   await eventually(async () => redisProxy.open > 0, 'the bot reconnected to Redis', 20_000);
 });
@@ -43,6 +50,7 @@ afterAll(async () => {
   await h?.stop();
   await redisProxy?.stop();
   await pgProxy?.stop();
+  await slackProxy?.stop();
 });
 
 async function requestState(requestId: string): Promise<string | undefined> {
@@ -202,6 +210,30 @@ describe('restore through the bot with a fault at the write', () => {
       'thread: restored',
     );
     expect(await requestState(requestId)).toBe('succeeded');
+    expect(await outcomeEntries(id)).toEqual(['restore.succeeded']);
+  });
+
+  it('Slack takes the outcome post but its answer is lost: the thread shows the outcome once', async () => {
+    const id = 'c-botfault-slack';
+    const armed = slackProxy.arm({
+      match: (chunk) => holding('chat.postMessage')(chunk) && chunk.includes('Restored'),
+      fault: 'cut-after',
+    });
+    const { requestId } = await approvedRestore(id);
+    await eventually(
+      async () => (await requestState(requestId)) === 'succeeded',
+      'request succeeded',
+      30_000,
+    );
+    await eventually(async () => armed.hasFired, 'the outcome post went out', 30_000);
+    await h.slack.waitFor(
+      () => h.transcript(id).some((l) => /✅ Restored/.test(l)),
+      30_000,
+      'thread: restored',
+    );
+    // Later entries (the validation) are delivered after it, so by then a second copy would show.
+    await h.slack.waitFor(() => h.transcript(id).some((l) => /healthy/i.test(l)), 30_000, 'validation');
+    expect(h.transcript(id).filter((l) => /✅ Restored/.test(l))).toHaveLength(1);
     expect(await outcomeEntries(id)).toEqual(['restore.succeeded']);
   });
 });

@@ -61,6 +61,8 @@ export interface FaultProxy {
   /** `host:port` of the proxy, to put into a URL in place of the real server's. */
   address: string;
   setMode(mode: Mode): void;
+  /** Where new connections go (for a server whose port is known only later). */
+  setTarget(port: number): void;
   pass(): void;
   delay(ms: number): void;
   blackhole(): void;
@@ -89,6 +91,7 @@ interface Link {
 
 export async function startFaultProxy(target: { host?: string; port: number }): Promise<FaultProxy> {
   const host = target.host ?? '127.0.0.1';
+  let targetPort = target.port;
   let mode: Mode = 'pass';
   let opened = 0;
   const links = new Set<Link>();
@@ -159,7 +162,7 @@ export async function startFaultProxy(target: { host?: string; port: number }): 
       client.destroy();
       return;
     }
-    const upstream = connect({ host, port: target.port });
+    const upstream = connect({ host, port: targetPort });
     upstream.on('error', () => {});
     const link: Link = {
       client,
@@ -235,6 +238,9 @@ export async function startFaultProxy(target: { host?: string; port: number }): 
     address: `127.0.0.1:${port}`,
     setMode(m) {
       mode = m;
+    },
+    setTarget(p) {
+      targetPort = p;
     },
     pass() {
       mode = 'pass';
