@@ -23,18 +23,13 @@ import {
 } from './metrics.js';
 import { boltLogger } from './slack/bolt-logger.js';
 import { incidentChannelCheck } from './slack/channels.js';
-import {
-  createDeliveryClient,
-  createDeliveryWorker,
-  type DeliverySlackClient,
-  findIncidentThread,
-} from './slack/delivery.js';
+import { createDeliveryClient, createDeliveryWorker, type DeliverySlackClient } from './slack/delivery.js';
 import { healthRoutes } from './slack/health.js';
 import { commandGate } from './slack/load-gate.js';
 import { guardSlackRequests, MAX_BODY_BYTES } from './slack/request-guard.js';
 import { createWorkflow } from './slack/workflow.js';
 import { createRequestAuditLookup } from './store/audit-lookup.js';
-import { quoteIdent } from './store/sql.js';
+import { findIncidentThread, findReplyTs } from './store/deliveries.js';
 import { approvalDecidedView } from './views/approval.js';
 import { renderAuditEntry } from './views/auditEntry.js';
 import { threadRootView } from './views/thread.js';
@@ -270,11 +265,7 @@ export async function startBot(
       });
     },
     updateDelivered: async (channelId, seq, message) => {
-      const { rows } = await runtime.pool.query<{ message_ts: string | null }>(
-        `SELECT message_ts FROM ${quoteIdent(schema)}.audit_deliveries WHERE seq = $1 AND channel_id = $2`,
-        [seq, channelId],
-      );
-      const ts = rows[0]?.message_ts;
+      const ts = await findReplyTs(runtime.pool, schema, channelId, seq);
       if (!ts) return false;
       await slack.chat.update({ channel: channelId, ts, text: message.text, blocks: message.blocks });
       return true;

@@ -156,9 +156,6 @@ export const REQUEST_CREATED_ACTION = 'request.created';
 export const AUDIT_EVENT_TYPE = 'zeus_recover_audit';
 export const THREAD_ROOT_EVENT_TYPE = 'zeus_recover_thread_root';
 
-/** Until server.ts asks the store directly. */
-export { findIncidentThread } from '../store/deliveries.js';
-
 /** Plain-text fallback: far below msg_too_long, and the audit log keeps the full entry. */
 const FALLBACK_TEXT_MAX = 3500;
 /** Never spin faster than this when something is due again "now". */

@@ -235,3 +235,13 @@ export async function findIncidentThread(
 ): Promise<string | null> {
   return createDeliveryStore(pool, schema).incidentThread(channelId, conversationId);
 }
+
+/** The ts of an entry's reply in a channel, if it was posted (e.g. to edit it in place). */
+export async function findReplyTs(
+  pool: DeliveryPool,
+  schema: string,
+  channelId: string,
+  seq: number,
+): Promise<string | null> {
+  return createDeliveryStore(pool, schema).replyTs(channelId, seq);
+}
