@@ -136,7 +136,7 @@ export function createLoadMetrics(registry: Registry) {
   return {
     shed: new Counter({
       name: 'zeus_recover_shed_total',
-      help: 'Commands answered "busy" (the replica was at its limit), by where: command gate or Postgres pool',
+      help: 'Work refused as "busy" at the replica\'s limits: commands at the door (command), or any checkout of the Postgres pool beyond its share (pool; background work retries by itself)',
       labelNames: ['where', 'reason'] as const,
       registers: [registry],
     }),
