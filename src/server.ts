@@ -29,7 +29,7 @@ import { commandGate } from './slack/load-gate.js';
 import { guardSlackRequests, MAX_BODY_BYTES } from './slack/request-guard.js';
 import { createWorkflow } from './slack/workflow.js';
 import { createRequestAuditLookup } from './store/audit-lookup.js';
-import { findIncidentThread, findReplyTs } from './store/deliveries.js';
+import { createDeliveryStore } from './store/deliveries.js';
 import { approvalDecidedView } from './views/approval.js';
 import { renderAuditEntry } from './views/auditEntry.js';
 import { threadRootView } from './views/thread.js';
@@ -210,6 +210,7 @@ export async function startBot(
     metrics.slackRateLimited.inc({ method: url.split('/').pop() ?? 'unknown' });
   });
   const groups = createUsergroupCache({ fetchMembers: slackUsergroupFetcher(slack), logger });
+  const deliveries = createDeliveryStore(runtime.pool, schema);
   const delivery = createDeliveryWorker({
     pool: runtime.pool,
     schema,
@@ -243,7 +244,7 @@ export async function startBot(
     uploadToThread: async ({ channelId, conversationId, filename, bytes }) => {
       // The file belongs in the thread, whose root the delivery worker posts; give it a moment.
       const deadline = Date.now() + 15_000;
-      let threadTs = await findIncidentThread(runtime.pool, schema, channelId, conversationId);
+      let threadTs = await deliveries.incidentThread(channelId, conversationId);
       while (!threadTs) {
         if (Date.now() > deadline) {
           throw new RecoveryError(
@@ -254,7 +255,7 @@ export async function startBot(
         }
         delivery.kick();
         await new Promise((r) => setTimeout(r, 200));
-        threadTs = await findIncidentThread(runtime.pool, schema, channelId, conversationId);
+        threadTs = await deliveries.incidentThread(channelId, conversationId);
       }
       await slack.filesUploadV2({
         channel_id: channelId,
@@ -265,7 +266,7 @@ export async function startBot(
       });
     },
     updateDelivered: async (channelId, seq, message) => {
-      const ts = await findReplyTs(runtime.pool, schema, channelId, seq);
+      const ts = await deliveries.replyTs(channelId, seq);
       if (!ts) return false;
       await slack.chat.update({ channel: channelId, ts, text: message.text, blocks: message.blocks });
       return true;

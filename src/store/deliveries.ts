@@ -225,23 +225,3 @@ export function createDeliveryStore(pool: DeliveryPool, schema: string): Deliver
     },
   };
 }
-
-/** The incident thread's root ts for a conversation in a channel, if one was posted (e.g. to upload a file into it). */
-export async function findIncidentThread(
-  pool: DeliveryPool,
-  schema: string,
-  channelId: string,
-  conversationId: string,
-): Promise<string | null> {
-  return createDeliveryStore(pool, schema).incidentThread(channelId, conversationId);
-}
-
-/** The ts of an entry's reply in a channel, if it was posted (e.g. to edit it in place). */
-export async function findReplyTs(
-  pool: DeliveryPool,
-  schema: string,
-  channelId: string,
-  seq: number,
-): Promise<string | null> {
-  return createDeliveryStore(pool, schema).replyTs(channelId, seq);
-}
