@@ -14,10 +14,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { type SlackStandin, startSlackStandin } from '../sandbox/slack/local-slack.js';
+import { postToApp, slashCommandBody } from '../sandbox/slack/requests.js';
 import { makeConversation } from '../test/helpers/conversations.js';
 import { freePort } from '../test/helpers/net.js';
-import { postToApp, slashCommandBody } from '../test/helpers/slack-requests.js';
-import { type SlackStandin, startSlackStandin } from '../test/helpers/slack-standin.js';
 import { type Stack, startStack } from '../test/helpers/stack.js';
 
 const ROOT = join(import.meta.dirname, '..');

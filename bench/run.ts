@@ -7,14 +7,14 @@
  * Prints a table; asserts nothing (tests never assert on wall-clock time).
  */
 import { performance } from 'node:perf_hooks';
+import { startSlackStandin } from '../sandbox/slack/local-slack.js';
+import { postToApp, slashCommandBody } from '../sandbox/slack/requests.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/log.js';
 import { analyzeConversation } from '../src/recovery/conversation.js';
 import { executeRestore, inspectConversation, planRestore, planUndo } from '../src/recovery/index.js';
 import { startBot } from '../src/server.js';
 import { makeConversation } from '../test/helpers/conversations.js';
-import { postToApp, slashCommandBody } from '../test/helpers/slack-requests.js';
-import { startSlackStandin } from '../test/helpers/slack-standin.js';
 import { startStack } from '../test/helpers/stack.js';
 import { measureCliStartup } from './cli-startup.js';
 

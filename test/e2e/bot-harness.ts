@@ -1,14 +1,14 @@
-import { loadConfig } from '../../src/config.js';
-import { createLogger } from '../../src/log.js';
-import { type RunningBot, startBot } from '../../src/server.js';
+import { type SlackStandin, type StoredMessage, startSlackStandin } from '../../sandbox/slack/local-slack.js';
 import {
   blockActionsBody,
   postToApp,
   slashCommandBody,
   stateValues,
   viewSubmissionBody,
-} from '../helpers/slack-requests.js';
-import { type SlackStandin, type StoredMessage, startSlackStandin } from '../helpers/slack-standin.js';
+} from '../../sandbox/slack/requests.js';
+import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/log.js';
+import { type RunningBot, startBot } from '../../src/server.js';
 import { type Stack, startStack } from '../helpers/stack.js';
 
 export const SECRET = 'e2e-signing-secret-0123456789';

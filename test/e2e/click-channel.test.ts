@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { blockActionsBody, postToApp } from '../../sandbox/slack/requests.js';
 import { makeConversation } from '../helpers/conversations.js';
-import { blockActionsBody, postToApp } from '../helpers/slack-requests.js';
 import { type Harness, SECRET, startHarness } from './bot-harness.js';
 
 let h: Harness;

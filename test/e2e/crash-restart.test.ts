@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import { type SlackStandin, type StoredMessage, startSlackStandin } from '../../sandbox/slack/local-slack.js';
+import { blockActionsBody, postToApp, slashCommandBody } from '../../sandbox/slack/requests.js';
 import { createRedisTier } from '../../src/recovery/tiers/redis.js';
 import { makeConversation } from '../helpers/conversations.js';
 import {
@@ -11,8 +13,6 @@ import {
   type FaultProxy,
   startFaultProxy,
 } from '../helpers/fault-proxy.js';
-import { blockActionsBody, postToApp, slashCommandBody } from '../helpers/slack-requests.js';
-import { type SlackStandin, type StoredMessage, startSlackStandin } from '../helpers/slack-standin.js';
 import { type Stack, startStack } from '../helpers/stack.js';
 import { eventually, findButton } from './bot-harness.js';
 

@@ -1,8 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { blockText } from '../../sandbox/slack/local-slack.js';
 import { sha256Checksum } from '../../src/recovery/conversation.js';
 import { makeConversation } from '../helpers/conversations.js';
 import { type FaultProxy, holding, startFaultProxy } from '../helpers/fault-proxy.js';
-import { blockText } from '../helpers/slack-standin.js';
 import { eventually, type Harness, startHarness } from './bot-harness.js';
 
 /**

@@ -2,19 +2,19 @@ import { execFile } from 'node:child_process';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isCommandError, parseCommand } from '../../src/commands/grammar.js';
-import { loadConfig } from '../../src/config.js';
-import { createLogger } from '../../src/log.js';
-import { compileIdPattern, DEFAULT_ID_PATTERN } from '../../src/recovery/ids.js';
-import { startBot } from '../../src/server.js';
-import { MAX_BODY_BYTES } from '../../src/slack/request-guard.js';
 import {
   blockActionsBody,
   postToApp,
   signRequest,
   slashCommandBody,
   viewSubmissionBody,
-} from '../helpers/slack-requests.js';
+} from '../../sandbox/slack/requests.js';
+import { isCommandError, parseCommand } from '../../src/commands/grammar.js';
+import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/log.js';
+import { compileIdPattern, DEFAULT_ID_PATTERN } from '../../src/recovery/ids.js';
+import { startBot } from '../../src/server.js';
+import { MAX_BODY_BYTES } from '../../src/slack/request-guard.js';
 import { type Harness, SECRET, startHarness } from './bot-harness.js';
 
 let h: Harness;

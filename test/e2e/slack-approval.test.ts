@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { blockText } from '../../sandbox/slack/local-slack.js';
+import { postToApp, slashCommandBody } from '../../sandbox/slack/requests.js';
 import { makeConversation } from '../helpers/conversations.js';
-import { postToApp, slashCommandBody } from '../helpers/slack-requests.js';
-import { blockText } from '../helpers/slack-standin.js';
 import { CHANNEL, eventually, findButton, type Harness, SECRET, startHarness } from './bot-harness.js';
 
 let h: Harness;

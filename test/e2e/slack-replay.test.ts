@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { blockText } from '../../sandbox/slack/local-slack.js';
+import { startZeusStandin, type ZeusStandin } from '../../sandbox/zeus/zeus.js';
 import { makeConversation } from '../helpers/conversations.js';
-import { blockText } from '../helpers/slack-standin.js';
-import { startZeusStandin, type ZeusStandin } from '../helpers/zeus-standin.js';
 import { eventually, type Harness, startHarness } from './bot-harness.js';
 
 let h: Harness;

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type SlackStandin, startSlackStandin } from '../../sandbox/slack/local-slack.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import { type RunningBot, startBot } from '../../src/server.js';
 import { freePort } from '../helpers/net.js';
-import { type SlackStandin, startSlackStandin } from '../helpers/slack-standin.js';
 import { type Stack, startStack } from '../helpers/stack.js';
 
 let stack: Stack;

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startZeusStandin, type ZeusStandin } from '../../sandbox/zeus/zeus.js';
 import { cli } from '../helpers/cli.js';
 import { makeConversation } from '../helpers/conversations.js';
 import { type Stack, startStack } from '../helpers/stack.js';
-import { startZeusStandin, type ZeusStandin } from '../helpers/zeus-standin.js';
 
 let stack: Stack;
 let zeus: ZeusStandin;

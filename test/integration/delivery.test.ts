@@ -1,5 +1,12 @@
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type AcceptedFault,
+  type RecordedCall,
+  type SlackStandin,
+  type StoredMessage,
+  startSlackStandin,
+} from '../../sandbox/slack/local-slack.js';
 import type { RecoveryRequest } from '../../src/approval/types.js';
 import {
   AUDIT_EVENT_TYPE,
@@ -17,13 +24,6 @@ import type { AuditEntry, AuditEvent, AuditLog } from '../../src/store/types.js'
 import type { KnownBlock, SlackMessage } from '../../src/views/slack.js';
 import { threadRootView } from '../../src/views/thread.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
-import {
-  type AcceptedFault,
-  type RecordedCall,
-  type SlackStandin,
-  type StoredMessage,
-  startSlackStandin,
-} from '../helpers/slack-standin.js';
 
 const TOKEN = 'xoxb-delivery-test';
 const INC = 'C_INC';

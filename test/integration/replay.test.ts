@@ -1,5 +1,6 @@
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DEFAULT_STATUS_SCRIPT, startZeusStandin, type ZeusStandin } from '../../sandbox/zeus/zeus.js';
 import { ErrorCode, RecoveryError } from '../../src/errors.js';
 import type { CoreDeps } from '../../src/recovery/deps.js';
 import {
@@ -13,7 +14,6 @@ import {
 } from '../../src/recovery/index.js';
 import { makeConversation, stepTs } from '../helpers/conversations.js';
 import { type Stack, startStack } from '../helpers/stack.js';
-import { DEFAULT_STATUS_SCRIPT, startZeusStandin, type ZeusStandin } from '../helpers/zeus-standin.js';
 
 let stack: Stack;
 let zeus: ZeusStandin;

@@ -4,15 +4,15 @@ import type { AddressInfo } from 'node:net';
 import { App, LogLevel as BoltLogLevel } from '@slack/bolt';
 import { ErrorCode, LogLevel, WebClient, WebClientEvent, type WebClientOptions } from '@slack/web-api';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { SLASH_COMMAND } from '../../src/commands/registry.js';
-import { blockActionsBody, postToApp, slashCommandBody } from '../helpers/slack-requests.js';
 import {
   RESPONSE_URL_METHOD,
   type SlackStandin,
   startSlackStandin,
   threadTranscript,
   UPLOAD_METHOD,
-} from '../helpers/slack-standin.js';
+} from '../../sandbox/slack/local-slack.js';
+import { blockActionsBody, postToApp, slashCommandBody } from '../../sandbox/slack/requests.js';
+import { SLASH_COMMAND } from '../../src/commands/registry.js';
 
 const TOKEN = 'xoxb-test-token';
 let slack: SlackStandin;

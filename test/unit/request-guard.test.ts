@@ -3,13 +3,13 @@ import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { postToApp, signRequest, slashCommandBody } from '../../sandbox/slack/requests.js';
 import {
   checkBody,
   guardSlackRequests,
   MAX_BODY_BYTES,
   type Refusal,
 } from '../../src/slack/request-guard.js';
-import { postToApp, signRequest, slashCommandBody } from '../helpers/slack-requests.js';
 
 const SECRET = 'unit-signing-secret';
 let server: Server;

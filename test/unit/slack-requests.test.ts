@@ -10,7 +10,7 @@ import {
   slashCommandBody,
   stateValues,
   viewSubmissionBody,
-} from '../helpers/slack-requests.js';
+} from '../../sandbox/slack/requests.js';
 
 const SECRET = 'test-signing-secret';
 

@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startZeusStandin, type ZeusStandin } from '../../sandbox/zeus/zeus.js';
 import { ErrorCode, RecoveryError } from '../../src/errors.js';
 import {
   createZeusClient,
@@ -8,7 +9,6 @@ import {
   type ZeusClientOptions,
   zeusFailure,
 } from '../../src/recovery/zeus-api.js';
-import { startZeusStandin, type ZeusStandin } from '../helpers/zeus-standin.js';
 
 let zeus: ZeusStandin;
 let waits: number[];
