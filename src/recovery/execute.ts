@@ -6,7 +6,8 @@ import { sha256Checksum } from './conversation.js';
 import type { CoreDeps } from './deps.js';
 import { keepLease } from './lease.js';
 import { planRestore, type RestorePlan, readCurrent, readSource } from './plan.js';
-import { FINAL_WRITE_DELAYS_MS, retrying, retryingFaults } from './retry.js';
+import { recordOutcome } from './record.js';
+import { retryingFaults } from './retry.js';
 import { readBackSettled, type Settlement } from './settle.js';
 import { assertBackupId } from './sources.js';
 import type { CasResult, ConversationAnalysis } from './types.js';
@@ -82,19 +83,13 @@ export async function executeRestore(
   }
   const keeper = keepLease(lease, leaseMs);
   const step = async (name: RestoreStep) => options.onStep?.(name);
+  /** The `restore.started` entry: where to look for an outcome entry whose append went unanswered. */
+  let startedSeq: number | null = null;
   const record = (event: Omit<AuditEvent, 'actor' | 'conversationId' | 'requestId'>) =>
-    retrying(
-      () =>
-        deps.audit.append({
-          ...event,
-          actor: actor.id,
-          conversationId: id,
-          requestId: actor.requestId ?? null,
-        }),
-      options.recordDelaysMs ?? FINAL_WRITE_DELAYS_MS,
-    ).then(
-      () => true,
-      () => false,
+    recordOutcome(
+      deps.audit,
+      { ...event, actor: actor.id, conversationId: id, requestId: actor.requestId ?? null },
+      { since: startedSeq, delaysMs: options.recordDelaysMs },
     );
   let backup: Backup | null = null;
   let writeStarted = false;
@@ -140,7 +135,7 @@ export async function executeRestore(
     );
     const backupId = backup.id;
     await step('audit-started');
-    await retryingFaults(() =>
+    const started = await retryingFaults(() =>
       deps.audit.append({
         actor: actor.id,
         conversationId: id,
@@ -155,6 +150,7 @@ export async function executeRestore(
         },
       }),
     );
+    startedSeq = started.seq;
     await step('write');
     writeStarted = true;
     if (!(await keeper.confirm())) {

@@ -3,7 +3,8 @@ import { sha256Checksum } from './conversation.js';
 import type { CoreDeps } from './deps.js';
 import { assertConversationId } from './ids.js';
 import { readCurrent } from './plan.js';
-import { FINAL_WRITE_DELAYS_MS, retrying, retryingFaults } from './retry.js';
+import { recordOutcome } from './record.js';
+import { retryingFaults } from './retry.js';
 import { withTimeout } from './timeout.js';
 import type { StepSummary } from './types.js';
 import {
@@ -196,6 +197,7 @@ export async function executeReplay(
     let replayId: string | null = null;
     let ambiguousError: ZeusAmbiguousError | null = null;
     let sent = false;
+    let startedSeq: number | null = null;
     try {
       const { read } = await readCurrent(deps, id);
       const checksum = read.status === 'found' ? sha256Checksum(read.bytes) : null;
@@ -214,7 +216,7 @@ export async function executeReplay(
         () => null,
       );
       // Nothing has gone to Zeus yet: a reset connection here is tried again, not a failed replay.
-      await retryingFaults(() =>
+      const started = await retryingFaults(() =>
         audit('replay.started', {
           steps: plan.steps.length,
           stepCount: plan.stepCount,
@@ -224,6 +226,7 @@ export async function executeReplay(
           statusBefore: before ? summarizeZeusStatus(before) : null,
         }),
       );
+      startedSeq = started.seq;
       sent = true;
       try {
         replayId = (await zeus.replay(id, plan.fromStep, actor.requestId)).replayId;
@@ -267,9 +270,13 @@ export async function executeReplay(
       const polls = seen.polls;
       // Zeus has done what it did; a reset connection must not turn that into a thrown error
       // (which the caller would record as "failed"), so the entry is retried.
-      const recorded = await retrying(
-        () =>
-          audit(AUDIT_ACTION[outcome], {
+      const recorded = await recordOutcome(
+        deps.audit,
+        {
+          ...auditBase,
+          action: AUDIT_ACTION[outcome],
+          data: {
+            fromStep: plan.fromStep,
             outcome,
             sent: true,
             ambiguous: ambiguousError !== null,
@@ -277,11 +284,9 @@ export async function executeReplay(
             polls,
             status: lastStatus ? summarizeZeusStatus(lastStatus) : null,
             detail,
-          }),
-        opts.recordDelaysMs ?? FINAL_WRITE_DELAYS_MS,
-      ).then(
-        () => true,
-        () => false,
+          },
+        },
+        { since: startedSeq, delaysMs: opts.recordDelaysMs },
       );
       return {
         conversationId: id,
