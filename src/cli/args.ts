@@ -5,7 +5,7 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-export { USAGE } from './usage.js';
+export { CLI_VERBS, DESTRUCTIVE_VERBS, USAGE } from './usage.js';
 
 export interface ParsedArgs {
   command: string;

@@ -1,7 +1,7 @@
 import { pathToFileURL } from 'node:url';
 import type { Env } from '../config.js';
 import { ErrorCode, errorMessage, RecoveryError } from '../errors.js';
-import { type ParsedArgs, parseCli, USAGE, UsageError } from './args.js';
+import { CLI_VERBS, DESTRUCTIVE_VERBS, type ParsedArgs, parseCli, USAGE, UsageError } from './args.js';
 
 export interface CliIo {
   stdout: (text: string | Buffer) => void;
@@ -11,20 +11,9 @@ export interface CliIo {
   user?: string;
 }
 
-const DESTRUCTIVE = new Set(['restore', 'undo', 'replay']);
-const COMMANDS = new Set([
-  'inspect',
-  'validate',
-  'diff',
-  'restore',
-  'undo',
-  'replay',
-  'export',
-  'list',
-  'migrate',
-  'audit',
-  'help',
-]);
+// From the verb table (src/verb-table.ts), like the usage text.
+const DESTRUCTIVE = new Set(DESTRUCTIVE_VERBS);
+const COMMANDS = new Set([...CLI_VERBS, 'help']);
 
 /** Runs one CLI invocation and returns its exit code (0 ok, 1 problems/failure, 2 usage/config, 3 outcome unknown: check Redis). */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {

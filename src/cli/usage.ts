@@ -1,31 +1,56 @@
-// No imports, on purpose: `zeus-recover --help` loads this file alone (natively on Node 24, no
-// TypeScript loader), so an SRE gets the usage in a fraction of a second.
-export const USAGE = `Usage: zeus-recover <command> [options]
+// Imports only the verb table, itself import-free: `zeus-recover --help` loads these two files
+// alone (natively on Node 24, no TypeScript loader; bin/zeus-recover.js strips both), so an SRE
+// gets the usage in a fraction of a second.
+import { type FaceLine, type VerbGroup, verbsFor } from '../verb-table.js';
 
-Read-only
-  inspect <id>                      every tier's copy, side by side, and the best source
-  validate <id>                     schema, integrity and cross-tier agreement, with a verdict
-  diff <id> --from <source>         what a restore from <source> would change in Redis
-  export <id> [--tier redis|postgres|s3] [--out <file>]
-                                    the stored bytes, unchanged (stdout unless --out)
-  list [pattern] [--limit N] [--cursor C]
-                                    active conversations in Redis (SCAN, never KEYS)
-  audit verify                      check the audit log's hash chain
+/** Where the summary column starts: long syntax puts its summary on the next line instead. */
+const COLUMN = 36;
 
-Destructive (need --yes and --reason; audited with your OS user)
-  restore <id> --from <source>      source: postgres | s3 | backup:<backupId> | file:<path>
-  undo <backupId>                   put back what a restore overwrote
-  replay <id> --from-step N         ask Zeus to re-run steps N..last, then follow it to the end
-                                    (needs ZEUS_API_URL and ZEUS_API_TOKEN)
+const HEADINGS: Record<VerbGroup, string> = {
+  'read-only': 'Read-only',
+  destructive: 'Destructive (need --yes and --reason; audited with your OS user)',
+  maintenance: 'Maintenance',
+};
 
-Maintenance
-  migrate                           create or update the bot's own Postgres schema
+function verbLines(line: FaceLine): string[] {
+  const head = `  ${line.syntax}`;
+  const out =
+    head.length < COLUMN - 1
+      ? [`${head.padEnd(COLUMN)}${line.summary}`]
+      : [head, `${' '.repeat(COLUMN)}${line.summary}`];
+  if (line.note !== null) out.push(`${' '.repeat(COLUMN)}${line.note}`);
+  return out;
+}
 
-Options
-  --json          machine-readable output
-  --yes           confirm a destructive command
-  --reason <text> why (recorded in the audit log)
-  -h, --help      this text
+function groups(): string[] {
+  const lines = verbsFor('cli');
+  const out: string[] = [];
+  for (const group of Object.keys(HEADINGS) as VerbGroup[]) {
+    const inGroup = lines.filter((line) => line.group === group);
+    if (inGroup.length === 0) continue;
+    out.push('', HEADINGS[group], ...inGroup.flatMap(verbLines));
+  }
+  return out;
+}
 
-Exit codes: 0 ok · 1 problems found or operation failed · 2 usage or configuration error
-Configuration comes from the environment (REDIS_URL, DATABASE_URL, S3_*, …; see README).`;
+/** Verbs the CLI runs, from the verb table (`help` is also accepted as a verb). */
+export const CLI_VERBS: readonly string[] = verbsFor('cli').map((line) => line.verb);
+/** Verbs that change something and so need `--yes` and `--reason`. */
+export const DESTRUCTIVE_VERBS: readonly string[] = verbsFor('cli')
+  .filter((line) => line.group === 'destructive')
+  .map((line) => line.verb);
+
+export const USAGE = [
+  'Usage: zeus-recover <command> [options]',
+  ...groups(),
+  '',
+  'Options',
+  '  --json          machine-readable output',
+  '  --yes           confirm a destructive command',
+  '  --reason <text> why (recorded in the audit log)',
+  '  -h, --help      this text',
+  '',
+  'Exit codes: 0 ok · 1 problems found or operation failed · 2 usage or configuration error',
+  '            3 outcome unknown: check Redis before anything else',
+  'Configuration comes from the environment (REDIS_URL, DATABASE_URL, S3_*, …; see README).',
+].join('\n');

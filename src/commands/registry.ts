@@ -6,13 +6,52 @@
 
 export const SLASH_COMMAND = '/zeus-recover';
 
-/** Buttons on approval and result messages. */
-export const ACTION_IDS = ['request_approve', 'request_deny', 'request_cancel', 'restore_undo'] as const;
-export type ActionId = (typeof ACTION_IDS)[number];
+/** Buttons, by what they do; every `app.action` registration and every view's button use these. */
+export const ACTION = {
+  approve: 'request_approve',
+  deny: 'request_deny',
+  cancel: 'request_cancel',
+  undo: 'restore_undo',
+} as const;
+export type ActionId = (typeof ACTION)[keyof typeof ACTION];
+export const ACTION_IDS: readonly ActionId[] = Object.values(ACTION);
 
 /** Modals: the bare-command form, and the reason a denier must give. */
-export const VIEW_CALLBACK_IDS = ['zeus_recover_modal', 'deny_reason_modal'] as const;
-export type ViewCallbackId = (typeof VIEW_CALLBACK_IDS)[number];
+export const VIEW_CALLBACK = {
+  recoveryForm: 'zeus_recover_modal',
+  denyReason: 'deny_reason_modal',
+} as const;
+export type ViewCallbackId = (typeof VIEW_CALLBACK)[keyof typeof VIEW_CALLBACK];
+export const VIEW_CALLBACK_IDS: readonly ViewCallbackId[] = Object.values(VIEW_CALLBACK);
+
+// Form constants: the views build the forms from them and the handlers read submissions by them.
+
+/** Block ids of the recovery form; errors for `response_action: "errors"` use the same keys. */
+export const MODAL_BLOCK_IDS = {
+  conversationId: 'conversation_id',
+  action: 'action',
+  source: 'source',
+  backupId: 'backup_id',
+  fromStep: 'from_step',
+  reason: 'reason',
+} as const;
+export type ModalBlockId = (typeof MODAL_BLOCK_IDS)[keyof typeof MODAL_BLOCK_IDS];
+
+/** Option values of the form's action select (list and help stay slash-only). */
+export const MODAL_ACTIONS = ['inspect', 'validate', 'diff', 'restore', 'undo', 'export', 'replay'] as const;
+export type ModalAction = (typeof MODAL_ACTIONS)[number];
+
+/**
+ * Option values of the form's source select. `backup` means "the id in the backup_id block";
+ * `redis` is meaningful only for export (`backup:<id>` is accepted too).
+ */
+export const MODAL_SOURCES = ['postgres', 's3', 'backup', 'redis'] as const;
+
+/** The deny form's one input. */
+export const DENY_REASON_BLOCK_ID = 'deny_reason';
+
+/** Reasons go into the audit log and into Slack messages; a paragraph is plenty. */
+export const REASON_MAX_LENGTH = 1000;
 
 /**
  * Bot token scopes, exactly: the manifest test fails on a missing or an extra one, because an

@@ -1,9 +1,10 @@
-import { USAGE_LINES } from '../commands/grammar.js';
 import { SLASH_COMMAND } from '../commands/registry.js';
+import { USAGE_LINES } from '../commands/verbs.js';
 import { code, escapeMrkdwn } from './escape.js';
 import { context, type EphemeralMessage, ephemeral, header, message, section } from './slack.js';
 
-// The grammar module owns the syntax, so help can never drift from what the parser accepts.
+// The verb table owns the syntax, so help can never drift from what the parser accepts (nor
+// from the CLI's usage, generated from the same table).
 function usageList(): string {
   return USAGE_LINES.map((line) => `• ${code(line.syntax)} — ${escapeMrkdwn(line.summary)}`).join('\n');
 }

@@ -1,5 +1,10 @@
-import { MODAL_ACTIONS, MODAL_BLOCK_IDS, MODAL_SOURCES, REASON_MAX_LENGTH } from '../commands/grammar.js';
-import type { ViewCallbackId } from '../commands/registry.js';
+import {
+  MODAL_ACTIONS,
+  MODAL_BLOCK_IDS,
+  MODAL_SOURCES,
+  REASON_MAX_LENGTH,
+  type ViewCallbackId,
+} from '../commands/registry.js';
 import { escapeMrkdwn, oneLine } from './escape.js';
 import { clip } from './limits.js';
 import {
@@ -12,7 +17,7 @@ import {
 } from './slack.js';
 
 /**
- * Block ids of the recovery form. They come from the grammar module, whose validation reports
+ * Block ids of the recovery form. They come from the registry, and the form's validation reports
  * errors under the same keys, so the form and its checks cannot drift apart. Each input's
  * action_id equals its block id.
  */

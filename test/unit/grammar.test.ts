@@ -4,16 +4,14 @@ import {
   editDistance,
   isCommandError,
   MAX_COMMAND_LENGTH,
-  MODAL_BLOCK_IDS,
   normaliseText,
   type ParsedCommand,
   parseCommand,
-  REASON_MAX_LENGTH,
   scanCommand,
   usageText,
   validateModalSubmission,
 } from '../../src/commands/grammar.js';
-import { SLASH_COMMAND } from '../../src/commands/registry.js';
+import { MODAL_BLOCK_IDS, REASON_MAX_LENGTH, SLASH_COMMAND } from '../../src/commands/registry.js';
 import { compileIdPattern, DEFAULT_ID_PATTERN } from '../../src/recovery/ids.js';
 
 const opts = { idPattern: compileIdPattern(DEFAULT_ID_PATTERN) };

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MODAL_ACTIONS, MODAL_SOURCES } from '../../../src/commands/grammar.js';
-import { VIEW_CALLBACK_IDS } from '../../../src/commands/registry.js';
+import { MODAL_ACTIONS, MODAL_SOURCES, VIEW_CALLBACK_IDS } from '../../../src/commands/registry.js';
 import {
   DENY_REASON_BLOCK_ID,
   denyReasonModal,
