@@ -3,7 +3,8 @@
  *  - analysis of stored conversations (CPU, runs on the event loop),
  *  - inspect (three tiers in parallel), restore + undo,
  *  - CLI start-up (`--help`), beside Node's own start and the old eager load,
- *  - Slack's 3-second rule: time from a signed slash command to the bot's HTTP answer.
+ *  - Slack's 3-second rule: time from a signed slash command to the bot's HTTP answer,
+ *  - sustained load: a fixed rate of commands for 20 s, counted ok / busy / failed (load.ts).
  * Prints a table; asserts nothing (tests never assert on wall-clock time).
  */
 import { performance } from 'node:perf_hooks';
@@ -17,6 +18,7 @@ import { startBot } from '../src/server.js';
 import { makeConversation } from '../test/helpers/conversations.js';
 import { startStack } from '../test/helpers/stack.js';
 import { measureCliStartup } from './cli-startup.js';
+import { benchLoad } from './load.js';
 
 interface Row {
   name: string;
@@ -118,6 +120,7 @@ async function main(): Promise<void> {
       `${r.name.padEnd(44)} ${String(r.n).padStart(5)} ${fmt(r.p50)} ${fmt(r.p95)} ${fmt(r.max)}\n`,
     );
   }
+  await benchLoad((line) => process.stdout.write(line));
   process.stdout.write(`\nnode ${process.version}, ${new Date().toISOString()}\n`);
 }
 
