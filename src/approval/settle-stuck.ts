@@ -2,8 +2,8 @@ import { errorMessage } from '../errors.js';
 import type { CoreDeps } from '../recovery/deps.js';
 import { DEFAULT_SETTLE_DELAYS_MS, settleFromRedis } from '../recovery/settle.js';
 import type { RequestAuditLookup } from '../store/audit-lookup.js';
+import type { AbandonedRequest, RequestStore, SettledState } from '../store/requests.js';
 import type { AuditEntry } from '../store/types.js';
-import type { AbandonedRequest, RequestStore, SettledState } from './requests.js';
 import { AuditAction, isReplayPlan, type RecoveryRequest } from './types.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { RequestStore } from './requests.js';
+import type { RequestStore } from '../store/requests.js';
 import type { RecoveryRequest } from './types.js';
 
 /**

@@ -1,7 +1,7 @@
 import type { Migration } from './migrations.js';
 
 /**
- * Durable approval requests (src/approval/requests.ts). Every state change is one conditional
+ * Durable approval requests (src/store/requests.ts). Every state change is one conditional
  * UPDATE on `requests`, so replicas, double clicks and Slack retries cannot act twice.
  *
  * - At most one open request (requested/approved/executing) per conversation, whatever its

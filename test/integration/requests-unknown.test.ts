@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRequestStore, type RequestStore } from '../../src/approval/requests.js';
 import type { RestorePlan } from '../../src/recovery/plan.js';
 import { MIGRATIONS, migrate } from '../../src/store/migrations.js';
+import { createRequestStore, type RequestStore } from '../../src/store/requests.js';
 import { quoteIdent } from '../../src/store/sql.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
 

@@ -1,9 +1,15 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRequestStore, type NewRequest, type RequestStore } from '../../src/approval/requests.js';
-import { ErrorCode, RecoveryError } from '../../src/errors.js';
+import { ErrorCode } from '../../src/errors.js';
 import type { RestorePlan } from '../../src/recovery/plan.js';
 import { migrate } from '../../src/store/migrations.js';
+import {
+  createRequestStore,
+  type NewRequest,
+  OpenRequestConflict,
+  type RequestStore,
+} from '../../src/store/requests.js';
+import { notOpenText, openConflictText, refusalText } from '../../src/views/approval-refusals.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
 
 const SCHEMA = 'zeus_recover';
@@ -134,13 +140,15 @@ describe('one open request per conversation', () => {
     const err = await store
       .create(input({ conversationId: first.conversationId, kind: 'replay' }))
       .catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(RecoveryError);
-    const e = err as RecoveryError;
+    expect(err).toBeInstanceOf(OpenRequestConflict);
+    const e = err as OpenRequestConflict;
     expect(e.code).toBe(ErrorCode.RequestState);
-    expect(e.message).toBe(
+    expect(e.open.id).toBe(first.id);
+    const told = openConflictText(e.open);
+    expect(told.message).toBe(
       `A restore of ${first.conversationId} is already awaiting approval (${first.id}).`,
     );
-    expect(e.hint).toMatch(
+    expect(told.hint).toMatch(
       /^Approve, deny or cancel it first, or wait until it expires at \d{4}-\d\d-\d\d \d\d:\d\d UTC\.$/,
     );
     expect(e.details).toEqual({ openRequestId: first.id, openState: 'requested' });
@@ -148,13 +156,13 @@ describe('one open request per conversation', () => {
 
     // Approved and executing count as open too; a closed one frees the conversation.
     expect((await store.approve(first.id, 'UAPP')).kind).toBe('approved');
-    await expect(store.create(input({ conversationId: first.conversationId }))).rejects.toThrow(
+    const approved = await store.create(input({ conversationId: first.conversationId })).catch((x) => x);
+    expect(openConflictText((approved as OpenRequestConflict).open).message).toMatch(
       /approved and about to run/,
     );
     expect(await store.startExecution(first.id)).toBe(true);
-    await expect(store.create(input({ conversationId: first.conversationId }))).rejects.toThrow(
-      /already running/,
-    );
+    const running = await store.create(input({ conversationId: first.conversationId })).catch((x) => x);
+    expect(openConflictText((running as OpenRequestConflict).open).message).toMatch(/already running/);
     await store.finish(first.id, 'succeeded', { backupId: 'bk_x' });
     expect(await store.openForConversation(first.conversationId)).toBeNull();
     const next = await store.create(input({ conversationId: first.conversationId }));
@@ -227,7 +235,7 @@ describe('approve', () => {
         const loser = outs.find((o) => o.kind !== 'approved');
         expect(loser?.kind).toBe('not_open');
         if (loser?.kind === 'not_open')
-          expect(loser.message).toMatch(/no longer waiting for approval: approved by <@UAPP/);
+          expect(notOpenText(loser.request)).toMatch(/no longer waiting for approval: approved by <@UAPP/);
         expect((await store.get(r.id))?.approvals).toHaveLength(1);
       }
     });
@@ -274,7 +282,8 @@ describe('approve', () => {
     expect(await stateOf(r.id)).toBe('expired');
     const again = await store.approve(r.id, 'UAPP');
     expect(again.kind).toBe('not_open');
-    if (again.kind === 'not_open') expect(again.message).toMatch(/expired at .* without enough approvals/);
+    if (again.kind === 'not_open')
+      expect(notOpenText(again.request)).toMatch(/expired at .* without enough approvals/);
     // The approver's caller announced it; the sweeper must not do so again.
     expect((await store.expireDue(1000)).map((x) => x.id)).not.toContain(r.id);
   });
@@ -301,7 +310,7 @@ describe('deny, cancel, stale', () => {
     const late = await store.approve(r.id, 'UAPP2');
     expect(late.kind).toBe('not_open');
     if (late.kind === 'not_open') {
-      expect(late.message).toContain('denied by <@UAPP> (S3 copy is older than Redis)');
+      expect(notOpenText(late.request)).toContain('denied by <@UAPP> (S3 copy is older than Redis)');
     }
     expect((await store.deny(r.id, 'UAPP2', 'me too')).kind).toBe('not_open');
   });
@@ -310,8 +319,12 @@ describe('deny, cancel, stale', () => {
     const r = await store.create(input());
     const refused = await store.cancel(r.id, 'USOMEONE');
     expect(refused.kind).toBe('refused');
-    if (refused.kind === 'refused')
-      expect(refused.message).toMatch(/^Only <@UREQ>, who asked for this restore, can cancel it/);
+    if (refused.kind === 'refused') {
+      const { kind, requester } = refused.request;
+      expect(refusalText({ reason: 'not_requester', kind, requester })).toMatch(
+        /^Only <@UREQ>, who asked for this restore, can cancel it/,
+      );
+    }
     expect(await stateOf(r.id)).toBe('requested');
     const done = await store.cancel(r.id, 'UREQ');
     expect(done.kind).toBe('done');
@@ -339,7 +352,7 @@ describe('deny, cancel, stale', () => {
     await store.startExecution(running.id);
     const late = await store.markStale(running.id, 'too late');
     expect(late.kind).toBe('not_open');
-    if (late.kind === 'not_open') expect(late.message).toMatch(/running now/);
+    if (late.kind === 'not_open') expect(notOpenText(late.request)).toMatch(/running now/);
   });
 });
 

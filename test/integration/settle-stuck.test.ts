@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRequestStore, type RequestStore } from '../../src/approval/requests.js';
 import { createStuckSettler } from '../../src/approval/settle-stuck.js';
 import { startSweeper } from '../../src/approval/sweeper.js';
 import type { RecoveryRequest } from '../../src/approval/types.js';
@@ -9,6 +8,7 @@ import type { RestorePlan } from '../../src/recovery/plan.js';
 import type { ReplayPlan } from '../../src/recovery/replay.js';
 import { createRedisClient, createRedisTier } from '../../src/recovery/tiers/redis.js';
 import { createRequestAuditLookup } from '../../src/store/audit-lookup.js';
+import { createRequestStore, type RequestStore } from '../../src/store/requests.js';
 import { makeConversation } from '../helpers/conversations.js';
 import { freePort } from '../helpers/net.js';
 import { type Stack, startStack } from '../helpers/stack.js';

@@ -1,10 +1,10 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRequestStore, type RequestStore } from '../../src/approval/requests.js';
 import { startSweeper } from '../../src/approval/sweeper.js';
 import type { RecoveryRequest } from '../../src/approval/types.js';
 import type { RestorePlan } from '../../src/recovery/plan.js';
 import { migrate } from '../../src/store/migrations.js';
+import { createRequestStore, type RequestStore } from '../../src/store/requests.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
 
 const SCHEMA = 'zeus_recover';

@@ -1,15 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import {
-  approverHint,
   type CheckApproverInput,
   checkApprover,
   checkCanCancel,
   checkCanDeny,
-  describeState,
-  formatWhen,
+  type RefusalReason,
+  type RuleCheck,
 } from '../../src/approval/rules.js';
 import type { RecoveryRequest } from '../../src/approval/types.js';
 import type { RestorePlan } from '../../src/recovery/plan.js';
+import { approverHint, describeState, refusalText } from '../../src/views/approval-refusals.js';
+import { formatTime } from '../../src/views/format.js';
 
 const plan: RestorePlan = {
   conversationId: 'c-1',
@@ -56,6 +57,11 @@ function input(overrides: Partial<CheckApproverInput> = {}): CheckApproverInput 
   };
 }
 
+/** The rules decide (data); the view words the refusal. Together: what the person reads. */
+function worded(check: RuleCheck<RefusalReason>) {
+  return check.ok ? check : { ok: false, reason: check.reason, message: refusalText(check) };
+}
+
 describe('approverHint', () => {
   it('names the group and the listed people, or says anyone but the requester', () => {
     expect(approverHint({ approverUserIds: [] })).toBe('anyone except the requester');
@@ -74,24 +80,26 @@ describe('approverHint', () => {
 describe('checkApprover', () => {
   it('with nothing configured, lets anyone but the requester approve', () => {
     expect(checkApprover(input())).toEqual({ ok: true });
-    const self = checkApprover(input({ userId: 'UREQ' }));
+    const self = worded(checkApprover(input({ userId: 'UREQ' })));
     expect(self).toEqual({
       ok: false,
-      code: 'self_approval',
+      reason: 'self_approval',
       message: 'You asked for this restore, so someone else must approve it. Ask a teammate.',
     });
   });
 
   it('refuses the requester even when they are an approver, and says whom to ask', () => {
-    const r = checkApprover(
-      input({
-        userId: 'UREQ',
-        approverUserIds: ['UREQ', 'U2'],
-        approverUsergroupId: 'S0SRE',
-        groupMembers: new Set(['UREQ']),
-      }),
+    const r = worded(
+      checkApprover(
+        input({
+          userId: 'UREQ',
+          approverUserIds: ['UREQ', 'U2'],
+          approverUsergroupId: 'S0SRE',
+          groupMembers: new Set(['UREQ']),
+        }),
+      ),
     );
-    expect(r).toMatchObject({ ok: false, code: 'self_approval' });
+    expect(r).toMatchObject({ ok: false, reason: 'self_approval' });
     if (!r.ok)
       expect(r.message).toBe(
         'You asked for this restore, so someone else must approve it. Ask someone in <!subteam^S0SRE> or one of <@U2>.',
@@ -102,23 +110,23 @@ describe('checkApprover', () => {
     const policy = { approverUserIds: ['U1'], approverUsergroupId: 'S0SRE', groupMembers: new Set(['UGRP']) };
     expect(checkApprover(input({ ...policy, userId: 'U1' }))).toEqual({ ok: true });
     expect(checkApprover(input({ ...policy, userId: 'UGRP' }))).toEqual({ ok: true });
-    const r = checkApprover(input({ ...policy, userId: 'UX' }));
+    const r = worded(checkApprover(input({ ...policy, userId: 'UX' })));
     expect(r).toEqual({
       ok: false,
-      code: 'not_approver',
+      reason: 'not_approver',
       message:
         'You are not an approver, so you cannot approve this: approvers are listed in APPROVER_USER_IDS (<@U1>) or belong to the <!subteam^S0SRE> group. Ask one of them.',
     });
     expect(checkApprover(input({ approverUserIds: ['U1'], userId: 'UX' }))).toMatchObject({
-      code: 'not_approver',
+      reason: 'not_approver',
     });
   });
 
   it('fails closed when the group could not be read, but still accepts listed users', () => {
     const policy = { approverUserIds: ['U1'], approverUsergroupId: 'S0SRE', groupMembers: null };
     expect(checkApprover(input({ ...policy, userId: 'U1' }))).toEqual({ ok: true });
-    const r = checkApprover(input({ ...policy, userId: 'UGRP' }));
-    expect(r).toMatchObject({ ok: false, code: 'group_unavailable' });
+    const r = worded(checkApprover(input({ ...policy, userId: 'UGRP' })));
+    expect(r).toMatchObject({ ok: false, reason: 'group_unavailable' });
     if (!r.ok)
       expect(r.message).toBe(
         'I could not check whether you are in <!subteam^S0SRE>: Slack did not answer. Try again in a minute, or ask one of <@U1>.',
@@ -126,25 +134,27 @@ describe('checkApprover', () => {
   });
 
   it('tells someone who already approved how many more are needed', () => {
-    const r = checkApprover(
-      input({
-        request: request({
+    const r = worded(
+      checkApprover(
+        input({
+          request: request({
+            requiredApprovals: 3,
+            approvals: [{ userId: 'UAPP', at: '2025-12-13T10:01:00.000Z' }],
+          }),
           requiredApprovals: 3,
-          approvals: [{ userId: 'UAPP', at: '2025-12-13T10:01:00.000Z' }],
         }),
-        requiredApprovals: 3,
-      }),
+      ),
     );
-    expect(r).toMatchObject({ ok: false, code: 'already_approved' });
+    expect(r).toMatchObject({ ok: false, reason: 'already_approved' });
     if (!r.ok) expect(r.message).toMatch(/needs 2 more approvals from someone else/);
   });
 
   it('says which state a closed request is in and who put it there', () => {
     const denied = request({ state: 'denied', decidedBy: 'U9', denyReason: 'wrong tier' });
-    const r = checkApprover(input({ request: denied }));
+    const r = worded(checkApprover(input({ request: denied })));
     expect(r).toEqual({
       ok: false,
-      code: 'not_open',
+      reason: 'not_open',
       message: `This restore (${denied.id}) is no longer waiting for approval: denied by <@U9> (wrong tier).`,
     });
   });
@@ -183,22 +193,21 @@ describe('describeState', () => {
   });
 
   it('formats times for Slack and terminals alike', () => {
-    expect(formatWhen('2025-12-13T10:30:59.999Z')).toBe('2025-12-13 10:30 UTC');
-    expect(formatWhen('not a date')).toBe('not a date');
+    expect(formatTime('2025-12-13T10:30:59.999Z')).toBe('2025-12-13 10:30 UTC');
   });
 });
 
 describe('checkCanCancel', () => {
   it('lets only the requester cancel, and only while it waits', () => {
     expect(checkCanCancel(request(), 'UREQ')).toEqual({ ok: true });
-    expect(checkCanCancel(request(), 'UAPP')).toEqual({
+    expect(worded(checkCanCancel(request(), 'UAPP'))).toEqual({
       ok: false,
-      code: 'not_requester',
+      reason: 'not_requester',
       message: 'Only <@UREQ>, who asked for this restore, can cancel it. To stop it, deny it with a reason.',
     });
     expect(checkCanCancel(request({ state: 'approved' }), 'UREQ')).toMatchObject({
       ok: false,
-      code: 'not_open',
+      reason: 'not_open',
     });
   });
 });
@@ -214,12 +223,12 @@ describe('checkCanDeny', () => {
     expect(checkCanDeny(input({ ...policy, userId: 'U1', request: approvedOnce }))).toEqual({ ok: true });
     expect(checkCanDeny(input({ ...policy, userId: 'UX' }))).toMatchObject({
       ok: false,
-      code: 'not_approver',
+      reason: 'not_approver',
     });
-    expect(checkCanDeny(input({ userId: 'UREQ' }))).toMatchObject({ ok: false, code: 'own_request' });
+    expect(checkCanDeny(input({ userId: 'UREQ' }))).toMatchObject({ ok: false, reason: 'own_request' });
     expect(checkCanDeny(input({ request: request({ state: 'expired' }) }))).toMatchObject({
       ok: false,
-      code: 'not_open',
+      reason: 'not_open',
     });
   });
 });

@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
+import type { Approval, RecoveryRequest, RequestKind, RequestState } from '../approval/types.js';
 import { ErrorCode, RecoveryError } from '../errors.js';
 import type { RestorePlan } from '../recovery/plan.js';
 import type { ReplayPlan } from '../recovery/replay.js';
-import { quoteIdent, withTransaction } from '../store/sql.js';
-import { formatWhen, mention, notOpenMessage } from './rules.js';
-import type { Approval, RecoveryRequest, RequestKind, RequestState } from './types.js';
+import { quoteIdent, withTransaction } from './sql.js';
 
 /**
  * Approval requests in Postgres. Every transition is a single conditional UPDATE
@@ -15,9 +14,11 @@ import type { Approval, RecoveryRequest, RequestKind, RequestState } from './typ
  *
  * Expiry is judged by the database clock (now()), never by a replica's clock.
  *
- * Who may approve or cancel is decided in rules.ts before these are called; the store only
- * re-checks the one rule that must never slip through a handler bug: the requester cannot
+ * Who may approve or cancel is decided in approval/rules.ts before these are called; the store
+ * only re-checks the one rule that must never slip through a handler bug: the requester cannot
  * approve their own request.
+ *
+ * Outcomes are data (which move, which request as it now stands); src/views words them.
  */
 
 export interface NewRequest {
@@ -31,8 +32,8 @@ export interface NewRequest {
   ttlMinutes: number;
 }
 
-/** The request exists but is past the state this move needs; `message` says which and by whom. */
-export type NotOpen = { kind: 'not_open'; request: RecoveryRequest; message: string };
+/** The request exists but is past the state this move needs; `request` says which and by whom. */
+export type NotOpen = { kind: 'not_open'; request: RecoveryRequest };
 /** This call found it past expires_at and moved it to expired: the caller posts the notice. */
 export type Expired = { kind: 'expired'; request: RecoveryRequest };
 export type Done = { kind: 'done'; request: RecoveryRequest };
@@ -53,11 +54,30 @@ export type CancelOutcome =
   | NotOpen
   | Expired
   /** Someone other than the requester tried; nothing changed. */
-  | { kind: 'refused'; request: RecoveryRequest; message: string };
+  | { kind: 'refused'; request: RecoveryRequest };
 export type StaleOutcome = Done | NotOpen;
 export type FinishOutcome = Done | NotOpen;
 export type FinishState = 'succeeded' | 'failed' | 'unknown';
 const FINISH_STATES: readonly string[] = ['succeeded', 'failed', 'unknown'] satisfies FinishState[];
+
+/**
+ * create() while another request of the conversation is requested, approved or executing: one
+ * open request per conversation. `open` is that request, for the refusal to name (views).
+ */
+export class OpenRequestConflict extends RecoveryError {
+  readonly open: RecoveryRequest;
+
+  constructor(open: RecoveryRequest) {
+    super(
+      ErrorCode.RequestState,
+      `${open.kind} ${open.id} of ${open.conversationId} is still ${open.state}.`,
+      'Decide on it or wait for it first.',
+      { details: { openRequestId: open.id, openState: open.state } },
+    );
+    this.name = 'OpenRequestConflict';
+    this.open = open;
+  }
+}
 
 /** A request whose owner is gone: nobody holds a live lease for it (see approval/settle-stuck.ts). */
 export interface AbandonedRequest {
@@ -225,25 +245,6 @@ function notFound(id: string): RecoveryError {
   );
 }
 
-function openConflict(open: RecoveryRequest): RecoveryError {
-  const what = `${open.kind === 'undo' ? 'An' : 'A'} ${open.kind} of ${open.conversationId}`;
-  const details = { openRequestId: open.id, openState: open.state };
-  if (open.state === 'requested') {
-    return new RecoveryError(
-      ErrorCode.RequestState,
-      `${what} is already awaiting approval (${open.id}).`,
-      `Approve, deny or cancel it first, or wait until it expires at ${formatWhen(open.expiresAt)}.`,
-      { details },
-    );
-  }
-  return new RecoveryError(
-    ErrorCode.RequestState,
-    `${what} is already ${open.state === 'approved' ? 'approved and about to run' : 'running'} (${open.id}).`,
-    'Wait for its result in the incident thread, then inspect the conversation again before asking for another.',
-    { details },
-  );
-}
-
 export function createRequestStore(pool: pg.Pool, schema: string): RequestStore {
   const s = quoteIdent(schema);
   const requests = `${s}.requests`;
@@ -328,7 +329,7 @@ export function createRequestStore(pool: pg.Pool, schema: string): RequestStore 
       } catch (err) {
         if (!isUniqueViolation(err, OPEN_INDEX)) throw err;
         const open = await openForConversation(input.conversationId);
-        if (open) throw openConflict(open);
+        if (open) throw new OpenRequestConflict(open);
         // It closed between our insert and this read: the way is free now, try again.
       }
     }
@@ -370,8 +371,7 @@ export function createRequestStore(pool: pg.Pool, schema: string): RequestStore 
   }
 
   async function notOpen(client: pg.PoolClient, row: RequestRow): Promise<NotOpen> {
-    const request = await one(client, row);
-    return { kind: 'not_open', request, message: notOpenMessage(request) };
+    return { kind: 'not_open', request: await one(client, row) };
   }
 
   async function approve(id: string, userId: string): Promise<ApproveOutcome> {
@@ -383,7 +383,7 @@ export function createRequestStore(pool: pg.Pool, schema: string): RequestStore 
         if (wentThrough && request.approvals.some((a) => a.userId === userId)) {
           return { kind: 'duplicate', request, have: request.approvals.length, need: row.required_approvals };
         }
-        return { kind: 'not_open', request, message: notOpenMessage(request) };
+        return { kind: 'not_open', request };
       }
       if (userId === row.requester) {
         throw new RecoveryError(
@@ -440,13 +440,7 @@ export function createRequestStore(pool: pg.Pool, schema: string): RequestStore 
   async function cancel(id: string, userId: string): Promise<CancelOutcome> {
     return locked(id, async (client, row, open) => {
       if (row.state !== 'requested') return notOpen(client, row);
-      if (userId !== row.requester) {
-        return {
-          kind: 'refused',
-          request: await one(client, row),
-          message: `Only ${mention(row.requester)}, who asked for this ${row.kind}, can cancel it. To stop it, deny it with a reason.`,
-        };
-      }
+      if (userId !== row.requester) return { kind: 'refused', request: await one(client, row) };
       if (!open) return expireLocked(client, id);
       const res = await client.query<RequestRow>(
         `UPDATE ${requests} SET state = 'cancelled', decided_by = $2, decided_at = now(), updated_at = now()
@@ -466,7 +460,7 @@ export function createRequestStore(pool: pg.Pool, schema: string): RequestStore 
     if (row) return { kind: 'done', request: await one(pool, row) };
     const current = await get(id);
     if (!current) throw notFound(id);
-    return { kind: 'not_open', request: current, message: notOpenMessage(current) };
+    return { kind: 'not_open', request: current };
   }
 
   async function markStale(id: string, reason: string): Promise<StaleOutcome> {
