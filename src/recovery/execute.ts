@@ -163,11 +163,16 @@ export async function executeRestore(
     let cas: CasResult | null = null;
     let lost: RecoveryError | null = null;
     try {
+      // Fenced inside the lease just confirmed: if this process dies now, the write lands
+      // before the lease can run out, or never, so whoever settles after the lease sees the truth.
       cas = await deps.redis.compareAndSet(
         id,
         currentBytes,
         target.exists ? target.bytes : null,
         deps.ttlPolicy,
+        {
+          withinMs: leaseMs - Math.max(Math.floor(leaseMs / 5), 200),
+        },
       );
     } catch (err) {
       if (!(err instanceof RecoveryError) || err.details.ambiguous !== true) throw err;

@@ -55,7 +55,14 @@ export interface ActiveStore extends TierReader {
    * RecoveryError details say `ambiguous: true` means the write may or may not have been
    * applied; read the key to find out.
    */
-  compareAndSet(id: string, expected: Buffer | null, next: Buffer | null, ttl: TtlPolicy): Promise<CasResult>;
+  compareAndSet(
+    id: string,
+    expected: Buffer | null,
+    next: Buffer | null,
+    ttl: TtlPolicy,
+    /** `withinMs`: the write lands within this long or never (the tier's own budget if less). */
+    options?: { withinMs?: number },
+  ): Promise<CasResult>;
   /** SCAN (never KEYS) for ids whose key matches `pattern` (glob on the id part). */
   scan(pattern: string, cursor: string, count: number): Promise<ScanPage>;
 }

@@ -7,6 +7,7 @@ import { keepLease } from '../../src/recovery/lease.js';
 import { planRestore } from '../../src/recovery/plan.js';
 import type { LockHeld, LockLease } from '../../src/store/types.js';
 import { makeConversation } from '../helpers/conversations.js';
+import { holding, startFaultProxy } from '../helpers/fault-proxy.js';
 import { type Stack, startStack } from '../helpers/stack.js';
 
 let stack: Stack;
@@ -14,6 +15,9 @@ let deps: CoreDeps;
 let n = 0;
 const freshId = () => `c-lease${++n}`;
 const actor = { id: 'cli:tester', reason: 'lease test' };
+/** The compare-and-set script (EVAL or EVALSHA), not the clock read just before it. */
+const CAS = (chunk: Buffer) =>
+  holding('eval')(chunk) && /\r\n(equal|absent)\r\n/.test(chunk.toString('latin1'));
 
 beforeAll(async () => {
   stack = await startStack();
@@ -66,11 +70,11 @@ describe('lease renewal', () => {
 
   it('keepLease renews every third of the lease, so a slow holder is never taken over', async () => {
     const id = freshId();
-    const lease = mustLease(await deps.locks.acquire(id, 'slow', 300));
-    const keeper = keepLease(lease, 300);
+    const lease = mustLease(await deps.locks.acquire(id, 'slow', 1500));
+    const keeper = keepLease(lease, 1500);
     try {
       await until('three renewals', () => keeper.renewals >= 3);
-      expect(await deps.locks.acquire(id, 'other', 300)).toMatchObject({ acquired: false, holder: 'slow' });
+      expect(await deps.locks.acquire(id, 'other', 1500)).toMatchObject({ acquired: false, holder: 'slow' });
       expect(await keeper.confirm()).toBe(true);
     } finally {
       keeper.stop();
@@ -81,7 +85,8 @@ describe('lease renewal', () => {
   it('a restore whose steps outlast its lease keeps the lock and finishes', async () => {
     const id = freshId();
     await stack.seed('postgres', id, makeConversation(id, 4));
-    const short = { ...deps, lockLeaseMs: 600 };
+    // A short lease needs a Redis write budget well inside it.
+    const short = { ...(await stack.runtime({ REDIS_TIMEOUT_MS: '400' })).deps, lockLeaseMs: 1500 };
     const plan = await planRestore(short, id, { kind: 'tier', tier: 'postgres' });
     let refused: LockLease | LockHeld | null = null;
     const result = await executeRestore(short, plan, actor, {
@@ -97,9 +102,9 @@ describe('lease renewal', () => {
             pushes++;
             seen = now;
           }
-          return pushes >= 2 && now > firstEnd + 300;
+          return pushes >= 2 && now > firstEnd + 500;
         });
-        refused = await deps.locks.acquire(id, 'another replica', 600);
+        refused = await deps.locks.acquire(id, 'another replica', 1500);
       },
     });
     expect(refused).toMatchObject({ acquired: false });
@@ -131,5 +136,32 @@ describe('lease renewal', () => {
     expect((await stack.redis.client.getBuffer(stack.redis.key(id)))?.toString()).toBe(before);
     // Its release must not free the lock the other replica now holds.
     expect(await deps.locks.acquire(id, 'third', 60_000)).toMatchObject({ holder: 'another replica' });
+  });
+
+  it('fences the write inside a lease shorter than the Redis budget: held past it, it never lands', async () => {
+    const id = freshId();
+    const before = makeConversation(id, 2);
+    await stack.seed('redis', id, before);
+    await stack.seed('postgres', id, makeConversation(id, 6));
+    const proxy = await startFaultProxy({ port: Number(new URL(stack.env.REDIS_URL ?? '').port || 6379) });
+    try {
+      // The tier allows 2000 ms; a 1000 ms lease allows the write less, and that is the fence.
+      const viaProxy = (await stack.runtime({ REDIS_URL: `redis://${proxy.address}` })).deps;
+      const short = { ...viaProxy, lockLeaseMs: 1000 };
+      const plan = await planRestore(short, id, { kind: 'tier', tier: 'postgres' });
+      // Held on the way for longer than the lease allows, though within the tier's own budget.
+      const armed = proxy.arm({ match: CAS, fault: { holdMs: 1500 } });
+      const err = await executeRestore(short, plan, actor, { settleDelaysMs: [100, 300] }).catch(
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(RecoveryError);
+      expect((err as RecoveryError).hint).toMatch(/^Nothing was written/);
+      await armed.delivered;
+      // The held script is on its way to Redis; give it the moment it needs to run.
+      await new Promise((r) => setTimeout(r, 300));
+      expect((await stack.redis.client.getBuffer(stack.redis.key(id)))?.toString()).toBe(before);
+    } finally {
+      await proxy.stop();
+    }
   });
 });

@@ -324,12 +324,14 @@ export function createRedisTier(opts: {
       }
     },
 
-    async compareAndSet(id, expected, next, ttl): Promise<CasResult> {
+    async compareAndSet(id, expected, next, ttl, options = {}): Promise<CasResult> {
       const ttlArgs = ttlArgv(ttl);
       const scripts = client as unknown as WithCas;
+      // The caller's lease may allow less than the tier's own budget; the shorter one fences it.
+      const budgetMs = Math.max(1, Math.min(timeoutMs, options.withinMs ?? timeoutMs));
       let deadline: number;
       try {
-        deadline = Number(await run(() => scripts[TIME_COMMAND](key(id)))) + timeoutMs;
+        deadline = Number(await run(() => scripts[TIME_COMMAND](key(id)))) + budgetMs;
       } catch (err) {
         throw unreachable('clock read before the compare-and-set', err);
       }
@@ -343,10 +345,10 @@ export function createRedisTier(opts: {
       ];
       // Redis's clock ran at most as far as ours since it answered, so once ours passes this
       // point the fence in the script has closed and nothing sent can land any more.
-      const fenceClosesAt = performance.now() + timeoutMs;
+      const fenceClosesAt = performance.now() + budgetMs;
       let reply: unknown;
       try {
-        reply = await run(() => scripts[CAS_COMMAND](key(id), ...argv));
+        reply = await run(() => scripts[CAS_COMMAND](key(id), ...argv), budgetMs);
       } catch (err) {
         const failure = unreachable('compare-and-set', err, true);
         if (failure.details.ambiguous === true) await sleep(fenceClosesAt - performance.now());
