@@ -1,23 +1,24 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
+import { ErrorCode, isRecoveryError } from '../errors.js';
 import { isBackupId } from '../recovery/sources.js';
 import type { Reply } from '../slack/workflow.js';
 import { CLICK_REFUSALS } from '../views/click-refusals.js';
 import { errorView } from '../views/errors.js';
+import { LIST_PAGE_SIZE, LIST_REFUSALS, listView, readNextPageValue } from '../views/list.js';
 import { denyReasonModal } from '../views/modal.js';
-import type { HandlerContext } from './context.js';
+import { type HandlerContext, outcome } from './context.js';
+import { ACTION } from './registry.js';
 
 type Respond = (message: {
   response_type: 'ephemeral';
-  replace_original: false;
+  replace_original: boolean;
   text: string;
   blocks?: unknown[];
 }) => Promise<unknown>;
 
 async function tell(respond: Respond, reply: Reply): Promise<void> {
   if (!reply.message) return;
-  const view = reply.ok
-    ? { text: reply.message }
-    : errorView({ message: reply.message, hint: reply.hint ?? null, code: null, mentions: reply.mentions });
+  const view = reply.ok ? { text: reply.message } : errorView(reply);
   await respond({ response_type: 'ephemeral', replace_original: false, ...view } as Parameters<Respond>[0]);
 }
 
@@ -37,10 +38,14 @@ async function refusedElsewhere(
     expected = await ctx.requestChannel(requestId);
   } catch (err) {
     ctx.logger.warn({ err, requestId }, 'could not read the channel of a request');
-    return { ok: false, ...CLICK_REFUSALS.channelUnknown };
+    return {
+      ok: false,
+      ...CLICK_REFUSALS.channelUnknown,
+      code: isRecoveryError(err) ? err.code : ErrorCode.Internal,
+    };
   }
   if (expected === null || expected === channelId) return null;
-  return { ok: false, ...CLICK_REFUSALS.otherChannel };
+  return { ok: false, ...CLICK_REFUSALS.otherChannel, code: ErrorCode.Forbidden };
 }
 
 /**
@@ -48,7 +53,7 @@ async function refusedElsewhere(
  * value carries only which request (or backup) it is about.
  */
 export function registerActions(app: App, ctx: HandlerContext): void {
-  app.action<BlockAction<ButtonAction>>('request_approve', async ({ ack, body, action, respond }) => {
+  app.action<BlockAction<ButtonAction>>(ACTION.approve, async ({ ack, body, action, respond }) => {
     await ack();
     const requestId = action.value ?? '';
     const refused = await refusedElsewhere(ctx, requestId, body.channel?.id);
@@ -58,7 +63,7 @@ export function registerActions(app: App, ctx: HandlerContext): void {
     );
   });
 
-  app.action<BlockAction<ButtonAction>>('request_cancel', async ({ ack, body, action, respond }) => {
+  app.action<BlockAction<ButtonAction>>(ACTION.cancel, async ({ ack, body, action, respond }) => {
     await ack();
     const requestId = action.value ?? '';
     const refused = await refusedElsewhere(ctx, requestId, body.channel?.id);
@@ -68,7 +73,7 @@ export function registerActions(app: App, ctx: HandlerContext): void {
     );
   });
 
-  app.action<BlockAction<ButtonAction>>('request_deny', async ({ ack, body, action, respond, client }) => {
+  app.action<BlockAction<ButtonAction>>(ACTION.deny, async ({ ack, body, action, respond, client }) => {
     await ack();
     const requestId = action.value ?? '';
     // The reason form carries only the request id; this is the only place the channel is known.
@@ -82,21 +87,58 @@ export function registerActions(app: App, ctx: HandlerContext): void {
     await client.views.open({ trigger_id: body.trigger_id, view: denyReasonModal(requestId) });
   });
 
-  app.action<BlockAction<ButtonAction>>('restore_undo', async ({ ack, body, action, respond }) => {
+  app.action<BlockAction<ButtonAction>>(ACTION.undo, async ({ ack, body, action, respond }) => {
     await ack();
     const channelId = body.channel?.id;
     if (!channelId || !(await ctx.isIncidentChannel(channelId, body.channel?.name))) {
-      await tell(respond as Respond, { ok: false, ...CLICK_REFUSALS.undoOutsideIncident });
+      await tell(respond as Respond, {
+        ok: false,
+        ...CLICK_REFUSALS.undoOutsideIncident,
+        code: ErrorCode.Forbidden,
+      });
       return;
     }
     // Checked before the workflow records the command: a malformed value is nobody's undo.
     if (!isBackupId(action.value ?? '')) {
-      await tell(respond as Respond, { ok: false, ...CLICK_REFUSALS.notABackup });
+      await tell(respond as Respond, {
+        ok: false,
+        ...CLICK_REFUSALS.notABackup,
+        code: ErrorCode.InvalidInput,
+      });
       return;
     }
     await tell(
       respond as Respond,
       await ctx.workflow.requestUndo(action.value ?? '', { userId: body.user.id, channelId }),
     );
+  });
+
+  // The next page of a private `list`: it replaces the page the button was on.
+  app.action<BlockAction<ButtonAction>>(ACTION.listNextPage, async ({ ack, body, action, respond }) => {
+    await ack();
+    const channelId = body.channel?.id;
+    const page = readNextPageValue(action.value ?? '');
+    if (page === null) {
+      await tell(respond as Respond, { ok: false, ...LIST_REFUSALS.notAPage, code: ErrorCode.InvalidInput });
+      return;
+    }
+    if (!channelId || !(await ctx.isIncidentChannel(channelId, body.channel?.name))) {
+      await tell(respond as Respond, {
+        ok: false,
+        ...LIST_REFUSALS.outsideIncident,
+        code: ErrorCode.Forbidden,
+      });
+      return;
+    }
+    const reply = await ctx.workflow.list(
+      { ...page, limit: LIST_PAGE_SIZE },
+      { userId: body.user.id, channelId },
+    );
+    ctx.metrics.commands.inc({ command: 'list', outcome: outcome(reply) });
+    if (!reply.ok) {
+      await tell(respond as Respond, reply);
+      return;
+    }
+    await (respond as Respond)({ ...listView(reply.result, { first: false }), replace_original: true });
   });
 }

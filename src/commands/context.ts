@@ -1,6 +1,6 @@
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
-import type { Workflow } from '../slack/workflow.js';
+import type { Reply, Workflow } from '../slack/workflow.js';
 
 /** What every Slack handler gets: the workflow to call and the two checks made before it. */
 export interface HandlerContext {
@@ -28,4 +28,9 @@ export function viewValues(state: {
     out[blockId] = first?.selected_option?.value ?? first?.value ?? undefined;
   }
   return out;
+}
+
+/** The metrics label of a reply: `ok`, or the error's code (`error` when it has none). */
+export function outcome(reply: Pick<Reply, 'ok' | 'code'>): string {
+  return reply.ok ? 'ok' : (reply.code ?? 'error');
 }

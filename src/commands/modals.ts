@@ -1,11 +1,13 @@
 import type { App } from '@slack/bolt';
+import { assertNever } from '../assert-never.js';
 import { errorView } from '../views/errors.js';
-import { type HandlerContext, viewValues } from './context.js';
-import { validateModalSubmission } from './grammar.js';
+import { type HandlerContext, outcome, viewValues } from './context.js';
+import { type SlackRestoreSource, type ThreadCommand, validateModalSubmission } from './grammar.js';
+import { DENY_REASON_BLOCK_ID, VIEW_CALLBACK } from './registry.js';
 
 /** Form submissions: field errors go back inline (`response_action: errors`), the rest as for commands. */
 export function registerModals(app: App, ctx: HandlerContext): void {
-  app.view('zeus_recover_modal', async ({ ack, body, view, client }) => {
+  app.view(VIEW_CALLBACK.recoveryForm, async ({ ack, body, view, client }) => {
     const values = viewValues(view.state);
     const checked = validateModalSubmission(values, { idPattern: ctx.idPattern });
     if (!checked.ok) {
@@ -25,27 +27,22 @@ export function registerModals(app: App, ctx: HandlerContext): void {
     if (!channelId || !(await ctx.isIncidentChannel(channelId, undefined))) return;
     const text = describe(checked.command);
     const reply = await ctx.workflow.command(checked.command, text, { userId: body.user.id, channelId });
-    ctx.metrics.commands.inc({ command: checked.command.kind, outcome: reply.ok ? 'ok' : 'error' });
+    ctx.metrics.commands.inc({ command: checked.command.kind, outcome: outcome(reply) });
     if (!reply.ok) {
       await client.chat.postEphemeral({
         channel: channelId,
         user: body.user.id,
-        ...errorView({
-          message: reply.message,
-          hint: reply.hint ?? null,
-          code: null,
-          mentions: reply.mentions,
-        }),
+        ...errorView(reply),
       });
     }
   });
 
-  app.view('deny_reason_modal', async ({ ack, body, view, client }) => {
-    const reason = (viewValues(view.state).deny_reason ?? '').trim();
+  app.view(VIEW_CALLBACK.denyReason, async ({ ack, body, view, client }) => {
+    const reason = (viewValues(view.state)[DENY_REASON_BLOCK_ID] ?? '').trim();
     if (!reason) {
       await ack({
         response_action: 'errors',
-        errors: { deny_reason: 'Say why, so the requester knows what to do instead.' },
+        errors: { [DENY_REASON_BLOCK_ID]: 'Say why, so the requester knows what to do instead.' },
       });
       return;
     }
@@ -55,26 +52,36 @@ export function registerModals(app: App, ctx: HandlerContext): void {
       await client.chat.postEphemeral({
         channel: reply.channelId,
         user: body.user.id,
-        ...errorView({
-          message: reply.message,
-          hint: reply.hint ?? null,
-          code: null,
-          mentions: reply.mentions,
-        }),
+        ...errorView(reply),
       });
     }
   });
 }
 
 /** The command a form submission stands for, as it is recorded in the audit log. */
-function describe(cmd: { kind: string } & Record<string, unknown>): string {
-  const parts = [cmd.kind];
-  if (typeof cmd.id === 'string') parts.push(cmd.id);
-  if (typeof cmd.backupId === 'string') parts.push(cmd.backupId);
-  const source = cmd.source as { kind: string; tier?: string; backupId?: string } | undefined;
-  if (source)
-    parts.push('--from', source.kind === 'tier' ? String(source.tier) : `backup:${source.backupId}`);
-  if (typeof cmd.fromStep === 'number') parts.push('--from-step', String(cmd.fromStep));
-  if (typeof cmd.reason === 'string' && cmd.reason) parts.push('--reason', cmd.reason);
-  return `${parts.join(' ')} (form)`;
+function describe(cmd: ThreadCommand): string {
+  const from = (source: SlackRestoreSource) =>
+    ` --from ${source.kind === 'tier' ? source.tier : `backup:${source.backupId}`}`;
+  const reason = (text: string | null) => (text ? ` --reason ${text}` : '');
+  return `${commandText()} (form)`;
+
+  function commandText(): string {
+    switch (cmd.kind) {
+      case 'inspect':
+      case 'validate':
+        return `${cmd.kind} ${cmd.id}`;
+      case 'diff':
+        return `diff ${cmd.id}${from(cmd.source)}`;
+      case 'restore':
+        return `restore ${cmd.id}${from(cmd.source)}${reason(cmd.reason)}`;
+      case 'undo':
+        return `undo ${cmd.backupId}${reason(cmd.reason)}`;
+      case 'export':
+        return `export ${cmd.id} --tier ${cmd.tier}`;
+      case 'replay':
+        return `replay ${cmd.id} --from-step ${cmd.fromStep}${reason(cmd.reason)}`;
+      default:
+        return assertNever(cmd, 'command kind');
+    }
+  }
 }

@@ -12,6 +12,8 @@ export const ACTION = {
   deny: 'request_deny',
   cancel: 'request_cancel',
   undo: 'restore_undo',
+  /** On a private `list` page: the next page (its value carries the pattern and SCAN cursor). */
+  listNextPage: 'list_next_page',
 } as const;
 export type ActionId = (typeof ACTION)[keyof typeof ACTION];
 export const ACTION_IDS: readonly ActionId[] = Object.values(ACTION);

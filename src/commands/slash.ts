@@ -1,8 +1,10 @@
 import type { App } from '@slack/bolt';
+import { assertNever } from '../assert-never.js';
 import { errorView, notIncidentChannelView } from '../views/errors.js';
 import { commandErrorView, helpView } from '../views/help.js';
+import { LIST_PAGE_SIZE, listView } from '../views/list.js';
 import { recoveryModal } from '../views/modal.js';
-import type { HandlerContext } from './context.js';
+import { type HandlerContext, outcome } from './context.js';
 import { isCommandError, parseCommand } from './grammar.js';
 import { SLASH_COMMAND } from './registry.js';
 
@@ -52,34 +54,51 @@ export function registerSlashCommand(app: App, ctx: HandlerContext): void {
       count('invalid', 'usage_error');
       return;
     }
-    if (parsed.kind === 'help') {
-      await answer(helpView());
-      count('help', 'ok');
-      return;
+    const who = { userId: command.user_id, channelId: command.channel_id };
+    switch (parsed.kind) {
+      case 'help':
+        await answer(helpView());
+        count('help', 'ok');
+        return;
+      case 'modal':
+        // trigger_id lives 3 s: open the form right after the ack, before anything slow.
+        await answer();
+        count('modal', 'ok');
+        await client.views.open({
+          trigger_id: command.trigger_id,
+          view: recoveryModal({ channelId: command.channel_id }),
+        });
+        return;
+      case 'list': {
+        // Private and quick: no "Working on" note and nothing in the channel, just the page.
+        await answer();
+        const reply = await ctx.workflow.list(
+          { pattern: parsed.pattern, cursor: null, limit: LIST_PAGE_SIZE },
+          who,
+        );
+        count('list', outcome(reply));
+        await respond(reply.ok ? listView(reply.result, { first: true }) : errorView(reply));
+        return;
+      }
+      case 'inspect':
+      case 'validate':
+      case 'diff':
+      case 'restore':
+      case 'undo':
+      case 'export':
+      case 'replay': {
+        await answer({
+          response_type: 'ephemeral',
+          text: `⏳ Working on \`${parsed.kind}\`… the result goes to the incident thread.`,
+        });
+        const reply = await ctx.workflow.command(parsed, command.text, who);
+        count(parsed.kind, outcome(reply));
+        if (!reply.ok) await respond(errorView(reply));
+        return;
+      }
+      default:
+        assertNever(parsed, 'command kind');
     }
-    if (parsed.kind === 'modal') {
-      // trigger_id lives 3 s: open the form right after the ack, before anything slow.
-      await answer();
-      count('modal', 'ok');
-      await client.views.open({
-        trigger_id: command.trigger_id,
-        view: recoveryModal({ channelId: command.channel_id }),
-      });
-      return;
-    }
-    await answer({
-      response_type: 'ephemeral',
-      text: `⏳ Working on \`${parsed.kind}\`… the result goes to the incident thread.`,
-    });
-    const reply = await ctx.workflow.command(parsed, command.text, {
-      userId: command.user_id,
-      channelId: command.channel_id,
-    });
-    count(parsed.kind, reply.ok ? 'ok' : 'error');
-    if (!reply.ok)
-      await respond(
-        errorView({ message: reply.message, hint: reply.hint ?? null, code: null, mentions: reply.mentions }),
-      );
   });
 }
 

@@ -1,7 +1,7 @@
-import type { FinishState, RequestStore } from '../approval/requests.js';
-import { approverHint, checkApprover, checkCanCancel, checkCanDeny } from '../approval/rules.js';
+import { checkApprover, checkCanCancel, checkCanDeny } from '../approval/rules.js';
 import { AuditAction, isReplayPlan, type RecoveryRequest, type RequestKind } from '../approval/types.js';
-import { normaliseText, type ParsedCommand } from '../commands/grammar.js';
+import { assertNever } from '../assert-never.js';
+import { normaliseText, type ThreadCommand } from '../commands/grammar.js';
 import type { Config } from '../config.js';
 import { ErrorCode, errorMessage, RecoveryError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -13,6 +13,8 @@ import {
   executeRestore,
   exportConversation,
   inspectConversation,
+  type ListResult,
+  listConversations,
   planRestore,
   planUndo,
   type RestorePlan,
@@ -23,7 +25,9 @@ import { FINAL_WRITE_DELAYS_MS, retrying } from '../recovery/retry.js';
 import { inspectJson } from '../recovery/summary.js';
 import { summarizeZeusStatus, type ZeusStatus } from '../recovery/zeus-api.js';
 import { auditTo } from '../store/audit.js';
+import { type FinishState, OpenRequestConflict, type RequestStore } from '../store/requests.js';
 import type { AuditEvent } from '../store/types.js';
+import { approverHint, notOpenText, openConflictText, refusalText } from '../views/approval-refusals.js';
 import { replayProgressView } from '../views/replay.js';
 import type { SlackMessage } from '../views/slack.js';
 
@@ -38,6 +42,8 @@ export interface Reply {
   ok: boolean;
   message: string;
   hint?: string;
+  /** The RecoveryError's code when there is one: shown with the answer and counted in metrics. */
+  code?: ErrorCode;
   /** Where to answer when there is no response_url (modal submissions). */
   channelId?: string;
   /** The message is the app's own wording naming people as `<@U…>` (approval rules). */
@@ -65,6 +71,9 @@ export interface WorkflowDeps {
   replay?: { pollMs: number; timeoutMs: number };
   logger: Logger;
 }
+
+/** A page of `list`, or why there is none. */
+export type ListReply = { ok: true; result: ListResult } | (Reply & { ok: false });
 
 const actorId = (userId: string) => `slack:${userId}`;
 
@@ -123,18 +132,20 @@ export function createWorkflow(deps: WorkflowDeps) {
   }
 
   function failure(err: unknown): Reply {
-    if (err instanceof RecoveryError) return { ok: false, message: err.message, hint: err.hint };
+    if (err instanceof OpenRequestConflict) return { ok: false, ...openConflictText(err.open) };
+    if (err instanceof RecoveryError)
+      return { ok: false, message: err.message, hint: err.hint, code: err.code };
     logger.error({ err }, 'unexpected error in a Slack workflow');
     return {
       ok: false,
       message: `Something unexpected went wrong: ${errorMessage(err).slice(0, 200)}.`,
       hint: 'Nothing further was done. Try again; if it repeats, use the CLI (`zeus-recover`) and report this.',
+      code: ErrorCode.Internal,
     };
   }
 
-  async function command(cmd: ParsedCommand, text: string, who: SlackActor): Promise<Reply> {
+  async function command(cmd: ThreadCommand, text: string, who: SlackActor): Promise<Reply> {
     try {
-      if (cmd.kind === 'help' || cmd.kind === 'modal') return { ok: true, message: '' };
       const conversationId = cmd.kind === 'undo' ? null : 'id' in cmd ? cmd.id : null;
       if (conversationId) addLogContext({ conversationId });
       await record(who.channelId, {
@@ -190,6 +201,7 @@ export function createWorkflow(deps: WorkflowDeps) {
               ok: false,
               message: 'Replay needs the Zeus API, and it is not configured here.',
               hint: 'Set ZEUS_API_URL and ZEUS_API_TOKEN for the bot, or replay with the CLI where they are set.',
+              code: ErrorCode.Config,
             };
           }
           const plan = await planReplay(core, cmd.id, cmd.fromStep);
@@ -200,11 +212,7 @@ export function createWorkflow(deps: WorkflowDeps) {
           };
         }
         default:
-          return {
-            ok: false,
-            message: `\`${cmd.kind}\` is not available in Slack yet.`,
-            hint: 'Use `/zeus-recover help` for what works today, or the CLI.',
-          };
+          return assertNever(cmd, 'command kind');
       }
     } catch (err) {
       return failure(err);
@@ -368,11 +376,12 @@ export function createWorkflow(deps: WorkflowDeps) {
         approverUsergroupId: policy.approverUsergroupId,
         groupMembers: policy.approverUsergroupId ? await deps.groupMembers() : null,
       });
-      if (!rule.ok) return { ok: false, message: rule.message, mentions: true };
+      if (!rule.ok) return { ok: false, message: refusalText(rule), mentions: true };
       const stale = await staleness(request);
       if (stale) {
         const marked = await requests.markStale(request.id, stale);
-        if (marked.kind !== 'done') return { ok: false, message: marked.message };
+        if (marked.kind !== 'done')
+          return { ok: false, message: notOpenText(marked.request), mentions: true };
         await transition(AuditAction.RequestStale, marked.request, 'system', { detail: stale });
         try {
           const fresh = await freshPlan(request);
@@ -404,7 +413,7 @@ export function createWorkflow(deps: WorkflowDeps) {
         case 'duplicate':
           return { ok: false, message: `You already approved this (${outcome.have} of ${outcome.need}).` };
         case 'not_open':
-          return { ok: false, message: outcome.message };
+          return { ok: false, message: notOpenText(outcome.request), mentions: true };
         case 'expired':
           await transition(AuditAction.RequestExpired, outcome.request, 'system');
           return {
@@ -562,9 +571,11 @@ export function createWorkflow(deps: WorkflowDeps) {
         approverUsergroupId: policy.approverUsergroupId,
         groupMembers: policy.approverUsergroupId ? await deps.groupMembers() : null,
       });
-      if (!rule.ok) return { ok: false, message: rule.message, mentions: true, channelId };
+      if (!rule.ok) return { ok: false, message: refusalText(rule), mentions: true, channelId };
       const outcome = await requests.deny(requestId, who.userId, reason);
-      if (outcome.kind === 'not_open') return { ok: false, message: outcome.message, channelId };
+      if (outcome.kind === 'not_open') {
+        return { ok: false, message: notOpenText(outcome.request), mentions: true, channelId };
+      }
       if (outcome.kind === 'expired') {
         await transition(AuditAction.RequestExpired, outcome.request, 'system');
         return { ok: false, message: 'This request had already expired.', channelId };
@@ -588,7 +599,7 @@ export function createWorkflow(deps: WorkflowDeps) {
       approverUsergroupId: policy.approverUsergroupId,
       groupMembers: policy.approverUsergroupId ? await deps.groupMembers() : null,
     });
-    return rule.ok ? { ok: true, message: '' } : { ok: false, message: rule.message, mentions: true };
+    return rule.ok ? { ok: true, message: '' } : { ok: false, message: refusalText(rule), mentions: true };
   }
 
   async function cancel(requestId: string, who: Pick<SlackActor, 'userId'>): Promise<Reply> {
@@ -596,7 +607,7 @@ export function createWorkflow(deps: WorkflowDeps) {
       const request = await requests.get(requestId);
       if (!request) return { ok: false, message: `Request ${requestId} does not exist.` };
       const rule = checkCanCancel(request, who.userId);
-      if (!rule.ok) return { ok: false, message: rule.message, mentions: true };
+      if (!rule.ok) return { ok: false, message: refusalText(rule), mentions: true };
       const outcome = await requests.cancel(requestId, who.userId);
       if (outcome.kind === 'done') {
         await transition(AuditAction.RequestCancelled, outcome.request, actorId(who.userId));
@@ -606,7 +617,15 @@ export function createWorkflow(deps: WorkflowDeps) {
         await transition(AuditAction.RequestExpired, outcome.request, 'system');
         return { ok: false, message: 'This request had already expired.' };
       }
-      return { ok: false, message: outcome.message };
+      if (outcome.kind === 'refused') {
+        const { kind, requester } = outcome.request;
+        return {
+          ok: false,
+          message: refusalText({ reason: 'not_requester', kind, requester }),
+          mentions: true,
+        };
+      }
+      return { ok: false, message: notOpenText(outcome.request), mentions: true };
     } catch (err) {
       return failure(err);
     }
@@ -626,7 +645,35 @@ export function createWorkflow(deps: WorkflowDeps) {
     );
   }
 
-  return { command, approve, deny, canDeny, cancel, expired, requestUndo, approverHint: hint };
+  /**
+   * A page of `list`, for the person who asked only: it names no conversation, so there is no
+   * thread for it. It is in the audit log all the same, just not delivered to the channel.
+   */
+  async function list(
+    query: { pattern: string | null; cursor: string | null; limit: number },
+    who: SlackActor,
+  ): Promise<ListReply> {
+    try {
+      const page = query.cursor === null ? '' : ` (next page, cursor ${query.cursor})`;
+      await core.audit.append({
+        action: AuditAction.CommandReceived,
+        actor: actorId(who.userId),
+        conversationId: null,
+        requestId: null,
+        data: { command: `/zeus-recover list${query.pattern === null ? '' : ` ${query.pattern}`}${page}` },
+      });
+      const result = await listConversations(core, {
+        limit: query.limit,
+        ...(query.pattern === null ? {} : { pattern: query.pattern }),
+        ...(query.cursor === null ? {} : { cursor: query.cursor }),
+      });
+      return { ok: true, result };
+    } catch (err) {
+      return { ...failure(err), ok: false };
+    }
+  }
+
+  return { command, list, approve, deny, canDeny, cancel, expired, requestUndo, approverHint: hint };
 }
 
 export type Workflow = ReturnType<typeof createWorkflow>;

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { App } from '@slack/bolt';
 import { describe, expect, it } from 'vitest';
 import { type HandlerContext, registerHandlers } from '../../src/commands/index.js';
@@ -15,5 +17,20 @@ describe('what the code registers', () => {
     expect(seen.commands).toEqual([SLASH_COMMAND]);
     expect([...seen.actions].sort()).toEqual([...ACTION_IDS].sort());
     expect([...seen.views].sort()).toEqual([...VIEW_CALLBACK_IDS].sort());
+  });
+
+  // A literal id in a registration would still pass the test above until someone renamed the
+  // constant; registering from the registry's names makes the rename one edit.
+  it('registers every handler from the registry, never from a string literal', () => {
+    const dir = join(import.meta.dirname, '..', '..', 'src', 'commands');
+    for (const file of ['slash.ts', 'actions.ts', 'modals.ts']) {
+      const text = readFileSync(join(dir, file), 'utf8');
+      const calls = [...text.matchAll(/app\.(?:command|action|view)\b[^(]*\(([^,]+),/g)].map((m) =>
+        m[1]?.trim(),
+      );
+      expect(calls.length, file).toBeGreaterThan(0);
+      for (const first of calls)
+        expect(first, file).toMatch(/^(SLASH_COMMAND|ACTION\.\w+|VIEW_CALLBACK\.\w+)$/);
+    }
   });
 });
