@@ -120,6 +120,22 @@ export const VERB_TABLE = [
     cli: {},
   },
   {
+    verb: 'job',
+    group: 'read-only',
+    syntax: 'job <jobId>',
+    summary: "a bulk job's state and counts",
+    slack: null,
+    cli: {},
+  },
+  {
+    verb: 'jobs',
+    group: 'read-only',
+    syntax: 'jobs',
+    summary: 'recent bulk jobs',
+    slack: null,
+    cli: {},
+  },
+  {
     verb: 'restore',
     group: 'destructive',
     syntax: 'restore <id> --from <source>',
@@ -154,6 +170,24 @@ export const VERB_TABLE = [
       flags: ['from-step', 'reason'],
     },
     cli: { note: '(needs ZEUS_API_URL and ZEUS_API_TOKEN)' },
+  },
+  {
+    verb: 'bulk-restore',
+    group: 'destructive',
+    syntax: 'bulk-restore --from postgres --since <duration|time>',
+    summary: 'restore every conversation of a window on updated_at, as a job',
+    slack: null,
+    cli: {
+      note: '[--until <time>] [--status S] [--match <glob>] [--overwrite] [--max-rate N] [--dry-run]',
+    },
+  },
+  {
+    verb: 'resume',
+    group: 'destructive',
+    syntax: 'resume <jobId>',
+    summary: 'go on with a cancelled or failed bulk job from where it stopped',
+    slack: null,
+    cli: {},
   },
   {
     verb: 'migrate',

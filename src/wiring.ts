@@ -1,5 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Config } from './config.js';
+import type { JobEngine } from './jobs.js';
+import type { BulkDeps } from './recovery/bulk/preview.js';
 import type { CoreDeps } from './recovery/deps.js';
 import { compileIdPattern } from './recovery/ids.js';
 import { createPgPool, createPostgresTier } from './recovery/tiers/postgres.js';
@@ -7,6 +9,7 @@ import { createRedisClient, createRedisTier } from './recovery/tiers/redis.js';
 import { createS3Client, createS3Tier } from './recovery/tiers/s3.js';
 import type { TtlPolicy } from './recovery/types.js';
 import { createZeusClient } from './recovery/zeus-api.js';
+import { createBulkStore } from './store/bulk-jobs.js';
 import { createBotStore } from './store/index.js';
 import { migrate } from './store/migrations.js';
 
@@ -107,4 +110,25 @@ export async function createRuntime(config: Config, options: { migrate?: boolean
       : {}),
   };
   return { deps, pool, redisClient, close };
+}
+
+/** The bulk restore's clients, on the runtime's own pool and Redis client. */
+export function createBulkDeps(config: Config, rt: Runtime): BulkDeps {
+  return {
+    store: createBulkStore(rt.pool, config.postgres.botSchema, config.postgres.zeusTable),
+    redis: rt.redisClient,
+    keyPrefix: config.redis.keyPrefix,
+    idPattern: rt.deps.idPattern,
+    ttlPolicy: rt.deps.ttlPolicy,
+    audit: rt.deps.audit,
+  };
+}
+
+/**
+ * The job engine (pg-boss) for the faces that run bulk jobs. Loaded on demand, so commands that
+ * never run a job do not load pg-boss.
+ */
+export async function startBulkEngine(config: Config): Promise<JobEngine> {
+  const { startJobEngine } = await import('./jobs.js');
+  return startJobEngine({ connectionString: config.postgres.url, botSchema: config.postgres.botSchema });
 }

@@ -20,6 +20,16 @@ export interface ParsedArgs {
   cursor: string | undefined;
   /** `--from-step`: a whole number; the range (1..n) is the core's to check. */
   fromStep: number | undefined;
+  /** bulk-restore's flags, as typed; checked by the bulk command and the core's selection parser. */
+  bulk: {
+    since: string | undefined;
+    until: string | undefined;
+    status: string | undefined;
+    match: string | undefined;
+    maxRate: string | undefined;
+    overwrite: boolean;
+    dryRun: boolean;
+  };
   help: boolean;
 }
 
@@ -57,6 +67,15 @@ export function parseCli(argv: string[]): ParsedArgs {
     limit,
     cursor: values.cursor,
     fromStep,
+    bulk: {
+      since: values.since,
+      until: values.until,
+      status: values.status,
+      match: values.match,
+      maxRate: values['max-rate'],
+      overwrite: values.overwrite ?? false,
+      dryRun: values['dry-run'] ?? false,
+    },
     help: values.help ?? false,
   };
 }
@@ -76,6 +95,13 @@ function parse(argv: string[]) {
       limit: { type: 'string' },
       cursor: { type: 'string' },
       'from-step': { type: 'string' },
+      since: { type: 'string' },
+      until: { type: 'string' },
+      status: { type: 'string' },
+      match: { type: 'string' },
+      'max-rate': { type: 'string' },
+      overwrite: { type: 'boolean' },
+      'dry-run': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });

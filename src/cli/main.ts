@@ -25,7 +25,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       return 0;
     }
     if (!COMMANDS.has(args.command)) throw new UsageError(`unknown command "${args.command}"`);
-    if (DESTRUCTIVE.has(args.command) && (!args.yes || !args.reason)) {
+    // A bulk-restore --dry-run only previews.
+    const previewOnly = args.command === 'bulk-restore' && args.bulk.dryRun;
+    if (DESTRUCTIVE.has(args.command) && !previewOnly && (!args.yes || !args.reason)) {
       throw new UsageError(
         `${args.command} ${args.command === 'replay' ? 'makes Zeus re-run steps' : 'changes Redis'}: add --yes and --reason "<why>" (the reason goes to the audit log)`,
       );

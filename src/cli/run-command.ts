@@ -20,6 +20,7 @@ import type { TierName } from '../recovery/types.js';
 import { migrate } from '../store/migrations.js';
 import { createRuntime, type Runtime } from '../wiring.js';
 import { type ParsedArgs, UsageError } from './args.js';
+import { BULK_COMMANDS, runBulkCommand } from './bulk-command.js';
 import {
   formatAuditVerify,
   formatDiff,
@@ -35,7 +36,7 @@ import {
 import type { CliIo } from './main.js';
 
 /** Commands that need the bot's own schema (backups, audit) and so run migrations first. */
-const NEEDS_BOT_SCHEMA = new Set(['restore', 'undo', 'replay', 'audit', 'migrate']);
+const NEEDS_BOT_SCHEMA = new Set(['restore', 'undo', 'replay', 'audit', 'migrate', ...BULK_COMMANDS]);
 
 /**
  * The part of the CLI that needs the stores and the SDKs. main.ts imports it only once a command
@@ -72,6 +73,7 @@ async function dispatch(args: ParsedArgs, rt: Runtime, io: CliIo, config: Config
     io.stdout(args.json ? `${JSON.stringify(machine, null, 2)}\n` : `${human}\n`);
   const actor = { id: `cli:${io.user ?? osUser()}`, reason: args.reason ?? '' };
 
+  if (BULK_COMMANDS.includes(args.command)) return runBulkCommand(args, rt, io, config);
   switch (args.command) {
     case 'inspect': {
       const { report } = await inspectConversation(deps, need(args, 0, 'a conversation id'));

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { BULK_MIGRATIONS } from './bulk-schema.js';
 import { DELIVERY_MIGRATIONS } from './delivery-schema.js';
 import { REQUEST_MIGRATIONS } from './requests-schema.js';
 import { quoteIdent, withTransaction } from './sql.js';
@@ -120,6 +121,7 @@ export const MIGRATIONS: readonly Migration[] = [
   ...CORE_MIGRATIONS,
   ...REQUEST_MIGRATIONS,
   ...DELIVERY_MIGRATIONS,
+  ...BULK_MIGRATIONS,
 ].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 
 /** First key of the two-int advisory lock: "ZR" + 1, so other apps' locks rarely collide. */

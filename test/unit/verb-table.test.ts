@@ -34,12 +34,16 @@ describe('one verb table for both faces', () => {
       'export',
       'list',
       'audit',
+      'job',
+      'jobs',
       'restore',
       'undo',
       'replay',
+      'bulk-restore',
+      'resume',
       'migrate',
     ]);
-    expect(DESTRUCTIVE_VERBS).toEqual(['restore', 'undo', 'replay']);
+    expect(DESTRUCTIVE_VERBS).toEqual(['restore', 'undo', 'replay', 'bulk-restore', 'resume']);
   });
 
   it('the faces differ only where the table says so', () => {

@@ -1,0 +1,161 @@
+import { hostname, userInfo } from 'node:os';
+import type { Config } from '../config.js';
+import type { JobEngine } from '../jobs.js';
+import {
+  type BulkJobStatus,
+  jobStatus,
+  listJobs,
+  resumeBulkJob,
+  startBulkRestore,
+} from '../recovery/bulk/job.js';
+import { type BulkDeps, previewBulk } from '../recovery/bulk/preview.js';
+import { parseSelection } from '../recovery/bulk/selection.js';
+import { createBulkDeps, type Runtime, startBulkEngine } from '../wiring.js';
+import { type ParsedArgs, UsageError } from './args.js';
+import {
+  bulkJobJson,
+  bulkPreviewJson,
+  bulkResultJson,
+  formatBulkJob,
+  formatBulkJobs,
+  formatBulkPreview,
+  formatFailures,
+  formatProgress,
+} from './bulk-format.js';
+import type { CliIo } from './main.js';
+
+export const BULK_COMMANDS: readonly string[] = ['bulk-restore', 'job', 'jobs', 'resume'];
+
+const TERMINAL = new Set(['succeeded', 'failed', 'cancelled']);
+const POLL_MS = 500;
+/** Plain progress lines (stderr not a terminal) come at most this often. */
+const PLAIN_EVERY_MS = 5000;
+
+function osUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}
+
+function parseMaxRate(raw: string | undefined): number | null {
+  if (raw === undefined) return null;
+  if (!/^\d{1,7}$/.test(raw.trim()) || Number(raw) < 1) {
+    throw new UsageError('--max-rate must be a whole number of conversations per second, 1 or more');
+  }
+  return Number(raw);
+}
+
+/** bulk-restore, job, jobs and resume: the bulk restore's CLI face. */
+export async function runBulkCommand(
+  args: ParsedArgs,
+  rt: Runtime,
+  io: CliIo,
+  config: Config,
+): Promise<number> {
+  const out = (human: string, machine: unknown) =>
+    io.stdout(args.json ? `${JSON.stringify(machine, null, 2)}\n` : `${human}\n`);
+  const user = io.user ?? osUser();
+  const actor = { id: `cli:${user}`, reason: args.reason ?? '' };
+  const bulk = args.bulk;
+
+  if (args.command === 'bulk-restore') {
+    if (args.from !== 'postgres') throw new UsageError('bulk-restore needs --from postgres');
+    const maxRate = parseMaxRate(bulk.maxRate);
+    const selection = parseSelection(
+      { since: bulk.since, until: bulk.until, status: bulk.status, match: bulk.match },
+      new Date(),
+    );
+    if (!bulk.dryRun && (!args.yes || !args.reason)) {
+      throw new UsageError(
+        'bulk-restore changes Redis: add --yes and --reason "<why>", or --dry-run to preview only',
+      );
+    }
+    const deps = createBulkDeps(config, rt);
+    if (bulk.dryRun) {
+      const { preview } = await previewBulk(deps, selection, { overwrite: bulk.overwrite });
+      out(formatBulkPreview(preview), bulkPreviewJson(preview));
+      return preview.refusal ? 1 : 0;
+    }
+    const engine = await startBulkEngine(config);
+    try {
+      const started = await startBulkRestore(
+        deps,
+        selection,
+        { overwrite: bulk.overwrite, maxRate },
+        actor,
+        engine.queue,
+      );
+      if (!args.json) io.stderr(`${formatBulkPreview(started.preview)}\n\nJob ${started.jobId} started.\n`);
+      return await workToEnd(deps, engine, started.jobId, args, io, user);
+    } finally {
+      await engine.stop();
+    }
+  }
+
+  if (args.command === 'resume') {
+    const jobId = args.positionals[0];
+    if (!jobId) throw new UsageError('resume needs a job id (bj_…)');
+    const deps = createBulkDeps(config, rt);
+    const engine = await startBulkEngine(config);
+    try {
+      await resumeBulkJob(deps, jobId, actor, engine.queue);
+      return await workToEnd(deps, engine, jobId, args, io, user);
+    } finally {
+      await engine.stop();
+    }
+  }
+
+  // job / jobs only read the bot's tables: no job engine needed.
+  const deps = createBulkDeps(config, rt);
+  if (args.command === 'job') {
+    const jobId = args.positionals[0];
+    if (!jobId) throw new UsageError('job needs a job id (bj_…)');
+    const status = await jobStatus(deps, jobId);
+    out(formatBulkJob(status), bulkJobJson(status));
+    return 0;
+  }
+  const jobs = await listJobs(deps, args.limit ?? 20);
+  out(formatBulkJobs(jobs), { jobs: jobs.map(bulkJobJson) });
+  return 0;
+}
+
+/**
+ * This process works the job's chunks itself (so a bulk restore runs with the bot down), along
+ * with any bot replica that is working them too, and reports until the job is over.
+ */
+async function workToEnd(
+  deps: BulkDeps,
+  engine: JobEngine,
+  jobId: string,
+  args: ParsedArgs,
+  io: CliIo,
+  user: string,
+): Promise<number> {
+  await engine.workBulkChunks(deps, `cli:${user}@${hostname()}:${process.pid}`);
+  const tty = process.stderr.isTTY === true;
+  let status: BulkJobStatus = await jobStatus(deps, jobId);
+  const startedAt = performance.now();
+  const startDone = status.done;
+  let lastPlain = 0;
+  while (!TERMINAL.has(status.state)) {
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    status = await jobStatus(deps, jobId);
+    if (args.json) continue;
+    const now = performance.now();
+    const rate = ((status.done - startDone) / Math.max(1, now - startedAt)) * 1000;
+    if (tty) io.stderr(`\r${formatProgress(status, rate, true)}`);
+    else if (now - lastPlain >= PLAIN_EVERY_MS) {
+      lastPlain = now;
+      io.stderr(`${formatProgress(status, rate, false)}\n`);
+    }
+  }
+  if (tty && !args.json) io.stderr('\n');
+  const failures = await deps.store.failures(jobId, 21);
+  const human = [formatBulkJob(status), formatFailures(failures.slice(0, 20), failures.length > 20)]
+    .filter(Boolean)
+    .join('\n');
+  io.stdout(args.json ? `${JSON.stringify(bulkResultJson(status), null, 2)}\n` : `${human}\n`);
+  return status.state === 'succeeded' && status.counts.failed === 0 ? 0 : 1;
+}

@@ -1,0 +1,407 @@
+import { randomBytes } from 'node:crypto';
+import { ErrorCode, errorMessage, RecoveryError } from '../../errors.js';
+import type {
+  BulkJobRow,
+  BulkJobState,
+  ItemOutcome,
+  ItemResult,
+  NewBulkBackup,
+} from '../../store/bulk-jobs.js';
+import { sha256Checksum } from '../conversation.js';
+import { decide } from './decide.js';
+import { type BulkDeps, type BulkPreview, previewBulk } from './preview.js';
+import { type CasOp, compareAndSetMany, readKeys } from './redis-batch.js';
+import { type Selection, selectionFilter, selectionKey } from './selection.js';
+
+/** How chunks reach workers: pg-boss in production (src/jobs.ts), the same in tests. */
+export interface ChunkQueue {
+  enqueue(jobId: string, chunks: readonly number[]): Promise<void>;
+}
+
+export const OUTCOMES: readonly ItemOutcome[] = [
+  'restored',
+  'identical',
+  'newer',
+  'changed',
+  'invalid',
+  'failed',
+];
+/** Ids frozen per chunk: one chunk is one pg-boss job, its unit of retry and of cancel. */
+export const DEFAULT_CHUNK_SIZE = 500;
+/** Conversations read and written per pipeline round inside a chunk. */
+const WRITE_BATCH = 250;
+
+export interface BulkActor {
+  id: string;
+  reason: string;
+}
+
+export interface BulkCounts {
+  restored: number;
+  identical: number;
+  newer: number;
+  changed: number;
+  invalid: number;
+  failed: number;
+}
+
+export interface BulkJobStatus {
+  jobId: string;
+  state: BulkJobState;
+  done: number;
+  total: number;
+  counts: BulkCounts;
+  overwrite: boolean;
+  maxRate: number | null;
+  selection: Record<string, unknown>;
+  actor: string;
+  createdAt: string;
+  finishedAt: string | null;
+}
+
+export function newBulkJobId(): string {
+  return `bj_${randomBytes(15).toString('base64url')}`;
+}
+
+function toCounts(raw: Record<string, number>): BulkCounts {
+  return {
+    restored: raw.restored ?? 0,
+    identical: raw.identical ?? 0,
+    newer: raw.newer ?? 0,
+    changed: raw.changed ?? 0,
+    invalid: raw.invalid ?? 0,
+    failed: raw.failed ?? 0,
+  };
+}
+
+function assertJobId(jobId: string): void {
+  if (!/^bj_[A-Za-z0-9_-]{20}$/.test(jobId)) {
+    throw new RecoveryError(
+      ErrorCode.InvalidInput,
+      `${JSON.stringify(jobId.slice(0, 40))} is not a bulk job id.`,
+      'Job ids look like bj_… (see `zeus-recover jobs`).',
+    );
+  }
+}
+
+async function loadJob(deps: BulkDeps, jobId: string): Promise<BulkJobRow> {
+  assertJobId(jobId);
+  const job = await deps.store.getJob(jobId);
+  if (!job) {
+    throw new RecoveryError(
+      ErrorCode.NotFound,
+      `Job ${jobId} does not exist.`,
+      'List recent jobs with `zeus-recover jobs`.',
+    );
+  }
+  return job;
+}
+
+export async function jobStatus(deps: BulkDeps, jobId: string): Promise<BulkJobStatus> {
+  const job = await loadJob(deps, jobId);
+  return statusOf(deps, job);
+}
+
+async function statusOf(deps: BulkDeps, job: BulkJobRow): Promise<BulkJobStatus> {
+  const counts = toCounts(await deps.store.counts(job.id));
+  return {
+    jobId: job.id,
+    state: job.state,
+    done: Object.values(counts).reduce((a, b) => a + b, 0),
+    total: job.total,
+    counts,
+    overwrite: job.overwrite,
+    maxRate: job.maxRate,
+    selection: job.selection,
+    actor: job.actor,
+    createdAt: job.createdAt.toISOString(),
+    finishedAt: job.finishedAt?.toISOString() ?? null,
+  };
+}
+
+export async function listJobs(deps: BulkDeps, limit = 20): Promise<BulkJobStatus[]> {
+  const jobs = await deps.store.listJobs(limit);
+  return Promise.all(jobs.map((job) => statusOf(deps, job)));
+}
+
+/**
+ * Previews, freezes the list (in the preview's own snapshot) and queues its chunks. The list is
+ * approved once, here; each conversation is decided again when its chunk is worked.
+ */
+export async function startBulkRestore(
+  deps: BulkDeps,
+  selection: Selection,
+  options: { overwrite: boolean; maxRate: number | null; chunkSize?: number },
+  actor: BulkActor,
+  queue: ChunkQueue,
+): Promise<{ jobId: string; preview: BulkPreview; chunks: number }> {
+  const jobId = newBulkJobId();
+  const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  const { preview, frozen } = await previewBulk(deps, selection, { overwrite: options.overwrite }, (p, tx) =>
+    tx.createJob(
+      {
+        id: jobId,
+        selection: p.selection,
+        selectionKey: selectionKey(selection),
+        state: 'running',
+        overwrite: options.overwrite,
+        maxRate: options.maxRate,
+        chunkSize,
+        actor: actor.id,
+        reason: actor.reason,
+      },
+      // The same filter the preview streamed, in the same snapshot.
+      selectionFilter(selection),
+    ),
+  );
+  const chunks = frozen?.chunks ?? 0;
+  await deps.audit.append({
+    action: 'bulk.started',
+    actor: actor.id,
+    conversationId: null,
+    requestId: null,
+    data: {
+      jobId,
+      reason: actor.reason,
+      selection: preview.selection,
+      total: frozen?.total ?? 0,
+      chunks,
+      groups: preview.groups,
+      overwrite: options.overwrite,
+      maxRate: options.maxRate,
+    },
+  });
+  await queue.enqueue(
+    jobId,
+    Array.from({ length: chunks }, (_, i) => i),
+  );
+  return { jobId, preview, chunks };
+}
+
+/** Stops the job between chunks: a chunk being worked finishes; no other is started. */
+export async function cancelBulkJob(deps: BulkDeps, jobId: string, actor: BulkActor): Promise<BulkJobStatus> {
+  await loadJob(deps, jobId);
+  const state = await deps.store.requestCancel(jobId);
+  await deps.audit.append({
+    action: 'bulk.cancel_requested',
+    actor: actor.id,
+    conversationId: null,
+    requestId: null,
+    data: { jobId, reason: actor.reason, state },
+  });
+  if (state === 'cancelled') await auditFinished(deps, jobId, state);
+  return jobStatus(deps, jobId);
+}
+
+/** Puts a cancelled or failed job back to work from where it stopped: only unfinished chunks are queued. */
+export async function resumeBulkJob(
+  deps: BulkDeps,
+  jobId: string,
+  actor: BulkActor,
+  queue: ChunkQueue,
+): Promise<BulkJobStatus> {
+  await loadJob(deps, jobId);
+  const chunks = await deps.store.resume(jobId);
+  await deps.audit.append({
+    action: 'bulk.resumed',
+    actor: actor.id,
+    conversationId: null,
+    requestId: null,
+    data: { jobId, reason: actor.reason, chunks: chunks.length },
+  });
+  await queue.enqueue(jobId, chunks);
+  // A job whose chunks were all done already (failed only at settling) settles here.
+  const settled = chunks.length === 0 ? await deps.store.settleJob(jobId) : null;
+  if (settled) await auditFinished(deps, jobId, settled);
+  return jobStatus(deps, jobId);
+}
+
+async function auditFinished(deps: BulkDeps, jobId: string, state: BulkJobState): Promise<void> {
+  const counts = toCounts(await deps.store.counts(jobId));
+  await deps.audit.append({
+    action: 'bulk.finished',
+    actor: 'system',
+    conversationId: null,
+    requestId: null,
+    data: { jobId, state, counts },
+  });
+}
+
+/** The chunk is being worked by another worker right now; the queue tries again later. */
+export class ChunkBusy extends Error {
+  override name = 'ChunkBusy';
+}
+
+export interface ChunkRun {
+  /** The pg-boss attempt is the last one: a failure now fails the chunk for good. */
+  lastAttempt: boolean;
+  worker: string;
+  /** Optional pacing (conversations per second for this worker), on top of the job's --max-rate. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/**
+ * Works one chunk. Idempotent: only conversations without a final outcome are looked at, and a
+ * conversation whose write was sent by an earlier attempt is recognised by Redis holding the
+ * source's content, so nothing is written twice and nothing skipped. Under the chunk's lock, so
+ * two workers never work one chunk at once.
+ */
+export async function workChunk(deps: BulkDeps, jobId: string, chunk: number, run: ChunkRun): Promise<void> {
+  const locked = await deps.store.withChunkLock(jobId, chunk, async () => {
+    const started = await deps.store.startChunk(jobId, chunk, run.worker);
+    if (!started) return;
+    if (started.jobState === 'cancelling') {
+      await deps.store.finishChunk(jobId, chunk, 'cancelled');
+      await settle(deps, jobId);
+      return;
+    }
+    try {
+      const counts = await writeChunk(deps, jobId, chunk, run);
+      await deps.store.finishChunk(jobId, chunk, 'done');
+      await deps.audit.append({
+        action: 'bulk.chunk',
+        actor: run.worker,
+        conversationId: null,
+        requestId: null,
+        data: { jobId, chunk, counts },
+      });
+    } catch (err) {
+      // Left 'working': the next attempt (pg-boss retries) claims it again and goes on from
+      // the conversations already settled.
+      if (!run.lastAttempt) throw err;
+      await deps.store.finishChunk(jobId, chunk, 'failed', errorMessage(err));
+      await deps.audit.append({
+        action: 'bulk.chunk_failed',
+        actor: run.worker,
+        conversationId: null,
+        requestId: null,
+        data: { jobId, chunk, error: errorMessage(err).slice(0, 300) },
+      });
+    }
+    await settle(deps, jobId);
+  });
+  if (!locked) throw new ChunkBusy(`chunk ${chunk} of ${jobId} is being worked by another worker`);
+}
+
+async function settle(deps: BulkDeps, jobId: string): Promise<void> {
+  const state = await deps.store.settleJob(jobId);
+  if (state) await auditFinished(deps, jobId, state);
+}
+
+async function writeChunk(
+  deps: BulkDeps,
+  jobId: string,
+  chunk: number,
+  run: ChunkRun,
+): Promise<Record<string, number>> {
+  const job = await loadJob(deps, jobId);
+  const items = await deps.store.openItems(jobId, chunk);
+  const counts: Record<string, number> = {};
+  const batchSize = job.maxRate ? Math.max(1, Math.min(WRITE_BATCH, job.maxRate)) : WRITE_BATCH;
+  const sleep = run.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  for (let at = 0; at < items.length; at += batchSize) {
+    const began = performance.now();
+    const batch = items.slice(at, at + batchSize);
+    const results = await writeBatch(deps, job, batch);
+    for (const r of results) counts[r.outcome] = (counts[r.outcome] ?? 0) + 1;
+    if (job.maxRate) {
+      const wait = (batch.length / job.maxRate) * 1000 - (performance.now() - began);
+      if (wait > 0) await sleep(wait);
+    }
+  }
+  return counts;
+}
+
+async function writeBatch(
+  deps: BulkDeps,
+  job: BulkJobRow,
+  batch: ReadonlyArray<{ conversationId: string; writing: boolean }>,
+): Promise<ItemResult[]> {
+  const ids = batch.map((b) => b.conversationId);
+  const keys = ids.map((id) => `${deps.keyPrefix}${id}`);
+  const [sources, current] = await Promise.all([deps.store.readSource(ids), readKeys(deps.redis, keys)]);
+  const byId = new Map(sources.map((s) => [s.id, s]));
+  const results: ItemResult[] = [];
+  const writes: Array<{ index: number; op: CasOp; backup: NewBulkBackup | null }> = [];
+  for (const [i, item] of batch.entries()) {
+    const id = item.conversationId;
+    const row = byId.get(id);
+    const result = (outcome: ItemOutcome, detail: string | null = null) => {
+      results.push({ conversationId: id, outcome, backupId: null, detail });
+    };
+    if (!row) {
+      result('failed', 'no longer in the source table');
+      continue;
+    }
+    const source = Buffer.from(row.state, 'utf8');
+    const read = current[i] ?? { bytes: null, ttlMs: null };
+    const { group, problem } = decide(id, source, read.bytes, deps.idPattern);
+    if (group === 'invalid') {
+      result('invalid', problem);
+      continue;
+    }
+    if (group === 'identical') {
+      // An earlier attempt's write that landed before its outcome was recorded.
+      result(item.writing ? 'restored' : 'identical');
+      continue;
+    }
+    if (group === 'newer' && !job.overwrite) {
+      result('newer');
+      continue;
+    }
+    const key = keys[i] as string;
+    writes.push({
+      index: results.length,
+      op: { key, expected: read.bytes, next: source },
+      backup:
+        read.bytes === null
+          ? null
+          : {
+              conversationId: id,
+              key,
+              value: read.bytes,
+              checksum: sha256Checksum(read.bytes),
+              ttlMs: read.ttlMs,
+              actor: job.actor,
+              reason: job.reason,
+              jobId: job.id,
+            },
+    });
+    results.push({ conversationId: id, outcome: 'failed', backupId: null, detail: 'not written' });
+  }
+
+  const backups = writes.flatMap((w) => (w.backup ? [w.backup] : []));
+  // Every overwrite is backed up first; the backups are durable before any write is sent.
+  const backupIds = await deps.store.insertBackups(backups);
+  let b = 0;
+  for (const w of writes) if (w.backup) (results[w.index] as ItemResult).backupId = backupIds[b++] ?? null;
+  await deps.store.markWriting(
+    job.id,
+    writes.map((w) => (results[w.index] as ItemResult).conversationId),
+  );
+  const outcomes = await compareAndSetMany(
+    deps.redis,
+    writes.map((w) => w.op),
+    deps.ttlPolicy,
+  );
+  const unused: string[] = [];
+  writes.forEach((w, n) => {
+    const r = results[w.index] as ItemResult;
+    const o = outcomes[n];
+    if (o?.status === 'ok') {
+      r.outcome = 'restored';
+      r.detail = null;
+    } else if (o?.status === 'changed') {
+      r.outcome = 'changed';
+      r.detail = 'Redis changed after it was read';
+      if (r.backupId) unused.push(r.backupId);
+      r.backupId = null;
+    } else {
+      // Sent or not, it may have landed: the backup stays.
+      r.outcome = 'failed';
+      r.detail = o?.reason.slice(0, 200) ?? 'no reply';
+    }
+  });
+  await deps.store.recordOutcomes(job.id, results, unused);
+  return results;
+}

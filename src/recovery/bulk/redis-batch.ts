@@ -1,0 +1,206 @@
+import { createHash } from 'node:crypto';
+import { Cluster } from 'ioredis';
+import { ErrorCode, errorMessage, RecoveryError } from '../../errors.js';
+import type { RedisClient } from '../tiers/redis.js';
+import type { TtlPolicy } from '../types.js';
+
+/**
+ * Many keys at once: reads and compare-and-sets sent as pipelines, one per node on a Cluster
+ * (a pipeline must stay within one node). Each write is its own script on its own key, so it is
+ * atomic, and one refused write never holds up the others.
+ */
+
+/**
+ * ARGV: expect ('absent'|'equal'), sha1 of the expected bytes, next bytes, ttl kind
+ * ('keep'|'fixed'|'none'), ttl ms. The expected value is compared by its SHA-1 (computed in
+ * Redis), so a batch does not send every old value back over the wire.
+ */
+const BULK_CAS_LUA = `
+local current = redis.call('GET', KEYS[1])
+if ARGV[1] == 'absent' then
+  if current then return 0 end
+elseif (not current) or redis.sha1hex(current) ~= ARGV[2] then
+  return 0
+end
+if ARGV[4] == 'keep' then
+  redis.call('SET', KEYS[1], ARGV[3], 'KEEPTTL')
+elseif ARGV[4] == 'fixed' then
+  redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[5])
+else
+  redis.call('SET', KEYS[1], ARGV[3])
+end
+return 1
+`;
+const BULK_CAS_COMMAND = 'zeusRecoverBulkCas';
+
+export interface KeyRead {
+  bytes: Buffer | null;
+  ttlMs: number | null;
+}
+
+export interface CasOp {
+  key: string;
+  /** What was read: null when the key was absent. */
+  expected: Buffer | null;
+  next: Buffer;
+}
+
+/** ok: written; changed: Redis no longer held what was read; error: the command failed. */
+export type CasOutcome = { status: 'ok' } | { status: 'changed' } | { status: 'error'; reason: string };
+
+export function sha1(bytes: Buffer): string {
+  return createHash('sha1').update(bytes).digest('hex');
+}
+
+/** Redis Cluster's key slot: CRC16 (XMODEM) of the key, or of its {hash tag}, mod 16384. */
+export function keySlot(key: string): number {
+  const open = key.indexOf('{');
+  let part = key;
+  if (open >= 0) {
+    const close = key.indexOf('}', open + 1);
+    if (close > open + 1) part = key.slice(open + 1, close);
+  }
+  let crc = 0;
+  for (const byte of Buffer.from(part, 'utf8')) {
+    crc ^= byte << 8;
+    for (let i = 0; i < 8; i++) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
+  }
+  return crc % 16384;
+}
+
+/** Indexes of `keys` grouped by the node that serves them (one group on a single Redis). */
+export function groupByNode(client: RedisClient, keys: readonly string[]): number[][] {
+  if (!(client instanceof Cluster)) return [keys.map((_, i) => i)];
+  const groups = new Map<string, number[]>();
+  keys.forEach((key, i) => {
+    const node = client.slots[keySlot(key)]?.[0] ?? 'unknown';
+    const group = groups.get(node);
+    if (group) group.push(i);
+    else groups.set(node, [i]);
+  });
+  return [...groups.values()];
+}
+
+function ttlArgs(ttl: TtlPolicy): [string, string] {
+  return ttl.kind === 'fixed' ? ['fixed', String(ttl.ttlMs)] : [ttl.kind, ''];
+}
+
+function pttlValue(pttl: unknown): number | null {
+  const ms = Number(pttl);
+  return Number.isFinite(ms) && ms >= 0 ? ms : null;
+}
+
+/** GET and PTTL of every key, pipelined per node. A failed node fails the batch (it is retried). */
+export async function readKeys(client: RedisClient, keys: readonly string[]): Promise<KeyRead[]> {
+  const out: KeyRead[] = new Array(keys.length);
+  await Promise.all(
+    groupByNode(client, keys).map(async (group) => {
+      const pipeline = client.pipeline();
+      for (const i of group) {
+        const key = keys[i] as string;
+        pipeline.getBuffer(key).pttl(key);
+      }
+      const replies = await pipeline.exec();
+      if (!replies) throw new Error('Redis pipeline aborted');
+      group.forEach((index, n) => {
+        const [getErr, value] = replies[2 * n] ?? [];
+        const [ttlErr, ttl] = replies[2 * n + 1] ?? [];
+        if (getErr || ttlErr)
+          throw new Error(`Redis read of ${keys[index]} failed: ${errorMessage(getErr ?? ttlErr)}`);
+        out[index] = { bytes: (value as Buffer | null) ?? null, ttlMs: pttlValue(ttl) };
+      });
+    }),
+  );
+  return out;
+}
+
+type WithBulkCas = {
+  [BULK_CAS_COMMAND]: (key: string, ...argv: Array<string | Buffer>) => unknown;
+};
+
+/** One compare-and-set per op, pipelined per node; each op gets its own outcome. */
+export async function compareAndSetMany(
+  client: RedisClient,
+  ops: readonly CasOp[],
+  ttl: TtlPolicy,
+): Promise<CasOutcome[]> {
+  if (!(BULK_CAS_COMMAND in client)) {
+    client.defineCommand(BULK_CAS_COMMAND, { numberOfKeys: 1, lua: BULK_CAS_LUA });
+  }
+  const [ttlKind, ttlMs] = ttlArgs(ttl);
+  const out: CasOutcome[] = new Array(ops.length);
+  const keys = ops.map((op) => op.key);
+  await Promise.all(
+    groupByNode(client, keys).map(async (group) => {
+      const pipeline = client.pipeline();
+      const scripted = pipeline as unknown as WithBulkCas;
+      for (const i of group) {
+        const op = ops[i] as CasOp;
+        scripted[BULK_CAS_COMMAND](
+          op.key,
+          op.expected === null ? 'absent' : 'equal',
+          op.expected === null ? '' : sha1(op.expected),
+          op.next,
+          ttlKind,
+          ttlMs,
+        );
+      }
+      let replies: Array<[Error | null, unknown]> | null;
+      try {
+        replies = await pipeline.exec();
+      } catch (err) {
+        for (const i of group) out[i] = { status: 'error', reason: errorMessage(err) };
+        return;
+      }
+      group.forEach((index, n) => {
+        const [err, reply] = replies?.[n] ?? [new Error('no reply'), null];
+        out[index] = err
+          ? { status: 'error', reason: errorMessage(err) }
+          : Number(reply) === 1
+            ? { status: 'ok' }
+            : { status: 'changed' };
+      });
+    }),
+  );
+  return out;
+}
+
+export interface MemoryInfo {
+  usedBytes: number;
+  /** 0: no limit set. */
+  maxBytes: number;
+  policies: string[];
+  nodes: number;
+}
+
+function infoField(info: string, name: string): string | null {
+  const match = new RegExp(`^${name}:(.*)$`, 'm').exec(info);
+  return match?.[1]?.trim() ?? null;
+}
+
+/** INFO memory of the node, or summed over a Cluster's masters (a master without a limit makes it none). */
+export async function memoryInfo(client: RedisClient): Promise<MemoryInfo> {
+  const nodes = client instanceof Cluster ? client.nodes('master') : [client];
+  try {
+    const infos = await Promise.all(nodes.map((node) => node.info('memory')));
+    let used = 0;
+    let max = 0;
+    let unlimited = false;
+    const policies = new Set<string>();
+    for (const info of infos) {
+      used += Number(infoField(info, 'used_memory') ?? 0);
+      const m = Number(infoField(info, 'maxmemory') ?? 0);
+      if (m === 0) unlimited = true;
+      max += m;
+      policies.add(infoField(info, 'maxmemory_policy') ?? 'unknown');
+    }
+    return { usedBytes: used, maxBytes: unlimited ? 0 : max, policies: [...policies], nodes: infos.length };
+  } catch (err) {
+    throw new RecoveryError(
+      ErrorCode.TierUnreachable,
+      `Redis did not answer INFO memory: ${errorMessage(err)}.`,
+      'Nothing was written. Check that Redis is up (REDIS_URL / REDIS_CLUSTER_NODES), then retry.',
+      { cause: err },
+    );
+  }
+}

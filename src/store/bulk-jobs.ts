@@ -1,0 +1,509 @@
+import type pg from 'pg';
+import { ErrorCode, RecoveryError } from '../errors.js';
+import { newBackupId } from './backups.js';
+import { quoteIdent, withTransaction } from './sql.js';
+
+/**
+ * SQL of the bulk restore: reading Zeus's table as a stream (a server-side cursor in one
+ * REPEATABLE READ snapshot, so the list frozen at approval is exactly the rows previewed) and the
+ * job, chunk and item rows in the bot's schema (bulk-schema.ts).
+ */
+
+export type BulkJobState = 'pending' | 'running' | 'cancelling' | 'cancelled' | 'failed' | 'succeeded';
+export type ChunkState = 'pending' | 'working' | 'done' | 'cancelled' | 'failed';
+export type ItemOutcome = 'restored' | 'identical' | 'newer' | 'changed' | 'invalid' | 'failed';
+
+/** Which of Zeus's rows are selected; every field is a bound parameter, never SQL text. */
+export interface SelectionFilter {
+  since: Date;
+  until: Date | null;
+  status: string | null;
+  /** A LIKE pattern with `\` as its escape, built by the core from a validated glob. */
+  like: string | null;
+}
+
+export interface SourceRow {
+  id: string;
+  /** `state::text`: the canonical text Postgres gives back for jsonb. */
+  state: string;
+  updatedAt: Date;
+}
+
+export interface BulkJobRow {
+  id: string;
+  selection: Record<string, unknown>;
+  selectionKey: string;
+  state: BulkJobState;
+  overwrite: boolean;
+  maxRate: number | null;
+  total: number;
+  chunks: number;
+  actor: string;
+  reason: string;
+  createdAt: Date;
+  updatedAt: Date;
+  finishedAt: Date | null;
+  error: string | null;
+}
+
+export interface NewBulkJob {
+  id: string;
+  selection: Record<string, unknown>;
+  selectionKey: string;
+  state: 'pending' | 'running';
+  overwrite: boolean;
+  maxRate: number | null;
+  chunkSize: number;
+  actor: string;
+  reason: string;
+}
+
+export interface ItemResult {
+  conversationId: string;
+  outcome: ItemOutcome;
+  backupId: string | null;
+  detail: string | null;
+}
+
+export interface NewBulkBackup {
+  conversationId: string;
+  key: string;
+  value: Buffer;
+  checksum: string;
+  ttlMs: number | null;
+  actor: string;
+  reason: string;
+  jobId: string;
+}
+
+const WHERE = `updated_at >= $1
+  AND ($2::timestamptz IS NULL OR updated_at <= $2)
+  AND ($3::text IS NULL OR state->>'status' = $3)
+  AND ($4::text IS NULL OR id LIKE $4 ESCAPE '\\')`;
+
+function whereValues(f: SelectionFilter): unknown[] {
+  return [f.since, f.until, f.status, f.like];
+}
+
+/** First key of the two-int advisory lock a chunk is worked under: "ZR" + 2. */
+const CHUNK_LOCK_CLASS = 0x5a5202;
+
+export function quoteTable(table: string): string {
+  return table.split('.').map(quoteIdent).join('.');
+}
+
+interface JobRowRaw {
+  id: string;
+  selection: string;
+  selection_key: string;
+  state: BulkJobState;
+  overwrite: boolean;
+  max_rate: number | null;
+  total: number;
+  chunks: number;
+  actor: string;
+  reason: string;
+  created_at: Date;
+  updated_at: Date;
+  finished_at: Date | null;
+  error: string | null;
+}
+
+function toJob(r: JobRowRaw): BulkJobRow {
+  return {
+    id: r.id,
+    selection: JSON.parse(r.selection) as Record<string, unknown>,
+    selectionKey: r.selection_key,
+    state: r.state,
+    overwrite: r.overwrite,
+    maxRate: r.max_rate,
+    total: r.total,
+    chunks: r.chunks,
+    actor: r.actor,
+    reason: r.reason,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    finishedAt: r.finished_at,
+    error: r.error,
+  };
+}
+
+export interface BulkStore {
+  /**
+   * Streams the selected rows in id order, `batch` at a time, inside one snapshot; `freeze`, when
+   * given, runs in that same snapshot afterwards (so it sees exactly the rows streamed).
+   */
+  streamSelection<T>(
+    filter: SelectionFilter,
+    batch: number,
+    onRows: (rows: SourceRow[]) => Promise<void>,
+    freeze?: (tx: Freezer) => Promise<T>,
+  ): Promise<T | undefined>;
+  /** The current source rows of `ids` (a chunk's worth). */
+  readSource(ids: readonly string[]): Promise<SourceRow[]>;
+  getJob(id: string): Promise<BulkJobRow | null>;
+  listJobs(limit: number): Promise<BulkJobRow[]>;
+  counts(jobId: string): Promise<Record<string, number>>;
+  /**
+   * Runs `fn` holding the chunk's session lock; false when another worker holds it (it is not
+   * run). The lock goes with the connection: a worker killed mid-chunk frees it at once.
+   */
+  withChunkLock(jobId: string, chunk: number, fn: () => Promise<void>): Promise<boolean>;
+  /** Marks the chunk working; null when it is no longer to be worked (done, or cancelled). */
+  startChunk(jobId: string, chunk: number, worker: string): Promise<{ jobState: BulkJobState } | null>;
+  finishChunk(
+    jobId: string,
+    chunk: number,
+    state: 'done' | 'cancelled' | 'failed',
+    error?: string,
+  ): Promise<void>;
+  /** Settles the job once no chunk is pending or working; its final state, or null if not yet. */
+  settleJob(jobId: string): Promise<BulkJobState | null>;
+  /** Items of the chunk still without a final outcome, in id order. */
+  openItems(jobId: string, chunk: number): Promise<Array<{ conversationId: string; writing: boolean }>>;
+  markWriting(jobId: string, ids: readonly string[]): Promise<void>;
+  /** Records outcomes and drops backups taken for writes that did not happen, in one transaction. */
+  recordOutcomes(
+    jobId: string,
+    results: readonly ItemResult[],
+    unusedBackups: readonly string[],
+  ): Promise<void>;
+  insertBackups(rows: readonly NewBulkBackup[]): Promise<string[]>;
+  /** Stops handing out chunks; a chunk being worked finishes. The state after, or null if none. */
+  requestCancel(jobId: string): Promise<BulkJobState | null>;
+  /** Puts a cancelled or failed job back to running; the chunks to enqueue again. */
+  resume(jobId: string): Promise<number[]>;
+  failures(
+    jobId: string,
+    limit: number,
+  ): Promise<Array<{ conversationId: string; outcome: string; detail: string | null }>>;
+}
+
+/** What a preview's snapshot can do once streamed: freeze the list into a job. */
+export interface Freezer {
+  createJob(job: NewBulkJob, filter: SelectionFilter): Promise<{ total: number; chunks: number }>;
+}
+
+export function createBulkStore(pool: pg.Pool, schema: string, zeusTable: string): BulkStore {
+  const s = quoteIdent(schema);
+  const zeus = quoteTable(zeusTable);
+
+  async function settleJob(jobId: string): Promise<BulkJobState | null> {
+    const res = await pool.query<{ state: BulkJobState }>(
+      `UPDATE ${s}.bulk_jobs j SET
+         state = CASE
+           WHEN EXISTS (SELECT 1 FROM ${s}.bulk_job_chunks c WHERE c.job_id = j.id AND c.state = 'failed') THEN 'failed'
+           WHEN EXISTS (SELECT 1 FROM ${s}.bulk_job_chunks c WHERE c.job_id = j.id AND c.state = 'cancelled') THEN 'cancelled'
+           ELSE 'succeeded' END,
+         finished_at = now(), updated_at = now()
+       WHERE j.id = $1 AND j.state IN ('running', 'cancelling')
+         AND NOT EXISTS (SELECT 1 FROM ${s}.bulk_job_chunks c WHERE c.job_id = j.id AND c.state IN ('pending', 'working'))
+       RETURNING state`,
+      [jobId],
+    );
+    return res.rows[0]?.state ?? null;
+  }
+
+  return {
+    async streamSelection(filter, batch, onRows, freeze) {
+      return withTransaction(
+        pool,
+        async (tx) => {
+          await tx.query(
+            `DECLARE bulk_selection NO SCROLL CURSOR FOR
+               SELECT id, state::text AS state, updated_at FROM ${zeus} WHERE ${WHERE} ORDER BY id`,
+            whereValues(filter),
+          );
+          for (;;) {
+            const res = await tx.query<{ id: string; state: string; updated_at: Date }>(
+              `FETCH ${Math.max(1, Math.floor(batch))} FROM bulk_selection`,
+            );
+            if (res.rows.length > 0) {
+              await onRows(res.rows.map((r) => ({ id: r.id, state: r.state, updatedAt: r.updated_at })));
+            }
+            if (res.rows.length < batch) break;
+          }
+          await tx.query('CLOSE bulk_selection');
+          if (!freeze) return undefined;
+          return freeze({
+            async createJob(job, f) {
+              await tx.query(
+                `INSERT INTO ${s}.bulk_jobs (id, selection, selection_key, state, overwrite, max_rate, total, chunks, actor, reason)
+                 VALUES ($1, $2, $3, $4, $5, $6, 0, 0, $7, $8)`,
+                [
+                  job.id,
+                  JSON.stringify(job.selection),
+                  job.selectionKey,
+                  job.state,
+                  job.overwrite,
+                  job.maxRate,
+                  job.actor,
+                  job.reason,
+                ],
+              );
+              // Numbered by id order inside the snapshot: the same rows the preview streamed.
+              const items = await tx.query(
+                `INSERT INTO ${s}.bulk_job_items (job_id, conversation_id, chunk)
+                 SELECT $5, id, ((row_number() OVER (ORDER BY id)) - 1) / $6
+                   FROM ${zeus} WHERE ${WHERE}`,
+                [...whereValues(f), job.id, job.chunkSize],
+              );
+              const total = items.rowCount ?? 0;
+              const chunks = Math.ceil(total / job.chunkSize);
+              await tx.query(
+                `INSERT INTO ${s}.bulk_job_chunks (job_id, chunk, state)
+                 SELECT $1, g, 'pending' FROM generate_series(0, $2::int - 1) g`,
+                [job.id, chunks],
+              );
+              await tx.query(`UPDATE ${s}.bulk_jobs SET total = $2, chunks = $3 WHERE id = $1`, [
+                job.id,
+                total,
+                chunks,
+              ]);
+              return { total, chunks };
+            },
+          });
+        },
+        'BEGIN ISOLATION LEVEL REPEATABLE READ',
+      ).catch((err: unknown) => {
+        if ((err as { code?: string }).code === '23505') {
+          throw new RecoveryError(
+            ErrorCode.Conflict,
+            'A bulk restore of this same selection is already pending or running.',
+            'Follow it with `zeus-recover jobs` / `job <jobId>`, or cancel it before starting another.',
+            { cause: err },
+          );
+        }
+        throw err;
+      });
+    },
+
+    async readSource(ids) {
+      const res = await pool.query<{ id: string; state: string; updated_at: Date }>(
+        `SELECT id, state::text AS state, updated_at FROM ${zeus} WHERE id = ANY($1::text[])`,
+        [ids],
+      );
+      return res.rows.map((r) => ({ id: r.id, state: r.state, updatedAt: r.updated_at }));
+    },
+
+    async getJob(id) {
+      const res = await pool.query<JobRowRaw>(`SELECT * FROM ${s}.bulk_jobs WHERE id = $1`, [id]);
+      const row = res.rows[0];
+      return row ? toJob(row) : null;
+    },
+
+    async listJobs(limit) {
+      const res = await pool.query<JobRowRaw>(
+        `SELECT * FROM ${s}.bulk_jobs ORDER BY created_at DESC, id DESC LIMIT $1`,
+        [Math.max(1, Math.floor(limit))],
+      );
+      return res.rows.map(toJob);
+    },
+
+    async counts(jobId) {
+      const res = await pool.query<{ outcome: string; n: string }>(
+        `SELECT outcome, count(*) AS n FROM ${s}.bulk_job_items
+          WHERE job_id = $1 AND outcome IS NOT NULL AND outcome <> 'writing' GROUP BY outcome`,
+        [jobId],
+      );
+      return Object.fromEntries(res.rows.map((r) => [r.outcome, Number(r.n)]));
+    },
+
+    async withChunkLock(jobId, chunk, fn) {
+      const client = await pool.connect();
+      let broken: Error | undefined;
+      try {
+        const key = `${jobId}:${chunk}`;
+        const got = await client.query<{ ok: boolean }>(
+          'SELECT pg_try_advisory_lock($1, hashtext($2)) AS ok',
+          [CHUNK_LOCK_CLASS, key],
+        );
+        if (got.rows[0]?.ok !== true) return false;
+        try {
+          await fn();
+        } finally {
+          await client
+            .query('SELECT pg_advisory_unlock($1, hashtext($2))', [CHUNK_LOCK_CLASS, key])
+            .catch((err: Error) => {
+              // A connection that cannot unlock must not go back to the pool holding the lock.
+              broken = err;
+            });
+        }
+        return true;
+      } catch (err) {
+        broken = err as Error;
+        throw err;
+      } finally {
+        client.release(broken);
+      }
+    },
+
+    async startChunk(jobId, chunk, worker) {
+      const res = await pool.query<{ job_state: BulkJobState }>(
+        `UPDATE ${s}.bulk_job_chunks c SET state = 'working', worker = $3, attempts = attempts + 1,
+                started_at = now(), error = NULL
+           FROM ${s}.bulk_jobs j
+          WHERE c.job_id = $1 AND c.chunk = $2 AND j.id = c.job_id
+            AND c.state IN ('pending', 'working') AND j.state IN ('running', 'cancelling')
+          RETURNING j.state AS job_state`,
+        [jobId, chunk, worker],
+      );
+      const row = res.rows[0];
+      return row ? { jobState: row.job_state } : null;
+    },
+
+    async finishChunk(jobId, chunk, state, error) {
+      await pool.query(
+        `UPDATE ${s}.bulk_job_chunks SET state = $3, finished_at = now(), error = $4
+          WHERE job_id = $1 AND chunk = $2`,
+        [jobId, chunk, state, error ?? null],
+      );
+    },
+
+    settleJob,
+
+    async openItems(jobId, chunk) {
+      const res = await pool.query<{ conversation_id: string; outcome: string | null }>(
+        `SELECT conversation_id, outcome FROM ${s}.bulk_job_items
+          WHERE job_id = $1 AND chunk = $2 AND (outcome IS NULL OR outcome = 'writing')
+          ORDER BY conversation_id`,
+        [jobId, chunk],
+      );
+      return res.rows.map((r) => ({ conversationId: r.conversation_id, writing: r.outcome === 'writing' }));
+    },
+
+    async markWriting(jobId, ids) {
+      if (ids.length === 0) return;
+      await pool.query(
+        `UPDATE ${s}.bulk_job_items SET outcome = 'writing'
+          WHERE job_id = $1 AND conversation_id = ANY($2::text[]) AND outcome IS NULL`,
+        [jobId, ids],
+      );
+    },
+
+    async recordOutcomes(jobId, results, unusedBackups) {
+      if (results.length === 0 && unusedBackups.length === 0) return;
+      await withTransaction(pool, async (tx) => {
+        await tx.query(
+          `UPDATE ${s}.bulk_job_items i SET outcome = r.outcome, backup_id = r.backup_id, detail = r.detail
+             FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS r(conversation_id, outcome, backup_id, detail)
+            WHERE i.job_id = $1 AND i.conversation_id = r.conversation_id`,
+          [
+            jobId,
+            results.map((r) => r.conversationId),
+            results.map((r) => r.outcome),
+            results.map((r) => r.backupId),
+            results.map((r) => r.detail),
+          ],
+        );
+        if (unusedBackups.length > 0) {
+          await tx.query(`DELETE FROM ${s}.backups WHERE id = ANY($1::text[])`, [unusedBackups]);
+        }
+      });
+    },
+
+    async insertBackups(rows) {
+      if (rows.length === 0) return [];
+      const ids = rows.map(() => newBackupId());
+      // One statement for the batch; each value goes as binary bytea, so every byte survives.
+      const values: unknown[] = [];
+      const tuples = rows.map((b, i) => {
+        const o = i * 9;
+        values.push(
+          ids[i],
+          b.conversationId,
+          b.key,
+          b.value,
+          b.checksum,
+          b.ttlMs,
+          b.actor,
+          b.reason,
+          b.jobId,
+        );
+        return `($${o + 1}, $${o + 2}, $${o + 3}, true, $${o + 4}, $${o + 5}, $${o + 6}, $${o + 7}, $${o + 8}, $${o + 9}, 'bulk-restore')`;
+      });
+      await pool.query(
+        `INSERT INTO ${s}.backups (id, conversation_id, redis_key, existed, value, checksum, ttl_ms, actor, reason, request_id, taken_for)
+         VALUES ${tuples.join(', ')}`,
+        values,
+      );
+      return ids;
+    },
+
+    async requestCancel(jobId) {
+      return withTransaction(pool, async (tx) => {
+        const job = await tx.query<{ state: BulkJobState }>(
+          `UPDATE ${s}.bulk_jobs SET state = 'cancelling', updated_at = now()
+            WHERE id = $1 AND state IN ('pending', 'running', 'cancelling') RETURNING state`,
+          [jobId],
+        );
+        if (job.rowCount === 0) {
+          const now = await tx.query<{ state: BulkJobState }>(
+            `SELECT state FROM ${s}.bulk_jobs WHERE id = $1`,
+            [jobId],
+          );
+          return now.rows[0]?.state ?? null;
+        }
+        await tx.query(
+          `UPDATE ${s}.bulk_job_chunks SET state = 'cancelled', finished_at = now()
+            WHERE job_id = $1 AND state = 'pending'`,
+          [jobId],
+        );
+        return 'cancelling';
+      }).then(async (state) => (state === 'cancelling' ? ((await settleJob(jobId)) ?? 'cancelling') : state));
+    },
+
+    async resume(jobId) {
+      return withTransaction(pool, async (tx) => {
+        const job = await tx.query(
+          `UPDATE ${s}.bulk_jobs SET state = 'running', finished_at = NULL, error = NULL, updated_at = now()
+            WHERE id = $1 AND state IN ('cancelled', 'failed')`,
+          [jobId],
+        );
+        if (job.rowCount === 0) {
+          const now = await tx.query<{ state: string }>(`SELECT state FROM ${s}.bulk_jobs WHERE id = $1`, [
+            jobId,
+          ]);
+          const state = now.rows[0]?.state;
+          throw new RecoveryError(
+            state ? ErrorCode.RequestState : ErrorCode.NotFound,
+            state
+              ? `Job ${jobId} is ${state}: only a cancelled or failed job can be resumed.`
+              : `Job ${jobId} does not exist.`,
+            state ? 'See it with `zeus-recover job <jobId>`.' : 'List recent jobs with `zeus-recover jobs`.',
+          );
+        }
+        const chunks = await tx.query<{ chunk: number }>(
+          `UPDATE ${s}.bulk_job_chunks SET state = 'pending', error = NULL, finished_at = NULL
+            WHERE job_id = $1 AND state IN ('cancelled', 'failed') RETURNING chunk`,
+          [jobId],
+        );
+        return chunks.rows.map((r) => r.chunk).sort((a, b) => a - b);
+      }).catch((err: unknown) => {
+        if ((err as { code?: string }).code === '23505') {
+          throw new RecoveryError(
+            ErrorCode.Conflict,
+            `Job ${jobId} cannot resume: another job of the same selection is pending or running.`,
+            'Let that one finish (or cancel it), then resume.',
+            { cause: err },
+          );
+        }
+        throw err;
+      });
+    },
+
+    async failures(jobId, limit) {
+      const res = await pool.query<{ conversation_id: string; outcome: string; detail: string | null }>(
+        `SELECT conversation_id, outcome, detail FROM ${s}.bulk_job_items
+          WHERE job_id = $1 AND outcome IN ('failed', 'changed', 'invalid')
+          ORDER BY conversation_id LIMIT $2`,
+        [jobId, Math.max(0, Math.floor(limit))],
+      );
+      return res.rows.map((r) => ({
+        conversationId: r.conversation_id,
+        outcome: r.outcome,
+        detail: r.detail,
+      }));
+    },
+  };
+}
