@@ -1,5 +1,5 @@
 import { SLASH_COMMAND } from '../commands/registry.js';
-import { USAGE_LINES } from '../commands/verbs.js';
+import { USAGE_LINES, VERBS, verbUsage } from '../commands/verbs.js';
 import { code, escapeMrkdwn } from './escape.js';
 import { context, type EphemeralMessage, ephemeral, header, message, section } from './slack.js';
 
@@ -11,32 +11,26 @@ function usageList(): string {
 
 export function helpView(): EphemeralMessage {
   return ephemeral(
-    message(
-      `Zeus recovery — ${SLASH_COMMAND} inspect, validate, diff, restore, undo, export, list, replay; bare ${SLASH_COMMAND} opens a form.`,
-      [
-        header('Zeus recovery — /zeus-recover'),
-        section(usageList()),
-        section(
-          [
-            '*How it works*',
-            '• Read-only commands (inspect, validate, diff, export, list) answer at once.',
-            '• restore, undo and replay need one approval from someone other than you; Redis is backed up before every write, so every restore can be undone.',
-            '• Everything about a conversation goes into one thread in this channel, from the audit log.',
-            '• Works only in incident channels (e.g. #inc-1234).',
-          ].join('\n'),
-        ),
-        context(
-          `Start with ${code(`${SLASH_COMMAND} inspect c-7f3a9e`)}. Slack down? The CLI does the same: ${code('zeus-recover --help')}.`,
-        ),
-      ],
-    ),
+    message(`Zeus recovery — ${SLASH_COMMAND} ${VERBS.join(', ')}; bare ${SLASH_COMMAND} opens a form.`, [
+      header('Zeus recovery — /zeus-recover'),
+      section(usageList()),
+      section(
+        [
+          '*How it works*',
+          '• Read-only commands (inspect, validate, diff, export) answer at once in the thread; list answers only you, a page at a time.',
+          '• restore, undo and replay need one approval from someone other than you; Redis is backed up before every write, so every restore can be undone.',
+          '• Everything about a conversation goes into one thread in this channel, from the audit log.',
+          '• Works only in incident channels (e.g. #inc-1234).',
+        ].join('\n'),
+      ),
+      context(
+        `Start with ${code(`${SLASH_COMMAND} inspect c-7f3a9e`)}. Slack down? The CLI does the same: ${code('zeus-recover --help')}.`,
+      ),
+    ]),
   );
 }
 
-const SHORT_USAGE = [
-  `${SLASH_COMMAND} inspect <id>`,
-  `${SLASH_COMMAND} restore <id> --from postgres|s3|backup:<backupId> [--reason <text>]`,
-];
+const SHORT_USAGE = [verbUsage('inspect'), verbUsage('restore')];
 
 /**
  * A command that did not parse: what was wrong (the grammar's message, which already wraps user
