@@ -112,7 +112,7 @@ const envSchema = z.object({
   PG_POOL_SIZE: optional(int(2, 500)).default(10),
   PG_POOL_RESERVE: optional(int(1, 100)).default(2),
   PG_POOL_WAIT_MS: optional(int(10, 60_000)).default(1000),
-  COMMAND_CONCURRENCY: optional(int(1, 1000)).default(8),
+  COMMAND_CONCURRENCY: optional(int(1, 1000)).default(16),
   COMMAND_QUEUE: optional(int(0, 10_000)).default(32),
   TIER_READ_MAX_MS: optional(int(1000, 600_000)).default(60_000),
   LOG_LEVEL: optional(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])).default('info'),

@@ -125,9 +125,6 @@ type WithCas = { [CAS_COMMAND]: (key: string, ...argv: Array<string | Buffer>) =
   [TIME_COMMAND]: (key: string) => Promise<unknown>;
 };
 
-/** From this size on a value is read with a budget that stretches while its bytes arrive. */
-const BIG_VALUE_BYTES = 1024 * 1024;
-
 /** A page is filled from at most this many SCAN calls, so a sparse match cannot run long. */
 const MAX_SCAN_CALLS_PER_PAGE = 10;
 
@@ -154,8 +151,10 @@ export function createRedisTier(opts: {
   maxReadMs?: number;
 }): ActiveStore {
   const { client, keyPrefix, timeoutMs, maxReadMs = DEFAULT_MAX_READ_MS } = opts;
-  /** Bytes of big values being read now: on one connection they arrive before the next one. */
-  let bigBytesInFlight = 0;
+  /** Bytes of values being read now: on one connection they arrive before the next one. */
+  let bytesInFlight = 0;
+  /** A read's commands carry this timeout, so only the tier's own deadlines decide. */
+  const cap = Math.max(timeoutMs, maxReadMs);
   if (client.options.keyPrefix) {
     throw new RecoveryError(
       ErrorCode.Config,
@@ -202,8 +201,12 @@ export function createRedisTier(opts: {
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        abort.abort();
-        reject(new Failure(sent ? `timed out after ${budgetMs} ms` : notConnected(), sent, false));
+        // Timers run before the I/O that waited while this process was held up (a busy host):
+        // a reply already here counts, so a slow process is not taken for a silent Redis.
+        setImmediate(() => {
+          abort.abort();
+          reject(new Failure(sent ? `timed out after ${budgetMs} ms` : notConnected(), sent, false));
+        });
       }, budgetMs);
     });
     work.catch(() => {});
@@ -244,39 +247,34 @@ export function createRedisTier(opts: {
   }
 
   /**
-   * A big value: GET and PTTL sent back to back (Redis runs one client's pipelined commands in a
-   * row, so no other client's write falls between them), each with a timeout of its own in
-   * place of the client-wide one sized for small replies. Any reply bytes on the connection
-   * count as progress: a value queued behind another big one waits on a Redis that answers.
-   * Not Lua: a script holding a 30 MB string blocks Redis for everyone for about a second.
+   * GET and PTTL sent back to back (Redis runs one client's pipelined commands in a row, so no
+   * other client's write falls between them). Any reply bytes on the connection count as
+   * progress: a value queued behind another big one waits on a Redis that answers. Not Lua: a
+   * script holding a 30 MB string blocks Redis for everyone for about a second.
    */
-  async function readBig(k: string, size: number): Promise<readonly [Buffer | null, unknown]> {
+  async function readValue(k: string, size: number): Promise<readonly [Buffer | null, unknown]> {
     const deadline = new ReadDeadline({
       timeoutMs,
       maxMs: maxReadMs,
       // Redis prepares a big reply before its first byte, after any big one queued before it.
-      firstByteMs: firstByteMs(timeoutMs, size, bigBytesInFlight),
+      firstByteMs: firstByteMs(timeoutMs, size, bytesInFlight),
     });
-    bigBytesInFlight += size;
+    bytesInFlight += size;
     const sockets = socketsOf(client);
     const onData = (chunk: Buffer) => deadline.progress(chunk.length);
     for (const socket of sockets) socket.on('data', onData);
-    const cap = Math.max(timeoutMs, maxReadMs);
     try {
       return await deadline.race(
         run(async () => {
-          const get = new Command('get', [k], { replyEncoding: null });
-          const pttl = new Command('pttl', [k]);
-          get.setTimeout(cap);
-          pttl.setTimeout(cap);
-          void client.sendCommand(get);
-          void client.sendCommand(pttl);
-          const [value, ttl] = await Promise.all([get.promise, pttl.promise]);
+          const [value, ttl] = await Promise.all([
+            send(client, 'get', [k], cap, null),
+            send(client, 'pttl', [k], cap),
+          ]);
           return [(value as Buffer | null) ?? null, ttl] as const;
         }, cap),
       );
     } finally {
-      bigBytesInFlight -= size;
+      bytesInFlight -= size;
       for (const socket of sockets) socket.off('data', onData);
     }
   }
@@ -288,21 +286,10 @@ export function createRedisTier(opts: {
     async read(id): Promise<TierRead> {
       let size = 0;
       try {
-        // A cheap first answer (O(1)): a small value is read as always, in one MULTI; for a big
-        // one it shows Redis is there, so from then on only silence means trouble, not the time
-        // the value takes to arrive.
-        size = Number(await run(() => client.strlen(key(id))));
-        const [bytes, pttl] =
-          size < BIG_VALUE_BYTES
-            ? await run(async () => {
-                // MULTI: the value and its TTL from the same instant (the key may expire between two calls).
-                const replies = await client.multi().getBuffer(key(id)).pttl(key(id)).exec();
-                if (!replies) throw new Error('transaction aborted');
-                const [[getErr, value] = [], [ttlErr, ttl] = []] = replies;
-                if (getErr || ttlErr) throw getErr ?? ttlErr;
-                return [value as Buffer | null, ttl] as const;
-              })
-            : await readBig(key(id), size);
+        // A cheap first answer (O(1)) shows Redis is there, so from then on only silence means
+        // trouble, not the time a big value takes to arrive; it also sizes the wait for it.
+        size = Number(await run(() => send(client, 'strlen', [key(id)], cap)));
+        const [bytes, pttl] = await readValue(key(id), size);
         if (bytes === null) return { status: 'missing' };
         return { status: 'found', bytes, ttlMs: toTtl(pttl) };
       } catch (err) {
@@ -389,6 +376,24 @@ export function createRedisTier(opts: {
 
 function sleep(ms: number): Promise<void> {
   return ms > 0 ? new Promise((resolve) => setTimeout(resolve, Math.ceil(ms))) : Promise.resolve();
+}
+
+/**
+ * One command with a timeout of its own, set before it is sent so it takes the place of the
+ * client-wide `commandTimeout`: that timer fires in the same turn as the tier's own deadline
+ * and, after this process was held up, before the reply waiting in the socket is read.
+ */
+function send(
+  client: RedisClient,
+  name: string,
+  args: string[],
+  timeoutMs: number,
+  replyEncoding: BufferEncoding | null = 'utf8',
+): Promise<unknown> {
+  const command = new Command(name, args, { replyEncoding });
+  command.setTimeout(timeoutMs);
+  void client.sendCommand(command);
+  return command.promise;
 }
 
 /** The sockets replies arrive on: the one connection, or each Cluster node's. */
