@@ -39,6 +39,19 @@ describe('CLI start-up', () => {
     },
   );
 
+  // usage.ts is generated from the verb table: both must be read from the stripped copies the
+  // bin keeps, side by side, or the native import of usage.js could not find the table.
+  it('answers --help from the stripped copies of usage.ts and the verb table, no TypeScript source', async () => {
+    const r = await run(['--help']);
+    const local = r.loaded.filter((url) => url.startsWith('file:') && !url.endsWith('/bin/zeus-recover.js'));
+    const cached = local.filter((url) => url.includes('/node_modules/.cache/zeus-recover/'));
+    expect(cached.map((url) => url.replace(/.*\/usage-[^/]+\//, ''))).toEqual([
+      'cli/usage.js',
+      'verb-table.js',
+    ]);
+    expect(local.filter((url) => !cached.includes(url) && !url.includes('/test/fixtures/'))).toEqual([]);
+  });
+
   it('refuses an unknown command without loading the SDKs or store clients', async () => {
     const r = await run(['no-such-command']);
     expect(r.code).toBe(2);
