@@ -260,6 +260,8 @@ export const auditDataSchemas = {
     after: nullableString,
     ttlMs: nullableNumber,
     valid: z.boolean().nullable(),
+    /** Absent before 2026-11: read back as written. false: acknowledged, but not readable after. */
+    verified: z.boolean().optional(),
   }),
   'restore.failed': z.object({
     source: z.string(),
@@ -342,6 +344,7 @@ export type RestoreSucceededData = {
   after: string | null;
   ttlMs: number | null;
   valid: boolean | null;
+  verified?: boolean | undefined;
 };
 export type RestoreFailedData = { source: string; backupId: string | null; code: string; error: string };
 export type RestoreUnknownData = {

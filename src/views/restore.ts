@@ -29,8 +29,10 @@ export interface RestoreOutcome {
   before: string | null;
   after: string | null;
   ttlMs: number | null;
-  /** Read-back validity; null when the restore deleted the key. */
+  /** Read-back validity; null when the restore deleted the key or it could not be read back. */
   valid: boolean | null;
+  /** false: Redis acknowledged the write, but it could not be read back afterwards. */
+  verified?: boolean | undefined;
   steps?: number | null | undefined;
   diffSummary?: string | null | undefined;
 }
@@ -53,6 +55,7 @@ function headline(o: RestoreOutcome): string {
 }
 
 function readBack(o: RestoreOutcome): string {
+  if (o.verified === false) return '⚠️ could not be read back (Redis acknowledged the write): run inspect';
   if (o.after === null) return 'key removed';
   const steps = o.steps === null || o.steps === undefined ? '' : `, ${plural(o.steps, 'step')}`;
   if (o.valid === null) return `not checked${steps}`;
@@ -109,6 +112,7 @@ export function restoreResultView(result: RestoreResult, ctx: RestoreViewContext
       after: result.after,
       ttlMs: result.ttlMs,
       valid: result.validation ? result.validation.valid : null,
+      verified: result.verified,
       steps: result.validation?.stepCount ?? null,
       diffSummary: result.diffSummary,
     },
