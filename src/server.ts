@@ -26,7 +26,6 @@ import { createDeliveryClient, createDeliveryWorker, type DeliverySlackClient } 
 import { healthRoutes } from './slack/health.js';
 import { commandGate } from './slack/load-gate.js';
 import { guardSlackRequests, MAX_BODY_BYTES } from './slack/request-guard.js';
-import { createWorkflow } from './slack/workflow.js';
 import { createRequestAuditLookup } from './store/audit-lookup.js';
 import { createDeliveryStore } from './store/deliveries.js';
 import { createRequestStore } from './store/requests.js';
@@ -34,6 +33,7 @@ import { approvalDecidedView } from './views/approval.js';
 import { renderAuditEntry } from './views/auditEntry.js';
 import { threadRootView } from './views/thread.js';
 import { createRuntime } from './wiring.js';
+import { createWorkflow } from './workflow/workflow.js';
 
 export interface BotOptions {
   /** Overrides for tests and the demo: faster polling, a fixed sweep interval. */

@@ -1,6 +1,6 @@
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
-import type { Reply, Workflow } from '../slack/workflow.js';
+import type { Reply, Workflow } from '../workflow/workflow.js';
 
 /** What every Slack handler gets: the workflow to call and the two checks made before it. */
 export interface HandlerContext {
