@@ -8,6 +8,11 @@ import { MODAL_ACTIONS, MODAL_BLOCK_IDS, type ModalBlockId, REASON_MAX_LENGTH } 
 import { parseStep, slackSource } from './values.js';
 import { TIERS } from './verbs.js';
 
+/**
+ * The recovery form's check: the same values as the text grammar, read from the form's blocks,
+ * with every problem reported under the field that has it.
+ */
+
 export type ModalValidation =
   | { ok: true; command: ThreadCommand }
   | { ok: false; errors: Record<string, string> };

@@ -1,6 +1,11 @@
 import type { CommandError } from './parsed-command.js';
 import { SLASH_COMMAND } from './registry.js';
 
+/**
+ * How an error talks back: user input echoed safely (one line, no backticks, clipped), the
+ * user's own command with a fix applied, and the closest verb, flag or tier a typo meant.
+ */
+
 /** Longest run of user input echoed back in a message or suggestion. */
 const MAX_ECHO = 80;
 

@@ -1,3 +1,8 @@
+/**
+ * The command text as tokens, in one forward pass: words, quoted words and `--flags` with their
+ * positions, so errors can quote and suggestions can edit exactly what was typed.
+ */
+
 export interface WordToken {
   kind: 'word';
   text: string;

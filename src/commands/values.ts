@@ -7,13 +7,13 @@ import { closest, fail, shown } from './suggestions.js';
 import type { WordToken } from './tokenizer.js';
 import { SOURCE_TEXT, type Verb, verbUsage } from './verbs.js';
 
-/** Same rule as the core's list (recovery/operations.ts), checked here to answer before any I/O. */
-export const LIST_PATTERN = /^[A-Za-z0-9_*?-]{1,128}$/;
-
 /**
  * The values inside a command: a conversation id, a restore source, a reason, a step number.
  * Each says what is wrong with a bad one in words a person can act on.
  */
+
+/** Same rule as the core's list (recovery/operations.ts), checked here to answer before any I/O. */
+export const LIST_PATTERN = /^[A-Za-z0-9_*?-]{1,128}$/;
 
 /** The verb's first word as a conversation id. */
 export function conversationId(
