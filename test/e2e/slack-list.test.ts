@@ -95,5 +95,11 @@ describe('the error code reaches the reply', () => {
     const codes = reply.match(/Error code `(\w+)`/);
     expect(codes?.[1], reply).toBeDefined();
     expect(Object.values(ErrorCode)).toContain(codes?.[1]);
+    // Metrics count the failure by that same code, not as a bare "error".
+    const metrics = await (await fetch(`${h.url()}/metrics`)).text();
+    expect(metrics).toContain(`zeus_recover_commands_total{command="restore",outcome="${codes?.[1]}"} 1`);
+    // The list pages above were counted too, and the bad-cursor click by its code.
+    expect(metrics).toMatch(/zeus_recover_commands_total\{command="list",outcome="ok"\} \d+/);
+    expect(metrics).toContain('zeus_recover_commands_total{command="list",outcome="invalid_input"} 1');
   });
 });
