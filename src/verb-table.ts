@@ -108,7 +108,7 @@ export const VERB_TABLE = [
     group: 'read-only',
     syntax: 'list [pattern]',
     summary: 'active conversations in Redis (SCAN, never KEYS)',
-    slack: { summary: 'active conversations in Redis, e.g. `list c-7f*`, a page at a time', flags: [] },
+    slack: { summary: 'active conversations in Redis, a page at a time (e.g. list c-7f*)', flags: [] },
     cli: { syntax: 'list [pattern] [--limit N] [--cursor C]' },
   },
   {

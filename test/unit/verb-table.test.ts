@@ -56,6 +56,15 @@ describe('one verb table for both faces', () => {
     expect(cli.has('') || cli.has('help')).toBe(false);
   });
 
+  // A usage error shows each usage line inside a code span, where a backtick cannot be written
+  // (it shows as a look-alike), and the CLI prints them as they are.
+  it('writes syntax and summaries without backticks', () => {
+    for (const face of ['slack', 'cli'] as const) {
+      for (const line of verbsFor(face))
+        expect(`${line.syntax} ${line.summary}`, line.verb).not.toContain('`');
+    }
+  });
+
   it('every verb Slack advertises parses in Slack, and the CLI-only ones are refused there', () => {
     for (const row of VERB_TABLE) {
       if (row.verb === '') continue;
