@@ -32,7 +32,7 @@ import { type Stack, startStack } from '../helpers/stack.js';
 
 const REDIS_TIMEOUT_MS = 1000;
 /** Short pauses so a fault that outlasts every retry is reached quickly. */
-const FAST: ExecuteOptions = { settleDelaysMs: [100, 300, 1000], recordDelaysMs: [50, 100, 200] };
+const FAST: ExecuteOptions = { settleDelaysMs: [100, 300, 1000, 2000], recordDelaysMs: [50, 100, 200] };
 
 type Outcome = 'succeeded' | 'failed' | 'unknown';
 interface Proxies {
