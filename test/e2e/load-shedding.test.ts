@@ -15,7 +15,7 @@ beforeAll(async () => {
   h = await startHarness({
     PG_POOL_SIZE: '4',
     PG_POOL_RESERVE: '2',
-    PG_POOL_WAIT_MS: '3000',
+    PG_POOL_WAIT_MS: '5000',
     COMMAND_CONCURRENCY: '3',
     COMMAND_QUEUE: '0',
     // The parked reads wait on a lock, which is not "still working": keep them parked.
@@ -52,26 +52,17 @@ describe('a replica at its limits', () => {
     try {
       await locker.query('BEGIN');
       await locker.query('LOCK TABLE conversations IN ACCESS EXCLUSIVE MODE');
-      const parkedInspects = [await h.slash(`inspect ${parked}`), await h.slash(`inspect ${parked}`)];
-      await eventually(async () => (await parkedReads()) === 2, 'two inspects parked on the lock');
-
-      // Admitted at the door (its ack says it is working on it), then no connection for it.
-      const admitted = await h.slash(`inspect ${parked}`);
-      expect(text(admitted.json)).toMatch(/Working on/);
+      // One inspect parks on its read, holding a connection; the next two are admitted at the
+      // door, but at most one of them finds a connection (thread delivery may hold the other).
+      const parkedInspect = await h.slash(`inspect ${parked}`);
+      await eventually(async () => (await parkedReads()) >= 1, 'an inspect parked on the lock');
+      const admitted = [await h.slash(`inspect ${parked}`), await h.slash(`inspect ${parked}`)];
+      for (const a of admitted) expect(text(a.json)).toMatch(/Working on/);
       // The door is full now: refused in the ack itself, before any work.
       const refused = await h.slash(`inspect ${parked}`);
       expect(refused.status).toBe(200);
       expect(text(refused.json)).toMatch(/busy/i);
       expect(text(refused.json)).toMatch(/try again in a few seconds/i);
-
-      const told = await h.slack.waitFor(
-        () => h.slack.responses(admitted.responseId)[0],
-        15_000,
-        'the admitted command told busy',
-      );
-      expect(text(told.body)).toMatch(/busy/i);
-      expect(text(told.body)).toMatch(/try again in a few seconds/i);
-      expect(text(told.body)).not.toMatch(/unreachable|unexpected|timeout exceeded/i);
 
       // Approve is never refused for load: it and the restore it starts use the reserve.
       const click = await h.click('request_approve', approval.requestId, 'U_BOB', approval.ts);
@@ -91,13 +82,22 @@ describe('a replica at its limits', () => {
           .join(' '),
       ).not.toMatch(/busy/i);
 
-      for (const inspect of parkedInspects) expect(h.slack.responses(inspect.responseId)).toEqual([]);
+      // An admitted command that found no connection was told so: busy, not unreachable.
+      const told = await h.slack.waitFor(
+        () => admitted.map((a) => h.slack.responses(a.responseId)[0]).find(Boolean),
+        15_000,
+        'an admitted command told busy',
+      );
+      expect(text(told.body)).toMatch(/busy/i);
+      expect(text(told.body)).toMatch(/try again in a few seconds/i);
+      expect(text(told.body)).not.toMatch(/unreachable|unexpected|timeout exceeded/i);
+      expect(h.slack.responses(parkedInspect.responseId)).toEqual([]);
     } finally {
       await locker.query('ROLLBACK');
       locker.release();
     }
 
-    // Once the lock goes, the parked inspects finish and report Postgres as found.
+    // Once the lock goes, the parked inspect finishes and reports Postgres as found.
     await eventually(async () => {
       const { rows } = await h.stack.db.pool.query<{ n: string }>(
         `SELECT count(*) AS n FROM zeus_recover.audit_log
@@ -105,8 +105,8 @@ describe('a replica at its limits', () => {
             AND (data::jsonb)->'report'->'tiers'->'postgres'->>'status' = 'found'`,
         [parked],
       );
-      return Number(rows[0]?.n) === 2;
-    }, 'the parked inspects to report Postgres found');
+      return Number(rows[0]?.n) >= 1;
+    }, 'the parked inspect to report Postgres found');
 
     const metrics = await (await fetch(`${h.url()}/metrics`)).text();
     // The admitted command, and background work (thread delivery, the sweeper) that met the same
