@@ -68,6 +68,22 @@ export function keySlot(key: string): number {
   return crc % 16384;
 }
 
+/** A Cluster's slot map arrives with 'ready'; grouping by node needs it. */
+async function slotsKnown(client: RedisClient): Promise<void> {
+  if (!(client instanceof Cluster) || client.status === 'ready') return;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      client.off('ready', onReady);
+      reject(new Error('Redis Cluster not ready (its slot map is unknown)'));
+    }, 10_000);
+    const onReady = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    client.once('ready', onReady);
+  });
+}
+
 /** Indexes of `keys` grouped by the node that serves them (one group on a single Redis). */
 export function groupByNode(client: RedisClient, keys: readonly string[]): number[][] {
   if (!(client instanceof Cluster)) return [keys.map((_, i) => i)];
@@ -92,6 +108,7 @@ function pttlValue(pttl: unknown): number | null {
 
 /** GET and PTTL of every key, pipelined per node. A failed node fails the batch (it is retried). */
 export async function readKeys(client: RedisClient, keys: readonly string[]): Promise<KeyRead[]> {
+  await slotsKnown(client);
   const out: KeyRead[] = new Array(keys.length);
   await Promise.all(
     groupByNode(client, keys).map(async (group) => {
@@ -127,6 +144,7 @@ export async function compareAndSetMany(
   if (!(BULK_CAS_COMMAND in client)) {
     client.defineCommand(BULK_CAS_COMMAND, { numberOfKeys: 1, lua: BULK_CAS_LUA });
   }
+  await slotsKnown(client);
   const [ttlKind, ttlMs] = ttlArgs(ttl);
   const out: CasOutcome[] = new Array(ops.length);
   const keys = ops.map((op) => op.key);

@@ -1,0 +1,495 @@
+import { spawn } from 'node:child_process';
+import { Cluster, Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type JobEngine, startJobEngine } from '../../src/jobs.js';
+import {
+  ChunkBusy,
+  cancelBulkJob,
+  jobStatus,
+  resumeBulkJob,
+  startBulkRestore,
+  workChunk,
+} from '../../src/recovery/bulk/job.js';
+import type { BulkDeps } from '../../src/recovery/bulk/preview.js';
+import { parseSelection } from '../../src/recovery/bulk/selection.js';
+import { compileIdPattern, DEFAULT_ID_PATTERN } from '../../src/recovery/ids.js';
+import { createAuditLog } from '../../src/store/audit.js';
+import { createBulkStore } from '../../src/store/bulk-jobs.js';
+import { migrate } from '../../src/store/migrations.js';
+import { seedMixed } from '../helpers/bulk.js';
+import { BIN, cli } from '../helpers/cli.js';
+import { makeConversation } from '../helpers/conversations.js';
+import { startRedisCluster } from '../helpers/redis-cluster.js';
+import { startPrivateRedis } from '../helpers/redis-server.js';
+import { type Stack, startStack } from '../helpers/stack.js';
+
+const SCHEMA = 'zeus_recover';
+const actor = { id: 'test:sre', reason: 'bulk test' };
+let stack: Stack;
+const engines: JobEngine[] = [];
+const clients: Array<Redis | Cluster> = [];
+
+beforeAll(async () => {
+  stack = await startStack();
+  await migrate(stack.db.pool, SCHEMA);
+}, 60_000);
+// A worker works whatever chunk is queued, with its own Redis and prefix: one test's workers
+// must not take the next test's chunks (in production every replica has the same configuration).
+afterEach(async () => {
+  await Promise.all(engines.splice(0).map((e) => e.stop()));
+});
+afterAll(async () => {
+  for (const c of clients) c.disconnect();
+  await stack.stop();
+});
+
+function deps(redis: Redis | Cluster = stack.redis.client, keyPrefix = stack.redis.prefix): BulkDeps {
+  return {
+    store: createBulkStore(stack.db.pool, SCHEMA, 'conversations'),
+    redis,
+    keyPrefix,
+    idPattern: compileIdPattern(DEFAULT_ID_PATTERN),
+    ttlPolicy: { kind: 'keep' },
+    audit: createAuditLog(stack.db.pool, SCHEMA),
+  };
+}
+
+/** The first one creates the queue, with the shortest heartbeat pg-boss allows (for the takeover test). */
+async function engine(): Promise<JobEngine> {
+  const e = await startJobEngine({
+    connectionString: stack.db.url,
+    botSchema: SCHEMA,
+    superviseIntervalSeconds: 1,
+    heartbeatSeconds: 10,
+  });
+  engines.push(e);
+  return e;
+}
+
+async function until<T>(
+  what: string,
+  probe: () => Promise<T>,
+  ok: (v: T) => boolean,
+  ms = 60_000,
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (ok(v)) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const finished = (d: BulkDeps, jobId: string) =>
+  until(
+    `job ${jobId} to end`,
+    () => jobStatus(d, jobId),
+    (s) => ['succeeded', 'failed', 'cancelled'].includes(s.state),
+  );
+
+/** Counts every SET Redis runs on keys under `prefix` (scripts' own calls included), per key. */
+async function countWrites(
+  url: string,
+  prefix: string,
+): Promise<{ counts: Map<string, number>; stop(): void }> {
+  const counts = new Map<string, number>();
+  const client = new Redis(url);
+  const monitor = await client.monitor();
+  monitor.on('monitor', (_time: string, args: string[]) => {
+    const [cmd, key] = args;
+    if (cmd?.toLowerCase() === 'set' && key?.startsWith(prefix)) counts.set(key, (counts.get(key) ?? 0) + 1);
+  });
+  return {
+    counts,
+    stop() {
+      monitor.disconnect();
+      client.disconnect();
+    },
+  };
+}
+
+/** The window the seeded rows are in, and only those whose id matches. */
+const selectionOf = (match: string) => parseSelection({ since: '1h', match }, new Date());
+
+describe('bulk restore jobs (core on pg-boss, real Postgres and Redis)', () => {
+  it('skips as changed a conversation Zeus rewrites between the read and the write, and backs up nothing for it', async () => {
+    const mixed = await seedMixed(stack.db.pool, stack.redis.client, stack.redis.key, 500, 'c-mid');
+    const writer = new Redis(stack.redis.url);
+    clients.push(writer);
+    const zeusValues = new Map<string, string>();
+    for (const id of [...mixed.ids.absent.slice(0, 3), ...mixed.ids.older.slice(0, 3)]) {
+      zeusValues.set(stack.redis.key(id), makeConversation(id, 9));
+    }
+    let armed = false;
+    // The real client; after a read pipeline returns, "Zeus" writes some of the keys it read.
+    const base = stack.redis.client;
+    const redis = new Proxy(base, {
+      get(target, prop) {
+        if (prop === 'pipeline') {
+          return () => {
+            const pipeline = target.pipeline();
+            const keys: string[] = [];
+            const getBuffer = pipeline.getBuffer.bind(pipeline);
+            pipeline.getBuffer = ((key: string) => {
+              keys.push(key);
+              return getBuffer(key);
+            }) as typeof pipeline.getBuffer;
+            const exec = pipeline.exec.bind(pipeline);
+            pipeline.exec = (async () => {
+              const replies = await exec();
+              if (armed) {
+                for (const key of keys) {
+                  const value = zeusValues.get(key);
+                  if (value !== undefined) await writer.set(key, value);
+                }
+              }
+              return replies;
+            }) as typeof pipeline.exec;
+            return pipeline;
+          };
+        }
+        const value = Reflect.get(target, prop, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const d = deps(redis);
+    const e = await engine();
+    const { jobId } = await startBulkRestore(
+      d,
+      selectionOf('c-mid-*'),
+      { overwrite: false, maxRate: null },
+      actor,
+      e.queue,
+    );
+    armed = true;
+    await e.workBulkChunks(d, 'test-worker');
+    const status = await finished(d, jobId);
+    expect(status.state).toBe('succeeded');
+    expect(status.counts).toEqual({
+      restored: 194,
+      identical: 100,
+      newer: 100,
+      changed: 6,
+      invalid: 100,
+      failed: 0,
+    });
+    for (const [key, value] of zeusValues) expect(await base.get(key)).toBe(value);
+    const items = await stack.db.pool.query<{ conversation_id: string; backup_id: string | null }>(
+      `SELECT conversation_id, backup_id FROM ${SCHEMA}.bulk_job_items WHERE job_id = $1 AND outcome = 'changed'`,
+      [jobId],
+    );
+    expect(items.rows.map((r) => stack.redis.key(r.conversation_id)).sort()).toEqual(
+      [...zeusValues.keys()].sort(),
+    );
+    const backups = await stack.db.pool.query<{ conversation_id: string }>(
+      `SELECT conversation_id FROM ${SCHEMA}.backups WHERE request_id = $1`,
+      [jobId],
+    );
+    // Only the 97 older copies that were overwritten; none for the 3 Zeus rewrote.
+    expect(backups.rows).toHaveLength(97);
+    expect(backups.rows.map((r) => r.conversation_id)).not.toContain(mixed.ids.older[0]);
+  }, 60_000);
+
+  it('cancels between chunks, reports it, and resumes from where it stopped: every conversation written once', async () => {
+    const mixed = await seedMixed(stack.db.pool, stack.redis.client, stack.redis.key, 2000, 'c-cancel');
+    const writes = await countWrites(stack.redis.url, `${stack.redis.prefix}c-cancel-`);
+    try {
+      const d = deps();
+      const e = await engine();
+      // 400 conv/s: a 500-id chunk takes over a second, so the cancel lands mid-job.
+      const { jobId, chunks } = await startBulkRestore(
+        d,
+        selectionOf('c-cancel-*'),
+        { overwrite: false, maxRate: 400 },
+        actor,
+        e.queue,
+      );
+      expect(chunks).toBe(4);
+      await e.workBulkChunks(d, 'worker-a');
+      await until(
+        'a first conversation done',
+        () => jobStatus(d, jobId),
+        (s) => s.done > 0,
+      );
+      const cancelling = await cancelBulkJob(d, jobId, actor);
+      expect(['cancelling', 'cancelled']).toContain(cancelling.state);
+      const cancelled = await finished(d, jobId);
+      expect(cancelled.state).toBe('cancelled');
+      expect(cancelled.done).toBeLessThan(2000);
+      // Stopped within one chunk: whole chunks only, the one being worked finished.
+      expect(cancelled.done % 500).toBe(0);
+      const chunkStates = await stack.db.pool.query<{ state: string; n: number }>(
+        `SELECT state, count(*)::int AS n FROM ${SCHEMA}.bulk_job_chunks WHERE job_id = $1 GROUP BY state`,
+        [jobId],
+      );
+      expect(Object.fromEntries(chunkStates.rows.map((r) => [r.state, r.n])).cancelled).toBeGreaterThan(0);
+
+      await resumeBulkJob(d, jobId, actor, e.queue);
+      const done = await finished(d, jobId);
+      expect(done.state).toBe('succeeded');
+      expect(done.counts).toEqual({
+        restored: 800,
+        identical: 400,
+        newer: 400,
+        changed: 0,
+        invalid: 400,
+        failed: 0,
+      });
+      for (const id of [...mixed.ids.absent, ...mixed.ids.older]) {
+        expect(writes.counts.get(stack.redis.key(id)), id).toBe(1);
+      }
+      expect([...writes.counts.values()].reduce((a, b) => a + b, 0)).toBe(800);
+
+      const audit = await stack.db.pool.query<{ action: string }>(
+        `SELECT action FROM ${SCHEMA}.audit_log WHERE data LIKE $1 ORDER BY seq`,
+        [`%${jobId}%`],
+      );
+      const actions = audit.rows.map((r) => r.action);
+      expect(actions).toContain('bulk.cancel_requested');
+      expect(actions).toContain('bulk.resumed');
+      expect(actions.filter((a) => a === 'bulk.finished')).toHaveLength(2);
+    } finally {
+      writes.stop();
+    }
+  }, 90_000);
+
+  it('two workers never work one chunk at once: a held chunk is not touched, and two engines write each conversation once', async () => {
+    const mixed = await seedMixed(stack.db.pool, stack.redis.client, stack.redis.key, 1500, 'c-two');
+    const writes = await countWrites(stack.redis.url, `${stack.redis.prefix}c-two-`);
+    try {
+      const d = deps();
+      const queued: number[] = [];
+      const { jobId } = await startBulkRestore(
+        d,
+        selectionOf('c-two-*'),
+        { overwrite: false, maxRate: null },
+        actor,
+        { enqueue: async (_id, chunks) => void queued.push(...chunks) },
+      );
+      expect(queued).toEqual([0, 1, 2]);
+      // Another worker holds chunk 0 (its session lock, on a connection of its own).
+      const other = await stack.db.pool.connect();
+      try {
+        await other.query('SELECT pg_advisory_lock($1, hashtext($2))', [0x5a5202, `${jobId}:0`]);
+        await expect(workChunk(d, jobId, 0, { worker: 'w2', lastAttempt: false })).rejects.toBeInstanceOf(
+          ChunkBusy,
+        );
+        expect((await jobStatus(d, jobId)).done).toBe(0);
+      } finally {
+        await other.query('SELECT pg_advisory_unlock_all()');
+        other.release();
+      }
+      // Two engines, each with two local workers, all on the same job's chunks at once.
+      const a = await engine();
+      const b = await engine();
+      await a.queue.enqueue(jobId, [0, 1, 2]);
+      await Promise.all([a.workBulkChunks(d, 'engine-a', 2), b.workBulkChunks(d, 'engine-b', 2)]);
+      const done = await finished(d, jobId);
+      expect(done.state).toBe('succeeded');
+      expect(done.counts).toEqual({
+        restored: 600,
+        identical: 300,
+        newer: 300,
+        changed: 0,
+        invalid: 300,
+        failed: 0,
+      });
+      for (const id of [...mixed.ids.absent, ...mixed.ids.older]) {
+        expect(writes.counts.get(stack.redis.key(id)), id).toBe(1);
+      }
+      const chunks = await stack.db.pool.query<{ state: string }>(
+        `SELECT state FROM ${SCHEMA}.bulk_job_chunks WHERE job_id = $1`,
+        [jobId],
+      );
+      expect(chunks.rows.map((r) => r.state)).toEqual(['done', 'done', 'done']);
+    } finally {
+      writes.stop();
+    }
+  }, 90_000);
+
+  it('refuses a second job of the same selection while one is live', async () => {
+    await seedMixed(stack.db.pool, stack.redis.client, stack.redis.key, 50, 'c-dup');
+    const d = deps();
+    const parked = { enqueue: async () => undefined };
+    const first = await startBulkRestore(
+      d,
+      selectionOf('c-dup-*'),
+      { overwrite: false, maxRate: null },
+      actor,
+      parked,
+    );
+    await expect(
+      startBulkRestore(d, selectionOf('c-dup-*'), { overwrite: true, maxRate: null }, actor, parked),
+    ).rejects.toThrow('already pending or running');
+    const cancelled = await cancelBulkJob(d, first.jobId, actor);
+    expect(cancelled.state).toBe('cancelled');
+    const second = await startBulkRestore(
+      d,
+      selectionOf('c-dup-*'),
+      { overwrite: false, maxRate: null },
+      actor,
+      parked,
+    );
+    expect(second.jobId).not.toBe(first.jobId);
+    await expect(resumeBulkJob(d, first.jobId, actor, parked)).rejects.toThrow(
+      'another job of the same selection',
+    );
+  });
+
+  it('refuses a selection too large for an evicting Redis, and writes nothing', async () => {
+    await seedMixed(stack.db.pool, stack.redis.client, stack.redis.key, 1000, 'c-big');
+    const small = await startPrivateRedis();
+    try {
+      const info = await small.client.info('memory');
+      const used = Number(/^used_memory:(\d+)/m.exec(info)?.[1]);
+      await small.client.config('SET', 'maxmemory', String(used + 200_000));
+      await small.client.config('SET', 'maxmemory-policy', 'allkeys-lru');
+      const env = { ...stack.env, REDIS_URL: small.url };
+      const preview = await cli(
+        ['bulk-restore', '--from', 'postgres', '--since', '1h', '--match', 'c-big-*', '--dry-run', '--json'],
+        env,
+      );
+      expect(preview.code).toBe(1);
+      const json = JSON.parse(preview.stdout);
+      expect(json.memory).toMatchObject({ evicting: true, fits: false, policies: ['allkeys-lru'] });
+      expect(json.refusal).toContain('Redis would evict keys');
+      const run = await cli(
+        [
+          'bulk-restore',
+          '--from',
+          'postgres',
+          '--since',
+          '1h',
+          '--match',
+          'c-big-*',
+          '--yes',
+          '--reason',
+          'x',
+        ],
+        env,
+      );
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain('Redis would evict keys');
+      expect(run.stderr).toContain('maxmemory-policy is allkeys-lru');
+      expect(run.stderr).toContain('Nothing was written');
+      expect(await small.client.dbsize()).toBe(0);
+    } finally {
+      await small.stop();
+    }
+  }, 60_000);
+
+  it('restores into a Redis Cluster, pipelined per node', async () => {
+    const cluster = await startRedisCluster(3);
+    const client = new Cluster(
+      cluster.nodes.map((n) => ({ host: '127.0.0.1', port: Number(n.split(':')[1]) })),
+    );
+    client.on('error', () => undefined);
+    try {
+      const prefix = 'zrbulk:conversation:';
+      const mixed = await seedMixed(stack.db.pool, client, (id) => `${prefix}${id}`, 1000, 'c-clu');
+      const { REDIS_URL: _, ...rest } = stack.env;
+      const env = { ...rest, REDIS_CLUSTER_NODES: cluster.nodes.join(','), REDIS_KEY_PREFIX: prefix };
+      const r = await cli(
+        [
+          'bulk-restore',
+          '--from',
+          'postgres',
+          '--since',
+          '1h',
+          '--match',
+          'c-clu-*',
+          '--yes',
+          '--reason',
+          'cluster',
+          '--json',
+        ],
+        env,
+      );
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({
+        state: 'succeeded',
+        counts: { restored: 400, identical: 200, newer: 200, changed: 0, invalid: 200, failed: 0 },
+      });
+      const src = await stack.db.pool.query<{ id: string; s: string }>(
+        `SELECT id, state::text AS s FROM conversations WHERE id = ANY($1)`,
+        [[...mixed.ids.absent, ...mixed.ids.older]],
+      );
+      for (const row of src.rows) expect(await client.get(`${prefix}${row.id}`)).toBe(row.s);
+      // The keys really are spread over the masters.
+      const perNode = await Promise.all(client.nodes('master').map((n) => n.dbsize()));
+      expect(perNode.filter((n) => n > 0).length).toBe(3);
+    } finally {
+      client.disconnect();
+      await cluster.stop();
+    }
+  }, 120_000);
+
+  it('a killed CLI worker’s chunk is taken over after its heartbeat runs out: nothing missed, nothing written twice', async () => {
+    const mixed = await seedMixed(stack.db.pool, stack.redis.client, stack.redis.key, 2000, 'c-kill');
+    const writes = await countWrites(stack.redis.url, `${stack.redis.prefix}c-kill-`);
+    const rescuer = await engine();
+    try {
+      const child = spawn(
+        process.execPath,
+        [
+          BIN,
+          'bulk-restore',
+          '--from',
+          'postgres',
+          '--since',
+          '1h',
+          '--match',
+          'c-kill-*',
+          '--max-rate',
+          '300',
+          '--yes',
+          '--reason',
+          'crash test',
+        ],
+        {
+          env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...stack.env },
+          stdio: 'ignore',
+        },
+      );
+      const d = deps();
+      const job = await until(
+        'the CLI to have written a few',
+        async () =>
+          (
+            await stack.db.pool.query<{ job_id: string; n: number }>(
+              `SELECT i.job_id, count(*) FILTER (WHERE i.outcome IS NOT NULL)::int AS n
+                 FROM ${SCHEMA}.bulk_job_items i JOIN ${SCHEMA}.bulk_jobs j ON j.id = i.job_id
+                WHERE j.selection LIKE '%c-kill-*%' GROUP BY i.job_id`,
+            )
+          ).rows[0],
+        (row) => row !== undefined && row.n >= 100,
+      );
+      if (!job) throw new Error('no job');
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('exit', r));
+      const atKill = await jobStatus(d, job.job_id);
+      expect(atKill.state).toBe('running');
+      expect(atKill.done).toBeLessThan(2000);
+
+      await rescuer.workBulkChunks(d, 'rescuer');
+      const done = await finished(d, job.job_id);
+      expect(done.state).toBe('succeeded');
+      expect(done.done).toBe(2000);
+      expect(done.counts).toEqual({
+        restored: 800,
+        identical: 400,
+        newer: 400,
+        changed: 0,
+        invalid: 400,
+        failed: 0,
+      });
+      for (const id of [...mixed.ids.absent, ...mixed.ids.older]) {
+        expect(writes.counts.get(stack.redis.key(id)), id).toBe(1);
+      }
+    } finally {
+      writes.stop();
+    }
+  }, 120_000);
+});
