@@ -5,7 +5,15 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
+import type { CliVerbWord } from '../verb-table.js';
+import { CLI_VERBS } from './usage.js';
+
 export { CLI_VERBS, DESTRUCTIVE_VERBS, USAGE } from './usage.js';
+
+/** A verb the CLI runs (the verb table's CLI face); `help` is answered before any verb. */
+export function isCliVerb(word: string): word is CliVerbWord {
+  return (CLI_VERBS as readonly string[]).includes(word);
+}
 
 export interface ParsedArgs {
   command: string;

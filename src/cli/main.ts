@@ -1,7 +1,7 @@
 import { pathToFileURL } from 'node:url';
 import type { Env } from '../config.js';
 import { ErrorCode, errorMessage, RecoveryError } from '../errors.js';
-import { CLI_VERBS, DESTRUCTIVE_VERBS, type ParsedArgs, parseCli, USAGE, UsageError } from './args.js';
+import { DESTRUCTIVE_VERBS, isCliVerb, type ParsedArgs, parseCli, USAGE, UsageError } from './args.js';
 
 export interface CliIo {
   stdout: (text: string | Buffer) => void;
@@ -13,7 +13,6 @@ export interface CliIo {
 
 // From the verb table (src/verb-table.ts), like the usage text.
 const DESTRUCTIVE = new Set(DESTRUCTIVE_VERBS);
-const COMMANDS = new Set([...CLI_VERBS, 'help']);
 
 /** Runs one CLI invocation and returns its exit code (0 ok, 1 problems/failure, 2 usage/config, 3 outcome unknown: check Redis). */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
@@ -24,7 +23,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       io.stdout(`${USAGE}\n`);
       return 0;
     }
-    if (!COMMANDS.has(args.command)) throw new UsageError(`unknown command "${args.command}"`);
+    if (!isCliVerb(args.command)) throw new UsageError(`unknown command "${args.command}"`);
     // A bulk-restore --dry-run only previews.
     const previewOnly = args.command === 'bulk-restore' && args.bulk.dryRun;
     if (DESTRUCTIVE.has(args.command) && !previewOnly && (!args.yes || !args.reason)) {

@@ -1,5 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
+import { assertNever } from '../assert-never.js';
 import type { Config } from '../config.js';
 import {
   diffConversation,
@@ -19,7 +20,7 @@ import { inspectJson } from '../recovery/summary.js';
 import type { TierName } from '../recovery/types.js';
 import { migrate } from '../store/migrations.js';
 import { createRuntime, type Runtime } from '../wiring.js';
-import { type ParsedArgs, UsageError } from './args.js';
+import { isCliVerb, type ParsedArgs, UsageError } from './args.js';
 import { BULK_COMMANDS, runBulkCommand } from './bulk-command.js';
 import {
   formatAuditVerify,
@@ -73,8 +74,9 @@ async function dispatch(args: ParsedArgs, rt: Runtime, io: CliIo, config: Config
     io.stdout(args.json ? `${JSON.stringify(machine, null, 2)}\n` : `${human}\n`);
   const actor = { id: `cli:${io.user ?? osUser()}`, reason: args.reason ?? '' };
 
-  if (BULK_COMMANDS.includes(args.command)) return runBulkCommand(args, rt, io, config);
-  switch (args.command) {
+  const verb = args.command;
+  if (!isCliVerb(verb)) throw new UsageError(`unknown command "${verb}"`);
+  switch (verb) {
     case 'inspect': {
       const { report } = await inspectConversation(deps, need(args, 0, 'a conversation id'));
       out(formatInspect(report), inspectJson(report));
@@ -173,7 +175,12 @@ async function dispatch(args: ParsedArgs, rt: Runtime, io: CliIo, config: Config
       out(formatAuditVerify(result), result);
       return result.ok ? 0 : 1;
     }
+    case 'bulk-restore':
+    case 'job':
+    case 'jobs':
+    case 'resume':
+      return runBulkCommand(args, rt, io, config);
     default:
-      throw new UsageError(`unknown command "${args.command}"`);
+      return assertNever(verb, 'CLI verb');
   }
 }

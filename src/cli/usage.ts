@@ -1,7 +1,7 @@
 // Imports only the verb table, itself import-free: `zeus-recover --help` loads these two files
 // alone (natively on Node 24, no TypeScript loader; bin/zeus-recover.js strips both), so an SRE
 // gets the usage in a fraction of a second.
-import { type FaceLine, type VerbGroup, verbsFor } from '../verb-table.js';
+import { type CliVerbWord, type FaceLine, type VerbGroup, verbsFor } from '../verb-table.js';
 
 /** Where the summary column starts: long syntax puts its summary on the next line instead. */
 const COLUMN = 36;
@@ -34,7 +34,7 @@ function groups(): string[] {
 }
 
 /** Verbs the CLI runs, from the verb table (`help` is also accepted as a verb). */
-export const CLI_VERBS: readonly string[] = verbsFor('cli').map((line) => line.verb);
+export const CLI_VERBS = verbsFor('cli').map((line) => line.verb) as readonly CliVerbWord[];
 /** Verbs that change something and so need `--yes` and `--reason`. */
 export const DESTRUCTIVE_VERBS: readonly string[] = verbsFor('cli')
   .filter((line) => line.group === 'destructive')
