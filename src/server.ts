@@ -29,11 +29,64 @@ import { guardSlackRequests, MAX_BODY_BYTES } from './slack/request-guard.js';
 import { createRequestAuditLookup } from './store/audit-lookup.js';
 import { createDeliveryStore } from './store/deliveries.js';
 import { createRequestStore } from './store/requests.js';
+import type { AuditLog, DeliveryStore } from './store/types.js';
 import { approvalDecidedView } from './views/approval.js';
 import { renderAuditEntry } from './views/auditEntry.js';
 import { threadRootView } from './views/thread.js';
 import { createRuntime } from './wiring.js';
-import { createWorkflow } from './workflow/workflow.js';
+import { createWorkflow, type MessagingPort } from './workflow/workflow.js';
+
+/**
+ * The workflow's MessagingPort, told in Slack: an event goes to the audit log with delivery to
+ * the incident thread and the delivery worker posts it; edits and files find the thread message
+ * the worker posted through the delivery store.
+ */
+function slackMessaging(io: {
+  audit: AuditLog;
+  deliveries: DeliveryStore;
+  slack: WebClient;
+  wake: () => void;
+}): MessagingPort {
+  const { audit, deliveries, slack, wake } = io;
+  return {
+    postToThread: async (channelId, event) => {
+      const entry = await audit.append(event, { deliverTo: { channelId } });
+      wake();
+      return entry;
+    },
+    updateDelivered: async (channelId, seq, message) => {
+      const ts = await deliveries.replyTs(channelId, seq);
+      if (!ts) return false;
+      await slack.chat.update({ channel: channelId, ts, text: message.text, blocks: message.blocks });
+      return true;
+    },
+    uploadFile: async ({ channelId, conversationId, filename, bytes }) => {
+      // The file belongs in the thread, whose root the delivery worker posts; give it a moment.
+      const deadline = Date.now() + 15_000;
+      let threadTs = await deliveries.incidentThread(channelId, conversationId);
+      while (!threadTs) {
+        if (Date.now() > deadline) {
+          throw new RecoveryError(
+            ErrorCode.Internal,
+            `The incident thread for ${conversationId} is not there yet (Slack may be slow or down).`,
+            `Try the export again in a minute, or use the CLI: \`zeus-recover export ${conversationId}\`.`,
+          );
+        }
+        wake();
+        await new Promise((r) => setTimeout(r, 200));
+        threadTs = await deliveries.incidentThread(channelId, conversationId);
+      }
+      await slack.filesUploadV2({
+        channel_id: channelId,
+        thread_ts: threadTs,
+        file: bytes,
+        filename,
+        title: filename,
+      });
+    },
+    wakeDeliverer: wake,
+  };
+}
 
 export interface BotOptions {
   /** Overrides for tests and the demo: faster polling, a fixed sweep interval. */
@@ -240,37 +293,7 @@ export async function startBot(
     policy: config.policy,
     groupMembers: async () =>
       config.policy.approverUsergroupId ? groups.members(config.policy.approverUsergroupId) : null,
-    kick: () => delivery.kick(),
-    uploadToThread: async ({ channelId, conversationId, filename, bytes }) => {
-      // The file belongs in the thread, whose root the delivery worker posts; give it a moment.
-      const deadline = Date.now() + 15_000;
-      let threadTs = await deliveries.incidentThread(channelId, conversationId);
-      while (!threadTs) {
-        if (Date.now() > deadline) {
-          throw new RecoveryError(
-            ErrorCode.Internal,
-            `The incident thread for ${conversationId} is not there yet (Slack may be slow or down).`,
-            `Try the export again in a minute, or use the CLI: \`zeus-recover export ${conversationId}\`.`,
-          );
-        }
-        delivery.kick();
-        await new Promise((r) => setTimeout(r, 200));
-        threadTs = await deliveries.incidentThread(channelId, conversationId);
-      }
-      await slack.filesUploadV2({
-        channel_id: channelId,
-        thread_ts: threadTs,
-        file: bytes,
-        filename,
-        title: filename,
-      });
-    },
-    updateDelivered: async (channelId, seq, message) => {
-      const ts = await deliveries.replyTs(channelId, seq);
-      if (!ts) return false;
-      await slack.chat.update({ channel: channelId, ts, text: message.text, blocks: message.blocks });
-      return true;
-    },
+    messaging: slackMessaging({ audit: deps.audit, deliveries, slack, wake: () => delivery.kick() }),
     replay: {
       pollMs: options.replayPollMs ?? config.zeus.replayPollMs,
       timeoutMs: options.replayTimeoutMs ?? config.zeus.replayTimeoutMs,

@@ -1,4 +1,4 @@
-import type { RestoreSource } from '../recovery/sources.js';
+import type { ThreadCommand } from '../workflow/command.js';
 
 /**
  * What the `/zeus-recover` grammar and the recovery form produce. Every string in a
@@ -7,19 +7,12 @@ import type { RestoreSource } from '../recovery/sources.js';
  * whoever puts it into mrkdwn escapes it (once).
  */
 
-/** Slack has no files on the bot, so `file:` (a CLI-only source) can never come out of Slack. */
-export type SlackRestoreSource = Exclude<RestoreSource, { kind: 'file' }>;
-export type ExportTier = 'redis' | 'postgres' | 's3';
-
-/** Commands whose story goes to the conversation's incident thread (through the workflow). */
-export type ThreadCommand =
-  | { kind: 'inspect'; id: string }
-  | { kind: 'validate'; id: string }
-  | { kind: 'diff'; id: string; source: SlackRestoreSource }
-  | { kind: 'restore'; id: string; source: SlackRestoreSource; reason: string | null }
-  | { kind: 'undo'; backupId: string; reason: string | null }
-  | { kind: 'export'; id: string; tier: ExportTier }
-  | { kind: 'replay'; id: string; fromStep: number; reason: string | null };
+// The commands the workflow runs are its own type; the grammar produces them.
+export type {
+  ExportTier,
+  ThreadCommand,
+  ThreadRestoreSource as SlackRestoreSource,
+} from '../workflow/command.js';
 
 /** Everything the text grammar can mean; help, the form and list are answered privately. */
 export type ParsedCommand =

@@ -5,7 +5,7 @@ import { commandErrorView, helpView } from '../views/help.js';
 import { LIST_PAGE_SIZE, listView } from '../views/list.js';
 import { recoveryModal } from '../views/modal.js';
 import { type HandlerContext, outcome } from './context.js';
-import { isCommandError, parseCommand } from './grammar.js';
+import { isCommandError, normaliseText, parseCommand } from './grammar.js';
 import { SLASH_COMMAND } from './registry.js';
 
 /**
@@ -91,7 +91,8 @@ export function registerSlashCommand(app: App, ctx: HandlerContext): void {
           response_type: 'ephemeral',
           text: `⏳ Working on \`${parsed.kind}\`… the result goes to the incident thread.`,
         });
-        const reply = await ctx.workflow.command(parsed, command.text, who);
+        // Slack sends the text HTML-escaped; the audit log records what the person typed.
+        const reply = await ctx.workflow.command(parsed, normaliseText(command.text), who);
         count(parsed.kind, outcome(reply));
         if (!reply.ok) await respond(errorView(reply));
         return;

@@ -47,7 +47,8 @@ const use = (from: string) => `import { x } from '${from}';\nexport const y = x;
 
 describe('layer rules (biome.json)', () => {
   it.each([
-    ['the core imports Slack code', 'src/recovery/plan.ts', '../slack/workflow.js'],
+    ['the core imports Slack code', 'src/recovery/plan.ts', '../slack/delivery.js'],
+    ['the core imports the workflow', 'src/recovery/plan.ts', '../workflow/workflow.js'],
     ['the core imports a view', 'src/recovery/tiers/redis.ts', '../../views/restore.js'],
     ['the core imports the Slack SDK', 'src/recovery/plan.ts', '@slack/web-api'],
     ['the core reads config', 'src/recovery/plan.ts', '../config.js'],
@@ -58,7 +59,13 @@ describe('layer rules (biome.json)', () => {
     ['a view imports a store client', 'src/views/inspect.ts', 'pg'],
     ['the Slack side imports the Postgres client', 'src/slack/delivery.ts', 'pg'],
     ['the Slack side builds SQL', 'src/slack/delivery.ts', '../store/sql.js'],
-    ['the CLI imports Slack code', 'src/cli/main.ts', '../slack/workflow.js'],
+    ['the CLI imports Slack code', 'src/cli/main.ts', '../slack/delivery.js'],
+    ['the workflow imports the Slack SDK', 'src/workflow/commands.ts', '@slack/web-api'],
+    ['the workflow imports a Slack handler', 'src/workflow/decisions.ts', '../commands/actions.js'],
+    ['the workflow imports the grammar', 'src/workflow/commands.ts', '../commands/grammar.js'],
+    ['the workflow imports the Slack side', 'src/workflow/execution.ts', '../slack/delivery.js'],
+    ['the workflow imports the composition root', 'src/workflow/context.ts', '../server.js'],
+    ['a view imports the workflow', 'src/views/approval.ts', '../workflow/workflow.js'],
     ['production code imports a test helper', 'src/server.ts', '../test/helpers/slack-standin.js'],
     ['production code imports the local Slack', 'src/server.ts', '../sandbox/slack/local-slack.js'],
     ['a view imports the Block Kit check', 'src/views/inspect.ts', '../../sandbox/slack/block-kit.js'],
@@ -84,7 +91,11 @@ describe('layer rules (biome.json)', () => {
       'src/recovery/conversation.ts': 'export const x = 1;\n',
       'src/views/inspect.ts': use('../recovery/types.js'),
       'src/recovery/types.ts': 'export const x = 1;\n',
-      'src/slack/workflow.ts': use('../views/inspect.js'),
+      'src/workflow/commands.ts': use('../views/inspect.js'),
+      'src/workflow/decisions.ts': use('../approval/rules.js'),
+      'src/approval/rules.ts': 'export const x = 1;\n',
+      'src/commands/actions.ts': use('../workflow/workflow.js'),
+      'src/workflow/workflow.ts': 'export const x = 1;\n',
       // The one approval module the store may see: the request types it stores.
       'src/store/requests.ts': use('../approval/types.js'),
       'src/approval/types.ts': 'export const x = 1;\n',

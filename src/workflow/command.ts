@@ -1,0 +1,19 @@
+import type { RestoreSource } from '../recovery/sources.js';
+
+/**
+ * The commands whose story goes to the conversation's incident thread: what the workflow runs,
+ * whichever face parsed them (the slash-command grammar, the recovery form, a button).
+ */
+
+/** The bot has no files of the person's, so `file:` (a CLI-only source) never comes from chat. */
+export type ThreadRestoreSource = Exclude<RestoreSource, { kind: 'file' }>;
+export type ExportTier = 'redis' | 'postgres' | 's3';
+
+export type ThreadCommand =
+  | { kind: 'inspect'; id: string }
+  | { kind: 'validate'; id: string }
+  | { kind: 'diff'; id: string; source: ThreadRestoreSource }
+  | { kind: 'restore'; id: string; source: ThreadRestoreSource; reason: string | null }
+  | { kind: 'undo'; backupId: string; reason: string | null }
+  | { kind: 'export'; id: string; tier: ExportTier }
+  | { kind: 'replay'; id: string; fromStep: number; reason: string | null };

@@ -1,0 +1,188 @@
+import { AuditAction } from '../approval/types.js';
+import { assertNever } from '../assert-never.js';
+import { ErrorCode } from '../errors.js';
+import { addLogContext } from '../log-context.js';
+import {
+  diffConversation,
+  exportConversation,
+  inspectConversation,
+  listConversations,
+  planRestore,
+  planUndo,
+} from '../recovery/index.js';
+import { planReplay } from '../recovery/replay.js';
+import { inspectJson } from '../recovery/summary.js';
+import type { ThreadCommand } from './command.js';
+import { type Actor, actorId, type ListReply, type Reply, type WorkflowContext } from './context.js';
+
+/**
+ * The commands people type: reports go straight to the incident thread, and the destructive
+ * ones open a request that waits for approval (decisions.ts).
+ */
+export function createCommands(ctx: WorkflowContext) {
+  const { core, policy, messaging, record, failure, openRequest, reportValidation } = ctx;
+
+  /** `typed`: the command as the person typed it (the handler undoes the chat's escaping). */
+  async function command(cmd: ThreadCommand, typed: string, who: Actor): Promise<Reply> {
+    try {
+      const conversationId = cmd.kind === 'undo' ? null : 'id' in cmd ? cmd.id : null;
+      if (conversationId) addLogContext({ conversationId });
+      await record(who.channelId, {
+        action: AuditAction.CommandReceived,
+        actor: actorId(who.userId),
+        conversationId:
+          conversationId ?? (cmd.kind === 'undo' ? await backupConversation(cmd.backupId) : null),
+        requestId: null,
+        // Views escape it when they show it.
+        data: { command: `/zeus-recover ${typed}`.trim() },
+      });
+      switch (cmd.kind) {
+        case 'inspect': {
+          const { report } = await inspectConversation(core, cmd.id);
+          await record(who.channelId, {
+            action: AuditAction.InspectReported,
+            actor: actorId(who.userId),
+            conversationId: report.conversationId,
+            requestId: null,
+            data: { report: inspectJson(report) },
+          });
+          return { ok: true, message: `Inspected ${cmd.id}; the report is in the incident thread.` };
+        }
+        case 'validate':
+          await reportValidation(cmd.id, who.channelId, actorId(who.userId));
+          return { ok: true, message: `Validated ${cmd.id}; the report is in the incident thread.` };
+        case 'diff': {
+          const report = await diffConversation(core, cmd.id, cmd.source);
+          await record(who.channelId, {
+            action: AuditAction.DiffReported,
+            actor: actorId(who.userId),
+            conversationId: cmd.id,
+            requestId: null,
+            data: { report },
+          });
+          return { ok: true, message: `Diff of ${cmd.id} posted in the incident thread.` };
+        }
+        case 'export':
+          return await exportToThread(cmd.id, cmd.tier, who);
+        case 'restore': {
+          const plan = await planRestore(core, cmd.id, cmd.source);
+          const request = await openRequest('restore', plan, who, cmd.reason);
+          return { ok: true, message: `Approval requested for restoring ${cmd.id} (${request.id}).` };
+        }
+        case 'undo': {
+          const plan = await planUndo(core, cmd.backupId);
+          const request = await openRequest('undo', plan, who, cmd.reason);
+          return { ok: true, message: `Approval requested for undoing ${cmd.backupId} (${request.id}).` };
+        }
+        case 'replay': {
+          if (!core.zeus) {
+            return {
+              ok: false,
+              message: 'Replay needs the Zeus API, and it is not configured here.',
+              hint: 'Set ZEUS_API_URL and ZEUS_API_TOKEN for the bot, or replay with the CLI where they are set.',
+              code: ErrorCode.Config,
+            };
+          }
+          const plan = await planReplay(core, cmd.id, cmd.fromStep);
+          const request = await openRequest('replay', plan, who, cmd.reason);
+          return {
+            ok: true,
+            message: `Approval requested for replaying ${cmd.id} from step ${cmd.fromStep} (${request.id}).`,
+          };
+        }
+        default:
+          return assertNever(cmd, 'command kind');
+      }
+    } catch (err) {
+      return failure(err);
+    }
+  }
+
+  /** `<id>-<tier>-<UTC timestamp>.json`, e.g. `c-7f3a9e-redis-20251213T031200Z.json`. */
+  function exportFileName(id: string, tier: string, at: Date): string {
+    const stamp = at
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d{3}Z$/, 'Z');
+    return `${id}-${tier}-${stamp}.json`;
+  }
+
+  async function exportToThread(id: string, tier: 'redis' | 'postgres' | 's3', who: Actor): Promise<Reply> {
+    const result = await exportConversation(core, id, tier);
+    const actor = actorId(who.userId);
+    const size = result.bytes.length;
+    if (size > policy.exportMaxBytes) {
+      const cli = `zeus-recover export ${id} --tier ${tier} --out ${id}-${tier}.json`;
+      await record(who.channelId, {
+        action: AuditAction.ExportRefused,
+        actor,
+        conversationId: id,
+        requestId: null,
+        data: { tier, bytes: size, limit: policy.exportMaxBytes, cli },
+      });
+      return {
+        ok: false,
+        message: `${id} in ${tier} is ${size} bytes, above the ${policy.exportMaxBytes}-byte limit for Slack uploads.`,
+        hint: `Export it with the CLI instead: \`${cli}\``,
+      };
+    }
+    const filename = exportFileName(id, tier, (core.clock ?? (() => new Date()))());
+    await messaging.uploadFile({
+      channelId: who.channelId,
+      conversationId: id,
+      filename,
+      bytes: result.bytes,
+    });
+    await record(who.channelId, {
+      action: AuditAction.ExportUploaded,
+      actor,
+      conversationId: id,
+      requestId: null,
+      data: { tier, filename, bytes: size, checksum: result.analysis.checksum },
+    });
+    return { ok: true, message: `Exported ${id} from ${tier} to the incident thread as ${filename}.` };
+  }
+
+  async function backupConversation(backupId: string): Promise<string | null> {
+    return (await core.backups.get(backupId))?.conversationId ?? null;
+  }
+
+  /** The Undo button on a restore result: an undo request, approved like any restore. */
+  async function requestUndo(backupId: string, who: Actor): Promise<Reply> {
+    return command(
+      { kind: 'undo', backupId, reason: 'undo from the restore result' },
+      `undo ${backupId}`,
+      who,
+    );
+  }
+
+  /**
+   * A page of `list`, for the person who asked only: it names no conversation, so there is no
+   * thread for it. It is in the audit log all the same, just not delivered to the channel.
+   */
+  async function list(
+    query: { pattern: string | null; cursor: string | null; limit: number },
+    who: Actor,
+  ): Promise<ListReply> {
+    try {
+      const page = query.cursor === null ? '' : ` (next page, cursor ${query.cursor})`;
+      await core.audit.append({
+        action: AuditAction.CommandReceived,
+        actor: actorId(who.userId),
+        conversationId: null,
+        requestId: null,
+        data: { command: `/zeus-recover list${query.pattern === null ? '' : ` ${query.pattern}`}${page}` },
+      });
+      const result = await listConversations(core, {
+        limit: query.limit,
+        ...(query.pattern === null ? {} : { pattern: query.pattern }),
+        ...(query.cursor === null ? {} : { cursor: query.cursor }),
+      });
+      return { ok: true, result };
+    } catch (err) {
+      return { ...failure(err), ok: false };
+    }
+  }
+
+  return { command, list, requestUndo };
+}

@@ -1,0 +1,180 @@
+import type { RecoveryRequest, RequestKind } from '../approval/types.js';
+import { AuditAction } from '../approval/types.js';
+import type { Config } from '../config.js';
+import { ErrorCode, errorMessage, RecoveryError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
+import {
+  type CoreDeps,
+  inspectConversation,
+  type ListResult,
+  type RestorePlan,
+  type ValidationReport,
+  validateConversation,
+} from '../recovery/index.js';
+import type { ReplayPlan } from '../recovery/replay.js';
+import { inspectJson } from '../recovery/summary.js';
+import { OpenRequestConflict, type RequestStore } from '../store/requests.js';
+import type { AuditEvent } from '../store/types.js';
+import { approverHint, openConflictText } from '../views/approval-refusals.js';
+import type { MessagingPort } from './messaging.js';
+
+/** Who did something, always taken from the signed payload of the chat it came from. */
+export interface Actor {
+  userId: string;
+  channelId: string;
+}
+
+/** A private answer to one person (ephemeral); the thread gets the public story. */
+export interface Reply {
+  ok: boolean;
+  message: string;
+  hint?: string;
+  /** The RecoveryError's code when there is one: shown with the answer and counted in metrics. */
+  code?: ErrorCode;
+  /** Where to answer when there is no response_url (modal submissions). */
+  channelId?: string;
+  /** The message is the app's own wording naming people as `<@U…>` (approval rules). */
+  mentions?: boolean;
+}
+
+export interface WorkflowDeps {
+  core: CoreDeps;
+  requests: RequestStore;
+  policy: Config['policy'];
+  groupMembers: () => Promise<ReadonlySet<string> | null>;
+  messaging: MessagingPort;
+  metrics?: Metrics;
+  /** How a replay is followed through Zeus's status endpoint. */
+  replay?: { pollMs: number; timeoutMs: number };
+  logger: Logger;
+}
+
+/** A page of `list`, or why there is none. */
+export type ListReply = { ok: true; result: ListResult } | (Reply & { ok: false });
+
+export const actorId = (userId: string) => `slack:${userId}`;
+
+/** What every use case shares: the deps and the few steps they all take. */
+export interface WorkflowContext extends WorkflowDeps {
+  /** "an approver (<!subteam^S…>)": shown on every approval message. */
+  approverHint: string;
+  /** Audit first, then the thread (see MessagingPort.postToThread). */
+  record(channelId: string, event: AuditEvent): Promise<void>;
+  /** A request moved: its new state goes to the audit log and the thread. */
+  transition(action: AuditAction, request: RecoveryRequest, actor: string, extra?: object): Promise<void>;
+  /** Any error as the Reply the person sees; unexpected ones are logged. */
+  failure(err: unknown): Reply;
+  reportValidation(
+    id: string,
+    channelId: string,
+    actor: string,
+    requestId?: string | null,
+  ): Promise<ValidationReport>;
+  /** Creates a request for `plan` and posts the approval message (with a fresh inspect) to the thread. */
+  openRequest(
+    kind: RequestKind,
+    plan: RestorePlan | ReplayPlan,
+    who: Actor,
+    reason: string | null,
+  ): Promise<RecoveryRequest>;
+  /** How long the request waited for `decision`, for the approval-wait histogram. */
+  observeWait(request: RecoveryRequest, decision: string): void;
+}
+
+export function createContext(deps: WorkflowDeps): WorkflowContext {
+  const { core, requests, policy, logger, messaging } = deps;
+  const hint = approverHint({
+    approverUserIds: policy.approverUserIds,
+    approverUsergroupId: policy.approverUsergroupId,
+  });
+
+  async function record(channelId: string, event: AuditEvent): Promise<void> {
+    await messaging.postToThread(channelId, event);
+  }
+
+  async function transition(action: AuditAction, request: RecoveryRequest, actor: string, extra = {}) {
+    await record(request.channelId, {
+      action,
+      actor,
+      conversationId: request.conversationId,
+      requestId: request.id,
+      data: { request, ...extra },
+    });
+  }
+
+  function failure(err: unknown): Reply {
+    if (err instanceof OpenRequestConflict) {
+      return { ok: false, ...openConflictText(err.open), code: err.code };
+    }
+    if (err instanceof RecoveryError)
+      return { ok: false, message: err.message, hint: err.hint, code: err.code };
+    logger.error({ err }, 'unexpected error in a workflow');
+    return {
+      ok: false,
+      message: `Something unexpected went wrong: ${errorMessage(err).slice(0, 200)}.`,
+      hint: 'Nothing further was done. Try again; if it repeats, use the CLI (`zeus-recover`) and report this.',
+      code: ErrorCode.Internal,
+    };
+  }
+
+  async function reportValidation(
+    id: string,
+    channelId: string,
+    actor: string,
+    requestId: string | null = null,
+  ) {
+    const report = await validateConversation(core, id);
+    await record(channelId, {
+      action: AuditAction.ValidateReported,
+      actor,
+      conversationId: report.conversationId,
+      requestId,
+      data: { report },
+    });
+    return report;
+  }
+
+  async function openRequest(
+    kind: RequestKind,
+    plan: RestorePlan | ReplayPlan,
+    who: Actor,
+    reason: string | null,
+  ) {
+    const request = await requests.create({
+      kind,
+      conversationId: plan.conversationId,
+      channelId: who.channelId,
+      requester: who.userId,
+      reason: reason ?? '(no reason given)',
+      plan,
+      requiredApprovals: policy.requiredApprovals,
+      ttlMinutes: policy.requestTtlMinutes,
+    });
+    const { report } = await inspectConversation(core, plan.conversationId);
+    await record(who.channelId, {
+      action: AuditAction.RequestCreated,
+      actor: actorId(who.userId),
+      conversationId: plan.conversationId,
+      requestId: request.id,
+      data: { request, inspect: inspectJson(report), approverHint: hint },
+    });
+    return request;
+  }
+
+  function observeWait(request: RecoveryRequest, decision: string): void {
+    const waited = (Date.now() - Date.parse(request.createdAt)) / 1000;
+    if (Number.isFinite(waited) && waited >= 0) deps.metrics?.approvalWait.observe({ decision }, waited);
+  }
+
+  return {
+    ...deps,
+    approverHint: hint,
+    record,
+    transition,
+    failure,
+    reportValidation,
+    openRequest,
+    observeWait,
+  };
+}

@@ -1,0 +1,198 @@
+import { type CheckApproverInput, checkApprover, checkCanCancel, checkCanDeny } from '../approval/rules.js';
+import { AuditAction, isReplayPlan, type RecoveryRequest } from '../approval/types.js';
+import { ErrorCode, RecoveryError } from '../errors.js';
+import { planRestore, type RestorePlan } from '../recovery/index.js';
+import { planReplay, type ReplayPlan } from '../recovery/replay.js';
+import { notOpenText, refusalText } from '../views/approval-refusals.js';
+import { type Actor, actorId, type Reply, type WorkflowContext } from './context.js';
+
+/**
+ * Approve, deny and cancel, and the sweeper's expiry: each checks the rules (approval/rules.ts),
+ * moves the request in the store (one conditional UPDATE, so a double click or two replicas
+ * move it once) and tells the thread. The click that completes the approvals starts `execute`.
+ */
+export function createDecisions(
+  ctx: WorkflowContext,
+  execute: (request: RecoveryRequest, approver: string) => Promise<void>,
+) {
+  const { core, requests, policy, transition, failure, openRequest, observeWait } = ctx;
+
+  /** A fresh plan, or why the core will not make one now (a tier that did not answer throws). */
+  async function replan<P>(make: () => Promise<P>): Promise<P | string> {
+    try {
+      return await make();
+    } catch (err) {
+      if (err instanceof RecoveryError && err.code !== ErrorCode.TierUnreachable) return err.message;
+      throw err;
+    }
+  }
+
+  /** A fresh plan compared with the one approved: same checksums on both sides or it is stale. */
+  async function staleness(request: RecoveryRequest): Promise<string | null> {
+    const old = request.plan;
+    if (isReplayPlan(old)) {
+      const fresh = await replan(() => planReplay(core, request.conversationId, old.fromStep));
+      if (typeof fresh === 'string') return fresh;
+      return fresh.redisChecksum === old.redisChecksum
+        ? null
+        : `Redis changed since the preview (${old.redisChecksum} → ${fresh.redisChecksum}).`;
+    }
+    const fresh = await replan(() => planRestore(core, request.conversationId, old.source));
+    if (typeof fresh === 'string') return fresh;
+    if (fresh.current.checksum !== old.current.checksum) {
+      return `Redis changed since the preview (${old.current.checksum ?? 'absent'} → ${fresh.current.checksum ?? 'absent'}).`;
+    }
+    if (fresh.target.checksum !== old.target.checksum) {
+      return `The ${old.sourceLabel} copy changed since the preview.`;
+    }
+    return null;
+  }
+
+  function freshPlan(request: RecoveryRequest): Promise<RestorePlan | ReplayPlan> {
+    const plan = request.plan;
+    return isReplayPlan(plan)
+      ? planReplay(core, request.conversationId, plan.fromStep)
+      : planRestore(core, request.conversationId, plan.source);
+  }
+
+  /** What the rules judge: the policy, and the group's members when a group is configured. */
+  async function ruleInput(request: RecoveryRequest, userId: string): Promise<CheckApproverInput> {
+    return {
+      request,
+      userId,
+      approverUserIds: policy.approverUserIds,
+      approverUsergroupId: policy.approverUsergroupId,
+      groupMembers: policy.approverUsergroupId ? await ctx.groupMembers() : null,
+    };
+  }
+
+  async function approve(requestId: string, who: Pick<Actor, 'userId'>): Promise<Reply> {
+    try {
+      const request = await requests.get(requestId);
+      if (!request)
+        return { ok: false, message: `Request ${requestId} does not exist.`, hint: 'Ask for a new restore.' };
+      const rule = checkApprover(await ruleInput(request, who.userId));
+      if (!rule.ok) return { ok: false, message: refusalText(rule), mentions: true };
+      const stale = await staleness(request);
+      if (stale) {
+        const marked = await requests.markStale(request.id, stale);
+        if (marked.kind !== 'done')
+          return { ok: false, message: notOpenText(marked.request), mentions: true };
+        await transition(AuditAction.RequestStale, marked.request, 'system', { detail: stale });
+        try {
+          const fresh = await freshPlan(request);
+          await openRequest(
+            request.kind,
+            fresh,
+            { userId: request.requester, channelId: request.channelId },
+            request.reason,
+          );
+          return {
+            ok: false,
+            message: `Not approved: ${stale}`,
+            hint: 'A fresh preview is in the thread; approve that one if it is right.',
+          };
+        } catch (err) {
+          const reply = failure(err);
+          return {
+            ok: false,
+            message: `Not approved: ${stale} No fresh preview could be made: ${reply.message}`,
+            hint: reply.hint ?? '',
+          };
+        }
+      }
+      const outcome = await requests.approve(request.id, who.userId);
+      switch (outcome.kind) {
+        case 'partial':
+          await transition(AuditAction.RequestApproved, outcome.request, actorId(who.userId));
+          return { ok: true, message: `Approval counted (${outcome.have} of ${outcome.need}).` };
+        case 'duplicate':
+          return { ok: false, message: `You already approved this (${outcome.have} of ${outcome.need}).` };
+        case 'not_open':
+          return { ok: false, message: notOpenText(outcome.request), mentions: true };
+        case 'expired':
+          await transition(AuditAction.RequestExpired, outcome.request, 'system');
+          return {
+            ok: false,
+            message: 'This request expired before it was approved.',
+            hint: 'Ask again for a fresh preview.',
+          };
+        case 'approved':
+          observeWait(outcome.request, 'approved');
+          await transition(AuditAction.RequestApproved, outcome.request, actorId(who.userId));
+          // Runs after the click is answered; progress and result go to the thread.
+          void execute(outcome.request, who.userId);
+          return { ok: true, message: 'Approved. The restore is running; follow it in the thread.' };
+      }
+    } catch (err) {
+      return failure(err);
+    }
+  }
+
+  async function deny(requestId: string, who: Pick<Actor, 'userId'>, reason: string): Promise<Reply> {
+    try {
+      const request = await requests.get(requestId);
+      if (!request) return { ok: false, message: `Request ${requestId} does not exist.` };
+      const channelId = request.channelId;
+      const rule = checkCanDeny(await ruleInput(request, who.userId));
+      if (!rule.ok) return { ok: false, message: refusalText(rule), mentions: true, channelId };
+      const outcome = await requests.deny(requestId, who.userId, reason);
+      if (outcome.kind === 'not_open') {
+        return { ok: false, message: notOpenText(outcome.request), mentions: true, channelId };
+      }
+      if (outcome.kind === 'expired') {
+        await transition(AuditAction.RequestExpired, outcome.request, 'system');
+        return { ok: false, message: 'This request had already expired.', channelId };
+      }
+      observeWait(outcome.request, 'denied');
+      await transition(AuditAction.RequestDenied, outcome.request, actorId(who.userId));
+      return { ok: true, message: 'Denied; the requester sees your reason in the thread.', channelId };
+    } catch (err) {
+      return failure(err);
+    }
+  }
+
+  /** Deny needs a reason, so the button first checks the rules and then opens the modal. */
+  async function canDeny(requestId: string, userId: string): Promise<Reply> {
+    const request = await requests.get(requestId);
+    if (!request) return { ok: false, message: `Request ${requestId} does not exist.` };
+    const rule = checkCanDeny(await ruleInput(request, userId));
+    return rule.ok ? { ok: true, message: '' } : { ok: false, message: refusalText(rule), mentions: true };
+  }
+
+  async function cancel(requestId: string, who: Pick<Actor, 'userId'>): Promise<Reply> {
+    try {
+      const request = await requests.get(requestId);
+      if (!request) return { ok: false, message: `Request ${requestId} does not exist.` };
+      const rule = checkCanCancel(request, who.userId);
+      if (!rule.ok) return { ok: false, message: refusalText(rule), mentions: true };
+      const outcome = await requests.cancel(requestId, who.userId);
+      if (outcome.kind === 'done') {
+        await transition(AuditAction.RequestCancelled, outcome.request, actorId(who.userId));
+        return { ok: true, message: 'Cancelled.' };
+      }
+      if (outcome.kind === 'expired') {
+        await transition(AuditAction.RequestExpired, outcome.request, 'system');
+        return { ok: false, message: 'This request had already expired.' };
+      }
+      if (outcome.kind === 'refused') {
+        const { kind, requester } = outcome.request;
+        return {
+          ok: false,
+          message: refusalText({ reason: 'not_requester', kind, requester }),
+          mentions: true,
+        };
+      }
+      return { ok: false, message: notOpenText(outcome.request), mentions: true };
+    } catch (err) {
+      return failure(err);
+    }
+  }
+
+  async function expired(request: RecoveryRequest): Promise<void> {
+    observeWait(request, 'expired');
+    await transition(AuditAction.RequestExpired, request, 'system');
+  }
+
+  return { approve, deny, canDeny, cancel, expired };
+}

@@ -1,0 +1,30 @@
+import type { AuditEntry, AuditEvent } from '../store/types.js';
+import type { SlackMessage } from '../views/slack.js';
+
+/**
+ * What the workflow needs from the chat it tells its story in, and nothing more (Teleport's
+ * access plugins call theirs MessagingBot). The composition root (server.ts) implements it with
+ * the Slack Web API and the delivery worker; the workflow never holds a Slack client.
+ *
+ * A request's story goes to the conversation's incident thread through the audit log: an event
+ * is appended with delivery to the thread, and the deliverer turns delivered entries into
+ * messages. So the thread never says what the audit log does not hold, and a crash between the
+ * two loses nothing (the deliverer picks up where it stopped).
+ */
+export interface MessagingPort {
+  /** Appends `event` to the audit log for delivery to the incident thread in `channelId`, then wakes the deliverer. */
+  postToThread(channelId: string, event: AuditEvent): Promise<AuditEntry>;
+  /** Edits the message an audit entry was delivered as; false while it is not delivered yet. */
+  updateDelivered(channelId: string, seq: number, message: SlackMessage): Promise<boolean>;
+  /** Shares a file in the conversation's incident thread. */
+  uploadFile(file: ThreadFile): Promise<void>;
+  /** Wakes the deliverer so new audit entries reach the thread promptly. */
+  wakeDeliverer(): void;
+}
+
+export interface ThreadFile {
+  channelId: string;
+  conversationId: string;
+  filename: string;
+  bytes: Buffer;
+}
