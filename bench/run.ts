@@ -4,7 +4,8 @@
  *  - inspect (three tiers in parallel), restore + undo,
  *  - CLI start-up (`--help`), beside Node's own start and the old eager load,
  *  - Slack's 3-second rule: time from a signed slash command to the bot's HTTP answer,
- *  - sustained load: a fixed rate of commands for 20 s, counted ok / busy / failed (load.ts).
+ *  - sustained load: a fixed rate of commands for 20 s, counted ok / busy / failed (load.ts),
+ *  - bulk restore beside the runbook's way and the raw pipeline (bulk.ts; BENCH_BULK_N).
  * Prints a table; asserts nothing (tests never assert on wall-clock time).
  */
 import { performance } from 'node:perf_hooks';
@@ -17,6 +18,7 @@ import { executeRestore, inspectConversation, planRestore, planUndo } from '../s
 import { startBot } from '../src/server.js';
 import { makeConversation } from '../test/helpers/conversations.js';
 import { startStack } from '../test/helpers/stack.js';
+import { benchBulk } from './bulk.js';
 import { measureCliStartup } from './cli-startup.js';
 import { benchLoad } from './load.js';
 
@@ -121,6 +123,7 @@ async function main(): Promise<void> {
     );
   }
   await benchLoad((line) => process.stdout.write(line));
+  await benchBulk((line) => process.stdout.write(line));
   process.stdout.write(`\nnode ${process.version}, ${new Date().toISOString()}\n`);
 }
 

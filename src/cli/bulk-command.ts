@@ -133,7 +133,8 @@ async function workToEnd(
   io: CliIo,
   user: string,
 ): Promise<number> {
-  await engine.workBulkChunks(deps, `cli:${user}@${hostname()}:${process.pid}`);
+  // Two chunks at once: one chunk's reads and writes wait on Postgres and Redis while the other's analysis runs.
+  await engine.workBulkChunks(deps, `cli:${user}@${hostname()}:${process.pid}`, 2);
   const tty = process.stderr.isTTY === true;
   let status: BulkJobStatus = await jobStatus(deps, jobId);
   const startedAt = performance.now();

@@ -1,0 +1,299 @@
+/**
+ * Bulk restore figures, side by side in one run, from Postgres into Redis (local services):
+ *  (a) the runbook's way: `psql` then `redis-cli SET` per conversation, a few hundred, extrapolated;
+ *  (b) the raw limit: one streaming read (server-side cursor) and a pipelined SET, no checks;
+ *  (c) the bulk restore (preview, frozen list, pg-boss chunks, per-conversation compare-and-set),
+ *      into an empty Redis and into a full one (every key holding an older copy: all overwritten,
+ *      all backed up).
+ * (b) and (c) each run in a child process of their own, whose peak RSS is reported.
+ * `npm run bench`, or alone: `node --import tsx bench/bulk.ts [N]` (BENCH_BULK_N; default 10,000).
+ * Prints a table and writes JSON under bench/results/. Asserts nothing.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { startJobEngine } from '../src/jobs.js';
+import { jobStatus, startBulkRestore } from '../src/recovery/bulk/job.js';
+import type { BulkDeps } from '../src/recovery/bulk/preview.js';
+import { parseSelection } from '../src/recovery/bulk/selection.js';
+import { compileIdPattern, DEFAULT_ID_PATTERN } from '../src/recovery/ids.js';
+import { createAuditLog } from '../src/store/audit.js';
+import { createBulkStore } from '../src/store/bulk-jobs.js';
+import { migrate } from '../src/store/migrations.js';
+import { makeConversation } from '../test/helpers/conversations.js';
+
+const ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const SCHEMA = 'zeus_recover';
+/** About 8 KB each. */
+const STEPS = 75;
+const RUNBOOK_SAMPLE = 200;
+
+interface Figure {
+  name: string;
+  n: number;
+  seconds: number;
+  convPerS: number;
+  mbPerS: number;
+  peakRssMb: number | null;
+  note: string;
+}
+
+interface ChildResult {
+  ms: number;
+  bytes: number;
+  maxRssKb: number;
+  note?: string;
+}
+
+const mb = (bytes: number) => bytes / 1024 / 1024;
+
+async function seed(url: string, n: number): Promise<number> {
+  const pool = new pg.Pool({ connectionString: url, max: 2 });
+  try {
+    await pool.query(
+      'CREATE TABLE conversations (id text primary key, state jsonb not null, updated_at timestamptz not null)',
+    );
+    let bytes = 0;
+    for (let at = 0; at < n; at += 1000) {
+      const ids: string[] = [];
+      const states: string[] = [];
+      for (let i = at; i < Math.min(n, at + 1000); i++) {
+        const id = `c-bench-${String(i).padStart(6, '0')}`;
+        ids.push(id);
+        states.push(makeConversation(id, STEPS));
+      }
+      await pool.query(
+        `INSERT INTO conversations (id, state, updated_at)
+         SELECT id, state::jsonb, now() - interval '1 minute' FROM unnest($1::text[], $2::text[]) t(id, state)`,
+        [ids, states],
+      );
+    }
+    const res = await pool.query<{ b: string }>(
+      'SELECT sum(octet_length(state::text))::bigint AS b FROM conversations',
+    );
+    bytes = Number(res.rows[0]?.b ?? 0);
+    return bytes;
+  } finally {
+    await pool.end();
+  }
+}
+
+async function clearPrefix(redis: Redis, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    if (keys.length > 0) await redis.del(...keys);
+    cursor = next;
+  } while (cursor !== '0');
+}
+
+/** Every key holding an older copy (fewer steps), so the restore overwrites and backs up each. */
+async function fillOlder(redis: Redis, prefix: string, n: number): Promise<void> {
+  for (let at = 0; at < n; at += 500) {
+    const pipeline = redis.pipeline();
+    for (let i = at; i < Math.min(n, at + 500); i++) {
+      const id = `c-bench-${String(i).padStart(6, '0')}`;
+      pipeline.set(`${prefix}${id}`, makeConversation(id, STEPS - 5));
+    }
+    await pipeline.exec();
+  }
+}
+
+function runbook(url: string, prefix: string, n: number): Figure {
+  const started = performance.now();
+  let bytes = 0;
+  for (let i = 0; i < n; i++) {
+    const id = `c-bench-${String(i).padStart(6, '0')}`;
+    const state = execFileSync(
+      'psql',
+      ['-X', '-At', '-d', url, '-c', `SELECT state::text FROM conversations WHERE id = '${id}'`],
+      {
+        encoding: 'utf8',
+      },
+    ).replace(/\n$/, '');
+    execFileSync('redis-cli', ['-u', REDIS_URL, '-x', 'SET', `${prefix}${id}`], { input: state });
+    bytes += Buffer.byteLength(state);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  return {
+    name: '(a) runbook: psql + redis-cli SET',
+    n,
+    seconds,
+    convPerS: n / seconds,
+    mbPerS: mb(bytes) / seconds,
+    peakRssMb: null,
+    note: `${n} conversations, extrapolated`,
+  };
+}
+
+function child(mode: 'raw' | 'bulk', url: string, prefix: string): Promise<ChildResult> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(
+      process.execPath,
+      ['--import', 'tsx', import.meta.filename, 'child', mode, url, prefix],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    let out = '';
+    proc.stdout.on('data', (c: Buffer) => {
+      out += c.toString('utf8');
+    });
+    proc.on('error', reject);
+    proc.on('exit', (code) => {
+      if (code !== 0) return reject(new Error(`bench child ${mode} exited ${code}`));
+      resolve(JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as ChildResult);
+    });
+  });
+}
+
+/** (b): the fastest honest copy: a cursor over the rows and a pipelined SET per batch. */
+async function rawCopy(url: string, prefix: string): Promise<ChildResult> {
+  const client = new pg.Client({ connectionString: url });
+  const redis = new Redis(REDIS_URL);
+  await client.connect();
+  const started = performance.now();
+  let bytes = 0;
+  await client.query('BEGIN');
+  await client.query('DECLARE c NO SCROLL CURSOR FOR SELECT id, state::text AS state FROM conversations');
+  for (;;) {
+    const res = await client.query<{ id: string; state: string }>('FETCH 500 FROM c');
+    if (res.rows.length === 0) break;
+    const pipeline = redis.pipeline();
+    for (const row of res.rows) {
+      pipeline.set(`${prefix}${row.id}`, row.state);
+      bytes += Buffer.byteLength(row.state);
+    }
+    await pipeline.exec();
+  }
+  await client.query('COMMIT');
+  const ms = performance.now() - started;
+  await client.end();
+  redis.disconnect();
+  return { ms, bytes, maxRssKb: process.resourceUsage().maxRSS };
+}
+
+/** (c): the bulk restore as the CLI runs it, this process working the chunks. */
+async function bulkRestore(url: string, prefix: string): Promise<ChildResult> {
+  const pool = new pg.Pool({ connectionString: url, max: 6 });
+  const redis = new Redis(REDIS_URL);
+  await migrate(pool, SCHEMA);
+  const engine = await startJobEngine({ connectionString: url, botSchema: SCHEMA });
+  const deps: BulkDeps = {
+    store: createBulkStore(pool, SCHEMA, 'conversations'),
+    redis,
+    keyPrefix: prefix,
+    idPattern: compileIdPattern(DEFAULT_ID_PATTERN),
+    ttlPolicy: { kind: 'keep' },
+    audit: createAuditLog(pool, SCHEMA),
+  };
+  const started = performance.now();
+  const { jobId, preview } = await startBulkRestore(
+    deps,
+    parseSelection({ since: '1h' }, new Date()),
+    { overwrite: false, maxRate: null },
+    { id: 'bench', reason: 'bench' },
+    engine.queue,
+  );
+  const previewMs = performance.now() - started;
+  await engine.workBulkChunks(deps, 'bench', 2);
+  let status = await jobStatus(deps, jobId);
+  while (!['succeeded', 'failed', 'cancelled'].includes(status.state)) {
+    await new Promise((r) => setTimeout(r, 50));
+    status = await jobStatus(deps, jobId);
+  }
+  const ms = performance.now() - started;
+  await engine.stop();
+  await pool.end();
+  redis.disconnect();
+  return {
+    ms,
+    bytes: preview.bytes,
+    maxRssKb: process.resourceUsage().maxRSS,
+    note: `preview+freeze ${(previewMs / 1000).toFixed(1)} s; ${status.state}, restored ${status.counts.restored}`,
+  };
+}
+
+function figure(name: string, n: number, r: ChildResult): Figure {
+  const seconds = r.ms / 1000;
+  return {
+    name,
+    n,
+    seconds,
+    convPerS: n / seconds,
+    mbPerS: mb(r.bytes) / seconds,
+    peakRssMb: r.maxRssKb / 1024,
+    note: r.note ?? '',
+  };
+}
+
+export async function benchBulk(
+  write: (line: string) => void,
+  n = Number(process.env.BENCH_BULK_N ?? 10_000),
+): Promise<Figure[]> {
+  const name = `zr_bench_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: ADMIN_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${name}`;
+  const dbUrl = url.toString();
+  const prefix = `zrbench:${randomBytes(4).toString('hex')}:conversation:`;
+  const redis = new Redis(REDIS_URL);
+  const figures: Figure[] = [];
+  try {
+    process.stderr.write(`  bulk: seeding ${n} conversations of about 8 KB\n`);
+    await seed(dbUrl, n);
+    const sample = Math.min(RUNBOOK_SAMPLE, n);
+    figures.push(runbook(dbUrl, prefix, sample));
+    await clearPrefix(redis, prefix);
+    figures.push(figure('(b) raw: cursor read + pipelined SET', n, await child('raw', dbUrl, prefix)));
+    await clearPrefix(redis, prefix);
+    figures.push(figure('(c) bulk restore into an empty Redis', n, await child('bulk', dbUrl, prefix)));
+    await fillOlder(redis, prefix, n);
+    figures.push(figure('(c) bulk restore into a full Redis', n, await child('bulk', dbUrl, prefix)));
+  } finally {
+    await clearPrefix(redis, prefix).catch(() => undefined);
+    redis.disconnect();
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => undefined);
+    await admin.end();
+  }
+
+  const [a, b, cEmpty] = figures;
+  write(
+    `\n${'bulk: Postgres → Redis'.padEnd(40)} ${'n'.padStart(7)} ${'conv/s'.padStart(9)} ${'MB/s'.padStart(7)} ${'peak RSS'.padStart(9)}  note\n`,
+  );
+  for (const f of figures) {
+    write(
+      `${f.name.padEnd(40)} ${String(f.n).padStart(7)} ${f.convPerS.toFixed(0).padStart(9)} ${f.mbPerS.toFixed(1).padStart(7)} ${(f.peakRssMb === null ? '-' : `${f.peakRssMb.toFixed(0)} MB`).padStart(9)}  ${f.note}\n`,
+    );
+  }
+  if (a && b && cEmpty) {
+    write(
+      `(c) empty vs (b): ${(cEmpty.convPerS / b.convPerS).toFixed(2)}×   (c) empty vs (a): ${(cEmpty.convPerS / a.convPerS).toFixed(0)}×\n`,
+    );
+  }
+  const dir = join(import.meta.dirname, 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `bulk-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, `${JSON.stringify({ node: process.version, n, figures }, null, 2)}\n`);
+  write(`bulk figures written to ${file}\n`);
+  return figures;
+}
+
+const invoked = process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href;
+if (invoked) {
+  const [, , first, mode, url, prefix] = process.argv;
+  if (first === 'child' && url && prefix) {
+    const result = mode === 'raw' ? await rawCopy(url, prefix) : await bulkRestore(url, prefix);
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+  } else {
+    await benchBulk((line) => process.stdout.write(line), first ? Number(first) : undefined);
+  }
+}
