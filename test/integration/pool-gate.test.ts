@@ -74,6 +74,19 @@ describe('the Postgres pool at its limit', () => {
     await pool.end();
   });
 
+  it('pg-pool\'s own wait running out ("timeout exceeded when trying to connect") is busy too', async () => {
+    const pool = createPgPool(db.url, 200, { max: 2, gate: { reserve: 1, waitMs: 200, queueMax: 5 } });
+    const held = await runWithPriority(() => holdOrdinary(pool, 2));
+    try {
+      const err = await runWithPriority(() => pool.connect()).catch((e: unknown) => e);
+      expect(isBusy(err)).toBe(true);
+      expect((err as RecoveryError).message).not.toMatch(/timeout exceeded|unreachable/);
+    } finally {
+      for (const c of held) c.release();
+    }
+    await pool.end();
+  });
+
   it('a waiter gets the connection handed back, and every permit comes back', async () => {
     const { pool, shed } = gated(5);
     const held = await holdOrdinary(pool, 2);
