@@ -7,7 +7,7 @@ import type { CoreDeps } from './deps.js';
 import { keepLease } from './lease.js';
 import { planRestore, type RestorePlan, readCurrent, readSource } from './plan.js';
 import { recordOutcome } from './record.js';
-import { retryingFaults } from './retry.js';
+import { retryingFaults, sleep } from './retry.js';
 import { readBackSettled, type Settlement } from './settle.js';
 import { assertBackupId } from './sources.js';
 import type { CasResult, ConversationAnalysis } from './types.js';
@@ -95,10 +95,10 @@ export async function executeRestore(
   let writeStarted = false;
   try {
     await step('read');
-    const [target, { read: current }] = await Promise.all([
-      readSource(deps, id, plan.source),
-      readCurrent(deps, id),
-    ]);
+    // Reads change nothing: one that met a reset connection (a failover) is simply read again.
+    const [target, { read: current }] = await readAgainIfUnreachable(() =>
+      Promise.all([readSource(deps, id, plan.source), readCurrent(deps, id)]),
+    );
     const targetChecksum = target.exists ? sha256Checksum(target.bytes) : null;
     if (targetChecksum !== plan.target.checksum) {
       throw new RecoveryError(
@@ -153,30 +153,38 @@ export async function executeRestore(
     startedSeq = started.seq;
     await step('write');
     writeStarted = true;
-    if (!(await keeper.confirm())) {
-      throw new RecoveryError(
-        ErrorCode.Locked,
-        `The lock on ${id} could not be renewed before writing (the database did not answer, or the lease ran out and another restore may have it).`,
-        'Nothing was written. Check the incident thread for another restore of this conversation, then make a fresh preview.',
-      );
-    }
     let cas: CasResult | null = null;
     let lost: RecoveryError | null = null;
-    try {
-      // Fenced inside the lease just confirmed: if this process dies now, the write lands
-      // before the lease can run out, or never, so whoever settles after the lease sees the truth.
-      cas = await deps.redis.compareAndSet(
-        id,
-        currentBytes,
-        target.exists ? target.bytes : null,
-        deps.ttlPolicy,
-        {
-          withinMs: leaseMs - Math.max(Math.floor(leaseMs / 5), 200),
-        },
-      );
-    } catch (err) {
-      if (!(err instanceof RecoveryError) || err.details.ambiguous !== true) throw err;
-      lost = err;
+    for (let attempt = 0; ; attempt++) {
+      if (!(await keeper.confirm())) {
+        throw new RecoveryError(
+          ErrorCode.Locked,
+          `The lock on ${id} could not be renewed before writing (the database did not answer, or the lease ran out and another restore may have it).`,
+          'Nothing was written. Check the incident thread for another restore of this conversation, then make a fresh preview.',
+        );
+      }
+      try {
+        // Fenced inside the lease just confirmed: if this process dies now, the write lands
+        // before the lease can run out, or never, so whoever settles after the lease sees the truth.
+        cas = await deps.redis.compareAndSet(
+          id,
+          currentBytes,
+          target.exists ? target.bytes : null,
+          deps.ttlPolicy,
+          { withinMs: leaseMs - Math.max(Math.floor(leaseMs / 5), 200) },
+        );
+        break;
+      } catch (err) {
+        if (err instanceof RecoveryError && err.details.ambiguous === true) {
+          lost = err;
+          break;
+        }
+        // Certainly not sent (not connected, or only the clock read failed): safe to try again.
+        const pause = WRITE_RETRY_DELAYS_MS[attempt];
+        const notSent = err instanceof RecoveryError && err.code === ErrorCode.TierUnreachable;
+        if (!notSent || pause === undefined) throw nothingWritten(id, err);
+        await sleep(pause);
+      }
     }
     if (cas && !cas.ok) {
       throw new RecoveryError(
@@ -278,6 +286,22 @@ export async function executeRestore(
   } finally {
     keeper.stop();
     await lease.release().catch(() => undefined);
+  }
+}
+
+const READ_RETRY_DELAYS_MS = [200, 800];
+const WRITE_RETRY_DELAYS_MS = [200, 800];
+
+async function readAgainIfUnreachable<T>(read: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await read();
+    } catch (err) {
+      const transient = !(err instanceof RecoveryError) || err.code === ErrorCode.TierUnreachable;
+      const pause = READ_RETRY_DELAYS_MS[attempt];
+      if (!transient || pause === undefined) throw err;
+      await sleep(pause);
+    }
   }
 }
 
