@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { SLASH_COMMAND } from '../src/commands/registry.js';
 import { loadConfig } from '../src/config.js';
 import type { Logger } from '../src/log.js';
 import { type BotOptions, type RunningBot, startBot } from '../src/server.js';
+import { SLASH_COMMAND } from '../src/slack-ids.js';
 import { LocalSlack } from './slack/local-slack.js';
 import type { SandboxChannel, SandboxUser, WorkspaceOptions } from './slack/workspace.js';
 import { startZeusStandin, walkFrom } from './zeus/zeus.js';

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { SLASH_COMMAND } from '../../src/commands/registry.js';
+import { SLASH_COMMAND } from '../../src/slack-ids.js';
 
 /**
  * What Slack sends to an app's Request URL (slash commands, clicks, modal submissions and

@@ -1,13 +1,13 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import { ErrorCode, isRecoveryError } from '../errors.js';
 import { isBackupId } from '../recovery/sources.js';
+import { ACTION } from '../slack-ids.js';
 import { CLICK_REFUSALS } from '../views/click-refusals.js';
 import { errorView } from '../views/errors.js';
 import { LIST_PAGE_SIZE, LIST_REFUSALS, listView, readNextPageValue } from '../views/list.js';
 import { denyReasonModal } from '../views/modal.js';
 import type { Reply } from '../workflow/workflow.js';
 import { type HandlerContext, outcome } from './context.js';
-import { ACTION } from './registry.js';
 
 type Respond = (message: {
   response_type: 'ephemeral';

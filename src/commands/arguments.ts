@@ -1,5 +1,5 @@
+import { SLASH_COMMAND } from '../slack-ids.js';
 import type { CommandError } from './parsed-command.js';
-import { SLASH_COMMAND } from './registry.js';
 import { closest, fail, shown, suggest } from './suggestions.js';
 import type { FlagToken, Token, WordToken } from './tokenizer.js';
 import { looksLikeSource, parseStep, SOURCE_ALIASES } from './values.js';

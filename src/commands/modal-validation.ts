@@ -2,9 +2,9 @@ import { assertNever } from '../assert-never.js';
 import { isRecoveryError } from '../errors.js';
 import { assertConversationId } from '../recovery/ids.js';
 import { assertBackupId } from '../recovery/sources.js';
+import { MODAL_ACTIONS, MODAL_BLOCK_IDS, type ModalBlockId, REASON_MAX_LENGTH } from '../slack-ids.js';
 import { normaliseText } from './normalise-text.js';
 import type { GrammarOptions, SlackRestoreSource, ThreadCommand } from './parsed-command.js';
-import { MODAL_ACTIONS, MODAL_BLOCK_IDS, type ModalBlockId, REASON_MAX_LENGTH } from './registry.js';
 import { parseStep, slackSource } from './values.js';
 import { TIERS } from './verbs.js';
 

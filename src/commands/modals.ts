@@ -1,9 +1,9 @@
 import type { App } from '@slack/bolt';
 import { assertNever } from '../assert-never.js';
+import { DENY_REASON_BLOCK_ID, VIEW_CALLBACK } from '../slack-ids.js';
 import { errorView } from '../views/errors.js';
 import { type HandlerContext, outcome, viewValues } from './context.js';
 import { type SlackRestoreSource, type ThreadCommand, validateModalSubmission } from './grammar.js';
-import { DENY_REASON_BLOCK_ID, VIEW_CALLBACK } from './registry.js';
 
 /** Form submissions: field errors go back inline (`response_action: errors`), the rest as for commands. */
 export function registerModals(app: App, ctx: HandlerContext): void {

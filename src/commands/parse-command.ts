@@ -1,10 +1,10 @@
 import { assertNever } from '../assert-never.js';
 import { isRecoveryError } from '../errors.js';
 import { assertBackupId } from '../recovery/sources.js';
+import { REASON_MAX_LENGTH, SLASH_COMMAND } from '../slack-ids.js';
 import { collectArgs, extraWords, reasonTail } from './arguments.js';
 import { normaliseText } from './normalise-text.js';
 import type { CommandError, GrammarOptions, ParsedCommand } from './parsed-command.js';
-import { REASON_MAX_LENGTH, SLASH_COMMAND } from './registry.js';
 import { closest, fail, shown, suggest } from './suggestions.js';
 import { scanCommand, type Token, type UnclosedQuote } from './tokenizer.js';
 import {

@@ -1,12 +1,12 @@
 import type { App } from '@slack/bolt';
 import { assertNever } from '../assert-never.js';
+import { SLASH_COMMAND } from '../slack-ids.js';
 import { errorView, notIncidentChannelView } from '../views/errors.js';
 import { commandErrorView, helpView } from '../views/help.js';
 import { LIST_PAGE_SIZE, listView } from '../views/list.js';
 import { recoveryModal } from '../views/modal.js';
 import { type HandlerContext, outcome } from './context.js';
 import { isCommandError, normaliseText, parseCommand } from './grammar.js';
-import { SLASH_COMMAND } from './registry.js';
 
 /**
  * How long a private channel's name lookup may hold the ack. Slack waits 3 s; a cached or quick

@@ -1,5 +1,5 @@
+import { SLASH_COMMAND } from '../slack-ids.js';
 import type { CommandError } from './parsed-command.js';
-import { SLASH_COMMAND } from './registry.js';
 
 /**
  * How an error talks back: user input echoed safely (one line, no backticks, clipped), the

@@ -2,7 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
 import { z } from 'zod';
-import { ACTION_IDS, SLASH_COMMAND, VIEW_CALLBACK_IDS } from '../commands/registry.js';
+import { ACTION_IDS, SLASH_COMMAND, VIEW_CALLBACK_IDS } from '../slack-ids.js';
 
 /**
  * Slack's largest requests to this app are modal submissions: at most 100 blocks whose text

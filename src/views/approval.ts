@@ -1,8 +1,8 @@
 import { isReplayPlan, type RecoveryRequest, type RequestState } from '../approval/types.js';
-import { type ActionId, SLASH_COMMAND } from '../commands/registry.js';
 import type { RestorePlan } from '../recovery/plan.js';
 import type { ReplayPlan } from '../recovery/replay.js';
 import type { StepSummary } from '../recovery/types.js';
+import { type ActionId, SLASH_COMMAND } from '../slack-ids.js';
 import { code, escapeExceptMentions, escapeMrkdwn, line, oneLine, userRef } from './escape.js';
 import {
   firstLines,

@@ -1,6 +1,6 @@
-import { SLASH_COMMAND } from '../commands/registry.js';
 import type { DiffReport } from '../recovery/operations.js';
 import type { StepSummary } from '../recovery/types.js';
+import { SLASH_COMMAND } from '../slack-ids.js';
 import { code, escapeMrkdwn, line, oneLine } from './escape.js';
 import { firstLines, formatTime, plural } from './format.js';
 import { clip } from './limits.js';

@@ -1,5 +1,5 @@
-import { SLASH_COMMAND } from '../commands/registry.js';
 import type { Recommendation } from '../recovery/types.js';
+import { SLASH_COMMAND } from '../slack-ids.js';
 import { code, escapeMrkdwn, line } from './escape.js';
 import { formatTime } from './format.js';
 import { context, divider, header, type KnownBlock, message, type SlackMessage, section } from './slack.js';

@@ -1,5 +1,5 @@
-import { ACTION, SLASH_COMMAND } from '../commands/registry.js';
 import type { ListResult } from '../recovery/operations.js';
+import { ACTION, SLASH_COMMAND } from '../slack-ids.js';
 import { code } from './escape.js';
 import { plural } from './format.js';
 import { BUTTON_VALUE_MAX, MESSAGE_BLOCKS_MAX, MRKDWN_TEXT_MAX } from './limits.js';

@@ -4,7 +4,7 @@ import {
   MODAL_SOURCES,
   REASON_MAX_LENGTH,
   type ViewCallbackId,
-} from '../commands/registry.js';
+} from '../slack-ids.js';
 import { escapeMrkdwn, oneLine } from './escape.js';
 import { clip } from './limits.js';
 import {

@@ -1,6 +1,6 @@
-import { SLASH_COMMAND } from '../commands/registry.js';
 import type { ReplayOutcome } from '../recovery/replay.js';
 import { describeZeusStatus, type ZeusStatusSummary } from '../recovery/zeus-api.js';
+import { SLASH_COMMAND } from '../slack-ids.js';
 import type { ReplayAmbiguousData, ReplayOutcomeData } from './auditData.js';
 import { code, escapeMrkdwn, line, userRef } from './escape.js';
 import { formatTime, plural } from './format.js';

@@ -1,5 +1,5 @@
 import { isReplayPlan, type RecoveryRequest } from '../approval/types.js';
-import { SLASH_COMMAND } from '../commands/registry.js';
+import { SLASH_COMMAND } from '../slack-ids.js';
 import { code, escapeMrkdwn, oneLine, userRef } from './escape.js';
 import { formatTime, minutesBetween } from './format.js';
 

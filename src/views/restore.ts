@@ -1,6 +1,6 @@
 import { isReplayPlan, type RecoveryRequest } from '../approval/types.js';
-import { type ActionId, SLASH_COMMAND } from '../commands/registry.js';
 import type { RestoreResult } from '../recovery/execute.js';
+import { type ActionId, SLASH_COMMAND } from '../slack-ids.js';
 import { type ErrorLike, hintForCode } from './errors.js';
 import { code, escapeMrkdwn, line, userRef } from './escape.js';
 import { formatTtl, plural, shortChecksum } from './format.js';

@@ -1,6 +1,6 @@
 import type { RequestSettledData } from '../approval/settle-stuck.js';
 import { isReplayPlan } from '../approval/types.js';
-import { SLASH_COMMAND } from '../commands/registry.js';
+import { SLASH_COMMAND } from '../slack-ids.js';
 import { code, escapeMrkdwn, line } from './escape.js';
 import { formatTime, shortChecksum } from './format.js';
 import { askAgainCommand, operationPhrase } from './request.js';

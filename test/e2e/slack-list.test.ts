@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ACTION } from '../../src/commands/registry.js';
 import { ErrorCode } from '../../src/errors.js';
+import { ACTION } from '../../src/slack-ids.js';
 import { makeConversation } from '../helpers/conversations.js';
 import { CHANNEL, findButton, type Harness, startHarness } from './bot-harness.js';
 

@@ -12,7 +12,7 @@ import {
   UPLOAD_METHOD,
 } from '../../sandbox/slack/local-slack.js';
 import { blockActionsBody, postToApp, slashCommandBody } from '../../sandbox/slack/requests.js';
-import { SLASH_COMMAND } from '../../src/commands/registry.js';
+import { SLASH_COMMAND } from '../../src/slack-ids.js';
 
 const TOKEN = 'xoxb-test-token';
 let slack: SlackStandin;

@@ -11,8 +11,8 @@ import {
   usageText,
   validateModalSubmission,
 } from '../../src/commands/grammar.js';
-import { MODAL_BLOCK_IDS, REASON_MAX_LENGTH, SLASH_COMMAND } from '../../src/commands/registry.js';
 import { compileIdPattern, DEFAULT_ID_PATTERN } from '../../src/recovery/ids.js';
+import { MODAL_BLOCK_IDS, REASON_MAX_LENGTH, SLASH_COMMAND } from '../../src/slack-ids.js';
 
 const opts = { idPattern: compileIdPattern(DEFAULT_ID_PATTERN) };
 const BK = 'bk_01HV3ABCDEFG';

@@ -5,12 +5,7 @@ import { Ajv2019 } from 'ajv/dist/2019.js';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import {
-  ACTION_IDS,
-  REQUIRED_BOT_SCOPES,
-  SLASH_COMMAND,
-  VIEW_CALLBACK_IDS,
-} from '../../src/commands/registry.js';
+import { ACTION_IDS, REQUIRED_BOT_SCOPES, SLASH_COMMAND, VIEW_CALLBACK_IDS } from '../../src/slack-ids.js';
 
 const repoRoot = new URL('../../', import.meta.url);
 const manifestPath = fileURLToPath(new URL('manifest.yml', repoRoot));

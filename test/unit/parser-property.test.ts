@@ -7,8 +7,8 @@ import {
   scanCommand,
   validateModalSubmission,
 } from '../../src/commands/grammar.js';
-import { SLASH_COMMAND } from '../../src/commands/registry.js';
 import { compileIdPattern, DEFAULT_ID_PATTERN } from '../../src/recovery/ids.js';
+import { SLASH_COMMAND } from '../../src/slack-ids.js';
 
 const opts = { idPattern: compileIdPattern(DEFAULT_ID_PATTERN) };
 

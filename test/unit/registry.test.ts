@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { App } from '@slack/bolt';
 import { describe, expect, it } from 'vitest';
 import { type HandlerContext, registerHandlers } from '../../src/commands/index.js';
-import { ACTION_IDS, SLASH_COMMAND, VIEW_CALLBACK_IDS } from '../../src/commands/registry.js';
+import { ACTION_IDS, SLASH_COMMAND, VIEW_CALLBACK_IDS } from '../../src/slack-ids.js';
 
 describe('what the code registers', () => {
   it('is exactly what manifest.yml and the views declare (registry.ts)', () => {

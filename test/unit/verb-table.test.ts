@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLI_VERBS, DESTRUCTIVE_VERBS, USAGE } from '../../src/cli/usage.js';
 import { isCommandError, parseCommand, USAGE_LINES } from '../../src/commands/grammar.js';
-import { SLASH_COMMAND } from '../../src/commands/registry.js';
 import { compileIdPattern, DEFAULT_ID_PATTERN } from '../../src/recovery/ids.js';
+import { SLASH_COMMAND } from '../../src/slack-ids.js';
 import { VERB_TABLE, verbsFor } from '../../src/verb-table.js';
 
 const opts = { idPattern: compileIdPattern(DEFAULT_ID_PATTERN) };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RecoveryRequest, RequestState } from '../../../src/approval/types.js';
-import { ACTION_IDS } from '../../../src/commands/registry.js';
+import { ACTION_IDS } from '../../../src/slack-ids.js';
 import {
   approvalDecidedView,
   approvalRequestView,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkMessageLimits } from '../../../sandbox/slack/block-kit.js';
-import { ACTION } from '../../../src/commands/registry.js';
+import { ACTION } from '../../../src/slack-ids.js';
 import { LIST_PAGE_SIZE, listView, nextPageValue, readNextPageValue } from '../../../src/views/list.js';
 import { toPlainText } from '../../../src/views/plain.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MODAL_ACTIONS, MODAL_SOURCES, VIEW_CALLBACK_IDS } from '../../../src/commands/registry.js';
+import { MODAL_ACTIONS, MODAL_SOURCES, VIEW_CALLBACK_IDS } from '../../../src/slack-ids.js';
 import {
   DENY_REASON_BLOCK_ID,
   denyReasonModal,
