@@ -24,7 +24,7 @@ import { parseSelection } from '../src/recovery/bulk/selection.js';
 import { compileIdPattern, DEFAULT_ID_PATTERN } from '../src/recovery/ids.js';
 import { createAuditLog } from '../src/store/audit.js';
 import { createBulkStore } from '../src/store/bulk-jobs.js';
-import { migrate } from '../src/store/migrations.js';
+import { migrate } from '../src/store/migrate.js';
 import { makeConversation } from '../test/helpers/conversations.js';
 
 const ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';

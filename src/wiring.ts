@@ -11,7 +11,7 @@ import type { TtlPolicy } from './recovery/types.js';
 import { createZeusClient } from './recovery/zeus-api.js';
 import { createBulkStore } from './store/bulk-jobs.js';
 import { createBotStore } from './store/index.js';
-import { migrate } from './store/migrations.js';
+import { migrate } from './store/migrate.js';
 
 export interface Runtime {
   deps: CoreDeps;

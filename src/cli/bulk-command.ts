@@ -22,7 +22,7 @@ import {
   formatFailures,
   formatProgress,
 } from './bulk-format.js';
-import type { CliIo } from './main.js';
+import type { CliIo } from './io.js';
 
 export const BULK_COMMANDS: readonly string[] = ['bulk-restore', 'job', 'jobs', 'resume'];
 

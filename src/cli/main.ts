@@ -1,15 +1,7 @@
 import { pathToFileURL } from 'node:url';
-import type { Env } from '../config.js';
 import { ErrorCode, errorMessage, RecoveryError } from '../errors.js';
 import { DESTRUCTIVE_VERBS, isCliVerb, type ParsedArgs, parseCli, USAGE, UsageError } from './args.js';
-
-export interface CliIo {
-  stdout: (text: string | Buffer) => void;
-  stderr: (text: string) => void;
-  env: Env;
-  /** The OS user recorded as the actor of destructive commands. */
-  user?: string;
-}
+import type { CliIo } from './io.js';
 
 // From the verb table (src/verb-table.ts), like the usage text.
 const DESTRUCTIVE = new Set(DESTRUCTIVE_VERBS);

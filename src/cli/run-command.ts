@@ -18,7 +18,7 @@ import {
 } from '../recovery/index.js';
 import { inspectJson } from '../recovery/summary.js';
 import type { TierName } from '../recovery/types.js';
-import { migrate } from '../store/migrations.js';
+import { migrate } from '../store/migrate.js';
 import { createRuntime, type Runtime } from '../wiring.js';
 import { isCliVerb, type ParsedArgs, UsageError } from './args.js';
 import { BULK_COMMANDS, runBulkCommand } from './bulk-command.js';
@@ -34,7 +34,7 @@ import {
   formatRestore,
   formatValidate,
 } from './format.js';
-import type { CliIo } from './main.js';
+import type { CliIo } from './io.js';
 
 /** Commands that need the bot's own schema (backups, audit) and so run migrations first. */
 const NEEDS_BOT_SCHEMA = new Set(['restore', 'undo', 'replay', 'audit', 'migrate', ...BULK_COMMANDS]);

@@ -26,7 +26,7 @@ interface HeadRow {
 }
 
 /**
- * `audit_deliveries`, `incident_threads` and `incident_thread_posts` (see delivery-schema.ts), for
+ * `audit_deliveries`, `incident_threads` and `incident_thread_posts` (see migrations/0005-delivery.ts), for
  * the worker in src/slack/delivery.ts. Every time is judged by the database clock, so replicas
  * on skewed hosts agree on what is due.
  */

@@ -26,4 +26,4 @@ export { createAuditLog } from './audit.js';
 export { createBackupStore } from './backups.js';
 export { createDeliveryStore } from './deliveries.js';
 export { createLockManager } from './locks.js';
-export { migrate } from './migrations.js';
+export { migrate } from './migrate.js';

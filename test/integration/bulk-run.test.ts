@@ -15,7 +15,7 @@ import { parseSelection } from '../../src/recovery/bulk/selection.js';
 import { compileIdPattern, DEFAULT_ID_PATTERN } from '../../src/recovery/ids.js';
 import { createAuditLog } from '../../src/store/audit.js';
 import { createBulkStore } from '../../src/store/bulk-jobs.js';
-import { migrate } from '../../src/store/migrations.js';
+import { migrate } from '../../src/store/migrate.js';
 import { seedMixed } from '../helpers/bulk.js';
 import { BIN, cli } from '../helpers/cli.js';
 import { makeConversation } from '../helpers/conversations.js';

@@ -2,7 +2,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuditLog } from '../../src/store/audit.js';
 import { createDeliveryStore, DELIVERY_LOCK_CLASS, deliveryLockName } from '../../src/store/deliveries.js';
-import { migrate } from '../../src/store/migrations.js';
+import { migrate } from '../../src/store/migrate.js';
 import type { ChannelDeliveries, DeliveryStore } from '../../src/store/types.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
 

@@ -19,7 +19,7 @@ import {
 } from '../../src/slack/delivery.js';
 import { auditTo, createAuditLog } from '../../src/store/audit.js';
 import { DELIVERY_LOCK_CLASS, deliveryLockName } from '../../src/store/deliveries.js';
-import { migrate } from '../../src/store/migrations.js';
+import { migrate } from '../../src/store/migrate.js';
 import type { AuditEntry, AuditEvent, AuditLog } from '../../src/store/types.js';
 import type { KnownBlock, SlackMessage } from '../../src/views/slack.js';
 import { threadRootView } from '../../src/views/thread.js';

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RestorePlan } from '../../src/recovery/plan.js';
-import { MIGRATIONS, migrate } from '../../src/store/migrations.js';
+import { migrate } from '../../src/store/migrate.js';
+import { MIGRATIONS } from '../../src/store/migrations/index.js';
 import { createRequestStore, type RequestStore } from '../../src/store/requests.js';
 import { quoteIdent } from '../../src/store/sql.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';

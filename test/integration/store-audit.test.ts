@@ -2,7 +2,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuditLog } from '../../src/store/audit.js';
 import { auditHash, GENESIS_HASH } from '../../src/store/audit-hash.js';
-import { migrate } from '../../src/store/migrations.js';
+import { migrate } from '../../src/store/migrate.js';
 import type { AuditEvent, AuditLog } from '../../src/store/types.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
 

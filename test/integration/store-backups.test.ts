@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBackupStore } from '../../src/store/backups.js';
-import { migrate } from '../../src/store/migrations.js';
+import { migrate } from '../../src/store/migrate.js';
 import type { BackupStore, NewBackup } from '../../src/store/types.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
 

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLockManager } from '../../src/store/locks.js';
-import { migrate } from '../../src/store/migrations.js';
+import { migrate } from '../../src/store/migrate.js';
 import type { LockHeld, LockLease, LockManager } from '../../src/store/types.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
 

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MIGRATIONS, migrate } from '../../src/store/migrations.js';
+import { migrate } from '../../src/store/migrate.js';
+import { MIGRATIONS } from '../../src/store/migrations/index.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
 
 let db: TestDatabase;

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSweeper } from '../../src/approval/sweeper.js';
 import type { RecoveryRequest } from '../../src/approval/types.js';
 import type { RestorePlan } from '../../src/recovery/plan.js';
-import { migrate } from '../../src/store/migrations.js';
+import { migrate } from '../../src/store/migrate.js';
 import { createRequestStore, type RequestStore } from '../../src/store/requests.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
 

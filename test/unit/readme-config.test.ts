@@ -55,7 +55,7 @@ describe('REQUIRED_APPROVALS', () => {
     expect(() =>
       loadConfig({ ...base, REQUIRED_APPROVALS: String(MAX_REQUIRED_APPROVALS + 1) }, 'cli'),
     ).toThrow(`at most ${MAX_REQUIRED_APPROVALS}`);
-    const schema = readFileSync(join(root, 'src', 'store', 'requests-schema.ts'), 'utf8');
+    const schema = readFileSync(join(root, 'src', 'store', 'migrations', '0004-requests.ts'), 'utf8');
     expect(schema).toContain(`required_approvals BETWEEN 1 AND ${MAX_REQUIRED_APPROVALS}`);
   });
 });

@@ -1,4 +1,4 @@
-import type { Migration } from './migrations.js';
+import type { Migration } from './migration.js';
 
 /**
  * Durable approval requests (src/store/requests.ts). Every state change is one conditional
@@ -14,10 +14,9 @@ import type { Migration } from './migrations.js';
  *   (so a new request is not refused until the next sweep) and leaves it flagged; the next
  *   expireDue() returns it, so its "expired" notice is still posted exactly once.
  */
-export const REQUEST_MIGRATIONS: readonly Migration[] = [
-  {
-    id: '0004_requests',
-    sql: (s) => `
+export const migration0004: Migration = {
+  id: '0004_requests',
+  sql: (s) => `
       CREATE TABLE ${s}.requests (
         id text PRIMARY KEY CHECK (id ~ '^rq_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'),
         kind text NOT NULL CHECK (kind IN ('restore', 'undo', 'replay')),
@@ -55,17 +54,4 @@ export const REQUEST_MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (request_id, user_id)
       );
     `,
-  },
-  {
-    // A write whose reply was lost, and Redis then held neither the old nor the new bytes (or
-    // could not be read): neither succeeded nor failed is true, so the request says "unknown".
-    // Not an open state: the conversation is free for the next request once someone has looked.
-    id: '0007_requests_outcome_unknown',
-    sql: (s) => `
-      ALTER TABLE ${s}.requests DROP CONSTRAINT requests_state_check;
-      ALTER TABLE ${s}.requests ADD CONSTRAINT requests_state_check CHECK (state IN (
-        'requested', 'approved', 'executing', 'succeeded', 'failed', 'unknown', 'denied', 'expired', 'cancelled'
-      ));
-    `,
-  },
-];
+};

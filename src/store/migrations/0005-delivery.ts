@@ -1,4 +1,4 @@
-import type { Migration } from './migrations.js';
+import type { Migration } from './migration.js';
 
 /**
  * Delivery of audit entries to Slack incident threads (src/slack/delivery.ts).
@@ -7,10 +7,9 @@ import type { Migration } from './migrations.js';
  * `audit_deliveries`, one row per entry that has somewhere to go, inserted in the same
  * transaction as the audit row (so neither exists without the other).
  */
-export const DELIVERY_MIGRATIONS: readonly Migration[] = [
-  {
-    id: '0005_delivery',
-    sql: (s) => `
+export const migration0005: Migration = {
+  id: '0005_delivery',
+  sql: (s) => `
       -- One incident thread per (channel, conversation). The primary key is what stops two
       -- replicas from both recording a root: the loser's INSERT … ON CONFLICT DO NOTHING is a no-op.
       CREATE TABLE ${s}.incident_threads (
@@ -48,27 +47,4 @@ export const DELIVERY_MIGRATIONS: readonly Migration[] = [
       -- The worker's every read: the lowest pending seq of a channel.
       CREATE INDEX audit_deliveries_channel_state_seq_idx ON ${s}.audit_deliveries (channel_id, state, seq);
     `,
-  },
-  {
-    id: '0008_delivery_unanswered_posts',
-    sql: (s) => `
-      -- Set (from the database clock) just before an entry's reply is sent to Slack, and cleared
-      -- only when Slack refused it outright. While it is set and message_ts is null, Slack may
-      -- hold the reply already (its answer was lost, or the process died waiting): the next
-      -- attempt, by any replica, looks for it in Slack before posting again.
-      ALTER TABLE ${s}.audit_deliveries ADD COLUMN post_sent_at timestamptz;
-
-      -- The same for thread roots, which have no row until they are recorded: a root post that
-      -- was sent and not answered. Removed when the root is recorded or Slack refused it.
-      CREATE TABLE ${s}.incident_thread_posts (
-        channel_id text NOT NULL,
-        conversation_id text NOT NULL,
-        -- the first such post: no copy of the root can be older than this
-        first_sent_at timestamptz NOT NULL DEFAULT now(),
-        -- the latest: a copy may still be on its way until this is old enough
-        last_sent_at timestamptz NOT NULL DEFAULT now(),
-        PRIMARY KEY (channel_id, conversation_id)
-      );
-    `,
-  },
-];
+};

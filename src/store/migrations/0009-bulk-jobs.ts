@@ -1,14 +1,13 @@
-import type { Migration } from './migrations.js';
+import type { Migration } from './migration.js';
 
 /**
  * The bulk restore's own rows. pg-boss holds only "work chunk N of job J" (in its own schema,
  * see src/jobs.ts); what was approved and what happened to each conversation live here, so a
  * chunk worked twice (pg-boss is at-least-once) finds what its first run already did.
  */
-export const BULK_MIGRATIONS: readonly Migration[] = [
-  {
-    id: '0009_bulk_jobs',
-    sql: (s) => `
+export const migration0009: Migration = {
+  id: '0009_bulk_jobs',
+  sql: (s) => `
       CREATE TABLE ${s}.bulk_jobs (
         id text PRIMARY KEY CHECK (id ~ '^bj_[A-Za-z0-9_-]{20}$'),
         -- the selection as previewed (JSON text), and the key that makes it one job at a time
@@ -57,5 +56,4 @@ export const BULK_MIGRATIONS: readonly Migration[] = [
       );
       CREATE INDEX bulk_job_items_chunk_idx ON ${s}.bulk_job_items (job_id, chunk);
     `,
-  },
-];
+};

@@ -1,0 +1,29 @@
+import { migration0001 } from './0001-backups.js';
+import { migration0002 } from './0002-audit-log.js';
+import { migration0003 } from './0003-locks.js';
+import { migration0004 } from './0004-requests.js';
+import { migration0005 } from './0005-delivery.js';
+import { migration0007 } from './0007-requests-outcome-unknown.js';
+import { migration0008 } from './0008-delivery-unanswered-posts.js';
+import { migration0009 } from './0009-bulk-jobs.js';
+import type { Migration } from './migration.js';
+
+export type { Migration } from './migration.js';
+
+/**
+ * The bot's own schema, built by numbered migrations that ship inside the build (TS strings, not
+ * .sql files that a bundler or `files` list could forget), one file each, applied in this order
+ * by src/store/migrate.ts. Add a new one as the next numbered file and append it here; never
+ * edit or renumber one that has shipped: a database records only ids, so an edited migration
+ * would never run again where it already ran.
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  migration0001,
+  migration0002,
+  migration0003,
+  migration0004,
+  migration0005,
+  migration0007,
+  migration0008,
+  migration0009,
+];
