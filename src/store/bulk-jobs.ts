@@ -171,12 +171,23 @@ export interface BulkStore {
   insertBackups(rows: readonly NewBulkBackup[]): Promise<string[]>;
   /** Stops handing out chunks; a chunk being worked finishes. The state after, or null if none. */
   requestCancel(jobId: string): Promise<BulkJobState | null>;
-  /** Puts a cancelled or failed job back to running; the chunks to enqueue again. */
+  /** Puts a cancelled or failed job back to running (a running one stays so); the chunks to enqueue again. */
   resume(jobId: string): Promise<number[]>;
   failures(
     jobId: string,
     limit: number,
   ): Promise<Array<{ conversationId: string; outcome: string; detail: string | null }>>;
+  /** Chunks by state; `live`: being worked by a worker that holds its lock (is alive) right now. */
+  chunkStates(jobId: string): Promise<ChunkCounts>;
+}
+
+export interface ChunkCounts {
+  pending: number;
+  working: number;
+  done: number;
+  cancelled: number;
+  failed: number;
+  live: number;
 }
 
 /** What a preview's snapshot can do once streamed: freeze the list into a job. */
@@ -455,6 +466,13 @@ export function createBulkStore(pool: pg.Pool, schema: string, zeusTable: string
 
     async resume(jobId) {
       return withTransaction(pool, async (tx) => {
+        // A job still running (its worker was killed, no replica works chunks) is picked up as it is.
+        const running = await tx.query<{ chunk: number }>(
+          `SELECT c.chunk FROM ${s}.bulk_job_chunks c JOIN ${s}.bulk_jobs j ON j.id = c.job_id
+            WHERE j.id = $1 AND j.state = 'running' AND c.state IN ('pending', 'working') ORDER BY c.chunk`,
+          [jobId],
+        );
+        if (running.rowCount) return running.rows.map((r) => r.chunk);
         const job = await tx.query(
           `UPDATE ${s}.bulk_jobs SET state = 'running', finished_at = NULL, error = NULL, updated_at = now()
             WHERE id = $1 AND state IN ('cancelled', 'failed')`,
@@ -490,6 +508,25 @@ export function createBulkStore(pool: pg.Pool, schema: string, zeusTable: string
         }
         throw err;
       });
+    },
+
+    async chunkStates(jobId) {
+      // A chunk's lock is held by its worker's session: a killed worker's lock is gone with it.
+      const res = await pool.query<ChunkCounts>(
+        `SELECT count(*) FILTER (WHERE state = 'pending')::int AS pending,
+                count(*) FILTER (WHERE state = 'working')::int AS working,
+                count(*) FILTER (WHERE state = 'done')::int AS done,
+                count(*) FILTER (WHERE state = 'cancelled')::int AS cancelled,
+                count(*) FILTER (WHERE state = 'failed')::int AS failed,
+                count(*) FILTER (WHERE state = 'working' AND EXISTS (
+                  SELECT 1 FROM pg_locks l
+                   WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
+                     AND l.classid = $2::int::oid AND l.objid = hashtext(c.job_id || ':' || c.chunk)::oid
+                ))::int AS live
+           FROM ${s}.bulk_job_chunks c WHERE c.job_id = $1`,
+        [jobId, CHUNK_LOCK_CLASS],
+      );
+      return res.rows[0] ?? { pending: 0, working: 0, done: 0, cancelled: 0, failed: 0, live: 0 };
     },
 
     async failures(jobId, limit) {

@@ -472,6 +472,15 @@ describe('bulk restore jobs (core on pg-boss, real Postgres and Redis)', () => {
       const atKill = await jobStatus(d, job.job_id);
       expect(atKill.state).toBe('running');
       expect(atKill.done).toBeLessThan(2000);
+      // Running, with nobody on it: `job` says so (the chunk locks died with the worker's sessions).
+      const orphaned = await until(
+        'no live worker',
+        () => jobStatus(d, job.job_id),
+        (s) => s.liveWorkers === 0,
+      );
+      expect(orphaned.state).toBe('running');
+      const shown = await cli(['job', job.job_id], stack.env);
+      expect(shown.stdout).toContain('No worker is on this job right now');
 
       await rescuer.workBulkChunks(d, 'rescuer');
       const done = await finished(d, job.job_id);

@@ -3,6 +3,7 @@ import { ErrorCode, errorMessage, RecoveryError } from '../../errors.js';
 import type {
   BulkJobRow,
   BulkJobState,
+  ChunkCounts,
   ItemOutcome,
   ItemResult,
   NewBulkBackup,
@@ -51,6 +52,12 @@ export interface BulkJobStatus {
   done: number;
   total: number;
   counts: BulkCounts;
+  chunks: ChunkCounts & { total: number };
+  /**
+   * Workers on the job right now. A running job with none is left without a worker (the CLI that
+   * ran it was killed, no bot replica works chunks): `resume` works it from where it stopped.
+   */
+  liveWorkers: number;
   overwrite: boolean;
   maxRate: number | null;
   selection: Record<string, unknown>;
@@ -103,13 +110,16 @@ export async function jobStatus(deps: BulkDeps, jobId: string): Promise<BulkJobS
 }
 
 async function statusOf(deps: BulkDeps, job: BulkJobRow): Promise<BulkJobStatus> {
-  const counts = toCounts(await deps.store.counts(job.id));
+  const [raw, chunks] = await Promise.all([deps.store.counts(job.id), deps.store.chunkStates(job.id)]);
+  const counts = toCounts(raw);
   return {
     jobId: job.id,
     state: job.state,
     done: Object.values(counts).reduce((a, b) => a + b, 0),
     total: job.total,
     counts,
+    chunks: { ...chunks, total: job.chunks },
+    liveWorkers: chunks.live,
     overwrite: job.overwrite,
     maxRate: job.maxRate,
     selection: job.selection,
@@ -193,7 +203,11 @@ export async function cancelBulkJob(deps: BulkDeps, jobId: string, actor: BulkAc
   return jobStatus(deps, jobId);
 }
 
-/** Puts a cancelled or failed job back to work from where it stopped: only unfinished chunks are queued. */
+/**
+ * Puts a cancelled or failed job back to work from where it stopped (only unfinished chunks are
+ * queued), or a running one left without a worker: its unfinished chunks are queued again (a copy
+ * of a chunk already queued or being worked finds it taken or done, and does nothing).
+ */
 export async function resumeBulkJob(
   deps: BulkDeps,
   jobId: string,
