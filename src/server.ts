@@ -9,7 +9,7 @@ import { createUsergroupCache, slackUsergroupFetcher } from './approval/usergrou
 import { runWithPriority } from './capacity.js';
 import { registerHandlers } from './commands/index.js';
 import type { Config } from './config.js';
-import { ErrorCode, RecoveryError } from './errors.js';
+import { ErrorCode, errorMessage, RecoveryError } from './errors.js';
 import type { UnhandledKind } from './last-resort.js';
 import type { Logger } from './log.js';
 import { runWithLogContext } from './log-context.js';
@@ -133,7 +133,7 @@ export async function startBot(
   const token = config.slack.botToken ?? '';
   const signingSecret = config.slack.signingSecret ?? '';
   const slackApiUrl = apiBase(config.slack.apiUrl);
-  const runtime = await createRuntime(config);
+  const runtime = await createRuntime(config, { shedLoad: true });
   const schema = config.postgres.botSchema;
   const metrics = createMetrics();
   const survival = createSurvivalMetrics(metrics.registry);
@@ -350,47 +350,45 @@ export async function startBot(
   });
 
   let stopped = false;
-  let authTimer: NodeJS.Timeout | undefined;
-  const checkAuth = async (attempt: number): Promise<void> => {
-    if (stopped) return;
-    try {
-      const auth = await slack.auth.test();
-      if (auth.bot_id) identity.botId = auth.bot_id;
-      if (auth.user_id) identity.botUserId = auth.user_id;
-      if (auth.team_id) identity.teamId = auth.team_id;
-      logger.info({ team: auth.team_id, botUser: auth.user_id }, 'Slack token verified');
-    } catch (err) {
-      const wait = Math.min(60_000, (options.authRetryMs ?? 2000) * 2 ** Math.min(attempt, 5));
-      logger.warn(
-        { err: err instanceof Error ? err.message : String(err), retryInMs: wait },
-        'Slack auth.test failed; retrying',
-      );
-      authTimer = setTimeout(() => void checkAuth(attempt + 1), wait);
-      authTimer.unref();
-    }
+  const retryTimers = new Set<NodeJS.Timeout>();
+  /**
+   * Runs `attempt` until it succeeds or the bot stops, backing off from authRetryMs to a minute:
+   * Slack out of reach at start is no reason to exit while /healthz can say so.
+   */
+  const keepTrying = (what: string, attempt: (n: number) => Promise<void>): void => {
+    const run = async (n: number): Promise<void> => {
+      if (stopped) return;
+      try {
+        await attempt(n);
+      } catch (err) {
+        const wait = Math.min(60_000, (options.authRetryMs ?? 2000) * 2 ** Math.min(n, 5));
+        logger.warn({ err: errorMessage(err), retryInMs: wait }, `${what} failed; retrying`);
+        const timer = setTimeout(() => {
+          retryTimers.delete(timer);
+          void run(n + 1);
+        }, wait);
+        timer.unref();
+        retryTimers.add(timer);
+      }
+    };
+    void run(0);
+  };
+  const checkAuth = async (): Promise<void> => {
+    const auth = await slack.auth.test();
+    if (auth.bot_id) identity.botId = auth.bot_id;
+    if (auth.user_id) identity.botUserId = auth.user_id;
+    if (auth.team_id) identity.teamId = auth.team_id;
+    logger.info({ team: auth.team_id, botUser: auth.user_id }, 'Slack token verified');
   };
 
   let port = config.slack.port;
-  let socketTimer: NodeJS.Timeout | undefined;
   if (socketMode) {
     // The health server is up once start() runs; the WebSocket may fail when Slack is out of
     // reach, and then the bot keeps serving /healthz and retries the connection.
-    const connect = async (attempt: number): Promise<void> => {
-      if (stopped) return;
-      try {
-        await (attempt === 0 ? app.start() : (receiver as SocketModeReceiver).client.start());
-        logger.info('Socket Mode connected');
-      } catch (err) {
-        const wait = Math.min(60_000, (options.authRetryMs ?? 2000) * 2 ** Math.min(attempt, 5));
-        logger.warn(
-          { err: err instanceof Error ? err.message : String(err), retryInMs: wait },
-          'Socket Mode connection failed; retrying',
-        );
-        socketTimer = setTimeout(() => void connect(attempt + 1), wait);
-        socketTimer.unref();
-      }
-    };
-    void connect(0);
+    keepTrying('Socket Mode connection', async (n) => {
+      await (n === 0 ? app.start() : (receiver as SocketModeReceiver).client.start());
+      logger.info('Socket Mode connected');
+    });
   } else {
     const requestTimeout = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
     const server = (await app.start(config.slack.port, {
@@ -402,7 +400,7 @@ export async function startBot(
     port = (server.address() as AddressInfo).port;
   }
   delivery.start();
-  void checkAuth(0);
+  keepTrying('Slack auth.test', checkAuth);
   logger.info({ port, mode: socketMode ? 'socket' : 'http' }, 'zeus-recover is listening');
 
   return {
@@ -413,8 +411,7 @@ export async function startBot(
     },
     async stop() {
       stopped = true;
-      if (authTimer) clearTimeout(authTimer);
-      if (socketTimer) clearTimeout(socketTimer);
+      for (const timer of retryTimers) clearTimeout(timer);
       await app.stop().catch(() => undefined);
       await sweeper.stop();
       await delivery.stop();

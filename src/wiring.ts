@@ -36,15 +36,25 @@ export function ttlPolicyFrom(config: Config): TtlPolicy {
  * The composition root: the only place that turns configuration into live clients. Faces call
  * this; the core receives what it builds.
  */
-export async function createRuntime(config: Config, options: { migrate?: boolean } = {}): Promise<Runtime> {
+export async function createRuntime(
+  config: Config,
+  options: {
+    migrate?: boolean;
+    /** The bot under load: commands are refused as busy past their share of the pool. */
+    shedLoad?: boolean;
+  } = {},
+): Promise<Runtime> {
   const pool = createPgPool(config.postgres.url, config.postgres.timeoutMs, {
     max: config.load.poolSize,
-    gate: {
-      reserve: config.load.poolReserve,
-      waitMs: config.load.poolWaitMs,
-      // Beyond this many waiting, a wait would outlast its budget anyway: refuse at once.
-      queueMax: config.load.poolSize * 4,
-    },
+    gate: options.shedLoad
+      ? {
+          reserve: config.load.poolReserve,
+          waitMs: config.load.poolWaitMs,
+          // Beyond this many waiting, a wait would outlast its budget anyway: refuse at once.
+          queueMax: config.load.poolSize * 4,
+        }
+      : // One operator at a terminal has nothing to shed: wait as long as Postgres's own timeout.
+        { reserve: 0, waitMs: config.postgres.timeoutMs, queueMax: Number.POSITIVE_INFINITY },
   });
   const redisClient = createRedisClient({
     ...(config.redis.url ? { url: config.redis.url } : {}),

@@ -1,5 +1,6 @@
 import type { AnyMiddlewareArgs, Middleware } from '@slack/bolt';
 import { runWithPriority } from '../capacity.js';
+import { ACTION, VIEW_CALLBACK } from '../slack-ids.js';
 import { busyView } from '../views/errors.js';
 
 /**
@@ -13,8 +14,8 @@ import { busyView } from '../views/errors.js';
  */
 
 /** Clicks and forms that decide a request. */
-const DECIDING_ACTIONS = new Set(['request_approve', 'request_deny', 'request_cancel']);
-const DECIDING_VIEWS = new Set(['deny_reason_modal']);
+const DECIDING_ACTIONS = new Set<string>([ACTION.approve, ACTION.deny, ACTION.cancel]);
+const DECIDING_VIEWS = new Set<string>([VIEW_CALLBACK.denyReason]);
 
 /**
  * How long a command may wait for a turn: its ack must still reach Slack within 3 s, and on a
