@@ -6,7 +6,8 @@ import { inspectJson, summarizeTier } from '../recovery/summary.js';
 import type { InspectReport, TierName } from '../recovery/types.js';
 import { describeZeusStatus, type ZeusStatus } from '../recovery/zeus-api.js';
 import type { AuditVerifyResult } from '../store/types.js';
-import { formatTtl, shortHash, table } from './table.js';
+import { formatTtl, shortChecksum } from '../text-format.js';
+import { table } from './table.js';
 
 const MARK = { found: '✔', missing: '∅', unreachable: '✖' } as const;
 
@@ -20,8 +21,9 @@ function tierTable(tiers: InspectReport['tiers']): string {
       s.steps,
       s.lastStepAt,
       s.bytes,
-      formatTtl(s.ttlMs),
-      shortHash(s.checksum),
+      // a dash, not "none", where the tier holds nothing to have a TTL or checksum
+      s.ttlMs === null ? null : formatTtl(s.ttlMs, { compact: true }),
+      s.checksum ? shortChecksum(s.checksum, { algorithm: true }) : null,
       s.problems.length > 0
         ? s.problems.slice(0, 2).join('; ') + (s.problems.length > 2 ? ` (+${s.problems.length - 2})` : '')
         : null,
@@ -87,8 +89,8 @@ export function formatDiff(d: DiffReport): string {
 export function formatPlan(p: RestorePlan): string {
   const lines = [
     `Restore ${p.conversationId} from ${p.sourceLabel}`,
-    `  Redis now: ${p.current.exists ? `${p.current.analysis?.stepCount ?? '?'} steps, ${shortHash(p.current.checksum)}` : 'missing'}`,
-    `  Will hold: ${p.target.exists ? `${p.target.analysis?.stepCount ?? '?'} steps, ${shortHash(p.target.checksum)}` : 'nothing (key deleted)'}`,
+    `  Redis now: ${p.current.exists ? `${p.current.analysis?.stepCount ?? '?'} steps, ${shortChecksum(p.current.checksum, { algorithm: true })}` : 'missing'}`,
+    `  Will hold: ${p.target.exists ? `${p.target.analysis?.stepCount ?? '?'} steps, ${shortChecksum(p.target.checksum, { algorithm: true })}` : 'nothing (key deleted)'}`,
     `  Change:    ${p.diffSummary}`,
   ];
   for (const w of p.warnings) lines.push(`  Warning:   ${w}`);
@@ -107,7 +109,7 @@ export function formatRestore(r: RestoreResult): string {
     `Restored ${r.conversationId} from ${r.source}.`,
     `  Before:  ${r.before ?? 'absent'}`,
     `  After:   ${r.after ?? 'absent'}`,
-    `  TTL:     ${formatTtl(r.ttlMs) ?? 'none'}`,
+    `  TTL:     ${formatTtl(r.ttlMs, { compact: true })}`,
     `  Read-back: ${valid}${r.validation ? `, ${r.validation.stepCount ?? '?'} steps` : ''}`,
     `  Backup:  ${r.backupId}`,
     `Undo with: zeus-recover undo ${r.backupId} --yes --reason "…"`,
@@ -124,7 +126,7 @@ export function formatReplayPlan(p: ReplayPlan, requestId: string): string {
   const count = p.steps.length;
   const lines = [
     `Replay ${p.conversationId} from step ${p.fromStep} (request ${requestId})`,
-    `  Zeus will re-run ${count} of ${p.stepCount} step${p.stepCount === 1 ? '' : 's'}; checkpoint: ${p.checkpoint ?? 'none'}; Redis ${shortHash(p.redisChecksum)}`,
+    `  Zeus will re-run ${count} of ${p.stepCount} step${p.stepCount === 1 ? '' : 's'}; checkpoint: ${p.checkpoint ?? 'none'}; Redis ${shortChecksum(p.redisChecksum, { algorithm: true })}`,
   ];
   for (const w of p.warnings) lines.push(`  Warning: ${w}`);
   // A long conversation would bury the plan; the first steps and the count say enough.

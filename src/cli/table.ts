@@ -14,17 +14,3 @@ export function table(headers: string[], rows: Array<Array<string | number | nul
     )
     .join('\n');
 }
-
-export function shortHash(h: string | null): string | null {
-  if (!h) return null;
-  const [algo, hex] = h.split(':');
-  return hex ? `${algo}:${hex.slice(0, 12)}…` : h;
-}
-
-export function formatTtl(ms: number | null): string | null {
-  if (ms === null) return null;
-  const s = Math.round(ms / 1000);
-  if (s < 120) return `${s}s`;
-  if (s < 7200) return `${Math.round(s / 60)}m`;
-  return `${Math.round(s / 3600)}h`;
-}

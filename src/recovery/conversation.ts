@@ -2,6 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { parse } from 'lossless-json';
 import { errorMessage } from '../errors.js';
+import { plural } from '../text-format.js';
 import type { ConversationAnalysis, Finding, StepSummary } from './types.js';
 
 /**
@@ -377,10 +378,6 @@ function firstInvalidUtf8(bytes: Buffer): number {
   return -1;
 }
 
-function plural(count: number, one: string, many: string): string {
-  return count === 1 ? one : many;
-}
-
 /** `4`, `4–6`, `4, 7–9, 12, …` from sorted, distinct numbers. */
 export function formatStepRanges(steps: readonly number[], maxRanges = 5): string {
   const ranges: Array<[number, number]> = [];
@@ -743,7 +740,7 @@ export function analyzeConversation(bytes: Buffer, expectedId: string): Conversa
       if (analysis.stepCount !== null && n > analysis.stepCount) {
         findings.error(
           'checkpoint_ahead',
-          `checkpoint is ${n} but there ${analysis.stepCount === 1 ? 'is' : 'are'} only ${analysis.stepCount} ${plural(analysis.stepCount, 'step', 'steps')}`,
+          `checkpoint is ${n} but there ${analysis.stepCount === 1 ? 'is' : 'are'} only ${analysis.stepCount} ${plural(analysis.stepCount, 'step', 'steps', { count: false })}`,
         );
       }
     }

@@ -4,7 +4,7 @@ import type { AuditEvent, Backup } from '../store/types.js';
 import { analyzeAsync } from './analyze-async.js';
 import { sha256Checksum } from './conversation.js';
 import type { CoreDeps } from './deps.js';
-import { keepLease } from './lease.js';
+import { DEFAULT_LEASE_MS, keepLease } from './lease.js';
 import { planRestore, type RestorePlan, readCurrent, readSource } from './plan.js';
 import { recordOutcome } from './record.js';
 import { retryingFaults, sleep } from './retry.js';
@@ -51,8 +51,6 @@ export interface ExecuteOptions {
   /** Pauses between tries of the outcome's audit entry; about 30 s in all by default. */
   recordDelaysMs?: readonly number[];
 }
-
-const DEFAULT_LEASE_MS = 5 * 60_000;
 
 /**
  * Executes a plan: lock, re-check both checksums, back up, compare-and-set, read back.

@@ -13,6 +13,9 @@ export interface LeaseKeeper {
   stop(): void;
 }
 
+/** How long a conversation's lock lasts between renewals when the caller does not say. */
+export const DEFAULT_LEASE_MS = 5 * 60_000;
+
 const CONFIRM_ATTEMPTS = 3;
 
 export function keepLease(lease: LockLease, leaseMs: number): LeaseKeeper {

@@ -2,6 +2,7 @@ import { ErrorCode, errorMessage, RecoveryError } from '../errors.js';
 import { sha256Checksum } from './conversation.js';
 import type { CoreDeps } from './deps.js';
 import { assertConversationId } from './ids.js';
+import { DEFAULT_LEASE_MS } from './lease.js';
 import { readCurrent } from './plan.js';
 import { recordOutcome } from './record.js';
 import { retryingFaults } from './retry.js';
@@ -81,7 +82,6 @@ export interface ExecuteReplayOptions {
 
 const DEFAULT_POLL_MS = 2000;
 const DEFAULT_TIMEOUT_MS = 10 * 60_000;
-const DEFAULT_LEASE_MS = 5 * 60_000;
 /** Room for the last status call after the follow deadline before the lease may be taken over. */
 const LEASE_MARGIN_MS = 60_000;
 const BASELINE_BUDGET_MS = 5000;

@@ -3,6 +3,10 @@
  * time zones and the audit log, the CLI and Zeus's own logs all speak UTC.
  */
 
+import { formatDuration } from '../text-format.js';
+
+export { formatDuration, formatTtl, plural, shortChecksum } from '../text-format.js';
+
 function toDate(at: Date | string | null | undefined): Date | null {
   if (at === null || at === undefined) return null;
   const d = at instanceof Date ? at : new Date(at);
@@ -25,18 +29,6 @@ export function formatTime(
   const sameDay =
     now !== undefined && !Number.isNaN(now.getTime()) && now.toISOString().slice(0, 10) === iso.slice(0, 10);
   return sameDay ? `${time} UTC` : `${iso.slice(0, 10)} ${time} UTC`;
-}
-
-/** `45 s`, `30 min`, `2 h 5 min`, `3 d 4 h`: two units at most, enough to act on. */
-export function formatDuration(ms: number): string {
-  const s = Math.round(Math.abs(ms) / 1000);
-  if (s < 60) return `${s} s`;
-  const min = Math.round(s / 60);
-  if (min < 60) return `${min} min`;
-  const h = Math.floor(min / 60);
-  if (h < 48) return min % 60 === 0 ? `${h} h` : `${h} h ${min % 60} min`;
-  const d = Math.floor(h / 24);
-  return h % 24 === 0 ? `${d} d` : `${d} d ${h % 24} h`;
 }
 
 /** `in 30 min`, `12 min ago`, `just now`. */
@@ -72,23 +64,6 @@ export function formatBytes(n: number | null): string {
     unit = u;
   }
   return `${v < 10 ? v.toFixed(1) : Math.round(v)} ${unit}`;
-}
-
-/** `TTL 6 h` / `no TTL` in running text; `{ bare: true }` gives `6 h` / `none` for a labelled field. */
-export function formatTtl(ms: number | null, opts: { bare?: boolean } = {}): string {
-  if (opts.bare) return ms === null ? 'none' : formatDuration(ms);
-  return ms === null ? 'no TTL' : `TTL ${formatDuration(ms)}`;
-}
-
-/** `sha256:1a2b…` → `1a2b3c4d5e6f`: enough to compare by eye, short enough for a phone. */
-export function shortChecksum(checksum: string | null | undefined): string {
-  if (!checksum) return 'none';
-  const hex = checksum.includes(':') ? checksum.slice(checksum.indexOf(':') + 1) : checksum;
-  return hex.slice(0, 12);
-}
-
-export function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
 }
 
 /**
