@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ErrorCode, errorMessage, RecoveryError } from '../errors.js';
+import { classifyNetworkError } from '../net-errors.js';
 
 /**
  * Client for the two Zeus endpoints the runbook uses (`POST /zeus/replay`,
@@ -114,25 +115,6 @@ const RETRY_STATUSES = new Set([429, 502, 503]);
  * asked again, a POST is ambiguous.
  */
 const MAYBE_ACTED = new Set([500, 504]);
-/** Failures where no byte of the request left this host. */
-const NOT_SENT = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EADDRNOTAVAIL',
-  'UND_ERR_CONNECT_TIMEOUT',
-]);
-/** Of those, the ones worth another try (a wrong host name will not fix itself). */
-const NOT_SENT_RETRY = new Set([
-  'ECONNREFUSED',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'UND_ERR_CONNECT_TIMEOUT',
-]);
-
 const MESSAGE_MAX = 300;
 
 export function createZeusClient(options: ZeusClientOptions): ZeusClient {
@@ -212,9 +194,10 @@ export function createZeusClient(options: ZeusClientOptions): ZeusClient {
         // Inside the try: the timeout covers the body too, and a cut-off body is a transport failure.
         text = await res.text();
       } catch (err) {
-        const code = networkCode(err);
-        if (code !== null && NOT_SENT.has(code)) {
-          if (retriesLeft && NOT_SENT_RETRY.has(code)) {
+        const net = classifyNetworkError(err);
+        const code = net.code;
+        if (!net.mayHaveReached) {
+          if (retriesLeft && net.retryableUnsent) {
             await sleep(backoffMs(attempt - 1));
             continue;
           }
@@ -228,7 +211,7 @@ export function createZeusClient(options: ZeusClientOptions): ZeusClient {
             { cause: err, attempts: attempt },
           );
         }
-        const timedOut = isTimeout(err);
+        const timedOut = net.timedOut;
         const how = timedOut
           ? `no answer within ${timeoutMs} ms`
           : `connection lost (${code ?? errorMessage(err)})`;
@@ -434,26 +417,6 @@ export function parseRetryAfter(value: string | null, nowMs: number): number | n
 }
 
 /** The error code of a fetch failure, from its cause chain (undici nests the socket error). */
-function networkCode(err: unknown): string | null {
-  let e: unknown = err;
-  for (let depth = 0; depth < 5 && e && typeof e === 'object'; depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    // Happy-eyeballs connects (several addresses) fail with an AggregateError of per-address errors.
-    const errors = (e as { errors?: unknown }).errors;
-    if (Array.isArray(errors)) {
-      const inner = errors.map(networkCode).find((c) => c !== null);
-      if (inner) return inner;
-    }
-    e = (e as { cause?: unknown }).cause;
-  }
-  return null;
-}
-
-function isTimeout(err: unknown): boolean {
-  return err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
-}
-
 function safeOrigin(url: string): string {
   try {
     return new URL(url).origin;

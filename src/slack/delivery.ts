@@ -8,6 +8,7 @@ import {
   WebClient,
 } from '@slack/web-api';
 import type { RecoveryRequest } from '../approval/types.js';
+import { classifyNetworkError } from '../net-errors.js';
 import { createDeliveryStore, type DeliveryPool } from '../store/deliveries.js';
 import type { AuditEntry, AuditLog, ChannelDeliveries, DeliveryHead } from '../store/types.js';
 import type { KnownBlock, SlackMessage } from '../views/slack.js';
@@ -164,15 +165,6 @@ const MIN_WAIT_MS = 20;
 const LOOKUP_CLOCK_MARGIN_S = 300;
 /** Past this many pages the look gives up and counts as "could not check" (posted again, noted). */
 const LOOKUP_MAX_PAGES = 25;
-/** Connection failures where nothing reached Slack: no request was sent, so nothing can have been posted. */
-const NOT_SENT_CODES = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ENETUNREACH',
-  'EHOSTUNREACH',
-  'UND_ERR_CONNECT_TIMEOUT',
-]);
 /** Slack's own errors that may come after part of the work was done (its docs say so for these two). */
 const AMBIGUOUS_PLATFORM_ERRORS = new Set(['internal_error', 'fatal_error']);
 
@@ -272,17 +264,10 @@ export function classifySlackError(err: unknown): SlackFailure {
     }
     case SlackErrorCode.RequestError: {
       // fetch wraps the socket error: TypeError('fetch failed', { cause: { code: 'ECONNREFUSED' } }).
-      const original = e.original;
-      const cause = original instanceof Error && isRecord(original.cause) ? original.cause : null;
-      const detail =
-        isRecord(original) && typeof original.code === 'string'
-          ? original.code
-          : cause !== null && typeof cause.code === 'string'
-            ? cause.code
-            : original instanceof Error && original.name === 'TimeoutError'
-              ? 'timeout'
-              : 'request_failed';
-      return { type: 'transient', error: `request_error: ${detail}`, ambiguous: !NOT_SENT_CODES.has(detail) };
+      // Only a connection that never opened proves nothing was posted.
+      const net = classifyNetworkError(e.original);
+      const detail = net.code ?? (net.timedOut ? 'timeout' : 'request_failed');
+      return { type: 'transient', error: `request_error: ${detail}`, ambiguous: net.mayHaveReached };
     }
     default:
       return {

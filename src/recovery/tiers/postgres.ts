@@ -1,8 +1,8 @@
 import pg from 'pg';
 import { GatedPool, isBusy, type PoolGate, runWithPriority } from '../../capacity.js';
 import { ErrorCode, RecoveryError } from '../../errors.js';
+import { describeNetworkError } from '../../net-errors.js';
 import type { TierRead, TierReader } from '../types.js';
-import { describeNetworkError } from './net-errors.js';
 import { DEFAULT_MAX_READ_MS, ReadDeadline, SilenceTimeout, TooLargeToRead } from './read-budget.js';
 
 const TABLE_NAME = /^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$/;

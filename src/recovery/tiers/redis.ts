@@ -1,7 +1,7 @@
 import { Cluster, Command, Redis } from 'ioredis';
 import { ErrorCode, RecoveryError } from '../../errors.js';
+import { describeNetworkError } from '../../net-errors.js';
 import type { ActiveStore, CasResult, ScanPage, TierRead, TtlPolicy } from '../types.js';
-import { describeNetworkError } from './net-errors.js';
 import {
   DEFAULT_MAX_READ_MS,
   firstByteMs,

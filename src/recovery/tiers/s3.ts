@@ -1,7 +1,7 @@
 import { GetObjectCommand, HeadBucketCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { ErrorCode, RecoveryError } from '../../errors.js';
+import { describeNetworkError } from '../../net-errors.js';
 import type { TierRead, TierReader } from '../types.js';
-import { describeNetworkError } from './net-errors.js';
 import { DEFAULT_MAX_READ_MS, ReadDeadline, SilenceTimeout, TooLargeToRead } from './read-budget.js';
 
 export interface S3ClientOptions {
