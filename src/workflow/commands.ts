@@ -12,6 +12,7 @@ import {
 } from '../recovery/index.js';
 import { planReplay } from '../recovery/replay.js';
 import { inspectJson } from '../recovery/summary.js';
+import { replies } from '../views/replies.js';
 import type { ThreadCommand } from './command.js';
 import { type Actor, actorId, type ListReply, type Reply, type WorkflowContext } from './context.js';
 
@@ -46,11 +47,11 @@ export function createCommands(ctx: WorkflowContext) {
             requestId: null,
             data: { report: inspectJson(report) },
           });
-          return { ok: true, message: `Inspected ${cmd.id}; the report is in the incident thread.` };
+          return { ok: true, ...replies.inspected(cmd.id) };
         }
         case 'validate':
           await reportValidation(cmd.id, who.channelId, actorId(who.userId));
-          return { ok: true, message: `Validated ${cmd.id}; the report is in the incident thread.` };
+          return { ok: true, ...replies.validated(cmd.id) };
         case 'diff': {
           const report = await diffConversation(core, cmd.id, cmd.source);
           await record(who.channelId, {
@@ -60,26 +61,25 @@ export function createCommands(ctx: WorkflowContext) {
             requestId: null,
             data: { report },
           });
-          return { ok: true, message: `Diff of ${cmd.id} posted in the incident thread.` };
+          return { ok: true, ...replies.diffPosted(cmd.id) };
         }
         case 'export':
           return await exportToThread(cmd.id, cmd.tier, who);
         case 'restore': {
           const plan = await planRestore(core, cmd.id, cmd.source);
           const request = await openRequest('restore', plan, who, cmd.reason);
-          return { ok: true, message: `Approval requested for restoring ${cmd.id} (${request.id}).` };
+          return { ok: true, ...replies.restoreRequested(cmd.id, request.id) };
         }
         case 'undo': {
           const plan = await planUndo(core, cmd.backupId);
           const request = await openRequest('undo', plan, who, cmd.reason);
-          return { ok: true, message: `Approval requested for undoing ${cmd.backupId} (${request.id}).` };
+          return { ok: true, ...replies.undoRequested(cmd.backupId, request.id) };
         }
         case 'replay': {
           if (!core.zeus) {
             return {
               ok: false,
-              message: 'Replay needs the Zeus API, and it is not configured here.',
-              hint: 'Set ZEUS_API_URL and ZEUS_API_TOKEN for the bot, or replay with the CLI where they are set.',
+              ...replies.replayNotConfigured(),
               code: ErrorCode.Config,
             };
           }
@@ -87,7 +87,7 @@ export function createCommands(ctx: WorkflowContext) {
           const request = await openRequest('replay', plan, who, cmd.reason);
           return {
             ok: true,
-            message: `Approval requested for replaying ${cmd.id} from step ${cmd.fromStep} (${request.id}).`,
+            ...replies.replayRequested(cmd.id, cmd.fromStep, request.id),
           };
         }
         default:
@@ -122,8 +122,7 @@ export function createCommands(ctx: WorkflowContext) {
       });
       return {
         ok: false,
-        message: `${id} in ${tier} is ${size} bytes, above the ${policy.exportMaxBytes}-byte limit for Slack uploads.`,
-        hint: `Export it with the CLI instead: \`${cli}\``,
+        ...replies.exportTooBig({ id, tier, bytes: size, limit: policy.exportMaxBytes, cli }),
       };
     }
     const filename = exportFileName(id, tier, (core.clock ?? (() => new Date()))());
@@ -140,7 +139,7 @@ export function createCommands(ctx: WorkflowContext) {
       requestId: null,
       data: { tier, filename, bytes: size, checksum: result.analysis.checksum },
     });
-    return { ok: true, message: `Exported ${id} from ${tier} to the incident thread as ${filename}.` };
+    return { ok: true, ...replies.exported(id, tier, filename) };
   }
 
   async function backupConversation(backupId: string): Promise<string | null> {

@@ -17,6 +17,7 @@ import { inspectJson } from '../recovery/summary.js';
 import { OpenRequestConflict, type RequestStore } from '../store/requests.js';
 import type { AuditEvent } from '../store/types.js';
 import { approverHint, openConflictText } from '../views/approval-refusals.js';
+import { replies } from '../views/replies.js';
 import type { MessagingPort } from './messaging.js';
 
 /** Who did something, always taken from the signed payload of the chat it came from. */
@@ -112,8 +113,7 @@ export function createContext(deps: WorkflowDeps): WorkflowContext {
     logger.error({ err }, 'unexpected error in a workflow');
     return {
       ok: false,
-      message: `Something unexpected went wrong: ${errorMessage(err).slice(0, 200)}.`,
-      hint: 'Nothing further was done. Try again; if it repeats, use the CLI (`zeus-recover`) and report this.',
+      ...replies.unexpected(errorMessage(err)),
       code: ErrorCode.Internal,
     };
   }

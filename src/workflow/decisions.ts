@@ -4,6 +4,7 @@ import { ErrorCode, RecoveryError } from '../errors.js';
 import { planRestore, type RestorePlan } from '../recovery/index.js';
 import { planReplay, type ReplayPlan } from '../recovery/replay.js';
 import { notOpenText, refusalText } from '../views/approval-refusals.js';
+import { replies } from '../views/replies.js';
 import { type Actor, actorId, type Reply, type WorkflowContext } from './context.js';
 
 /**
@@ -69,8 +70,7 @@ export function createDecisions(
   async function approve(requestId: string, who: Pick<Actor, 'userId'>): Promise<Reply> {
     try {
       const request = await requests.get(requestId);
-      if (!request)
-        return { ok: false, message: `Request ${requestId} does not exist.`, hint: 'Ask for a new restore.' };
+      if (!request) return { ok: false, ...replies.noSuchRequestToApprove(requestId) };
       const rule = checkApprover(await ruleInput(request, who.userId));
       if (!rule.ok) return { ok: false, message: refusalText(rule), mentions: true };
       const stale = await staleness(request);
@@ -87,42 +87,29 @@ export function createDecisions(
             { userId: request.requester, channelId: request.channelId },
             request.reason,
           );
-          return {
-            ok: false,
-            message: `Not approved: ${stale}`,
-            hint: 'A fresh preview is in the thread; approve that one if it is right.',
-          };
+          return { ok: false, ...replies.notApprovedStale(stale, true) };
         } catch (err) {
-          const reply = failure(err);
-          return {
-            ok: false,
-            message: `Not approved: ${stale} No fresh preview could be made: ${reply.message}`,
-            hint: reply.hint ?? '',
-          };
+          return { ok: false, ...replies.notApprovedStale(stale, failure(err)) };
         }
       }
       const outcome = await requests.approve(request.id, who.userId);
       switch (outcome.kind) {
         case 'partial':
           await transition(AuditAction.RequestApproved, outcome.request, actorId(who.userId));
-          return { ok: true, message: `Approval counted (${outcome.have} of ${outcome.need}).` };
+          return { ok: true, ...replies.approvalCounted(outcome.have, outcome.need) };
         case 'duplicate':
-          return { ok: false, message: `You already approved this (${outcome.have} of ${outcome.need}).` };
+          return { ok: false, ...replies.alreadyApproved(outcome.have, outcome.need) };
         case 'not_open':
           return { ok: false, message: notOpenText(outcome.request), mentions: true };
         case 'expired':
           await transition(AuditAction.RequestExpired, outcome.request, 'system');
-          return {
-            ok: false,
-            message: 'This request expired before it was approved.',
-            hint: 'Ask again for a fresh preview.',
-          };
+          return { ok: false, ...replies.expiredBeforeApproval() };
         case 'approved':
           observeWait(outcome.request, 'approved');
           await transition(AuditAction.RequestApproved, outcome.request, actorId(who.userId));
           // Runs after the click is answered; progress and result go to the thread.
           void execute(outcome.request, who.userId);
-          return { ok: true, message: 'Approved. The restore is running; follow it in the thread.' };
+          return { ok: true, ...replies.approvedRunning() };
       }
     } catch (err) {
       return failure(err);
@@ -132,7 +119,7 @@ export function createDecisions(
   async function deny(requestId: string, who: Pick<Actor, 'userId'>, reason: string): Promise<Reply> {
     try {
       const request = await requests.get(requestId);
-      if (!request) return { ok: false, message: `Request ${requestId} does not exist.` };
+      if (!request) return { ok: false, ...replies.noSuchRequest(requestId) };
       const channelId = request.channelId;
       const rule = checkCanDeny(await ruleInput(request, who.userId));
       if (!rule.ok) return { ok: false, message: refusalText(rule), mentions: true, channelId };
@@ -142,11 +129,11 @@ export function createDecisions(
       }
       if (outcome.kind === 'expired') {
         await transition(AuditAction.RequestExpired, outcome.request, 'system');
-        return { ok: false, message: 'This request had already expired.', channelId };
+        return { ok: false, ...replies.alreadyExpired(), channelId };
       }
       observeWait(outcome.request, 'denied');
       await transition(AuditAction.RequestDenied, outcome.request, actorId(who.userId));
-      return { ok: true, message: 'Denied; the requester sees your reason in the thread.', channelId };
+      return { ok: true, ...replies.denied(), channelId };
     } catch (err) {
       return failure(err);
     }
@@ -155,7 +142,7 @@ export function createDecisions(
   /** Deny needs a reason, so the button first checks the rules and then opens the modal. */
   async function canDeny(requestId: string, userId: string): Promise<Reply> {
     const request = await requests.get(requestId);
-    if (!request) return { ok: false, message: `Request ${requestId} does not exist.` };
+    if (!request) return { ok: false, ...replies.noSuchRequest(requestId) };
     const rule = checkCanDeny(await ruleInput(request, userId));
     return rule.ok ? { ok: true, message: '' } : { ok: false, message: refusalText(rule), mentions: true };
   }
@@ -163,17 +150,17 @@ export function createDecisions(
   async function cancel(requestId: string, who: Pick<Actor, 'userId'>): Promise<Reply> {
     try {
       const request = await requests.get(requestId);
-      if (!request) return { ok: false, message: `Request ${requestId} does not exist.` };
+      if (!request) return { ok: false, ...replies.noSuchRequest(requestId) };
       const rule = checkCanCancel(request, who.userId);
       if (!rule.ok) return { ok: false, message: refusalText(rule), mentions: true };
       const outcome = await requests.cancel(requestId, who.userId);
       if (outcome.kind === 'done') {
         await transition(AuditAction.RequestCancelled, outcome.request, actorId(who.userId));
-        return { ok: true, message: 'Cancelled.' };
+        return { ok: true, ...replies.cancelled() };
       }
       if (outcome.kind === 'expired') {
         await transition(AuditAction.RequestExpired, outcome.request, 'system');
-        return { ok: false, message: 'This request had already expired.' };
+        return { ok: false, ...replies.alreadyExpired() };
       }
       if (outcome.kind === 'refused') {
         const { kind, requester } = outcome.request;
