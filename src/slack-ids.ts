@@ -2,6 +2,9 @@
  * Everything the app registers with Slack, in one place: the app wires its handlers from these
  * constants and test/unit/manifest.test.ts holds manifest.yml to them, so a renamed command,
  * button or scope cannot drift between the code and the Slack app configuration.
+ *
+ * A leaf, outside src/commands on purpose: the handlers register from it and the views build
+ * their buttons and forms from it, and neither has to import the other to agree.
  */
 
 export const SLASH_COMMAND = '/zeus-recover';

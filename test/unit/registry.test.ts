@@ -6,7 +6,7 @@ import { type HandlerContext, registerHandlers } from '../../src/commands/index.
 import { ACTION_IDS, SLASH_COMMAND, VIEW_CALLBACK_IDS } from '../../src/slack-ids.js';
 
 describe('what the code registers', () => {
-  it('is exactly what manifest.yml and the views declare (registry.ts)', () => {
+  it('is exactly what manifest.yml and the views declare (slack-ids.ts)', () => {
     const seen = { commands: [] as string[], actions: [] as string[], views: [] as string[] };
     const app = {
       command: (name: string) => void seen.commands.push(name),
