@@ -1,3 +1,5 @@
+import type { z } from 'zod';
+import { requestState, type AuditAction as VocabularyAction } from '../audit-vocabulary.js';
 import type { RestorePlan } from '../recovery/plan.js';
 import type { ReplayPlan } from '../recovery/replay.js';
 
@@ -10,25 +12,13 @@ import type { ReplayPlan } from '../recovery/replay.js';
  * and every move is one conditional UPDATE in Postgres (… WHERE state = <expected>), so a
  * double click, a Slack retry or two replicas can never run it twice.
  */
-export type RequestState =
-  | 'requested'
-  | 'approved'
-  | 'executing'
-  | 'succeeded'
-  | 'failed'
-  | 'unknown'
-  | 'denied'
-  | 'expired'
-  | 'cancelled';
+export type RequestState = z.output<typeof requestState>;
 
-export const TERMINAL_STATES: readonly RequestState[] = [
-  'succeeded',
-  'failed',
-  'unknown',
-  'denied',
-  'expired',
-  'cancelled',
-];
+export const TERMINAL_STATES: readonly RequestState[] = requestState.exclude([
+  'requested',
+  'approved',
+  'executing',
+]).options;
 
 export type RequestKind = 'restore' | 'undo' | 'replay';
 
@@ -67,9 +57,10 @@ export interface RecoveryRequest {
 }
 
 /**
- * The audit actions the Slack face writes (the core writes `restore.*` itself). Each entry is
- * delivered to the conversation's incident thread from the audit log, so `data` carries what
- * the thread message shows — summaries and checksums, never conversation content.
+ * The audit actions the Slack face writes (the core writes `restore.*` itself), by name; what
+ * each carries is in src/audit-vocabulary.ts. Each entry is delivered to the conversation's
+ * incident thread from the audit log, so `data` carries what the thread message shows —
+ * summaries and checksums, never conversation content.
  */
 export const AuditAction = {
   CommandReceived: 'command.received',
@@ -95,5 +86,5 @@ export const AuditAction = {
   ReplayUnknown: 'replay.unknown',
   ExportUploaded: 'export.uploaded',
   ExportRefused: 'export.refused',
-} as const;
+} as const satisfies Record<string, VocabularyAction>;
 export type AuditAction = (typeof AuditAction)[keyof typeof AuditAction];

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
+import { AUDIT_DATA, type AuditAction, isAuditAction } from '../audit-vocabulary.js';
 import { approvalDecidedView, approvalRequestView } from './approval.js';
-import { auditDataSchemas } from './auditData.js';
 import { decisionReplyView } from './decision.js';
 import { diffView } from './diff.js';
 import { code, escapeMrkdwn, oneLine, userRef } from './escape.js';
@@ -33,9 +33,6 @@ export interface RenderOptions {
    */
   now?: Date;
 }
-
-type Action = keyof typeof auditDataSchemas;
-const isKnown = (action: string): action is Action => Object.hasOwn(auditDataSchemas, action);
 
 function safeText(v: unknown, max: number): string {
   return escapeMrkdwn(clip(oneLine(typeof v === 'string' ? v : String(v)), max));
@@ -78,11 +75,11 @@ function handler<S extends z.ZodType>(
   };
 }
 
-const S = auditDataSchemas;
+const S = AUDIT_DATA;
 const conversation = (e: AuditEntryInput): string => e.conversationId ?? '?';
 
-// A Record over every known action: adding an action to the schemas without a view fails the build.
-const HANDLERS: Record<Action, Render> = {
+// A Record over every known action: adding an action to the vocabulary without a view fails the build.
+export const HANDLERS: Record<AuditAction, Render> = {
   'export.uploaded': handler(S['export.uploaded'], (d, e) => exportUploadedView(d, conversation(e), e.actor)),
   'export.refused': handler(S['export.refused'], (d, e) => exportRefusedView(d, conversation(e))),
   'command.received': handler(S['command.received'], (d, e) => commandEchoView(e.actor, d.command)),
@@ -145,6 +142,13 @@ const HANDLERS: Record<Action, Render> = {
   'replay.failed': handler(S['replay.failed'], (d, e) => replayOutcomeView(d, conversation(e))),
   'replay.timed_out': handler(S['replay.timed_out'], (d, e) => replayOutcomeView(d, conversation(e))),
   'replay.unknown': handler(S['replay.unknown'], (d, e) => replayOutcomeView(d, conversation(e))),
+  // The CLI's bulk jobs are appended without a thread to go to; should one ever be delivered, a line says what it was.
+  'bulk.started': handler(S['bulk.started'], (_d, e, now) => genericView(e, now, null)),
+  'bulk.cancel_requested': handler(S['bulk.cancel_requested'], (_d, e, now) => genericView(e, now, null)),
+  'bulk.resumed': handler(S['bulk.resumed'], (_d, e, now) => genericView(e, now, null)),
+  'bulk.chunk': handler(S['bulk.chunk'], (_d, e, now) => genericView(e, now, null)),
+  'bulk.chunk_failed': handler(S['bulk.chunk_failed'], (_d, e, now) => genericView(e, now, null)),
+  'bulk.finished': handler(S['bulk.finished'], (_d, e, now) => genericView(e, now, null)),
 };
 
 /**
@@ -158,7 +162,7 @@ export function renderAuditEntry(entry: AuditEntryInput, opts: RenderOptions = {
   const now =
     opts.now ?? (entry.at instanceof Date && !Number.isNaN(entry.at.getTime()) ? entry.at : new Date(0));
   try {
-    if (typeof entry.action !== 'string' || !isKnown(entry.action)) return genericView(entry, now, null);
+    if (!isAuditAction(entry.action)) return genericView(entry, now, null);
     const out = HANDLERS[entry.action](entry, now);
     return typeof out === 'string' ? genericView(entry, now, out) : out;
   } catch {
@@ -174,10 +178,9 @@ export function approvalUpdateForEntry(
   entry: AuditEntryInput,
   opts: RenderOptions & { approverHint?: string } = {},
 ): SlackMessage | null {
-  if (typeof entry.action !== 'string' || !entry.action.startsWith('request.') || !isKnown(entry.action))
-    return null;
-  const parsed = auditDataSchemas[entry.action].safeParse(entry.data);
-  if (!parsed.success || !('request' in parsed.data)) return null;
+  if (!isAuditAction(entry.action) || !entry.action.startsWith('request.')) return null;
+  const parsed = AUDIT_DATA[entry.action].safeParse(entry.data);
+  if (!parsed.success || !('request' in parsed.data) || !parsed.data.request) return null;
   const now = opts.now ?? entry.at;
   try {
     const hint =

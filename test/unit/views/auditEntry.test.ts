@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkMessageLimits } from '../../../sandbox/slack/block-kit.js';
-import { AuditAction } from '../../../src/approval/types.js';
+import { AUDIT_ACTIONS, type AuditAction, type AuditData } from '../../../src/audit-vocabulary.js';
 import {
   type AuditEntryInput,
   approvalUpdateForEntry,
@@ -26,8 +26,8 @@ import {
 
 const APPROVED = [{ userId: 'U0APPROVE', at: '2025-12-13T03:12:00.000Z' }];
 
-/** A well-formed `data` for every action, as the writers of the audit log append it. */
-const DATA: Record<AuditAction, Record<string, unknown>> = {
+/** A well-formed `data` for every action, as the writers of the audit log append it (typed by the vocabulary). */
+const DATA: { [A in AuditAction]: AuditData<A> } = {
   'command.received': { command: `/zeus-recover inspect ${ID}` },
   'inspect.reported': { report: inspectSummary() },
   'validate.reported': { report: validationReport() },
@@ -115,6 +115,25 @@ const DATA: Record<AuditAction, Record<string, unknown>> = {
     limit: 5_242_880,
     cli: `zeus-recover export ${ID} --tier redis --out ${ID}.json`,
   },
+  'bulk.started': {
+    jobId: 'bj_1',
+    reason: 'failover',
+    selection: { prefix: 'c-' },
+    total: 10,
+    chunks: 1,
+    groups: { restore: 10 },
+    overwrite: false,
+    maxRate: null,
+  },
+  'bulk.cancel_requested': { jobId: 'bj_1', reason: 'wrong prefix', state: 'cancelling' },
+  'bulk.resumed': { jobId: 'bj_1', reason: 'retry', chunks: 1 },
+  'bulk.chunk': { jobId: 'bj_1', chunk: 0, counts: { restored: 10 } },
+  'bulk.chunk_failed': { jobId: 'bj_1', chunk: 0, error: 'Redis unreachable' },
+  'bulk.finished': {
+    jobId: 'bj_1',
+    state: 'succeeded',
+    counts: { restored: 10, identical: 0, newer: 0, changed: 0, invalid: 0, failed: 0 },
+  },
 };
 
 /** What each action's message must show, proving it went to the right view. */
@@ -145,6 +164,13 @@ const EXPECT: Record<AuditAction, string> = {
   'replay.unknown': `❓ The replay of \`${ID}\` from step 5 has an unknown outcome`,
   'export.uploaded': `exported \`${ID}\` from s3`,
   'export.refused': `zeus-recover export ${ID} --tier redis --out ${ID}.json`,
+  // The CLI's bulk jobs have no thread; delivered anyway, each is one line naming it.
+  'bulk.started': 'ℹ️ `bulk.started` by @U0APPROVE at 03:11 UTC',
+  'bulk.cancel_requested': 'ℹ️ `bulk.cancel_requested` by @U0APPROVE at 03:11 UTC',
+  'bulk.resumed': 'ℹ️ `bulk.resumed` by @U0APPROVE at 03:11 UTC',
+  'bulk.chunk': 'ℹ️ `bulk.chunk` by @U0APPROVE at 03:11 UTC',
+  'bulk.chunk_failed': 'ℹ️ `bulk.chunk_failed` by @U0APPROVE at 03:11 UTC',
+  'bulk.finished': 'ℹ️ `bulk.finished` by @U0APPROVE at 03:11 UTC',
 };
 
 function entry(action: string, data: unknown, over: Partial<AuditEntryInput> = {}): AuditEntryInput {
@@ -169,7 +195,7 @@ function rendered(e: AuditEntryInput): SlackMessage {
 }
 
 describe('renderAuditEntry', () => {
-  it.each(Object.values(AuditAction))('%s renders its own view', (action) => {
+  it.each(AUDIT_ACTIONS)('%s renders its own view', (action) => {
     const plain = toPlainText(rendered(entry(action, DATA[action])));
     expect(plain).toContain(EXPECT[action]);
     expect(plain).not.toContain('could not be shown');
@@ -182,7 +208,7 @@ describe('renderAuditEntry', () => {
     expect(JSON.stringify(done.blocks)).toContain('"action_id":"restore_undo"');
   });
 
-  it.each(Object.values(AuditAction))('%s with malformed data renders a line saying so', (action) => {
+  it.each(AUDIT_ACTIONS)('%s with malformed data renders a line saying so', (action) => {
     for (const bad of [
       {},
       null,
@@ -202,9 +228,9 @@ describe('renderAuditEntry', () => {
   });
 
   it('renders an unknown action as a generic line, so nothing is silently dropped', () => {
-    const msg = rendered(entry('bulk.started', { window: '1h' }));
+    const msg = rendered(entry('purge.started', { window: '1h' }));
     expect(toPlainText(msg)).toMatchInlineSnapshot(`
-      "ℹ️ \`bulk.started\` by @U0APPROVE at 03:11 UTC
+      "ℹ️ \`purge.started\` by @U0APPROVE at 03:11 UTC
       Conversation \`c-7f3a9e\`  ·  Request \`rq_8d4a5c2e-6f1b-4c3a-9e7d-2b1f0a9c8d7e\`  ·  Audit #42"
     `);
   });
@@ -231,7 +257,7 @@ describe('renderAuditEntry', () => {
       { seq: Number.NaN },
       { actor: undefined as unknown as string },
     ];
-    for (const action of [...Object.values(AuditAction), 'x.y', '']) {
+    for (const action of [...AUDIT_ACTIONS, 'x.y', '']) {
       for (const data of junk) {
         for (const over of weird) {
           const msg = renderAuditEntry(entry(action, data, over));

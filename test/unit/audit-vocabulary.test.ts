@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { AuditAction } from '../../src/approval/types.js';
+import { AUDIT_ACTIONS, AUDIT_DATA, isAuditAction } from '../../src/audit-vocabulary.js';
+import { HANDLERS, renderAuditEntry } from '../../src/views/auditEntry.js';
+
+describe('audit vocabulary', () => {
+  it('gives every action a schema, and the views a renderer for each, and nothing more', () => {
+    expect(AUDIT_ACTIONS.length).toBeGreaterThan(0);
+    for (const action of AUDIT_ACTIONS) {
+      expect(AUDIT_DATA[action], action).toBeDefined();
+      expect(typeof AUDIT_DATA[action].safeParse, action).toBe('function');
+    }
+    expect(Object.keys(HANDLERS).sort()).toEqual([...AUDIT_ACTIONS].sort());
+  });
+
+  it('names every action the Slack face writes', () => {
+    for (const action of Object.values(AuditAction)) expect(isAuditAction(action), action).toBe(true);
+  });
+
+  it('knows only its own actions', () => {
+    for (const action of ['restore.done', 'toString', '__proto__', '', 42, null]) {
+      expect(isAuditAction(action), String(action)).toBe(false);
+    }
+  });
+
+  it('each renderer parses its data with the vocabulary schema: a wrong shape is said, not shown', () => {
+    for (const action of AUDIT_ACTIONS) {
+      const msg = renderAuditEntry({
+        seq: 7,
+        at: new Date('2026-01-01T00:00:00Z'),
+        actor: 'system',
+        action,
+        conversationId: 'c-1',
+        requestId: null,
+        data: { unexpected: true },
+      });
+      expect(msg?.text, action).toContain('could not be shown in full');
+    }
+  });
+});
