@@ -2,7 +2,7 @@ import { ErrorCode, errorMessage, RecoveryError } from '../errors.js';
 import { sha256Checksum } from './conversation.js';
 import type { CoreDeps } from './deps.js';
 import { assertConversationId } from './ids.js';
-import { DEFAULT_LEASE_MS } from './lease.js';
+import { DEFAULT_LEASE_MS, keepLease } from './lease.js';
 import { readCurrent } from './plan.js';
 import { recordOutcome } from './record.js';
 import { retryingFaults } from './retry.js';
@@ -82,8 +82,6 @@ export interface ExecuteReplayOptions {
 
 const DEFAULT_POLL_MS = 2000;
 const DEFAULT_TIMEOUT_MS = 10 * 60_000;
-/** Room for the last status call after the follow deadline before the lease may be taken over. */
-const LEASE_MARGIN_MS = 60_000;
 const BASELINE_BUDGET_MS = 5000;
 
 /** Refuses a replay Zeus could not do well: no valid active copy, or a step outside 1..n. */
@@ -177,8 +175,10 @@ export async function executeReplay(
   const clock = opts.clock ?? deps.clock ?? (() => new Date());
   const now = () => clock().getTime();
 
-  // The lease must outlast the follow: letting a restore in while Zeus is mid-replay is the overlap the lock prevents.
-  const leaseMs = Math.max(deps.lockLeaseMs ?? DEFAULT_LEASE_MS, timeoutMs + LEASE_MARGIN_MS);
+  // The lock must last as long as the follow (a restore let in while Zeus is mid-replay is the
+  // overlap it prevents), but a lease as long as the follow would keep a crashed replay from
+  // being settled for as long: so it is an ordinary lease, renewed while this process follows.
+  const leaseMs = deps.lockLeaseMs ?? DEFAULT_LEASE_MS;
   const lease = await deps.locks.acquire(id, `${actor.id} (replay, request ${actor.requestId})`, leaseMs);
   if (!lease.acquired) {
     throw new RecoveryError(
@@ -188,6 +188,7 @@ export async function executeReplay(
       { details: { holder: lease.holder, since: lease.since.toISOString() } },
     );
   }
+  const keeper = keepLease(lease, leaseMs);
   const auditBase = { actor: actor.id, conversationId: id, requestId: actor.requestId };
   const audit = (action: string, data: Record<string, unknown>) =>
     deps.audit.append({ ...auditBase, action, data: { fromStep: plan.fromStep, ...data } });
@@ -227,6 +228,13 @@ export async function executeReplay(
         }),
       );
       startedSeq = started.seq;
+      if (!(await keeper.confirm())) {
+        throw new RecoveryError(
+          ErrorCode.Locked,
+          `The lock on ${id} could not be renewed before sending the replay (the database did not answer, or the lease ran out and a restore may have it).`,
+          'Nothing was sent to Zeus. Check the incident thread for a restore of this conversation, then make a fresh preview.',
+        );
+      }
       sent = true;
       try {
         replayId = (await zeus.replay(id, plan.fromStep, actor.requestId)).replayId;
@@ -371,6 +379,7 @@ export async function executeReplay(
       await sleep(Math.min(pollMs, left));
     }
   } finally {
+    keeper.stop();
     await lease.release().catch(() => undefined);
   }
 }

@@ -353,6 +353,60 @@ describe('executeReplay', () => {
     expect(audit[1]?.data).toMatchObject({ sent: false, code: ErrorCode.ZeusApi });
   });
 
+  it('holds an ordinary lease renewed while it follows, not one as long as the follow: a crashed replay frees its conversation within a lease', async () => {
+    const id = await seeded();
+    zeus.setStatusScript([
+      { state: 'running', step: 4, total: 6 },
+      { state: 'running', step: 5, total: 6 },
+      { state: 'done', step: 6, total: 6 },
+    ]);
+    const short = { ...deps, lockLeaseMs: 600 };
+    const plan = await planReplay(short, id, 4);
+    /** What is left of the lease on the database clock, or null when nobody holds it. */
+    const leaseLeftMs = async (): Promise<number | null> => {
+      const res = await stack.db.pool.query<{ ms: string }>(
+        `SELECT (extract(epoch FROM expires_at - now()) * 1000)::bigint AS ms FROM zeus_recover.locks WHERE conversation_id = $1`,
+        [id],
+      );
+      return res.rows[0] ? Number(res.rows[0].ms) : null;
+    };
+    const expiresAt = async (): Promise<string | null> => {
+      const res = await stack.db.pool.query<{ at: string }>(
+        'SELECT expires_at::text AS at FROM zeus_recover.locks WHERE conversation_id = $1',
+        [id],
+      );
+      return res.rows[0]?.at ?? null;
+    };
+    let left: number | null = null;
+    let renewedTwice = false;
+    let other: unknown = null;
+    const result = await executeReplay(short, plan, actor(), {
+      zeus: fastClient(),
+      // A long follow: the old lease, as long as the follow plus a minute, kept a crashed
+      // replay's conversation locked for all of it.
+      timeoutMs: 10 * 60_000,
+      pollMs: 10,
+      sleep: async () => {
+        if (renewedTwice) return;
+        // The first wait of the follow outlasts the lease several times over.
+        left = await leaseLeftMs();
+        const seen = new Set([await expiresAt()]);
+        for (let i = 0; i < 200 && seen.size < 3; i++) {
+          await new Promise((r) => setTimeout(r, 25));
+          seen.add(await expiresAt());
+        }
+        renewedTwice = seen.size >= 3;
+        other = await deps.locks.acquire(id, 'another replica', 600);
+      },
+    });
+    expect(result.outcome).toBe('done');
+    expect(left).not.toBeNull();
+    expect(left).toBeLessThanOrEqual(600);
+    expect(renewedTwice).toBe(true);
+    expect(other).toMatchObject({ acquired: false });
+    expect(await leaseLeftMs()).toBeNull();
+  });
+
   it('the lock is released afterwards: a second replay can run', async () => {
     const id = await seeded();
     const first = await executeReplay(deps, await planReplay(deps, id, 5), actor(), {
