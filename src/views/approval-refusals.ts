@@ -7,14 +7,14 @@ import { formatTime } from './format.js';
  * The approval rules' and the request store's refusals, worded for the person who clicked.
  * These texts name people as `<@U…>` and groups as `<!subteam^S…>` on purpose, so the reader
  * sees whom to ask; they go out through errorView with `mentions: true`, which keeps those
- * live and escapes everything else.
+ * live and escapes everything else. User text in them (a deny reason) is escaped here, once.
  */
 
 const LIST_LIMIT = 5;
 
-/** `<@U…>` for Slack user ids, so Slack renders a name; anything else (`system`, `cli:…`) as is. */
+/** `<@U…>` for Slack user ids, so Slack renders a name; anything else (`system`, `cli:…`) literally. */
 export function mention(userId: string): string {
-  return /^[UW][A-Z0-9]+$/.test(userId) ? `<@${userId}>` : userId;
+  return /^[UW][A-Z0-9]+$/.test(userId) ? `<@${userId}>` : escapeMrkdwn(userId);
 }
 
 function groupMention(groupId: string): string {

@@ -44,16 +44,26 @@ export function userRef(actor: string): string {
 
 const ALLOWED_MENTION = /<@[UW][A-Z0-9]{2,30}>|<!subteam\^[A-Z0-9]{2,30}(?:\|[^<>&\r\n]{1,80})?>/g;
 
+/** Like escapeMrkdwn, but `&amp;`, `&lt;` and `&gt;` already in the text stay as they are. */
+function escapeOnce(text: string): string {
+  return text
+    .replace(/&(?!(?:amp|lt|gt);)/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;');
+}
+
 /**
  * For app-built text that may name approvers (`<@U…>`, `<!subteam^S…>`): those mentions stay
  * live so approvers get notified; everything else, including `<!channel>` and links, is escaped.
+ * User text inside it was escaped by whoever built it (a deny reason in approval-refusals.ts),
+ * so entities already there are kept: escaping them again would show `&amp;` to the reader.
  */
 export function escapeExceptMentions(text: string): string {
   let out = '';
   let last = 0;
   for (const m of text.matchAll(ALLOWED_MENTION)) {
-    out += escapeMrkdwn(text.slice(last, m.index)) + m[0];
+    out += escapeOnce(text.slice(last, m.index)) + m[0];
     last = m.index + m[0].length;
   }
-  return out + escapeMrkdwn(text.slice(last));
+  return out + escapeOnce(text.slice(last));
 }

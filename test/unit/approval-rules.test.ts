@@ -10,6 +10,7 @@ import {
 import type { RecoveryRequest } from '../../src/approval/types.js';
 import type { RestorePlan } from '../../src/recovery/plan.js';
 import { approverHint, describeState, refusalText } from '../../src/views/approval-refusals.js';
+import { errorView } from '../../src/views/errors.js';
 import { formatTime } from '../../src/views/format.js';
 
 const plan: RestorePlan = {
@@ -190,6 +191,12 @@ describe('describeState', () => {
     expect(describeState(r)).toBe(
       'denied by <@U9> (&lt;!channel&gt; see &lt;https://evil|docs&gt; &amp; co)',
     );
+  });
+
+  it('reaches the reader escaped once, with the mention live', () => {
+    const r = request({ state: 'denied', decidedBy: 'U09DENY', denyReason: '<!channel> R&D &lt;' });
+    const shown = errorView({ message: refusalText({ reason: 'not_open', request: r }), mentions: true });
+    expect(shown.text).toContain('denied by <@U09DENY> (&lt;!channel&gt; R&amp;D &amp;lt;)');
   });
 
   it('formats times for Slack and terminals alike', () => {

@@ -53,6 +53,12 @@ describe('escapeExceptMentions', () => {
       escapeExceptMentions('<@U0APPROVE> or <!subteam^S0GROUP|@approvers> <!channel> <https://x|y> &'),
     ).toBe('<@U0APPROVE> or <!subteam^S0GROUP|@approvers> &lt;!channel&gt; &lt;https://x|y&gt; &amp;');
   });
+
+  it('keeps what its builder escaped as it is, so the reader never sees an entity', () => {
+    expect(escapeExceptMentions('<@U0APPROVE> (R&amp;D &lt;!here&gt;) & <!here> &copy;')).toBe(
+      '<@U0APPROVE> (R&amp;D &lt;!here&gt;) &amp; &lt;!here&gt; &amp;copy;',
+    );
+  });
 });
 
 describe('mrkdwnToPlain', () => {
