@@ -26,6 +26,7 @@ import { createDeliveryClient, createDeliveryWorker, type DeliverySlackClient } 
 import { healthRoutes } from './slack/health.js';
 import { commandGate } from './slack/load-gate.js';
 import { guardSlackRequests, MAX_BODY_BYTES } from './slack/request-guard.js';
+import { createThreadUploader, type ThreadUpload } from './slack/upload.js';
 import { createRequestAuditLookup } from './store/audit-lookup.js';
 import { createDeliveryStore } from './store/deliveries.js';
 import { createRequestStore } from './store/requests.js';
@@ -45,9 +46,10 @@ function slackMessaging(io: {
   audit: AuditLog;
   deliveries: DeliveryStore;
   slack: WebClient;
+  upload: (file: ThreadUpload) => Promise<void>;
   wake: () => void;
 }): MessagingPort {
-  const { audit, deliveries, slack, wake } = io;
+  const { audit, deliveries, slack, upload, wake } = io;
   return {
     postToThread: async (channelId, event) => {
       const entry = await audit.append(event, { deliverTo: { channelId } });
@@ -76,13 +78,7 @@ function slackMessaging(io: {
         await new Promise((r) => setTimeout(r, 200));
         threadTs = await deliveries.incidentThread(channelId, conversationId);
       }
-      await slack.filesUploadV2({
-        channel_id: channelId,
-        thread_ts: threadTs,
-        file: bytes,
-        filename,
-        title: filename,
-      });
+      await upload({ channelId, threadTs, conversationId, filename, bytes });
     },
     wakeDeliverer: wake,
   };
@@ -108,6 +104,8 @@ export interface RunningBot {
 }
 
 const SLACK_ENDPOINT = '/slack/events';
+/** Each call of the bot's own Slack client (lookups, edits, auth.test), retries aside. */
+const SLACK_CALL_TIMEOUT_MS = 10_000;
 /**
  * Slack sends a whole request (at most a few hundred KB) in well under a second. A client that
  * trickles its headers or body holds a socket and a buffer for Node's default 5 minutes; this
@@ -258,7 +256,11 @@ export async function startBot(
     ...(slackApiUrl ? { slackApiUrl } : {}),
     logger: bolt,
     retryConfig: { retries: 2, factor: 2, minTimeout: 200, maxTimeout: 2000 },
+    // Without one, a Slack that accepts the connection and never answers holds the caller forever.
+    timeout: SLACK_CALL_TIMEOUT_MS,
   });
+  // Not through `slack`: sharing a file must not be retried blindly (see slack/upload.ts).
+  const upload = createThreadUploader(token, { ...(slackApiUrl ? { slackApiUrl } : {}), logger: bolt });
   slack.on(WebClientEvent.RATE_LIMITED, (_retryAfter: number, { url }: { url: string }) => {
     metrics.slackRateLimited.inc({ method: url.split('/').pop() ?? 'unknown' });
   });
@@ -293,7 +295,7 @@ export async function startBot(
     policy: config.policy,
     groupMembers: async () =>
       config.policy.approverUsergroupId ? groups.members(config.policy.approverUsergroupId) : null,
-    messaging: slackMessaging({ audit: deps.audit, deliveries, slack, wake: () => delivery.kick() }),
+    messaging: slackMessaging({ audit: deps.audit, deliveries, slack, upload, wake: () => delivery.kick() }),
     replay: {
       pollMs: options.replayPollMs ?? config.zeus.replayPollMs,
       timeoutMs: options.replayTimeoutMs ?? config.zeus.replayTimeoutMs,
