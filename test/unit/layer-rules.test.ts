@@ -87,6 +87,15 @@ describe('layer rules (biome.json)', () => {
     expect(r.output).toContain('noImportCycles');
   });
 
+  it('fails the build on a cycle made only of type imports', async () => {
+    const r = await lint({
+      'src/a.ts': "import type { B } from './b.js';\nexport interface A { b?: B }\n",
+      'src/b.ts': "import type { A } from './a.js';\nexport interface B { a?: A }\n",
+    });
+    expect(r.ok).toBe(false);
+    expect(r.output).toContain('noImportCycles');
+  });
+
   it('passes imports that follow the layers', async () => {
     const r = await lint({
       'src/recovery/plan.ts': use('./conversation.js'),
