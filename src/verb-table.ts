@@ -3,7 +3,7 @@
 
 /**
  * Every verb the product offers, in one table: the Slack help and the Slack grammar's flags
- * (commands/verbs.ts) and the CLI usage (cli/usage.ts) are generated from it, so adding a verb or
+ * (slack-verbs.ts) and the CLI usage (cli/usage.ts) are generated from it, so adding a verb or
  * changing its syntax is one edit here and neither face can advertise what the other refuses.
  *
  * A face that does not offer a verb is `null`. `syntax` and `summary` are shared unless a face

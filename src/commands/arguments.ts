@@ -1,9 +1,9 @@
 import { SLASH_COMMAND } from '../slack-ids.js';
+import { ALL_FLAGS, type FlagName, SOURCE_TEXT, SPECS, TIERS, type Verb, verbUsage } from '../slack-verbs.js';
 import type { CommandError } from './parsed-command.js';
 import { closest, fail, shown, suggest } from './suggestions.js';
 import type { FlagToken, Token, WordToken } from './tokenizer.js';
 import { looksLikeSource, parseStep, SOURCE_ALIASES } from './values.js';
-import { ALL_FLAGS, type FlagName, SOURCE_TEXT, SPECS, TIERS, type Verb, verbUsage } from './verbs.js';
 
 /**
  * The words and flags after a verb: which flag takes which value, and what to say when they do

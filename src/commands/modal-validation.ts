@@ -3,10 +3,10 @@ import { isRecoveryError } from '../errors.js';
 import { assertConversationId } from '../recovery/ids.js';
 import { assertBackupId } from '../recovery/sources.js';
 import { MODAL_ACTIONS, MODAL_BLOCK_IDS, type ModalBlockId, REASON_MAX_LENGTH } from '../slack-ids.js';
+import { TIERS } from '../slack-verbs.js';
 import { normaliseText } from './normalise-text.js';
 import type { GrammarOptions, SlackRestoreSource, ThreadCommand } from './parsed-command.js';
 import { parseStep, slackSource } from './values.js';
-import { TIERS } from './verbs.js';
 
 /**
  * The recovery form's check: the same values as the text grammar, read from the form's blocks,

@@ -2,6 +2,7 @@ import { assertNever } from '../assert-never.js';
 import { isRecoveryError } from '../errors.js';
 import { assertBackupId } from '../recovery/sources.js';
 import { REASON_MAX_LENGTH, SLASH_COMMAND } from '../slack-ids.js';
+import { HELP_WORDS, SOURCE_TEXT, TIERS, usageText, VERBS, type Verb, verbUsage } from '../slack-verbs.js';
 import { collectArgs, extraWords, reasonTail } from './arguments.js';
 import { normaliseText } from './normalise-text.js';
 import type { CommandError, GrammarOptions, ParsedCommand } from './parsed-command.js';
@@ -15,7 +16,6 @@ import {
   SOURCE_ALIASES,
   slackSource,
 } from './values.js';
-import { HELP_WORDS, SOURCE_TEXT, TIERS, usageText, VERBS, type Verb, verbUsage } from './verbs.js';
 
 /**
  * The `/zeus-recover` text grammar: pure functions, so every typo an engineer can make on a phone

@@ -2,10 +2,10 @@ import { isRecoveryError } from '../errors.js';
 import { assertConversationId } from '../recovery/ids.js';
 import { parseRestoreSource } from '../recovery/sources.js';
 import { REASON_MAX_LENGTH } from '../slack-ids.js';
+import { SOURCE_TEXT, type Verb, verbUsage } from '../slack-verbs.js';
 import type { CommandError, GrammarOptions, SlackRestoreSource } from './parsed-command.js';
 import { closest, fail, shown } from './suggestions.js';
 import type { WordToken } from './tokenizer.js';
-import { SOURCE_TEXT, type Verb, verbUsage } from './verbs.js';
 
 /**
  * The values inside a command: a conversation id, a restore source, a reason, a step number.

@@ -1,5 +1,5 @@
-import { USAGE_LINES, VERBS, verbUsage } from '../commands/verbs.js';
 import { SLASH_COMMAND } from '../slack-ids.js';
+import { USAGE_LINES, VERBS, verbUsage } from '../slack-verbs.js';
 import { code, escapeMrkdwn } from './escape.js';
 import { context, type EphemeralMessage, ephemeral, header, message, section } from './slack.js';
 

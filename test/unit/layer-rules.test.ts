@@ -102,11 +102,11 @@ describe('layer rules (biome.json)', () => {
       'src/recovery/conversation.ts': 'export const x = 1;\n',
       'src/views/inspect.ts': use('../recovery/types.js'),
       'src/recovery/types.ts': 'export const x = 1;\n',
-      // Ids live in a leaf module of their own; help reads the verbs' Slack face.
+      // Ids and the verbs' Slack face live outside the handlers.
       'src/views/list.ts': use('../slack-ids.js'),
       'src/slack-ids.ts': 'export const x = 1;\n',
-      'src/views/help.ts': use('../commands/verbs.js'),
-      'src/commands/verbs.ts': 'export const x = 1;\n',
+      'src/views/help.ts': use('../slack-verbs.js'),
+      'src/slack-verbs.ts': 'export const x = 1;\n',
       'src/workflow/commands.ts': use('../views/inspect.js'),
       'src/workflow/decisions.ts': use('../approval/rules.js'),
       'src/approval/rules.ts': 'export const x = 1;\n',

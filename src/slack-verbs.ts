@@ -1,6 +1,6 @@
-import { SLASH_COMMAND } from '../slack-ids.js';
-import { type SlackFlag, type SlackVerbWord, VERB_TABLE, type VerbRow, verbsFor } from '../verb-table.js';
-import type { ExportTier } from './parsed-command.js';
+import { SLASH_COMMAND } from './slack-ids.js';
+import { type SlackFlag, type SlackVerbWord, VERB_TABLE, type VerbRow, verbsFor } from './verb-table.js';
+import type { ExportTier } from './workflow/command.js';
 
 /**
  * The Slack face of the verb table (src/verb-table.ts): which verbs the grammar parses, the flags
