@@ -1,23 +1,13 @@
-import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { classifyNetworkError, describeNetworkError } from '../../src/net-errors.js';
-
-/** A port nobody listens on: bound, then closed, so a connect to it is refused. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
+import { freePort } from '../helpers/net.js';
 
 const errno = (code: string, extra: Record<string, unknown> = {}) =>
   Object.assign(new Error(code), { code, ...extra });
 
 describe('classifyNetworkError', () => {
   it('finds a refused connection inside the TypeError fetch throws, and knows nothing was sent', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const err = await fetch(`http://127.0.0.1:${port}/`).then(
       () => null,
       (e: unknown) => e,
