@@ -18,6 +18,7 @@ import { pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { startJobEngine } from '../src/jobs.js';
+import { VerdictCache } from '../src/recovery/bulk/decide.js';
 import { jobStatus, startBulkRestore } from '../src/recovery/bulk/job.js';
 import type { BulkDeps } from '../src/recovery/bulk/preview.js';
 import { parseSelection } from '../src/recovery/bulk/selection.js';
@@ -192,6 +193,7 @@ async function bulkRestore(url: string, prefix: string): Promise<ChildResult> {
     idPattern: compileIdPattern(DEFAULT_ID_PATTERN),
     ttlPolicy: { kind: 'keep' },
     audit: createAuditLog(pool, SCHEMA),
+    verdicts: new VerdictCache(),
   };
   const started = performance.now();
   const { jobId, preview } = await startBulkRestore(

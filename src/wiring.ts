@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Config } from './config.js';
 import type { JobEngine } from './jobs.js';
+import { VerdictCache } from './recovery/bulk/decide.js';
 import type { BulkDeps } from './recovery/bulk/preview.js';
 import type { CoreDeps } from './recovery/deps.js';
 import { compileIdPattern } from './recovery/ids.js';
@@ -131,6 +132,7 @@ export function createBulkDeps(config: Config, rt: Runtime): BulkDeps {
     idPattern: rt.deps.idPattern,
     ttlPolicy: rt.deps.ttlPolicy,
     audit: rt.deps.audit,
+    verdicts: new VerdictCache(),
   };
 }
 

@@ -308,7 +308,7 @@ describe('bulk restore jobs (core on pg-boss, real Postgres and Redis)', () => {
     }
   }, 90_000);
 
-  it('refuses a second job of the same selection while one is live', async () => {
+  it('refuses a second job of the same selection while one is live; resume picks up one left without a worker', async () => {
     await seedMixed(stack.db.pool, stack.redis.client, stack.redis.key, 50, 'c-dup');
     const d = deps();
     const parked = { enqueue: async () => undefined };
@@ -335,7 +335,17 @@ describe('bulk restore jobs (core on pg-boss, real Postgres and Redis)', () => {
     await expect(resumeBulkJob(d, first.jobId, actor, parked)).rejects.toThrow(
       'another job of the same selection',
     );
-  });
+    // The second was never worked (nothing took its chunks): the CLI's resume works it to its end.
+    expect((await jobStatus(d, second.jobId)).liveWorkers).toBe(0);
+    const r = await cli(['resume', second.jobId, '--yes', '--reason', 'pick it up', '--json'], stack.env);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      jobId: second.jobId,
+      state: 'succeeded',
+      counts: { restored: 20, identical: 10, newer: 10, changed: 0, invalid: 10, failed: 0 },
+    });
+  }, 60_000);
 
   it('refuses a selection too large for an evicting Redis, and writes nothing', async () => {
     await seedMixed(stack.db.pool, stack.redis.client, stack.redis.key, 1000, 'c-big');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatProgress } from '../../src/cli/bulk-format.js';
-import { decide } from '../../src/recovery/bulk/decide.js';
+import { decide, VerdictCache } from '../../src/recovery/bulk/decide.js';
 import type { BulkJobStatus } from '../../src/recovery/bulk/job.js';
 import { keySlot } from '../../src/recovery/bulk/redis-batch.js';
 import { globToLike, parseSelection, selectionKey } from '../../src/recovery/bulk/selection.js';
@@ -86,5 +86,20 @@ describe('bulk plumbing', () => {
     expect(formatProgress(s, 250, false)).toBe(
       'bulk bj_x running: 500/2000 (25%) 250 conv/s ETA 6 s failures 4',
     );
+  });
+});
+
+describe('verdict cache', () => {
+  it('gives the same verdict as a fresh analysis, per id and bytes, and stays within its bound', () => {
+    const cache = new VerdictCache(3);
+    const a = Buffer.from(makeConversation('c-1', 4));
+    const b = Buffer.from(makeConversation('c-1', 6));
+    expect(decide('c-1', a, b, ids, cache)).toEqual(decide('c-1', a, b, ids));
+    expect(cache.size).toBe(2);
+    // Same bytes under another id are another copy: the id is part of the verdict.
+    expect(decide('c-2', a, null, ids, cache)).toEqual({ group: 'invalid', problem: 'id_mismatch' });
+    for (let i = 3; i < 10; i++)
+      decide(`c-${i}`, Buffer.from(makeConversation(`c-${i}`, 2)), null, ids, cache);
+    expect(cache.size).toBe(3);
   });
 });

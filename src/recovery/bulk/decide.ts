@@ -1,5 +1,5 @@
+import { createHash } from 'node:crypto';
 import { analyzeConversation, compareTimestamps } from '../conversation.js';
-import type { ConversationAnalysis } from '../types.js';
 
 /** The preview's groups; the run decides each conversation again the same way at write time. */
 export type Group = 'absent' | 'identical' | 'older' | 'newer' | 'invalid';
@@ -9,6 +9,59 @@ export interface Decision {
   group: Group;
   /** Why an invalid source is invalid (the first error finding's code). */
   problem: string | null;
+}
+
+/** What a decision needs from one copy's analysis. */
+export interface Verdict {
+  valid: boolean;
+  problem: string | null;
+  updatedAt: string | null;
+  stepCount: number | null;
+  contentHash: string | null;
+}
+
+/**
+ * Verdicts by id and exact bytes, most recent kept. The analysis is most of a bulk restore's CPU,
+ * and a chunk decides the very bytes its preview analysed a moment earlier in the same process:
+ * the same bytes give the same verdict, so it is looked up instead. Bounded, so memory stays flat
+ * however large the selection (past the bound, copies are analysed again).
+ */
+export class VerdictCache {
+  private readonly entries = new Map<string, Verdict>();
+
+  constructor(private readonly max = 100_000) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  verdict(id: string, bytes: Buffer): Verdict {
+    const key = `${id}\u0000${createHash('sha1').update(bytes).digest('base64')}`;
+    const hit = this.entries.get(key);
+    if (hit) {
+      this.entries.delete(key);
+      this.entries.set(key, hit);
+      return hit;
+    }
+    const verdict = analyze(id, bytes);
+    this.entries.set(key, verdict);
+    if (this.entries.size > this.max) {
+      const oldest = this.entries.keys().next().value;
+      if (oldest !== undefined) this.entries.delete(oldest);
+    }
+    return verdict;
+  }
+}
+
+function analyze(id: string, bytes: Buffer): Verdict {
+  const a = analyzeConversation(bytes, id);
+  return {
+    valid: a.valid,
+    problem: a.valid ? null : (a.findings.find((f) => f.severity === 'error')?.code ?? 'invalid'),
+    updatedAt: a.updatedAt,
+    stepCount: a.stepCount,
+    contentHash: a.contentHash,
+  };
 }
 
 /**
@@ -22,18 +75,17 @@ export function decide(
   source: Buffer,
   current: Buffer | null,
   idPattern: RegExp,
-  analyzed?: ConversationAnalysis,
+  cache?: VerdictCache,
 ): Decision {
   if (id.length > 128 || !idPattern.test(id) || /[\r\n]/.test(id)) {
     return { group: 'invalid', problem: 'invalid_id' };
   }
-  const src = analyzed ?? analyzeConversation(source, id);
-  if (!src.valid) {
-    return { group: 'invalid', problem: src.findings.find((f) => f.severity === 'error')?.code ?? 'invalid' };
-  }
+  const verdictOf = (bytes: Buffer) => (cache ? cache.verdict(id, bytes) : analyze(id, bytes));
+  const src = verdictOf(source);
+  if (!src.valid) return { group: 'invalid', problem: src.problem };
   if (current === null) return { group: 'absent', problem: null };
   if (current.equals(source)) return { group: 'identical', problem: null };
-  const cur = analyzeConversation(current, id);
+  const cur = verdictOf(current);
   // Zeus's own bytes and Postgres's jsonb text differ in spacing and key order for the same content.
   if (cur.contentHash !== null && cur.contentHash === src.contentHash)
     return { group: 'identical', problem: null };

@@ -349,7 +349,7 @@ async function writeBatch(
     }
     const source = Buffer.from(row.state, 'utf8');
     const read = current[i] ?? { bytes: null, ttlMs: null };
-    const { group, problem } = decide(id, source, read.bytes, deps.idPattern);
+    const { group, problem } = decide(id, source, read.bytes, deps.idPattern, deps.verdicts);
     if (group === 'invalid') {
       result('invalid', problem);
       continue;

@@ -3,7 +3,7 @@ import type { BulkStore, Freezer, SourceRow } from '../../store/bulk-jobs.js';
 import type { AuditLog } from '../../store/types.js';
 import type { RedisClient } from '../tiers/redis.js';
 import type { TtlPolicy } from '../types.js';
-import { decide, GROUPS, type Group } from './decide.js';
+import { decide, GROUPS, type Group, type VerdictCache } from './decide.js';
 import { type MemoryInfo, memoryInfo, readKeys } from './redis-batch.js';
 import { type Selection, selectionFilter, selectionJson } from './selection.js';
 
@@ -16,6 +16,8 @@ export interface BulkDeps {
   ttlPolicy: TtlPolicy;
   audit: AuditLog;
   clock?: () => Date;
+  /** Shared by the preview and the chunks this process works: each copy is analysed once. */
+  verdicts?: VerdictCache;
 }
 
 /** Rows fetched from the cursor at a time: a bounded slice of the selection in memory. */
@@ -70,7 +72,7 @@ async function tallyBatch(deps: BulkDeps, rows: SourceRow[], overwrite: boolean,
   rows.forEach((row, i) => {
     const source = Buffer.from(row.state, 'utf8');
     const cur = current[i]?.bytes ?? null;
-    const { group, problem } = decide(row.id, source, cur, deps.idPattern);
+    const { group, problem } = decide(row.id, source, cur, deps.idPattern, deps.verdicts);
     t.total++;
     t.bytes += source.length;
     t.groups[group]++;
