@@ -178,7 +178,7 @@ export const VERB_TABLE = [
     summary: 'restore every conversation of a window on updated_at, as a job',
     slack: null,
     cli: {
-      note: '[--until <time>] [--status S] [--match <glob>] [--overwrite] [--max-rate N] [--dry-run]',
+      note: '[--until <time>] [--status S] [--match <glob>] [--overwrite] [--max-rate N] [--dry-run] [--out <file>]',
     },
   },
   {

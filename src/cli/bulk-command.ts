@@ -1,3 +1,4 @@
+import { open } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
 import type { Config } from '../config.js';
 import type { JobEngine } from '../jobs.js';
@@ -113,12 +114,37 @@ export async function runBulkCommand(
     const jobId = args.positionals[0];
     if (!jobId) throw new UsageError('job needs a job id (bj_…)');
     const status = await jobStatus(deps, jobId);
-    out(formatBulkJob(status), bulkJobJson(status));
+    const written = args.out ? await writeFailures(deps, jobId, args.out) : null;
+    out(
+      [formatBulkJob(status), written === null ? '' : `Wrote ${written} not restored to ${args.out}`]
+        .filter(Boolean)
+        .join('\n'),
+      bulkJobJson(status),
+    );
     return 0;
   }
   const jobs = await listJobs(deps, args.limit ?? 20);
   out(formatBulkJobs(jobs), { jobs: jobs.map(bulkJobJson) });
   return 0;
+}
+
+/** Every conversation not restored for a reason to look at, one `id<TAB>outcome<TAB>detail` line each. */
+async function writeFailures(deps: BulkDeps, jobId: string, path: string): Promise<number> {
+  const file = await open(path, 'w');
+  let n = 0;
+  try {
+    let after = '';
+    for (;;) {
+      const page = await deps.store.failures(jobId, 1000, after);
+      if (page.length === 0) break;
+      await file.write(page.map((f) => `${f.conversationId}\t${f.outcome}\t${f.detail ?? ''}\n`).join(''));
+      n += page.length;
+      after = page[page.length - 1]?.conversationId ?? after;
+    }
+  } finally {
+    await file.close();
+  }
+  return n;
 }
 
 /**
@@ -154,7 +180,12 @@ async function workToEnd(
   }
   if (tty && !args.json) io.stderr('\n');
   const failures = await deps.store.failures(jobId, 21);
-  const human = [formatBulkJob(status), formatFailures(failures.slice(0, 20), failures.length > 20)]
+  const written = args.out ? await writeFailures(deps, jobId, args.out) : null;
+  const human = [
+    formatBulkJob(status),
+    formatFailures(failures.slice(0, 20), failures.length > 20 && written === null),
+    written === null ? '' : `Wrote ${written} not restored (changed, invalid, failed) to ${args.out}`,
+  ]
     .filter(Boolean)
     .join('\n');
   io.stdout(args.json ? `${JSON.stringify(bulkResultJson(status), null, 2)}\n` : `${human}\n`);

@@ -173,9 +173,11 @@ export interface BulkStore {
   requestCancel(jobId: string): Promise<BulkJobState | null>;
   /** Puts a cancelled or failed job back to running (a running one stays so); the chunks to enqueue again. */
   resume(jobId: string): Promise<number[]>;
+  /** Conversations not restored for a reason to look at (changed, invalid, failed), by id, after `after`. */
   failures(
     jobId: string,
     limit: number,
+    after?: string,
   ): Promise<Array<{ conversationId: string; outcome: string; detail: string | null }>>;
   /** Chunks by state; `live`: being worked by a worker that holds its lock (is alive) right now. */
   chunkStates(jobId: string): Promise<ChunkCounts>;
@@ -529,12 +531,12 @@ export function createBulkStore(pool: pg.Pool, schema: string, zeusTable: string
       return res.rows[0] ?? { pending: 0, working: 0, done: 0, cancelled: 0, failed: 0, live: 0 };
     },
 
-    async failures(jobId, limit) {
+    async failures(jobId, limit, after = '') {
       const res = await pool.query<{ conversation_id: string; outcome: string; detail: string | null }>(
         `SELECT conversation_id, outcome, detail FROM ${s}.bulk_job_items
-          WHERE job_id = $1 AND outcome IN ('failed', 'changed', 'invalid')
+          WHERE job_id = $1 AND outcome IN ('failed', 'changed', 'invalid') AND conversation_id > $3
           ORDER BY conversation_id LIMIT $2`,
-        [jobId, Math.max(0, Math.floor(limit))],
+        [jobId, Math.max(0, Math.floor(limit)), after],
       );
       return res.rows.map((r) => ({
         conversationId: r.conversation_id,

@@ -1,3 +1,6 @@
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MixedSelection, seedMixed } from '../helpers/bulk.js';
 import { cli } from '../helpers/cli.js';
@@ -137,6 +140,14 @@ describe('zeus-recover bulk-restore (CLI, real Postgres and Redis)', () => {
       total: N,
       counts: json.counts,
     });
+    // Every conversation not restored for a reason to look at, as a file (more than 20 here).
+    const outFile = join(await mkdtemp(join(tmpdir(), 'zr-bulk-')), 'not-restored.tsv');
+    const listed = await cli(['job', json.jobId, '--out', outFile], stack.env);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toContain(`Wrote 400 not restored to ${outFile}`);
+    const lines = (await readFile(outFile, 'utf8')).trimEnd().split('\n');
+    expect(lines).toHaveLength(400);
+    expect(lines[0]).toBe(`${mixed.ids.invalid[0]}\tinvalid\tstatus_invalid`);
     const jobs = await cli(['jobs', '--json'], stack.env);
     expect(JSON.parse(jobs.stdout).jobs.map((j: { jobId: string }) => j.jobId)).toContain(json.jobId);
 
