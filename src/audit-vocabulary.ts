@@ -369,15 +369,17 @@ export const AUDIT_ACTIONS = Object.keys(AUDIT_DATA) as AuditAction[];
 export const isAuditAction = (action: unknown): action is AuditAction =>
   typeof action === 'string' && Object.hasOwn(AUDIT_DATA, action);
 
-/** The actions that end an operation: their entries carry the `entryId` mark (see outcomeEntry). */
-export type OutcomeAction =
-  | 'restore.succeeded'
-  | 'restore.failed'
-  | 'restore.unknown'
-  | 'replay.succeeded'
-  | 'replay.failed'
-  | 'replay.timed_out'
-  | 'replay.unknown';
+/** The actions that end an operation: their data may carry `entryId` and `request` (outcomeEntry). */
+export const OUTCOME_ACTIONS = [
+  'restore.succeeded',
+  'restore.failed',
+  'restore.unknown',
+  'replay.succeeded',
+  'replay.failed',
+  'replay.timed_out',
+  'replay.unknown',
+] as const satisfies readonly AuditAction[];
+export type OutcomeAction = (typeof OUTCOME_ACTIONS)[number];
 
 /** What a writer passes for action `A` (the views read `z.output` of the same schema). */
 export type AuditData<A extends AuditAction> = z.input<(typeof AUDIT_DATA)[A]>;
@@ -394,3 +396,18 @@ export type AuditEvent<A extends AuditAction = AuditAction> = AuditRecord<A> & {
   conversationId: string | null;
   requestId: string | null;
 };
+
+export const isOutcomeEvent = (event: AuditEvent): event is AuditEvent<OutcomeAction> =>
+  (OUTCOME_ACTIONS as readonly string[]).includes(event.action);
+
+/** What every outcome entry's data may carry besides its own fields (see outcomeEntry). */
+export type OutcomeMarks = Partial<Pick<AuditData<'restore.succeeded'>, 'entryId' | 'request'>>;
+
+/** An outcome event with `marks` added to its data, which every outcome schema declares. */
+export function withOutcomeMarks(
+  event: AuditEvent<OutcomeAction>,
+  marks: OutcomeMarks,
+): AuditEvent<OutcomeAction> {
+  // TypeScript cannot follow a spread through the union of actions; outcomeEntry guarantees the fit.
+  return { ...event, data: { ...event.data, ...marks } } as AuditEvent<OutcomeAction>;
+}

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import type { AuditData, AuditRecord } from '../audit-vocabulary.js';
 import { ErrorCode, errorMessage, RecoveryError } from '../errors.js';
-import type { AuditEvent, Backup } from '../store/types.js';
+import type { Backup } from '../store/types.js';
 import { analyzeAsync } from './analyze-async.js';
 import { sha256Checksum } from './conversation.js';
 import type { CoreDeps } from './deps.js';
@@ -83,7 +84,7 @@ export async function executeRestore(
   const step = async (name: RestoreStep) => options.onStep?.(name);
   /** The `restore.started` entry: where to look for an outcome entry whose append went unanswered. */
   let startedSeq: number | null = null;
-  const record = (event: Omit<AuditEvent, 'actor' | 'conversationId' | 'requestId'>) =>
+  const record = (event: AuditRecord<'restore.succeeded' | 'restore.failed' | 'restore.unknown'>) =>
     recordOutcome(
       deps.audit,
       { ...event, actor: actor.id, conversationId: id, requestId: actor.requestId ?? null },
@@ -253,7 +254,8 @@ export async function executeRestore(
     };
   } catch (err) {
     if (err instanceof RecoveryError && err.code === ErrorCode.OutcomeUnknown) {
-      const d = err.details;
+      // Set by outcomeUnknown() below, the only place this code is raised here.
+      const d = err.details as UnknownFacts;
       err.details.recorded = await record({
         action: 'restore.unknown',
         data: {
@@ -320,6 +322,9 @@ function nothingWritten(id: string, err: unknown): RecoveryError {
   );
 }
 
+/** What a `restore.unknown` entry says beyond the source and the code. */
+type UnknownFacts = Omit<AuditData<'restore.unknown'>, 'source' | 'code'>;
+
 function outcomeUnknown(
   id: string,
   settlement: Settlement,
@@ -342,7 +347,7 @@ function outcomeUnknown(
         observedUnreadable: unreadable,
         backupId: facts.backupId,
         detail: settlement.detail,
-      },
+      } satisfies UnknownFacts,
     },
   );
 }

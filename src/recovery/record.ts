@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { type OutcomeAction, withOutcomeMarks } from '../audit-vocabulary.js';
 import type { AuditEvent, AuditLog } from '../store/types.js';
 import { FINAL_WRITE_DELAYS_MS, retrying } from './retry.js';
 
@@ -10,11 +11,11 @@ import { FINAL_WRITE_DELAYS_MS, retrying } from './retry.js';
  */
 export function recordOutcome(
   audit: AuditLog,
-  event: AuditEvent,
+  event: AuditEvent<OutcomeAction>,
   opts: { since: number | null; delaysMs?: readonly number[] | undefined },
 ): Promise<boolean> {
   const entryId = randomUUID();
-  const marked: AuditEvent = { ...event, data: { ...event.data, entryId } };
+  const marked = withOutcomeMarks(event, { entryId });
   let tried = false;
   return retrying(async () => {
     if (tried && opts.since !== null && (await appendedSince(audit, opts.since, event, entryId))) return;
@@ -31,7 +32,7 @@ const PAGE = 200;
 async function appendedSince(
   audit: AuditLog,
   seq: number,
-  event: AuditEvent,
+  event: Pick<AuditEvent, 'conversationId'>,
   entryId: string,
 ): Promise<boolean> {
   let from = seq;

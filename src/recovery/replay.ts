@@ -1,3 +1,4 @@
+import type { AuditData, AuditRecord, OutcomeAction } from '../audit-vocabulary.js';
 import { ErrorCode, errorMessage, RecoveryError } from '../errors.js';
 import { sha256Checksum } from './conversation.js';
 import type { CoreDeps } from './deps.js';
@@ -148,11 +149,14 @@ export async function planReplay(deps: CoreDeps, rawId: string, fromStep: number
   };
 }
 
-const AUDIT_ACTION: Record<ReplayOutcome, string> = {
-  done: 'replay.succeeded',
-  failed: 'replay.failed',
-  timed_out: 'replay.timed_out',
-  unknown: 'replay.unknown',
+type FinishFields = Omit<AuditData<'replay.succeeded'>, 'outcome'>;
+
+/** A followed replay's final entry: the action names the outcome its data repeats. */
+const FINISH_RECORD: { [O in ReplayOutcome]: (fields: FinishFields) => AuditRecord<OutcomeAction> } = {
+  done: (f) => ({ action: 'replay.succeeded', data: { ...f, outcome: 'done' } }),
+  failed: (f) => ({ action: 'replay.failed', data: { ...f, outcome: 'failed' } }),
+  timed_out: (f) => ({ action: 'replay.timed_out', data: { ...f, outcome: 'timed_out' } }),
+  unknown: (f) => ({ action: 'replay.unknown', data: { ...f, outcome: 'unknown' } }),
 };
 
 /**
@@ -190,8 +194,8 @@ export async function executeReplay(
   }
   const keeper = keepLease(lease, leaseMs);
   const auditBase = { actor: actor.id, conversationId: id, requestId: actor.requestId };
-  const audit = (action: string, data: Record<string, unknown>) =>
-    deps.audit.append({ ...auditBase, action, data: { fromStep: plan.fromStep, ...data } });
+  const audit = (record: AuditRecord<'replay.started' | 'replay.failed' | 'replay.ambiguous'>) =>
+    deps.audit.append({ ...auditBase, ...record });
 
   try {
     let before: ZeusStatus | null = null;
@@ -218,13 +222,17 @@ export async function executeReplay(
       );
       // Nothing has gone to Zeus yet: a reset connection here is tried again, not a failed replay.
       const started = await retryingFaults(() =>
-        audit('replay.started', {
-          steps: plan.steps.length,
-          stepCount: plan.stepCount,
-          idempotencyKey: actor.requestId,
-          redisChecksum: plan.redisChecksum,
-          reason: actor.reason,
-          statusBefore: before ? summarizeZeusStatus(before) : null,
+        audit({
+          action: 'replay.started',
+          data: {
+            fromStep: plan.fromStep,
+            steps: plan.steps.length,
+            stepCount: plan.stepCount,
+            idempotencyKey: actor.requestId,
+            redisChecksum: plan.redisChecksum,
+            reason: actor.reason,
+            statusBefore: before ? summarizeZeusStatus(before) : null,
+          },
         }),
       );
       startedSeq = started.seq;
@@ -243,14 +251,18 @@ export async function executeReplay(
         ambiguousError = err;
       }
     } catch (err) {
-      await audit('replay.failed', {
-        outcome: 'failed',
-        // Whether the request reached Zeus at all: a refused connection means it did not.
-        sent: sent && zeusFailure(err) !== 'unreachable',
-        code: err instanceof RecoveryError ? err.code : ErrorCode.Internal,
-        error: errorMessage(err),
-        status: null,
-        polls: 0,
+      await audit({
+        action: 'replay.failed',
+        data: {
+          fromStep: plan.fromStep,
+          outcome: 'failed',
+          // Whether the request reached Zeus at all: a refused connection means it did not.
+          sent: sent && zeusFailure(err) !== 'unreachable',
+          code: err instanceof RecoveryError ? err.code : ErrorCode.Internal,
+          error: errorMessage(err),
+          status: null,
+          polls: 0,
+        },
       }).catch(() => undefined);
       throw err;
     }
@@ -282,17 +294,15 @@ export async function executeReplay(
         deps.audit,
         {
           ...auditBase,
-          action: AUDIT_ACTION[outcome],
-          data: {
+          ...FINISH_RECORD[outcome]({
             fromStep: plan.fromStep,
-            outcome,
             sent: true,
             ambiguous: ambiguousError !== null,
             replayId,
             polls,
             status: lastStatus ? summarizeZeusStatus(lastStatus) : null,
             detail,
-          },
+          }),
         },
         { since: startedSeq, delaysMs: opts.recordDelaysMs },
       );
@@ -320,11 +330,15 @@ export async function executeReplay(
       } catch (err) {
         statusError = zeusReason(err);
       }
-      await audit('replay.ambiguous', {
-        error: ambiguousError.message,
-        statusBefore: before ? summarizeZeusStatus(before) : null,
-        status: after ? summarizeZeusStatus(after) : null,
-        statusError,
+      await audit({
+        action: 'replay.ambiguous',
+        data: {
+          fromStep: plan.fromStep,
+          error: ambiguousError.message,
+          statusBefore: before ? summarizeZeusStatus(before) : null,
+          status: after ? summarizeZeusStatus(after) : null,
+          statusError,
+        },
       });
       if (!after) {
         return finish(

@@ -8,6 +8,7 @@ import {
   WebClient,
 } from '@slack/web-api';
 import type { RecoveryRequest } from '../approval/types.js';
+import { OUTCOME_ACTIONS } from '../audit-vocabulary.js';
 import { classifyNetworkError } from '../net-errors.js';
 import { createDeliveryStore, type DeliveryPool } from '../store/deliveries.js';
 import type { AuditEntry, AuditLog, ChannelDeliveries, DeliveryHead } from '../store/types.js';
@@ -144,13 +145,7 @@ export const DECISION_ACTIONS: ReadonlySet<string> = new Set([
   'request.expired',
   'request.stale',
   'request.settled',
-  'restore.succeeded',
-  'restore.failed',
-  'restore.unknown',
-  'replay.succeeded',
-  'replay.failed',
-  'replay.timed_out',
-  'replay.unknown',
+  ...OUTCOME_ACTIONS,
 ]);
 
 export const REQUEST_CREATED_ACTION = 'request.created';

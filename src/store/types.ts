@@ -1,3 +1,5 @@
+import type { AuditEvent } from '../audit-vocabulary.js';
+
 /**
  * Ports for the bot's own state, kept in its own Postgres schema (never Zeus's tables).
  * Everything that matters across replicas lives here, with atomic transitions.
@@ -39,20 +41,27 @@ export interface BackupStore {
   listForConversation(conversationId: string, limit: number): Promise<Backup[]>;
 }
 
-export interface AuditEvent {
-  /** Dotted verb: `restore.started`, `restore.succeeded`, `request.approved`, … */
+/**
+ * What a writer appends: the action decides the shape of `data` (src/audit-vocabulary.ts), so a
+ * wrong action name or shape fails the build.
+ */
+export type { AuditEvent };
+
+/**
+ * A stored row, loosely typed on purpose: it is a fact from the past (an older version may have
+ * written it, or someone edited the table), so readers parse `data` with the vocabulary's schemas
+ * before trusting it.
+ */
+export interface AuditEntry {
+  seq: number;
+  at: Date;
+  /** Dotted verb: `restore.started`, `request.approved`, …; may be one this version does not know. */
   action: string;
-  /** `slack:U123`, `cli:alice`, `system`. */
   actor: string;
   conversationId: string | null;
   requestId: string | null;
-  /** Free-form, JSON-serialisable; never conversation content. */
+  /** JSON as stored; never conversation content. */
   data: Record<string, unknown>;
-}
-
-export interface AuditEntry extends AuditEvent {
-  seq: number;
-  at: Date;
   prevHash: string;
   hash: string;
 }

@@ -56,6 +56,14 @@ export type ListReply = { ok: true; result: ListResult } | (Reply & { ok: false 
 
 export const actorId = (userId: string) => `slack:${userId}`;
 
+/** The moves `transition` records; only `request.stale` carries a `detail` (what changed). */
+type RequestTransition =
+  | 'request.approved'
+  | 'request.denied'
+  | 'request.cancelled'
+  | 'request.expired'
+  | 'request.stale';
+
 /** What every use case shares: the deps and the few steps they all take. */
 export interface WorkflowContext extends WorkflowDeps {
   /** "an approver (<!subteam^S…>)": shown on every approval message. */
@@ -63,7 +71,12 @@ export interface WorkflowContext extends WorkflowDeps {
   /** Audit first, then the thread (see MessagingPort.postToThread). */
   record(channelId: string, event: AuditEvent): Promise<void>;
   /** A request moved: its new state goes to the audit log and the thread. */
-  transition(action: AuditAction, request: RecoveryRequest, actor: string, extra?: object): Promise<void>;
+  transition(
+    action: RequestTransition,
+    request: RecoveryRequest,
+    actor: string,
+    extra?: { detail?: string | null },
+  ): Promise<void>;
   /** Any error as the Reply the person sees; unexpected ones are logged. */
   failure(err: unknown): Reply;
   reportValidation(
@@ -94,7 +107,12 @@ export function createContext(deps: WorkflowDeps): WorkflowContext {
     await messaging.postToThread(channelId, event);
   }
 
-  async function transition(action: AuditAction, request: RecoveryRequest, actor: string, extra = {}) {
+  async function transition(
+    action: RequestTransition,
+    request: RecoveryRequest,
+    actor: string,
+    extra: { detail?: string | null } = {},
+  ) {
     await record(request.channelId, {
       action,
       actor,

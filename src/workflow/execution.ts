@@ -1,4 +1,5 @@
 import { AuditAction, isReplayPlan, type RecoveryRequest } from '../approval/types.js';
+import { isOutcomeEvent, withOutcomeMarks } from '../audit-vocabulary.js';
 import { ErrorCode, errorMessage, RecoveryError } from '../errors.js';
 import { type CoreDeps, executeRestore } from '../recovery/index.js';
 import { executeReplay, type ReplayPlan } from '../recovery/replay.js';
@@ -43,13 +44,13 @@ export function createExecution(ctx: WorkflowContext) {
         ...audit,
         append: async (event, options) => {
           const outcome = TERMINAL[event.action];
-          if (!outcome) {
+          if (!outcome || !isOutcomeEvent(event)) {
             const entry = await audit.append(event, options);
             if (event.action === AuditAction.ReplayStarted) onStarted?.(entry.seq);
             return entry;
           }
           const snapshot: RecoveryRequest = { ...request, state: outcome, result: { ...event.data } };
-          return audit.append({ ...event, data: { ...event.data, request: snapshot } }, options);
+          return audit.append(withOutcomeMarks(event, { request: snapshot }), options);
         },
       },
     };

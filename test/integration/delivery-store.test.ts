@@ -76,7 +76,12 @@ describe('delivery store: the channel lock', () => {
 
   it('reads a channel head from the bound connection, in seq order', async () => {
     const audit = createAuditLog(db.pool, SCHEMA);
-    const event = { action: 'command.received', actor: 'cli:alice', requestId: null, data: {} };
+    const event = {
+      action: 'command.received' as const,
+      actor: 'cli:alice',
+      requestId: null,
+      data: { command: 'inspect c-1' },
+    };
     await audit.append({ ...event, conversationId: 'c-1' }, { deliverTo: { channelId: 'C_HEAD' } });
     await audit.append({ ...event, conversationId: null }, { deliverTo: { channelId: 'C_HEAD' } });
     const r = await store.withChannelLock('C_HEAD', async (channel) => {

@@ -24,6 +24,7 @@ import type { AuditEntry, AuditEvent, AuditLog } from '../../src/store/types.js'
 import type { KnownBlock, SlackMessage } from '../../src/views/slack.js';
 import { threadRootView } from '../../src/views/thread.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
+import { type UntypedAuditEvent, untypedEvent } from '../helpers/untyped-audit.js';
 
 const TOKEN = 'xoxb-delivery-test';
 const INC = 'C_INC';
@@ -110,8 +111,20 @@ async function fixture(overrides: Partial<DeliveryWorkerOptions> = {}): Promise<
   return { schema, audit: createAuditLog(db.pool, schema), logs, worker: replica(db.pool), replica };
 }
 
-function event(action: string, conversationId: string | null, extra: Partial<AuditEvent> = {}): AuditEvent {
-  return { action, actor: 'slack:U_ALICE', conversationId, requestId: null, data: {}, ...extra };
+// Rows in any shape: delivery must keep its order whatever the views make of them.
+function event(
+  action: string,
+  conversationId: string | null,
+  extra: Partial<UntypedAuditEvent> = {},
+): AuditEvent {
+  return untypedEvent({
+    action,
+    actor: 'slack:U_ALICE',
+    conversationId,
+    requestId: null,
+    data: {},
+    ...extra,
+  });
 }
 
 /** A RecoveryRequest snapshot as the Slack face puts it in `data.request` (only what the views read). */

@@ -5,6 +5,7 @@ import { auditHash, GENESIS_HASH } from '../../src/store/audit-hash.js';
 import { migrate } from '../../src/store/migrate.js';
 import type { AuditEvent, AuditLog } from '../../src/store/types.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
+import { untypedEvent } from '../helpers/untyped-audit.js';
 
 let db: TestDatabase;
 let schemas = 0;
@@ -17,14 +18,15 @@ async function freshLog(clock?: () => Date): Promise<{ schema: string; log: Audi
   return { schema, log: createAuditLog(db.pool, schema, clock) };
 }
 
+// The log hashes and keeps whatever data it is given; the vocabulary is the writers' business.
 function event(i: number): AuditEvent {
-  return {
+  return untypedEvent({
     action: 'restore.started',
     actor: 'slack:U123',
     conversationId: 'c-7f3a9e',
     requestId: `rq_${i}`,
     data: { source: 'postgres', n: i, note: 'a "quoted", value' },
-  };
+  });
 }
 
 async function appendN(log: AuditLog, n: number): Promise<void> {
@@ -97,7 +99,7 @@ describe('audit log', () => {
 
   it('keeps the exact data text it hashed, with unicode, nulls and awkward strings', async () => {
     const { schema, log } = await freshLog();
-    const awkward: AuditEvent = {
+    const awkward = untypedEvent({
       action: 'request.denied',
       actor: 'cli:zoë',
       conversationId: null,
@@ -108,7 +110,7 @@ describe('audit log', () => {
         s: 'tab\t nul\u0000 emoji 🚑 lone\ud800',
         nested: { b: 2, a: 1 },
       },
-    };
+    });
     const entry = await log.append(awkward);
     expect((await log.verify()).ok).toBe(true);
     const stored = await db.pool.query(`SELECT data FROM ${schema}.audit_log WHERE seq = 1`);
