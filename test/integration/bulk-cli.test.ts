@@ -1,9 +1,10 @@
+import { execFile } from 'node:child_process';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MixedSelection, seedMixed } from '../helpers/bulk.js';
-import { cli } from '../helpers/cli.js';
+import { BIN, cli } from '../helpers/cli.js';
 import { type Stack, startStack } from '../helpers/stack.js';
 
 let stack: Stack;
@@ -218,6 +219,41 @@ describe('zeus-recover bulk-restore (CLI, real Postgres and Redis)', () => {
     expect(r.stderr).toMatch(/bulk bj_\S+ running: \d+\/2000/);
     expect(r.stderr).not.toContain('\r');
     expect(r.stdout).toMatch(/Job bj_\S+: succeeded, 2000\/2000 done/);
+  }, 120_000);
+
+  it('draws a progress bar on a terminal, and nothing but the JSON with --json', async () => {
+    const onTerminal = (args: string[]) =>
+      new Promise<string>((resolve, reject) => {
+        const command = [process.execPath, BIN, ...args]
+          .map((a) => `'${a.replaceAll("'", "'\\''")}'`)
+          .join(' ');
+        execFile(
+          'script',
+          ['-qec', command, '/dev/null'],
+          {
+            env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...stack.env },
+            encoding: 'utf8',
+          },
+          (err, stdout) => (err ? reject(err) : resolve(stdout)),
+        );
+      });
+    const run = [
+      'bulk-restore',
+      '--from',
+      'postgres',
+      '--since',
+      '1h',
+      '--max-rate',
+      '500',
+      '--yes',
+      '--reason',
+      'tty',
+    ];
+    const bar = await onTerminal(run);
+    expect(bar).toMatch(/\r\[[#-]{30}\] \d+\/2000 \(\d+%\) \d+ conv\/s ETA/);
+    expect(bar).toMatch(/Job bj_\S+: succeeded, 2000\/2000 done/);
+    const quiet = await onTerminal([...run, '--json']);
+    expect(JSON.parse(quiet.replaceAll('\r\n', '\n'))).toMatchObject({ state: 'succeeded' });
   }, 120_000);
 
   it('refuses bad input with a clear error and writes nothing', async () => {
