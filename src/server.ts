@@ -260,9 +260,14 @@ export async function startBot(
     timeout: SLACK_CALL_TIMEOUT_MS,
   });
   // Not through `slack`: sharing a file must not be retried blindly (see slack/upload.ts).
-  const upload = createThreadUploader(token, { ...(slackApiUrl ? { slackApiUrl } : {}), logger: bolt });
-  slack.on(WebClientEvent.RATE_LIMITED, (_retryAfter: number, { url }: { url: string }) => {
-    metrics.slackRateLimited.inc({ method: url.split('/').pop() ?? 'unknown' });
+  const rateLimited = (method: string) => metrics.slackRateLimited.inc({ method });
+  slack.on(WebClientEvent.RATE_LIMITED, (_retryAfter: number, { url }: { url: string }) =>
+    rateLimited(url.split('/').pop() ?? 'unknown'),
+  );
+  const upload = createThreadUploader(token, {
+    ...(slackApiUrl ? { slackApiUrl } : {}),
+    logger: bolt,
+    onRateLimited: rateLimited,
   });
   const groups = createUsergroupCache({ fetchMembers: slackUsergroupFetcher(slack), logger });
   const deliveries = createDeliveryStore(runtime.pool, schema);

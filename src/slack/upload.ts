@@ -1,4 +1,4 @@
-import { type Logger, WebClient } from '@slack/web-api';
+import { type Logger, WebClient, WebClientEvent } from '@slack/web-api';
 import { ErrorCode, RecoveryError } from '../errors.js';
 import { classifySlackError } from './delivery.js';
 
@@ -23,7 +23,13 @@ export const UPLOAD_TIMEOUT_MS = 30_000;
  */
 export function createThreadUploader(
   token: string,
-  options: { slackApiUrl?: string; timeoutMs?: number; logger?: Logger } = {},
+  options: {
+    slackApiUrl?: string;
+    timeoutMs?: number;
+    logger?: Logger;
+    /** Told of each rate-limited call (its method), as the bot's own client is. */
+    onRateLimited?: (method: string) => void;
+  } = {},
 ): (file: ThreadUpload) => Promise<void> {
   const timeoutMs = options.timeoutMs ?? UPLOAD_TIMEOUT_MS;
   const common = {
@@ -36,6 +42,11 @@ export function createThreadUploader(
     retryConfig: { retries: 2, factor: 2, minTimeout: 200, maxTimeout: 2000 },
   });
   const once = new WebClient(token, { ...common, retryConfig: { retries: 0 } });
+  for (const client of [retrying, once]) {
+    client.on(WebClientEvent.RATE_LIMITED, (_retryAfter: number, { url }: { url: string }) =>
+      options.onRateLimited?.(url.split('/').pop() ?? 'unknown'),
+    );
+  }
 
   return async ({ channelId, threadTs, conversationId, filename, bytes }) => {
     const again = `Try the export again in a minute, or use the CLI: \`zeus-recover export ${conversationId}\`.`;

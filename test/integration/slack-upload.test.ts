@@ -1,4 +1,4 @@
-import { WebClient } from '@slack/web-api';
+import { type Logger, LogLevel, WebClient } from '@slack/web-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SlackStandin, startSlackStandin } from '../../sandbox/slack/local-slack.js';
 import { RecoveryError } from '../../src/errors.js';
@@ -12,11 +12,23 @@ import { createThreadUploader, type ThreadUpload } from '../../src/slack/upload.
 const TOKEN = 'xoxb-upload-test';
 let slack: SlackStandin;
 let n = 0;
+const quiet: Logger = {
+  debug: () => {},
+  info: () => {},
+  warn: () => {},
+  error: () => {},
+  setLevel: () => {},
+  getLevel: () => LogLevel.ERROR,
+  setName: () => {},
+};
 
 beforeAll(async () => {
   slack = await startSlackStandin({ channels: { C_INC: 'inc-42' } });
 });
 afterAll(async () => slack.stop());
+
+const uploader = (options: Parameters<typeof createThreadUploader>[1] = {}) =>
+  createThreadUploader(TOKEN, { slackApiUrl: slack.apiUrl, logger: quiet, ...options });
 
 /** A fresh thread in the incident channel and a file for it. */
 async function fileForNewThread(): Promise<ThreadUpload> {
@@ -47,7 +59,7 @@ async function failure(p: Promise<unknown>): Promise<RecoveryError> {
 describe('uploading an export to its thread', () => {
   it('shares the exact bytes once in the thread', async () => {
     const file = await fileForNewThread();
-    await createThreadUploader(TOKEN, { slackApiUrl: slack.apiUrl })(file);
+    await uploader()(file);
     const stored = slack.files().find((f) => f.filename === file.filename);
     expect(stored).toMatchObject({ completed: true, channel_id: 'C_INC', thread_ts: file.threadTs });
     expect(stored?.bytes?.equals(file.bytes)).toBe(true);
@@ -57,10 +69,19 @@ describe('uploading an export to its thread', () => {
   it('asks again for an upload address Slack failed to give: nothing is shown until the share', async () => {
     const file = await fileForNewThread();
     slack.failNext('files.getUploadURLExternal', { status: 503 });
-    await createThreadUploader(TOKEN, { slackApiUrl: slack.apiUrl })(file);
+    await uploader()(file);
     expect(
       slack.calls('files.getUploadURLExternal').filter((c) => c.args.filename === file.filename),
     ).toHaveLength(2);
+    expect(inThread(file)).toBe(1);
+  });
+
+  it('tells the bot of a rate limit, as its own client does (zeus_recover_slack_rate_limited_total)', async () => {
+    const file = await fileForNewThread();
+    const limited: string[] = [];
+    slack.failNext('files.getUploadURLExternal', { status: 429, retryAfter: 0 });
+    await uploader({ onRateLimited: (m) => limited.push(m) })(file);
+    expect(limited).toEqual(['files.getUploadURLExternal']);
     expect(inThread(file)).toBe(1);
   });
 
@@ -68,7 +89,7 @@ describe('uploading an export to its thread', () => {
     const file = await fileForNewThread();
     const before = shares();
     slack.acceptThen('files.completeUploadExternal', { answer: 'status', status: 503 });
-    const err = await failure(createThreadUploader(TOKEN, { slackApiUrl: slack.apiUrl })(file));
+    const err = await failure(uploader()(file));
     expect(err.message).toContain('may have shared it anyway');
     expect(err.hint).toMatch(/^Look in the thread before exporting again/);
     expect(shares() - before).toBe(1);
@@ -79,9 +100,7 @@ describe('uploading an export to its thread', () => {
     const file = await fileForNewThread();
     const before = shares();
     slack.acceptThen('files.completeUploadExternal', { answer: 'never' });
-    const err = await failure(
-      createThreadUploader(TOKEN, { slackApiUrl: slack.apiUrl, timeoutMs: 300 })(file),
-    );
+    const err = await failure(uploader({ timeoutMs: 300 })(file));
     expect(err.message).toContain('may have shared it anyway');
     expect(shares() - before).toBe(1);
   });
@@ -89,7 +108,7 @@ describe('uploading an export to its thread', () => {
   it('a share Slack refused outright: nothing was shared, try again', async () => {
     const file = await fileForNewThread();
     slack.failWith('files.completeUploadExternal', 'not_in_channel');
-    const err = await failure(createThreadUploader(TOKEN, { slackApiUrl: slack.apiUrl })(file));
+    const err = await failure(uploader()(file));
     expect(err.message).toContain('(not_in_channel); nothing was shared');
     expect(err.hint).toContain(`zeus-recover export ${file.conversationId}`);
     expect(inThread(file)).toBe(0);
