@@ -34,6 +34,10 @@ await audit.append({ ...base, action: 'command.received', data: { command: 'insp
     ok: false,
     body: `await audit.append({ ...base, action: 'export.refused', data: { tier: 'redis', bytes: '9 MB', limit: 5, cli: 'x' } });`,
   },
+  'outcome-and-action-disagree.ts': {
+    ok: false,
+    body: `await audit.append({ ...base, action: 'replay.succeeded', data: { fromStep: 5, outcome: 'failed', sent: true, ambiguous: false, replayId: null, polls: 1, status: null, detail: 'x' } });`,
+  },
   'another-actions-data.ts': {
     ok: false,
     body: `await audit.append({ ...base, action: 'restore.started', data: { command: 'inspect c-1' } });`,

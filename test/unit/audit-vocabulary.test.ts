@@ -37,4 +37,29 @@ describe('audit vocabulary', () => {
       expect(msg?.text, action).toContain('could not be shown in full');
     }
   });
+
+  it("shows an outcome even when the workflow's request snapshot in it is unreadable", () => {
+    const data = {
+      source: 'postgres',
+      backupId: null,
+      code: 'conflict',
+      error: 'Redis changed since the preview.',
+      entryId: 'e-1',
+      request: { id: 'rq_1', plan: null },
+    };
+    const parsed = AUDIT_DATA['restore.failed'].safeParse(data);
+    expect(parsed.success).toBe(true);
+    expect(parsed.data?.request).toBeUndefined();
+    const msg = renderAuditEntry({
+      seq: 8,
+      at: new Date('2026-01-01T00:00:00Z'),
+      actor: 'system',
+      action: 'restore.failed',
+      conversationId: 'c-1',
+      requestId: 'rq_1',
+      data,
+    });
+    expect(msg?.text).not.toContain('could not be shown');
+    expect(msg?.text).toContain('failed');
+  });
 });
