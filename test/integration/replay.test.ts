@@ -1,7 +1,7 @@
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_STATUS_SCRIPT, startZeusStandin, type ZeusStandin } from '../../sandbox/zeus/zeus.js';
-import { ErrorCode, RecoveryError } from '../../src/errors.js';
+import { ErrorCode } from '../../src/errors.js';
 import type { CoreDeps } from '../../src/recovery/deps.js';
 import {
   createZeusClient,
@@ -13,6 +13,7 @@ import {
   type ZeusStatus,
 } from '../../src/recovery/index.js';
 import { makeConversation, stepTs } from '../helpers/conversations.js';
+import { recoveryError } from '../helpers/errors.js';
 import { type Stack, startStack } from '../helpers/stack.js';
 
 let stack: Stack;
@@ -67,16 +68,6 @@ async function closedPort(): Promise<number> {
   return address.port;
 }
 
-async function caught(p: Promise<unknown>): Promise<RecoveryError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof RecoveryError) return err;
-    throw err;
-  }
-  throw new Error('expected a RecoveryError');
-}
-
 describe('planReplay', () => {
   it('lists the steps that would be re-run, with roles and times', async () => {
     const id = await seeded();
@@ -109,12 +100,12 @@ describe('planReplay', () => {
   it('refuses a step outside 1..n or not a whole number, before anything is sent or audited', async () => {
     const id = await seeded();
     const posts = zeus.replayCalls().length;
-    const err = await caught(planReplay(deps, id, 9));
+    const err = await recoveryError(planReplay(deps, id, 9));
     expect(err.code).toBe(ErrorCode.InvalidInput);
     expect(err.message).toBe(`Step 9 is outside 1..6 for ${id}.`);
     expect(err.hint).toBe('Pick a step between 1 and 6; the checkpoint is 4.');
     for (const bad of [0, 7, -1, 2.5, Number.NaN]) {
-      expect((await caught(planReplay(deps, id, bad))).code).toBe(ErrorCode.InvalidInput);
+      expect((await recoveryError(planReplay(deps, id, bad))).code).toBe(ErrorCode.InvalidInput);
     }
     expect(zeus.replayCalls().length).toBe(posts);
     expect(await auditRows(id)).toEqual([]);
@@ -123,19 +114,19 @@ describe('planReplay', () => {
   it('refuses when Redis has no valid copy, pointing at restore', async () => {
     const missing = freshId();
     await stack.seed('postgres', missing, makeConversation(missing, 3));
-    const m = await caught(planReplay(deps, missing, 1));
+    const m = await recoveryError(planReplay(deps, missing, 1));
     expect(m.code).toBe(ErrorCode.NotFound);
     expect(m.hint).toContain(`restore ${missing}`);
 
     const broken = freshId();
     await stack.seed('redis', broken, '{"id": "someone-else", "steps": []}');
-    const b = await caught(planReplay(deps, broken, 1));
+    const b = await recoveryError(planReplay(deps, broken, 1));
     expect(b.code).toBe(ErrorCode.SourceInvalid);
     expect(b.hint).toContain('restore');
   });
 
   it('refuses a hostile id before reading anything', async () => {
-    expect((await caught(planReplay(deps, '../x', 1))).code).toBe(ErrorCode.InvalidId);
+    expect((await recoveryError(planReplay(deps, '../x', 1))).code).toBe(ErrorCode.InvalidId);
   });
 });
 
@@ -198,7 +189,7 @@ describe('executeReplay', () => {
     const id = await seeded();
     const plan = await planReplay(deps, id, 5);
     await stack.seed('redis', id, makeConversation(id, 7, { checkpoint: 4 }));
-    const err = await caught(executeReplay(deps, plan, actor(), { zeus: fastClient() }));
+    const err = await recoveryError(executeReplay(deps, plan, actor(), { zeus: fastClient() }));
     expect(err.code).toBe(ErrorCode.Stale);
     expect(err.hint).toContain('Nothing was sent');
     expect(postsFor(id)).toHaveLength(0);
@@ -212,7 +203,7 @@ describe('executeReplay', () => {
     const plan = await planReplay(deps, id, 5);
     const lease = await deps.locks.acquire(id, 'cli:someone (request rq_other)', 60_000);
     try {
-      const err = await caught(executeReplay(deps, plan, actor(), { zeus: fastClient() }));
+      const err = await recoveryError(executeReplay(deps, plan, actor(), { zeus: fastClient() }));
       expect(err.code).toBe(ErrorCode.Locked);
       expect(err.message).toContain('rq_other');
       expect(postsFor(id)).toHaveLength(0);
@@ -326,7 +317,7 @@ describe('executeReplay', () => {
       token: 'not-the-token-abc123',
       sleep: async () => {},
     });
-    const err = await caught(executeReplay(deps, plan, actor(), { zeus: wrong }));
+    const err = await recoveryError(executeReplay(deps, plan, actor(), { zeus: wrong }));
     expect(err.code).toBe(ErrorCode.ZeusApi);
     expect(err.hint).toContain('ZEUS_API_TOKEN');
     expect(err.toUserText()).not.toContain('not-the-token-abc123');
@@ -344,7 +335,7 @@ describe('executeReplay', () => {
       token: 't',
       sleep: async () => {},
     });
-    const err = await caught(executeReplay(deps, plan, actor(), { zeus: offline }));
+    const err = await recoveryError(executeReplay(deps, plan, actor(), { zeus: offline }));
     expect(err.code).toBe(ErrorCode.ZeusApi);
     expect(err.message).toContain('nothing was sent');
     const audit = await auditRows(id);

@@ -1,10 +1,10 @@
 import { WebClient } from '@slack/web-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SlackStandin, startSlackStandin } from '../../sandbox/slack/local-slack.js';
-import { RecoveryError } from '../../src/errors.js';
 import { createLogger } from '../../src/log.js';
 import { boltLogger } from '../../src/slack/bolt-logger.js';
 import { createThreadUploader, type ThreadUpload } from '../../src/slack/upload.js';
+import { recoveryError } from '../helpers/errors.js';
 
 /**
  * The export's upload against the local Slack over real HTTP: the share step is sent once,
@@ -42,15 +42,6 @@ async function fileForNewThread(): Promise<ThreadUpload> {
 const shares = () => slack.calls('files.completeUploadExternal').length;
 const inThread = (file: ThreadUpload) => slack.messagesInThread(file.channelId, file.threadTs).length - 1;
 
-async function failure(p: Promise<unknown>): Promise<RecoveryError> {
-  const err = await p.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  if (!(err instanceof RecoveryError)) throw new Error(`expected a RecoveryError, got ${String(err)}`);
-  return err;
-}
-
 describe('uploading an export to its thread', () => {
   it('shares the exact bytes once in the thread', async () => {
     const file = await fileForNewThread();
@@ -84,7 +75,7 @@ describe('uploading an export to its thread', () => {
     const file = await fileForNewThread();
     const before = shares();
     slack.acceptThen('files.completeUploadExternal', { answer: 'status', status: 503 });
-    const err = await failure(uploader()(file));
+    const err = await recoveryError(uploader()(file));
     expect(err.message).toContain('may have shared it anyway');
     expect(err.hint).toMatch(/^Look in the thread before exporting again/);
     expect(shares() - before).toBe(1);
@@ -95,7 +86,7 @@ describe('uploading an export to its thread', () => {
     const file = await fileForNewThread();
     const before = shares();
     slack.acceptThen('files.completeUploadExternal', { answer: 'never' });
-    const err = await failure(uploader({ timeoutMs: 300 })(file));
+    const err = await recoveryError(uploader({ timeoutMs: 300 })(file));
     expect(err.message).toContain('may have shared it anyway');
     expect(shares() - before).toBe(1);
   });
@@ -103,7 +94,7 @@ describe('uploading an export to its thread', () => {
   it('a share Slack refused outright: nothing was shared, try again', async () => {
     const file = await fileForNewThread();
     slack.failWith('files.completeUploadExternal', 'not_in_channel');
-    const err = await failure(uploader()(file));
+    const err = await recoveryError(uploader()(file));
     expect(err.message).toContain('(not_in_channel); nothing was shared');
     expect(err.hint).toContain(`zeus-recover export ${file.conversationId}`);
     expect(inThread(file)).toBe(0);

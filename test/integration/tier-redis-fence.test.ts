@@ -1,7 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ErrorCode, RecoveryError } from '../../src/errors.js';
+import { ErrorCode } from '../../src/errors.js';
 import { createRedisClient, createRedisTier, type RedisClient } from '../../src/recovery/tiers/redis.js';
 import type { ActiveStore } from '../../src/recovery/types.js';
+import { recoveryError } from '../helpers/errors.js';
 import { type FaultProxy, holding, startFaultProxy } from '../helpers/fault-proxy.js';
 import { createTestRedis, type TestRedis } from '../helpers/redis.js';
 
@@ -47,20 +48,11 @@ async function seeded(): Promise<string> {
 
 const held = async (id: string) => (await redis.client.getBuffer(redis.key(id)))?.toString();
 
-async function failure(p: Promise<unknown>): Promise<RecoveryError> {
-  const err = await p.then(
-    (v) => v,
-    (e: unknown) => e,
-  );
-  expect(err, JSON.stringify(err)).toBeInstanceOf(RecoveryError);
-  return err as RecoveryError;
-}
-
 describe('compare-and-set under faults', () => {
   it('reply lost after the write reached Redis: ambiguous, and Redis holds the new bytes', async () => {
     const id = await seeded();
     const armed = proxy.arm({ match: CAS, fault: 'cut-after' });
-    const err = await failure(tier.compareAndSet(id, OLD, NEW, { kind: 'none' }));
+    const err = await recoveryError(tier.compareAndSet(id, OLD, NEW, { kind: 'none' }));
     expect(armed.hasFired).toBe(true);
     expect(err.code).toBe(ErrorCode.TierUnreachable);
     expect(err.details.ambiguous).toBe(true);
@@ -70,7 +62,7 @@ describe('compare-and-set under faults', () => {
   it('cut before the write left the proxy: ambiguous to the client, and Redis holds the old bytes', async () => {
     const id = await seeded();
     proxy.arm({ match: CAS, fault: 'cut-before' });
-    const err = await failure(tier.compareAndSet(id, OLD, NEW, { kind: 'none' }));
+    const err = await recoveryError(tier.compareAndSet(id, OLD, NEW, { kind: 'none' }));
     expect(err.details.ambiguous).toBe(true);
     expect(await held(id)).toBe(OLD.toString());
   });
@@ -78,7 +70,7 @@ describe('compare-and-set under faults', () => {
   it('a write held on the way past its deadline never lands, even after the call has given up', async () => {
     const id = await seeded();
     const armed = proxy.arm({ match: CAS, fault: { holdMs: TIMEOUT_MS * 3 } });
-    const err = await failure(tier.compareAndSet(id, OLD, NEW, { kind: 'none' }));
+    const err = await recoveryError(tier.compareAndSet(id, OLD, NEW, { kind: 'none' }));
     expect(err.details.ambiguous).toBe(true);
     await armed.delivered;
     // The held script is on its way to Redis; give it the moment it needs to run.
@@ -90,7 +82,7 @@ describe('compare-and-set under faults', () => {
   it('a reply that never comes: ambiguous after the timeout, and the write (which landed) is in Redis', async () => {
     const id = await seeded();
     proxy.arm({ match: CAS, fault: 'drop-replies' });
-    const err = await failure(tier.compareAndSet(id, OLD, NEW, { kind: 'none' }));
+    const err = await recoveryError(tier.compareAndSet(id, OLD, NEW, { kind: 'none' }));
     expect(err.details.ambiguous).toBe(true);
     expect(err.message).toMatch(/may or may not have been applied/);
     expect(await held(id)).toBe(NEW.toString());

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startZeusStandin, type ZeusStandin } from '../../sandbox/zeus/zeus.js';
-import { ErrorCode, RecoveryError } from '../../src/errors.js';
+import { ErrorCode } from '../../src/errors.js';
 import {
   createZeusClient,
   isZeusAmbiguous,
@@ -9,6 +9,7 @@ import {
   type ZeusClientOptions,
   zeusFailure,
 } from '../../src/recovery/zeus-api.js';
+import { recoveryError } from '../helpers/errors.js';
 
 let zeus: ZeusStandin;
 let waits: number[];
@@ -34,16 +35,6 @@ function client(over: Partial<ZeusClientOptions> = {}) {
     },
     ...over,
   });
-}
-
-async function caught(p: Promise<unknown>): Promise<RecoveryError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof RecoveryError) return err;
-    throw err;
-  }
-  throw new Error('expected a RecoveryError');
 }
 
 let seq = 0;
@@ -94,7 +85,7 @@ describe('replay', () => {
   it('a Retry-After beyond the cap is not retried early: it fails and says when to try', async () => {
     const before = zeus.replayCalls().length;
     zeus.failNext(429, 120);
-    const err = await caught(client().replay('c-api4', 1, key()));
+    const err = await recoveryError(client().replay('c-api4', 1, key()));
     expect(zeus.replayCalls().length - before).toBe(1);
     expect(waits).toEqual([]);
     expect(zeusFailure(err)).toBe('unavailable');
@@ -116,7 +107,7 @@ describe('replay', () => {
     const before = zeus.replayCalls().length;
     const started = zeus.replays.length;
     for (let i = 0; i < 3; i++) zeus.failNext(503);
-    const err = await caught(client({ maxRetries: 2 }).replay('c-api6', 1, key()));
+    const err = await recoveryError(client({ maxRetries: 2 }).replay('c-api6', 1, key()));
     expect(zeus.replayCalls().length - before).toBe(3);
     expect(zeus.replays.length).toBe(started);
     expect(err.code).toBe(ErrorCode.ZeusApi);
@@ -146,7 +137,7 @@ describe('replay', () => {
 
   it('connection refused every time: a clear error that says nothing was sent', async () => {
     await zeus.refuseConnections();
-    const err = await caught(client({ maxRetries: 2 }).replay('c-api8', 1, key()));
+    const err = await recoveryError(client({ maxRetries: 2 }).replay('c-api8', 1, key()));
     expect(zeusFailure(err)).toBe('unreachable');
     expect(err.message).toContain('ECONNREFUSED');
     expect(err.message).toContain('nothing was sent');
@@ -158,7 +149,7 @@ describe('replay', () => {
     const before = zeus.replayCalls().length;
     const k = key();
     zeus.stallNext(1500);
-    const err = await caught(client({ timeoutMs: 200 }).replay('c-api9', 2, k));
+    const err = await recoveryError(client({ timeoutMs: 200 }).replay('c-api9', 2, k));
     expect(isZeusAmbiguous(err)).toBe(true);
     expect(err.code).toBe(ErrorCode.ZeusApi);
     expect(zeusFailure(err)).toBe('ambiguous');
@@ -171,7 +162,7 @@ describe('replay', () => {
   it('connection reset after sending: ambiguous, never re-sent', async () => {
     const before = zeus.replayCalls().length;
     zeus.resetNext();
-    const err = await caught(client().replay('c-api10', 2, key()));
+    const err = await recoveryError(client().replay('c-api10', 2, key()));
     expect(isZeusAmbiguous(err)).toBe(true);
     expect(zeus.replayCalls().length - before).toBe(1);
     expect(waits).toEqual([]);
@@ -180,7 +171,7 @@ describe('replay', () => {
   it('500 on the POST: ambiguous (Zeus may have started part of it), not retried', async () => {
     const before = zeus.replayCalls().length;
     zeus.failNext(500);
-    const err = await caught(client().replay('c-api11', 2, key()));
+    const err = await recoveryError(client().replay('c-api11', 2, key()));
     expect(isZeusAmbiguous(err)).toBe(true);
     expect(zeus.replayCalls().length - before).toBe(1);
   });
@@ -188,7 +179,7 @@ describe('replay', () => {
   it('401: a clear error about ZEUS_API_TOKEN that never shows the token', async () => {
     const secret = 'wrong-secret-token-9f8e7d';
     const before = zeus.replayCalls().length;
-    const err = await caught(client({ token: secret }).replay('c-api12', 1, key()));
+    const err = await recoveryError(client({ token: secret }).replay('c-api12', 1, key()));
     expect(err.code).toBe(ErrorCode.ZeusApi);
     expect(zeusFailure(err)).toBe('unauthorized');
     expect(err.hint).toContain('ZEUS_API_TOKEN');
@@ -203,7 +194,7 @@ describe('replay', () => {
 
   it('another 4xx: the server message and a hint, not retried', async () => {
     zeus.failNext(422);
-    const err = await caught(client().replay('c-api13', 1, key()));
+    const err = await recoveryError(client().replay('c-api13', 1, key()));
     expect(zeusFailure(err)).toBe('rejected');
     expect(err.message).toContain('422');
     expect(err.message).toContain('stand-in failure 422');
@@ -251,7 +242,7 @@ describe('status', () => {
 
   it('404 is a clear error, not retried', async () => {
     zeus.failNext(404, undefined, 'status');
-    const err = await caught(client().status('c-st3'));
+    const err = await recoveryError(client().status('c-st3'));
     expect(zeusFailure(err)).toBe('rejected');
     expect(err.hint).toContain('ZEUS_API_URL');
     expect(waits).toEqual([]);
