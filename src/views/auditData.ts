@@ -13,6 +13,7 @@ import type { InspectSummary } from './tiers.js';
  * rows come back from Postgres as JSON. The checks at the bottom make the build fail if a shape
  * drifts from the core's types.
  */
+
 /** The data of action `A` as a view receives it, after parsing. */
 export type Parsed<A extends AuditAction> = z.output<(typeof AUDIT_DATA)[A]>;
 

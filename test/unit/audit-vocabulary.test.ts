@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AuditAction } from '../../src/approval/types.js';
-import { AUDIT_ACTIONS, AUDIT_DATA, isAuditAction } from '../../src/audit-vocabulary.js';
+import { AUDIT_ACTIONS, AUDIT_DATA, isAuditAction, OUTCOME_ACTIONS } from '../../src/audit-vocabulary.js';
 import { HANDLERS, renderAuditEntry } from '../../src/views/auditEntry.js';
 
 describe('audit vocabulary', () => {
@@ -15,6 +15,18 @@ describe('audit vocabulary', () => {
 
   it('names every action the Slack face writes', () => {
     for (const action of Object.values(AuditAction)) expect(isAuditAction(action), action).toBe(true);
+  });
+
+  it('marks as outcomes exactly the actions whose data may carry the entry mark and request snapshot', () => {
+    const shapes = (schema: unknown): Record<string, unknown>[] => {
+      const def = (schema as { def: { type: string; shape?: object; options?: unknown[] } }).def;
+      if (def.type === 'union') return (def.options ?? []).flatMap(shapes);
+      return [def.shape as Record<string, unknown>];
+    };
+    const marked = AUDIT_ACTIONS.filter((a) =>
+      shapes(AUDIT_DATA[a]).every((shape) => 'entryId' in shape && 'request' in shape),
+    );
+    expect(marked.sort()).toEqual([...OUTCOME_ACTIONS].sort());
   });
 
   it('knows only its own actions', () => {
