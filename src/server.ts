@@ -27,6 +27,7 @@ import { healthRoutes } from './slack/health.js';
 import { commandGate } from './slack/load-gate.js';
 import { guardSlackRequests, MAX_BODY_BYTES } from './slack/request-guard.js';
 import { createThreadUploader, type ThreadUpload } from './slack/upload.js';
+import { SLASH_COMMAND } from './slack-ids.js';
 import { createRequestAuditLookup } from './store/audit-lookup.js';
 import { createDeliveryStore } from './store/deliveries.js';
 import { createRequestStore } from './store/requests.js';
@@ -35,7 +36,13 @@ import { approvalDecidedView } from './views/approval.js';
 import { renderAuditEntry } from './views/auditEntry.js';
 import { threadRootView } from './views/thread.js';
 import { createRuntime } from './wiring.js';
-import { createWorkflow, type MessagingPort } from './workflow/workflow.js';
+import { type ChatNames, createWorkflow, type MessagingPort } from './workflow/workflow.js';
+
+/** How Slack's people and commands are written in the audit log and the logs. */
+const SLACK_NAMES: ChatNames = {
+  actor: (userId) => `slack:${userId}`,
+  command: (typed) => `${SLASH_COMMAND} ${typed}`.trim(),
+};
 
 /**
  * The workflow's MessagingPort, told in Slack: an event goes to the audit log with delivery to
@@ -301,6 +308,7 @@ export async function startBot(
     groupMembers: async () =>
       config.policy.approverUsergroupId ? groups.members(config.policy.approverUsergroupId) : null,
     messaging: slackMessaging({ audit: deps.audit, deliveries, slack, upload, wake: () => delivery.kick() }),
+    names: SLACK_NAMES,
     replay: {
       pollMs: options.replayPollMs ?? config.zeus.replayPollMs,
       timeoutMs: options.replayTimeoutMs ?? config.zeus.replayTimeoutMs,
@@ -312,7 +320,10 @@ export async function startBot(
   app.use(async ({ body, next }) => {
     const b = body as { user_id?: string; user?: { id?: string } };
     const user = b.user_id ?? b.user?.id;
-    await runWithLogContext({ requestId: randomUUID(), ...(user ? { actor: `slack:${user}` } : {}) }, next);
+    await runWithLogContext(
+      { requestId: randomUUID(), ...(user ? { actor: SLACK_NAMES.actor(user) } : {}) },
+      next,
+    );
   });
   app.use(
     commandGate({

@@ -14,14 +14,14 @@ import { planReplay } from '../recovery/replay.js';
 import { inspectJson } from '../recovery/summary.js';
 import { replies } from '../views/replies.js';
 import type { ThreadCommand } from './command.js';
-import { type Actor, actorId, type ListReply, type Reply, type WorkflowContext } from './context.js';
+import type { Actor, ListReply, Reply, WorkflowContext } from './context.js';
 
 /**
  * The commands people type: reports go straight to the incident thread, and the destructive
  * ones open a request that waits for approval (decisions.ts).
  */
 export function createCommands(ctx: WorkflowContext) {
-  const { core, policy, messaging, record, failure, openRequest, reportValidation } = ctx;
+  const { core, policy, messaging, names, actorId, record, failure, openRequest, reportValidation } = ctx;
 
   /** `typed`: the command as the person typed it (the handler undoes the chat's escaping). */
   async function command(cmd: ThreadCommand, typed: string, who: Actor): Promise<Reply> {
@@ -35,7 +35,7 @@ export function createCommands(ctx: WorkflowContext) {
           conversationId ?? (cmd.kind === 'undo' ? await backupConversation(cmd.backupId) : null),
         requestId: null,
         // Views escape it when they show it.
-        data: { command: `/zeus-recover ${typed}`.trim() },
+        data: { command: names.command(typed) },
       });
       switch (cmd.kind) {
         case 'inspect': {
@@ -170,7 +170,7 @@ export function createCommands(ctx: WorkflowContext) {
         actor: actorId(who.userId),
         conversationId: null,
         requestId: null,
-        data: { command: `/zeus-recover list${query.pattern === null ? '' : ` ${query.pattern}`}${page}` },
+        data: { command: names.command(`list${query.pattern === null ? '' : ` ${query.pattern}`}${page}`) },
       });
       const result = await listConversations(core, {
         limit: query.limit,

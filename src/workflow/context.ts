@@ -18,7 +18,7 @@ import { OpenRequestConflict, type RequestStore } from '../store/requests.js';
 import type { AuditEvent } from '../store/types.js';
 import { approverHint, openConflictText } from '../views/approval-refusals.js';
 import { replies } from '../views/replies.js';
-import type { MessagingPort } from './messaging.js';
+import type { ChatNames, MessagingPort } from './messaging.js';
 
 /** Who did something, always taken from the signed payload of the chat it came from. */
 export interface Actor {
@@ -45,6 +45,7 @@ export interface WorkflowDeps {
   policy: Config['policy'];
   groupMembers: () => Promise<ReadonlySet<string> | null>;
   messaging: MessagingPort;
+  names: ChatNames;
   metrics?: Metrics;
   /** How a replay is followed through Zeus's status endpoint. */
   replay?: { pollMs: number; timeoutMs: number };
@@ -53,8 +54,6 @@ export interface WorkflowDeps {
 
 /** A page of `list`, or why there is none. */
 export type ListReply = { ok: true; result: ListResult } | (Reply & { ok: false });
-
-export const actorId = (userId: string) => `slack:${userId}`;
 
 /** The moves `transition` records; only `request.stale` carries a `detail` (what changed). */
 type RequestTransition =
@@ -68,6 +67,8 @@ type RequestTransition =
 export interface WorkflowContext extends WorkflowDeps {
   /** "an approver (<!subteam^S…>)": shown on every approval message. */
   approverHint: string;
+  /** The audit log's name for a chat user (ChatNames.actor). */
+  actorId(userId: string): string;
   /** Audit first, then the thread (see MessagingPort.postToThread). */
   record(channelId: string, event: AuditEvent): Promise<void>;
   /** A request moved: its new state goes to the audit log and the thread. */
@@ -172,7 +173,7 @@ export function createContext(deps: WorkflowDeps): WorkflowContext {
     const { report } = await inspectConversation(core, plan.conversationId);
     await record(who.channelId, {
       action: AuditAction.RequestCreated,
-      actor: actorId(who.userId),
+      actor: deps.names.actor(who.userId),
       conversationId: plan.conversationId,
       requestId: request.id,
       data: { request, inspect: inspectJson(report), approverHint: hint },
@@ -188,6 +189,7 @@ export function createContext(deps: WorkflowDeps): WorkflowContext {
   return {
     ...deps,
     approverHint: hint,
+    actorId: (userId: string) => deps.names.actor(userId),
     record,
     transition,
     failure,

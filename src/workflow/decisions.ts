@@ -5,7 +5,7 @@ import { planRestore, type RestorePlan } from '../recovery/index.js';
 import { planReplay, type ReplayPlan } from '../recovery/replay.js';
 import { notOpenText, refusalText } from '../views/approval-refusals.js';
 import { replies } from '../views/replies.js';
-import { type Actor, actorId, type Reply, type WorkflowContext } from './context.js';
+import type { Actor, Reply, WorkflowContext } from './context.js';
 
 /**
  * Approve, deny and cancel, and the sweeper's expiry: each checks the rules (approval/rules.ts),
@@ -16,7 +16,7 @@ export function createDecisions(
   ctx: WorkflowContext,
   execute: (request: RecoveryRequest, approver: string) => Promise<void>,
 ) {
-  const { core, requests, policy, transition, failure, openRequest, observeWait } = ctx;
+  const { core, requests, policy, actorId, transition, failure, openRequest, observeWait } = ctx;
 
   /** A fresh plan, or why the core will not make one now (a tier that did not answer throws). */
   async function replan<P>(make: () => Promise<P>): Promise<P | string> {

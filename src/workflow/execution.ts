@@ -9,7 +9,7 @@ import { auditTo } from '../store/audit.js';
 import type { FinishState } from '../store/requests.js';
 import { replayProgressView } from '../views/replay.js';
 import type { SlackMessage } from '../views/slack.js';
-import { actorId, type WorkflowContext } from './context.js';
+import type { WorkflowContext } from './context.js';
 
 /**
  * Runs an approved request once (startExecution lets exactly one caller through), records its
@@ -17,7 +17,7 @@ import { actorId, type WorkflowContext } from './context.js';
  * the core's own audit entries.
  */
 export function createExecution(ctx: WorkflowContext) {
-  const { core, requests, logger, messaging, reportValidation } = ctx;
+  const { core, requests, logger, messaging, actorId, reportValidation } = ctx;
 
   const TERMINAL: Record<string, FinishState> = {
     [AuditAction.RestoreSucceeded]: 'succeeded',

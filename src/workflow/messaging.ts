@@ -22,6 +22,16 @@ export interface MessagingPort {
   wakeDeliverer(): void;
 }
 
+/**
+ * How the chat's people and commands are written in the audit log (`slack:U123`,
+ * `/zeus-recover inspect c-1`), so entries say which face they came through.
+ */
+export interface ChatNames {
+  actor(userId: string): string;
+  /** The command line for what the person typed after the command's name. */
+  command(typed: string): string;
+}
+
 export interface ThreadFile {
   channelId: string;
   conversationId: string;

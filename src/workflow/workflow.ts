@@ -5,7 +5,7 @@ import { createExecution } from './execution.js';
 
 export type { ExportTier, ThreadCommand, ThreadRestoreSource } from './command.js';
 export type { Actor, ListReply, Reply, WorkflowDeps } from './context.js';
-export type { MessagingPort, ThreadFile } from './messaging.js';
+export type { ChatNames, MessagingPort, ThreadFile } from './messaging.js';
 
 /**
  * The request/approve/execute story, whatever chat it is told in. Every event is appended to

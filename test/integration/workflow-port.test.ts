@@ -55,6 +55,7 @@ beforeAll(async () => {
     policy: loadConfig(stack.env).policy,
     groupMembers: async () => null,
     messaging,
+    names: { actor: (userId) => `chat:${userId}`, command: (typed) => `/zeus-recover ${typed}` },
     logger: createLogger('silent'),
   });
 }, 60_000);
@@ -76,6 +77,8 @@ describe('the workflow over a messaging port', () => {
     expect(actionsFor('c-port-1')).toEqual(['command.received', 'inspect.reported']);
     expect(posted.every((p) => p.channelId === CHANNEL)).toBe(true);
     expect(posted[0]?.event.data).toEqual({ command: '/zeus-recover inspect c-port-1' });
+    // The face names its people: this one is not Slack.
+    expect(posted.map((p) => p.event.actor)).toEqual(['chat:U_ANA', 'chat:U_ANA']);
   });
 
   it('hands an export to uploadFile with the bytes the tier holds', async () => {
@@ -117,9 +120,11 @@ describe('the workflow over a messaging port', () => {
 
     const approved = await workflow.approve(requestId, { userId: 'U_BEN' });
     expect(approved).toMatchObject({ ok: true });
+    // The execution runs after the click is answered; it wakes the deliverer last, once finished.
+    const before = wakes;
     for (let i = 0; i < 200; i++) {
       const state = (await requests.get(requestId))?.state;
-      if (state !== 'approved' && state !== 'executing') break;
+      if (state !== 'approved' && state !== 'executing' && wakes > before) break;
       await new Promise((r) => setTimeout(r, 50));
     }
     expect((await requests.get(requestId))?.state).toBe('succeeded');
@@ -128,7 +133,7 @@ describe('the workflow over a messaging port', () => {
       JSON.parse(target),
     );
     // The core's own restore.* entries go to the audit log directly; the deliverer is woken for them.
-    expect(wakes).toBeGreaterThan(0);
+    expect(wakes).toBeGreaterThan(before);
     expect(actionsFor('c-port-3')).toEqual(
       expect.arrayContaining([
         'command.received',
