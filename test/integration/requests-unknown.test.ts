@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RestorePlan } from '../../src/recovery/plan.js';
 import { migrate } from '../../src/store/migrate.js';
 import { MIGRATIONS } from '../../src/store/migrations/index.js';
 import { createRequestStore, type RequestStore } from '../../src/store/requests.js';
 import { quoteIdent } from '../../src/store/sql.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
+import { storedPlan } from '../helpers/store.js';
 
 let db: TestDatabase;
 
@@ -15,20 +15,6 @@ afterAll(async () => {
   await db?.drop();
 });
 
-function plan(conversationId: string): RestorePlan {
-  return {
-    conversationId,
-    source: { kind: 'tier', tier: 'postgres' },
-    sourceLabel: 'postgres',
-    target: { exists: true, checksum: `sha256:${'a'.repeat(64)}`, bytes: 512, analysis: null },
-    current: { exists: true, checksum: `sha256:${'b'.repeat(64)}`, bytes: 300, ttlMs: null, analysis: null },
-    diff: { added: [], removed: [], changed: [], unchanged: 2, identical: false },
-    diffSummary: '+1 step',
-    warnings: [],
-    createdAt: '2025-12-13T10:05:00.000Z',
-  };
-}
-
 async function executing(store: RequestStore, conversationId: string) {
   const r = await store.create({
     kind: 'restore',
@@ -36,7 +22,7 @@ async function executing(store: RequestStore, conversationId: string) {
     channelId: 'C0INC',
     requester: 'UREQ',
     reason: 'reply lost',
-    plan: plan(conversationId),
+    plan: storedPlan(conversationId),
     requiredApprovals: 1,
     ttlMinutes: 30,
   });

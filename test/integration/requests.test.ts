@@ -1,8 +1,7 @@
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src/errors.js';
 import type { RestorePlan } from '../../src/recovery/plan.js';
-import { migrate } from '../../src/store/migrate.js';
 import {
   createRequestStore,
   type NewRequest,
@@ -10,19 +9,14 @@ import {
   type RequestStore,
 } from '../../src/store/requests.js';
 import { notOpenText, openConflictText, refusalText } from '../../src/views/approval-refusals.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
+import { storedPlan, useMigratedStore } from '../helpers/store.js';
 
 const SCHEMA = 'zeus_recover';
-let db: TestDatabase;
-let store: RequestStore;
+const fixture = useMigratedStore('zr_req', SCHEMA, createRequestStore);
 let seq = 0;
 
 function planFor(conversationId: string): RestorePlan {
-  return {
-    conversationId,
-    source: { kind: 'tier', tier: 'postgres' },
-    sourceLabel: 'postgres',
-    target: { exists: true, checksum: `sha256:${'a'.repeat(64)}`, bytes: 512, analysis: null },
+  return storedPlan(conversationId, {
     current: {
       exists: true,
       checksum: `sha256:${'b'.repeat(64)}`,
@@ -39,10 +33,8 @@ function planFor(conversationId: string): RestorePlan {
       unchanged: 2,
       identical: false,
     },
-    diffSummary: '+1 step',
     warnings: ['émoji 🚑 and "quotes" survive'],
-    createdAt: '2025-12-13T10:05:00.000Z',
-  };
+  });
 }
 
 /** A fresh conversation per test, so the open-request guard never couples tests. */
@@ -62,21 +54,22 @@ function input(overrides: Partial<NewRequest> = {}): NewRequest {
 }
 
 async function backdate(id: string): Promise<void> {
-  await db.pool.query(
+  await fixture.db.pool.query(
     `UPDATE ${SCHEMA}.requests SET expires_at = now() - interval '1 minute' WHERE id = $1`,
     [id],
   );
 }
 
 async function stateOf(id: string): Promise<string | undefined> {
-  const res = await db.pool.query<{ state: string }>(`SELECT state FROM ${SCHEMA}.requests WHERE id = $1`, [
-    id,
-  ]);
+  const res = await fixture.db.pool.query<{ state: string }>(
+    `SELECT state FROM ${SCHEMA}.requests WHERE id = $1`,
+    [id],
+  );
   return res.rows[0]?.state;
 }
 
 async function withPools<T>(n: number, fn: (stores: RequestStore[]) => Promise<T>): Promise<T> {
-  const pools = Array.from({ length: n }, () => new pg.Pool({ connectionString: db.url, max: 3 }));
+  const pools = Array.from({ length: n }, () => new pg.Pool({ connectionString: fixture.db.url, max: 3 }));
   try {
     return await fn(pools.map((p) => createRequestStore(p, SCHEMA)));
   } finally {
@@ -84,19 +77,10 @@ async function withPools<T>(n: number, fn: (stores: RequestStore[]) => Promise<T
   }
 }
 
-beforeAll(async () => {
-  db = await createTestDatabase('zr_req');
-  await migrate(db.pool, SCHEMA);
-  store = createRequestStore(db.pool, SCHEMA);
-});
-afterAll(async () => {
-  await db?.drop();
-});
-
 describe('create and get', () => {
   it('round-trips a request, plan included, with DB-clock expiry', async () => {
     const req = input({ kind: 'undo', requiredApprovals: 2, ttlMinutes: 30 });
-    const created = await store.create(req);
+    const created = await fixture.store.create(req);
     expect(created.id).toMatch(/^rq_[0-9a-f-]{36}$/);
     expect(created).toMatchObject({
       kind: 'undo',
@@ -114,21 +98,23 @@ describe('create and get', () => {
     });
     const window = Date.parse(created.expiresAt) - Date.parse(created.createdAt);
     expect(window).toBe(30 * 60_000);
-    const fetched = await store.get(created.id);
+    const fetched = await fixture.store.get(created.id);
     expect(fetched).toEqual(created);
     expect(fetched?.plan).toEqual(req.plan);
-    expect(await store.get('rq_00000000-0000-0000-0000-000000000000')).toBeNull();
+    expect(await fixture.store.get('rq_00000000-0000-0000-0000-000000000000')).toBeNull();
   });
 
   it('refuses bad input before touching the database', async () => {
-    await expect(store.create(input({ reason: '   ' }))).rejects.toMatchObject({
+    await expect(fixture.store.create(input({ reason: '   ' }))).rejects.toMatchObject({
       code: ErrorCode.InvalidInput,
     });
-    await expect(store.create(input({ requiredApprovals: 0 }))).rejects.toMatchObject({
+    await expect(fixture.store.create(input({ requiredApprovals: 0 }))).rejects.toMatchObject({
       code: ErrorCode.Config,
     });
-    await expect(store.create(input({ ttlMinutes: 0 }))).rejects.toMatchObject({ code: ErrorCode.Config });
-    await expect(store.create(input({ plan: planFor('c-other') }))).rejects.toMatchObject({
+    await expect(fixture.store.create(input({ ttlMinutes: 0 }))).rejects.toMatchObject({
+      code: ErrorCode.Config,
+    });
+    await expect(fixture.store.create(input({ plan: planFor('c-other') }))).rejects.toMatchObject({
       code: ErrorCode.InvalidInput,
     });
   });
@@ -136,8 +122,8 @@ describe('create and get', () => {
 
 describe('one open request per conversation', () => {
   it('refuses a second request while one is open, naming it and what to do', async () => {
-    const first = await store.create(input());
-    const err = await store
+    const first = await fixture.store.create(input());
+    const err = await fixture.store
       .create(input({ conversationId: first.conversationId, kind: 'replay' }))
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenRequestConflict);
@@ -152,20 +138,24 @@ describe('one open request per conversation', () => {
       /^Approve, deny or cancel it first, or wait until it expires at \d{4}-\d\d-\d\d \d\d:\d\d UTC\.$/,
     );
     expect(e.details).toEqual({ openRequestId: first.id, openState: 'requested' });
-    expect((await store.openForConversation(first.conversationId))?.id).toBe(first.id);
+    expect((await fixture.store.openForConversation(first.conversationId))?.id).toBe(first.id);
 
     // Approved and executing count as open too; a closed one frees the conversation.
-    expect((await store.approve(first.id, 'UAPP')).kind).toBe('approved');
-    const approved = await store.create(input({ conversationId: first.conversationId })).catch((x) => x);
+    expect((await fixture.store.approve(first.id, 'UAPP')).kind).toBe('approved');
+    const approved = await fixture.store
+      .create(input({ conversationId: first.conversationId }))
+      .catch((x) => x);
     expect(openConflictText((approved as OpenRequestConflict).open).message).toMatch(
       /approved and about to run/,
     );
-    expect(await store.startExecution(first.id)).toBe(true);
-    const running = await store.create(input({ conversationId: first.conversationId })).catch((x) => x);
+    expect(await fixture.store.startExecution(first.id)).toBe(true);
+    const running = await fixture.store
+      .create(input({ conversationId: first.conversationId }))
+      .catch((x) => x);
     expect(openConflictText((running as OpenRequestConflict).open).message).toMatch(/already running/);
-    await store.finish(first.id, 'succeeded', { backupId: 'bk_x' });
-    expect(await store.openForConversation(first.conversationId)).toBeNull();
-    const next = await store.create(input({ conversationId: first.conversationId }));
+    await fixture.store.finish(first.id, 'succeeded', { backupId: 'bk_x' });
+    expect(await fixture.store.openForConversation(first.conversationId)).toBeNull();
+    const next = await fixture.store.create(input({ conversationId: first.conversationId }));
     expect(next.state).toBe('requested');
   });
 
@@ -186,21 +176,21 @@ describe('one open request per conversation', () => {
   });
 
   it('closes an expired predecessor no sweep has reached yet, and leaves its notice to the sweeper', async () => {
-    const old = await store.create(input());
+    const old = await fixture.store.create(input());
     await backdate(old.id);
-    const next = await store.create(input({ conversationId: old.conversationId }));
+    const next = await fixture.store.create(input({ conversationId: old.conversationId }));
     expect(next.state).toBe('requested');
     expect(await stateOf(old.id)).toBe('expired');
-    const swept = await store.expireDue(1000);
+    const swept = await fixture.store.expireDue(1000);
     expect(swept.map((r) => r.id)).toContain(old.id);
-    expect((await store.expireDue(1000)).map((r) => r.id)).not.toContain(old.id);
+    expect((await fixture.store.expireDue(1000)).map((r) => r.id)).not.toContain(old.id);
   });
 });
 
 describe('approve', () => {
   it('approves with one approval when one is required', async () => {
-    const r = await store.create(input());
-    const out = await store.approve(r.id, 'UAPP');
+    const r = await fixture.store.create(input());
+    const out = await fixture.store.approve(r.id, 'UAPP');
     expect(out.kind).toBe('approved');
     if (out.kind !== 'approved') return;
     expect(out.request.state).toBe('approved');
@@ -213,12 +203,12 @@ describe('approve', () => {
     await withPools(2, async ([a, b]) => {
       if (!a || !b) throw new Error('pools');
       for (let round = 0; round < 10; round++) {
-        const r = await store.create(input());
+        const r = await fixture.store.create(input());
         const outs = await Promise.all([a.approve(r.id, 'UAPP'), b.approve(r.id, 'UAPP')]);
         const kinds = outs.map((o) => o.kind).sort();
         expect(kinds[0]).toBe('approved');
         expect(['duplicate', 'not_open']).toContain(kinds[1]);
-        const after = await store.get(r.id);
+        const after = await fixture.store.get(r.id);
         expect(after?.approvals).toHaveLength(1);
         expect(after?.state).toBe('approved');
       }
@@ -229,67 +219,69 @@ describe('approve', () => {
     await withPools(2, async ([a, b]) => {
       if (!a || !b) throw new Error('pools');
       for (let round = 0; round < 10; round++) {
-        const r = await store.create(input());
+        const r = await fixture.store.create(input());
         const outs = await Promise.all([a.approve(r.id, 'UAPP1'), b.approve(r.id, 'UAPP2')]);
         expect(outs.filter((o) => o.kind === 'approved')).toHaveLength(1);
         const loser = outs.find((o) => o.kind !== 'approved');
         expect(loser?.kind).toBe('not_open');
         if (loser?.kind === 'not_open')
           expect(notOpenText(loser.request)).toMatch(/no longer waiting for approval: approved by <@UAPP/);
-        expect((await store.get(r.id))?.approvals).toHaveLength(1);
+        expect((await fixture.store.get(r.id))?.approvals).toHaveLength(1);
       }
     });
   });
 
   it('needs two distinct people when two are required; the same person never counts twice', async () => {
-    const r = await store.create(input({ requiredApprovals: 2 }));
-    const first = await store.approve(r.id, 'UAPP1');
+    const r = await fixture.store.create(input({ requiredApprovals: 2 }));
+    const first = await fixture.store.approve(r.id, 'UAPP1');
     expect(first).toMatchObject({ kind: 'partial', have: 1, need: 2 });
     expect(first.request.state).toBe('requested');
-    expect(await store.approve(r.id, 'UAPP1')).toMatchObject({ kind: 'duplicate', have: 1, need: 2 });
-    const second = await store.approve(r.id, 'UAPP2');
+    expect(await fixture.store.approve(r.id, 'UAPP1')).toMatchObject({ kind: 'duplicate', have: 1, need: 2 });
+    const second = await fixture.store.approve(r.id, 'UAPP2');
     expect(second.kind).toBe('approved');
     expect(second.request.approvals.map((a) => a.userId)).toEqual(['UAPP1', 'UAPP2']);
-    expect(await store.approve(r.id, 'UAPP2')).toMatchObject({ kind: 'duplicate' });
-    expect((await store.approve(r.id, 'UAPP3')).kind).toBe('not_open');
+    expect(await fixture.store.approve(r.id, 'UAPP2')).toMatchObject({ kind: 'duplicate' });
+    expect((await fixture.store.approve(r.id, 'UAPP3')).kind).toBe('not_open');
   });
 
   it('with two required, a burst of clicks from three replicas yields exactly one approved', async () => {
     await withPools(3, async (stores) => {
-      const r = await store.create(input({ requiredApprovals: 2 }));
+      const r = await fixture.store.create(input({ requiredApprovals: 2 }));
       const clicks = ['UA', 'UB', 'UC', 'UA', 'UB', 'UC'].map((u, i) => stores[i % 3]?.approve(r.id, u));
       const outs = await Promise.all(clicks);
       expect(outs.filter((o) => o?.kind === 'approved')).toHaveLength(1);
-      const after = await store.get(r.id);
+      const after = await fixture.store.get(r.id);
       expect(after?.state).toBe('approved');
       expect(after?.approvals).toHaveLength(2);
     });
   });
 
   it('refuses self-approval even if a handler forgot the rule', async () => {
-    const r = await store.create(input());
-    await expect(store.approve(r.id, 'UREQ')).rejects.toMatchObject({ code: ErrorCode.Forbidden });
+    const r = await fixture.store.create(input());
+    await expect(fixture.store.approve(r.id, 'UREQ')).rejects.toMatchObject({ code: ErrorCode.Forbidden });
     expect(await stateOf(r.id)).toBe('requested');
   });
 
   it('expires a request approved too late, in the same step, and says so once', async () => {
-    const r = await store.create(input());
+    const r = await fixture.store.create(input());
     await backdate(r.id);
-    const out = await store.approve(r.id, 'UAPP');
+    const out = await fixture.store.approve(r.id, 'UAPP');
     expect(out.kind).toBe('expired');
     expect(out.request.state).toBe('expired');
     expect(out.request.approvals).toEqual([]);
     expect(await stateOf(r.id)).toBe('expired');
-    const again = await store.approve(r.id, 'UAPP');
+    const again = await fixture.store.approve(r.id, 'UAPP');
     expect(again.kind).toBe('not_open');
     if (again.kind === 'not_open')
       expect(notOpenText(again.request)).toMatch(/expired at .* without enough approvals/);
     // The approver's caller announced it; the sweeper must not do so again.
-    expect((await store.expireDue(1000)).map((x) => x.id)).not.toContain(r.id);
+    expect((await fixture.store.expireDue(1000)).map((x) => x.id)).not.toContain(r.id);
   });
 
   it('throws not_found for an unknown request', async () => {
-    await expect(store.approve('rq_00000000-0000-0000-0000-000000000000', 'UAPP')).rejects.toMatchObject({
+    await expect(
+      fixture.store.approve('rq_00000000-0000-0000-0000-000000000000', 'UAPP'),
+    ).rejects.toMatchObject({
       code: ErrorCode.NotFound,
     });
   });
@@ -297,9 +289,11 @@ describe('approve', () => {
 
 describe('deny, cancel, stale', () => {
   it('denies with a reason; later clicks see who denied and why', async () => {
-    const r = await store.create(input());
-    await expect(store.deny(r.id, 'UAPP', '  ')).rejects.toMatchObject({ code: ErrorCode.InvalidInput });
-    const out = await store.deny(r.id, 'UAPP', 'S3 copy is older than Redis');
+    const r = await fixture.store.create(input());
+    await expect(fixture.store.deny(r.id, 'UAPP', '  ')).rejects.toMatchObject({
+      code: ErrorCode.InvalidInput,
+    });
+    const out = await fixture.store.deny(r.id, 'UAPP', 'S3 copy is older than Redis');
     expect(out.kind).toBe('done');
     expect(out.request).toMatchObject({
       state: 'denied',
@@ -307,17 +301,17 @@ describe('deny, cancel, stale', () => {
       denyReason: 'S3 copy is older than Redis',
     });
     expect(out.request.decidedAt).not.toBeNull();
-    const late = await store.approve(r.id, 'UAPP2');
+    const late = await fixture.store.approve(r.id, 'UAPP2');
     expect(late.kind).toBe('not_open');
     if (late.kind === 'not_open') {
       expect(notOpenText(late.request)).toContain('denied by <@UAPP> (S3 copy is older than Redis)');
     }
-    expect((await store.deny(r.id, 'UAPP2', 'me too')).kind).toBe('not_open');
+    expect((await fixture.store.deny(r.id, 'UAPP2', 'me too')).kind).toBe('not_open');
   });
 
   it('lets only the requester cancel', async () => {
-    const r = await store.create(input());
-    const refused = await store.cancel(r.id, 'USOMEONE');
+    const r = await fixture.store.create(input());
+    const refused = await fixture.store.cancel(r.id, 'USOMEONE');
     expect(refused.kind).toBe('refused');
     if (refused.kind === 'refused') {
       const { kind, requester } = refused.request;
@@ -326,31 +320,31 @@ describe('deny, cancel, stale', () => {
       );
     }
     expect(await stateOf(r.id)).toBe('requested');
-    const done = await store.cancel(r.id, 'UREQ');
+    const done = await fixture.store.cancel(r.id, 'UREQ');
     expect(done.kind).toBe('done');
     expect(done.request).toMatchObject({ state: 'cancelled', decidedBy: 'UREQ' });
-    expect((await store.cancel(r.id, 'UREQ')).kind).toBe('not_open');
+    expect((await fixture.store.cancel(r.id, 'UREQ')).kind).toBe('not_open');
   });
 
   it('marks a stale preview cancelled by the system, from requested or approved, not later', async () => {
-    const r = await store.create(input());
-    const out = await store.markStale(r.id, 'Redis changed since the preview');
+    const r = await fixture.store.create(input());
+    const out = await fixture.store.markStale(r.id, 'Redis changed since the preview');
     expect(out.kind).toBe('done');
     expect(out.request).toMatchObject({
       state: 'cancelled',
       decidedBy: 'system',
       denyReason: 'preview went stale: Redis changed since the preview',
     });
-    expect((await store.markStale(r.id, 'again')).kind).toBe('not_open');
+    expect((await fixture.store.markStale(r.id, 'again')).kind).toBe('not_open');
 
-    const approved = await store.create(input());
-    await store.approve(approved.id, 'UAPP');
-    expect((await store.markStale(approved.id, 'source changed')).kind).toBe('done');
+    const approved = await fixture.store.create(input());
+    await fixture.store.approve(approved.id, 'UAPP');
+    expect((await fixture.store.markStale(approved.id, 'source changed')).kind).toBe('done');
 
-    const running = await store.create(input());
-    await store.approve(running.id, 'UAPP');
-    await store.startExecution(running.id);
-    const late = await store.markStale(running.id, 'too late');
+    const running = await fixture.store.create(input());
+    await fixture.store.approve(running.id, 'UAPP');
+    await fixture.store.startExecution(running.id);
+    const late = await fixture.store.markStale(running.id, 'too late');
     expect(late.kind).toBe('not_open');
     if (late.kind === 'not_open') expect(notOpenText(late.request)).toMatch(/running now/);
   });
@@ -361,9 +355,9 @@ describe('execution', () => {
     await withPools(2, async ([a, b]) => {
       if (!a || !b) throw new Error('pools');
       for (let round = 0; round < 10; round++) {
-        const r = await store.create(input());
-        expect(await store.startExecution(r.id)).toBe(false); // not approved yet
-        await store.approve(r.id, 'UAPP');
+        const r = await fixture.store.create(input());
+        expect(await fixture.store.startExecution(r.id)).toBe(false); // not approved yet
+        await fixture.store.approve(r.id, 'UAPP');
         const starts = await Promise.all([
           a.startExecution(r.id),
           b.startExecution(r.id),
@@ -375,42 +369,50 @@ describe('execution', () => {
   });
 
   it('finishes an executing request once, keeping its result', async () => {
-    const r = await store.create(input());
-    await store.approve(r.id, 'UAPP');
-    expect((await store.finish(r.id, 'failed', { error: 'x' })).kind).toBe('not_open'); // not executing
-    await store.startExecution(r.id);
-    const done = await store.finish(r.id, 'succeeded', { backupId: 'bk_1', checksum: 'sha256:ab', n: 2 });
+    const r = await fixture.store.create(input());
+    await fixture.store.approve(r.id, 'UAPP');
+    expect((await fixture.store.finish(r.id, 'failed', { error: 'x' })).kind).toBe('not_open'); // not executing
+    await fixture.store.startExecution(r.id);
+    const done = await fixture.store.finish(r.id, 'succeeded', {
+      backupId: 'bk_1',
+      checksum: 'sha256:ab',
+      n: 2,
+    });
     expect(done.kind).toBe('done');
     expect(done.request).toMatchObject({
       state: 'succeeded',
       result: { backupId: 'bk_1', checksum: 'sha256:ab', n: 2 },
     });
-    expect((await store.finish(r.id, 'failed', { error: 'late' })).kind).toBe('not_open');
-    expect((await store.get(r.id))?.result).toEqual({ backupId: 'bk_1', checksum: 'sha256:ab', n: 2 });
+    expect((await fixture.store.finish(r.id, 'failed', { error: 'late' })).kind).toBe('not_open');
+    expect((await fixture.store.get(r.id))?.result).toEqual({
+      backupId: 'bk_1',
+      checksum: 'sha256:ab',
+      n: 2,
+    });
   });
 
   it('lists requests a crashed replica left approved or executing with no live lease, and changes nothing', async () => {
-    const approved = await store.create(input());
-    await store.approve(approved.id, 'UAPP');
-    const running = await store.create(input());
-    await store.approve(running.id, 'UAPP');
-    await store.startExecution(running.id);
-    const leased = await store.create(input());
-    await store.approve(leased.id, 'UAPP');
-    await store.startExecution(leased.id);
-    await db.pool.query(
+    const approved = await fixture.store.create(input());
+    await fixture.store.approve(approved.id, 'UAPP');
+    const running = await fixture.store.create(input());
+    await fixture.store.approve(running.id, 'UAPP');
+    await fixture.store.startExecution(running.id);
+    const leased = await fixture.store.create(input());
+    await fixture.store.approve(leased.id, 'UAPP');
+    await fixture.store.startExecution(leased.id);
+    await fixture.db.pool.query(
       `INSERT INTO ${SCHEMA}.locks (conversation_id, holder, token, acquired_at, expires_at)
        VALUES ($1, 'a live replica', 't', now(), now() + interval '1 minute')`,
       [leased.conversationId],
     );
-    const fresh = await store.create(input());
-    await store.approve(fresh.id, 'UAPP');
-    await db.pool.query(
+    const fresh = await fixture.store.create(input());
+    await fixture.store.approve(fresh.id, 'UAPP');
+    await fixture.db.pool.query(
       `UPDATE ${SCHEMA}.requests SET updated_at = now() - interval '1 hour', started_at = now() - interval '1 hour'
        WHERE id = ANY($1::text[])`,
       [[approved.id, running.id, leased.id]],
     );
-    const found = await store.abandoned(10 * 60_000, 10_000);
+    const found = await fixture.store.abandoned(10 * 60_000, 10_000);
     const ids = found.map((s) => s.request.id);
     expect(ids).toContain(approved.id);
     expect(ids).toContain(running.id);
@@ -420,7 +422,7 @@ describe('execution', () => {
       request: { state: 'executing' },
       leaseExpiredAt: null,
     });
-    expect(await store.countAbandoned(10 * 60_000)).toBe(found.length);
+    expect(await fixture.store.countAbandoned(10 * 60_000)).toBe(found.length);
     expect(await stateOf(running.id)).toBe('executing');
     expect(await stateOf(approved.id)).toBe('approved');
   });
@@ -428,11 +430,11 @@ describe('execution', () => {
 
 describe('expireDue', () => {
   it('returns every due request exactly once across two replicas sweeping at once', async () => {
-    await store.expireDue(10_000); // leftovers from other tests
+    await fixture.store.expireDue(10_000); // leftovers from other tests
     const created = [];
-    for (let i = 0; i < 30; i++) created.push(await store.create(input({ ttlMinutes: 1 })));
-    const notDue = await store.create(input());
-    await db.pool.query(
+    for (let i = 0; i < 30; i++) created.push(await fixture.store.create(input({ ttlMinutes: 1 })));
+    const notDue = await fixture.store.create(input());
+    await fixture.db.pool.query(
       `UPDATE ${SCHEMA}.requests SET expires_at = now() - interval '1 second'
        WHERE id = ANY($1::text[])`,
       [created.map((r) => r.id)],
@@ -454,9 +456,9 @@ describe('expireDue', () => {
     expect(got).toHaveLength(30);
     expect(new Set(got)).toEqual(new Set(created.map((r) => r.id)));
     expect(await stateOf(notDue.id)).toBe('requested');
-    const one = await store.get(created[0]?.id ?? '');
+    const one = await fixture.store.get(created[0]?.id ?? '');
     expect(one).toMatchObject({ state: 'expired' });
     expect(one?.decidedAt).not.toBeNull();
-    expect(await store.expireDue()).toEqual([]);
+    expect(await fixture.store.expireDue()).toEqual([]);
   });
 });

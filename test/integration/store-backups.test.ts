@@ -1,13 +1,11 @@
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createBackupStore } from '../../src/store/backups.js';
-import { migrate } from '../../src/store/migrate.js';
-import type { BackupStore, NewBackup } from '../../src/store/types.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
+import type { NewBackup } from '../../src/store/types.js';
+import { useMigratedStore } from '../helpers/store.js';
 
 const SCHEMA = 'zr_bk';
-let db: TestDatabase;
-let store: BackupStore;
+const fixture = useMigratedStore('zr_bk', SCHEMA, createBackupStore);
 
 function sample(overrides: Partial<NewBackup> = {}): NewBackup {
   const value = Buffer.from('{"id":"c-1","steps":[]}');
@@ -26,15 +24,6 @@ function sample(overrides: Partial<NewBackup> = {}): NewBackup {
   };
 }
 
-beforeAll(async () => {
-  db = await createTestDatabase('zr_bk');
-  await migrate(db.pool, SCHEMA);
-  store = createBackupStore(db.pool, SCHEMA);
-});
-afterAll(async () => {
-  await db?.drop();
-});
-
 describe('backup store', () => {
   it('round-trips the exact bytes, including NUL and invalid UTF-8', async () => {
     const value = Buffer.concat([
@@ -42,8 +31,8 @@ describe('backup store', () => {
       Buffer.from([0x00, 0xff, 0xfe, 0xc3, 0x28, 0xe2, 0x82, 0x0a, 0x5c, 0x27, 0x80]),
       Buffer.from('"} \r\n\t'),
     ]);
-    const created = await store.create(sample({ value, checksum: 'x' }));
-    const got = await store.get(created.id);
+    const created = await fixture.store.create(sample({ value, checksum: 'x' }));
+    const got = await fixture.store.get(created.id);
     expect(got?.value).toBeInstanceOf(Buffer);
     expect(got?.value?.equals(value)).toBe(true);
     expect(created.value?.equals(value)).toBe(true);
@@ -51,16 +40,16 @@ describe('backup store', () => {
 
   it('returns what it stored, with an id bk_ + 20 url-safe chars and a server timestamp', async () => {
     const input = sample({ ttlMs: 9_007_199_254 });
-    const created = await store.create(input);
+    const created = await fixture.store.create(input);
     expect(created.id).toMatch(/^bk_[A-Za-z0-9_-]{20}$/);
     expect(created.takenAt).toBeInstanceOf(Date);
     expect(Math.abs(created.takenAt.getTime() - Date.now())).toBeLessThan(60_000);
     expect(created).toMatchObject({ ...input, value: input.value });
-    expect(await store.get(created.id)).toEqual(created);
+    expect(await fixture.store.get(created.id)).toEqual(created);
   });
 
   it('stores a key that did not exist as existed=false with null value and TTL', async () => {
-    const created = await store.create(
+    const created = await fixture.store.create(
       sample({
         conversationId: 'c-gone',
         existed: false,
@@ -70,7 +59,7 @@ describe('backup store', () => {
         requestId: null,
       }),
     );
-    expect(await store.get(created.id)).toMatchObject({
+    expect(await fixture.store.get(created.id)).toMatchObject({
       existed: false,
       value: null,
       checksum: null,
@@ -80,35 +69,39 @@ describe('backup store', () => {
   });
 
   it('refuses a backup whose existed flag contradicts its value', async () => {
-    await expect(store.create(sample({ existed: false }))).rejects.toThrow(/backups_value_iff_existed/);
-    await expect(store.create(sample({ existed: true, value: null }))).rejects.toThrow(
+    await expect(fixture.store.create(sample({ existed: false }))).rejects.toThrow(
+      /backups_value_iff_existed/,
+    );
+    await expect(fixture.store.create(sample({ existed: true, value: null }))).rejects.toThrow(
       /backups_value_iff_existed/,
     );
   });
 
   it('answers null for an unknown id', async () => {
-    expect(await store.get('bk_AAAAAAAAAAAAAAAAAAAA')).toBeNull();
-    expect(await store.get("bk_'; DROP TABLE x; --")).toBeNull();
+    expect(await fixture.store.get('bk_AAAAAAAAAAAAAAAAAAAA')).toBeNull();
+    expect(await fixture.store.get("bk_'; DROP TABLE x; --")).toBeNull();
   });
 
   it('lists one conversation newest first, limited', async () => {
     const ids: string[] = [];
     for (let i = 0; i < 4; i++) {
-      ids.push((await store.create(sample({ conversationId: 'c-list', reason: `r${i}` }))).id);
+      ids.push((await fixture.store.create(sample({ conversationId: 'c-list', reason: `r${i}` }))).id);
     }
-    await store.create(sample({ conversationId: 'c-other' }));
-    const all = await store.listForConversation('c-list', 10);
+    await fixture.store.create(sample({ conversationId: 'c-other' }));
+    const all = await fixture.store.listForConversation('c-list', 10);
     expect(all.map((b) => b.id)).toEqual([...ids].reverse());
     for (let i = 1; i < all.length; i++) {
       expect(all[i - 1]?.takenAt.getTime()).toBeGreaterThanOrEqual(all[i]?.takenAt.getTime() ?? 0);
     }
-    expect((await store.listForConversation('c-list', 2)).map((b) => b.id)).toEqual(ids.slice(2).reverse());
-    expect(await store.listForConversation('c-none', 10)).toEqual([]);
+    expect((await fixture.store.listForConversation('c-list', 2)).map((b) => b.id)).toEqual(
+      ids.slice(2).reverse(),
+    );
+    expect(await fixture.store.listForConversation('c-none', 10)).toEqual([]);
   });
 
   it('gives distinct ids to many backups', async () => {
     const made = await Promise.all(
-      Array.from({ length: 50 }, () => store.create(sample({ conversationId: 'c-many' }))),
+      Array.from({ length: 50 }, () => fixture.store.create(sample({ conversationId: 'c-many' }))),
     );
     expect(new Set(made.map((b) => b.id)).size).toBe(50);
   });

@@ -1,13 +1,11 @@
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createLockManager } from '../../src/store/locks.js';
-import { migrate } from '../../src/store/migrate.js';
-import type { LockHeld, LockLease, LockManager } from '../../src/store/types.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
+import type { LockHeld, LockLease } from '../../src/store/types.js';
+import { useMigratedStore } from '../helpers/store.js';
 
 const SCHEMA = 'zr_locks';
-let db: TestDatabase;
-let locks: LockManager;
+const fixture = useMigratedStore('zr_locks', SCHEMA, createLockManager);
 
 function mustLease(r: LockLease | LockHeld): LockLease {
   if (!r.acquired) throw new Error(`expected to acquire, held by ${r.holder}`);
@@ -16,19 +14,10 @@ function mustLease(r: LockLease | LockHeld): LockLease {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-beforeAll(async () => {
-  db = await createTestDatabase('zr_locks');
-  await migrate(db.pool, SCHEMA);
-  locks = createLockManager(db.pool, SCHEMA);
-});
-afterAll(async () => {
-  await db?.drop();
-});
-
 describe('lock manager', () => {
   it('lets exactly one of two hosts win a simultaneous acquire; the other sees the holder', async () => {
-    const hostA = new pg.Pool({ connectionString: db.url, max: 2 });
-    const hostB = new pg.Pool({ connectionString: db.url, max: 2 });
+    const hostA = new pg.Pool({ connectionString: fixture.db.url, max: 2 });
+    const hostB = new pg.Pool({ connectionString: fixture.db.url, max: 2 });
     try {
       for (let round = 0; round < 10; round++) {
         const id = `c-race-${round}`;
@@ -49,59 +38,59 @@ describe('lock manager', () => {
   });
 
   it('refuses a held lock, and frees it on release', async () => {
-    const lease = mustLease(await locks.acquire('c-1', 'slack:U1', 60_000));
+    const lease = mustLease(await fixture.store.acquire('c-1', 'slack:U1', 60_000));
     expect(lease.token).toMatch(/^[A-Za-z0-9_-]{22}$/);
-    expect(await locks.acquire('c-1', 'slack:U2', 60_000)).toMatchObject({
+    expect(await fixture.store.acquire('c-1', 'slack:U2', 60_000)).toMatchObject({
       acquired: false,
       holder: 'slack:U1',
     });
     // Another conversation is independent.
-    mustLease(await locks.acquire('c-2', 'slack:U2', 60_000));
+    mustLease(await fixture.store.acquire('c-2', 'slack:U2', 60_000));
     await lease.release();
-    const again = mustLease(await locks.acquire('c-1', 'slack:U2', 60_000));
+    const again = mustLease(await fixture.store.acquire('c-1', 'slack:U2', 60_000));
     expect(again.token).not.toBe(lease.token);
     await lease.release(); // releasing twice is harmless and must not free the new holder's lock
-    expect(await locks.acquire('c-1', 'slack:U3', 60_000)).toMatchObject({
+    expect(await fixture.store.acquire('c-1', 'slack:U3', 60_000)).toMatchObject({
       acquired: false,
       holder: 'slack:U2',
     });
   });
 
   it('lets an expired lease be taken over; the old holder cannot then release the new lock', async () => {
-    const old = mustLease(await locks.acquire('c-exp', 'host-old', 50));
+    const old = mustLease(await fixture.store.acquire('c-exp', 'host-old', 50));
     await sleep(120);
-    const taken = mustLease(await locks.acquire('c-exp', 'host-new', 60_000));
+    const taken = mustLease(await fixture.store.acquire('c-exp', 'host-new', 60_000));
     await old.release();
-    expect(await locks.acquire('c-exp', 'host-third', 60_000)).toMatchObject({
+    expect(await fixture.store.acquire('c-exp', 'host-third', 60_000)).toMatchObject({
       acquired: false,
       holder: 'host-new',
     });
     await taken.release();
-    mustLease(await locks.acquire('c-exp', 'host-third', 60_000));
+    mustLease(await fixture.store.acquire('c-exp', 'host-third', 60_000));
   });
 
   it('judges expiry by the database clock', async () => {
-    mustLease(await locks.acquire('c-clock', 'host-a', 60_000));
-    const row = await db.pool.query<{ lease_ms: number }>(
+    mustLease(await fixture.store.acquire('c-clock', 'host-a', 60_000));
+    const row = await fixture.db.pool.query<{ lease_ms: number }>(
       `SELECT extract(epoch FROM expires_at - acquired_at) * 1000 AS lease_ms FROM ${SCHEMA}.locks WHERE conversation_id = 'c-clock'`,
     );
     expect(Number(row.rows[0]?.lease_ms)).toBe(60_000);
     // Pretend the lease ran out on the server: a host whose own clock lags still sees it expired.
-    await db.pool.query(
+    await fixture.db.pool.query(
       `UPDATE ${SCHEMA}.locks SET expires_at = now() - interval '1 second' WHERE conversation_id = 'c-clock'`,
     );
-    mustLease(await locks.acquire('c-clock', 'host-b', 60_000));
+    mustLease(await fixture.store.acquire('c-clock', 'host-b', 60_000));
   });
 
   it('refuses a lease that is not a positive whole number of ms', async () => {
     for (const ms of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
-      await expect(locks.acquire('c-bad', 'h', ms)).rejects.toMatchObject({ code: 'invalid_input' });
+      await expect(fixture.store.acquire('c-bad', 'h', ms)).rejects.toMatchObject({ code: 'invalid_input' });
     }
   });
 
   it('gives many concurrent contenders exactly one winner', async () => {
     const results = await Promise.all(
-      Array.from({ length: 12 }, (_, i) => locks.acquire('c-crowd', `h${i}`, 60_000)),
+      Array.from({ length: 12 }, (_, i) => fixture.store.acquire('c-crowd', `h${i}`, 60_000)),
     );
     const winners = results.filter((r) => r.acquired);
     expect(winners).toHaveLength(1);

@@ -1,31 +1,26 @@
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startSweeper } from '../../src/approval/sweeper.js';
 import type { RecoveryRequest } from '../../src/approval/types.js';
 import type { RestorePlan } from '../../src/recovery/plan.js';
-import { migrate } from '../../src/store/migrate.js';
 import { createRequestStore, type RequestStore } from '../../src/store/requests.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
+import { storedPlan, useMigratedStore } from '../helpers/store.js';
 
 const SCHEMA = 'zeus_recover';
-let db: TestDatabase;
-let store: RequestStore;
+const fixture = useMigratedStore('zr_sweep', SCHEMA, createRequestStore);
 let seq = 0;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function plan(conversationId: string): RestorePlan {
-  return {
-    conversationId,
+  return storedPlan(conversationId, {
     source: { kind: 'tier', tier: 's3' },
     sourceLabel: 's3',
     target: { exists: true, checksum: `sha256:${'a'.repeat(64)}`, bytes: 10, analysis: null },
     current: { exists: false, checksum: null, bytes: 0, ttlMs: null, analysis: null },
     diff: { added: [], removed: [], changed: [], unchanged: 0, identical: false },
     diffSummary: 'create the key',
-    warnings: [],
-    createdAt: '2025-12-13T10:05:00.000Z',
-  };
+  });
 }
 
 /** Creates `n` requests and moves their expiry into the past, as if their window had run out. */
@@ -33,7 +28,7 @@ async function dueRequests(n: number): Promise<string[]> {
   const ids: string[] = [];
   for (let i = 0; i < n; i++) {
     const conversationId = `c-sweep-${++seq}`;
-    const r = await store.create({
+    const r = await fixture.store.create({
       kind: 'restore',
       conversationId,
       channelId: 'C0INC',
@@ -45,7 +40,7 @@ async function dueRequests(n: number): Promise<string[]> {
     });
     ids.push(r.id);
   }
-  await db.pool.query(
+  await fixture.db.pool.query(
     `UPDATE ${SCHEMA}.requests SET expires_at = now() - interval '1 second'
      WHERE id = ANY($1::text[])`,
     [ids],
@@ -61,22 +56,13 @@ async function until(cond: () => boolean, timeoutMs = 10_000): Promise<void> {
   }
 }
 
-beforeAll(async () => {
-  db = await createTestDatabase('zr_sweep');
-  await migrate(db.pool, SCHEMA);
-  store = createRequestStore(db.pool, SCHEMA);
-});
-afterAll(async () => {
-  await db?.drop();
-});
-
 describe('sweeper', () => {
   it('expires due requests on its timer and calls onExpired once per request', async () => {
     const ids = await dueRequests(12);
     const seen: string[] = [];
     const errors: unknown[] = [];
     const sweeper = startSweeper({
-      store,
+      store: fixture.store,
       intervalMs: 50,
       batchSize: 5,
       onExpired: async (r) => {
@@ -99,7 +85,7 @@ describe('sweeper', () => {
     const ids = await dueRequests(30);
     const seen: string[] = [];
     const errors: unknown[] = [];
-    const pools = [0, 1].map(() => new pg.Pool({ connectionString: db.url, max: 2 }));
+    const pools = [0, 1].map(() => new pg.Pool({ connectionString: fixture.db.url, max: 2 }));
     const sweepers = pools.map((p) =>
       startSweeper({
         store: createRequestStore(p, SCHEMA),
@@ -161,7 +147,7 @@ describe('sweeper', () => {
     const seen: string[] = [];
     const errors: Array<{ err: unknown; request: RecoveryRequest | undefined }> = [];
     const sweeper = startSweeper({
-      store,
+      store: fixture.store,
       intervalMs: 60_000,
       onExpired: async (r) => {
         if (r.id === failing) throw new Error('Slack is down');
