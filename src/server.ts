@@ -33,7 +33,7 @@ import { createDeliveryStore } from './store/deliveries.js';
 import { createRequestStore } from './store/requests.js';
 import type { AuditLog, DeliveryStore } from './store/types.js';
 import { approvalDecidedView } from './views/approval.js';
-import { renderAuditEntry } from './views/auditEntry.js';
+import { renderAuditEntry } from './views/audit-entry.js';
 import { threadRootView } from './views/thread.js';
 import { createRuntime } from './wiring.js';
 import { type ChatNames, createWorkflow, type MessagingPort } from './workflow/workflow.js';

@@ -1,4 +1,4 @@
-import type { ExportRefusedData, ExportUploadedData } from './auditData.js';
+import type { ExportRefusedData, ExportUploadedData } from './audit-data.js';
 import { code, userRef } from './escape.js';
 import { formatBytes, shortChecksum } from './format.js';
 import { context, message, type SlackMessage, section } from './slack.js';

@@ -8,13 +8,13 @@ export {
   REQUEST_ACTIONS_BLOCK_ID,
   statusLine,
 } from './approval.js';
-export * from './auditData.js';
+export * from './audit-data.js';
 export {
   type AuditEntryInput,
   approvalUpdateForEntry,
   type RenderOptions,
   renderAuditEntry,
-} from './auditEntry.js';
+} from './audit-entry.js';
 export { type DecisionEvent, decisionReplyView } from './decision.js';
 export { diffView } from './diff.js';
 export { type ErrorLike, errorView, hintForCode, notIncidentChannelView } from './errors.js';

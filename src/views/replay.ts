@@ -1,7 +1,7 @@
 import type { ReplayOutcome } from '../recovery/replay.js';
 import { describeZeusStatus, type ZeusStatusSummary } from '../recovery/zeus-api.js';
 import { SLASH_COMMAND } from '../slack-ids.js';
-import type { ReplayAmbiguousData, ReplayOutcomeData } from './auditData.js';
+import type { ReplayAmbiguousData, ReplayOutcomeData } from './audit-data.js';
 import { code, escapeMrkdwn, line, userRef } from './escape.js';
 import { formatTime, plural } from './format.js';
 import { context, fieldsSection, type KnownBlock, message, type SlackMessage, section } from './slack.js';

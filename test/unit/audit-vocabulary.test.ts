@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AuditAction } from '../../src/approval/types.js';
 import { AUDIT_ACTIONS, AUDIT_DATA, isAuditAction, OUTCOME_ACTIONS } from '../../src/audit-vocabulary.js';
-import { HANDLERS, renderAuditEntry } from '../../src/views/auditEntry.js';
+import { HANDLERS, renderAuditEntry } from '../../src/views/audit-entry.js';
 
 describe('audit vocabulary', () => {
   it('gives every action a schema, and the views a renderer for each, and nothing more', () => {
