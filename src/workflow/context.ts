@@ -35,7 +35,7 @@ export interface Reply {
   code?: ErrorCode;
   /** Where to answer when there is no response_url (modal submissions). */
   channelId?: string;
-  /** The message is the app's own wording naming people as `<@U…>` (approval rules). */
+  /** The message names people as `<@U…>` (views/approval-refusals.ts, which escapes any user text in it). */
   mentions?: boolean;
 }
 
