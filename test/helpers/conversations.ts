@@ -158,3 +158,31 @@ export function unreachableTier(tier: TierName, id: string, reason: string): Tie
     latencyMs: 1,
   };
 }
+
+/**
+ * What each tier holds, in short: a number is a valid copy with that many steps, `'unreachable'`
+ * a timeout (or the reason given), `{ json }` exactly those bytes.
+ */
+export type TierSpec =
+  | number
+  | 'missing'
+  | 'unreachable'
+  | { unreachable: string }
+  | { json: string | Buffer };
+
+/** Tier reports for all three tiers from `{ redis: 'missing', postgres: 8, s3: 6 }`. */
+export function tierReports(id: string, spec: Record<TierName, TierSpec>): Record<TierName, TierReport> {
+  const build = (tier: TierName): TierReport => {
+    const s = spec[tier];
+    if (s === 'missing') return missingTier(tier, id);
+    if (s === 'unreachable') return unreachableTier(tier, id, 'timeout');
+    if (typeof s === 'number') {
+      // Postgres hands back its own formatting; whoever reads the reports must not mind.
+      const doc = makeConversation(id, s);
+      return foundTier(tier, id, tier === 'postgres' ? jsonbText(doc) : doc);
+    }
+    if ('unreachable' in s) return unreachableTier(tier, id, s.unreachable);
+    return foundTier(tier, id, s.json);
+  };
+  return { redis: build('redis'), postgres: build('postgres'), s3: build('s3') };
+}

@@ -2,31 +2,11 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { crossTierAgreement } from '../../src/recovery/agreement.js';
 import type { TierName, TierReport } from '../../src/recovery/types.js';
-import {
-  foundTier,
-  jsonbText,
-  makeConversation,
-  missingTier,
-  unreachableTier,
-} from '../helpers/conversations.js';
+import { makeConversation, type TierSpec, tierReports } from '../helpers/conversations.js';
 
 const ID = 'c-7f3a9e';
 
-type Spec = number | 'missing' | 'unreachable' | { json: string | Buffer };
-
-function tiers(spec: Record<TierName, Spec>): Record<TierName, TierReport> {
-  const build = (tier: TierName): TierReport => {
-    const s = spec[tier];
-    if (s === 'missing') return missingTier(tier, ID);
-    if (s === 'unreachable') return unreachableTier(tier, ID, 'timeout');
-    if (typeof s === 'number') {
-      const doc = makeConversation(ID, s);
-      return foundTier(tier, ID, tier === 'postgres' ? jsonbText(doc) : doc);
-    }
-    return foundTier(tier, ID, s.json);
-  };
-  return { redis: build('redis'), postgres: build('postgres'), s3: build('s3') };
-}
+const tiers = (spec: Record<TierName, TierSpec>): Record<TierName, TierReport> => tierReports(ID, spec);
 
 describe('crossTierAgreement', () => {
   it('groups copies by content, whatever Postgres did to the formatting', () => {

@@ -2,13 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { recommendSource } from '../../src/recovery/recommend.js';
 import type { TierName, TierReport } from '../../src/recovery/types.js';
-import {
-  foundTier,
-  jsonbText,
-  makeConversation,
-  missingTier,
-  unreachableTier,
-} from '../helpers/conversations.js';
+import { makeConversation, type TierSpec, tierReports } from '../helpers/conversations.js';
 
 const ID = 'c-7f3a9e';
 
@@ -16,23 +10,7 @@ function fixture(name: string): Buffer {
   return readFileSync(new URL(`../fixtures/conversations/${name}`, import.meta.url));
 }
 
-type Spec = number | 'missing' | { unreachable: string } | { json: string | Buffer };
-
-/** `{ redis: 'missing', postgres: 8, s3: 6 }`: a number is a valid copy with that many steps. */
-function tiers(spec: Record<TierName, Spec>): Record<TierName, TierReport> {
-  const build = (tier: TierName): TierReport => {
-    const s = spec[tier];
-    if (s === 'missing') return missingTier(tier, ID);
-    if (typeof s === 'number') {
-      // Postgres hands back its own formatting; the recommendation must not mind.
-      const doc = makeConversation(ID, s);
-      return foundTier(tier, ID, tier === 'postgres' ? jsonbText(doc) : doc);
-    }
-    if ('unreachable' in s) return unreachableTier(tier, ID, s.unreachable);
-    return foundTier(tier, ID, s.json);
-  };
-  return { redis: build('redis'), postgres: build('postgres'), s3: build('s3') };
-}
+const tiers = (spec: Record<TierName, TierSpec>): Record<TierName, TierReport> => tierReports(ID, spec);
 
 describe('recommendSource', () => {
   it('restores from the most complete tier when Redis is missing', () => {
