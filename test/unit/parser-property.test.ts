@@ -9,19 +9,13 @@ import {
 } from '../../src/commands/grammar.js';
 import { compileIdPattern, DEFAULT_ID_PATTERN } from '../../src/recovery/ids.js';
 import { SLASH_COMMAND } from '../../src/slack-ids.js';
+import { VERBS } from '../../src/slack-verbs.js';
 
 const opts = { idPattern: compileIdPattern(DEFAULT_ID_PATTERN) };
 
 /** Pieces people (and attackers) put in a command, so random text often looks like one. */
 const PIECES = [
-  'inspect',
-  'validate',
-  'diff',
-  'restore',
-  'undo',
-  'export',
-  'list',
-  'replay',
+  ...VERBS,
   'help',
   'restroe',
   'c-1',
