@@ -68,7 +68,7 @@ describe('layer rules (biome.json)', () => {
     ['the workflow imports the Slack side', 'src/workflow/execution.ts', '../slack/delivery.js'],
     ['the workflow imports the composition root', 'src/workflow/context.ts', '../server.js'],
     ['a view imports the workflow', 'src/views/approval.ts', '../workflow/workflow.js'],
-    ['production code imports a test helper', 'src/server.ts', '../test/helpers/slack-standin.js'],
+    ['production code imports a test helper', 'src/server.ts', '../test/helpers/stack.js'],
     ['production code imports the local Slack', 'src/server.ts', '../sandbox/slack/local-slack.js'],
     ['a view imports the Block Kit check', 'src/views/inspect.ts', '../../sandbox/slack/block-kit.js'],
     ['the store imports the Zeus stand-in', 'src/store/audit.ts', '../../sandbox/zeus/zeus.js'],

@@ -1,1 +1,0 @@
-export * from '../../sandbox/slack/local-slack.js';
