@@ -1,6 +1,25 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
+/** Every metric lives on the bot's own registry, never prom-client's global one. */
+function counter<L extends string>(registry: Registry, name: string, help: string, labelNames: readonly L[]) {
+  return new Counter<L>({ name, help, labelNames, registers: [registry] });
+}
+
+function histogram<L extends string>(
+  registry: Registry,
+  name: string,
+  help: string,
+  labelNames: readonly L[],
+  buckets: number[],
+) {
+  return new Histogram<L>({ name, help, labelNames, buckets, registers: [registry] });
+}
+
+function gauge(registry: Registry, name: string, help: string) {
+  return new Gauge({ name, help, registers: [registry] });
+}
+
 /**
  * The bot's Prometheus metrics, on a registry of its own (so tests can run several bots in one
  * process). Labels are small fixed sets — never ids — to keep series bounded.
@@ -11,66 +30,66 @@ export function createMetrics() {
   const seconds = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
   return {
     registry,
-    commands: new Counter({
-      name: 'zeus_recover_commands_total',
-      help: 'Slash commands and form submissions by command and outcome',
-      labelNames: ['command', 'outcome'] as const,
-      registers: [registry],
-    }),
-    approvalWait: new Histogram({
-      name: 'zeus_recover_approval_wait_seconds',
-      help: 'Time from an approval request to its decision',
-      labelNames: ['decision'] as const,
-      buckets: [10, 30, 60, 120, 300, 600, 1200, 1800, 3600],
-      registers: [registry],
-    }),
-    operationDuration: new Histogram({
-      name: 'zeus_recover_operation_duration_seconds',
-      help: 'Duration of restores, undos and replays by outcome',
-      labelNames: ['operation', 'outcome'] as const,
-      buckets: seconds,
-      registers: [registry],
-    }),
-    tierReads: new Histogram({
-      name: 'zeus_recover_tier_read_seconds',
-      help: 'Latency of one conversation read per tier, by result',
-      labelNames: ['tier', 'status'] as const,
-      buckets: seconds,
-      registers: [registry],
-    }),
-    tierErrors: new Counter({
-      name: 'zeus_recover_tier_errors_total',
-      help: 'Tier reads that found the tier unreachable',
-      labelNames: ['tier'] as const,
-      registers: [registry],
-    }),
-    deliveryLag: new Gauge({
-      name: 'zeus_recover_audit_delivery_lag_seconds',
-      help: 'Age of the oldest audit entry not yet delivered to Slack (0 when none)',
-      registers: [registry],
-    }),
-    deliveryPending: new Gauge({
-      name: 'zeus_recover_audit_delivery_pending',
-      help: 'Audit entries waiting to be delivered to Slack',
-      registers: [registry],
-    }),
-    requestsStuck: new Gauge({
-      name: 'zeus_recover_requests_stuck',
-      help: 'Requests approved or executing whose owner holds no live lease (it died mid-operation); settled from Redis at the next sweep',
-      registers: [registry],
-    }),
-    slackErrors: new Counter({
-      name: 'zeus_recover_slack_api_errors_total',
-      help: 'Slack Web API calls that failed, by method and error',
-      labelNames: ['method', 'error'] as const,
-      registers: [registry],
-    }),
-    slackRateLimited: new Counter({
-      name: 'zeus_recover_slack_rate_limited_total',
-      help: 'Slack Web API calls answered with HTTP 429',
-      labelNames: ['method'] as const,
-      registers: [registry],
-    }),
+    commands: counter(
+      registry,
+      'zeus_recover_commands_total',
+      'Slash commands and form submissions by command and outcome',
+      ['command', 'outcome'],
+    ),
+    approvalWait: histogram(
+      registry,
+      'zeus_recover_approval_wait_seconds',
+      'Time from an approval request to its decision',
+      ['decision'],
+      [10, 30, 60, 120, 300, 600, 1200, 1800, 3600],
+    ),
+    operationDuration: histogram(
+      registry,
+      'zeus_recover_operation_duration_seconds',
+      'Duration of restores, undos and replays by outcome',
+      ['operation', 'outcome'],
+      seconds,
+    ),
+    tierReads: histogram(
+      registry,
+      'zeus_recover_tier_read_seconds',
+      'Latency of one conversation read per tier, by result',
+      ['tier', 'status'],
+      seconds,
+    ),
+    tierErrors: counter(
+      registry,
+      'zeus_recover_tier_errors_total',
+      'Tier reads that found the tier unreachable',
+      ['tier'],
+    ),
+    deliveryLag: gauge(
+      registry,
+      'zeus_recover_audit_delivery_lag_seconds',
+      'Age of the oldest audit entry not yet delivered to Slack (0 when none)',
+    ),
+    deliveryPending: gauge(
+      registry,
+      'zeus_recover_audit_delivery_pending',
+      'Audit entries waiting to be delivered to Slack',
+    ),
+    requestsStuck: gauge(
+      registry,
+      'zeus_recover_requests_stuck',
+      'Requests approved or executing whose owner holds no live lease (it died mid-operation); settled from Redis at the next sweep',
+    ),
+    slackErrors: counter(
+      registry,
+      'zeus_recover_slack_api_errors_total',
+      'Slack Web API calls that failed, by method and error',
+      ['method', 'error'],
+    ),
+    slackRateLimited: counter(
+      registry,
+      'zeus_recover_slack_rate_limited_total',
+      'Slack Web API calls answered with HTTP 429',
+      ['method'],
+    ),
   };
 }
 
@@ -108,24 +127,24 @@ export function slackErrorLabel(err: unknown): string {
  */
 export function createSurvivalMetrics(registry: Registry) {
   return {
-    unhandledErrors: new Counter({
-      name: 'zeus_recover_unhandled_errors_total',
-      help: 'Errors that reached a last-resort handler (uncaught, unhandled rejection, Bolt handler) and were survived',
-      labelNames: ['kind'] as const,
-      registers: [registry],
-    }),
-    storeConnectionErrors: new Counter({
-      name: 'zeus_recover_store_connection_errors_total',
-      help: 'Connection errors reported by the Postgres pool and the Redis client (logged, never fatal)',
-      labelNames: ['store'] as const,
-      registers: [registry],
-    }),
-    refusedRequests: new Counter({
-      name: 'zeus_recover_refused_requests_total',
-      help: 'Requests to the Slack endpoint refused before Bolt saw them, by status and reason',
-      labelNames: ['status', 'reason'] as const,
-      registers: [registry],
-    }),
+    unhandledErrors: counter(
+      registry,
+      'zeus_recover_unhandled_errors_total',
+      'Errors that reached a last-resort handler (uncaught, unhandled rejection, Bolt handler) and were survived',
+      ['kind'],
+    ),
+    storeConnectionErrors: counter(
+      registry,
+      'zeus_recover_store_connection_errors_total',
+      'Connection errors reported by the Postgres pool and the Redis client (logged, never fatal)',
+      ['store'],
+    ),
+    refusedRequests: counter(
+      registry,
+      'zeus_recover_refused_requests_total',
+      'Requests to the Slack endpoint refused before Bolt saw them, by status and reason',
+      ['status', 'reason'],
+    ),
   };
 }
 
@@ -134,11 +153,11 @@ export type SurvivalMetrics = ReturnType<typeof createSurvivalMetrics>;
 /** Load shedding: work refused with "busy" instead of failing, by where it was refused. */
 export function createLoadMetrics(registry: Registry) {
   return {
-    shed: new Counter({
-      name: 'zeus_recover_shed_total',
-      help: 'Work refused as "busy" at the replica\'s limits: commands at the door (command), or any checkout of the Postgres pool beyond its share (pool; background work retries by itself)',
-      labelNames: ['where', 'reason'] as const,
-      registers: [registry],
-    }),
+    shed: counter(
+      registry,
+      'zeus_recover_shed_total',
+      'Work refused as "busy" at the replica\'s limits: commands at the door (command), or any checkout of the Postgres pool beyond its share (pool; background work retries by itself)',
+      ['where', 'reason'],
+    ),
   };
 }
