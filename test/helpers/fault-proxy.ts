@@ -1,4 +1,5 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { expect } from 'vitest';
 
 /**
  * A TCP proxy between the app and a real server (Redis, Postgres, s3rver, an HTTP stand-in)
@@ -309,4 +310,37 @@ export function holding(...parts: string[]): (chunk: Buffer) => boolean {
     const text = chunk.toString('latin1').toLowerCase();
     return wanted.every((p) => text.includes(p));
   };
+}
+
+/** A fault proxy in front of the server `url` names (on `defaultPort` when the URL gives none). */
+export function startFaultProxyFor(url: string, defaultPort: number): Promise<FaultProxy> {
+  return startFaultProxy({ port: Number(new URL(url).port || defaultPort) });
+}
+
+/** `url` with its host and port swapped for the proxy's, so a client dials through it. */
+export function throughProxy(url: string, proxy: FaultProxy): string {
+  const u = new URL(url);
+  u.host = proxy.address;
+  return u.toString();
+}
+
+/**
+ * Lifts every proxy's fault and waits until Redis answers again: a client left backing off
+ * after a long outage is not the next case's fault.
+ */
+export async function passAllAndAwaitRedis(
+  proxies: readonly FaultProxy[],
+  redis: { ping(): Promise<unknown> },
+): Promise<void> {
+  for (const p of proxies) p.pass();
+  await expect
+    .poll(
+      () =>
+        redis.ping().then(
+          () => true,
+          () => false,
+        ),
+      { timeout: 20_000 },
+    )
+    .toBe(true);
 }

@@ -10,7 +10,14 @@ import {
   type ReplayResult,
 } from '../../src/recovery/index.js';
 import { makeConversation } from '../helpers/conversations.js';
-import { type FaultProxy, holding, startFaultProxy, type Trigger } from '../helpers/fault-proxy.js';
+import {
+  type FaultProxy,
+  holding,
+  passAllAndAwaitRedis,
+  startFaultProxyFor,
+  type Trigger,
+  throughProxy,
+} from '../helpers/fault-proxy.js';
 import { type Stack, startStack } from '../helpers/stack.js';
 
 /**
@@ -27,37 +34,23 @@ let proxies: Proxies;
 let n = 0;
 const table: string[] = [];
 
-const portOf = (url: string, fallback: number) => Number(new URL(url).port || fallback);
-
 beforeAll(async () => {
   [stack, zeus] = await Promise.all([startStack(), startZeusStandin()]);
   proxies = {
-    redis: await startFaultProxy({ port: portOf(stack.env.REDIS_URL ?? '', 6379) }),
-    pg: await startFaultProxy({ port: portOf(stack.env.DATABASE_URL ?? '', 5432) }),
-    zeus: await startFaultProxy({ port: portOf(zeus.url, 80) }),
+    redis: await startFaultProxyFor(stack.env.REDIS_URL ?? '', 6379),
+    pg: await startFaultProxyFor(stack.env.DATABASE_URL ?? '', 5432),
+    zeus: await startFaultProxyFor(zeus.url, 80),
   };
-  const pgUrl = new URL(stack.env.DATABASE_URL ?? '');
-  pgUrl.host = proxies.pg.address;
   const rt = await stack.runtime({
     REDIS_URL: `redis://${proxies.redis.address}`,
     REDIS_TIMEOUT_MS: '1000',
-    DATABASE_URL: pgUrl.toString(),
+    DATABASE_URL: throughProxy(stack.env.DATABASE_URL ?? '', proxies.pg),
   });
   deps = rt.deps;
 }, 60_000);
 afterEach(async () => {
-  for (const p of Object.values(proxies)) p.pass();
   zeus.setStatusScript(DEFAULT_STATUS_SCRIPT);
-  await expect
-    .poll(
-      async () =>
-        deps.redis.ping().then(
-          () => true,
-          () => false,
-        ),
-      { timeout: 20_000 },
-    )
-    .toBe(true);
+  await passAllAndAwaitRedis(Object.values(proxies), deps.redis);
 });
 afterAll(async () => {
   if (table.length > 0)

@@ -15,8 +15,10 @@ import {
   type Armed,
   type FaultProxy,
   holding,
-  startFaultProxy,
+  passAllAndAwaitRedis,
+  startFaultProxyFor,
   type Trigger,
+  throughProxy,
 } from '../helpers/fault-proxy.js';
 import { type Stack, startStack } from '../helpers/stack.js';
 
@@ -48,24 +50,17 @@ let proxies: Proxies;
 let n = 0;
 const table: string[] = [];
 
-const portOf = (url: string, fallback: number) => Number(new URL(url).port || fallback);
-
 beforeAll(async () => {
   stack = await startStack();
   proxies = {
-    redis: await startFaultProxy({ port: portOf(stack.env.REDIS_URL ?? '', 6379) }),
-    pg: await startFaultProxy({ port: portOf(stack.env.DATABASE_URL ?? '', 5432) }),
-    s3: await startFaultProxy({ port: portOf(stack.env.S3_ENDPOINT ?? '', 80) }),
-  };
-  const via = (url: string, proxy: FaultProxy) => {
-    const u = new URL(url);
-    u.host = proxy.address;
-    return u.toString();
+    redis: await startFaultProxyFor(stack.env.REDIS_URL ?? '', 6379),
+    pg: await startFaultProxyFor(stack.env.DATABASE_URL ?? '', 5432),
+    s3: await startFaultProxyFor(stack.env.S3_ENDPOINT ?? '', 80),
   };
   rt = await stack.runtime({
-    REDIS_URL: via(stack.env.REDIS_URL ?? '', proxies.redis),
-    DATABASE_URL: via(stack.env.DATABASE_URL ?? '', proxies.pg),
-    S3_ENDPOINT: via(stack.env.S3_ENDPOINT ?? '', proxies.s3).replace(/\/$/, ''),
+    REDIS_URL: throughProxy(stack.env.REDIS_URL ?? '', proxies.redis),
+    DATABASE_URL: throughProxy(stack.env.DATABASE_URL ?? '', proxies.pg),
+    S3_ENDPOINT: throughProxy(stack.env.S3_ENDPOINT ?? '', proxies.s3).replace(/\/$/, ''),
     REDIS_TIMEOUT_MS: String(REDIS_TIMEOUT_MS),
     POSTGRES_TIMEOUT_MS: '2000',
     S3_TIMEOUT_MS: '2000',
@@ -79,18 +74,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterEach(async () => {
-  for (const p of Object.values(proxies)) p.pass();
-  // A client left backing off after a long outage is not the next case's fault.
-  await expect
-    .poll(
-      async () =>
-        await deps.redis.ping().then(
-          () => true,
-          () => false,
-        ),
-      { timeout: 20_000 },
-    )
-    .toBe(true);
+  await passAllAndAwaitRedis(Object.values(proxies), deps.redis);
 });
 
 afterAll(async () => {
