@@ -24,6 +24,7 @@ import type {
   ReplayFinishData,
   ReplayStartedData,
 } from '../../../src/views/index.js';
+import type { RestoreUnknown } from '../../../src/views/restore.js';
 
 export const NOW = new Date('2025-12-13T03:11:00.000Z');
 export const ID = 'c-7f3a9e';
@@ -304,6 +305,20 @@ export function restoreResult(over: Partial<RestoreResult> = {}): RestoreResult 
     verified: true,
     recorded: true,
     diffSummary: '+4 steps added, 1 changed, 9 unchanged',
+    ...over,
+  };
+}
+
+/** A restore whose write Redis never confirmed: what the thread says instead of a result. */
+export function restoreUnknown(over: Partial<RestoreUnknown> = {}): RestoreUnknown {
+  return {
+    conversationId: ID,
+    source: 'postgres',
+    backupId: BACKUP_ID,
+    before: `sha256:${hex('77aa')}`,
+    after: `sha256:${hex('c0ffee')}`,
+    observed: null,
+    detail: 'Redis could not be read back after 6 tries (connection refused).',
     ...over,
   };
 }

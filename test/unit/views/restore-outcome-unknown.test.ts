@@ -7,7 +7,7 @@ import {
   restoreUnknownView,
   toPlainText,
 } from '../../../src/views/index.js';
-import { BACKUP_ID, ID, NOW, request, restoreResult } from './fixtures.js';
+import { BACKUP_ID, ID, NOW, request, restoreResult, restoreUnknown } from './fixtures.js';
 
 const BEFORE = `sha256:${'77aa'.repeat(16)}`;
 const AFTER = `sha256:${'c0ffee'.repeat(10)}c0ff`;
@@ -15,16 +15,14 @@ const APPROVED = [{ userId: 'U0APPROVE', at: '2025-12-13T03:12:00.000Z' }];
 
 describe('a restore whose outcome is unknown', () => {
   it('says so first, names what Redis held, what each checksum means and the backup', () => {
-    const msg = restoreUnknownView({
-      conversationId: ID,
-      source: 'postgres',
-      backupId: BACKUP_ID,
-      before: BEFORE,
-      after: AFTER,
-      observed: null,
-      observedUnreadable: true,
-      detail: 'Redis could not be read back after 6 tries (connection refused).',
-    });
+    const msg = restoreUnknownView(
+      restoreUnknown({
+        before: BEFORE,
+        after: AFTER,
+        observedUnreadable: true,
+        detail: 'Redis could not be read back after 6 tries (connection refused).',
+      }),
+    );
     const text = toPlainText(msg);
     expect(text.split('\n')[0]).toBe(
       `❓ Restore of \`${ID}\` from \`postgres\`: outcome unknown — check before doing anything else`,
@@ -40,15 +38,14 @@ describe('a restore whose outcome is unknown', () => {
   });
 
   it('keeps a hostile detail inert and within Slack limits', () => {
-    const msg = restoreUnknownView({
-      conversationId: ID,
-      source: 'postgres',
-      backupId: BACKUP_ID,
-      before: null,
-      after: AFTER,
-      observed: 'sha256:9911',
-      detail: `<!channel> *bold* ${'x'.repeat(20_000)}`,
-    });
+    const msg = restoreUnknownView(
+      restoreUnknown({
+        before: null,
+        after: AFTER,
+        observed: 'sha256:9911',
+        detail: `<!channel> *bold* ${'x'.repeat(20_000)}`,
+      }),
+    );
     expect(JSON.stringify(msg)).not.toContain('<!channel>');
     expect(checkMessageLimits(msg)).toEqual([]);
   });
