@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode, RecoveryError } from '../../src/errors.js';
 import { createPgPool, createPostgresTier } from '../../src/recovery/tiers/postgres.js';
 import type { TierReader } from '../../src/recovery/types.js';
-import { type BlackHole, startBlackHole } from '../helpers/net.js';
+import { useBlackHole } from '../helpers/black-hole.js';
 import { createTestDatabase, createZeusTable, putZeusRow, type TestDatabase } from '../helpers/pg.js';
 
 const ORIGINAL =
@@ -93,13 +93,7 @@ describe('postgres tier: read', () => {
 });
 
 describe('postgres tier: slow or unreachable server', () => {
-  let blackHole: BlackHole;
-
-  beforeAll(async () => {
-    blackHole = await startBlackHole();
-  });
-
-  afterAll(async () => blackHole.stop());
+  const blackHole = useBlackHole();
 
   it('a query stuck behind a lock times out as unreachable, and the pool recovers', async () => {
     await putZeusRow(db.pool, 'c-locked', '{"id":"c-locked"}');

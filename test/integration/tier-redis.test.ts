@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode, RecoveryError } from '../../src/errors.js';
 import { createRedisClient, createRedisTier, type RedisClient } from '../../src/recovery/tiers/redis.js';
 import type { ActiveStore } from '../../src/recovery/types.js';
-import { type BlackHole, startBlackHole } from '../helpers/net.js';
+import { useBlackHole } from '../helpers/black-hole.js';
 import { createTestRedis, type TestRedis } from '../helpers/redis.js';
 
 // Unknown fields, odd key order, whitespace, non-ASCII and an integer beyond 2^53: all must
@@ -267,13 +267,7 @@ describe('redis tier: scan', () => {
 });
 
 describe('redis tier: unreachable server', () => {
-  let blackHole: BlackHole;
-
-  beforeAll(async () => {
-    blackHole = await startBlackHole();
-  });
-
-  afterAll(async () => blackHole.stop());
+  const blackHole = useBlackHole();
 
   it('a refused connection reads as unreachable with the address, and writes throw TierUnreachable', async () => {
     const down = createRedisClient({ url: 'redis://127.0.0.1:1', timeoutMs: 300 });

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode, RecoveryError } from '../../src/errors.js';
 import { createS3Client, createS3Tier } from '../../src/recovery/tiers/s3.js';
 import type { TierReader } from '../../src/recovery/types.js';
-import { type BlackHole, startBlackHole } from '../helpers/net.js';
+import { useBlackHole } from '../helpers/black-hole.js';
 import { startTestS3, type TestS3 } from '../helpers/s3.js';
 
 const ORIGINAL = Buffer.from(
@@ -86,13 +86,7 @@ describe('s3 tier: read', () => {
 });
 
 describe('s3 tier: misconfigured or unreachable', () => {
-  let blackHole: BlackHole;
-
-  beforeAll(async () => {
-    blackHole = await startBlackHole();
-  });
-
-  afterAll(async () => blackHole.stop());
+  const blackHole = useBlackHole();
 
   it('a wrong bucket is unreachable (not missing), and ping throws TierUnreachable', async () => {
     const wrong = createS3Tier({ client, bucket: 'no-such-bucket', prefix: 'archive/', timeoutMs: 2000 });
