@@ -53,25 +53,18 @@ async function refusedElsewhere(
  * value carries only which request (or backup) it is about.
  */
 export function registerActions(app: App, ctx: HandlerContext): void {
-  app.action<BlockAction<ButtonAction>>(ACTION.approve, async ({ ack, body, action, respond }) => {
-    await ack();
-    const requestId = action.value ?? '';
-    const refused = await refusedElsewhere(ctx, requestId, body.channel?.id);
-    await tell(
-      respond as Respond,
-      refused ?? (await ctx.workflow.approve(requestId, { userId: body.user.id })),
-    );
-  });
-
-  app.action<BlockAction<ButtonAction>>(ACTION.cancel, async ({ ack, body, action, respond }) => {
-    await ack();
-    const requestId = action.value ?? '';
-    const refused = await refusedElsewhere(ctx, requestId, body.channel?.id);
-    await tell(
-      respond as Respond,
-      refused ?? (await ctx.workflow.cancel(requestId, { userId: body.user.id })),
-    );
-  });
+  // Approve and cancel need nothing but the request id: the same handler, a different decision.
+  for (const decision of ['approve', 'cancel'] as const) {
+    app.action<BlockAction<ButtonAction>>(ACTION[decision], async ({ ack, body, action, respond }) => {
+      await ack();
+      const requestId = action.value ?? '';
+      const refused = await refusedElsewhere(ctx, requestId, body.channel?.id);
+      await tell(
+        respond as Respond,
+        refused ?? (await ctx.workflow[decision](requestId, { userId: body.user.id })),
+      );
+    });
+  }
 
   app.action<BlockAction<ButtonAction>>(ACTION.deny, async ({ ack, body, action, respond, client }) => {
     await ack();
