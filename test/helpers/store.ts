@@ -10,28 +10,40 @@ export interface MigratedStore<T> {
 }
 
 /**
- * One store over its own freshly migrated database for the whole test file; the database is
- * dropped after the file. Read `db`/`store` inside tests only: they exist once beforeAll ran.
+ * A database of the test file's own, created before its tests and dropped after them. Read `db`
+ * inside tests only: it exists once beforeAll ran.
  */
-export function useMigratedStore<T>(
-  label: string,
-  schema: string,
-  create: (pool: pg.Pool, schema: string) => T,
-): MigratedStore<T> {
+export function useTestDatabase(label: string): { readonly db: TestDatabase } {
   let db: TestDatabase | undefined;
-  let store: T | undefined;
   beforeAll(async () => {
     db = await createTestDatabase(label);
-    await migrate(db.pool, schema);
-    store = create(db.pool, schema);
   });
   afterAll(async () => {
     await db?.drop();
   });
   return {
     get db() {
-      if (!db) throw new Error('useMigratedStore: database read before beforeAll ran');
+      if (!db) throw new Error('useTestDatabase: database read before beforeAll ran');
       return db;
+    },
+  };
+}
+
+/** One store over its own freshly migrated database for the whole test file (see useTestDatabase). */
+export function useMigratedStore<T>(
+  label: string,
+  schema: string,
+  create: (pool: pg.Pool, schema: string) => T,
+): MigratedStore<T> {
+  const database = useTestDatabase(label);
+  let store: T | undefined;
+  beforeAll(async () => {
+    await migrate(database.db.pool, schema);
+    store = create(database.db.pool, schema);
+  });
+  return {
+    get db() {
+      return database.db;
     },
     get store() {
       if (store === undefined) throw new Error('useMigratedStore: store read before beforeAll ran');

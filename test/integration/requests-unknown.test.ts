@@ -1,19 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { migrate } from '../../src/store/migrate.js';
 import { MIGRATIONS } from '../../src/store/migrations/index.js';
 import { createRequestStore, type RequestStore } from '../../src/store/requests.js';
 import { quoteIdent } from '../../src/store/sql.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
-import { storedPlan } from '../helpers/store.js';
+import { storedPlan, useTestDatabase } from '../helpers/store.js';
 
-let db: TestDatabase;
-
-beforeAll(async () => {
-  db = await createTestDatabase('zr_unknown');
-});
-afterAll(async () => {
-  await db?.drop();
-});
+const fixture = useTestDatabase('zr_unknown');
 
 async function executing(store: RequestStore, conversationId: string) {
   const r = await store.create({
@@ -33,8 +25,8 @@ async function executing(store: RequestStore, conversationId: string) {
 
 describe("request outcome 'unknown'", () => {
   it('finishes an executing request as unknown, once, and frees the conversation for the next request', async () => {
-    await migrate(db.pool, 'zr_fresh');
-    const store = createRequestStore(db.pool, 'zr_fresh');
+    await migrate(fixture.db.pool, 'zr_fresh');
+    const store = createRequestStore(fixture.db.pool, 'zr_fresh');
     const r = await executing(store, 'c-unknown-1');
     const detail = { detail: 'Redis holds sha256:9911, neither …', backupId: 'bk_aaaaaaaaaaaaaaaaaaaa' };
     const done = await store.finish(r.id, 'unknown', detail);
@@ -50,19 +42,19 @@ describe("request outcome 'unknown'", () => {
     const schema = 'zr_old';
     const s = quoteIdent(schema);
     // Bring up the schema as the previous release left it: every step before the new one.
-    await db.pool.query(`CREATE SCHEMA ${s}`);
-    await db.pool.query(
+    await fixture.db.pool.query(`CREATE SCHEMA ${s}`);
+    await fixture.db.pool.query(
       `CREATE TABLE ${s}.schema_migrations (id text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`,
     );
     for (const m of MIGRATIONS) {
       if (m.id === '0007_requests_outcome_unknown') continue;
-      await db.pool.query(m.sql(s));
-      await db.pool.query(`INSERT INTO ${s}.schema_migrations (id) VALUES ($1)`, [m.id]);
+      await fixture.db.pool.query(m.sql(s));
+      await fixture.db.pool.query(`INSERT INTO ${s}.schema_migrations (id) VALUES ($1)`, [m.id]);
     }
-    const store = createRequestStore(db.pool, schema);
+    const store = createRequestStore(fixture.db.pool, schema);
     const before = await executing(store, 'c-unknown-2');
     await expect(store.finish(before.id, 'unknown', {})).rejects.toThrow(/requests_state_check/);
-    expect(await migrate(db.pool, schema)).toEqual({ applied: ['0007_requests_outcome_unknown'] });
+    expect(await migrate(fixture.db.pool, schema)).toEqual({ applied: ['0007_requests_outcome_unknown'] });
     expect((await store.finish(before.id, 'unknown', {})).request.state).toBe('unknown');
   });
 });

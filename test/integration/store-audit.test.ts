@@ -1,21 +1,21 @@
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createAuditLog } from '../../src/store/audit.js';
 import { auditHash, GENESIS_HASH } from '../../src/store/audit-hash.js';
 import { migrate } from '../../src/store/migrate.js';
 import type { AuditEvent, AuditLog } from '../../src/store/types.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
+import { useTestDatabase } from '../helpers/store.js';
 import { untypedEvent } from '../helpers/untyped-audit.js';
 
-let db: TestDatabase;
+const fixture = useTestDatabase('zr_audit');
 let schemas = 0;
 
 /** Each test gets its own schema, so its chain starts at row 1. */
 async function freshLog(clock?: () => Date): Promise<{ schema: string; log: AuditLog }> {
   schemas += 1;
   const schema = `zr_audit_${schemas}`;
-  await migrate(db.pool, schema);
-  return { schema, log: createAuditLog(db.pool, schema, clock) };
+  await migrate(fixture.db.pool, schema);
+  return { schema, log: createAuditLog(fixture.db.pool, schema, clock) };
 }
 
 // The log hashes and keeps whatever data it is given; the vocabulary is the writers' business.
@@ -35,7 +35,7 @@ async function appendN(log: AuditLog, n: number): Promise<void> {
 
 /** Runs SQL the way a superuser tampering with the table would: with triggers off. */
 async function asTamperer(sql: string, params: unknown[] = []): Promise<void> {
-  const client = await db.pool.connect();
+  const client = await fixture.db.pool.connect();
   try {
     await client.query('SET session_replication_role = replica');
     await client.query(sql, params);
@@ -44,13 +44,6 @@ async function asTamperer(sql: string, params: unknown[] = []): Promise<void> {
     client.release();
   }
 }
-
-beforeAll(async () => {
-  db = await createTestDatabase('zr_audit');
-});
-afterAll(async () => {
-  await db?.drop();
-});
 
 describe('audit hash', () => {
   it('is a stable, documented format (changing it breaks existing chains)', () => {
@@ -113,7 +106,7 @@ describe('audit log', () => {
     });
     const entry = await log.append(awkward);
     expect((await log.verify()).ok).toBe(true);
-    const stored = await db.pool.query(`SELECT data FROM ${schema}.audit_log WHERE seq = 1`);
+    const stored = await fixture.db.pool.query(`SELECT data FROM ${schema}.audit_log WHERE seq = 1`);
     expect(stored.rows[0].data).toBe(JSON.stringify(awkward.data));
     expect((await log.after(0, 1))[0]).toEqual(entry);
   });
@@ -121,24 +114,26 @@ describe('audit log', () => {
   it('refuses UPDATE, DELETE and TRUNCATE through its triggers', async () => {
     const { schema, log } = await freshLog();
     await appendN(log, 2);
-    await expect(db.pool.query(`UPDATE ${schema}.audit_log SET data = '{}' WHERE seq = 1`)).rejects.toThrow(
+    await expect(
+      fixture.db.pool.query(`UPDATE ${schema}.audit_log SET data = '{}' WHERE seq = 1`),
+    ).rejects.toThrow(/append-only/);
+    await expect(fixture.db.pool.query(`DELETE FROM ${schema}.audit_log WHERE seq = 2`)).rejects.toThrow(
       /append-only/,
     );
-    await expect(db.pool.query(`DELETE FROM ${schema}.audit_log WHERE seq = 2`)).rejects.toThrow(
-      /append-only/,
+    await expect(fixture.db.pool.query(`TRUNCATE ${schema}.audit_log`)).rejects.toThrow(/append-only/);
+    await expect(fixture.db.pool.query(`UPDATE ${schema}.audit_head SET seq = 1`)).rejects.toThrow(
+      /audit_head/,
     );
-    await expect(db.pool.query(`TRUNCATE ${schema}.audit_log`)).rejects.toThrow(/append-only/);
-    await expect(db.pool.query(`UPDATE ${schema}.audit_head SET seq = 1`)).rejects.toThrow(/audit_head/);
-    await expect(db.pool.query(`DELETE FROM ${schema}.audit_head`)).rejects.toThrow(/audit_head/);
+    await expect(fixture.db.pool.query(`DELETE FROM ${schema}.audit_head`)).rejects.toThrow(/audit_head/);
     expect(await log.verify()).toEqual({ ok: true, rows: 2, firstBroken: null });
   });
 
   it('detects a row edited with the trigger disabled', async () => {
     const { schema, log } = await freshLog();
     await appendN(log, 5);
-    await db.pool.query(`ALTER TABLE ${schema}.audit_log DISABLE TRIGGER audit_log_append_only`);
-    await db.pool.query(`UPDATE ${schema}.audit_log SET data = '{"source":"s3"}' WHERE seq = 3`);
-    await db.pool.query(`ALTER TABLE ${schema}.audit_log ENABLE TRIGGER audit_log_append_only`);
+    await fixture.db.pool.query(`ALTER TABLE ${schema}.audit_log DISABLE TRIGGER audit_log_append_only`);
+    await fixture.db.pool.query(`UPDATE ${schema}.audit_log SET data = '{"source":"s3"}' WHERE seq = 3`);
+    await fixture.db.pool.query(`ALTER TABLE ${schema}.audit_log ENABLE TRIGGER audit_log_append_only`);
     expect(await log.verify()).toEqual({
       ok: false,
       rows: 5,
@@ -268,8 +263,8 @@ describe('audit log', () => {
 
   it('keeps seq contiguous and the chain valid under 20 concurrent appends from two pools', async () => {
     const { schema, log: viaMain } = await freshLog();
-    const a = new pg.Pool({ connectionString: db.url, max: 5 });
-    const b = new pg.Pool({ connectionString: db.url, max: 5 });
+    const a = new pg.Pool({ connectionString: fixture.db.url, max: 5 });
+    const b = new pg.Pool({ connectionString: fixture.db.url, max: 5 });
     try {
       const logA = createAuditLog(a, schema);
       const logB = createAuditLog(b, schema);

@@ -1,10 +1,10 @@
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { migrate } from '../../src/store/migrate.js';
 import { MIGRATIONS } from '../../src/store/migrations/index.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
+import { useTestDatabase } from '../helpers/store.js';
 
-let db: TestDatabase;
+const fixture = useTestDatabase('zr_mig');
 const ALL = MIGRATIONS.map((m) => m.id);
 
 async function tables(pool: pg.Pool, schema: string): Promise<string[]> {
@@ -15,13 +15,6 @@ async function tables(pool: pg.Pool, schema: string): Promise<string[]> {
   return res.rows.map((r) => r.table_name);
 }
 
-beforeAll(async () => {
-  db = await createTestDatabase('zr_mig');
-});
-afterAll(async () => {
-  await db?.drop();
-});
-
 describe('migrate', () => {
   it('numbers migrations NNNN_name in strictly increasing order', () => {
     for (const id of ALL) expect(id).toMatch(/^\d{4}_[a-z0-9_]+$/);
@@ -30,8 +23,8 @@ describe('migrate', () => {
   });
 
   it('creates the schema and its tables, then a second run is a no-op', async () => {
-    expect(await migrate(db.pool, 'zr_once')).toEqual({ applied: ALL });
-    expect(await tables(db.pool, 'zr_once')).toEqual([
+    expect(await migrate(fixture.db.pool, 'zr_once')).toEqual({ applied: ALL });
+    expect(await tables(fixture.db.pool, 'zr_once')).toEqual([
       'audit_deliveries',
       'audit_head',
       'audit_log',
@@ -46,18 +39,18 @@ describe('migrate', () => {
       'requests',
       'schema_migrations',
     ]);
-    expect(await migrate(db.pool, 'zr_once')).toEqual({ applied: [] });
-    const recorded = await db.pool.query<{ id: string }>(
+    expect(await migrate(fixture.db.pool, 'zr_once')).toEqual({ applied: [] });
+    const recorded = await fixture.db.pool.query<{ id: string }>(
       'SELECT id FROM zr_once.schema_migrations ORDER BY id',
     );
     expect(recorded.rows.map((r) => r.id)).toEqual(ALL);
-    const head = await db.pool.query('SELECT seq, hash FROM zr_once.audit_head');
+    const head = await fixture.db.pool.query('SELECT seq, hash FROM zr_once.audit_head');
     expect(head.rows).toEqual([{ seq: '0', hash: '0'.repeat(64) }]);
   });
 
   it('lets two replicas start at once: both succeed, each migration applies once', async () => {
-    const a = new pg.Pool({ connectionString: db.url, max: 2 });
-    const b = new pg.Pool({ connectionString: db.url, max: 2 });
+    const a = new pg.Pool({ connectionString: fixture.db.url, max: 2 });
+    const b = new pg.Pool({ connectionString: fixture.db.url, max: 2 });
     try {
       const results = await Promise.all([migrate(a, 'zr_race'), migrate(b, 'zr_race')]);
       const applied = results.flatMap((r) => r.applied).sort();
@@ -69,20 +62,20 @@ describe('migrate', () => {
   });
 
   it('keeps separate schemas separate', async () => {
-    await migrate(db.pool, 'zr_one');
-    await migrate(db.pool, 'zr_two');
-    await db.pool.query(`INSERT INTO zr_one.locks VALUES ('c1', 'h', 't', now(), now())`);
-    const two = await db.pool.query('SELECT * FROM zr_two.locks');
+    await migrate(fixture.db.pool, 'zr_one');
+    await migrate(fixture.db.pool, 'zr_two');
+    await fixture.db.pool.query(`INSERT INTO zr_one.locks VALUES ('c1', 'h', 't', now(), now())`);
+    const two = await fixture.db.pool.query('SELECT * FROM zr_two.locks');
     expect(two.rowCount).toBe(0);
   });
 
   it('migrates into a schema a DBA created, as a role that may not create schemas', async () => {
-    const role = `zr_app_${db.name.slice(-12)}`;
-    await db.pool.query(`CREATE ROLE ${role} LOGIN`);
+    const role = `zr_app_${fixture.db.name.slice(-12)}`;
+    await fixture.db.pool.query(`CREATE ROLE ${role} LOGIN`);
     try {
-      await db.pool.query(`REVOKE CREATE ON DATABASE ${db.name} FROM PUBLIC`);
-      await db.pool.query(`CREATE SCHEMA zr_owned AUTHORIZATION ${role}`);
-      const url = new URL(db.url);
+      await fixture.db.pool.query(`REVOKE CREATE ON DATABASE ${fixture.db.name} FROM PUBLIC`);
+      await fixture.db.pool.query(`CREATE SCHEMA zr_owned AUTHORIZATION ${role}`);
+      const url = new URL(fixture.db.url);
       url.username = role;
       const app = new pg.Pool({ connectionString: url.toString(), max: 1 });
       try {
@@ -93,17 +86,17 @@ describe('migrate', () => {
         await app.end();
       }
     } finally {
-      await db.pool.query(`DROP SCHEMA IF EXISTS zr_owned CASCADE`);
-      await db.pool.query(`DROP OWNED BY ${role}`);
-      await db.pool.query(`DROP ROLE ${role}`);
+      await fixture.db.pool.query(`DROP SCHEMA IF EXISTS zr_owned CASCADE`);
+      await fixture.db.pool.query(`DROP OWNED BY ${role}`);
+      await fixture.db.pool.query(`DROP ROLE ${role}`);
     }
   });
 
   it('rolls back everything when a migration fails, leaving no half-built schema', async () => {
     // A table in the way makes 0001 fail; nothing else may stick, not even its record.
-    await db.pool.query('CREATE SCHEMA zr_blocked');
-    await db.pool.query('CREATE TABLE zr_blocked.backups (x int)');
-    await expect(migrate(db.pool, 'zr_blocked')).rejects.toThrow(/already exists/);
-    expect(await tables(db.pool, 'zr_blocked')).toEqual(['backups']);
+    await fixture.db.pool.query('CREATE SCHEMA zr_blocked');
+    await fixture.db.pool.query('CREATE TABLE zr_blocked.backups (x int)');
+    await expect(migrate(fixture.db.pool, 'zr_blocked')).rejects.toThrow(/already exists/);
+    expect(await tables(fixture.db.pool, 'zr_blocked')).toEqual(['backups']);
   });
 });
