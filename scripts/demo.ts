@@ -1,25 +1,11 @@
-/**
- * `npm run demo`: the real bot in a local Slack sandbox, on a fresh machine with nothing else.
- * Seeds the five recovery situations into the local Redis and Postgres and an embedded
- * S3-compatible server (unless S3_ENDPOINT is set), starts the bot, and serves a Slack-like page
- * at a printed http://127.0.0.1:… address. Ctrl-C stops everything it started.
- *
- * `npm run demo -- --cli`: the same data, walked through with the CLI instead (list, inspect,
- * validate, diff, restore, undo, audit verify).
- */
-import { mkdtemp, rm } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-// @ts-expect-error s3rver ships no types
-import S3rver from 's3rver';
 import { SLASH_COMMAND, startSandboxWithBot } from '../sandbox/demo.js';
 import { runCli } from '../src/cli/main.js';
 import { createLogger } from '../src/log.js';
 import { type DemoCase, seedDemo } from './demo-seed.js';
+import { startLocalS3 } from './local-s3.js';
 
 const ADMIN_DB = process.env.DEMO_ADMIN_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const DEMO_DB = 'zeus_recover_demo';
@@ -63,24 +49,13 @@ async function prepareStores(): Promise<Stores> {
   let endpoint = process.env.S3_ENDPOINT;
   let stopS3 = async () => {};
   if (!endpoint) {
-    const directory = await mkdtemp(join(tmpdir(), 'zeus-recover-demo-s3-'));
-    const server = new S3rver({
-      address: '127.0.0.1',
-      port: 0,
-      silent: true,
-      directory,
-      configureBuckets: [{ name: bucket }],
-    });
-    const address = (await server.run()) as AddressInfo;
-    endpoint = `http://127.0.0.1:${address.port}`;
+    const local = await startLocalS3(bucket, 'zeus-recover-demo-s3-');
+    endpoint = local.endpoint;
     // s3rver accepts only its own key pair: any AWS credentials in the environment would be refused.
     process.env.AWS_ACCESS_KEY_ID = 'S3RVER';
     process.env.AWS_SECRET_ACCESS_KEY = 'S3RVER';
     delete process.env.AWS_SESSION_TOKEN;
-    stopS3 = async () => {
-      await server.close();
-      await rm(directory, { recursive: true, force: true });
-    };
+    stopS3 = local.stop;
   }
   const env: Record<string, string> = {
     DATABASE_URL: databaseUrl,

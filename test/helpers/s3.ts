@@ -1,10 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-// @ts-expect-error s3rver ships no types
-import S3rver from 's3rver';
+import { startLocalS3 } from '../../scripts/local-s3.js';
 
 export interface TestS3 {
   endpoint: string;
@@ -16,16 +11,7 @@ export interface TestS3 {
 
 /** A real S3-protocol server (s3rver) on a random port with an empty bucket. */
 export async function startTestS3(bucket = 'kosmos-conversations'): Promise<TestS3> {
-  const directory = await mkdtemp(join(tmpdir(), 'zr-s3-'));
-  const server = new S3rver({
-    address: '127.0.0.1',
-    port: 0,
-    silent: true,
-    directory,
-    configureBuckets: [{ name: bucket }],
-  });
-  const address = (await server.run()) as AddressInfo;
-  const endpoint = `http://127.0.0.1:${address.port}`;
+  const { endpoint, stop } = await startLocalS3(bucket, 'zr-s3-');
   const client = new S3Client({
     endpoint,
     region: 'us-east-1',
@@ -43,8 +29,7 @@ export async function startTestS3(bucket = 'kosmos-conversations'): Promise<Test
     },
     async stop() {
       client.destroy();
-      await server.close();
-      await rm(directory, { recursive: true, force: true });
+      await stop();
     },
   };
 }
