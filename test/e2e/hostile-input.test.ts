@@ -15,23 +15,18 @@ import { createLogger } from '../../src/log.js';
 import { compileIdPattern, DEFAULT_ID_PATTERN } from '../../src/recovery/ids.js';
 import { startBot } from '../../src/server.js';
 import { MAX_BODY_BYTES } from '../../src/slack/request-guard.js';
+import { collectEscapes } from '../helpers/escapes.js';
 import { type Harness, SECRET, startHarness } from './bot-harness.js';
 
 let h: Harness;
-/** Unhandled rejections and uncaught exceptions anywhere in this process (the bot runs in it). */
-const escaped: unknown[] = [];
-const onEscape = (err: unknown) => escaped.push(err);
+const escaped = collectEscapes();
 
 beforeAll(async () => {
-  process.on('unhandledRejection', onEscape);
-  process.on('uncaughtExceptionMonitor', onEscape);
   h = await startHarness();
 }, 60_000);
 
 afterAll(async () => {
   await h?.stop();
-  process.off('unhandledRejection', onEscape);
-  process.off('uncaughtExceptionMonitor', onEscape);
 });
 
 const now = () => Math.floor(Date.now() / 1000);

@@ -1,22 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeConversation } from '../helpers/conversations.js';
+import { collectEscapes } from '../helpers/escapes.js';
 import { eventually, type Harness, startHarness } from './bot-harness.js';
 
 let h: Harness;
-/** The bot runs in this process: an 'error' event nobody listens to would end up here (or end it). */
-const escaped: unknown[] = [];
-const onEscape = (err: unknown) => escaped.push(err);
+const escaped = collectEscapes();
 
 beforeAll(async () => {
-  process.on('uncaughtExceptionMonitor', onEscape);
-  process.on('unhandledRejection', onEscape);
   h = await startHarness();
 }, 60_000);
 
 afterAll(async () => {
   await h?.stop();
-  process.off('uncaughtExceptionMonitor', onEscape);
-  process.off('unhandledRejection', onEscape);
 });
 
 async function metric(line: string): Promise<number> {
