@@ -111,44 +111,32 @@ describe('s3 tier: misconfigured or unreachable', () => {
     }
   });
 
-  it('a refused connection reads as unreachable with the address', async () => {
-    const downClient = clientFor('http://127.0.0.1:1', 300);
+  /** Reads c-1 through a tier whose own deadline is 300 ms; it must answer well before NO_HANG_MS. */
+  async function readWithDeadline(endpoint: string, clientTimeoutMs: number) {
+    const c = clientFor(endpoint, clientTimeoutMs);
     try {
-      const down = createS3Tier({
-        client: downClient,
-        bucket: s3.bucket,
-        prefix: 'archive/',
-        timeoutMs: 300,
-      });
+      const tier = createS3Tier({ client: c, bucket: s3.bucket, prefix: 'archive/', timeoutMs: 300 });
       const started = Date.now();
-      const read = await down.read('c-1');
+      const read = await tier.read('c-1');
       expect(Date.now() - started).toBeLessThan(NO_HANG_MS);
-      expect(read).toEqual({
-        status: 'unreachable',
-        reason: expect.stringMatching(/refused at 127\.0\.0\.1:1\b/),
-      });
+      return read;
     } finally {
-      downClient.destroy();
+      c.destroy();
     }
+  }
+
+  it('a refused connection reads as unreachable with the address', async () => {
+    expect(await readWithDeadline('http://127.0.0.1:1', 300)).toEqual({
+      status: 'unreachable',
+      reason: expect.stringMatching(/refused at 127\.0\.0\.1:1\b/),
+    });
   });
 
   it('a server that never answers reads as unreachable, not a hang', async () => {
-    const { port } = blackHole;
-    const hungClient = clientFor(`http://127.0.0.1:${port}`, 60_000);
-    try {
-      // The client's own timeouts are long here: the tier's deadline alone must end the call.
-      const hung = createS3Tier({
-        client: hungClient,
-        bucket: s3.bucket,
-        prefix: 'archive/',
-        timeoutMs: 300,
-      });
-      const started = Date.now();
-      const read = await hung.read('c-1');
-      expect(Date.now() - started).toBeLessThan(NO_HANG_MS);
-      expect(read).toEqual({ status: 'unreachable', reason: 'timed out after 300 ms' });
-    } finally {
-      hungClient.destroy();
-    }
+    // The client's own timeouts are long here: the tier's deadline alone must end the call.
+    expect(await readWithDeadline(`http://127.0.0.1:${blackHole.port}`, 60_000)).toEqual({
+      status: 'unreachable',
+      reason: 'timed out after 300 ms',
+    });
   });
 });
