@@ -96,47 +96,64 @@ describe('redis tier: compareAndSet', () => {
     expect(await redis.client.pttl(redis.key('cas-2'))).toBeGreaterThan(0);
   });
 
-  it('refuses expected=null when the key exists', async () => {
-    await redis.client.set(redis.key('cas-3'), ORIGINAL);
-    expect(await tier.compareAndSet('cas-3', null, NEXT, { kind: 'none' })).toEqual({
+  it.each([
+    {
+      title: 'refuses expected=null when the key exists',
+      key: 'cas-3',
+      stored: ORIGINAL,
+      expected: null,
+      next: NEXT,
+      policy: 'none',
       ok: false,
-      reason: 'changed',
-    });
-    expect((await redis.client.getBuffer(redis.key('cas-3')))?.equals(ORIGINAL)).toBe(true);
-  });
-
-  it('creates the key with expected=null when it does not exist', async () => {
-    expect(await tier.compareAndSet('cas-4', null, NEXT, { kind: 'none' })).toEqual({
+      after: ORIGINAL,
+    },
+    {
+      title: 'creates the key with expected=null when it does not exist',
+      key: 'cas-4',
+      stored: null,
+      expected: null,
+      next: NEXT,
+      policy: 'none',
       ok: true,
-      ttlMs: null,
-    });
-    expect((await redis.client.getBuffer(redis.key('cas-4')))?.equals(NEXT)).toBe(true);
-  });
-
-  it('refuses when the key was expected but is gone', async () => {
-    expect(await tier.compareAndSet('cas-gone', ORIGINAL, NEXT, { kind: 'none' })).toEqual({
+      after: NEXT,
+    },
+    {
+      title: 'refuses when the key was expected but is gone',
+      key: 'cas-gone',
+      stored: null,
+      expected: ORIGINAL,
+      next: NEXT,
+      policy: 'none',
       ok: false,
-      reason: 'changed',
-    });
-    expect(await redis.client.exists(redis.key('cas-gone'))).toBe(0);
-  });
-
-  it('deletes the key when next is null', async () => {
-    await redis.client.set(redis.key('cas-5'), NEXT, 'PX', 600_000);
-    expect(await tier.compareAndSet('cas-5', NEXT, null, { kind: 'keep' })).toEqual({
+      after: null,
+    },
+    {
+      title: 'deletes the key when next is null',
+      key: 'cas-5',
+      stored: NEXT,
+      expected: NEXT,
+      next: null,
+      policy: 'keep',
       ok: true,
-      ttlMs: null,
-    });
-    expect(await redis.client.exists(redis.key('cas-5'))).toBe(0);
-  });
-
-  it('does not delete a key that changed', async () => {
-    await redis.client.set(redis.key('cas-6'), ORIGINAL);
-    expect(await tier.compareAndSet('cas-6', NEXT, null, { kind: 'keep' })).toEqual({
+      after: null,
+    },
+    {
+      title: 'does not delete a key that changed',
+      key: 'cas-6',
+      stored: ORIGINAL,
+      expected: NEXT,
+      next: null,
+      policy: 'keep',
       ok: false,
-      reason: 'changed',
-    });
-    expect(await redis.client.exists(redis.key('cas-6'))).toBe(1);
+      after: ORIGINAL,
+    },
+  ] as const)('$title', async ({ key, stored, expected, next, policy, ok, after }) => {
+    if (stored) await redis.client.set(redis.key(key), stored, 'PX', 600_000);
+    expect(await tier.compareAndSet(key, expected, next, { kind: policy })).toEqual(
+      ok ? { ok: true, ttlMs: null } : { ok: false, reason: 'changed' },
+    );
+    if (after) expect((await redis.client.getBuffer(redis.key(key)))?.equals(after)).toBe(true);
+    else expect(await redis.client.exists(redis.key(key))).toBe(0);
   });
 
   it('throws a Conflict for a non-string key', async () => {
@@ -162,21 +179,19 @@ describe('redis tier: TTL policies', () => {
     expect(pttl).toBeLessThanOrEqual(600_000);
   });
 
-  it('keep: no TTL when the key had none', async () => {
-    await redis.client.set(redis.key('ttl-keep-none'), ORIGINAL);
-    expect(await tier.compareAndSet('ttl-keep-none', ORIGINAL, NEXT, { kind: 'keep' })).toEqual({
+  it.each([
+    { title: 'keep: no TTL when the key had none', key: 'ttl-keep-none', had: 'no TTL', policy: 'keep' },
+    { title: 'keep: no TTL when the key did not exist', key: 'ttl-keep-new', had: 'nothing', policy: 'keep' },
+    { title: 'none: removes an existing TTL', key: 'ttl-none', had: 'a TTL', policy: 'none' },
+  ] as const)('$title', async ({ key, had, policy }) => {
+    if (had === 'no TTL') await redis.client.set(redis.key(key), ORIGINAL);
+    if (had === 'a TTL') await redis.client.set(redis.key(key), ORIGINAL, 'PX', 600_000);
+    const expected = had === 'nothing' ? null : ORIGINAL;
+    expect(await tier.compareAndSet(key, expected, NEXT, { kind: policy })).toEqual({
       ok: true,
       ttlMs: null,
     });
-    expect(await redis.client.pttl(redis.key('ttl-keep-none'))).toBe(-1);
-  });
-
-  it('keep: no TTL when the key did not exist', async () => {
-    expect(await tier.compareAndSet('ttl-keep-new', null, NEXT, { kind: 'keep' })).toEqual({
-      ok: true,
-      ttlMs: null,
-    });
-    expect(await redis.client.pttl(redis.key('ttl-keep-new'))).toBe(-1);
+    expect(await redis.client.pttl(redis.key(key))).toBe(-1);
   });
 
   it('fixed: sets the given TTL', async () => {
@@ -187,15 +202,6 @@ describe('redis tier: TTL policies', () => {
     expect(result.ttlMs).toBeGreaterThan(60_000);
     expect(result.ttlMs).toBeLessThanOrEqual(120_000);
     expect(await redis.client.pttl(redis.key('ttl-fixed'))).toBeGreaterThan(60_000);
-  });
-
-  it('none: removes an existing TTL', async () => {
-    await redis.client.set(redis.key('ttl-none'), ORIGINAL, 'PX', 600_000);
-    expect(await tier.compareAndSet('ttl-none', ORIGINAL, NEXT, { kind: 'none' })).toEqual({
-      ok: true,
-      ttlMs: null,
-    });
-    expect(await redis.client.pttl(redis.key('ttl-none'))).toBe(-1);
   });
 
   it('refuses a fixed TTL that is not a positive whole number, before writing', async () => {
