@@ -18,21 +18,20 @@ beforeAll(async () => {
 afterAll(async () => stack.stop());
 
 describe('settleFromRedis', () => {
-  it('new bytes in Redis: succeeded', async () => {
+  it.each([
+    { title: 'new bytes in Redis: succeeded', inRedis: 'new', expected: { outcome: 'succeeded' } },
+    {
+      title: 'old bytes in Redis: failed, nothing written',
+      inRedis: 'old',
+      expected: { outcome: 'failed', detail: expect.stringMatching(/nothing was written/) },
+    },
+  ] as const)('$title', async ({ inRedis, expected }) => {
     const id = freshId();
     const [oldDoc, newDoc] = [makeConversation(id, 2), makeConversation(id, 5)];
-    await stack.seed('redis', id, newDoc);
+    const held = inRedis === 'new' ? newDoc : oldDoc;
+    await stack.seed('redis', id, held);
     const s = await settleFromRedis(deps, { conversationId: id, before: sum(oldDoc), after: sum(newDoc) });
-    expect(s).toMatchObject({ outcome: 'succeeded', observed: sum(newDoc) });
-  });
-
-  it('old bytes in Redis: failed, nothing written', async () => {
-    const id = freshId();
-    const [oldDoc, newDoc] = [makeConversation(id, 2), makeConversation(id, 5)];
-    await stack.seed('redis', id, oldDoc);
-    const s = await settleFromRedis(deps, { conversationId: id, before: sum(oldDoc), after: sum(newDoc) });
-    expect(s).toMatchObject({ outcome: 'failed', observed: sum(oldDoc) });
-    expect(s.detail).toMatch(/nothing was written/);
+    expect(s).toMatchObject({ ...expected, observed: sum(held) });
   });
 
   it('absent key after a delete: succeeded; absent key when a value was to be written over nothing: failed', async () => {
