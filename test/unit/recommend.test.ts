@@ -13,11 +13,40 @@ function fixture(name: string): Buffer {
 const tiers = (spec: Record<TierName, TierSpec>): Record<TierName, TierReport> => tierReports(ID, spec);
 
 describe('recommendSource', () => {
-  it('restores from the most complete tier when Redis is missing', () => {
-    expect(recommendSource(tiers({ redis: 'missing', postgres: 8, s3: 6 }))).toEqual({
+  it.each<{ title: string; spec: Record<TierName, TierSpec>; source: TierName | null; reason: string }>([
+    {
+      title: 'restores from the most complete tier when Redis is missing',
+      spec: { redis: 'missing', postgres: 8, s3: 6 },
       source: 'postgres',
       reason: 'Redis is missing; Postgres has a valid copy with 8 steps (S3 has 6).',
-    });
+    },
+    {
+      title: 'keeps Redis when it is ahead of the other tiers',
+      spec: { redis: 12, postgres: 10, s3: 'missing' },
+      source: 'redis',
+      reason:
+        'Redis is valid and the most complete (12 steps) — no restore needed (Postgres has 10; S3 is missing).',
+    },
+    {
+      title: 'says so when all tiers hold the same content',
+      spec: { redis: 8, postgres: 8, s3: 8 },
+      source: 'redis',
+      reason: 'Redis, Postgres and S3 hold the same content (8 steps) — no restore needed.',
+    },
+    {
+      title: 'restores Redis when it is valid but behind',
+      spec: { redis: 4, postgres: 6, s3: 6 },
+      source: 'postgres',
+      reason: 'Redis is valid but behind (4 steps); Postgres has a valid copy with 6 steps (S3 agrees).',
+    },
+    {
+      title: 'carries on when a tier is unreachable',
+      spec: { redis: 'missing', postgres: { unreachable: 'timeout' }, s3: 6 },
+      source: 's3',
+      reason: 'Redis is missing; S3 has a valid copy with 6 steps (Postgres is unreachable).',
+    },
+  ])('$title', ({ spec, source, reason }) => {
+    expect(recommendSource(tiers(spec))).toEqual({ source, reason });
   });
 
   it('restores over a corrupted Redis copy and names what is wrong with it', () => {
@@ -37,32 +66,10 @@ describe('recommendSource', () => {
     );
   });
 
-  it('keeps Redis when it is ahead of the other tiers', () => {
-    expect(recommendSource(tiers({ redis: 12, postgres: 10, s3: 'missing' }))).toEqual({
-      source: 'redis',
-      reason:
-        'Redis is valid and the most complete (12 steps) — no restore needed (Postgres has 10; S3 is missing).',
-    });
-  });
-
-  it('says so when all tiers hold the same content', () => {
-    expect(recommendSource(tiers({ redis: 8, postgres: 8, s3: 8 }))).toEqual({
-      source: 'redis',
-      reason: 'Redis, Postgres and S3 hold the same content (8 steps) — no restore needed.',
-    });
-  });
-
   it('says which tiers agree with Redis when not all do', () => {
     expect(recommendSource(tiers({ redis: 8, postgres: 8, s3: 6 })).reason).toBe(
       'Redis is valid and the most complete (8 steps) — no restore needed (Postgres agrees; S3 has 6).',
     );
-  });
-
-  it('restores Redis when it is valid but behind', () => {
-    expect(recommendSource(tiers({ redis: 4, postgres: 6, s3: 6 }))).toEqual({
-      source: 'postgres',
-      reason: 'Redis is valid but behind (4 steps); Postgres has a valid copy with 6 steps (S3 agrees).',
-    });
   });
 
   it('gives no source when nothing is valid, and says why for each tier', () => {
@@ -78,15 +85,6 @@ describe('recommendSource', () => {
       reason:
         'No tier has a valid copy: redis unreachable (connect ECONNREFUSED 127.0.0.1:6379), postgres missing, s3 invalid (step_gap). Export what exists and investigate.',
     });
-  });
-
-  it('carries on when a tier is unreachable', () => {
-    expect(recommendSource(tiers({ redis: 'missing', postgres: { unreachable: 'timeout' }, s3: 6 }))).toEqual(
-      {
-        source: 's3',
-        reason: 'Redis is missing; S3 has a valid copy with 6 steps (Postgres is unreachable).',
-      },
-    );
   });
 
   it('warns that an unreachable Redis must come back before a restore', () => {
