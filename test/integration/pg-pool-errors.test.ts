@@ -1,9 +1,6 @@
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runTsScript, type ScriptRun } from '../helpers/child-script.js';
 import { ADMIN_DATABASE_URL } from '../helpers/env.js';
-
-const ROOT = join(import.meta.dirname, '..', '..');
 
 /**
  * In a process of its own, with no last-resort handler: if the pool lets a connection error
@@ -46,27 +43,8 @@ const messages = seen.map((e) => e.message);
 console.log(JSON.stringify({ messages, checkedOut, distinct: new Set(seen).size, query, again }));
 `;
 
-function runScript(): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', '--input-type=module', '--eval', SCRIPT],
-      {
-        cwd: ROOT,
-        env: {
-          PATH: process.env.PATH ?? '',
-          HOME: process.env.HOME ?? '/tmp',
-          DATABASE_URL: ADMIN_DATABASE_URL,
-        },
-        encoding: 'utf8',
-        timeout: 20_000,
-      },
-      (err, stdout, stderr) => {
-        const code = err && typeof err.code === 'number' ? err.code : err ? 1 : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
+function runScript(): Promise<ScriptRun> {
+  return runTsScript(SCRIPT, { HOME: process.env.HOME ?? '/tmp', DATABASE_URL: ADMIN_DATABASE_URL });
 }
 
 describe('createPgPool under a connection reset', () => {

@@ -1,8 +1,5 @@
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-
-const ROOT = join(import.meta.dirname, '..', '..');
+import { runTsScript } from '../helpers/child-script.js';
 
 /**
  * A process of its own, with the handlers installed as main.ts installs them: a throw nobody
@@ -23,19 +20,7 @@ setTimeout(() => {
 }, 200);
 `;
 
-function run(): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', '--input-type=module', '--eval', SCRIPT],
-      { cwd: ROOT, env: { PATH: process.env.PATH ?? '' }, encoding: 'utf8', timeout: 20_000 },
-      (err, stdout, stderr) => {
-        const code = err && typeof err.code === 'number' ? err.code : err ? 1 : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
+const run = () => runTsScript(SCRIPT);
 
 describe('installLastResort', () => {
   it('reports an uncaught exception and an unhandled rejection, and the process keeps running', async () => {
