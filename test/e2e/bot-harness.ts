@@ -182,17 +182,5 @@ export function findButton(blocks: unknown[] | null, actionId: string): string |
   return undefined;
 }
 
-/** Polls an async condition (the stand-in's waitFor is synchronous) until it holds. */
-export async function eventually<T>(
-  check: () => Promise<T | undefined | null | false>,
-  what: string,
-  timeoutMs = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== null && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+// The stand-in's waitFor is synchronous; conditions on the bot's stores need polling.
+export { eventually } from '../helpers/eventually.js';

@@ -23,6 +23,7 @@ import { migrate } from '../../src/store/migrate.js';
 import type { AuditEntry, AuditEvent, AuditLog } from '../../src/store/types.js';
 import type { KnownBlock, SlackMessage } from '../../src/views/slack.js';
 import { threadRootView } from '../../src/views/thread.js';
+import { eventually } from '../helpers/eventually.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
 import { type UntypedAuditEvent, untypedEvent } from '../helpers/untyped-audit.js';
 
@@ -160,19 +161,9 @@ function rootCalls(channel?: string): RecordedCall[] {
     .filter((c) => seqOf(c) === null && (channel === undefined || c.args.channel === channel));
 }
 
-async function until<T>(
-  probe: () => Promise<T | null | undefined | false> | T | null | undefined | false,
-  what: string,
-  timeoutMs = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== null && value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 15));
-  }
-}
+/** Polls often: delivery rounds are quick and many tests wait on several of them. */
+const until = <T>(probe: Parameters<typeof eventually<T>>[0], what: string, timeoutMs = 15_000) =>
+  eventually(probe, what, timeoutMs, 15);
 
 interface DeliveryRow {
   seq: number;
