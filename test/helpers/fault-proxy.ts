@@ -344,3 +344,13 @@ export async function passAllAndAwaitRedis(
     )
     .toBe(true);
 }
+
+/** Fault proxies in front of the Redis and Postgres a stack's `env` names. */
+export async function startStoreProxies(
+  env: Record<string, string>,
+): Promise<{ redis: FaultProxy; pg: FaultProxy }> {
+  return {
+    redis: await startFaultProxyFor(env.REDIS_URL ?? '', 6379),
+    pg: await startFaultProxyFor(env.DATABASE_URL ?? '', 5432),
+  };
+}

@@ -15,6 +15,7 @@ import {
   holding,
   passAllAndAwaitRedis,
   startFaultProxyFor,
+  startStoreProxies,
   type Trigger,
   throughProxy,
 } from '../helpers/fault-proxy.js';
@@ -37,8 +38,7 @@ const table: string[] = [];
 beforeAll(async () => {
   [stack, zeus] = await Promise.all([startStack(), startZeusStandin()]);
   proxies = {
-    redis: await startFaultProxyFor(stack.env.REDIS_URL ?? '', 6379),
-    pg: await startFaultProxyFor(stack.env.DATABASE_URL ?? '', 5432),
+    ...(await startStoreProxies(stack.env)),
     zeus: await startFaultProxyFor(zeus.url, 80),
   };
   const rt = await stack.runtime({

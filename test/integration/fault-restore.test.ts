@@ -17,6 +17,7 @@ import {
   holding,
   passAllAndAwaitRedis,
   startFaultProxyFor,
+  startStoreProxies,
   type Trigger,
   throughProxy,
 } from '../helpers/fault-proxy.js';
@@ -53,8 +54,7 @@ const table: string[] = [];
 beforeAll(async () => {
   stack = await startStack();
   proxies = {
-    redis: await startFaultProxyFor(stack.env.REDIS_URL ?? '', 6379),
-    pg: await startFaultProxyFor(stack.env.DATABASE_URL ?? '', 5432),
+    ...(await startStoreProxies(stack.env)),
     s3: await startFaultProxyFor(stack.env.S3_ENDPOINT ?? '', 80),
   };
   rt = await stack.runtime({
