@@ -115,14 +115,7 @@ export async function startHarness(
       const responseId = `r${++responseSeq}`;
       const res = await postToApp(
         url(bot),
-        blockActionsBody({
-          user,
-          channel: { id: CHANNEL, name: 'inc-42' },
-          message_ts: messageTs,
-          action_id: actionId,
-          value,
-          response_url: slack.responseUrl(responseId),
-        }),
+        incidentClick(actionId, value, user, messageTs, slack.responseUrl(responseId)),
         { secret: SECRET, headers },
       );
       return { status: res.status, responseId };
@@ -180,6 +173,24 @@ export function findButton(blocks: unknown[] | null, actionId: string): string |
     if (hit) return hit.value;
   }
   return undefined;
+}
+
+/** A button click in the incident channel, as Slack signs and posts it. */
+export function incidentClick(
+  actionId: string,
+  value: string,
+  user: string,
+  messageTs: string,
+  responseUrl: string,
+): string {
+  return blockActionsBody({
+    user,
+    channel: { id: CHANNEL, name: 'inc-42' },
+    message_ts: messageTs,
+    action_id: actionId,
+    value,
+    response_url: responseUrl,
+  });
 }
 
 // The stand-in's waitFor is synchronous; conditions on the bot's stores need polling.

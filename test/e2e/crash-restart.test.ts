@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { type SlackStandin, type StoredMessage, startSlackStandin } from '../../sandbox/slack/local-slack.js';
-import { blockActionsBody, postToApp, slashCommandBody } from '../../sandbox/slack/requests.js';
+import { postToApp, slashCommandBody } from '../../sandbox/slack/requests.js';
 import { createRedisTier } from '../../src/recovery/tiers/redis.js';
 import { makeConversation } from '../helpers/conversations.js';
 import {
@@ -14,7 +14,7 @@ import {
   startFaultProxy,
 } from '../helpers/fault-proxy.js';
 import { type Stack, startStack } from '../helpers/stack.js';
-import { eventually, findButton } from './bot-harness.js';
+import { eventually, findButton, incidentClick } from './bot-harness.js';
 
 /**
  * kill -9 at each step of a restore, then a restart: the request is settled from what Redis
@@ -173,14 +173,7 @@ async function click(actionId: string, value: string, user: string, messageTs: s
   if (!bot) throw new Error('no bot');
   const res = await postToApp(
     bot.url,
-    blockActionsBody({
-      user,
-      channel: { id: CHANNEL, name: 'inc-42' },
-      message_ts: messageTs,
-      action_id: actionId,
-      value,
-      response_url: slack.responseUrl(`crash-r${++responseSeq}`),
-    }),
+    incidentClick(actionId, value, user, messageTs, slack.responseUrl(`crash-r${++responseSeq}`)),
     { secret: SECRET },
   );
   expect(res.status).toBe(200);
