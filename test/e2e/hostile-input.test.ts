@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
 import { request } from 'node:http';
-import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   blockActionsBody,
@@ -16,6 +15,7 @@ import { compileIdPattern, DEFAULT_ID_PATTERN } from '../../src/recovery/ids.js'
 import { startBot } from '../../src/server.js';
 import { MAX_BODY_BYTES } from '../../src/slack/request-guard.js';
 import { collectEscapes } from '../helpers/escapes.js';
+import { rawExchange } from '../helpers/net.js';
 import { type Harness, SECRET, startHarness } from './bot-harness.js';
 
 let h: Harness;
@@ -200,18 +200,12 @@ describe('request hygiene', () => {
       { requestTimeoutMs: 300 },
     );
     try {
-      const answer = await new Promise<string>((resolve, reject) => {
-        const socket = connect(bot.port, '127.0.0.1', () => {
-          // Headers, then one byte of a 100-byte body, then nothing.
-          socket.write('POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\na');
-        });
-        let data = '';
-        socket.on('data', (d) => {
-          data += String(d);
-        });
-        socket.on('close', () => resolve(data));
-        socket.on('error', reject);
-      });
+      // Headers, then one byte of a 100-byte body, then nothing.
+      const answer = await rawExchange(
+        bot.port,
+        'POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\na',
+        false,
+      );
       expect(answer).toMatch(/^HTTP\/1\.1 408/);
     } finally {
       await bot.stop();

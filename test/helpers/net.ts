@@ -1,4 +1,4 @@
-import { createServer, type Socket } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 
 /** A port nothing listens on right now (for servers a test starts itself). */
 export function freePort(): Promise<number> {
@@ -39,4 +39,24 @@ export async function startBlackHole(): Promise<BlackHole> {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/**
+ * Sends raw bytes to a local server and resolves with all it answered once the connection
+ * closes. With `halfClose` our side ends after writing; without, it stays open like a client
+ * that stalled mid-request.
+ */
+export function rawExchange(port: number, bytes: string, halfClose: boolean): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => {
+      if (halfClose) socket.end(bytes);
+      else socket.write(bytes);
+    });
+    let data = '';
+    socket.on('data', (d) => {
+      data += String(d);
+    });
+    socket.on('close', () => resolve(data));
+    socket.on('error', reject);
+  });
 }

@@ -10,6 +10,7 @@ import {
   MAX_BODY_BYTES,
   type Refusal,
 } from '../../src/slack/request-guard.js';
+import { rawExchange } from '../helpers/net.js';
 
 const SECRET = 'unit-signing-secret';
 let server: Server;
@@ -81,17 +82,11 @@ describe('guardSlackRequests', () => {
       req.end('payload=null');
     });
     expect(absolute).toBe(401);
-    const raw = await new Promise<string>((resolve, reject) => {
-      const socket = connect(Number(new URL(base).port), '127.0.0.1', () => {
-        socket.end('POST http://[/slack/events HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n');
-      });
-      let data = '';
-      socket.on('data', (d) => {
-        data += String(d);
-      });
-      socket.on('end', () => resolve(data));
-      socket.on('error', reject);
-    });
+    const raw = await rawExchange(
+      Number(new URL(base).port),
+      'POST http://[/slack/events HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n',
+      true,
+    );
     expect(raw).toMatch(/^HTTP\/1\.1 400/);
   });
 
