@@ -22,13 +22,8 @@ export const RESTORE_ACTIONS_BLOCK_ID = 'restore_actions';
  * A finished restore as the thread shows it. Built from a `RestoreResult` (live) or from the
  * `restore.succeeded` audit row, which keeps only these facts.
  */
-export interface RestoreOutcome {
-  conversationId: string;
-  source: string;
-  backupId: string;
-  before: string | null;
-  after: string | null;
-  ttlMs: number | null;
+export interface RestoreOutcome
+  extends Pick<RestoreResult, 'conversationId' | 'source' | 'backupId' | 'before' | 'after' | 'ttlMs'> {
   /** Read-back validity; null when the restore deleted the key or it could not be read back. */
   valid: boolean | null;
   /** false: Redis acknowledged the write, but it could not be read back afterwards. */
