@@ -27,6 +27,17 @@ import type {
 import type { RestoreUnknown } from '../../../src/views/restore.js';
 
 export const NOW = new Date('2025-12-13T03:11:00.000Z');
+/** The request states the views draw (an 'unknown' outcome has its own view). */
+export const VIEW_STATES = [
+  'requested',
+  'approved',
+  'executing',
+  'succeeded',
+  'failed',
+  'denied',
+  'expired',
+  'cancelled',
+] as const satisfies readonly RecoveryRequest['state'][];
 export const ID = 'c-7f3a9e';
 export const LONG_ID = `c${'x'.repeat(127)}`;
 export const REQUEST_ID = 'rq_8d4a5c2e-6f1b-4c3a-9e7d-2b1f0a9c8d7e';

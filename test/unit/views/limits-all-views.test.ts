@@ -46,6 +46,7 @@ import {
   replayRequest,
   request,
   restoreResult,
+  VIEW_STATES,
   validationReport,
   zeusRunning,
 } from './fixtures.js';
@@ -54,16 +55,7 @@ const hint = 'someone in <!subteam^S0APPROVE|@zeus-approvers>';
 /** Config-built, so approver mentions stay live; anything else in it is still escaped. */
 const hugeHint =
   'the on-call <!subteam^S0APPROVE|@zeus-approvers> <!channel> <https://evil.example|x> '.repeat(200);
-const STATES = [
-  'requested',
-  'approved',
-  'executing',
-  'succeeded',
-  'failed',
-  'denied',
-  'expired',
-  'cancelled',
-] as const;
+const STATES = VIEW_STATES;
 
 const normal: Record<string, () => SlackMessage> = {
   help: () => helpView(),

@@ -19,7 +19,7 @@ import {
   threadRootView,
   usageError,
 } from '../../../src/views/index.js';
-import { HOSTILE, inspectSummary, NOW, request } from './fixtures.js';
+import { HOSTILE, inspectSummary, NOW, request, VIEW_STATES } from './fixtures.js';
 
 /** Text as people and attackers write it: mrkdwn, mentions, links, quotes, any code point. */
 const text = fc.oneof(
@@ -50,16 +50,7 @@ const text = fc.oneof(
 );
 /** Ids come from our own store or grammar; they are short, but may hold anything. */
 const id = fc.string({ unit: 'binary', minLength: 1, maxLength: 128 });
-const state = fc.constantFrom(
-  'requested',
-  'approved',
-  'executing',
-  'succeeded',
-  'failed',
-  'denied',
-  'expired',
-  'cancelled',
-) as fc.Arbitrary<ReturnType<typeof request>['state']>;
+const state = fc.constantFrom(...VIEW_STATES);
 
 function fits(msg: SlackMessage): void {
   expect(checkMessageLimits(msg)).toEqual([]);
