@@ -220,12 +220,15 @@ async function scanAll(store: ActiveStore, pattern: string, count: number) {
   const ids: string[] = [];
   let cursor = '0';
   let pages = 0;
+  // SCAN visits the whole keyspace whatever MATCH says, and the test server is shared with other
+  // files (and whatever a bench left there): bound the walk by its size, not by a fixed number.
+  const limit = Math.ceil((await redis.client.dbsize()) / count) * 4 + 100;
   do {
     const page = await store.scan(pattern, cursor, count);
     ids.push(...page.ids);
     cursor = page.cursor;
     pages++;
-    expect(pages).toBeLessThan(1000);
+    expect(pages).toBeLessThan(limit);
   } while (cursor !== '0');
   return { ids, pages };
 }
