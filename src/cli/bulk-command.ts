@@ -165,7 +165,13 @@ async function workToEnd(
   let status: BulkJobStatus = await jobStatus(deps, jobId);
   const startedAt = performance.now();
   const startDone = status.done;
-  let lastPlain = 0;
+  // The first plain line comes at once (a fast job may end before the first interval), then one
+  // every PLAIN_EVERY_MS.
+  let lastPlain = Number.NEGATIVE_INFINITY;
+  if (!tty && !args.json && !TERMINAL.has(status.state)) {
+    lastPlain = performance.now();
+    io.stderr(`${formatProgress(status, 0, false)}\n`);
+  }
   while (!TERMINAL.has(status.state)) {
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     status = await jobStatus(deps, jobId);

@@ -1,4 +1,4 @@
-import type { App, BlockAction, ButtonAction } from '@slack/bolt';
+import type { App, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import { ErrorCode, isRecoveryError } from '../errors.js';
 import { isBackupId } from '../recovery/sources.js';
 import { ACTION } from '../slack-ids.js';
@@ -54,8 +54,9 @@ async function refusedElsewhere(
  */
 export function registerActions(app: App, ctx: HandlerContext): void {
   // Approve and cancel need nothing but the request id: the same handler, a different decision.
-  for (const decision of ['approve', 'cancel'] as const) {
-    app.action<BlockAction<ButtonAction>>(ACTION[decision], async ({ ack, body, action, respond }) => {
+  const decide =
+    (decision: 'approve' | 'cancel') =>
+    async ({ ack, body, action, respond }: SlackActionMiddlewareArgs<BlockAction<ButtonAction>>) => {
       await ack();
       const requestId = action.value ?? '';
       const refused = await refusedElsewhere(ctx, requestId, body.channel?.id);
@@ -63,8 +64,9 @@ export function registerActions(app: App, ctx: HandlerContext): void {
         respond as Respond,
         refused ?? (await ctx.workflow[decision](requestId, { userId: body.user.id })),
       );
-    });
-  }
+    };
+  app.action<BlockAction<ButtonAction>>(ACTION.approve, decide('approve'));
+  app.action<BlockAction<ButtonAction>>(ACTION.cancel, decide('cancel'));
 
   app.action<BlockAction<ButtonAction>>(ACTION.deny, async ({ ack, body, action, respond, client }) => {
     await ack();
