@@ -1,4 +1,5 @@
 import { isReplayPlan, type RecoveryRequest, type RequestState } from '../approval/types.js';
+import { assertNever } from '../assert-never.js';
 import type { RestorePlan } from '../recovery/plan.js';
 import type { ReplayPlan } from '../recovery/replay.js';
 import type { StepSummary } from '../recovery/types.js';
@@ -147,9 +148,12 @@ function confirmText(req: RecoveryRequest): string {
       return `Redis for ${id} goes back to what backup ${backupIdOf(req) ?? p.sourceLabel} holds. What is there now is backed up first.`;
     case 'restore':
       return `Redis for ${id} is overwritten with the ${p.sourceLabel} ${copy}. What is there now is backed up first and can be undone.`;
-    default:
+    case 'replay':
+      // A replay's wording comes from its plan (above); this is a replay request whose stored
+      // plan is not one, shown plainly rather than hidden.
       return `Zeus is asked to ${req.kind} ${id}. This changes the live conversation.`;
   }
+  return assertNever(req.kind, 'request kind');
 }
 
 function actionButtons(req: RecoveryRequest): KnownBlock {

@@ -1,4 +1,5 @@
 import { isReplayPlan, type RecoveryRequest } from '../approval/types.js';
+import { assertNever } from '../assert-never.js';
 import { SLASH_COMMAND } from '../slack-ids.js';
 import { code, escapeMrkdwn, oneLine, userRef } from './escape.js';
 import { formatTime, minutesBetween } from './format.js';
@@ -22,9 +23,12 @@ export function operationTitle(req: RecoveryRequest): string {
       return `restore ${req.conversationId} from ${p.sourceLabel}`;
     case 'undo':
       return `undo ${backupIdOf(req) ?? p.sourceLabel} on ${req.conversationId}`;
-    default:
+    case 'replay':
+      // A replay's wording comes from its plan (above); this is a replay request whose stored
+      // plan is not one, shown plainly rather than hidden.
       return `${oneLine(String(req.kind))} ${req.conversationId}`;
   }
+  return assertNever(req.kind, 'request kind');
 }
 
 /** mrkdwn: "the restore of `c-1` from `postgres`", "the replay of `c-1` from step 5". */
@@ -36,9 +40,12 @@ export function operationPhrase(req: RecoveryRequest): string {
       return `the restore of ${code(req.conversationId)} from ${code(p.sourceLabel)}`;
     case 'undo':
       return `the undo of ${code(backupIdOf(req) ?? p.sourceLabel)} on ${code(req.conversationId)}`;
-    default:
+    case 'replay':
+      // A replay's wording comes from its plan (above); this is a replay request whose stored
+      // plan is not one, shown plainly rather than hidden.
       return `the ${escapeMrkdwn(oneLine(String(req.kind)))} of ${code(req.conversationId)}`;
   }
+  return assertNever(req.kind, 'request kind');
 }
 
 /** The command that asks for the same thing again (after an expiry or a stale preview). */
@@ -50,9 +57,12 @@ export function askAgainCommand(req: RecoveryRequest): string {
       return `${SLASH_COMMAND} restore ${req.conversationId} --from ${p.sourceLabel}`;
     case 'undo':
       return `${SLASH_COMMAND} undo ${backupIdOf(req) ?? '<backupId>'}`;
-    default:
+    case 'replay':
+      // A replay's wording comes from its plan (above); this is a replay request whose stored
+      // plan is not one, shown plainly rather than hidden.
       return `${SLASH_COMMAND} ${oneLine(String(req.kind))} ${req.conversationId} --from-step <N>`;
   }
+  return assertNever(req.kind, 'request kind');
 }
 
 export function approversText(req: RecoveryRequest): string {
