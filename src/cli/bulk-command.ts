@@ -1,5 +1,5 @@
 import { open } from 'node:fs/promises';
-import { hostname, userInfo } from 'node:os';
+import { hostname } from 'node:os';
 import type { Config } from '../config.js';
 import type { JobEngine } from '../jobs.js';
 import {
@@ -23,7 +23,7 @@ import {
   formatFailures,
   formatProgress,
 } from './bulk-format.js';
-import type { CliIo } from './io.js';
+import { actingUser, type CliIo } from './io.js';
 
 export const BULK_COMMANDS: readonly string[] = ['bulk-restore', 'job', 'jobs', 'resume'];
 
@@ -31,14 +31,6 @@ const TERMINAL = new Set(['succeeded', 'failed', 'cancelled']);
 const POLL_MS = 500;
 /** Plain progress lines (stderr not a terminal) come at most this often. */
 const PLAIN_EVERY_MS = 5000;
-
-function osUser(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return 'unknown';
-  }
-}
 
 function parseMaxRate(raw: string | undefined): number | null {
   if (raw === undefined) return null;
@@ -57,7 +49,7 @@ export async function runBulkCommand(
 ): Promise<number> {
   const out = (human: string, machine: unknown) =>
     io.stdout(args.json ? `${JSON.stringify(machine, null, 2)}\n` : `${human}\n`);
-  const user = io.user ?? osUser();
+  const user = actingUser(io);
   const actor = { id: `cli:${user}`, reason: args.reason ?? '' };
   const bulk = args.bulk;
 

@@ -1,3 +1,4 @@
+import { userInfo } from 'node:os';
 import type { Env } from '../config.js';
 
 /**
@@ -10,4 +11,14 @@ export interface CliIo {
   env: Env;
   /** The OS user recorded as the actor of destructive commands. */
   user?: string;
+}
+
+/** Who runs a destructive command, as the audit log records it: the given user, else the OS's. */
+export function actingUser(io: CliIo): string {
+  if (io.user) return io.user;
+  try {
+    return userInfo().username;
+  } catch {
+    return 'unknown';
+  }
 }

@@ -1,5 +1,4 @@
 import { writeFile } from 'node:fs/promises';
-import { userInfo } from 'node:os';
 import { assertNever } from '../assert-never.js';
 import type { Config } from '../config.js';
 import {
@@ -34,7 +33,7 @@ import {
   formatRestore,
   formatValidate,
 } from './format.js';
-import type { CliIo } from './io.js';
+import { actingUser, type CliIo } from './io.js';
 
 /** Commands that need the bot's own schema (backups, audit) and so run migrations first. */
 const NEEDS_BOT_SCHEMA = new Set(['restore', 'undo', 'replay', 'audit', 'migrate', ...BULK_COMMANDS]);
@@ -53,14 +52,6 @@ export async function runCommand(args: ParsedArgs, io: CliIo, config: Config): P
   }
 }
 
-function osUser(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return 'unknown';
-  }
-}
-
 function need(args: ParsedArgs, n: number, what: string): string {
   const v = args.positionals[n];
   if (!v) throw new UsageError(`${args.command} needs ${what}`);
@@ -72,7 +63,7 @@ async function dispatch(args: ParsedArgs, rt: Runtime, io: CliIo, config: Config
   const { deps } = rt;
   const out = (human: string, machine: unknown) =>
     io.stdout(args.json ? `${JSON.stringify(machine, null, 2)}\n` : `${human}\n`);
-  const actor = { id: `cli:${io.user ?? osUser()}`, reason: args.reason ?? '' };
+  const actor = { id: `cli:${actingUser(io)}`, reason: args.reason ?? '' };
 
   const verb = args.command;
   if (!isCliVerb(verb)) throw new UsageError(`unknown command "${verb}"`);

@@ -6,7 +6,7 @@ import { assertConversationId } from './ids.js';
 import { DEFAULT_LEASE_MS, keepLease } from './lease.js';
 import { readCurrent } from './plan.js';
 import { recordOutcome } from './record.js';
-import { retryingFaults } from './retry.js';
+import { sleep as pause, retryingFaults } from './retry.js';
 import { withTimeout } from './timeout.js';
 import type { StepSummary } from './types.js';
 import {
@@ -175,7 +175,7 @@ export async function executeReplay(
   const { zeus } = opts;
   const pollMs = opts.pollMs ?? DEFAULT_POLL_MS;
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const sleep = opts.sleep ?? pause;
   const clock = opts.clock ?? deps.clock ?? (() => new Date());
   const now = () => clock().getTime();
 

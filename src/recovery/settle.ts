@@ -1,5 +1,6 @@
 import { sha256Checksum } from './conversation.js';
 import type { CoreDeps } from './deps.js';
+import { sleep } from './retry.js';
 
 /**
  * Settling an outcome from what Redis holds, for a write whose reply never came (timeout,
@@ -89,8 +90,4 @@ export async function readBackSettled(deps: CoreDeps, input: SettleInput): Promi
     `Redis could not be read back after ${delays.length + 1} tries (${lastReason}), so whether the write landed is not known. ` +
     `When Redis answers, inspect ${id}: ${describe(after)} means it landed, ${describe(before)} means nothing was written.${backupNote}`;
   return { settlement: { outcome: 'unknown', observed: 'unreadable', detail }, bytes: null, ttlMs: null };
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

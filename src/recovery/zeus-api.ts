@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ErrorCode, errorMessage, RecoveryError } from '../errors.js';
 import { classifyNetworkError } from '../net-errors.js';
+import { sleep as pause } from './retry.js';
 
 /**
  * Client for the two Zeus endpoints the runbook uses (`POST /zeus/replay`,
@@ -122,7 +123,7 @@ export function createZeusClient(options: ZeusClientOptions): ZeusClient {
   const origin = safeOrigin(options.baseUrl);
   const timeoutMs = options.timeoutMs ?? 5000;
   const doFetch = options.fetch ?? globalThis.fetch;
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const sleep = options.sleep ?? pause;
   const maxRetries = options.maxRetries ?? 3;
   const maxRetryAfterMs = options.maxRetryAfterMs ?? 30_000;
   const token = options.token;

@@ -19,6 +19,7 @@ import { migrate } from '../../src/store/migrate.js';
 import { seedMixed } from '../helpers/bulk.js';
 import { BIN, cli } from '../helpers/cli.js';
 import { makeConversation } from '../helpers/conversations.js';
+import { eventually } from '../helpers/eventually.js';
 import { startRedisCluster } from '../helpers/redis-cluster.js';
 import { startPrivateRedis } from '../helpers/redis-server.js';
 import { type Stack, startStack } from '../helpers/stack.js';
@@ -72,13 +73,15 @@ async function until<T>(
   ok: (v: T) => boolean,
   ms = 60_000,
 ): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  return eventually(
+    async () => {
+      const v = await probe();
+      return ok(v) ? { v } : undefined;
+    },
+    what,
+    ms,
+    100,
+  ).then((r) => r.v);
 }
 
 const finished = (d: BulkDeps, jobId: string) =>

@@ -9,6 +9,7 @@ import type {
   NewBulkBackup,
 } from '../../store/bulk-jobs.js';
 import { sha256Checksum } from '../conversation.js';
+import { sleep as pause } from '../retry.js';
 import { decide } from './decide.js';
 import { type BulkDeps, type BulkPreview, previewBulk } from './preview.js';
 import { type CasOp, compareAndSetMany, readKeys } from './redis-batch.js';
@@ -312,7 +313,7 @@ async function writeChunk(
   const items = await deps.store.openItems(jobId, chunk);
   const counts: Record<string, number> = {};
   const batchSize = job.maxRate ? Math.max(1, Math.min(WRITE_BATCH, job.maxRate)) : WRITE_BATCH;
-  const sleep = run.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const sleep = run.sleep ?? pause;
   for (let at = 0; at < items.length; at += batchSize) {
     const began = performance.now();
     const batch = items.slice(at, at + batchSize);

@@ -1,6 +1,7 @@
 import { Cluster, Command, Redis } from 'ioredis';
 import { ErrorCode, RecoveryError } from '../../errors.js';
 import { describeNetworkError } from '../../net-errors.js';
+import { sleep } from '../retry.js';
 import type { ActiveStore, CasResult, ScanPage, TierRead, TtlPolicy } from '../types.js';
 import {
   DEFAULT_MAX_READ_MS,
@@ -372,10 +373,6 @@ export function createRedisTier(opts: {
       }
     },
   };
-}
-
-function sleep(ms: number): Promise<void> {
-  return ms > 0 ? new Promise((resolve) => setTimeout(resolve, Math.ceil(ms))) : Promise.resolve();
 }
 
 /**
