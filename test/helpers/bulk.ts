@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
+import { expect } from 'vitest';
 import { makeConversation } from './conversations.js';
 
 export type SeedGroup = 'absent' | 'identical' | 'older' | 'newer' | 'invalid';
@@ -46,4 +47,24 @@ export async function seedMixed(
   );
   for (const [id, value] of before) await redis.set(keyOf(id), value);
   return { ids, before };
+}
+
+/** What a clean run over `seedMixed(…, n)` ends with: the absent and older fifths written, the rest kept. */
+export function mixedCounts(n: number) {
+  const fifth = n / 5;
+  return { restored: 2 * fifth, identical: fifth, newer: fifth, changed: 0, invalid: fifth, failed: 0 };
+}
+
+/**
+ * Every absent and older conversation was written exactly once, and nothing else was: `writes`
+ * counts Redis writes per key (MONITOR), so a redo after a crash or a second worker would show.
+ */
+export function expectEachRestoredOnce(
+  writes: { counts: ReadonlyMap<string, number> },
+  mixed: MixedSelection,
+  keyOf: (id: string) => string,
+): void {
+  const restored = [...mixed.ids.absent, ...mixed.ids.older];
+  for (const id of restored) expect(writes.counts.get(keyOf(id)), id).toBe(1);
+  expect([...writes.counts.values()].reduce((a, b) => a + b, 0)).toBe(restored.length);
 }

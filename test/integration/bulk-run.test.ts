@@ -16,7 +16,7 @@ import { compileIdPattern, DEFAULT_ID_PATTERN } from '../../src/recovery/ids.js'
 import { createAuditLog } from '../../src/store/audit.js';
 import { createBulkStore } from '../../src/store/bulk-jobs.js';
 import { migrate } from '../../src/store/migrate.js';
-import { seedMixed } from '../helpers/bulk.js';
+import { expectEachRestoredOnce, mixedCounts, seedMixed } from '../helpers/bulk.js';
 import { BIN, cli } from '../helpers/cli.js';
 import { makeConversation } from '../helpers/conversations.js';
 import { eventually } from '../helpers/eventually.js';
@@ -231,18 +231,8 @@ describe('bulk restore jobs (core on pg-boss, real Postgres and Redis)', () => {
       await resumeBulkJob(d, jobId, actor, e.queue);
       const done = await finished(d, jobId);
       expect(done.state).toBe('succeeded');
-      expect(done.counts).toEqual({
-        restored: 800,
-        identical: 400,
-        newer: 400,
-        changed: 0,
-        invalid: 400,
-        failed: 0,
-      });
-      for (const id of [...mixed.ids.absent, ...mixed.ids.older]) {
-        expect(writes.counts.get(stack.redis.key(id)), id).toBe(1);
-      }
-      expect([...writes.counts.values()].reduce((a, b) => a + b, 0)).toBe(800);
+      expect(done.counts).toEqual(mixedCounts(2000));
+      expectEachRestoredOnce(writes, mixed, stack.redis.key);
 
       const audit = await stack.db.pool.query<{ action: string }>(
         `SELECT action FROM ${SCHEMA}.audit_log WHERE data LIKE $1 ORDER BY seq`,
@@ -290,17 +280,8 @@ describe('bulk restore jobs (core on pg-boss, real Postgres and Redis)', () => {
       await Promise.all([a.workBulkChunks(d, 'engine-a', 2), b.workBulkChunks(d, 'engine-b', 2)]);
       const done = await finished(d, jobId);
       expect(done.state).toBe('succeeded');
-      expect(done.counts).toEqual({
-        restored: 600,
-        identical: 300,
-        newer: 300,
-        changed: 0,
-        invalid: 300,
-        failed: 0,
-      });
-      for (const id of [...mixed.ids.absent, ...mixed.ids.older]) {
-        expect(writes.counts.get(stack.redis.key(id)), id).toBe(1);
-      }
+      expect(done.counts).toEqual(mixedCounts(1500));
+      expectEachRestoredOnce(writes, mixed, stack.redis.key);
       const chunks = await stack.db.pool.query<{ state: string }>(
         `SELECT state FROM ${SCHEMA}.bulk_job_chunks WHERE job_id = $1`,
         [jobId],
@@ -346,7 +327,7 @@ describe('bulk restore jobs (core on pg-boss, real Postgres and Redis)', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({
       jobId: second.jobId,
       state: 'succeeded',
-      counts: { restored: 20, identical: 10, newer: 10, changed: 0, invalid: 10, failed: 0 },
+      counts: mixedCounts(50),
     });
   }, 60_000);
 
@@ -423,7 +404,7 @@ describe('bulk restore jobs (core on pg-boss, real Postgres and Redis)', () => {
       expect(r.code).toBe(0);
       expect(JSON.parse(r.stdout)).toMatchObject({
         state: 'succeeded',
-        counts: { restored: 400, identical: 200, newer: 200, changed: 0, invalid: 200, failed: 0 },
+        counts: mixedCounts(1000),
       });
       const src = await stack.db.pool.query<{ id: string; s: string }>(
         `SELECT id, state::text AS s FROM conversations WHERE id = ANY($1)`,
@@ -499,17 +480,8 @@ describe('bulk restore jobs (core on pg-boss, real Postgres and Redis)', () => {
       const done = await finished(d, job.job_id);
       expect(done.state).toBe('succeeded');
       expect(done.done).toBe(2000);
-      expect(done.counts).toEqual({
-        restored: 800,
-        identical: 400,
-        newer: 400,
-        changed: 0,
-        invalid: 400,
-        failed: 0,
-      });
-      for (const id of [...mixed.ids.absent, ...mixed.ids.older]) {
-        expect(writes.counts.get(stack.redis.key(id)), id).toBe(1);
-      }
+      expect(done.counts).toEqual(mixedCounts(2000));
+      expectEachRestoredOnce(writes, mixed, stack.redis.key);
     } finally {
       writes.stop();
     }
