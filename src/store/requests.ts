@@ -21,16 +21,11 @@ import { quoteIdent, withTransaction } from './sql.js';
  * Outcomes are data (which move, which request as it now stands); src/views words them.
  */
 
-export interface NewRequest {
-  kind: RequestKind;
-  conversationId: string;
-  channelId: string;
-  requester: string;
-  reason: string;
-  plan: RestorePlan | ReplayPlan;
-  requiredApprovals: number;
-  ttlMinutes: number;
-}
+/** What filing a request takes: the request's own fields, and how long it stays open. */
+export type NewRequest = Pick<
+  RecoveryRequest,
+  'kind' | 'conversationId' | 'channelId' | 'requester' | 'reason' | 'plan' | 'requiredApprovals'
+> & { ttlMinutes: number };
 
 /** The request exists but is past the state this move needs; `request` says which and by whom. */
 export type NotOpen = { kind: 'not_open'; request: RecoveryRequest };
