@@ -16,6 +16,8 @@ export function isCliVerb(word: string): word is CliVerbWord {
 }
 
 export interface ParsedArgs {
+  /** The arguments as given, for the command line shown in the incident thread. */
+  argv: readonly string[];
   command: string;
   positionals: string[];
   json: boolean;
@@ -64,6 +66,7 @@ export function parseCli(argv: string[]): ParsedArgs {
     fromStep = Number(rawStep.trim());
   }
   return {
+    argv,
     command,
     positionals: rest,
     json: values.json ?? false,

@@ -34,6 +34,7 @@ import {
   formatValidate,
 } from './format.js';
 import { actingUser, type CliIo } from './io.js';
+import { commandLine, threadStory } from './thread-story.js';
 
 /** Commands that need the bot's own schema (backups, audit) and so run migrations first. */
 const NEEDS_BOT_SCHEMA = new Set(['restore', 'undo', 'replay', 'audit', 'migrate', ...BULK_COMMANDS]);
@@ -64,18 +65,41 @@ async function dispatch(args: ParsedArgs, rt: Runtime, io: CliIo, config: Config
   const out = (human: string, machine: unknown) =>
     io.stdout(args.json ? `${JSON.stringify(machine, null, 2)}\n` : `${human}\n`);
   const actor = { id: `cli:${actingUser(io)}`, reason: args.reason ?? '' };
+  const story = (conversationId: string) =>
+    threadStory({
+      rt,
+      schema: botSchema,
+      io,
+      conversationId,
+      actor: actor.id,
+      commandLine: commandLine(args.argv),
+    });
 
   const verb = args.command;
   if (!isCliVerb(verb)) throw new UsageError(`unknown command "${verb}"`);
   switch (verb) {
     case 'inspect': {
       const { report } = await inspectConversation(deps, need(args, 0, 'a conversation id'));
+      await (await story(report.conversationId)).tell({
+        action: 'inspect.reported',
+        actor: actor.id,
+        conversationId: report.conversationId,
+        requestId: null,
+        data: { report: inspectJson(report) },
+      });
       out(formatInspect(report), inspectJson(report));
       const redis = report.tiers.redis;
       return redis.status === 'found' && redis.analysis?.valid ? 0 : 1;
     }
     case 'validate': {
       const report = await validateConversation(deps, need(args, 0, 'a conversation id'));
+      await (await story(report.conversationId)).tell({
+        action: 'validate.reported',
+        actor: actor.id,
+        conversationId: report.conversationId,
+        requestId: null,
+        data: { report },
+      });
       out(formatValidate(report), {
         ...report,
         tiers: inspectJson({ ...report, recommendation: report.recommendation }).tiers,
@@ -89,6 +113,13 @@ async function dispatch(args: ParsedArgs, rt: Runtime, io: CliIo, config: Config
         need(args, 0, 'a conversation id'),
         parseRestoreSource(args.from),
       );
+      await (await story(report.conversationId)).tell({
+        action: 'diff.reported',
+        actor: actor.id,
+        conversationId: report.conversationId,
+        requestId: null,
+        data: { report },
+      });
       out(formatDiff(report), report);
       return 0;
     }
@@ -96,14 +127,18 @@ async function dispatch(args: ParsedArgs, rt: Runtime, io: CliIo, config: Config
       if (!args.from) throw new UsageError('restore needs --from <postgres|s3|backup:<id>|file:<path>>');
       const plan = await planRestore(deps, need(args, 0, 'a conversation id'), parseRestoreSource(args.from));
       if (!args.json) io.stderr(`${formatPlan(plan)}\n`);
-      const result = await executeRestore(deps, plan, actor);
+      const thread = await story(plan.conversationId);
+      await thread.tell();
+      const result = await executeRestore(thread.deps, plan, actor);
       out(formatRestore(result), result);
       return result.validation === null || result.validation.valid ? 0 : 1;
     }
     case 'undo': {
       const plan = await planUndo(deps, need(args, 0, 'a backup id (bk_…)'));
       if (!args.json) io.stderr(`${formatPlan(plan)}\n`);
-      const result = await executeRestore(deps, plan, actor);
+      const thread = await story(plan.conversationId);
+      await thread.tell();
+      const result = await executeRestore(thread.deps, plan, actor);
       out(formatRestore(result), { ...result, undone: args.positionals[0] });
       return 0;
     }
@@ -115,8 +150,10 @@ async function dispatch(args: ParsedArgs, rt: Runtime, io: CliIo, config: Config
       // The CLI has no approval request, so it makes an id here: the Idempotency-Key and audit link.
       const requestId = newRequestId();
       if (!args.json) io.stderr(`${formatReplayPlan(plan, requestId)}\n`);
+      const thread = await story(plan.conversationId);
+      await thread.tell();
       const result = await executeReplay(
-        deps,
+        thread.deps,
         plan,
         { ...actor, requestId },
         {
@@ -136,6 +173,7 @@ async function dispatch(args: ParsedArgs, rt: Runtime, io: CliIo, config: Config
       if (!['redis', 'postgres', 's3'].includes(tier))
         throw new UsageError('--tier must be redis, postgres or s3');
       const result = await exportConversation(deps, need(args, 0, 'a conversation id'), tier);
+      await (await story(result.conversationId)).tell();
       if (args.out) {
         await writeFile(args.out, result.bytes);
         io.stderr(

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { AUDIT_DATA, type AuditAction, isAuditAction } from '../audit-vocabulary.js';
 import { approvalDecidedView, approvalRequestView } from './approval.js';
+import { cliUser, markedViaCli } from './cli-origin.js';
 import { decisionReplyView } from './decision.js';
 import { diffView } from './diff.js';
 import { code, escapeMrkdwn, oneLine, userRef } from './escape.js';
@@ -164,7 +165,9 @@ export function renderAuditEntry(entry: AuditEntryInput, opts: RenderOptions = {
   try {
     if (!isAuditAction(entry.action)) return genericView(entry, now, null);
     const out = HANDLERS[entry.action](entry, now);
-    return typeof out === 'string' ? genericView(entry, now, out) : out;
+    const shown = typeof out === 'string' ? genericView(entry, now, out) : out;
+    const viaCli = cliUser(entry.actor);
+    return viaCli === null ? shown : markedViaCli(entry, shown, viaCli);
   } catch {
     return genericView(entry, now, 'rendering failed');
   }
