@@ -15,6 +15,19 @@ import type { BulkDeps } from './recovery/bulk/preview.js';
  */
 
 export const BULK_CHUNK_QUEUE = 'bulk-restore-chunk';
+/**
+ * The request sweep (expire due approvals, settle crashed runs, report bulk jobs left without a
+ * worker): one tick at a time across every replica. See `runSweeps`.
+ */
+export const SWEEP_QUEUE = 'zeus-recover-sweep';
+/** Every tick carries this key: the `stately` policy allows one queued and one active per key. */
+const SWEEP_KEY = 'tick';
+/**
+ * The schedule that restarts a broken chain of ticks. pg-boss cron sends at most one job per
+ * minute (one 60 s throttle slot per schedule, timekeeper.js OCCURRENCE_WINDOW_SECONDS), so it is
+ * the backstop, not the beat.
+ */
+const SWEEP_BACKSTOP_CRON = '* * * * *';
 
 export interface JobEngineOptions {
   connectionString: string;
@@ -24,12 +37,37 @@ export interface JobEngineOptions {
   /** How often this instance looks for jobs whose worker went silent. */
   superviseIntervalSeconds?: number;
   pollingIntervalSeconds?: number;
+  /**
+   * This process may run the sweep (the bot): pg-boss's cron runs here (`schedule: true`), which
+   * forwards the backstop schedule's ticks. The CLI leaves it off.
+   */
+  sweeps?: boolean;
+}
+
+export interface SweepSchedule {
+  /** Between two ticks (SWEEP_INTERVAL_MS); a tick is picked up within a polling interval after. */
+  intervalMs: number;
+  /** One sweep; a failure inside it is its own to report (the tick is done either way). */
+  sweep: () => Promise<void>;
+  /** A tick that could not queue the next one, or a sweep that threw. */
+  onError: (err: unknown) => void;
 }
 
 export interface JobEngine {
   queue: ChunkQueue;
   /** Starts working chunks in this process until `stop`. */
   workBulkChunks(deps: BulkDeps, worker: string, concurrency?: number): Promise<void>;
+  /**
+   * Takes part in the sweep: every replica calls it, and each tick is run by exactly one of them.
+   * Resolves once this process works ticks and has asked for one now (a restarted bot settles what
+   * it left behind without waiting an interval).
+   */
+  runSweeps(schedule: SweepSchedule): Promise<void>;
+  /**
+   * How many pg-boss copies of the job's chunks are still to be worked (queued, waiting for a
+   * retry, or held by a worker). None, with chunks unfinished, means no one will ever work them.
+   */
+  liveChunkCopies(jobId: string): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -46,29 +84,30 @@ export async function startJobEngine(options: JobEngineOptions): Promise<JobEngi
     schema: jobSchema(options.botSchema),
     application_name: 'zeus-recover-jobs',
     max: 4,
-    // Cron is not used yet: the sweeper moves onto pg-boss schedules in a later step.
-    schedule: false,
-    superviseIntervalSeconds: options.superviseIntervalSeconds ?? 30,
-    monitorIntervalSeconds: options.superviseIntervalSeconds ?? 30,
+    // The cron pass (one instance per pass, claimed in the database) forwards the sweep's backstop.
+    schedule: options.sweeps === true,
+    // Also how soon a killed worker's chunk or sweep tick, its heartbeat stopped, is handed on.
+    superviseIntervalSeconds: options.superviseIntervalSeconds ?? 10,
+    monitorIntervalSeconds: options.superviseIntervalSeconds ?? 10,
   });
   // Failures reach the caller per call; a background error (a lost connection during polling)
   // must not kill the process.
   boss.on('error', () => undefined);
+  const ensureQueue = async (name: string, queue: Parameters<PgBoss['createQueue']>[1]) => {
+    if (await boss.getQueue(name)) return;
+    await boss.createQueue(name, queue).catch(async (err: unknown) => {
+      // Another process created it at the same moment.
+      if (!(await boss.getQueue(name))) throw err;
+    });
+  };
   try {
     await boss.start();
-    if (!(await boss.getQueue(BULK_CHUNK_QUEUE))) {
-      await boss
-        .createQueue(BULK_CHUNK_QUEUE, {
-          retryLimit: RETRY_LIMIT,
-          retryDelay: 1,
-          heartbeatSeconds: Math.max(10, options.heartbeatSeconds ?? 30),
-          expireInSeconds: 3600,
-        })
-        .catch(async (err: unknown) => {
-          // Another process created it at the same moment.
-          if (!(await boss.getQueue(BULK_CHUNK_QUEUE))) throw err;
-        });
-    }
+    await ensureQueue(BULK_CHUNK_QUEUE, {
+      retryLimit: RETRY_LIMIT,
+      retryDelay: 1,
+      heartbeatSeconds: Math.max(10, options.heartbeatSeconds ?? 30),
+      expireInSeconds: 3600,
+    });
   } catch (err) {
     await boss.stop({ graceful: false }).catch(() => undefined);
     throw new RecoveryError(
@@ -105,6 +144,58 @@ export async function startJobEngine(options: JobEngineOptions): Promise<JobEngi
           });
         },
       );
+    },
+    async runSweeps(schedule) {
+      await ensureQueue(SWEEP_QUEUE, {
+        // One tick queued and one active per key (plans.js job_i3; the fetch skips a key whose
+        // active slot is taken): never two sweeps at once, however many replicas poll.
+        policy: 'stately',
+        // A tick whose sweeper was killed is handed on after 10 s without a heartbeat (pg-boss's
+        // minimum); one that could not queue its successor is retried, which queues it then.
+        heartbeatSeconds: 10,
+        expireInSeconds: 600,
+        retryLimit: 20,
+        retryDelay: 1,
+        // Ticks are bookkeeping: an hour of them is enough to look at.
+        deleteAfterSeconds: 3600,
+      });
+      const seconds = schedule.intervalMs / 1000;
+      // A chain of ticks broken for longer than its retries (Postgres down for minutes, pg-boss's
+      // rows lost) starts again from this schedule within a minute. While the chain is alive its
+      // forwarded tick finds one queued and is dropped, or (sent while a tick runs, before that
+      // tick queues its successor) stands in for the successor, one interval away like it.
+      await boss.schedule(SWEEP_QUEUE, SWEEP_BACKSTOP_CRON, null, {
+        singletonKey: SWEEP_KEY,
+        startAfter: seconds,
+      });
+      await boss.work(
+        SWEEP_QUEUE,
+        {
+          batchSize: 1,
+          pollingIntervalSeconds: Math.min(2, Math.max(0.5, seconds / 4)),
+        },
+        async () => {
+          // The next tick first, so a sweep that dies half-way leaves its successor queued. It
+          // waits behind this one (stately) however long this sweep takes. A throw here (Postgres
+          // unreachable) fails the tick, and pg-boss retries it: the chain is not dropped.
+          await boss.send(SWEEP_QUEUE, null, { singletonKey: SWEEP_KEY, startAfter: seconds });
+          try {
+            await schedule.sweep();
+          } catch (err) {
+            schedule.onError(err);
+          }
+        },
+      );
+      // A (re)started replica sweeps now: the queued tick is pulled forward, or one is queued.
+      await boss.upsert(SWEEP_QUEUE, null, { singletonKey: SWEEP_KEY, startAfter: 0 });
+    },
+    async liveChunkCopies(jobId) {
+      const copies = await boss.findJobs<{ jobId: string }>(BULK_CHUNK_QUEUE, {
+        data: { jobId },
+        limit: 100_000,
+      });
+      return copies.filter((c) => c.state === 'created' || c.state === 'retry' || c.state === 'active')
+        .length;
     },
     async stop() {
       await boss.stop({ graceful: true, timeout: 10_000 }).catch(() => undefined);

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { App, HTTPModuleFunctions, HTTPReceiver, SocketModeReceiver } from '@slack/bolt';
 import { WebClient, WebClientEvent } from '@slack/web-api';
 import { createStuckSettler } from './approval/settle-stuck.js';
-import { startSweeper } from './approval/sweeper.js';
+import { createSweeper } from './approval/sweeper.js';
 import { createUsergroupCache, slackUsergroupFetcher } from './approval/usergroup-cache.js';
 import { runWithPriority } from './capacity.js';
 import { registerHandlers } from './commands/index.js';
@@ -35,7 +35,7 @@ import type { AuditLog, DeliveryStore } from './store/types.js';
 import { approvalDecidedView } from './views/approval.js';
 import { renderAuditEntry } from './views/audit-entry.js';
 import { threadRootView } from './views/thread.js';
-import { createRuntime } from './wiring.js';
+import { createRuntime, startBulkEngine } from './wiring.js';
 import { type ChatNames, createWorkflow, type MessagingPort } from './workflow/workflow.js';
 
 /** How Slack's people and commands are written in the audit log and the logs. */
@@ -359,12 +359,18 @@ export async function startBot(
     leaseMs: config.policy.lockLeaseMs,
     logger: logger.child({ component: 'settle' }),
   });
-  const sweeper = startSweeper({
+  const sweeper = createSweeper({
     store: requests,
-    intervalMs: options.sweepIntervalMs ?? config.policy.sweepIntervalMs,
     onExpired: (request) => workflow.expired(request),
     onError: (err, request) => logger.error({ err, requestId: request?.id }, 'request sweep failed'),
     settle: () => settler.settleOnce(),
+  });
+  // pg-boss: runs the sweep (one replica per tick) and, where this bot works them, bulk chunks.
+  const jobs = await startBulkEngine(config, { sweeps: true });
+  await jobs.runSweeps({
+    intervalMs: options.sweepIntervalMs ?? config.policy.sweepIntervalMs,
+    sweep: async () => void (await sweeper.sweepOnce()),
+    onError: (err) => logger.error({ err }, 'request sweep failed'),
   });
 
   let stopped = false;
@@ -431,6 +437,7 @@ export async function startBot(
       stopped = true;
       for (const timer of retryTimers) clearTimeout(timer);
       await app.stop().catch(() => undefined);
+      await jobs.stop();
       await sweeper.stop();
       await delivery.stop();
       await runtime.close();

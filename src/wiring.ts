@@ -140,7 +140,14 @@ export function createBulkDeps(config: Config, rt: Runtime): BulkDeps {
  * The job engine (pg-boss) for the faces that run bulk jobs. Loaded on demand, so commands that
  * never run a job do not load pg-boss.
  */
-export async function startBulkEngine(config: Config): Promise<JobEngine> {
+export async function startBulkEngine(
+  config: Config,
+  options: { sweeps?: boolean } = {},
+): Promise<JobEngine> {
   const { startJobEngine } = await import('./jobs.js');
-  return startJobEngine({ connectionString: config.postgres.url, botSchema: config.postgres.botSchema });
+  return startJobEngine({
+    connectionString: config.postgres.url,
+    botSchema: config.postgres.botSchema,
+    sweeps: options.sweeps === true,
+  });
 }

@@ -472,7 +472,10 @@ describe('kill -9 at each step of a restore, then restart', () => {
         () =>
           thread(id).find(
             (m) =>
-              m.text.includes('The bot stopped') && JSON.stringify(m.blocks).includes(approval.requestId),
+              // The reply, not the approval message: edited to the outcome right after, it says it too.
+              m.ts !== approval.ts &&
+              m.text.includes('The bot stopped') &&
+              JSON.stringify(m.blocks).includes(approval.requestId),
           ),
         30_000 + LEASE_MS + 2 * SWEEP_MS,
         `the settled report for ${id}`,

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStuckSettler } from '../../src/approval/settle-stuck.js';
-import { startSweeper } from '../../src/approval/sweeper.js';
+import { createSweeper } from '../../src/approval/sweeper.js';
 import type { RecoveryRequest } from '../../src/approval/types.js';
+import { startJobEngine } from '../../src/jobs.js';
 import { sha256Checksum } from '../../src/recovery/conversation.js';
 import type { CoreDeps } from '../../src/recovery/deps.js';
 import type { RestorePlan } from '../../src/recovery/plan.js';
@@ -395,9 +396,8 @@ describe('settling requests a crashed replica left behind', () => {
     const errors: unknown[] = [];
     const expired: string[] = [];
     let calls = 0;
-    const sweeper = startSweeper({
+    const sweeper = createSweeper({
       store,
-      intervalMs: 3_600_000,
       onExpired: async (r) => {
         expired.push(r.id);
       },
@@ -407,6 +407,13 @@ describe('settling requests a crashed replica left behind', () => {
         if (calls === 2) throw new Error('redis down');
         return s.settleOnce();
       },
+    });
+    // An hour between ticks: the one that settles is the tick a starting replica asks for.
+    const engine = await startJobEngine({ connectionString: stack.db.url, botSchema: SCHEMA, sweeps: true });
+    await engine.runSweeps({
+      intervalMs: 3_600_000,
+      sweep: async () => void (await sweeper.sweepOnce()),
+      onError: (err) => errors.push(err),
     });
     try {
       const deadline = Date.now() + 10_000;
@@ -433,6 +440,7 @@ describe('settling requests a crashed replica left behind', () => {
       expect(errors).toHaveLength(1);
       expect(expired).toContain(due.id);
     } finally {
+      await engine.stop();
       await sweeper.stop();
     }
   });

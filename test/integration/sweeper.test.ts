@@ -1,9 +1,12 @@
 import pg from 'pg';
-import { describe, expect, it } from 'vitest';
-import { startSweeper } from '../../src/approval/sweeper.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createSweeper } from '../../src/approval/sweeper.js';
 import type { RecoveryRequest } from '../../src/approval/types.js';
+import { type JobEngine, SWEEP_QUEUE, startJobEngine } from '../../src/jobs.js';
 import type { RestorePlan } from '../../src/recovery/plan.js';
 import { createRequestStore, type RequestStore } from '../../src/store/requests.js';
+import { eventually } from '../helpers/eventually.js';
+import { startFaultProxyFor, throughProxy } from '../helpers/fault-proxy.js';
 import { storedPlan, useMigratedStore } from '../helpers/store.js';
 
 const SCHEMA = 'zeus_recover';
@@ -48,22 +51,49 @@ async function dueRequests(n: number): Promise<string[]> {
   return ids;
 }
 
-async function until(cond: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const start = Date.now();
-  while (!cond()) {
-    if (Date.now() - start > timeoutMs) throw new Error('condition not met in time');
-    await sleep(20);
-  }
+const until = (cond: () => boolean, timeoutMs = 15_000) => eventually(cond, 'the condition', timeoutMs, 20);
+
+const engines: JobEngine[] = [];
+afterEach(async () => {
+  await Promise.all(engines.splice(0).map((e) => e.stop()));
+});
+
+async function engine(url = fixture.db.url): Promise<JobEngine> {
+  const e = await startJobEngine({
+    connectionString: url,
+    botSchema: SCHEMA,
+    sweeps: true,
+    superviseIntervalSeconds: 1,
+  });
+  engines.push(e);
+  return e;
+}
+
+/** Runs `sweeper` (or only counts) on the engine's sweep ticks. */
+async function sweepOn(
+  e: JobEngine,
+  sweeper: { sweepOnce(): Promise<number> } | null,
+  intervalMs: number,
+): Promise<{ count: number; errors: unknown[] }> {
+  const ticks = { count: 0, errors: [] as unknown[] };
+  await e.runSweeps({
+    intervalMs,
+    sweep: async () => {
+      ticks.count++;
+      await sweeper?.sweepOnce();
+    },
+    onError: (err) => ticks.errors.push(err),
+  });
+  return ticks;
 }
 
 describe('sweeper', () => {
-  it('expires due requests on its timer and calls onExpired once per request', async () => {
+  it("expires due requests on the job engine's ticks and calls onExpired once per request", async () => {
     const ids = await dueRequests(12);
     const seen: string[] = [];
     const errors: unknown[] = [];
-    const sweeper = startSweeper({
+    const sweeper = createSweeper({
       store: fixture.store,
-      intervalMs: 50,
       batchSize: 5,
       onExpired: async (r) => {
         expect(r.state).toBe('expired');
@@ -71,12 +101,11 @@ describe('sweeper', () => {
       },
       onError: (err) => errors.push(err),
     });
-    try {
-      await until(() => seen.length >= ids.length);
-      await sleep(200); // a few more ticks: nothing may be announced twice
-    } finally {
-      await sweeper.stop();
-    }
+    const ticks = await sweepOn(await engine(), sweeper, 50);
+    await until(() => seen.length >= ids.length);
+    const after = ticks.count;
+    await until(() => ticks.count >= after + 3); // a few more ticks: nothing may be announced twice
+    await sweeper.stop();
     expect(errors).toEqual([]);
     expect(seen.sort()).toEqual([...ids].sort());
   });
@@ -87,9 +116,8 @@ describe('sweeper', () => {
     const errors: unknown[] = [];
     const pools = [0, 1].map(() => new pg.Pool({ connectionString: fixture.db.url, max: 2 }));
     const sweepers = pools.map((p) =>
-      startSweeper({
+      createSweeper({
         store: createRequestStore(p, SCHEMA),
-        intervalMs: 60_000,
         batchSize: 3,
         onExpired: async (r) => {
           seen.push(r.id);
@@ -124,9 +152,8 @@ describe('sweeper', () => {
         return [];
       },
     };
-    const sweeper = startSweeper({
+    const sweeper = createSweeper({
       store: fake,
-      intervalMs: 60_000,
       onExpired: async () => {},
       onError: () => {},
     });
@@ -146,9 +173,8 @@ describe('sweeper', () => {
     const failing = ids[1];
     const seen: string[] = [];
     const errors: Array<{ err: unknown; request: RecoveryRequest | undefined }> = [];
-    const sweeper = startSweeper({
+    const sweeper = createSweeper({
       store: fixture.store,
-      intervalMs: 60_000,
       onExpired: async (r) => {
         if (r.id === failing) throw new Error('Slack is down');
         seen.push(r.id);
@@ -165,28 +191,96 @@ describe('sweeper', () => {
     expect(errors[0]?.request?.id).toBe(failing);
   });
 
-  it('reports a failing sweep to onError and keeps its timer going', async () => {
+  it('reports a failing sweep to onError and keeps ticking; stopped means stopped', async () => {
     let calls = 0;
     const errors: unknown[] = [];
-    const sweeper = startSweeper({
+    const sweeper = createSweeper({
       store: {
         async expireDue() {
           calls += 1;
           throw new Error('database unreachable');
         },
       },
-      intervalMs: 20,
       onExpired: async () => {},
       onError: (err) => errors.push(err),
     });
-    try {
-      await until(() => calls >= 3);
-    } finally {
-      await sweeper.stop();
-    }
+    const e = await engine();
+    await e.runSweeps({
+      intervalMs: 20,
+      sweep: async () => void (await sweeper.sweepOnce()),
+      onError: (err) => errors.push(err),
+    });
+    await until(() => calls >= 3);
     expect(errors.length).toBeGreaterThanOrEqual(2);
+    await e.stop();
     const after = calls;
-    await sleep(100);
-    expect(calls).toBe(after); // stopped means stopped
+    await sleep(1200);
+    expect(calls).toBe(after);
+  });
+});
+
+describe('the sweep on pg-boss', () => {
+  it('a starting replica sweeps at once, without waiting an interval', async () => {
+    const a = await sweepOn(await engine(), null, 3_600_000);
+    await until(() => a.count >= 1);
+    const b = await sweepOn(await engine(), null, 3_600_000);
+    // The second replica's start pulls the queued tick forward: one more sweep, by either of them.
+    await until(() => a.count + b.count >= 2);
+    await sleep(1000);
+    expect(a.count + b.count).toBe(2);
+  });
+
+  it('with three replicas polling, one sweep at a time, and the ticks keep coming', async () => {
+    let running = 0;
+    let most = 0;
+    let total = 0;
+    const sweep = async () => {
+      running++;
+      most = Math.max(most, running);
+      await sleep(150); // longer than the interval: the next tick waits for this one
+      running--;
+      total++;
+    };
+    const errors: unknown[] = [];
+    for (let i = 0; i < 3; i++) {
+      await (await engine()).runSweeps({ intervalMs: 50, sweep, onError: (err) => errors.push(err) });
+    }
+    await until(() => total >= 8, 20_000);
+    expect(most).toBe(1);
+    expect(errors).toEqual([]);
+  });
+
+  it('survives Postgres going away and coming back: the ticks resume on their own', async () => {
+    const proxy = await startFaultProxyFor(fixture.db.url, 5432);
+    try {
+      const ticks = await sweepOn(await engine(throughProxy(fixture.db.url, proxy)), null, 100);
+      await until(() => ticks.count >= 2);
+      proxy.refuse();
+      proxy.cutAll();
+      await sleep(3000);
+      const during = ticks.count;
+      proxy.pass();
+      await until(() => ticks.count >= during + 3, 60_000);
+    } finally {
+      await Promise.all(engines.splice(0).map((e) => e.stop()));
+      await proxy.stop();
+    }
+  });
+
+  it('keeps a backstop schedule that restarts the chain of ticks should it break', async () => {
+    const e = await engine();
+    await sweepOn(e, null, 1000);
+    const pool = new pg.Pool({ connectionString: fixture.db.url, max: 1 });
+    try {
+      const res = await pool.query<{ name: string; cron: string; options: { singletonKey?: string } }>(
+        `SELECT name, cron, options FROM ${SCHEMA}_jobs.schedule WHERE name = $1`,
+        [SWEEP_QUEUE],
+      );
+      expect(res.rows).toEqual([
+        { name: SWEEP_QUEUE, cron: '* * * * *', options: { singletonKey: 'tick', startAfter: 1 } },
+      ]);
+    } finally {
+      await pool.end();
+    }
   });
 });
