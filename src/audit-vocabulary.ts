@@ -360,6 +360,47 @@ export const AUDIT_DATA = {
   'bulk.chunk': z.object({ jobId: z.string(), chunk: z.number(), counts: z.record(z.string(), z.number()) }),
   'bulk.chunk_failed': z.object({ jobId: z.string(), chunk: z.number(), error: z.string() }),
   'bulk.finished': z.object({ jobId: z.string(), state: bulkJobState, counts: bulkCounts }),
+  // Slack's bulk jobs (workflow/bulk.ts), delivered to the job's own thread (keyed by the job id).
+  /** The preview and approval card: what two people approve, as it was counted. */
+  'bulk.requested': z.object({
+    jobId: z.string(),
+    reason: z.string(),
+    requester: z.string(),
+    selection: z.record(z.string(), z.unknown()),
+    overwrite: z.boolean(),
+    maxRate: nullableNumber,
+    total: z.number(),
+    bytes: z.number(),
+    toRestore: z.number(),
+    bytesToRestore: z.number(),
+    groups: z.record(z.string(), z.number()),
+    samples: z.record(z.string(), z.array(z.string())),
+    invalidReasons: z.record(z.string(), z.number()),
+    memory: z.object({
+      usedBytes: z.number(),
+      maxBytes: z.number(),
+      policies: z.array(z.string()),
+      bytesToWrite: z.number(),
+      headroomBytes: nullableNumber,
+    }),
+    requiredApprovals: z.number(),
+    expiresAt: z.string(),
+    approverHint: z.string(),
+  }),
+  /** Approved and queued: delivered as the progress message, edited in place while it runs. */
+  'bulk.approved': z.object({ jobId: z.string(), total: z.number(), approvedBy: z.array(z.string()) }),
+  'bulk.denied': z.object({ jobId: z.string(), reason: z.string() }),
+  'bulk.expired': z.object({ jobId: z.string() }),
+  /** The final report; `file`: all the failures, shared in the thread when there are too many to list. */
+  'bulk.reported': z.object({
+    jobId: z.string(),
+    state: bulkJobState,
+    total: z.number(),
+    counts: bulkCounts,
+    failureCount: z.number(),
+    failures: z.array(z.object({ conversationId: z.string(), outcome: z.string(), detail: nullableString })),
+    file: nullableString,
+  }),
 } as const;
 
 export type AuditAction = keyof typeof AUDIT_DATA;

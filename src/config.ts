@@ -108,6 +108,10 @@ const envSchema = z.object({
   // run is settled and told in its thread once it runs out (plus a sweep).
   LOCK_LEASE_MS: optional(int(1000, 24 * 3600 * 1000)).default(30_000),
   SWEEP_INTERVAL_MS: optional(int(100, 3600 * 1000)).default(15_000),
+  // A bulk job's progress message is edited at most this often, across replicas (chat.update is Tier 3).
+  BULK_PROGRESS_INTERVAL_MS: optional(int(1000, 600_000)).default(5000),
+  // Bulk chunks this replica works at once (0: none here); each holds one connection of PG_POOL_SIZE.
+  BULK_WORKERS: optional(int(0, 16)).default(1),
   // Load: what one replica takes on at once before it answers "busy".
   PG_POOL_SIZE: optional(int(2, 500)).default(10),
   PG_POOL_RESERVE: optional(int(1, 100)).default(2),
@@ -179,6 +183,8 @@ function toConfig(e: z.output<typeof envSchema>) {
       lockLeaseMs: e.LOCK_LEASE_MS,
       /** How often expired requests are closed and abandoned ones settled. */
       sweepIntervalMs: e.SWEEP_INTERVAL_MS,
+      /** At most one edit of a bulk job's progress message per this many ms. */
+      bulkProgressIntervalMs: e.BULK_PROGRESS_INTERVAL_MS,
     },
     /** How much one replica takes on at once; beyond it commands are answered "busy". */
     load: {
@@ -194,6 +200,8 @@ function toConfig(e: z.output<typeof envSchema>) {
       commandQueue: e.COMMAND_QUEUE,
       /** The longest one tier read of a big value may take while its bytes keep arriving. */
       tierReadMaxMs: e.TIER_READ_MAX_MS,
+      /** Bulk chunks this replica works at once; 0 leaves them to other replicas or the CLI. */
+      bulkWorkers: e.BULK_WORKERS,
     },
     logLevel: e.LOG_LEVEL,
   };

@@ -17,6 +17,10 @@ export const ACTION = {
   undo: 'restore_undo',
   /** On a private `list` page: the next page (its value carries the pattern and SCAN cursor). */
   listNextPage: 'list_next_page',
+  /** A bulk restore's card and progress message; the value is the job id. */
+  bulkApprove: 'bulk_approve',
+  bulkDeny: 'bulk_deny',
+  bulkCancel: 'bulk_cancel',
 } as const;
 export type ActionId = (typeof ACTION)[keyof typeof ACTION];
 export const ACTION_IDS: readonly ActionId[] = Object.values(ACTION);

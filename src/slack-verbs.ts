@@ -11,8 +11,11 @@ import type { ExportTier } from './workflow/command.js';
 /** Verbs with arguments, in the order a typo's closest match is looked for. */
 export const VERBS = ['inspect', 'validate', 'diff', 'restore', 'undo', 'export', 'list', 'replay'] as const;
 export type Verb = (typeof VERBS)[number];
+/** The bulk restore's verbs: parsed apart (commands/parse-bulk.ts), their flags are not a conversation's. */
+export const BULK_VERBS = ['bulk-restore', 'job', 'jobs', 'resume'] as const;
+export type BulkVerb = (typeof BULK_VERBS)[number];
 // Every Slack verb of the table is parsed here (the bare form and help are words of their own).
-const everySlackVerb: Exclude<SlackVerbWord, '' | 'help'> extends Verb ? true : never = true;
+const everySlackVerb: Exclude<SlackVerbWord, '' | 'help'> extends Verb | BulkVerb ? true : never = true;
 void everySlackVerb;
 
 export type FlagName = SlackFlag;

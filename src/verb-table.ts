@@ -12,7 +12,18 @@
  */
 
 /** Flags the Slack grammar knows; the CLI's options are listed in cli/usage.ts and parsed by node:util. */
-export type SlackFlag = 'from' | 'reason' | 'tier' | 'from-step';
+export type SlackFlag =
+  | 'from'
+  | 'reason'
+  | 'tier'
+  | 'from-step'
+  // bulk-restore's selection and pacing
+  | 'since'
+  | 'until'
+  | 'status'
+  | 'match'
+  | 'overwrite'
+  | 'max-rate';
 
 /** Which block of the CLI usage a verb appears in. */
 export type VerbGroup = 'read-only' | 'destructive' | 'maintenance';
@@ -124,7 +135,7 @@ export const VERB_TABLE = [
     group: 'read-only',
     syntax: 'job <jobId>',
     summary: "a bulk job's state and counts",
-    slack: null,
+    slack: { summary: "a bulk job's state and counts, privately", flags: [] },
     cli: {},
   },
   {
@@ -132,7 +143,7 @@ export const VERB_TABLE = [
     group: 'read-only',
     syntax: 'jobs',
     summary: 'recent bulk jobs',
-    slack: null,
+    slack: { summary: 'recent bulk jobs, privately', flags: [] },
     cli: {},
   },
   {
@@ -176,7 +187,12 @@ export const VERB_TABLE = [
     group: 'destructive',
     syntax: 'bulk-restore --from postgres --since <duration|time>',
     summary: 'restore every conversation of a window on updated_at, as a job',
-    slack: null,
+    slack: {
+      syntax:
+        'bulk-restore --from postgres --since <duration|time> [--until <time>] [--status S] [--match <glob>] [--overwrite] [--max-rate N] --reason <why>',
+      summary: 'preview, then restore the whole window once approved, with progress and Cancel',
+      flags: ['from', 'since', 'until', 'status', 'match', 'overwrite', 'max-rate', 'reason'],
+    },
     cli: {
       note: '[--until <time>] [--status S] [--match <glob>] [--overwrite] [--max-rate N] [--dry-run] [--out <file>]',
     },
@@ -186,7 +202,11 @@ export const VERB_TABLE = [
     group: 'destructive',
     syntax: 'resume <jobId>',
     summary: 'go on with a cancelled or failed bulk job from where it stopped',
-    slack: null,
+    slack: {
+      syntax: 'resume <jobId> --reason <why>',
+      summary: 'go on with a cancelled or failed bulk job (its requester or an approver)',
+      flags: ['reason'],
+    },
     cli: {},
   },
   {

@@ -79,7 +79,10 @@ export interface CheckApproverInput extends ApproverPolicy {
 type MembershipRefusal = 'not_approver' | 'group_unavailable';
 
 /** Is `userId` an approver under the policy? `verb` is what they tried ("approve", "deny"). */
-function checkMembership(input: CheckApproverInput, verb: 'approve' | 'deny'): RuleCheck<MembershipRefusal> {
+export function checkMembership(
+  input: Pick<CheckApproverInput, 'userId' | 'groupMembers' | 'approverUserIds' | 'approverUsergroupId'>,
+  verb: 'approve' | 'deny',
+): RuleCheck<MembershipRefusal> {
   const { userId, groupMembers } = input;
   if (!isConfigured(input)) return { ok: true };
   if (input.approverUserIds.includes(userId)) return { ok: true };

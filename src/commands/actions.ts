@@ -68,6 +68,34 @@ export function registerActions(app: App, ctx: HandlerContext): void {
   app.action<BlockAction<ButtonAction>>(ACTION.approve, decide('approve'));
   app.action<BlockAction<ButtonAction>>(ACTION.cancel, decide('cancel'));
 
+  // A bulk job's card and progress message: the value is the job id; the job knows its channel.
+  const bulk =
+    (decision: 'bulkApprove' | 'bulkCancel') =>
+    async ({ ack, body, action, respond }: SlackActionMiddlewareArgs<BlockAction<ButtonAction>>) => {
+      await ack();
+      const jobId = action.value ?? '';
+      const refused = await refusedElsewhere(ctx, jobId, body.channel?.id);
+      await tell(
+        respond as Respond,
+        refused ?? (await ctx.workflow[decision](jobId, { userId: body.user.id })),
+      );
+    };
+  app.action<BlockAction<ButtonAction>>(ACTION.bulkApprove, bulk('bulkApprove'));
+  app.action<BlockAction<ButtonAction>>(ACTION.bulkCancel, bulk('bulkCancel'));
+  app.action<BlockAction<ButtonAction>>(ACTION.bulkDeny, async ({ ack, body, action, respond, client }) => {
+    await ack();
+    const jobId = action.value ?? '';
+    const check =
+      (await refusedElsewhere(ctx, jobId, body.channel?.id)) ??
+      (await ctx.workflow.bulkCanDeny(jobId, body.user.id));
+    if (!check.ok) {
+      await tell(respond as Respond, check);
+      return;
+    }
+    // The same reason form as a request's deny: its metadata is the job id.
+    await client.views.open({ trigger_id: body.trigger_id, view: denyReasonModal(jobId) });
+  });
+
   app.action<BlockAction<ButtonAction>>(ACTION.deny, async ({ ack, body, action, respond, client }) => {
     await ack();
     const requestId = action.value ?? '';

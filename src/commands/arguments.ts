@@ -76,6 +76,9 @@ function flagNeedsValue(verb: Verb, flag: FlagToken, name: FlagName, text: strin
         suggest(text, [{ start: flag.end, end: flag.end, replacement: ' "<why>"' }]),
         usage,
       );
+    default:
+      // bulk-restore's flags are collected by parse-bulk.ts; no conversation verb offers them.
+      return fail(`\`--${name}\` needs a value.`, null, usage);
   }
 }
 

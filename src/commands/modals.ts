@@ -47,7 +47,10 @@ export function registerModals(app: App, ctx: HandlerContext): void {
       return;
     }
     await ack();
-    const reply = await ctx.workflow.deny(view.private_metadata, { userId: body.user.id }, reason);
+    const id = view.private_metadata;
+    const reply = id.startsWith('bj_')
+      ? await ctx.workflow.bulkDeny(id, { userId: body.user.id }, reason)
+      : await ctx.workflow.deny(id, { userId: body.user.id }, reason);
     if (!reply.ok && reply.channelId) {
       await client.chat.postEphemeral({
         channel: reply.channelId,

@@ -5,6 +5,7 @@ import { REASON_MAX_LENGTH, SLASH_COMMAND } from '../slack-ids.js';
 import { HELP_WORDS, SOURCE_TEXT, TIERS, usageText, VERBS, type Verb, verbUsage } from '../slack-verbs.js';
 import { collectArgs, extraWords, reasonTail } from './arguments.js';
 import { normaliseText } from './normalise-text.js';
+import { parseBulkCommand } from './parse-bulk.js';
 import type { CommandError, GrammarOptions, ParsedCommand } from './parsed-command.js';
 import { closest, fail, shown, suggest } from './suggestions.js';
 import { scanCommand, type Token, type UnclosedQuote } from './tokenizer.js';
@@ -209,6 +210,8 @@ export function parseCommand(text: string, opts: GrammarOptions): ParsedCommand 
   if (first === undefined) return { kind: 'modal' };
   const head = first.kind === 'word' ? first.text.toLowerCase() : `--${first.name}`;
   if (HELP_WORDS.has(head)) return { kind: 'help' };
+  const bulk = parseBulkCommand(head, tokens.slice(1), normalised);
+  if (bulk !== null) return bulk;
   const verb = VERBS.find((v) => v === head);
   if (verb === undefined) return unknownVerb(first, normalised, opts);
   return parseVerb(verb, tokens.slice(1), normalised, opts);

@@ -1,4 +1,4 @@
-import type { ThreadCommand } from '../workflow/command.js';
+import type { BulkCommand, ThreadCommand } from '../workflow/command.js';
 
 /**
  * What the `/zeus-recover` grammar and the recovery form produce. Every string in a
@@ -19,7 +19,8 @@ export type ParsedCommand =
   | { kind: 'help' }
   | { kind: 'modal' }
   | { kind: 'list'; pattern: string | null }
-  | ThreadCommand;
+  | ThreadCommand
+  | BulkCommand;
 
 export interface CommandError {
   kind: 'error';

@@ -97,6 +97,30 @@ export function registerSlashCommand(app: App, ctx: HandlerContext): void {
         if (!reply.ok) await respond(errorView(reply));
         return;
       }
+      case 'bulk-restore':
+      case 'resume': {
+        // The preview reads the whole selection: acked first, answered privately, told in the job's thread.
+        await answer({
+          response_type: 'ephemeral',
+          text: `⏳ Working on \`${parsed.kind}\`… the preview and approval go to the job's thread.`,
+        });
+        const reply =
+          parsed.kind === 'resume'
+            ? await ctx.workflow.bulkResume(parsed.jobId, parsed.reason, who)
+            : await ctx.workflow.bulkRequest(parsed, normaliseText(command.text), who);
+        count(parsed.kind, outcome(reply));
+        await respond(reply.ok ? { response_type: 'ephemeral', text: reply.message } : errorView(reply));
+        return;
+      }
+      case 'job':
+      case 'jobs': {
+        await answer();
+        const reply =
+          parsed.kind === 'job' ? await ctx.workflow.bulkJob(parsed.jobId) : await ctx.workflow.bulkJobs();
+        count(parsed.kind, outcome(reply));
+        await respond(reply.ok ? reply.view : errorView(reply));
+        return;
+      }
       default:
         assertNever(parsed, 'command kind');
     }

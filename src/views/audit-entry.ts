@@ -1,6 +1,15 @@
 import type { z } from 'zod';
 import { AUDIT_DATA, type AuditAction, isAuditAction } from '../audit-vocabulary.js';
 import { approvalDecidedView, approvalRequestView } from './approval.js';
+import {
+  bulkApprovedView,
+  bulkCancelRequestedView,
+  bulkDeniedView,
+  bulkExpiredView,
+  bulkReportView,
+  bulkRequestView,
+  bulkResumedView,
+} from './bulk.js';
 import { cliUser, markedViaCli } from './cli-origin.js';
 import { decisionReplyView } from './decision.js';
 import { diffView } from './diff.js';
@@ -145,11 +154,16 @@ export const HANDLERS: Record<AuditAction, Render> = {
   'replay.unknown': handler(S['replay.unknown'], (d, e) => replayOutcomeView(d, conversation(e))),
   // The CLI's bulk jobs are appended without a thread to go to; should one ever be delivered, a line says what it was.
   'bulk.started': handler(S['bulk.started'], (_d, e, now) => genericView(e, now, null)),
-  'bulk.cancel_requested': handler(S['bulk.cancel_requested'], (_d, e, now) => genericView(e, now, null)),
-  'bulk.resumed': handler(S['bulk.resumed'], (_d, e, now) => genericView(e, now, null)),
+  'bulk.cancel_requested': handler(S['bulk.cancel_requested'], (d, e) => bulkCancelRequestedView(d, e.actor)),
+  'bulk.resumed': handler(S['bulk.resumed'], (d, e) => bulkResumedView(d, e.actor)),
   'bulk.chunk': handler(S['bulk.chunk'], (_d, e, now) => genericView(e, now, null)),
   'bulk.chunk_failed': handler(S['bulk.chunk_failed'], (_d, e, now) => genericView(e, now, null)),
   'bulk.finished': handler(S['bulk.finished'], (_d, e, now) => genericView(e, now, null)),
+  'bulk.requested': handler(S['bulk.requested'], (d, _e, now) => bulkRequestView(d, { now })),
+  'bulk.approved': handler(S['bulk.approved'], (d) => bulkApprovedView(d)),
+  'bulk.denied': handler(S['bulk.denied'], (d, e) => bulkDeniedView(d, e.actor)),
+  'bulk.expired': handler(S['bulk.expired'], (d) => bulkExpiredView(d)),
+  'bulk.reported': handler(S['bulk.reported'], (d) => bulkReportView(d)),
 };
 
 /**

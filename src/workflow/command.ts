@@ -1,3 +1,4 @@
+import type { SelectionInput } from '../recovery/bulk/selection.js';
 import type { RestoreSource } from '../recovery/sources.js';
 
 /**
@@ -17,3 +18,16 @@ export type ThreadCommand =
   | { kind: 'undo'; backupId: string; reason: string | null }
   | { kind: 'export'; id: string; tier: ExportTier }
   | { kind: 'replay'; id: string; fromStep: number; reason: string | null };
+
+/** The bulk restore's commands: about a job, told in the job's own thread or answered privately. */
+export type BulkCommand =
+  | {
+      kind: 'bulk-restore';
+      selection: SelectionInput;
+      overwrite: boolean;
+      maxRate: number | null;
+      reason: string;
+    }
+  | { kind: 'job'; jobId: string }
+  | { kind: 'jobs' }
+  | { kind: 'resume'; jobId: string; reason: string };

@@ -4,6 +4,8 @@ import type { Config } from '../config.js';
 import { ErrorCode, errorMessage, RecoveryError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
+import type { ChunkQueue } from '../recovery/bulk/job.js';
+import type { BulkDeps } from '../recovery/bulk/preview.js';
 import {
   type CoreDeps,
   inspectConversation,
@@ -14,6 +16,7 @@ import {
 } from '../recovery/index.js';
 import type { ReplayPlan } from '../recovery/replay.js';
 import { inspectJson } from '../recovery/summary.js';
+import type { BulkRequestStore } from '../store/bulk-requests.js';
 import { OpenRequestConflict, type RequestStore } from '../store/requests.js';
 import type { AuditEvent } from '../store/types.js';
 import { approverHint, openConflictText } from '../views/approval-refusals.js';
@@ -47,9 +50,20 @@ export interface WorkflowDeps {
   messaging: MessagingPort;
   names: ChatNames;
   metrics?: Metrics;
+  /** Bulk restore from Slack (workflow/bulk.ts); absent, the bulk verbs say it is not set up. */
+  bulk?: BulkWorkflowDeps;
   /** How a replay is followed through Zeus's status endpoint. */
   replay?: { pollMs: number; timeoutMs: number };
   logger: Logger;
+}
+
+/** What the bot needs to run bulk jobs from Slack; absent, the bulk verbs say so. */
+export interface BulkWorkflowDeps {
+  deps: BulkDeps;
+  queue: ChunkQueue;
+  requests: BulkRequestStore;
+  /** At most one edit of a job's progress message per this many ms, across replicas (5 s). */
+  progressIntervalMs: number;
 }
 
 /** A page of `list`, or why there is none. */

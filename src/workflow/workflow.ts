@@ -1,10 +1,11 @@
+import { createBulk } from './bulk.js';
 import { createCommands } from './commands.js';
 import { createContext, type WorkflowDeps } from './context.js';
 import { createDecisions } from './decisions.js';
 import { createExecution } from './execution.js';
 
-export type { ExportTier, ThreadCommand, ThreadRestoreSource } from './command.js';
-export type { Actor, ListReply, Reply, WorkflowDeps } from './context.js';
+export type { BulkCommand, ExportTier, ThreadCommand, ThreadRestoreSource } from './command.js';
+export type { Actor, BulkWorkflowDeps, ListReply, Reply, WorkflowDeps } from './context.js';
 export type { ChatNames, MessagingPort, ThreadFile } from './messaging.js';
 
 /**
@@ -17,7 +18,7 @@ export function createWorkflow(deps: WorkflowDeps) {
   const ctx = createContext(deps);
   const commands = createCommands(ctx);
   const decisions = createDecisions(ctx, createExecution(ctx));
-  return { ...commands, ...decisions, approverHint: ctx.approverHint };
+  return { ...commands, ...decisions, ...createBulk(ctx), approverHint: ctx.approverHint };
 }
 
 export type Workflow = ReturnType<typeof createWorkflow>;

@@ -142,7 +142,13 @@ export async function listJobs(deps: BulkDeps, limit = 20): Promise<BulkJobStatu
 export async function startBulkRestore(
   deps: BulkDeps,
   selection: Selection,
-  options: { overwrite: boolean; maxRate: number | null; chunkSize?: number },
+  options: {
+    overwrite: boolean;
+    maxRate: number | null;
+    chunkSize?: number;
+    /** Frozen `pending` and nothing queued: an approval step starts it (store/bulk-requests.ts). */
+    awaitApproval?: boolean;
+  },
   actor: BulkActor,
   queue: ChunkQueue,
 ): Promise<{ jobId: string; preview: BulkPreview; chunks: number }> {
@@ -154,7 +160,7 @@ export async function startBulkRestore(
         id: jobId,
         selection: p.selection,
         selectionKey: selectionKey(selection),
-        state: 'running',
+        state: options.awaitApproval ? 'pending' : 'running',
         overwrite: options.overwrite,
         maxRate: options.maxRate,
         chunkSize,
@@ -182,11 +188,13 @@ export async function startBulkRestore(
       maxRate: options.maxRate,
     },
   });
-  await queue.enqueue(
-    jobId,
-    Array.from({ length: chunks }, (_, i) => i),
-  );
+  if (!options.awaitApproval) await queue.enqueue(jobId, allChunks(chunks));
   return { jobId, preview, chunks };
+}
+
+/** Every chunk of a job of `chunks` chunks, in order. */
+export function allChunks(chunks: number): number[] {
+  return Array.from({ length: chunks }, (_, i) => i);
 }
 
 /** Stops the job between chunks: a chunk being worked finishes; no other is started. */

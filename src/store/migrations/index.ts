@@ -6,6 +6,7 @@ import { migration0005 } from './0005-delivery.js';
 import { migration0007 } from './0007-requests-outcome-unknown.js';
 import { migration0008 } from './0008-delivery-unanswered-posts.js';
 import { migration0009 } from './0009-bulk-jobs.js';
+import { migration0010 } from './0010-bulk-jobs-slack.js';
 import type { Migration } from './migration.js';
 
 export type { Migration } from './migration.js';
@@ -26,4 +27,5 @@ export const MIGRATIONS: readonly Migration[] = [
   migration0007,
   migration0008,
   migration0009,
+  migration0010,
 ];

@@ -134,6 +134,46 @@ const DATA: { [A in AuditAction]: AuditData<A> } = {
     state: 'succeeded',
     counts: { restored: 10, identical: 0, newer: 0, changed: 0, invalid: 0, failed: 0 },
   },
+  'bulk.requested': {
+    jobId: 'bj_1',
+    reason: 'failover',
+    requester: 'slack:U0APPROVE',
+    selection: { since: '2025-12-13T02:00:00.000Z', until: null, status: null, match: null },
+    overwrite: false,
+    maxRate: null,
+    total: 10,
+    bytes: 81920,
+    toRestore: 4,
+    bytesToRestore: 32768,
+    groups: { absent: 2, identical: 2, older: 2, newer: 2, invalid: 2 },
+    samples: { absent: ['c-1', 'c-2'], identical: [], older: [], newer: [], invalid: [] },
+    invalidReasons: {},
+    memory: {
+      usedBytes: 1000,
+      maxBytes: 0,
+      policies: ['noeviction'],
+      bytesToWrite: 33000,
+      headroomBytes: null,
+    },
+    requiredApprovals: 1,
+    expiresAt: '2025-12-13T03:41:00.000Z',
+    approverHint: 'anyone except the requester',
+  },
+  'bulk.approved': { jobId: 'bj_1', total: 10, approvedBy: ['slack:U0APPROVE'] },
+  'bulk.denied': { jobId: 'bj_1', reason: 'wrong window' },
+  'bulk.expired': { jobId: 'bj_1' },
+  'bulk.reported': {
+    jobId: 'bj_1',
+    state: 'succeeded',
+    total: 10,
+    counts: { restored: 4, identical: 2, newer: 2, changed: 0, invalid: 2, failed: 0 },
+    failureCount: 2,
+    failures: [
+      { conversationId: 'c-9', outcome: 'invalid', detail: 'unknown status' },
+      { conversationId: 'c-10', outcome: 'invalid', detail: null },
+    ],
+    file: null,
+  },
 };
 
 /** What each action's message must show, proving it went to the right view. */
@@ -166,11 +206,16 @@ const EXPECT: Record<AuditAction, string> = {
   'export.refused': `zeus-recover export ${ID} --tier redis --out ${ID}.json`,
   // The CLI's bulk jobs have no thread; delivered anyway, each is one line naming it.
   'bulk.started': 'ℹ️ `bulk.started` by @U0APPROVE at 03:11 UTC',
-  'bulk.cancel_requested': 'ℹ️ `bulk.cancel_requested` by @U0APPROVE at 03:11 UTC',
-  'bulk.resumed': 'ℹ️ `bulk.resumed` by @U0APPROVE at 03:11 UTC',
+  'bulk.cancel_requested': '🛑 @U0APPROVE cancelled bulk restore `bj_1`.',
+  'bulk.resumed': '▶️ @U0APPROVE resumed bulk restore `bj_1` (1 chunk to go)',
   'bulk.chunk': 'ℹ️ `bulk.chunk` by @U0APPROVE at 03:11 UTC',
   'bulk.chunk_failed': 'ℹ️ `bulk.chunk_failed` by @U0APPROVE at 03:11 UTC',
   'bulk.finished': 'ℹ️ `bulk.finished` by @U0APPROVE at 03:11 UTC',
+  'bulk.requested': '🚚 @U0APPROVE asks to bulk-restore 10 conversations from Postgres (job `bj_1`)',
+  'bulk.approved': '🚚 Restoring — bulk restore `bj_1`: 0/10 (0%)',
+  'bulk.denied': '⛔ @U0APPROVE denied bulk restore `bj_1`: wrong window. Nothing was written.',
+  'bulk.expired': '⌛ Bulk restore `bj_1` expired without approval.',
+  'bulk.reported': '✅ Finished: bulk restore `bj_1` — 4 restored of 10',
 };
 
 function entry(action: string, data: unknown, over: Partial<AuditEntryInput> = {}): AuditEntryInput {

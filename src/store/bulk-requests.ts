@@ -1,0 +1,340 @@
+import type pg from 'pg';
+import type { Approval } from '../approval/types.js';
+import { ErrorCode, RecoveryError } from '../errors.js';
+import type { BulkJobState } from './bulk-jobs.js';
+import { quoteIdent, withTransaction } from './sql.js';
+
+/**
+ * A bulk job asked for in Slack is its own approval request: the job row waits `pending` (its
+ * list frozen, no chunk queued) until enough approvers say yes. Every move is one conditional
+ * UPDATE under the row lock (SELECT … FOR UPDATE), so a double click, a Slack retry or two
+ * replicas never move it twice; expiry is judged by the database clock.
+ */
+
+export interface BulkRequest {
+  jobId: string;
+  state: BulkJobState;
+  channelId: string;
+  requester: string;
+  reason: string;
+  total: number;
+  chunks: number;
+  overwrite: boolean;
+  requiredApprovals: number;
+  approvals: Approval[];
+  expiresAt: string;
+  decidedBy: string | null;
+  decidedAt: string | null;
+  denyReason: string | null;
+  cardSeq: number | null;
+  progressSeq: number | null;
+}
+
+export type BulkDecision =
+  /** This click completed the approvals: the job is running now, its chunks still to queue. */
+  | { kind: 'approved'; job: BulkRequest }
+  | { kind: 'partial'; job: BulkRequest; have: number; need: number }
+  | { kind: 'duplicate'; job: BulkRequest; have: number; need: number }
+  | { kind: 'not_open'; job: BulkRequest }
+  /** Found past its expiry by this call, and cancelled: the caller says so in the thread. */
+  | { kind: 'expired'; job: BulkRequest };
+
+export type BulkDenyOutcome =
+  | { kind: 'done'; job: BulkRequest }
+  | { kind: 'not_open'; job: BulkRequest }
+  | { kind: 'expired'; job: BulkRequest };
+
+/** The progress message of a job, claimed for one edit. */
+export interface ProgressClaim {
+  channelId: string;
+  progressSeq: number;
+}
+
+export interface BulkRequestStore {
+  /** Makes a pending job (just frozen) an approval request told in `channelId`'s thread. */
+  open(
+    jobId: string,
+    input: { channelId: string; requester: string; requiredApprovals: number; ttlMinutes: number },
+  ): Promise<BulkRequest>;
+  get(jobId: string): Promise<BulkRequest | null>;
+  approve(jobId: string, userId: string): Promise<BulkDecision>;
+  deny(jobId: string, userId: string, reason: string): Promise<BulkDenyOutcome>;
+  /** Pending jobs past their expiry, cancelled; each returned to exactly one caller. */
+  expireDue(limit?: number): Promise<BulkRequest[]>;
+  setCardSeq(jobId: string, seq: number): Promise<void>;
+  setProgressSeq(jobId: string, seq: number): Promise<void>;
+  /**
+   * The right to edit the progress message now: granted to one caller per `intervalMs` across
+   * every replica (a conditional UPDATE of progress_posted_at), null otherwise.
+   */
+  claimProgress(jobId: string, intervalMs: number): Promise<ProgressClaim | null>;
+  /**
+   * The final report of a settled job, granted once (reported_at): `waitMs` is how long to wait
+   * so this last edit too keeps the interval after the previous one.
+   */
+  claimReport(jobId: string, intervalMs: number): Promise<(ProgressClaim & { waitMs: number }) | null>;
+  /** A resumed job reports again when it settles again. */
+  clearReport(jobId: string): Promise<void>;
+  /** When the job started running (approved), for rate and ETA. */
+  startedAt(jobId: string): Promise<Date | null>;
+}
+
+interface Row {
+  id: string;
+  state: BulkJobState;
+  channel_id: string | null;
+  requester: string | null;
+  reason: string;
+  total: number;
+  chunks: number;
+  overwrite: boolean;
+  required_approvals: number | null;
+  expires_at: Date | null;
+  decided_by: string | null;
+  decided_at: Date | null;
+  deny_reason: string | null;
+  card_seq: string | null;
+  progress_seq: string | null;
+}
+
+const COLUMNS =
+  'id, state, channel_id, requester, reason, total, chunks, overwrite, required_approvals, expires_at, decided_by, decided_at, deny_reason, card_seq, progress_seq';
+const MAX_TTL_MINUTES = 7 * 24 * 60;
+
+function notFound(jobId: string): RecoveryError {
+  return new RecoveryError(
+    ErrorCode.NotFound,
+    `There is no bulk job ${jobId} waiting for a decision in Slack.`,
+    'List recent jobs with `/zeus-recover jobs`.',
+  );
+}
+
+export function createBulkRequestStore(pool: pg.Pool, schema: string): BulkRequestStore {
+  const s = quoteIdent(schema);
+  const jobs = `${s}.bulk_jobs`;
+  const approvals = `${s}.bulk_job_approvals`;
+  // What "no chunk to be worked" means for a job leaving `pending` without running.
+  const cancelChunks = `UPDATE ${s}.bulk_job_chunks SET state = 'cancelled', finished_at = now()
+                         WHERE job_id = $1 AND state = 'pending'`;
+
+  async function toRequest(db: Pick<pg.Pool, 'query'>, r: Row): Promise<BulkRequest> {
+    const res = await db.query<{ user_id: string; at: Date }>(
+      `SELECT user_id, at FROM ${approvals} WHERE job_id = $1 ORDER BY at, user_id`,
+      [r.id],
+    );
+    return {
+      jobId: r.id,
+      state: r.state,
+      channelId: r.channel_id ?? '',
+      requester: r.requester ?? '',
+      reason: r.reason,
+      total: r.total,
+      chunks: r.chunks,
+      overwrite: r.overwrite,
+      requiredApprovals: r.required_approvals ?? 1,
+      approvals: res.rows.map((a) => ({ userId: a.user_id, at: a.at.toISOString() })),
+      expiresAt: (r.expires_at ?? new Date(0)).toISOString(),
+      decidedBy: r.decided_by,
+      decidedAt: r.decided_at?.toISOString() ?? null,
+      denyReason: r.deny_reason,
+      cardSeq: r.card_seq === null ? null : Number(r.card_seq),
+      progressSeq: r.progress_seq === null ? null : Number(r.progress_seq),
+    };
+  }
+
+  function locked<T>(
+    jobId: string,
+    fn: (client: pg.PoolClient, row: Row, open: boolean) => Promise<T>,
+  ): Promise<T> {
+    return withTransaction(pool, async (client) => {
+      const res = await client.query<Row & { open: boolean }>(
+        `SELECT ${COLUMNS}, coalesce(expires_at > now(), false) AS open FROM ${jobs}
+          WHERE id = $1 AND channel_id IS NOT NULL FOR UPDATE`,
+        [jobId],
+      );
+      const row = res.rows[0];
+      if (!row) throw notFound(jobId);
+      return fn(client, row, row.open);
+    });
+  }
+
+  async function expireLocked(
+    client: pg.PoolClient,
+    jobId: string,
+  ): Promise<{ kind: 'expired'; job: BulkRequest }> {
+    const res = await client.query<Row>(
+      `UPDATE ${jobs} SET state = 'cancelled', decided_at = now(), finished_at = now(), updated_at = now()
+        WHERE id = $1 AND state = 'pending' RETURNING ${COLUMNS}`,
+      [jobId],
+    );
+    await client.query(cancelChunks, [jobId]);
+    const row = res.rows[0];
+    if (!row) throw new Error(`bulk job ${jobId} changed state while locked`);
+    return { kind: 'expired', job: await toRequest(client, row) };
+  }
+
+  return {
+    async open(jobId, input) {
+      if (!Number.isFinite(input.ttlMinutes) || input.ttlMinutes <= 0 || input.ttlMinutes > MAX_TTL_MINUTES) {
+        throw new RecoveryError(
+          ErrorCode.Config,
+          `Request TTL must be more than 0 and at most ${MAX_TTL_MINUTES} minutes, got ${input.ttlMinutes}.`,
+          'Fix REQUEST_TTL_MINUTES and restart the bot.',
+        );
+      }
+      const res = await pool.query<Row>(
+        `UPDATE ${jobs} SET channel_id = $2, requester = $3, required_approvals = $4,
+                expires_at = now() + $5::double precision * interval '1 minute', updated_at = now()
+          WHERE id = $1 AND state = 'pending' AND channel_id IS NULL RETURNING ${COLUMNS}`,
+        [jobId, input.channelId, input.requester, input.requiredApprovals, input.ttlMinutes],
+      );
+      const row = res.rows[0];
+      if (!row) throw notFound(jobId);
+      return toRequest(pool, row);
+    },
+
+    async get(jobId) {
+      const res = await pool.query<Row>(
+        `SELECT ${COLUMNS} FROM ${jobs} WHERE id = $1 AND channel_id IS NOT NULL`,
+        [jobId],
+      );
+      const row = res.rows[0];
+      return row ? toRequest(pool, row) : null;
+    },
+
+    approve(jobId, userId) {
+      return locked(jobId, async (client, row, open): Promise<BulkDecision> => {
+        if (row.state !== 'pending') return { kind: 'not_open', job: await toRequest(client, row) };
+        if (userId === row.requester) {
+          // The rules refuse it first; this is the store's own guard against a handler bug.
+          throw new RecoveryError(
+            ErrorCode.Forbidden,
+            'You asked for this bulk restore, so someone else must approve it.',
+            'Ask a teammate who is an approver.',
+          );
+        }
+        if (!open) return expireLocked(client, jobId);
+        const inserted = await client.query(
+          `INSERT INTO ${approvals} (job_id, user_id, at) VALUES ($1, $2, clock_timestamp())
+           ON CONFLICT (job_id, user_id) DO NOTHING`,
+          [jobId, userId],
+        );
+        const count = await client.query<{ n: string }>(
+          `SELECT count(*) AS n FROM ${approvals} WHERE job_id = $1`,
+          [jobId],
+        );
+        const have = Number(count.rows[0]?.n ?? 0);
+        const need = row.required_approvals ?? 1;
+        if (inserted.rowCount === 0)
+          return { kind: 'duplicate', job: await toRequest(client, row), have, need };
+        if (have < need) return { kind: 'partial', job: await toRequest(client, row), have, need };
+        const res = await client.query<Row>(
+          `UPDATE ${jobs} SET state = 'running', decided_by = $2, decided_at = now(), updated_at = now()
+            WHERE id = $1 AND state = 'pending' RETURNING ${COLUMNS}`,
+          [jobId, userId],
+        );
+        const updated = res.rows[0];
+        if (!updated) throw new Error(`bulk job ${jobId} changed state while locked`);
+        return { kind: 'approved', job: await toRequest(client, updated) };
+      });
+    },
+
+    deny(jobId, userId, reason) {
+      return locked(jobId, async (client, row, open): Promise<BulkDenyOutcome> => {
+        if (row.state !== 'pending') return { kind: 'not_open', job: await toRequest(client, row) };
+        if (!open) return expireLocked(client, jobId);
+        const res = await client.query<Row>(
+          `UPDATE ${jobs} SET state = 'cancelled', decided_by = $2, decided_at = now(), deny_reason = $3,
+                  finished_at = now(), updated_at = now()
+            WHERE id = $1 AND state = 'pending' RETURNING ${COLUMNS}`,
+          [jobId, userId, reason.trim().slice(0, 3000)],
+        );
+        await client.query(cancelChunks, [jobId]);
+        const updated = res.rows[0];
+        if (!updated) throw new Error(`bulk job ${jobId} changed state while locked`);
+        return { kind: 'done', job: await toRequest(client, updated) };
+      });
+    },
+
+    async expireDue(limit = 100) {
+      return withTransaction(pool, async (client) => {
+        // SKIP LOCKED: replicas sweeping at once take disjoint rows.
+        const res = await client.query<Row>(
+          `UPDATE ${jobs} SET state = 'cancelled', decided_at = now(), finished_at = now(), updated_at = now()
+            WHERE id IN (
+              SELECT id FROM ${jobs} WHERE state = 'pending' AND expires_at <= now()
+               ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+              AND state = 'pending'
+            RETURNING ${COLUMNS}`,
+          [Math.max(1, Math.min(1000, Math.floor(limit)))],
+        );
+        const out: BulkRequest[] = [];
+        for (const row of res.rows) {
+          await client.query(cancelChunks, [row.id]);
+          out.push(await toRequest(client, row));
+        }
+        return out;
+      });
+    },
+
+    async setCardSeq(jobId, seq) {
+      await pool.query(`UPDATE ${jobs} SET card_seq = $2 WHERE id = $1`, [jobId, seq]);
+    },
+
+    async setProgressSeq(jobId, seq) {
+      await pool.query(`UPDATE ${jobs} SET progress_seq = $2 WHERE id = $1`, [jobId, seq]);
+    },
+
+    async claimProgress(jobId, intervalMs) {
+      const res = await pool.query<{ channel_id: string; progress_seq: string }>(
+        `UPDATE ${jobs} SET progress_posted_at = clock_timestamp()
+          WHERE id = $1 AND channel_id IS NOT NULL AND progress_seq IS NOT NULL AND reported_at IS NULL
+            AND (progress_posted_at IS NULL
+                 OR progress_posted_at <= clock_timestamp() - $2::double precision * interval '1 millisecond')
+          RETURNING channel_id, progress_seq`,
+        [jobId, intervalMs],
+      );
+      const row = res.rows[0];
+      return row ? { channelId: row.channel_id, progressSeq: Number(row.progress_seq) } : null;
+    },
+
+    async claimReport(jobId, intervalMs) {
+      // The report's edit is booked at the first moment the interval allows, and the slot taken,
+      // so a progress edit racing it finds the window closed.
+      const res = await pool.query<{ channel_id: string; progress_seq: string; wait_ms: number }>(
+        `WITH slot AS (
+           SELECT id, greatest(clock_timestamp(),
+                    coalesce(progress_posted_at + $2::double precision * interval '1 millisecond', clock_timestamp())) AS at
+             FROM ${jobs}
+            WHERE id = $1 AND channel_id IS NOT NULL AND progress_seq IS NOT NULL AND reported_at IS NULL
+              AND state IN ('succeeded', 'failed', 'cancelled')
+            FOR UPDATE)
+         UPDATE ${jobs} j SET reported_at = clock_timestamp(), progress_posted_at = slot.at
+           FROM slot WHERE j.id = slot.id
+         RETURNING j.channel_id, j.progress_seq,
+                   (extract(epoch FROM slot.at - clock_timestamp()) * 1000)::float8 AS wait_ms`,
+        [jobId, intervalMs],
+      );
+      const row = res.rows[0];
+      return row
+        ? {
+            channelId: row.channel_id,
+            progressSeq: Number(row.progress_seq),
+            waitMs: Math.max(0, row.wait_ms),
+          }
+        : null;
+    },
+
+    async clearReport(jobId) {
+      await pool.query(`UPDATE ${jobs} SET reported_at = NULL WHERE id = $1`, [jobId]);
+    },
+
+    async startedAt(jobId) {
+      const res = await pool.query<{ at: Date | null }>(
+        `SELECT decided_at AS at FROM ${jobs} WHERE id = $1`,
+        [jobId],
+      );
+      return res.rows[0]?.at ?? null;
+    },
+  };
+}

@@ -1,0 +1,522 @@
+import {
+  type BulkCheck,
+  type BulkRuleInput,
+  checkBulkApprove,
+  checkBulkDeny,
+  checkBulkStop,
+} from '../approval/bulk-rules.js';
+import { AuditAction } from '../approval/types.js';
+import { ErrorCode, errorMessage, RecoveryError } from '../errors.js';
+import {
+  allChunks,
+  cancelBulkJob,
+  jobStatus,
+  listJobs,
+  resumeBulkJob,
+  startBulkRestore,
+} from '../recovery/bulk/job.js';
+import type { BulkDeps } from '../recovery/bulk/preview.js';
+import { parseSelection } from '../recovery/bulk/selection.js';
+import { sleep } from '../recovery/retry.js';
+import type { BulkRequest } from '../store/bulk-requests.js';
+import type { AuditEvent, AuditLog } from '../store/types.js';
+import { refusalText } from '../views/approval-refusals.js';
+import {
+  BULK_FAILURES_SHOWN,
+  type BulkDecisionShown,
+  bulkDecidedView,
+  bulkJobsView,
+  bulkJobView,
+  bulkProgressView,
+  bulkReplies,
+} from '../views/bulk.js';
+import type { EphemeralMessage, SlackMessage } from '../views/slack.js';
+import type { BulkCommand } from './command.js';
+import type { Actor, BulkWorkflowDeps, Reply, WorkflowContext } from './context.js';
+
+/** A private view, or why there is none. */
+export type ViewReply = { ok: true; view: EphemeralMessage } | (Reply & { ok: false });
+
+const TERMINAL = new Set(['succeeded', 'failed', 'cancelled']);
+/**
+ * Added to the interval when claiming an edit: two replicas' edits are spaced by the database
+ * clock at claim time, and their calls reach Slack a few ms later each; this keeps the arrivals
+ * at least the interval apart too.
+ */
+const CLAIM_GUARD_MS = 150;
+/** The final edit waits for the progress message to be delivered (it is posted by the deliverer). */
+const DELIVERY_WAIT = { tries: 50, ms: 200 };
+
+/**
+ * A bulk restore told in Slack. The job row is its own approval request (store/bulk-requests.ts);
+ * its story goes to a thread keyed by the job id: the preview card, the decision, ONE progress
+ * message edited in place, the final report. Chunks are worked by every replica's job engine.
+ */
+export function createBulk(ctx: WorkflowContext) {
+  const { policy, messaging, actorId, failure, logger } = ctx;
+  const bulk = ctx.bulk;
+
+  function need(): BulkWorkflowDeps {
+    if (bulk) return bulk;
+    const r = bulkReplies.notConfigured();
+    throw new RecoveryError(ErrorCode.Config, r.message, r.hint ?? '');
+  }
+
+  const ruleInput = (
+    job: BulkRequest,
+    userId: string,
+    groupMembers: ReadonlySet<string> | null,
+  ): BulkRuleInput => ({
+    job,
+    userId,
+    groupMembers,
+    approverUserIds: policy.approverUserIds,
+    approverUsergroupId: policy.approverUsergroupId,
+  });
+
+  async function check(
+    rule: (input: BulkRuleInput) => BulkCheck,
+    job: BulkRequest,
+    userId: string,
+  ): Promise<Reply | null> {
+    const result = rule(ruleInput(job, userId, await ctx.groupMembers()));
+    if (result.ok) return null;
+    const deny = (r: { message: string; hint?: string }): Reply => ({
+      ok: false,
+      ...r,
+      code: ErrorCode.Forbidden,
+      mentions: true,
+    });
+    switch (result.reason) {
+      case 'not_open':
+        return { ok: false, ...bulkReplies.notOpen(job.jobId, result.state), code: ErrorCode.RequestState };
+      case 'self_approval':
+        return deny(bulkReplies.selfApproval());
+      case 'already_approved':
+        return { ok: false, ...bulkReplies.duplicate(result.have, result.need) };
+      case 'own_request':
+        return deny(bulkReplies.ownDeny());
+      case 'not_requester':
+        return deny(bulkReplies.notRequesterPending(result.requester));
+      case 'not_allowed':
+        return deny(bulkReplies.notAllowedToStop('cancel'));
+      case 'not_approver':
+      case 'group_unavailable':
+        return deny({ message: refusalText(result) });
+    }
+  }
+
+  /** The core's own entries about a job that Slack should see go to the job's thread. */
+  function threadAudit(deps: BulkDeps, channelId: string, jobId: string): BulkDeps {
+    const shown = new Set<string>(['bulk.cancel_requested', 'bulk.resumed']);
+    const audit: AuditLog = {
+      ...deps.audit,
+      append: (event, options) =>
+        shown.has(event.action)
+          ? messaging.postToThread(channelId, { ...event, conversationId: jobId } as AuditEvent)
+          : deps.audit.append(event, options),
+    };
+    return { ...deps, audit };
+  }
+
+  async function record(
+    channelId: string,
+    jobId: string,
+    event: Omit<AuditEvent, 'conversationId' | 'requestId'>,
+  ) {
+    return messaging.postToThread(channelId, {
+      ...event,
+      conversationId: jobId,
+      requestId: null,
+    } as AuditEvent);
+  }
+
+  /** Edits a delivered message, waiting for the deliverer when it is not posted yet. */
+  async function edit(
+    channelId: string,
+    seq: number | null,
+    view: SlackMessage,
+    wait: boolean,
+  ): Promise<void> {
+    if (seq === null) return;
+    for (let i = 0; i < (wait ? DELIVERY_WAIT.tries : 1); i++) {
+      if (await messaging.updateDelivered(channelId, seq, view)) return;
+      messaging.wakeDeliverer();
+      await sleep(DELIVERY_WAIT.ms);
+    }
+    logger.warn({ channelId, seq }, 'bulk message not delivered yet; left unedited');
+  }
+
+  function decided(job: BulkRequest, decision: BulkDecisionShown): Promise<void> {
+    return edit(job.channelId, job.cardSeq, bulkDecidedView(job, decision), true);
+  }
+
+  async function slackJob(jobId: string): Promise<BulkRequest | Reply> {
+    if (!bulk) return { ok: false, ...bulkReplies.notConfigured(), code: ErrorCode.Config };
+    const job = await bulk.requests.get(jobId);
+    if (job) return job;
+    // A job of the CLI exists but has no thread here; jobStatus says "no such job" otherwise.
+    await jobStatus(bulk.deps, jobId);
+    return { ok: false, ...bulkReplies.notSlackJob(jobId), code: ErrorCode.NotFound };
+  }
+
+  async function request(
+    cmd: Extract<BulkCommand, { kind: 'bulk-restore' }>,
+    typed: string,
+    who: Actor,
+  ): Promise<Reply> {
+    try {
+      if (!bulk) return { ok: false, ...bulkReplies.notConfigured(), code: ErrorCode.Config };
+      // Checked before anything is read or written: a bad window or pattern is only answered.
+      const selection = parseSelection(cmd.selection, (ctx.core.clock ?? (() => new Date()))());
+      const actor = { id: actorId(who.userId), reason: cmd.reason };
+      const { jobId, preview } = await startBulkRestore(
+        bulk.deps,
+        selection,
+        { overwrite: cmd.overwrite, maxRate: cmd.maxRate, awaitApproval: true },
+        actor,
+        bulk.queue,
+      );
+      let job: BulkRequest;
+      try {
+        job = await bulk.requests.open(jobId, {
+          channelId: who.channelId,
+          requester: who.userId,
+          requiredApprovals: policy.requiredApprovals,
+          ttlMinutes: policy.requestTtlMinutes,
+        });
+      } catch (err) {
+        // Not left pending with nobody to decide on it: that would block the selection.
+        await cancelBulkJob(bulk.deps, jobId, {
+          id: 'system',
+          reason: 'the approval request could not be opened',
+        });
+        throw err;
+      }
+      await record(who.channelId, jobId, {
+        action: AuditAction.CommandReceived,
+        actor: actor.id,
+        data: { command: ctx.names.command(typed) },
+      });
+      const card = await record(who.channelId, jobId, {
+        action: 'bulk.requested',
+        actor: actor.id,
+        data: {
+          jobId,
+          reason: cmd.reason,
+          requester: actor.id,
+          selection: preview.selection,
+          overwrite: preview.overwrite,
+          maxRate: cmd.maxRate,
+          total: preview.total,
+          bytes: preview.bytes,
+          toRestore: preview.toRestore,
+          bytesToRestore: preview.bytesToRestore,
+          groups: preview.groups,
+          samples: preview.samples,
+          invalidReasons: preview.invalidReasons,
+          memory: {
+            usedBytes: preview.memory.usedBytes,
+            maxBytes: preview.memory.maxBytes,
+            policies: preview.memory.policies,
+            bytesToWrite: preview.memory.bytesToWrite,
+            headroomBytes: preview.memory.headroomBytes,
+          },
+          requiredApprovals: job.requiredApprovals,
+          expiresAt: job.expiresAt,
+          approverHint: ctx.approverHint,
+        },
+      });
+      await bulk.requests.setCardSeq(jobId, card.seq);
+      return { ok: true, ...bulkReplies.requested(jobId, preview.total) };
+    } catch (err) {
+      return failure(err);
+    }
+  }
+
+  async function approve(jobId: string, who: Pick<Actor, 'userId'>): Promise<Reply> {
+    try {
+      const job = await slackJob(jobId);
+      if ('ok' in job) return job;
+      const refused = await check(checkBulkApprove, job, who.userId);
+      if (refused) return refused;
+      const outcome = await need().requests.approve(jobId, who.userId);
+      switch (outcome.kind) {
+        case 'partial':
+          return { ok: true, ...bulkReplies.counted(outcome.have, outcome.need) };
+        case 'duplicate':
+          return { ok: false, ...bulkReplies.duplicate(outcome.have, outcome.need) };
+        case 'not_open':
+          return {
+            ok: false,
+            ...bulkReplies.notOpen(jobId, outcome.job.state),
+            code: ErrorCode.RequestState,
+          };
+        case 'expired':
+          await expired(outcome.job);
+          return { ok: false, ...bulkReplies.expired(jobId), code: ErrorCode.RequestState };
+        case 'approved':
+          return await started(outcome.job, who.userId);
+      }
+    } catch (err) {
+      return failure(err);
+    }
+  }
+
+  /** Approved: the progress message first (its seq is where every edit goes), then the chunks. */
+  async function started(job: BulkRequest, approver: string): Promise<Reply> {
+    const b = need();
+    const by = job.approvals.map((a) => a.userId);
+    const progress = await record(job.channelId, job.jobId, {
+      action: 'bulk.approved',
+      actor: actorId(approver),
+      data: { jobId: job.jobId, total: job.total, approvedBy: by.map(actorId) },
+    });
+    await b.requests.setProgressSeq(job.jobId, progress.seq);
+    void decided(job, { kind: 'approved', by }).catch((err: unknown) =>
+      logger.warn({ err, jobId: job.jobId }, 'could not mark the bulk card approved'),
+    );
+    try {
+      await b.queue.enqueue(job.jobId, allChunks(job.chunks));
+    } catch (err) {
+      logger.error({ err, jobId: job.jobId }, 'approved bulk job could not be queued');
+      return {
+        ok: false,
+        ...bulkReplies.queueFailed(job.jobId, errorMessage(err)),
+        code: ErrorCode.TierUnreachable,
+      };
+    }
+    // An empty job (every chunk already settled) reports at once.
+    void poke(job.jobId);
+    return { ok: true, ...bulkReplies.approvedRunning(job.jobId) };
+  }
+
+  async function deny(jobId: string, who: Pick<Actor, 'userId'>, reason: string): Promise<Reply> {
+    try {
+      const job = await slackJob(jobId);
+      if ('ok' in job) return job;
+      const channelId = job.channelId;
+      const refused = await check(checkBulkDeny, job, who.userId);
+      if (refused) return { ...refused, channelId };
+      const outcome = await need().requests.deny(jobId, who.userId, reason);
+      if (outcome.kind === 'not_open') {
+        return { ok: false, ...bulkReplies.notOpen(jobId, outcome.job.state), channelId };
+      }
+      if (outcome.kind === 'expired') {
+        await expired(outcome.job);
+        return { ok: false, ...bulkReplies.expired(jobId), channelId };
+      }
+      await record(channelId, jobId, {
+        action: 'bulk.denied',
+        actor: actorId(who.userId),
+        data: { jobId, reason },
+      });
+      await decided(outcome.job, { kind: 'denied', by: who.userId, reason });
+      return { ok: true, ...bulkReplies.denied(jobId), channelId };
+    } catch (err) {
+      return failure(err);
+    }
+  }
+
+  async function canDeny(jobId: string, userId: string): Promise<Reply> {
+    const job = await slackJob(jobId);
+    if ('ok' in job) return job;
+    return (await check(checkBulkDeny, job, userId)) ?? { ok: true, message: '' };
+  }
+
+  async function cancel(jobId: string, who: Pick<Actor, 'userId'>): Promise<Reply> {
+    try {
+      const job = await slackJob(jobId);
+      if ('ok' in job) return job;
+      const refused = await check(checkBulkStop, job, who.userId);
+      if (refused) return refused;
+      if (!['pending', 'running', 'cancelling'].includes(job.state)) {
+        return { ok: false, ...bulkReplies.cannotCancel(jobId, job.state), code: ErrorCode.RequestState };
+      }
+      const b = need();
+      const actor = { id: actorId(who.userId), reason: 'Cancel clicked in Slack' };
+      const status = await cancelBulkJob(threadAudit(b.deps, job.channelId, jobId), jobId, actor);
+      if (job.state === 'pending') await decided(job, { kind: 'cancelled', by: who.userId });
+      else void poke(jobId);
+      return { ok: true, ...bulkReplies.cancelled(jobId, status.state) };
+    } catch (err) {
+      return failure(err);
+    }
+  }
+
+  async function resume(jobId: string, reason: string, who: Actor): Promise<Reply> {
+    try {
+      const job = await slackJob(jobId);
+      if ('ok' in job) return job;
+      const refused = await check(checkBulkStop, job, who.userId);
+      if (refused)
+        return refused.message.includes('cancel')
+          ? { ...refused, ...bulkReplies.notAllowedToStop('resume') }
+          : refused;
+      const b = need();
+      await b.requests.clearReport(jobId);
+      const status = await resumeBulkJob(
+        threadAudit(b.deps, job.channelId, jobId),
+        jobId,
+        { id: actorId(who.userId), reason },
+        b.queue,
+      );
+      void poke(jobId);
+      return { ok: true, ...bulkReplies.resumed(jobId, status.state) };
+    } catch (err) {
+      return failure(err);
+    }
+  }
+
+  async function show(jobId: string): Promise<ViewReply> {
+    try {
+      if (!bulk) return { ok: false, ...bulkReplies.notConfigured(), code: ErrorCode.Config };
+      return { ok: true, view: bulkJobView(await jobStatus(bulk.deps, jobId), { now: new Date() }) };
+    } catch (err) {
+      return { ...failure(err), ok: false };
+    }
+  }
+
+  async function list(): Promise<ViewReply> {
+    try {
+      if (!bulk) return { ok: false, ...bulkReplies.notConfigured(), code: ErrorCode.Config };
+      return { ok: true, view: bulkJobsView(await listJobs(bulk.deps, 20)) };
+    } catch (err) {
+      return { ...failure(err), ok: false };
+    }
+  }
+
+  async function expired(job: BulkRequest): Promise<void> {
+    await record(job.channelId, job.jobId, {
+      action: 'bulk.expired',
+      actor: 'system',
+      data: { jobId: job.jobId },
+    });
+    await decided(job, { kind: 'expired' });
+  }
+
+  /** Pending jobs past their expiry: cancelled, and said so in their threads (the sweeper calls it). */
+  async function expireDue(): Promise<number> {
+    if (!bulk) return 0;
+    const due = await bulk.requests.expireDue();
+    for (const job of due) await expired(job);
+    return due.length;
+  }
+
+  // One poke at a time per job in this process; replicas are kept apart by the claims in Postgres.
+  const running = new Map<string, Promise<void>>();
+
+  /** Shows where a job stands: an edit of its progress message (at most one per interval), or its final report. */
+  function poke(jobId: string): Promise<void> {
+    const before = running.get(jobId) ?? Promise.resolve();
+    const next = before
+      .then(() => showProgress(jobId))
+      .catch((err: unknown) => logger.warn({ err, jobId }, 'could not show bulk progress'))
+      .finally(() => {
+        if (running.get(jobId) === next) running.delete(jobId);
+      });
+    running.set(jobId, next);
+    return next;
+  }
+
+  async function showProgress(jobId: string): Promise<void> {
+    if (!bulk) return;
+    const interval = bulk.progressIntervalMs + CLAIM_GUARD_MS;
+    const row = await bulk.deps.store.getJob(jobId);
+    if (!row) return;
+    const final = TERMINAL.has(row.state);
+    const claim = final
+      ? await bulk.requests.claimReport(jobId, interval)
+      : await bulk.requests.claimProgress(jobId, interval);
+    if (!claim) return;
+    const wait = 'waitMs' in claim ? Number(claim.waitMs) : 0;
+    if (wait > 0) await sleep(wait);
+    const status = await jobStatus(bulk.deps, jobId);
+    const startedAt = await bulk.requests.startedAt(jobId);
+    const secs = startedAt ? (Date.now() - startedAt.getTime()) / 1000 : 0;
+    const view = bulkProgressView({
+      jobId,
+      state: status.state,
+      done: status.done,
+      total: status.total,
+      counts: status.counts,
+      rate: status.done > 0 && secs > 0 ? status.done / secs : null,
+    });
+    await edit(claim.channelId, claim.progressSeq, view, final);
+    if (final) await report(claim.channelId, jobId, status);
+  }
+
+  async function report(channelId: string, jobId: string, status: Awaited<ReturnType<typeof jobStatus>>) {
+    const b = need();
+    const all: Array<{ conversationId: string; outcome: string; detail: string | null }> = [];
+    let after = '';
+    for (;;) {
+      const page = await b.deps.store.failures(jobId, 1000, after);
+      if (page.length === 0) break;
+      all.push(...page);
+      after = page[page.length - 1]?.conversationId ?? after;
+    }
+    let file: string | null = null;
+    if (all.length > BULK_FAILURES_SHOWN) {
+      file = `${jobId}-not-restored.tsv`;
+      const bytes = Buffer.from(
+        all.map((f) => `${f.conversationId}\t${f.outcome}\t${f.detail ?? ''}\n`).join(''),
+      );
+      try {
+        await messaging.uploadFile({ channelId, conversationId: jobId, filename: file, bytes });
+      } catch (err) {
+        logger.warn({ err, jobId }, 'could not share the bulk failures file');
+        file = null;
+      }
+    }
+    await record(channelId, jobId, {
+      action: 'bulk.reported',
+      actor: 'system',
+      data: {
+        jobId,
+        state: status.state,
+        total: status.total,
+        counts: status.counts,
+        failureCount: all.length,
+        failures: all.slice(0, BULK_FAILURES_SHOWN),
+        file,
+      },
+    });
+  }
+
+  /**
+   * The job engine's audit log, so the chunk path shows progress: every chunk worked (and the
+   * job's settling) pokes the job's progress message, wherever the chunk was worked.
+   */
+  function engineAudit(audit: AuditLog): AuditLog {
+    const pokes = new Set<string>([
+      'bulk.chunk',
+      'bulk.chunk_failed',
+      'bulk.finished',
+      'bulk.cancel_requested',
+    ]);
+    return {
+      ...audit,
+      append: async (event, options) => {
+        const entry = await audit.append(event, options);
+        const jobId = (event.data as { jobId?: unknown }).jobId;
+        if (pokes.has(event.action) && typeof jobId === 'string') void poke(jobId);
+        return entry;
+      },
+    };
+  }
+
+  return {
+    bulkRequest: request,
+    bulkApprove: approve,
+    bulkDeny: deny,
+    bulkCanDeny: canDeny,
+    bulkCancel: cancel,
+    bulkResume: resume,
+    bulkJob: show,
+    bulkJobs: list,
+    expireBulk: expireDue,
+    bulkProgress: poke,
+    bulkEngineAudit: engineAudit,
+  };
+}
