@@ -104,4 +104,5 @@ process.exitCode = await runCli(argv, {
   stdout: (t) => process.stdout.write(t),
   stderr: (t) => process.stderr.write(t),
   env: process.env,
+  tty: { stdout: process.stdout.isTTY === true, stderr: process.stderr.isTTY === true },
 });

@@ -7,6 +7,8 @@ export const ErrorCode = {
   InvalidInput: 'invalid_input',
   Config: 'config_error',
   NotFound: 'not_found',
+  /** The wanted state already holds (Redis has exactly that copy): nothing was done, and nothing is wrong with the command. */
+  NothingToDo: 'nothing_to_do',
   SourceInvalid: 'source_invalid',
   TierUnreachable: 'tier_unreachable',
   Conflict: 'conflict',

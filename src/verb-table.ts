@@ -123,6 +123,14 @@ export const VERB_TABLE = [
     cli: { syntax: 'list [pattern] [--limit N] [--cursor C]' },
   },
   {
+    verb: 'backups',
+    group: 'read-only',
+    syntax: 'backups <id>',
+    summary: "a conversation's backups, newest first (the ids undo takes)",
+    slack: null,
+    cli: { syntax: 'backups <id> [--limit N]' },
+  },
+  {
     verb: 'audit',
     group: 'read-only',
     syntax: 'audit verify',

@@ -5,9 +5,29 @@ import type { ReplayPlan, ReplayResult } from '../recovery/replay.js';
 import { inspectJson, summarizeTier } from '../recovery/summary.js';
 import type { InspectReport, TierName } from '../recovery/types.js';
 import { describeZeusStatus, type ZeusStatus } from '../recovery/zeus-api.js';
-import type { AuditVerifyResult } from '../store/types.js';
+import type { AuditVerifyResult, Backup } from '../store/types.js';
 import { formatTtl, shortChecksum } from '../text-format.js';
 import { table } from './table.js';
+
+const DESTRUCTIVE = /^zeus-recover (restore|undo|replay|resume|bulk-restore)\b/;
+
+/**
+ * A command the core suggests (written for Slack, `/zeus-recover restore c-1 --from postgres`,
+ * or bare, `inspect c-1`) as a CLI line that runs as shown: destructive ones get the
+ * `--yes --reason` the CLI needs instead of an approver.
+ */
+export function cliCommand(suggested: string): string {
+  const cmd = suggested.trim().replace(/^\/?(zeus-recover )?/, 'zeus-recover ');
+  return DESTRUCTIVE.test(cmd) && !/\s--yes\b/.test(cmd) ? `${cmd} --yes --reason "…"` : cmd;
+}
+
+const VERB_IN_CODE =
+  /`(\/?zeus-recover [^`]+|(?:inspect|validate|diff|export|list|backups|restore|undo|replay) [^`]*)`/g;
+
+/** An error's hint with every command in it written as the CLI line to type. */
+export function cliHint(hint: string): string {
+  return hint.replace(VERB_IN_CODE, (_m, cmd: string) => `\`${cliCommand(cmd)}\``);
+}
 
 const MARK = { found: '✔', missing: '∅', unreachable: '✖' } as const;
 
@@ -64,7 +84,7 @@ export function formatValidate(r: ValidationReport): string {
   }
   lines.push(`Agreement: ${r.agreement.summary}`);
   lines.push(`Verdict: ${r.summary}`);
-  if (r.next) lines.push(`Next: ${r.next.replace(/^\/zeus-recover/, 'zeus-recover')}`);
+  if (r.next) lines.push(`Next: ${cliCommand(r.next)}`);
   return lines.join('\n');
 }
 
@@ -178,6 +198,43 @@ export function formatList(l: ListResult): string {
       : `${l.ids.length} shown; more with --cursor ${l.cursor}`,
   );
   return lines.join('\n');
+}
+
+export function formatBackups(id: string, backups: readonly Backup[]): string {
+  if (backups.length === 0) {
+    return `No backups of ${id}. A backup is taken before every restore or undo that writes to Redis.`;
+  }
+  const rows = backups.map((b) => [
+    b.id,
+    b.takenAt.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    b.takenFor,
+    b.existed ? shortChecksum(b.checksum, { algorithm: true }) : 'absent (undo deletes the key)',
+    b.existed ? (b.value?.length ?? null) : null,
+    b.actor,
+    b.reason,
+  ]);
+  const newest = backups[0]?.id ?? 'bk_…';
+  return [
+    table(['BACKUP', 'TAKEN (UTC)', 'FOR', 'REDIS HELD', 'BYTES', 'BY', 'REASON'], rows),
+    '',
+    `Put one back: zeus-recover undo ${newest} --yes --reason "…"`,
+  ].join('\n');
+}
+
+/** A backup without its bytes (export the conversation, or undo, to get at them). */
+export function backupJson(b: Backup) {
+  return {
+    id: b.id,
+    takenAt: b.takenAt.toISOString(),
+    takenFor: b.takenFor,
+    existed: b.existed,
+    checksum: b.checksum,
+    bytes: b.value?.length ?? null,
+    ttlMs: b.ttlMs,
+    actor: b.actor,
+    reason: b.reason,
+    requestId: b.requestId,
+  };
 }
 
 export function formatAuditVerify(v: AuditVerifyResult): string {

@@ -11,6 +11,8 @@ export interface CliIo {
   env: Env;
   /** The OS user recorded as the actor of destructive commands. */
   user?: string;
+  /** Which streams are terminals (colour, spinners); absent: neither, as when piped. */
+  tty?: { stdout: boolean; stderr: boolean };
 }
 
 /** Who runs a destructive command, as the audit log records it: the given user, else the OS's. */

@@ -1,6 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 import { assertNever } from '../assert-never.js';
 import type { Config } from '../config.js';
+import { ErrorCode, RecoveryError } from '../errors.js';
+import { assertConversationId } from '../recovery/ids.js';
 import {
   diffConversation,
   executeReplay,
@@ -16,13 +18,15 @@ import {
   validateConversation,
 } from '../recovery/index.js';
 import { inspectJson } from '../recovery/summary.js';
-import type { TierName } from '../recovery/types.js';
+import type { TierName, TierReport } from '../recovery/types.js';
 import { migrate } from '../store/migrate.js';
 import { createRuntime, type Runtime } from '../wiring.js';
 import { isCliVerb, type ParsedArgs, UsageError } from './args.js';
 import { BULK_COMMANDS, runBulkCommand } from './bulk-command.js';
 import {
+  backupJson,
   formatAuditVerify,
+  formatBackups,
   formatDiff,
   formatInspect,
   formatList,
@@ -34,10 +38,20 @@ import {
   formatValidate,
 } from './format.js';
 import { actingUser, type CliIo } from './io.js';
+import { colourOn, paint, withSpinner } from './style.js';
 import { commandLine, threadStory } from './thread-story.js';
+import { unreachableAdvice } from './tier-advice.js';
 
 /** Commands that need the bot's own schema (backups, audit) and so run migrations first. */
-const NEEDS_BOT_SCHEMA = new Set(['restore', 'undo', 'replay', 'audit', 'migrate', ...BULK_COMMANDS]);
+const NEEDS_BOT_SCHEMA = new Set([
+  'restore',
+  'undo',
+  'replay',
+  'backups',
+  'audit',
+  'migrate',
+  ...BULK_COMMANDS,
+]);
 
 /**
  * The part of the CLI that needs the stores and the SDKs. main.ts imports it only once a command
@@ -46,27 +60,47 @@ const NEEDS_BOT_SCHEMA = new Set(['restore', 'undo', 'replay', 'audit', 'migrate
 export async function runCommand(args: ParsedArgs, io: CliIo, config: Config): Promise<number> {
   let runtime: Runtime | undefined;
   try {
-    runtime = await createRuntime(config, { migrate: NEEDS_BOT_SCHEMA.has(args.command) });
+    const migrating = NEEDS_BOT_SCHEMA.has(args.command);
+    runtime = await withSpinner(
+      io,
+      args.json,
+      migrating ? "Connecting and checking the bot's schema…" : 'Connecting…',
+      createRuntime(config, { migrate: migrating }),
+    );
     return await dispatch(args, runtime, io, config);
   } finally {
     await runtime?.close();
   }
 }
 
+/** Why not to look for the thread: Postgres, where it is recorded, did not answer just now. */
+function postgresDown(tiers: Record<TierName, TierReport>): string | null {
+  return tiers.postgres.status === 'unreachable' ? 'PostgreSQL did not answer' : null;
+}
+
+/** The report, then what to fix for each tier that did not answer. */
+function withAdvice(report: string, advice: readonly string[]): string {
+  return advice.length === 0 ? report : [report, '', 'To fix:', ...advice.map((a) => `  ${a}`)].join('\n');
+}
+
 function need(args: ParsedArgs, n: number, what: string): string {
   const v = args.positionals[n];
-  if (!v) throw new UsageError(`${args.command} needs ${what}`);
+  if (!v) throw new UsageError(`${args.command} needs ${what}`, args.command);
   return v;
 }
 
 async function dispatch(args: ParsedArgs, rt: Runtime, io: CliIo, config: Config): Promise<number> {
   const botSchema = config.postgres.botSchema;
   const { deps } = rt;
+  const coloured = colourOn(io, 'stdout', args.json);
   const out = (human: string, machine: unknown) =>
-    io.stdout(args.json ? `${JSON.stringify(machine, null, 2)}\n` : `${human}\n`);
+    io.stdout(args.json ? `${JSON.stringify(machine, null, 2)}\n` : `${coloured ? paint(human) : human}\n`);
+  const wait = <T>(label: string, work: Promise<T>) => withSpinner(io, args.json, label, work);
+  const TIERS = 'Reading Redis, PostgreSQL and S3';
   const actor = { id: `cli:${actingUser(io)}`, reason: args.reason ?? '' };
-  const story = (conversationId: string) =>
+  const story = (conversationId: string, skip: string | null = null) =>
     threadStory({
+      skip,
       rt,
       schema: botSchema,
       io,
@@ -79,39 +113,44 @@ async function dispatch(args: ParsedArgs, rt: Runtime, io: CliIo, config: Config
   if (!isCliVerb(verb)) throw new UsageError(`unknown command "${verb}"`);
   switch (verb) {
     case 'inspect': {
-      const { report } = await inspectConversation(deps, need(args, 0, 'a conversation id'));
-      await (await story(report.conversationId)).tell({
+      const id = need(args, 0, 'a conversation id');
+      const { report } = await wait(`${TIERS} for ${id}…`, inspectConversation(deps, id));
+      await (await story(report.conversationId, postgresDown(report.tiers))).tell({
         action: 'inspect.reported',
         actor: actor.id,
         conversationId: report.conversationId,
         requestId: null,
         data: { report: inspectJson(report) },
       });
-      out(formatInspect(report), inspectJson(report));
+      const advice = unreachableAdvice(report.tiers, config);
+      out(withAdvice(formatInspect(report), advice), inspectJson(report));
       const redis = report.tiers.redis;
-      return redis.status === 'found' && redis.analysis?.valid ? 0 : 1;
+      // A tier that did not answer is a problem found, even when Redis is fine: the report is partial.
+      return redis.status === 'found' && redis.analysis?.valid && advice.length === 0 ? 0 : 1;
     }
     case 'validate': {
-      const report = await validateConversation(deps, need(args, 0, 'a conversation id'));
-      await (await story(report.conversationId)).tell({
+      const id = need(args, 0, 'a conversation id');
+      const report = await wait(`${TIERS} for ${id}…`, validateConversation(deps, id));
+      await (await story(report.conversationId, postgresDown(report.tiers))).tell({
         action: 'validate.reported',
         actor: actor.id,
         conversationId: report.conversationId,
         requestId: null,
         data: { report },
       });
-      out(formatValidate(report), {
+      const advice = unreachableAdvice(report.tiers, config);
+      out(withAdvice(formatValidate(report), advice), {
         ...report,
         tiers: inspectJson({ ...report, recommendation: report.recommendation }).tiers,
       });
-      return report.verdict === 'healthy' ? 0 : 1;
+      return report.verdict === 'healthy' && advice.length === 0 ? 0 : 1;
     }
     case 'diff': {
-      if (!args.from) throw new UsageError('diff needs --from <postgres|s3|backup:<id>|file:<path>>');
-      const report = await diffConversation(
-        deps,
-        need(args, 0, 'a conversation id'),
-        parseRestoreSource(args.from),
+      if (!args.from) throw new UsageError('diff needs --from <source>', 'diff');
+      const id = need(args, 0, 'a conversation id');
+      const report = await wait(
+        `Reading Redis and ${args.from} for ${id}…`,
+        diffConversation(deps, id, parseRestoreSource(args.from)),
       );
       await (await story(report.conversationId)).tell({
         action: 'diff.reported',
@@ -124,29 +163,47 @@ async function dispatch(args: ParsedArgs, rt: Runtime, io: CliIo, config: Config
       return 0;
     }
     case 'restore': {
-      if (!args.from) throw new UsageError('restore needs --from <postgres|s3|backup:<id>|file:<path>>');
-      const plan = await planRestore(deps, need(args, 0, 'a conversation id'), parseRestoreSource(args.from));
+      if (!args.from) throw new UsageError('restore needs --from <source>', 'restore');
+      const id = need(args, 0, 'a conversation id');
+      const plan = await wait(
+        `Reading Redis and ${args.from} for ${id}…`,
+        planRestore(deps, id, parseRestoreSource(args.from)),
+      );
       if (!args.json) io.stderr(`${formatPlan(plan)}\n`);
       const thread = await story(plan.conversationId);
       await thread.tell();
-      const result = await executeRestore(thread.deps, plan, actor);
+      const result = await wait(
+        `Restoring ${plan.conversationId} (backup, compare-and-set, read back)…`,
+        executeRestore(thread.deps, plan, actor),
+      );
       out(formatRestore(result), result);
       return result.validation === null || result.validation.valid ? 0 : 1;
     }
     case 'undo': {
-      const plan = await planUndo(deps, need(args, 0, 'a backup id (bk_…)'));
+      const backupId = need(args, 0, 'a backup id (bk_…)');
+      const plan = await wait(`Reading backup ${backupId} and Redis…`, planUndo(deps, backupId));
       if (!args.json) io.stderr(`${formatPlan(plan)}\n`);
       const thread = await story(plan.conversationId);
       await thread.tell();
-      const result = await executeRestore(thread.deps, plan, actor);
-      out(formatRestore(result), { ...result, undone: args.positionals[0] });
+      const result = await wait(
+        `Putting back ${backupId} (backup, compare-and-set, read back)…`,
+        executeRestore(thread.deps, plan, actor),
+      );
+      out(formatRestore(result), { ...result, undone: backupId });
       return 0;
     }
     case 'replay': {
       const zeus = deps.zeus;
-      if (!zeus) throw new UsageError('replay needs ZEUS_API_URL and ZEUS_API_TOKEN');
-      if (args.fromStep === undefined) throw new UsageError('replay needs --from-step <N>');
-      const plan = await planReplay(deps, need(args, 0, 'a conversation id'), args.fromStep);
+      if (!zeus) {
+        throw new RecoveryError(
+          ErrorCode.Config,
+          'replay needs ZEUS_API_URL and ZEUS_API_TOKEN: ZEUS_API_URL is not set.',
+          "Set them to the Zeus API's address and token.",
+        );
+      }
+      if (args.fromStep === undefined) throw new UsageError('replay needs --from-step N', 'replay');
+      const id = need(args, 0, 'a conversation id');
+      const plan = await wait(`Reading ${id} from Redis…`, planReplay(deps, id, args.fromStep));
       // The CLI has no approval request, so it makes an id here: the Idempotency-Key and audit link.
       const requestId = newRequestId();
       if (!args.json) io.stderr(`${formatReplayPlan(plan, requestId)}\n`);
@@ -171,8 +228,9 @@ async function dispatch(args: ParsedArgs, rt: Runtime, io: CliIo, config: Config
     case 'export': {
       const tier = (args.tier ?? 'redis') as TierName;
       if (!['redis', 'postgres', 's3'].includes(tier))
-        throw new UsageError('--tier must be redis, postgres or s3');
-      const result = await exportConversation(deps, need(args, 0, 'a conversation id'), tier);
+        throw new UsageError('--tier must be redis, postgres or s3', 'export');
+      const id = need(args, 0, 'a conversation id');
+      const result = await wait(`Reading ${id} from ${tier}…`, exportConversation(deps, id, tier));
       await (await story(result.conversationId)).tell();
       if (args.out) {
         await writeFile(args.out, result.bytes);
@@ -185,22 +243,35 @@ async function dispatch(args: ParsedArgs, rt: Runtime, io: CliIo, config: Config
       return 0;
     }
     case 'list': {
-      const result = await listConversations(deps, {
-        ...(args.positionals[0] ? { pattern: args.positionals[0] } : {}),
-        ...(args.limit ? { limit: args.limit } : {}),
-        ...(args.cursor ? { cursor: args.cursor } : {}),
-      });
+      const result = await wait(
+        'Scanning Redis…',
+        listConversations(deps, {
+          ...(args.positionals[0] ? { pattern: args.positionals[0] } : {}),
+          ...(args.limit ? { limit: args.limit } : {}),
+          ...(args.cursor ? { cursor: args.cursor } : {}),
+        }),
+      );
       out(formatList(result), result);
       return 0;
     }
+    case 'backups': {
+      const id = assertConversationId(need(args, 0, 'a conversation id'), deps.idPattern);
+      const backups = await wait(
+        `Reading ${id}'s backups…`,
+        deps.backups.listForConversation(id, args.limit ?? 20),
+      );
+      out(formatBackups(id, backups), { conversationId: id, backups: backups.map(backupJson) });
+      return 0;
+    }
     case 'migrate': {
-      const { applied } = await migrate(rt.pool, botSchema);
+      const { applied } = await wait("Updating the bot's schema…", migrate(rt.pool, botSchema));
       out(applied.length > 0 ? `Applied: ${applied.join(', ')}` : 'Schema is up to date.', { applied });
       return 0;
     }
     case 'audit': {
-      if (args.positionals[0] !== 'verify') throw new UsageError('audit takes one subcommand: verify');
-      const result = await deps.audit.verify();
+      if (args.positionals[0] !== 'verify')
+        throw new UsageError('audit takes one subcommand: verify', 'audit');
+      const result = await wait("Walking the audit log's hash chain…", deps.audit.verify());
       out(formatAuditVerify(result), result);
       return result.ok ? 0 : 1;
     }

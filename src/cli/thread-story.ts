@@ -29,6 +29,8 @@ export interface StoryOptions {
   actor: string;
   /** The command line as typed, shown in the thread. */
   commandLine: string;
+  /** Why not to look for the thread at all (the lookup would only wait on a store that is down). */
+  skip?: string | null;
 }
 
 /**
@@ -38,12 +40,18 @@ export interface StoryOptions {
 export async function threadStory(opts: StoryOptions): Promise<ThreadStory> {
   const { rt, io, conversationId } = opts;
   let channelId: string | null = null;
-  try {
-    channelId = await incidentThreadChannel(rt.pool, opts.schema, conversationId);
-  } catch (err) {
+  if (opts.skip) {
     io.stderr(
-      `zeus-recover: could not look for ${conversationId}'s incident thread (${errorMessage(err)}); this run is not posted to Slack.\n`,
+      `zeus-recover: ${opts.skip}, so this run is not posted to ${conversationId}'s incident thread (if it has one).\n`,
     );
+  } else {
+    try {
+      channelId = await incidentThreadChannel(rt.pool, opts.schema, conversationId);
+    } catch (err) {
+      io.stderr(
+        `zeus-recover: could not look for ${conversationId}'s incident thread (${errorMessage(err)}); this run is not posted to Slack.\n`,
+      );
+    }
   }
   if (channelId === null) {
     return { channelId, deps: rt.deps, tell: async () => {} };

@@ -40,6 +40,22 @@ export const DESTRUCTIVE_VERBS: readonly string[] = verbsFor('cli')
   .filter((line) => line.group === 'destructive')
   .map((line) => line.verb);
 
+/**
+ * One verb's usage, for a command that was almost right: the line to type (destructive verbs
+ * with the `--yes --reason` they need), what it does, and where the rest is.
+ */
+export function verbUsage(verb: string): string | null {
+  const line = verbsFor('cli').find((l) => l.verb === verb);
+  if (!line) return null;
+  const confirm = line.group === 'destructive' ? ' --yes --reason "<why>"' : '';
+  return [
+    `Usage: zeus-recover ${line.syntax}${confirm}`,
+    `       ${line.summary}`,
+    ...(line.note === null ? [] : [`       ${line.note}`]),
+    'Every command and option: zeus-recover --help',
+  ].join('\n');
+}
+
 export const USAGE = [
   'Usage: zeus-recover <command> [options]',
   ...groups(),

@@ -360,7 +360,7 @@ export async function planUndo(deps: CoreDeps, rawBackupId: string): Promise<Res
     throw new RecoveryError(
       ErrorCode.BackupNotFound,
       `Backup ${backupId} does not exist.`,
-      'Check the id in the restore result; backups are listed by `zeus-recover inspect <id>`.',
+      "Check the id in the restore result; `zeus-recover backups <conversation id>` lists a conversation's backups.",
     );
   }
   return planRestore(deps, backup.conversationId, { kind: 'backup', backupId });

@@ -47,7 +47,7 @@ export async function readSource(deps: CoreDeps, id: string, source: RestoreSour
         throw new RecoveryError(
           ErrorCode.BackupNotFound,
           `Backup ${source.backupId} does not exist.`,
-          'Check the id in the restore result, or list backups with `zeus-recover inspect <id>`.',
+          "Check the id in the restore result; `zeus-recover backups <conversation id>` lists a conversation's backups.",
         );
       }
       if (backup.conversationId !== id) {
@@ -133,7 +133,7 @@ export async function planRestore(
   const targetChecksum = target.exists ? sha256Checksum(target.bytes) : null;
   if (currentChecksum === targetChecksum) {
     throw new RecoveryError(
-      ErrorCode.InvalidInput,
+      ErrorCode.NothingToDo,
       target.exists
         ? `Redis already holds exactly this copy of ${id} (${targetChecksum}).`
         : `${id} is already absent from Redis.`,

@@ -116,7 +116,7 @@ export async function planReplay(deps: CoreDeps, rawId: string, fromStep: number
   const checkpoint = analysis.checkpoint;
   if (n === 0) {
     throw new RecoveryError(
-      ErrorCode.InvalidInput,
+      ErrorCode.NothingToDo,
       `${id} has no steps to replay.`,
       'Nothing to replay; check the conversation in Zeus.',
     );

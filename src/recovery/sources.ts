@@ -17,7 +17,7 @@ export function assertBackupId(value: string): string {
     throw new RecoveryError(
       ErrorCode.InvalidInput,
       `${JSON.stringify(value.slice(0, 80))} is not a backup id.`,
-      'Backup ids look like `bk_…`; the restore result and `zeus-recover inspect` show them.',
+      'Backup ids look like `bk_…`; the restore result shows one, and `zeus-recover backups <conversation id>` lists them.',
     );
   }
   return value;

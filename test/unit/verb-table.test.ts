@@ -33,6 +33,7 @@ describe('one verb table for both faces', () => {
       'diff',
       'export',
       'list',
+      'backups',
       'audit',
       'job',
       'jobs',
