@@ -1,8 +1,6 @@
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useBlackHole } from '../helpers/black-hole.js';
-import { BIN, cli, type Run } from '../helpers/cli.js';
+import { cli, canFakeTerminal as haveScript, cliOnTerminal as onTerminal } from '../helpers/cli.js';
 import { makeConversation } from '../helpers/conversations.js';
 import { freePort } from '../helpers/net.js';
 import { type Stack, startStack } from '../helpers/stack.js';
@@ -22,23 +20,6 @@ const FULL_USAGE = /Read-only|Maintenance/;
 function words(line: string): string[] {
   return [...line.matchAll(/"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2] ?? '');
 }
-
-/** The CLI on a terminal (util-linux `script` gives it a pseudo-terminal); stdout and stderr merged. */
-function onTerminal(args: string[], env: Record<string, string>): Promise<Run> {
-  const command = [process.execPath, BIN, ...args].map((a) => `'${a.replaceAll("'", `'\\''`)}'`).join(' ');
-  return new Promise((resolve) => {
-    execFile(
-      'script',
-      ['-qfec', command, '/dev/null'],
-      { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env }, encoding: 'utf8' },
-      (err, stdout, stderr) => {
-        const code = err && typeof err.code === 'number' ? err.code : err ? 1 : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
-const haveScript = existsSync('/usr/bin/script') || existsSync('/bin/script');
 
 describe('a command line that is almost right', () => {
   it('a mistyped verb gets "did you mean", not the whole usage', async () => {
