@@ -133,11 +133,16 @@ function runbook(url: string, prefix: string, n: number): Figure {
   };
 }
 
+/** Extra node flags for the measured children, e.g. BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof". */
+function childNodeArgs(): string[] {
+  return (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+}
+
 function child(mode: 'raw' | 'bulk', url: string, prefix: string): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
     const proc = spawn(
       process.execPath,
-      ['--import', 'tsx', import.meta.filename, 'child', mode, url, prefix],
+      [...childNodeArgs(), '--import', 'tsx', import.meta.filename, 'child', mode, url, prefix],
       {
         stdio: ['ignore', 'pipe', 'inherit'],
       },

@@ -128,21 +128,34 @@ export async function startJobEngine(options: JobEngineOptions): Promise<JobEngi
       },
     },
     async workBulkChunks(deps, worker, concurrency = 1) {
+      // `concurrency` chunks fetched together and worked side by side. A worker that fetched one
+      // job at a time would wait out the polling interval after every chunk (a chunk takes less),
+      // which was most of a run; a full batch makes pg-boss fetch again at once (burst).
+      const batchSize = Math.max(1, Math.floor(concurrency));
       await boss.work<{ jobId: string; chunk: number }>(
         BULK_CHUNK_QUEUE,
         {
-          batchSize: 1,
-          localConcurrency: concurrency,
+          batchSize,
+          burstWhenBatchFull: batchSize > 1,
+          perJobResults: true,
           pollingIntervalSeconds: options.pollingIntervalSeconds ?? 0.5,
         },
-        async ([job]) => {
-          if (!job) return;
-          // A throw (ChunkBusy included: another worker holds the chunk) is retried after the delay.
-          await workChunk(deps, job.data.jobId, job.data.chunk, {
-            worker,
-            lastAttempt: job.retryCount >= RETRY_LIMIT,
-          });
-        },
+        (jobs) =>
+          Promise.all(
+            jobs.map(async (job) => {
+              try {
+                await workChunk(deps, job.data.jobId, job.data.chunk, {
+                  worker,
+                  lastAttempt: job.retryCount >= RETRY_LIMIT,
+                });
+                return { id: job.id, status: 'completed' as const };
+              } catch (err) {
+                // A failure (ChunkBusy included: another worker holds the chunk) fails this chunk
+                // alone; pg-boss retries it after the delay.
+                return { id: job.id, status: 'failed' as const, output: { message: errorMessage(err) } };
+              }
+            }),
+          ),
       );
     },
     async runSweeps(schedule) {

@@ -241,14 +241,12 @@ function daysFromCivil(year: number, month: number, day: number): number {
 function parseTimestamp(text: string): Instant | null {
   const m = TIMESTAMP.exec(text);
   if (!m) return null;
-  const [year, month, day, hour, minute, second] = [m[1], m[2], m[3], m[4], m[5], m[6]].map(Number) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
+  const year = Number(m[1]);
+  const month = Number(m[2]);
+  const day = Number(m[3]);
+  const hour = Number(m[4]);
+  const minute = Number(m[5]);
+  const second = Number(m[6]);
   if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return null;
   if (hour > 23 || minute > 59 || second > 60) return null;
   let offsetMinutes = 0;
@@ -437,8 +435,12 @@ class Findings {
 // The analysis
 // ---------------------------------------------------------------------------------------------
 
+/** A plain non-negative integer literal short of 2^53: its own canonical text (the common case). */
+const PLAIN_INTEGER = /^(?:0|[1-9]\d{0,14})$/;
+
 function wholeNumber(value: JsonValue | undefined): number | null {
   if (!(value instanceof NumberLiteral)) return null;
+  if (PLAIN_INTEGER.test(value.literal)) return Number(value.literal);
   const text = canonicalNumber(value.literal);
   if (!/^-?\d+$/.test(text)) return null;
   const n = Number(text);
@@ -448,6 +450,8 @@ function wholeNumber(value: JsonValue | undefined): number | null {
 interface StepEntry {
   index: number;
   step: number | null;
+  /** The step's `ts` when it is a valid timestamp, parsed once for both checks that need it. */
+  ts?: { text: string; instant: Instant };
 }
 
 function label(entry: StepEntry): string {
@@ -486,8 +490,10 @@ function checkStep(value: JsonValue, index: number, findings: Findings): StepEnt
     findings.error('step_invalid', `${loc}: "ts" is missing`);
   } else if (typeof ts !== 'string') {
     findings.error('step_invalid', `${loc}: ts is ${showAgainst(ts, 'a string')}, not an ISO-8601 timestamp`);
-  } else if (!isTimestamp(ts)) {
-    findings.error('step_invalid', `${loc}: ts ${timestampProblem(ts)}`);
+  } else {
+    const instant = parseTimestamp(ts);
+    if (instant) entry.ts = { text: ts, instant };
+    else findings.error('step_invalid', `${loc}: ts ${timestampProblem(ts)}`);
   }
   if (field(value, 'content') === undefined) {
     findings.error('step_invalid', `${loc}: "content" is missing`);
@@ -541,7 +547,7 @@ function missingBetween(sorted: readonly number[], from: number, to: number): st
 }
 
 /** Numbering (1..n, no gap, no repeat, in order) and time order, over the whole array. */
-function checkSequence(entries: readonly StepEntry[], steps: readonly JsonValue[], findings: Findings): void {
+function checkSequence(entries: readonly StepEntry[], findings: Findings): void {
   const numbers = entries.map((e) => e.step).filter((s): s is number => s !== null);
   const sorted = [...new Set(numbers)].sort((a, b) => a - b);
   const firstSeen = new Map<number, number>();
@@ -573,10 +579,8 @@ function checkSequence(entries: readonly StepEntry[], steps: readonly JsonValue[
         }
       }
     }
-    const step = steps[entry.index];
-    const ts = isJsonObject(step) ? field(step, 'ts') : undefined;
-    const instant = typeof ts === 'string' ? parseTimestamp(ts) : null;
-    if (typeof ts === 'string' && instant) {
+    if (entry.ts) {
+      const { text: ts, instant } = entry.ts;
       if (previousTs && compareInstants(instant, previousTs.instant) < 0) {
         findings.error(
           'ts_decreasing',
@@ -588,11 +592,26 @@ function checkSequence(entries: readonly StepEntry[], steps: readonly JsonValue[
   }
 }
 
+export interface AnalyzeOptions {
+  /**
+   * false: skip the canonical form and its hashes (`contentHash` and `steps` stay null). The
+   * findings, and so `valid`, are the same either way: the canonical form only feeds the hashes.
+   * A bulk restore into an empty key needs the verdict, not the fingerprints, and the hashing is
+   * most of the analysis (about half the time of an 8 KB copy).
+   */
+  fingerprints?: boolean;
+}
+
 /**
  * Everything the core needs to know about one stored copy, from its bytes alone. Never throws:
  * any input, however broken, becomes findings. `expectedId` is the id the copy is stored under.
  */
-export function analyzeConversation(bytes: Buffer, expectedId: string): ConversationAnalysis {
+export function analyzeConversation(
+  bytes: Buffer,
+  expectedId: string,
+  options: AnalyzeOptions = {},
+): ConversationAnalysis {
+  const fingerprints = options.fingerprints !== false;
   const findings = new Findings();
   const analysis: ConversationAnalysis = {
     bytes: bytes.length,
@@ -661,13 +680,15 @@ export function analyzeConversation(bytes: Buffer, expectedId: string): Conversa
   const stepValues = isJsonObject(root) ? field(root, 'steps') : undefined;
   // The steps' canonical texts are reused inside the document's, so large documents are
   // canonicalised once, not twice.
-  const stepTexts = Array.isArray(stepValues) ? stepValues.map(canonical) : null;
-  const rootText = isJsonObject(root)
-    ? canonicalObject(root, (value, key) =>
-        key === 'steps' && stepTexts ? `[${stepTexts.join(',')}]` : canonical(value),
-      )
-    : canonical(root);
-  analysis.contentHash = hashText(rootText);
+  const stepTexts = fingerprints && Array.isArray(stepValues) ? stepValues.map(canonical) : null;
+  if (fingerprints) {
+    const rootText = isJsonObject(root)
+      ? canonicalObject(root, (value, key) =>
+          key === 'steps' && stepTexts ? `[${stepTexts.join(',')}]` : canonical(value),
+        )
+      : canonical(root);
+    analysis.contentHash = hashText(rootText);
+  }
 
   if (!isJsonObject(root)) {
     findings.error('not_object', `the document is ${kind(root)}, not a JSON object`);
@@ -700,26 +721,28 @@ export function analyzeConversation(bytes: Buffer, expectedId: string): Conversa
 
   if (stepValues === undefined) {
     findings.error('steps_missing', '"steps" is missing');
-  } else if (!Array.isArray(stepValues) || !stepTexts) {
+  } else if (!Array.isArray(stepValues)) {
     findings.error('steps_not_array', `steps is ${showAgainst(stepValues, 'an array')}, not an array`);
   } else {
     const entries = stepValues.map((value, index) => checkStep(value, index, findings));
-    checkSequence(entries, stepValues, findings);
-    const summaries: StepSummary[] = [];
-    entries.forEach((entry, index) => {
-      const value = stepValues[index];
-      const hashSource = stepTexts[index];
-      if (entry.step === null || !isJsonObject(value) || hashSource === undefined) return;
-      const role = field(value, 'role');
-      const ts = field(value, 'ts');
-      summaries.push({
-        step: entry.step,
-        role: typeof role === 'string' ? role : null,
-        ts: typeof ts === 'string' ? ts : null,
-        hash: hashText(hashSource),
+    checkSequence(entries, findings);
+    if (stepTexts) {
+      const summaries: StepSummary[] = [];
+      entries.forEach((entry, index) => {
+        const value = stepValues[index];
+        const hashSource = stepTexts[index];
+        if (entry.step === null || !isJsonObject(value) || hashSource === undefined) return;
+        const role = field(value, 'role');
+        const ts = field(value, 'ts');
+        summaries.push({
+          step: entry.step,
+          role: typeof role === 'string' ? role : null,
+          ts: typeof ts === 'string' ? ts : null,
+          hash: hashText(hashSource),
+        });
       });
-    });
-    analysis.steps = summaries;
+      analysis.steps = summaries;
+    }
     analysis.stepCount = stepValues.length;
     const last = stepValues[stepValues.length - 1];
     const lastTs = isJsonObject(last) ? field(last, 'ts') : undefined;

@@ -17,7 +17,8 @@ export interface Verdict {
   problem: string | null;
   updatedAt: string | null;
   stepCount: number | null;
-  contentHash: string | null;
+  /** undefined: not computed (the copy was only checked, not fingerprinted). */
+  contentHash: string | null | undefined;
 }
 
 /**
@@ -35,15 +36,12 @@ export class VerdictCache {
     return this.entries.size;
   }
 
-  verdict(id: string, bytes: Buffer): Verdict {
+  verdict(id: string, bytes: Buffer, fingerprint: boolean): Verdict {
     const key = `${id}\u0000${createHash('sha1').update(bytes).digest('base64')}`;
     const hit = this.entries.get(key);
-    if (hit) {
-      this.entries.delete(key);
-      this.entries.set(key, hit);
-      return hit;
-    }
-    const verdict = analyze(id, bytes);
+    this.entries.delete(key);
+    const verdict =
+      hit && (!fingerprint || hit.contentHash !== undefined) ? hit : analyze(id, bytes, fingerprint);
     this.entries.set(key, verdict);
     if (this.entries.size > this.max) {
       const oldest = this.entries.keys().next().value;
@@ -53,14 +51,15 @@ export class VerdictCache {
   }
 }
 
-function analyze(id: string, bytes: Buffer): Verdict {
-  const a = analyzeConversation(bytes, id);
+/** `fingerprint` false: the verdict without the content hash, at about half the cost. */
+function analyze(id: string, bytes: Buffer, fingerprint: boolean): Verdict {
+  const a = analyzeConversation(bytes, id, { fingerprints: fingerprint });
   return {
     valid: a.valid,
     problem: a.valid ? null : (a.findings.find((f) => f.severity === 'error')?.code ?? 'invalid'),
     updatedAt: a.updatedAt,
     stepCount: a.stepCount,
-    contentHash: a.contentHash,
+    contentHash: fingerprint ? a.contentHash : undefined,
   };
 }
 
@@ -80,12 +79,16 @@ export function decide(
   if (id.length > 128 || !idPattern.test(id) || /[\r\n]/.test(id)) {
     return { group: 'invalid', problem: 'invalid_id' };
   }
-  const verdictOf = (bytes: Buffer) => (cache ? cache.verdict(id, bytes) : analyze(id, bytes));
-  const src = verdictOf(source);
+  const verdictOf = (bytes: Buffer, fingerprint: boolean) =>
+    cache ? cache.verdict(id, bytes, fingerprint) : analyze(id, bytes, fingerprint);
+  // Only a copy compared with a different one needs its content hash; an absent key or the
+  // same bytes need the source's validity alone.
+  const compared = current !== null && !current.equals(source);
+  const src = verdictOf(source, compared);
   if (!src.valid) return { group: 'invalid', problem: src.problem };
   if (current === null) return { group: 'absent', problem: null };
-  if (current.equals(source)) return { group: 'identical', problem: null };
-  const cur = verdictOf(current);
+  if (!compared) return { group: 'identical', problem: null };
+  const cur = verdictOf(current, true);
   // Zeus's own bytes and Postgres's jsonb text differ in spacing and key order for the same content.
   if (cur.contentHash !== null && cur.contentHash === src.contentHash)
     return { group: 'identical', problem: null };
