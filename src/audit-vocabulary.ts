@@ -360,6 +360,13 @@ export const AUDIT_DATA = {
   'bulk.chunk': z.object({ jobId: z.string(), chunk: z.number(), counts: z.record(z.string(), z.number()) }),
   'bulk.chunk_failed': z.object({ jobId: z.string(), chunk: z.number(), error: z.string() }),
   'bulk.finished': z.object({ jobId: z.string(), state: bulkJobState, counts: bulkCounts }),
+  /** Left running with unfinished chunks and no worker, nor pg-boss copy, to work them (recovery/bulk/orphans.ts). */
+  'bulk.orphaned': z.object({
+    jobId: z.string(),
+    state: z.enum(['failed', 'cancelled']),
+    unfinished: z.number(),
+    error: z.string(),
+  }),
   // Slack's bulk jobs (workflow/bulk.ts), delivered to the job's own thread (keyed by the job id).
   /** The preview and approval card: what two people approve, as it was counted. */
   'bulk.requested': z.object({

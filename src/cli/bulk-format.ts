@@ -69,6 +69,11 @@ export function formatBulkJob(s: BulkJobStatus): string {
     `Job ${s.jobId}: ${s.state}, ${s.done}/${s.total} done`,
     `  restored ${c.restored} · identical ${c.identical} · newer ${c.newer} · changed ${c.changed} · invalid ${c.invalid} · failed ${c.failed}`,
     `  chunks: ${s.chunks.done}/${s.chunks.total} done, ${s.chunks.working} being worked (${s.liveWorkers} by a live worker), ${s.chunks.pending} waiting${s.chunks.cancelled ? `, ${s.chunks.cancelled} cancelled` : ''}${s.chunks.failed ? `, ${s.chunks.failed} failed` : ''}`,
+    ...(s.error && (s.state === 'failed' || s.state === 'cancelled')
+      ? [
+          `  Stopped: ${s.error}. Nothing done is redone; go on from where it stopped: zeus-recover resume ${s.jobId} --yes --reason "…"`,
+        ]
+      : []),
     ...(s.state === 'running' && s.liveWorkers === 0
       ? [
           `  No worker is on this job right now. If no bot replica works bulk jobs, go on from this machine: zeus-recover resume ${s.jobId} --yes --reason "…"`,

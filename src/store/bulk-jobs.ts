@@ -88,6 +88,28 @@ function whereValues(f: SelectionFilter): unknown[] {
 /** First key of the two-int advisory lock a chunk is worked under: "ZR" + 2. */
 const CHUNK_LOCK_CLASS = 0x5a5202;
 
+/**
+ * True while a live session holds the lock of chunk row `c` (a killed worker's lock went with its
+ * connection). Only this database's locks: the server's other databases may hold the same keys.
+ */
+const CHUNK_LOCK_HELD = `EXISTS (
+  SELECT 1 FROM pg_locks l
+   WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
+     AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+     AND l.classid = ${CHUNK_LOCK_CLASS}::int::oid AND l.objid = hashtext(c.job_id || ':' || c.chunk)::oid)`;
+
+/** What a job left without a worker is marked with; `job` shows it, and `resume` goes on from it. */
+export const ORPHANED_ERROR = 'no live worker';
+
+/** A running (or cancelling) job whose unfinished chunks no worker holds (OrphanStore). */
+export interface OrphanCandidate {
+  jobId: string;
+  state: 'running' | 'cancelling';
+  /** The incident channel whose thread tells the job's story; null for a job started from the CLI. */
+  channelId: string | null;
+  unfinished: number;
+}
+
 export function quoteTable(table: string): string {
   return table.split('.').map(quoteIdent).join('.');
 }
@@ -181,6 +203,18 @@ export interface BulkStore {
   ): Promise<Array<{ conversationId: string; outcome: string; detail: string | null }>>;
   /** Chunks by state; `live`: being worked by a worker that holds its lock (is alive) right now. */
   chunkStates(jobId: string): Promise<ChunkCounts>;
+  /**
+   * Running or cancelling jobs with unfinished chunks, none of them locked by a live worker, and
+   * nothing started, finished or resumed for `graceMs` (a job is queued on pg-boss just after it
+   * is frozen; the grace covers that moment). pg-boss's own copies are for the caller to check.
+   */
+  orphanCandidates(graceMs: number, limit: number): Promise<OrphanCandidate[]>;
+  /**
+   * Marks the job left without a worker, exactly once (one conditional UPDATE, still only while no
+   * chunk is locked): running → failed, cancelling → cancelled, its unfinished chunks with it, so
+   * `resume` queues them again. The state it was given, or null when it was no longer orphaned.
+   */
+  markOrphaned(jobId: string): Promise<'failed' | 'cancelled' | null>;
 }
 
 export interface ChunkCounts {
@@ -520,15 +554,65 @@ export function createBulkStore(pool: pg.Pool, schema: string, zeusTable: string
                 count(*) FILTER (WHERE state = 'done')::int AS done,
                 count(*) FILTER (WHERE state = 'cancelled')::int AS cancelled,
                 count(*) FILTER (WHERE state = 'failed')::int AS failed,
-                count(*) FILTER (WHERE state = 'working' AND EXISTS (
-                  SELECT 1 FROM pg_locks l
-                   WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
-                     AND l.classid = $2::int::oid AND l.objid = hashtext(c.job_id || ':' || c.chunk)::oid
-                ))::int AS live
+                count(*) FILTER (WHERE state = 'working' AND ${CHUNK_LOCK_HELD})::int AS live
            FROM ${s}.bulk_job_chunks c WHERE c.job_id = $1`,
-        [jobId, CHUNK_LOCK_CLASS],
+        [jobId],
       );
       return res.rows[0] ?? { pending: 0, working: 0, done: 0, cancelled: 0, failed: 0, live: 0 };
+    },
+
+    async orphanCandidates(graceMs, limit) {
+      const res = await pool.query<{
+        id: string;
+        state: 'running' | 'cancelling';
+        channel_id: string | null;
+        unfinished: number;
+      }>(
+        `SELECT j.id, j.state, j.channel_id,
+                (SELECT count(*) FROM ${s}.bulk_job_chunks c
+                  WHERE c.job_id = j.id AND c.state IN ('pending', 'working'))::int AS unfinished
+           FROM ${s}.bulk_jobs j
+          WHERE j.state IN ('running', 'cancelling')
+            AND j.updated_at < now() - $1::float8 * interval '1 millisecond'
+            AND EXISTS (SELECT 1 FROM ${s}.bulk_job_chunks c WHERE c.job_id = j.id AND c.state IN ('pending', 'working'))
+            AND NOT EXISTS (
+              SELECT 1 FROM ${s}.bulk_job_chunks c
+               WHERE c.job_id = j.id
+                 AND (c.started_at >= now() - $1::float8 * interval '1 millisecond'
+                      OR c.finished_at >= now() - $1::float8 * interval '1 millisecond'
+                      OR (c.state = 'working' AND ${CHUNK_LOCK_HELD})))
+          ORDER BY j.created_at LIMIT $2`,
+        [Math.max(0, graceMs), Math.max(1, Math.floor(limit))],
+      );
+      return res.rows.map((r) => ({
+        jobId: r.id,
+        state: r.state,
+        channelId: r.channel_id,
+        unfinished: r.unfinished,
+      }));
+    },
+
+    async markOrphaned(jobId) {
+      return withTransaction(pool, async (tx) => {
+        const job = await tx.query<{ state: 'failed' | 'cancelled' }>(
+          `UPDATE ${s}.bulk_jobs j
+              SET state = CASE WHEN j.state = 'cancelling' THEN 'cancelled' ELSE 'failed' END,
+                  error = $2, finished_at = now(), updated_at = now()
+            WHERE j.id = $1 AND j.state IN ('running', 'cancelling')
+              AND EXISTS (SELECT 1 FROM ${s}.bulk_job_chunks c WHERE c.job_id = j.id AND c.state IN ('pending', 'working'))
+              AND NOT EXISTS (SELECT 1 FROM ${s}.bulk_job_chunks c WHERE c.job_id = j.id AND c.state = 'working' AND ${CHUNK_LOCK_HELD})
+            RETURNING j.state`,
+          [jobId, ORPHANED_ERROR],
+        );
+        const state = job.rows[0]?.state ?? null;
+        if (state === null) return null;
+        await tx.query(
+          `UPDATE ${s}.bulk_job_chunks SET state = $2, error = $3, finished_at = now()
+            WHERE job_id = $1 AND state IN ('pending', 'working')`,
+          [jobId, state, ORPHANED_ERROR],
+        );
+        return state;
+      });
     },
 
     async failures(jobId, limit, after = '') {

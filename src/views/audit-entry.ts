@@ -10,6 +10,7 @@ import {
   bulkRequestView,
   bulkResumedView,
 } from './bulk.js';
+import { bulkOrphanedView } from './bulk-orphaned.js';
 import { cliUser, markedViaCli } from './cli-origin.js';
 import { decisionReplyView } from './decision.js';
 import { diffView } from './diff.js';
@@ -159,6 +160,7 @@ export const HANDLERS: Record<AuditAction, Render> = {
   'bulk.chunk': handler(S['bulk.chunk'], (_d, e, now) => genericView(e, now, null)),
   'bulk.chunk_failed': handler(S['bulk.chunk_failed'], (_d, e, now) => genericView(e, now, null)),
   'bulk.finished': handler(S['bulk.finished'], (_d, e, now) => genericView(e, now, null)),
+  'bulk.orphaned': handler(S['bulk.orphaned'], (d) => bulkOrphanedView(d)),
   'bulk.requested': handler(S['bulk.requested'], (d, _e, now) => bulkRequestView(d, { now })),
   'bulk.approved': handler(S['bulk.approved'], (d) => bulkApprovedView(d)),
   'bulk.denied': handler(S['bulk.denied'], (d, e) => bulkDeniedView(d, e.actor)),

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 import type pg from 'pg';
 import { expect } from 'vitest';
 import { makeConversation } from './conversations.js';
@@ -67,4 +67,25 @@ export function expectEachRestoredOnce(
   const restored = [...mixed.ids.absent, ...mixed.ids.older];
   for (const id of restored) expect(writes.counts.get(keyOf(id)), id).toBe(1);
   expect([...writes.counts.values()].reduce((a, b) => a + b, 0)).toBe(restored.length);
+}
+
+/** Counts every SET Redis runs on keys under `prefix` (scripts' own calls included), per key. */
+export async function countWrites(
+  url: string,
+  prefix: string,
+): Promise<{ counts: Map<string, number>; stop(): void }> {
+  const counts = new Map<string, number>();
+  const client = new Redis(url);
+  const monitor = await client.monitor();
+  monitor.on('monitor', (_time: string, args: string[]) => {
+    const [cmd, key] = args;
+    if (cmd?.toLowerCase() === 'set' && key?.startsWith(prefix)) counts.set(key, (counts.get(key) ?? 0) + 1);
+  });
+  return {
+    counts,
+    stop() {
+      monitor.disconnect();
+      client.disconnect();
+    },
+  };
 }

@@ -16,7 +16,7 @@ import { compileIdPattern, DEFAULT_ID_PATTERN } from '../../src/recovery/ids.js'
 import { createAuditLog } from '../../src/store/audit.js';
 import { createBulkStore } from '../../src/store/bulk-jobs.js';
 import { migrate } from '../../src/store/migrate.js';
-import { expectEachRestoredOnce, mixedCounts, seedMixed } from '../helpers/bulk.js';
+import { countWrites, expectEachRestoredOnce, mixedCounts, seedMixed } from '../helpers/bulk.js';
 import { BIN, cli } from '../helpers/cli.js';
 import { makeConversation } from '../helpers/conversations.js';
 import { eventually } from '../helpers/eventually.js';
@@ -90,27 +90,6 @@ const finished = (d: BulkDeps, jobId: string) =>
     () => jobStatus(d, jobId),
     (s) => ['succeeded', 'failed', 'cancelled'].includes(s.state),
   );
-
-/** Counts every SET Redis runs on keys under `prefix` (scripts' own calls included), per key. */
-async function countWrites(
-  url: string,
-  prefix: string,
-): Promise<{ counts: Map<string, number>; stop(): void }> {
-  const counts = new Map<string, number>();
-  const client = new Redis(url);
-  const monitor = await client.monitor();
-  monitor.on('monitor', (_time: string, args: string[]) => {
-    const [cmd, key] = args;
-    if (cmd?.toLowerCase() === 'set' && key?.startsWith(prefix)) counts.set(key, (counts.get(key) ?? 0) + 1);
-  });
-  return {
-    counts,
-    stop() {
-      monitor.disconnect();
-      client.disconnect();
-    },
-  };
-}
 
 /** The window the seeded rows are in, and only those whose id matches. */
 const selectionOf = (match: string) => parseSelection({ since: '1h', match }, new Date());

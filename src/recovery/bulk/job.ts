@@ -65,6 +65,8 @@ export interface BulkJobStatus {
   actor: string;
   createdAt: string;
   finishedAt: string | null;
+  /** Why it stopped, when the job says (ORPHANED_ERROR: found with no live worker; `resume` goes on). */
+  error: string | null;
 }
 
 export function newBulkJobId(): string {
@@ -127,6 +129,7 @@ async function statusOf(deps: BulkDeps, job: BulkJobRow): Promise<BulkJobStatus>
     actor: job.actor,
     createdAt: job.createdAt.toISOString(),
     finishedAt: job.finishedAt?.toISOString() ?? null,
+    error: job.error,
   };
 }
 

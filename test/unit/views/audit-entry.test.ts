@@ -134,6 +134,7 @@ const DATA: { [A in AuditAction]: AuditData<A> } = {
     state: 'succeeded',
     counts: { restored: 10, identical: 0, newer: 0, changed: 0, invalid: 0, failed: 0 },
   },
+  'bulk.orphaned': { jobId: 'bj_1', state: 'failed', unfinished: 2, error: 'no live worker' },
   'bulk.requested': {
     jobId: 'bj_1',
     reason: 'failover',
@@ -211,6 +212,7 @@ const EXPECT: Record<AuditAction, string> = {
   'bulk.chunk': 'ℹ️ `bulk.chunk` by @U0APPROVE at 03:11 UTC',
   'bulk.chunk_failed': 'ℹ️ `bulk.chunk_failed` by @U0APPROVE at 03:11 UTC',
   'bulk.finished': 'ℹ️ `bulk.finished` by @U0APPROVE at 03:11 UTC',
+  'bulk.orphaned': '⚠️ Bulk restore `bj_1` stopped with 2 chunks unfinished and no live worker',
   'bulk.requested': '🚚 @U0APPROVE asks to bulk-restore 10 conversations from Postgres (job `bj_1`)',
   'bulk.approved': '🚚 Restoring — bulk restore `bj_1`: 0/10 (0%)',
   'bulk.denied': '⛔ @U0APPROVE denied bulk restore `bj_1`: wrong window. Nothing was written.',
