@@ -113,6 +113,8 @@ export interface RunningSandbox {
   requester: SandboxUser;
   approver: SandboxUser;
   channel: SandboxChannel;
+  /** The stand-in Zeus API the bot uses, when ZEUS_API_URL was not given. */
+  zeus: { url: string; token: string } | null;
   stop(): Promise<void>;
 }
 
@@ -163,6 +165,8 @@ export async function startSandboxWithBot(options: SandboxStartOptions): Promise
         // HTTP mode, whatever the caller's environment says: the sandbox posts to the Request URL.
         SLACK_APP_TOKEN: '',
         PORT: '0',
+        // Where the banner says it is, and nowhere else: the sandbox signs requests for anyone who reaches it.
+        HOST: options.host ?? '127.0.0.1',
         APPROVER_USER_IDS: APPROVER.id,
         APPROVER_USERGROUP_ID: '',
         REQUIRED_APPROVALS: '1',
@@ -185,6 +189,7 @@ export async function startSandboxWithBot(options: SandboxStartOptions): Promise
     requester: REQUESTER,
     approver: APPROVER,
     channel: INCIDENT_CHANNEL,
+    zeus: zeus ? { url: zeus.url, token: zeus.token } : null,
     async stop() {
       await bot.stop().catch(() => undefined);
       await sandbox.stop();

@@ -63,6 +63,9 @@ export function demoConversation(
   });
 }
 
+/** The conversations the demo seeds (and `npm run demo -- --clean` removes). */
+export const DEMO_IDS: readonly string[] = ['c-healthy', 'c-lost', 'c-corrupt', 'c-archived', 'c-ahead'];
+
 export interface DemoCase {
   id: string;
   story: string;

@@ -63,6 +63,12 @@ const envSchema = z.object({
   ),
   SLACK_API_URL: optional(url(['http', 'https'])),
   PORT: optional(int(0, 65535)).default(3000),
+  // Unset: every interface, as a container needs; the demo binds 127.0.0.1.
+  HOST: optional(
+    z.string().regex(/^(?:[A-Za-z0-9][A-Za-z0-9.-]*|[0-9A-Fa-f:.]+)$/, {
+      message: 'must be a host name or an IP address (127.0.0.1, ::1, 0.0.0.0)',
+    }),
+  ),
   // Stores
   REDIS_URL: optional(url(['redis', 'rediss'])),
   REDIS_CLUSTER_NODES: optional(list),
@@ -140,6 +146,7 @@ function toConfig(e: z.output<typeof envSchema>) {
       appToken: e.SLACK_APP_TOKEN,
       apiUrl: e.SLACK_API_URL,
       port: e.PORT,
+      host: e.HOST,
     },
     redis: {
       url: e.REDIS_URL,

@@ -415,12 +415,15 @@ export async function startBot(
     });
   } else {
     const requestTimeout = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
-    const server = (await app.start(config.slack.port, {
-      requestTimeout,
-      headersTimeout: requestTimeout,
-      // Node looks for timed-out requests only this often (30 s by default).
-      connectionsCheckingInterval: Math.min(1000, requestTimeout),
-    })) as Server;
+    const server = (await app.start(
+      { port: config.slack.port, ...(config.slack.host ? { host: config.slack.host } : {}) },
+      {
+        requestTimeout,
+        headersTimeout: requestTimeout,
+        // Node looks for timed-out requests only this often (30 s by default).
+        connectionsCheckingInterval: Math.min(1000, requestTimeout),
+      },
+    )) as Server;
     port = (server.address() as AddressInfo).port;
   }
   delivery.start();
