@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import { App, HTTPModuleFunctions, HTTPReceiver, SocketModeReceiver } from '@slack/bolt';
 import { WebClient, WebClientEvent } from '@slack/web-api';
 import { createStuckSettler } from './approval/settle-stuck.js';
@@ -29,13 +30,15 @@ import { guardSlackRequests, MAX_BODY_BYTES } from './slack/request-guard.js';
 import { createThreadUploader, type ThreadUpload } from './slack/upload.js';
 import { SLASH_COMMAND } from './slack-ids.js';
 import { createRequestAuditLookup } from './store/audit-lookup.js';
+import { createBulkRequestStore } from './store/bulk-requests.js';
 import { createDeliveryStore } from './store/deliveries.js';
 import { createRequestStore } from './store/requests.js';
 import type { AuditLog, DeliveryStore } from './store/types.js';
 import { approvalDecidedView } from './views/approval.js';
 import { renderAuditEntry } from './views/audit-entry.js';
+import { bulkThreadRootView, isBulkJobId } from './views/bulk.js';
 import { threadRootView } from './views/thread.js';
-import { createRuntime, startBulkEngine } from './wiring.js';
+import { createBulkDeps, createRuntime, startBulkEngine } from './wiring.js';
 import { type ChatNames, createWorkflow, type MessagingPort } from './workflow/workflow.js';
 
 /** How Slack's people and commands are written in the audit log and the logs. */
@@ -284,7 +287,7 @@ export async function startBot(
     audit: deps.audit,
     client: countingClient(createDeliveryClient({ token, ...(slackApiUrl ? { slackApiUrl } : {}) }), metrics),
     render: (entry) => renderAuditEntry(entry),
-    renderRoot: (conversationId) => threadRootView(conversationId),
+    renderRoot: (id) => (isBulkJobId(id) ? bulkThreadRootView(id) : threadRootView(id)),
     renderDecided: (request) =>
       approvalDecidedView(request, { approverHint: workflow.approverHint, now: new Date() }),
     logger: logger.child({ component: 'delivery' }),
@@ -300,6 +303,8 @@ export async function startBot(
     metrics.deliveryPending.set(pending);
     metrics.requestsStuck.set(stuck);
   };
+  const bulkDeps = createBulkDeps(config, runtime);
+  const bulkRequests = createBulkRequestStore(runtime.pool, schema);
   const workflow = createWorkflow({
     core: deps,
     metrics,
@@ -309,6 +314,13 @@ export async function startBot(
       config.policy.approverUsergroupId ? groups.members(config.policy.approverUsergroupId) : null,
     messaging: slackMessaging({ audit: deps.audit, deliveries, slack, upload, wake: () => delivery.kick() }),
     names: SLACK_NAMES,
+    bulk: {
+      deps: bulkDeps,
+      requests: bulkRequests,
+      // The engine starts below; nothing is queued before a click, long after it has.
+      queue: { enqueue: (jobId, chunks) => jobs.queue.enqueue(jobId, chunks) },
+      progressIntervalMs: config.policy.bulkProgressIntervalMs,
+    },
     replay: {
       pollMs: options.replayPollMs ?? config.zeus.replayPollMs,
       timeoutMs: options.replayTimeoutMs ?? config.zeus.replayTimeoutMs,
@@ -337,7 +349,10 @@ export async function startBot(
     metrics,
     idPattern: deps.idPattern,
     incidentChannelPattern: config.policy.incidentChannelPattern,
-    requestChannel: async (requestId) => (await requests.get(requestId))?.channelId ?? null,
+    requestChannel: async (id) =>
+      isBulkJobId(id)
+        ? ((await bulkRequests.get(id))?.channelId ?? null)
+        : ((await requests.get(id))?.channelId ?? null),
     isIncidentChannel: incidentChannelCheck({
       pattern: config.policy.incidentChannelPattern,
       client: slack,
@@ -369,9 +384,21 @@ export async function startBot(
   const jobs = await startBulkEngine(config, { sweeps: true });
   await jobs.runSweeps({
     intervalMs: options.sweepIntervalMs ?? config.policy.sweepIntervalMs,
-    sweep: async () => void (await sweeper.sweepOnce()),
+    sweep: async () => {
+      await sweeper.sweepOnce();
+      await workflow.expireBulk();
+    },
     onError: (err) => logger.error({ err }, 'request sweep failed'),
   });
+  // Every replica works bulk chunks (BULK_WORKERS at once); each chunk it works pokes the job's
+  // progress message in its thread. stop() below lets the chunk in hand finish, within pg-boss's timeout.
+  if (config.load.bulkWorkers > 0) {
+    await jobs.workBulkChunks(
+      { ...bulkDeps, audit: workflow.bulkEngineAudit(bulkDeps.audit) },
+      `bot:${hostname()}:${process.pid}`,
+      config.load.bulkWorkers,
+    );
+  }
 
   let stopped = false;
   const retryTimers = new Set<NodeJS.Timeout>();

@@ -1,0 +1,263 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { blockText, type StoredMessage } from '../../sandbox/slack/local-slack.js';
+import { mixedCounts, seedMixed } from '../helpers/bulk.js';
+import { CHANNEL, eventually, findButton, type Harness, startHarness } from './bot-harness.js';
+
+/** The test's own interval: the edits' spacing is checked against it on the local Slack's records. */
+const INTERVAL_MS = 2000;
+const CHUNK = 500;
+
+let h: Harness;
+const jobsSeen: string[] = [];
+
+beforeAll(async () => {
+  h = await startHarness({ BULK_PROGRESS_INTERVAL_MS: String(INTERVAL_MS) });
+}, 60_000);
+afterAll(async () => h.stop());
+
+function bulkRoot(jobId: string): StoredMessage | undefined {
+  return h.slack
+    .messagesInChannel(CHANNEL)
+    .find((m) => m.thread_ts === null && m.text.includes(`Zeus bulk restore: ${jobId}`));
+}
+
+function bulkThread(jobId: string): StoredMessage[] {
+  const root = bulkRoot(jobId);
+  return root ? h.slack.messagesInThread(CHANNEL, root.ts) : [];
+}
+
+const text = (m: StoredMessage) => `${m.text}\n${blockText(m.blocks).join('\n')}`;
+
+/** Asks for a bulk restore and returns the card (the message with the Approve button) and the job id. */
+async function requestBulk(args: string, user = 'U_ALICE') {
+  const res = await h.slash(`bulk-restore --from postgres --since 1h ${args} --reason INC-42 redis lost`, {
+    user,
+  });
+  expect(res.status).toBe(200);
+  const known = new Set(jobsSeen);
+  const card = await h.slack.waitFor(
+    () => {
+      for (const root of h.slack.messagesInChannel(CHANNEL)) {
+        const jobId = /Zeus bulk restore: (bj_[A-Za-z0-9_-]{20})/.exec(root.text)?.[1];
+        if (!jobId || known.has(jobId)) continue;
+        const m = bulkThread(jobId).find((x) => findButton(x.blocks, 'bulk_approve') === jobId);
+        if (m) return { ts: m.ts, jobId };
+      }
+      return undefined;
+    },
+    20_000,
+    `bulk card for ${args}`,
+  );
+  jobsSeen.push(card.jobId);
+  return card;
+}
+
+async function ephemeral(responseId: string): Promise<string> {
+  await h.slack.waitFor(() => h.slack.responses(responseId).length > 0, 10_000, 'ephemeral answer');
+  return JSON.stringify(h.slack.responses(responseId).map((r) => r.body));
+}
+
+async function jobRow(jobId: string) {
+  const { rows } = await h.stack.db.pool.query<{ state: string }>(
+    'SELECT state FROM zeus_recover.bulk_jobs WHERE id = $1',
+    [jobId],
+  );
+  return rows[0];
+}
+
+async function doneCount(jobId: string): Promise<number> {
+  const { rows } = await h.stack.db.pool.query<{ n: string }>(
+    `SELECT count(*) AS n FROM zeus_recover.bulk_job_items WHERE job_id = $1 AND outcome IS NOT NULL AND outcome <> 'writing'`,
+    [jobId],
+  );
+  return Number(rows[0]?.n ?? 0);
+}
+
+/** The progress message: the thread reply whose text names the job's progress. */
+function progressMessage(jobId: string): StoredMessage | undefined {
+  return bulkThread(jobId).find((m) => /bulk restore `?bj_/.test(m.text) && /\d+\/\d+ \(\d+%\)/.test(m.text));
+}
+
+function report(jobId: string, state: RegExp): StoredMessage | undefined {
+  return bulkThread(jobId).find((m) => /restored of/.test(m.text) && state.test(m.text));
+}
+
+describe('bulk restore in Slack, end to end over signed HTTP', () => {
+  it('previews, is approved by a second person, runs to the end, edits one progress message at most once per interval, and reports with a file past 20 failures', async () => {
+    const n = 2000;
+    const mixed = await seedMixed(h.stack.db.pool, h.stack.redis.client, h.stack.redis.key, n, 'c-e2e-full');
+    const card = await requestBulk('--match c-e2e-full-* --max-rate 400');
+    const shown = text(bulkThread(card.jobId).find((m) => m.ts === card.ts) as StoredMessage);
+    // The preview: counts per group, bytes, samples, memory and eviction policy, what approval binds.
+    expect(shown).toContain(`*${n}* conversations`);
+    for (const g of [
+      'absent from Redis',
+      'identical',
+      'older in Redis',
+      'newer in Redis',
+      'invalid at the source',
+    ])
+      expect(shown).toContain(`*${n / 5}* ${g}`);
+    expect(shown).toContain(mixed.ids.absent[0]);
+    expect(shown).toMatch(/Eviction policy/);
+    expect(shown).toMatch(/noeviction|allkeys|volatile/);
+    expect(await jobRow(card.jobId)).toEqual({ state: 'pending' });
+    // Nothing is queued or written before approval.
+    expect(await h.stack.redis.client.exists(h.stack.redis.key(mixed.ids.absent[0] as string))).toBe(0);
+
+    // The requester cannot approve; someone off the approver list cannot either.
+    const self = await h.click('bulk_approve', card.jobId, 'U_ALICE', card.ts);
+    expect(await ephemeral(self.responseId)).toMatch(/someone else must approve/);
+    const carol = await h.click('bulk_approve', card.jobId, 'U_CAROL', card.ts);
+    expect(await ephemeral(carol.responseId)).toMatch(/not an approver/);
+    expect(await jobRow(card.jobId)).toEqual({ state: 'pending' });
+
+    const bob = await h.click('bulk_approve', card.jobId, 'U_BOB', card.ts);
+    expect(await ephemeral(bob.responseId)).toMatch(/is running/);
+    const done = await h.slack.waitFor(() => report(card.jobId, /Finished/), 60_000, 'final report');
+    expect(await jobRow(card.jobId)).toEqual({ state: 'succeeded' });
+    const counts = mixedCounts(n);
+    const reportText = text(done);
+    expect(reportText).toContain(`${counts.restored} restored of ${n}`);
+    expect(reportText).toContain(`*Invalid at the source*\n${counts.invalid}`);
+    // 400 invalid sources: more than 20, so all of them go as a file in the thread.
+    const file = await h.slack.waitFor(
+      () => bulkThread(card.jobId).find((m) => m.files.some((f) => f.name.endsWith('-not-restored.tsv'))),
+      10_000,
+      'failures file',
+    );
+    expect(file).toBeDefined();
+    for (const id of [...mixed.ids.absent, ...mixed.ids.older].slice(0, 50)) {
+      const { rows } = await h.stack.db.pool.query<{ s: string }>(
+        'SELECT state::text AS s FROM conversations WHERE id = $1',
+        [id],
+      );
+      expect((await h.stack.redis.client.get(h.stack.redis.key(id))) ?? '').toBe(rows[0]?.s);
+    }
+    // The card lost its buttons once approved.
+    const decided = bulkThread(card.jobId).find((m) => m.ts === card.ts) as StoredMessage;
+    expect(findButton(decided.blocks, 'bulk_approve')).toBeUndefined();
+    expect(text(decided)).toMatch(/Approved by/);
+
+    // ONE progress message, edited in place; its edits reach Slack at least the interval apart.
+    const progress = progressMessage(card.jobId);
+    expect(progress).toBeDefined();
+    expect(text(progress as StoredMessage)).toMatch(new RegExp(`${n}/${n} \\(100%\\)`));
+    const edits = h.slack
+      .okCalls('chat.update')
+      .filter((c) => c.args.ts === progress?.ts)
+      .map((c) => c.at);
+    // A chunk of 500 at 400 conv/s ends every ~1.25 s and pokes the message: only the claim spaces the edits.
+    expect(edits.length).toBeGreaterThanOrEqual(2);
+    if (process.env.BULK_E2E_FIGURES)
+      console.log(
+        'progress edit spacing (ms):',
+        edits.slice(1).map((t, i) => t - (edits[i] as number)),
+      );
+    for (let i = 1; i < edits.length; i++) {
+      expect(
+        (edits[i] as number) - (edits[i - 1] as number),
+        `edit ${i} of ${edits.length}`,
+      ).toBeGreaterThanOrEqual(INTERVAL_MS);
+    }
+    expect(findButton((progress as StoredMessage).blocks, 'bulk_cancel')).toBeUndefined();
+  }, 120_000);
+
+  it('Cancel obeys the rules and stops the job within one chunk; resume finishes it', async () => {
+    const n = 3000;
+    await seedMixed(h.stack.db.pool, h.stack.redis.client, h.stack.redis.key, n, 'c-e2e-stop');
+    const card = await requestBulk('--match c-e2e-stop-* --max-rate 250');
+    await h.click('bulk_approve', card.jobId, 'U_BOB', card.ts);
+    const progress = await h.slack.waitFor(
+      () => {
+        const m = progressMessage(card.jobId);
+        return m && findButton(m.blocks, 'bulk_cancel') && /[1-9]\d*\/3000/.test(m.text) ? m : undefined;
+      },
+      30_000,
+      'progress with a Cancel button',
+    );
+    // Neither the requester nor an approver: refused, and the job runs on.
+    const carol = await h.click('bulk_cancel', card.jobId, 'U_CAROL', progress.ts);
+    expect(await ephemeral(carol.responseId)).toMatch(
+      /Only the person who asked for this bulk restore or an approver/,
+    );
+    expect(await jobRow(card.jobId)).toEqual({ state: 'running' });
+
+    const before = await doneCount(card.jobId);
+    const dave = await h.click('bulk_cancel', card.jobId, 'U_DAVE', progress.ts);
+    expect(await ephemeral(dave.responseId)).toMatch(/Cancel of bulk restore/);
+    await h.slack.waitFor(() => report(card.jobId, /Cancelled/), 30_000, 'cancelled report');
+    expect(await jobRow(card.jobId)).toEqual({ state: 'cancelled' });
+    const after = await doneCount(card.jobId);
+    // One worker: at most the chunk it had in hand is finished after the click.
+    expect(after - before).toBeLessThanOrEqual(CHUNK);
+    expect(after).toBeLessThan(n);
+    expect(bulkThread(card.jobId).some((m) => /U_DAVE.*cancelled bulk restore/.test(text(m)))).toBe(true);
+
+    const resumed = await h.slash(`resume ${card.jobId} --reason pick it up`, { user: 'U_ALICE' });
+    expect(await ephemeral(resumed.responseId)).toMatch(/resumed/);
+    await h.slack.waitFor(() => report(card.jobId, /Finished/), 60_000, 'report after resume');
+    expect(await jobRow(card.jobId)).toEqual({ state: 'succeeded' });
+    expect(await doneCount(card.jobId)).toBe(n);
+  }, 120_000);
+
+  it('deny cancels the pending job and writes nothing; job and jobs answer privately', async () => {
+    const mixed = await seedMixed(h.stack.db.pool, h.stack.redis.client, h.stack.redis.key, 50, 'c-e2e-deny');
+    const card = await requestBulk('--match c-e2e-deny-*');
+    // The requester is pointed at Cancel; an approver gets the reason form.
+    const own = await h.click('bulk_deny', card.jobId, 'U_ALICE', card.ts);
+    expect(await ephemeral(own.responseId)).toMatch(/cancel it instead/);
+    await h.click('bulk_deny', card.jobId, 'U_BOB', card.ts);
+    await h.slack.waitFor(() => h.slack.okCalls('views.open').length > 0, 10_000, 'deny reason form');
+    const view = await h.submitView(
+      'deny_reason_modal',
+      'U_BOB',
+      { deny_reason: 'wrong window' },
+      card.jobId,
+    );
+    expect(view.status).toBe(200);
+    await eventually(
+      async () => (await jobRow(card.jobId))?.state === 'cancelled',
+      'the denied job cancelled',
+    );
+    await h.slack.waitFor(
+      () => bulkThread(card.jobId).find((m) => /denied bulk restore/.test(m.text)),
+      10_000,
+      'deny in the thread',
+    );
+    expect(await h.stack.redis.client.exists(h.stack.redis.key(mixed.ids.absent[0] as string))).toBe(0);
+    const job = await h.slash(`job ${card.jobId}`);
+    expect(await ephemeral(job.responseId)).toContain(card.jobId);
+    const jobs = await h.slash('jobs');
+    expect(await ephemeral(jobs.responseId)).toContain(card.jobId);
+  }, 60_000);
+
+  it('bad input is a private error that writes nothing', async () => {
+    await seedMixed(h.stack.db.pool, h.stack.redis.client, h.stack.redis.key, 10, 'c-e2e-bad');
+    const count = async () => {
+      const { rows } = await h.stack.db.pool.query<{ jobs: string; audit: string }>(
+        'SELECT (SELECT count(*) FROM zeus_recover.bulk_jobs) AS jobs, (SELECT count(*) FROM zeus_recover.audit_log) AS audit',
+      );
+      return rows[0];
+    };
+    const cases: Array<[string, RegExp]> = [
+      ['bulk-restore --from postgres --since yesterday --reason x', /neither a duration nor a timestamp/],
+      ["bulk-restore --from postgres --since 1h --match c-%'; --reason x", /not an id pattern/],
+      ['bulk-restore --from postgres --since 1h --match nothing-here-* --reason x', /No conversation/],
+      ['bulk-restore --from s3 --since 1h --reason x', /reads only from postgres/],
+      ['bulk-restore --from postgres --since 1h', /needs `--reason`/],
+      ['job bj_nope', /not a bulk job id/],
+    ];
+    const posts = h.slack.okCalls('chat.postMessage').length;
+    const start = await count();
+    for (const [command, expected] of cases) {
+      const res = await h.slash(command);
+      // A grammar error is the ack itself; the rest is answered after it, through the response_url.
+      const acked = JSON.stringify(res.json ?? '');
+      const answer = expected.test(acked) ? acked : await ephemeral(res.responseId);
+      expect(answer, command).toMatch(expected);
+    }
+    expect(await count()).toEqual(start);
+    expect(h.slack.okCalls('chat.postMessage').length).toBe(posts);
+  }, 60_000);
+});
