@@ -1,8 +1,7 @@
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { analyzeConversation } from './conversation.js';
 import type { ConversationAnalysis } from './types.js';
+import { workerModule } from './worker-module.js';
 
 /**
  * Above this size a copy is analysed on a worker thread. Parsing losslessly (big numbers,
@@ -22,23 +21,9 @@ const { parentPort, workerData } = require('node:worker_threads');
 })().catch((err) => { throw err; });
 `;
 
-function moduleUrl(): { moduleUrl: string; tsxApi: string | null } {
-  const here = import.meta.url;
-  const isSource = /\.ts$/.test(new URL(here).pathname);
-  const url = new URL(isSource ? './conversation.ts' : './conversation.js', here).href;
-  if (!isSource) return { moduleUrl: url, tsxApi: null };
-  // require.resolve picks the CommonJS entry; the worker needs the ESM one next to it.
-  const tsxApi = pathToFileURL(
-    createRequire(here)
-      .resolve('tsx/esm/api')
-      .replace(/index\.cjs$/, 'index.mjs'),
-  ).href;
-  return { moduleUrl: url, tsxApi };
-}
-
 export async function analyzeAsync(bytes: Buffer, expectedId: string): Promise<ConversationAnalysis> {
   if (bytes.length < OFF_THREAD_BYTES) return analyzeConversation(bytes, expectedId);
-  const { moduleUrl: url, tsxApi } = moduleUrl();
+  const { moduleUrl: url, tsxApi } = workerModule(import.meta.url, 'conversation');
   return new Promise<ConversationAnalysis>((resolve, reject) => {
     const worker = new Worker(WORKER_SOURCE, {
       eval: true,

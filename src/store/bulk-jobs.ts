@@ -261,14 +261,26 @@ export function createBulkStore(pool: pg.Pool, schema: string, zeusTable: string
                SELECT id, state::text AS state, updated_at FROM ${zeus} WHERE ${WHERE} ORDER BY id`,
             whereValues(filter),
           );
-          for (;;) {
-            const res = await tx.query<{ id: string; state: string; updated_at: Date }>(
-              `FETCH ${Math.max(1, Math.floor(batch))} FROM bulk_selection`,
+          const size = Math.max(1, Math.floor(batch));
+          const fetchNext = () => {
+            const pending = tx.query<{ id: string; state: string; updated_at: Date }>(
+              `FETCH ${size} FROM bulk_selection`,
             );
+            // Awaited below, unless onRows throws first: the transaction is rolled back then.
+            pending.catch(() => undefined);
+            return pending;
+          };
+          // The next batch is asked for before this one is handled, so Postgres turns jsonb into
+          // text while the caller analyses: one batch ahead, never more (memory stays bounded).
+          let next = fetchNext();
+          for (;;) {
+            const res = await next;
+            const more = res.rows.length >= size;
+            if (more) next = fetchNext();
             if (res.rows.length > 0) {
               await onRows(res.rows.map((r) => ({ id: r.id, state: r.state, updatedAt: r.updated_at })));
             }
-            if (res.rows.length < batch) break;
+            if (!more) break;
           }
           await tx.query('CLOSE bulk_selection');
           if (!freeze) return undefined;

@@ -37,11 +37,33 @@ export class VerdictCache {
   }
 
   verdict(id: string, bytes: Buffer, fingerprint: boolean): Verdict {
-    const key = `${id}\u0000${createHash('sha1').update(bytes).digest('base64')}`;
+    const key = cacheKey(id, bytes);
+    return this.lookup(key, fingerprint) ?? this.put(key, analyze(id, bytes, fingerprint));
+  }
+
+  /**
+   * The copies among `wanted` whose verdict is not kept yet, and a way to keep each once
+   * computed elsewhere (on a worker thread: verdict-pool.ts).
+   */
+  missing(wanted: readonly VerdictRequest[]): Array<VerdictRequest & { keep: (v: Verdict) => void }> {
+    const out: Array<VerdictRequest & { keep: (v: Verdict) => void }> = [];
+    for (const w of wanted) {
+      const key = cacheKey(w.id, w.bytes);
+      if (!this.lookup(key, w.fingerprint)) out.push({ ...w, keep: (v) => this.put(key, v) });
+    }
+    return out;
+  }
+
+  private lookup(key: string, fingerprint: boolean): Verdict | undefined {
     const hit = this.entries.get(key);
+    if (!hit || (fingerprint && hit.contentHash === undefined)) return undefined;
     this.entries.delete(key);
-    const verdict =
-      hit && (!fingerprint || hit.contentHash !== undefined) ? hit : analyze(id, bytes, fingerprint);
+    this.entries.set(key, hit);
+    return hit;
+  }
+
+  private put(key: string, verdict: Verdict): Verdict {
+    this.entries.delete(key);
     this.entries.set(key, verdict);
     if (this.entries.size > this.max) {
       const oldest = this.entries.keys().next().value;
@@ -51,8 +73,39 @@ export class VerdictCache {
   }
 }
 
+function cacheKey(id: string, bytes: Buffer): string {
+  return `${id}\u0000${createHash('sha1').update(bytes).digest('base64')}`;
+}
+
+/** One copy whose verdict a decision needs. */
+export interface VerdictRequest {
+  id: string;
+  bytes: Buffer;
+  fingerprint: boolean;
+}
+
+/**
+ * The verdicts `decide` will ask for, so they can be computed ahead (in parallel) and kept. A
+ * source with a broken id needs none; a different Redis copy is fingerprinted with its source.
+ */
+export function verdictsNeeded(
+  id: string,
+  source: Buffer,
+  current: Buffer | null,
+  idPattern: RegExp,
+): VerdictRequest[] {
+  if (!validBulkId(id, idPattern)) return [];
+  const compared = current !== null && !current.equals(source);
+  const src = { id, bytes: source, fingerprint: compared };
+  return compared ? [src, { id, bytes: current, fingerprint: true }] : [src];
+}
+
+function validBulkId(id: string, idPattern: RegExp): boolean {
+  return id.length <= 128 && idPattern.test(id) && !/[\r\n]/.test(id);
+}
+
 /** `fingerprint` false: the verdict without the content hash, at about half the cost. */
-function analyze(id: string, bytes: Buffer, fingerprint: boolean): Verdict {
+export function analyze(id: string, bytes: Buffer, fingerprint: boolean): Verdict {
   const a = analyzeConversation(bytes, id, { fingerprints: fingerprint });
   return {
     valid: a.valid,
@@ -76,7 +129,7 @@ export function decide(
   idPattern: RegExp,
   cache?: VerdictCache,
 ): Decision {
-  if (id.length > 128 || !idPattern.test(id) || /[\r\n]/.test(id)) {
+  if (!validBulkId(id, idPattern)) {
     return { group: 'invalid', problem: 'invalid_id' };
   }
   const verdictOf = (bytes: Buffer, fingerprint: boolean) =>

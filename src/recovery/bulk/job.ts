@@ -10,10 +10,11 @@ import type {
 } from '../../store/bulk-jobs.js';
 import { sha256Checksum } from '../conversation.js';
 import { sleep as pause } from '../retry.js';
-import { decide } from './decide.js';
+import { decide, verdictsNeeded } from './decide.js';
 import { type BulkDeps, type BulkPreview, previewBulk } from './preview.js';
 import { type CasOp, compareAndSetMany, readKeys } from './redis-batch.js';
 import { type Selection, selectionFilter, selectionKey } from './selection.js';
+import { warmVerdicts } from './verdict-pool.js';
 
 /** How chunks reach workers: pg-boss in production (src/jobs.ts), the same in tests. */
 export interface ChunkQueue {
@@ -347,6 +348,17 @@ async function writeBatch(
   const keys = ids.map((id) => `${deps.keyPrefix}${id}`);
   const [sources, current] = await Promise.all([deps.store.readSource(ids), readKeys(deps.redis, keys)]);
   const byId = new Map(sources.map((s) => [s.id, s]));
+  const bytes = new Map(sources.map((s) => [s.id, Buffer.from(s.state, 'utf8')]));
+  if (deps.verdicts) {
+    await warmVerdicts(
+      deps.verdicts,
+      batch.flatMap((item, i) => {
+        const source = bytes.get(item.conversationId);
+        const read = current[i]?.bytes ?? null;
+        return source ? verdictsNeeded(item.conversationId, source, read, deps.idPattern) : [];
+      }),
+    );
+  }
   const results: ItemResult[] = [];
   const writes: Array<{ index: number; op: CasOp; backup: NewBulkBackup | null }> = [];
   for (const [i, item] of batch.entries()) {
@@ -359,7 +371,7 @@ async function writeBatch(
       result('failed', 'no longer in the source table');
       continue;
     }
-    const source = Buffer.from(row.state, 'utf8');
+    const source = bytes.get(id) as Buffer;
     const read = current[i] ?? { bytes: null, ttlMs: null };
     const { group, problem } = decide(id, source, read.bytes, deps.idPattern, deps.verdicts);
     if (group === 'invalid') {

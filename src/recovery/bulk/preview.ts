@@ -3,9 +3,10 @@ import type { BulkStore, Freezer, SourceRow } from '../../store/bulk-jobs.js';
 import type { AuditLog } from '../../store/types.js';
 import type { RedisClient } from '../tiers/redis.js';
 import type { TtlPolicy } from '../types.js';
-import { decide, GROUPS, type Group, type VerdictCache } from './decide.js';
+import { decide, GROUPS, type Group, type VerdictCache, verdictsNeeded } from './decide.js';
 import { type MemoryInfo, memoryInfo, readKeys } from './redis-batch.js';
 import { type Selection, selectionFilter, selectionJson } from './selection.js';
+import { warmVerdicts } from './verdict-pool.js';
 
 /** Everything the bulk restore needs, passed in by the face that runs it. */
 export interface BulkDeps {
@@ -69,8 +70,17 @@ async function tallyBatch(deps: BulkDeps, rows: SourceRow[], overwrite: boolean,
     deps.redis,
     rows.map((r) => `${deps.keyPrefix}${r.id}`),
   );
+  const sources = rows.map((row) => Buffer.from(row.state, 'utf8'));
+  if (deps.verdicts) {
+    await warmVerdicts(
+      deps.verdicts,
+      rows.flatMap((row, i) =>
+        verdictsNeeded(row.id, sources[i] as Buffer, current[i]?.bytes ?? null, deps.idPattern),
+      ),
+    );
+  }
   rows.forEach((row, i) => {
-    const source = Buffer.from(row.state, 'utf8');
+    const source = sources[i] as Buffer;
     const cur = current[i]?.bytes ?? null;
     const { group, problem } = decide(row.id, source, cur, deps.idPattern, deps.verdicts);
     t.total++;

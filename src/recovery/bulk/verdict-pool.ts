@@ -1,0 +1,148 @@
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { errorMessage } from '../../errors.js';
+import { workerModule } from '../worker-module.js';
+import type { Verdict, VerdictCache, VerdictRequest } from './decide.js';
+
+/**
+ * The conversation analysis of a bulk restore on worker threads, one per core: on one event loop
+ * it bounded the whole restore. The workers run the very same `analyze` as the event loop (the
+ * verdicts are identical; decide.ts still decides), and fill the verdict cache ahead of
+ * `decide`. A pool that cannot start or loses a worker is dropped: the event loop analyses, as
+ * before, so the restore only gets slower, never different.
+ */
+
+// Runs in the worker: loads decide.ts (TypeScript via tsx in a checkout, compiled JavaScript in
+// the image) and answers each batch with its verdicts, in order.
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+(async () => {
+  if (workerData.tsxApi) (await import(workerData.tsxApi)).register();
+  const { analyze } = await import(workerData.moduleUrl);
+  parentPort.on('message', ({ seq, items }) => {
+    const verdicts = items.map((it) =>
+      analyze(it.id, Buffer.from(it.bytes.buffer, it.bytes.byteOffset, it.bytes.byteLength), it.fingerprint),
+    );
+    parentPort.postMessage({ seq, verdicts });
+  });
+})().catch((err) => { throw err; });
+`;
+
+interface Pending {
+  resolve: (verdicts: Verdict[]) => void;
+  reject: (err: Error) => void;
+}
+
+interface PoolWorker {
+  worker: Worker;
+  pending: Map<number, Pending>;
+}
+
+/** Below this many copies a batch is analysed on the event loop: a round trip costs more. */
+const MIN_OFFLOAD = 8;
+
+class VerdictPool {
+  private readonly workers: PoolWorker[] = [];
+  private seq = 0;
+  broken = false;
+
+  constructor(size: number) {
+    const { moduleUrl, tsxApi } = workerModule(import.meta.url, 'decide');
+    for (let i = 0; i < size; i++) {
+      const worker = new Worker(WORKER_SOURCE, {
+        eval: true,
+        // Not the parent's flags: `--input-type=module` or loaders would change how this evaluates.
+        execArgv: [],
+        workerData: { moduleUrl, tsxApi },
+      });
+      const entry: PoolWorker = { worker, pending: new Map() };
+      // Idle workers must not keep a finished CLI alive.
+      worker.unref();
+      worker.on('message', ({ seq, verdicts }: { seq: number; verdicts: Verdict[] }) => {
+        entry.pending.get(seq)?.resolve(verdicts);
+        entry.pending.delete(seq);
+        if (entry.pending.size === 0) worker.unref();
+      });
+      const fail = (err: Error) => {
+        this.broken = true;
+        for (const p of entry.pending.values()) p.reject(err);
+        entry.pending.clear();
+      };
+      worker.on('error', fail);
+      worker.on('exit', (code) => fail(new Error(`verdict worker exited with code ${code}`)));
+      this.workers.push(entry);
+    }
+  }
+
+  /** Verdicts of `items`, in order, the work split evenly over the workers. */
+  async analyze(items: readonly VerdictRequest[]): Promise<Verdict[]> {
+    const share = Math.ceil(items.length / this.workers.length);
+    const parts = this.workers.map((entry, i) => {
+      const slice = items.slice(i * share, (i + 1) * share);
+      if (slice.length === 0) return Promise.resolve([] as Verdict[]);
+      const seq = this.seq++;
+      return new Promise<Verdict[]>((resolve, reject) => {
+        entry.pending.set(seq, { resolve, reject });
+        entry.worker.ref();
+        entry.worker.postMessage({
+          seq,
+          items: slice.map((it) => ({ id: it.id, bytes: it.bytes, fingerprint: it.fingerprint })),
+        });
+      });
+    });
+    return (await Promise.all(parts)).flat();
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.worker.terminate()));
+  }
+}
+
+let shared: VerdictPool | null = null;
+
+function pool(): VerdictPool | null {
+  if (shared?.broken) {
+    void shared.close().catch(() => undefined);
+    shared = null;
+    return null;
+  }
+  if (!shared) {
+    try {
+      shared = new VerdictPool(Math.max(1, Math.min(4, availableParallelism())));
+    } catch {
+      return null;
+    }
+  }
+  return shared;
+}
+
+/**
+ * Computes on the worker threads the verdicts `wanted` that `cache` does not hold yet, and keeps
+ * them. Anything that goes wrong leaves them to be computed on the event loop by `decide`.
+ */
+export async function warmVerdicts(
+  cache: VerdictCache,
+  wanted: readonly VerdictRequest[],
+  onError?: (message: string) => void,
+): Promise<void> {
+  const missing = cache.missing(wanted);
+  if (missing.length < MIN_OFFLOAD) return;
+  const workers = pool();
+  if (!workers) return;
+  try {
+    const verdicts = await workers.analyze(missing);
+    missing.forEach((m, i) => {
+      const v = verdicts[i];
+      if (v) m.keep(v);
+    });
+  } catch (err) {
+    onError?.(errorMessage(err));
+  }
+}
+
+/** Stops the workers (tests, and a process that is done with bulk work). */
+export async function closeVerdictPool(): Promise<void> {
+  const p = shared;
+  shared = null;
+  await p?.close();
+}
