@@ -29,8 +29,8 @@ const wantsHelp = argv.length === 0 || argv[0] === 'help' || argv.includes('--he
 if (wantsHelp && (!inCheckout || process.features.typescript)) {
   const usage = inCheckout ? await plainUsage() : join(root, 'dist', 'cli', 'usage.js');
   if (usage !== null) {
-    const { USAGE } = await import(pathToFileURL(usage).href);
-    process.stdout.write(`${USAGE}\n`);
+    const { helpFor } = await import(pathToFileURL(usage).href);
+    process.stdout.write(`${helpFor(argv)}\n`);
     process.exit(0);
   }
 }

@@ -7,13 +7,12 @@ import {
   missingPart,
   type ParsedArgs,
   parseCli,
-  USAGE,
   UsageError,
 } from './args.js';
 import { closest } from './did-you-mean.js';
 import type { CliIo } from './io.js';
 import { bold, colourOn, red } from './style.js';
-import { verbUsage } from './usage.js';
+import { helpFor, verbUsage } from './usage.js';
 
 // From the verb table (src/verb-table.ts), like the usage text.
 const DESTRUCTIVE = new Set(DESTRUCTIVE_VERBS);
@@ -24,7 +23,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   try {
     args = parseCli(argv);
     if (args.help || args.command === 'help') {
-      io.stdout(`${USAGE}\n`);
+      io.stdout(`${helpFor(argv)}\n`);
       return 0;
     }
     if (!isCliVerb(args.command)) {

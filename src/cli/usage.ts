@@ -56,6 +56,12 @@ export function verbUsage(verb: string): string | null {
   ].join('\n');
 }
 
+/** What `--help` prints: one verb's usage when a verb is named (`restore --help`, `help restore`), else all. */
+export function helpFor(argv: readonly string[]): string {
+  const verb = argv.find((a) => !a.startsWith('-') && a !== 'help');
+  return (verb === undefined ? null : verbUsage(verb)) ?? USAGE;
+}
+
 export const USAGE = [
   'Usage: zeus-recover <command> [options]',
   ...groups(),

@@ -48,6 +48,17 @@ describe('a command line that is almost right', () => {
   });
 });
 
+describe('help for one verb', () => {
+  it('restore --help and help restore print that verb’s usage, not all of them', async () => {
+    for (const argv of [['restore', '--help'], ['help', 'restore']]) {
+      const r = await cli(argv, {});
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/^Usage: zeus-recover restore <id> --from <source> --yes --reason/);
+      expect(r.stdout).not.toMatch(FULL_USAGE);
+    }
+  });
+});
+
 describe('hints and backups', () => {
   it('the Next hint of validate runs as shown', async () => {
     const id = 'c-manners-hint';
