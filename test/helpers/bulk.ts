@@ -1,7 +1,10 @@
+import { type ChildProcess, spawn } from 'node:child_process';
 import { Redis } from 'ioredis';
 import type pg from 'pg';
 import { expect } from 'vitest';
+import { BIN } from './cli.js';
 import { makeConversation } from './conversations.js';
+import { eventually } from './eventually.js';
 
 export type SeedGroup = 'absent' | 'identical' | 'older' | 'newer' | 'invalid';
 const ORDER: readonly SeedGroup[] = ['absent', 'identical', 'older', 'newer', 'invalid'];
@@ -88,4 +91,37 @@ export async function countWrites(
       client.disconnect();
     },
   };
+}
+
+/**
+ * `zeus-recover bulk-restore --since 1h --match <match> --max-rate <rate> --yes` as its own
+ * process (to be killed), once it has recorded `atLeast` outcomes: its job id and the process.
+ */
+export async function cliBulkJobUnderWay(
+  env: Record<string, string>,
+  pool: pg.Pool,
+  schema: string,
+  opts: { match: string; maxRate: number; atLeast?: number },
+): Promise<{ child: ChildProcess; jobId: string }> {
+  const args = ['bulk-restore', '--from', 'postgres', '--since', '1h', '--match', opts.match];
+  args.push('--max-rate', String(opts.maxRate), '--yes', '--reason', 'crash test');
+  const child = spawn(process.execPath, [BIN, ...args], {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+    stdio: 'ignore',
+  });
+  const jobId = await eventually(
+    async () => {
+      const res = await pool.query<{ job_id: string; n: number }>(
+        `SELECT i.job_id, count(*) FILTER (WHERE i.outcome IS NOT NULL)::int AS n
+           FROM ${schema}.bulk_job_items i JOIN ${schema}.bulk_jobs j ON j.id = i.job_id
+          WHERE j.selection LIKE $1 GROUP BY i.job_id`,
+        [`%${opts.match}%`],
+      );
+      return res.rows.find((r) => r.n >= (opts.atLeast ?? 100))?.job_id;
+    },
+    'the CLI to have written a few',
+    60_000,
+    100,
+  );
+  return { child, jobId };
 }

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type JobEngine, jobSchema, startJobEngine } from '../../src/jobs.js';
 import { jobStatus, startBulkRestore } from '../../src/recovery/bulk/job.js';
@@ -9,8 +8,14 @@ import { compileIdPattern, DEFAULT_ID_PATTERN } from '../../src/recovery/ids.js'
 import { createAuditLog } from '../../src/store/audit.js';
 import { createBulkStore, ORPHANED_ERROR } from '../../src/store/bulk-jobs.js';
 import { migrate } from '../../src/store/migrate.js';
-import { countWrites, expectEachRestoredOnce, mixedCounts, seedMixed } from '../helpers/bulk.js';
-import { BIN, cli } from '../helpers/cli.js';
+import {
+  cliBulkJobUnderWay,
+  countWrites,
+  expectEachRestoredOnce,
+  mixedCounts,
+  seedMixed,
+} from '../helpers/bulk.js';
+import { cli } from '../helpers/cli.js';
 import { eventually } from '../helpers/eventually.js';
 import { type Stack, startStack } from '../helpers/stack.js';
 
@@ -86,37 +91,10 @@ describe('a bulk job left without a worker', () => {
     const n = 1500;
     const mixed = await seedMixed(stack.db.pool, stack.redis.client, stack.redis.key, n, 'c-orph');
     const writes = await countWrites(stack.redis.url, `${stack.redis.prefix}c-orph-`);
-    const child = spawn(
-      process.execPath,
-      [
-        BIN,
-        'bulk-restore',
-        '--from',
-        'postgres',
-        '--since',
-        '1h',
-        '--match',
-        'c-orph-*',
-        '--max-rate',
-        '200',
-      ].concat(['--yes', '--reason', 'orphan test']),
-      {
-        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...stack.env },
-        stdio: 'ignore',
-      },
-    );
-    const jobId = await eventually(
-      async () =>
-        (
-          await stack.db.pool.query<{ job_id: string; n: number }>(
-            `SELECT i.job_id, count(*) FILTER (WHERE i.outcome IS NOT NULL)::int AS n
-               FROM ${SCHEMA}.bulk_job_items i JOIN ${SCHEMA}.bulk_jobs j ON j.id = i.job_id
-              WHERE j.selection LIKE '%c-orph-*%' GROUP BY i.job_id`,
-          )
-        ).rows.find((r) => r.n >= 100)?.job_id,
-      'the CLI to have written a few',
-      60_000,
-    );
+    const { child, jobId } = await cliBulkJobUnderWay(stack.env, stack.db.pool, SCHEMA, {
+      match: 'c-orph-*',
+      maxRate: 200,
+    });
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
     const d = deps();

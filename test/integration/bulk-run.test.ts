@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type JobEngine, startJobEngine } from '../../src/jobs.js';
@@ -16,8 +15,14 @@ import { compileIdPattern, DEFAULT_ID_PATTERN } from '../../src/recovery/ids.js'
 import { createAuditLog } from '../../src/store/audit.js';
 import { createBulkStore } from '../../src/store/bulk-jobs.js';
 import { migrate } from '../../src/store/migrate.js';
-import { countWrites, expectEachRestoredOnce, mixedCounts, seedMixed } from '../helpers/bulk.js';
-import { BIN, cli } from '../helpers/cli.js';
+import {
+  cliBulkJobUnderWay,
+  countWrites,
+  expectEachRestoredOnce,
+  mixedCounts,
+  seedMixed,
+} from '../helpers/bulk.js';
+import { cli } from '../helpers/cli.js';
 import { makeConversation } from '../helpers/conversations.js';
 import { eventually } from '../helpers/eventually.js';
 import { startRedisCluster } from '../helpers/redis-cluster.js';
@@ -404,59 +409,28 @@ describe('bulk restore jobs (core on pg-boss, real Postgres and Redis)', () => {
     const writes = await countWrites(stack.redis.url, `${stack.redis.prefix}c-kill-`);
     const rescuer = await engine();
     try {
-      const child = spawn(
-        process.execPath,
-        [
-          BIN,
-          'bulk-restore',
-          '--from',
-          'postgres',
-          '--since',
-          '1h',
-          '--match',
-          'c-kill-*',
-          '--max-rate',
-          '300',
-          '--yes',
-          '--reason',
-          'crash test',
-        ],
-        {
-          env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...stack.env },
-          stdio: 'ignore',
-        },
-      );
+      const { child, jobId } = await cliBulkJobUnderWay(stack.env, stack.db.pool, SCHEMA, {
+        match: 'c-kill-*',
+        maxRate: 300,
+      });
       const d = deps();
-      const job = await until(
-        'the CLI to have written a few',
-        async () =>
-          (
-            await stack.db.pool.query<{ job_id: string; n: number }>(
-              `SELECT i.job_id, count(*) FILTER (WHERE i.outcome IS NOT NULL)::int AS n
-                 FROM ${SCHEMA}.bulk_job_items i JOIN ${SCHEMA}.bulk_jobs j ON j.id = i.job_id
-                WHERE j.selection LIKE '%c-kill-*%' GROUP BY i.job_id`,
-            )
-          ).rows[0],
-        (row) => row !== undefined && row.n >= 100,
-      );
-      if (!job) throw new Error('no job');
       child.kill('SIGKILL');
       await new Promise((r) => child.once('exit', r));
-      const atKill = await jobStatus(d, job.job_id);
+      const atKill = await jobStatus(d, jobId);
       expect(atKill.state).toBe('running');
       expect(atKill.done).toBeLessThan(2000);
       // Running, with nobody on it: `job` says so (the chunk locks died with the worker's sessions).
       const orphaned = await until(
         'no live worker',
-        () => jobStatus(d, job.job_id),
+        () => jobStatus(d, jobId),
         (s) => s.liveWorkers === 0,
       );
       expect(orphaned.state).toBe('running');
-      const shown = await cli(['job', job.job_id], stack.env);
+      const shown = await cli(['job', jobId], stack.env);
       expect(shown.stdout).toContain('No worker is on this job right now');
 
       await rescuer.workBulkChunks(d, 'rescuer');
-      const done = await finished(d, job.job_id);
+      const done = await finished(d, jobId);
       expect(done.state).toBe('succeeded');
       expect(done.done).toBe(2000);
       expect(done.counts).toEqual(mixedCounts(2000));
