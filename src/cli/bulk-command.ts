@@ -181,7 +181,7 @@ async function workToEnd(
   const written = args.out ? await writeFailures(deps, jobId, args.out) : null;
   const human = [
     formatBulkJob(status),
-    formatFailures(failures.slice(0, 20), failures.length > 20 && written === null),
+    formatFailures(failures.slice(0, 20), failures.length > 20 && written === null, jobId),
     written === null ? '' : `Wrote ${written} not restored (changed, invalid, failed) to ${args.out}`,
   ]
     .filter(Boolean)

@@ -95,12 +95,13 @@ export function formatBulkJobs(jobs: readonly BulkJobStatus[]): string {
 export function formatFailures(
   failures: ReadonlyArray<{ conversationId: string; outcome: string; detail: string | null }>,
   more: boolean,
+  jobId: string,
 ): string {
   if (failures.length === 0) return '';
   const lines = failures.map((f) => `  ${f.conversationId}  ${f.outcome}${f.detail ? `: ${f.detail}` : ''}`);
-  return ['Not restored:', ...lines, ...(more ? ['  … (see `zeus-recover job <jobId> --json`)'] : [])].join(
-    '\n',
-  );
+  // A line that runs as shown: every one of them into a file.
+  const rest = `  … and more: zeus-recover job ${jobId} --out ${jobId}-not-restored.tsv`;
+  return ['Not restored:', ...lines, ...(more ? [rest] : [])].join('\n');
 }
 
 /** One progress line: a bar on a terminal, plain text otherwise. */
