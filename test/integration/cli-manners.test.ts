@@ -50,7 +50,10 @@ describe('a command line that is almost right', () => {
 
 describe('help for one verb', () => {
   it('restore --help and help restore print that verb’s usage, not all of them', async () => {
-    for (const argv of [['restore', '--help'], ['help', 'restore']]) {
+    for (const argv of [
+      ['restore', '--help'],
+      ['help', 'restore'],
+    ]) {
       const r = await cli(argv, {});
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(/^Usage: zeus-recover restore <id> --from <source> --yes --reason/);
