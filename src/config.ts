@@ -261,6 +261,16 @@ export function loadConfig(env: Env, profile: ConfigProfile = 'cli'): Config {
       'PG_POOL_RESERVE: must be below PG_POOL_SIZE — commands need connections of their own besides the reserve',
     );
   }
+  // A chunk worker holds its lock's connection for the chunk and takes one more at a time for its
+  // reads and writes, outside the reserve: commands must keep some of the rest.
+  if (parsed.success) {
+    const { poolSize, poolReserve, bulkWorkers } = parsed.data.load;
+    if (poolSize - poolReserve - 2 * bulkWorkers < 2) {
+      problems.push(
+        `BULK_WORKERS: ${bulkWorkers} chunk workers take up to ${2 * bulkWorkers} of the ${poolSize - poolReserve} connections PG_POOL_SIZE leaves beside PG_POOL_RESERVE, leaving commands fewer than 2 — lower BULK_WORKERS or raise PG_POOL_SIZE`,
+      );
+    }
+  }
   if (problems.length > 0 || !parsed.success) {
     const unique = [...new Set(problems)];
     throw new RecoveryError(

@@ -304,6 +304,13 @@ export function bulkJobView(s: BulkJobStatus, opts: { now: Date }): EphemeralMes
         `*Created*\n${escapeMrkdwn(formatTime(s.createdAt, opts.now))}`,
         `*Finished*\n${s.finishedAt ? escapeMrkdwn(formatTime(s.finishedAt, opts.now)) : '—'}`,
       ]),
+      ...(s.error
+        ? [
+            context(
+              `⚠️ ${escapeMrkdwn(clip(oneLine(s.error), 300))} — resume it with \`/zeus-recover resume ${s.jobId} --reason "…"\`.`,
+            ),
+          ]
+        : []),
     ]),
   );
 }
@@ -363,6 +370,10 @@ export const bulkReplies = {
   }),
   cannotCancel: (jobId: string, state: string): ReplyText => ({
     message: `Bulk restore ${jobId} is ${state}: there is nothing to cancel.`,
+  }),
+  notResumable: (jobId: string, state: string): ReplyText => ({
+    message: `Bulk restore ${jobId} is ${state}: only a cancelled or failed job (or one left running without a worker) can be resumed.`,
+    hint: `See it with \`/zeus-recover job ${jobId}\`.`,
   }),
   resumed: (jobId: string, state: string): ReplyText => ({
     message: `Bulk restore ${jobId} resumed (${state}); progress is in its thread.`,

@@ -78,6 +78,7 @@ export function createBulk(ctx: WorkflowContext) {
     rule: (input: BulkRuleInput) => BulkCheck,
     job: BulkRequest,
     userId: string,
+    verb: 'cancel' | 'resume' = 'cancel',
   ): Promise<Reply | null> {
     const result = rule(ruleInput(job, userId, await ctx.groupMembers()));
     if (result.ok) return null;
@@ -99,7 +100,7 @@ export function createBulk(ctx: WorkflowContext) {
       case 'not_requester':
         return deny(bulkReplies.notRequesterPending(result.requester));
       case 'not_allowed':
-        return deny(bulkReplies.notAllowedToStop('cancel'));
+        return deny(bulkReplies.notAllowedToStop(verb));
       case 'not_approver':
       case 'group_unavailable':
         return deny({ message: refusalText(result) });
@@ -348,11 +349,11 @@ export function createBulk(ctx: WorkflowContext) {
     try {
       const job = await slackJob(jobId);
       if ('ok' in job) return job;
-      const refused = await check(checkBulkStop, job, who.userId);
-      if (refused)
-        return refused.message.includes('cancel')
-          ? { ...refused, ...bulkReplies.notAllowedToStop('resume') }
-          : refused;
+      const refused = await check(checkBulkStop, job, who.userId, 'resume');
+      if (refused) return refused;
+      if (!['cancelled', 'failed', 'running'].includes(job.state)) {
+        return { ok: false, ...bulkReplies.notResumable(jobId, job.state), code: ErrorCode.RequestState };
+      }
       const b = need();
       await b.requests.clearReport(jobId);
       const status = await resumeBulkJob(

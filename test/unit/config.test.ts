@@ -30,6 +30,14 @@ describe('loadConfig', () => {
     expect(c.slack.port).toBe(3000);
   });
 
+  it('leaves commands their connections beside the bulk chunk workers', () => {
+    expect(
+      problems({ ...base, PG_POOL_SIZE: '6', PG_POOL_RESERVE: '2', BULK_WORKERS: '2' }).join('\n'),
+    ).toMatch(/BULK_WORKERS: 2 chunk workers take up to 4 of the 4 connections/);
+    expect(problems({ ...base, PG_POOL_SIZE: '6', PG_POOL_RESERVE: '2', BULK_WORKERS: '1' })).toEqual([]);
+    expect(loadConfig(base).policy.bulkProgressIntervalMs).toBe(5000);
+  });
+
   it('lists every problem at once, with what to set', () => {
     const found = problems(
       { REDIS_URL: 'http://x', PORT: 'abc', REQUEST_TTL_MINUTES: '0', APPROVER_USERGROUP_ID: 'x' },
