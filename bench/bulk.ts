@@ -12,6 +12,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
@@ -254,6 +255,8 @@ export async function benchBulk(
   const prefix = `zrbench:${randomBytes(4).toString('hex')}:conversation:`;
   const redis = new Redis(REDIS_URL);
   const figures: Figure[] = [];
+  // The machine may be shared: the load beside the figures says how far to trust them.
+  const loadBefore = loadavg();
   try {
     process.stderr.write(`  bulk: seeding ${n} conversations of about 8 KB\n`);
     await seed(dbUrl, n);
@@ -272,7 +275,8 @@ export async function benchBulk(
     await admin.end();
   }
 
-  const [a, b, cEmpty] = figures;
+  const loadAfter = loadavg();
+  const [a, b, cEmpty, cFull] = figures;
   write(
     `\n${'bulk: Postgres → Redis'.padEnd(40)} ${'n'.padStart(7)} ${'conv/s'.padStart(9)} ${'MB/s'.padStart(7)} ${'peak RSS'.padStart(9)}  note\n`,
   );
@@ -283,13 +287,20 @@ export async function benchBulk(
   }
   if (a && b && cEmpty) {
     write(
-      `(c) empty vs (b): ${(cEmpty.convPerS / b.convPerS).toFixed(2)}×   (c) empty vs (a): ${(cEmpty.convPerS / a.convPerS).toFixed(0)}×\n`,
+      `(c) empty vs (b): ${(cEmpty.convPerS / b.convPerS).toFixed(2)}×   (c) empty vs (a): ${(cEmpty.convPerS / a.convPerS).toFixed(0)}×${cFull ? `   (c) full vs (b): ${(cFull.convPerS / b.convPerS).toFixed(2)}×` : ''}\n`,
     );
   }
+  const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
+  write(
+    `load average (1/5/15 min) before ${load(loadBefore)}, after ${load(loadAfter)}; ${availableParallelism()} cores; Redis ${REDIS_URL}\n`,
+  );
   const dir = join(import.meta.dirname, 'results');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `bulk-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, `${JSON.stringify({ node: process.version, n, figures }, null, 2)}\n`);
+  writeFileSync(
+    file,
+    `${JSON.stringify({ node: process.version, n, cores: availableParallelism(), loadBefore, loadAfter, childNodeArgs: childNodeArgs(), figures }, null, 2)}\n`,
+  );
   write(`bulk figures written to ${file}\n`);
   return figures;
 }

@@ -442,23 +442,23 @@ export function createBulkStore(pool: pg.Pool, schema: string, zeusTable: string
 
     async recordOutcomes(jobId, results, unusedBackups) {
       if (results.length === 0 && unusedBackups.length === 0) return;
-      await withTransaction(pool, async (tx) => {
-        await tx.query(
-          `UPDATE ${s}.bulk_job_items i SET outcome = r.outcome, backup_id = r.backup_id, detail = r.detail
+      // One statement, so atomic on its own: no BEGIN/COMMIT round trips per batch.
+      await pool.query(
+        `WITH recorded AS (
+           UPDATE ${s}.bulk_job_items i SET outcome = r.outcome, backup_id = r.backup_id, detail = r.detail
              FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS r(conversation_id, outcome, backup_id, detail)
-            WHERE i.job_id = $1 AND i.conversation_id = r.conversation_id`,
-          [
-            jobId,
-            results.map((r) => r.conversationId),
-            results.map((r) => r.outcome),
-            results.map((r) => r.backupId),
-            results.map((r) => r.detail),
-          ],
-        );
-        if (unusedBackups.length > 0) {
-          await tx.query(`DELETE FROM ${s}.backups WHERE id = ANY($1::text[])`, [unusedBackups]);
-        }
-      });
+            WHERE i.job_id = $1 AND i.conversation_id = r.conversation_id
+           RETURNING 1)
+         DELETE FROM ${s}.backups WHERE id = ANY($6::text[])`,
+        [
+          jobId,
+          results.map((r) => r.conversationId),
+          results.map((r) => r.outcome),
+          results.map((r) => r.backupId),
+          results.map((r) => r.detail),
+          unusedBackups,
+        ],
+      );
     },
 
     async insertBackups(rows) {

@@ -29,6 +29,8 @@ export interface Verdict {
  */
 export class VerdictCache {
   private readonly entries = new Map<string, Verdict>();
+  /** A copy is looked up twice (warmed ahead, then decided): its SHA-1 is taken once. */
+  private readonly keys = new WeakMap<Buffer, string>();
 
   constructor(private readonly max = 100_000) {}
 
@@ -37,7 +39,7 @@ export class VerdictCache {
   }
 
   verdict(id: string, bytes: Buffer, fingerprint: boolean): Verdict {
-    const key = cacheKey(id, bytes);
+    const key = this.key(id, bytes);
     return this.lookup(key, fingerprint) ?? this.put(key, analyze(id, bytes, fingerprint));
   }
 
@@ -48,10 +50,19 @@ export class VerdictCache {
   missing(wanted: readonly VerdictRequest[]): Array<VerdictRequest & { keep: (v: Verdict) => void }> {
     const out: Array<VerdictRequest & { keep: (v: Verdict) => void }> = [];
     for (const w of wanted) {
-      const key = cacheKey(w.id, w.bytes);
+      const key = this.key(w.id, w.bytes);
       if (!this.lookup(key, w.fingerprint)) out.push({ ...w, keep: (v) => this.put(key, v) });
     }
     return out;
+  }
+
+  private key(id: string, bytes: Buffer): string {
+    let digest = this.keys.get(bytes);
+    if (digest === undefined) {
+      digest = createHash('sha1').update(bytes).digest('base64');
+      this.keys.set(bytes, digest);
+    }
+    return `${id}\u0000${digest}`;
   }
 
   private lookup(key: string, fingerprint: boolean): Verdict | undefined {
@@ -71,10 +82,6 @@ export class VerdictCache {
     }
     return verdict;
   }
-}
-
-function cacheKey(id: string, bytes: Buffer): string {
-  return `${id}\u0000${createHash('sha1').update(bytes).digest('base64')}`;
 }
 
 /** One copy whose verdict a decision needs. */

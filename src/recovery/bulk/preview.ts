@@ -69,6 +69,7 @@ async function tallyBatch(deps: BulkDeps, rows: SourceRow[], overwrite: boolean,
   const current = await readKeys(
     deps.redis,
     rows.map((r) => `${deps.keyPrefix}${r.id}`),
+    { ttl: false },
   );
   const sources = rows.map((row) => Buffer.from(row.state, 'utf8'));
   if (deps.verdicts) {

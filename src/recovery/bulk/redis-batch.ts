@@ -106,8 +106,16 @@ function pttlValue(pttl: unknown): number | null {
   return Number.isFinite(ms) && ms >= 0 ? ms : null;
 }
 
-/** GET and PTTL of every key, pipelined per node. A failed node fails the batch (it is retried). */
-export async function readKeys(client: RedisClient, keys: readonly string[]): Promise<KeyRead[]> {
+/**
+ * GET and PTTL of every key, pipelined per node. A failed node fails the batch (it is retried).
+ * `ttl: false` (the preview, which writes nothing) sends GET alone; `ttlMs` is then null.
+ */
+export async function readKeys(
+  client: RedisClient,
+  keys: readonly string[],
+  options: { ttl: boolean } = { ttl: true },
+): Promise<KeyRead[]> {
+  const per = options.ttl ? 2 : 1;
   await slotsKnown(client);
   const out: KeyRead[] = new Array(keys.length);
   await Promise.all(
@@ -115,16 +123,17 @@ export async function readKeys(client: RedisClient, keys: readonly string[]): Pr
       const pipeline = client.pipeline();
       for (const i of group) {
         const key = keys[i] as string;
-        pipeline.getBuffer(key).pttl(key);
+        pipeline.getBuffer(key);
+        if (options.ttl) pipeline.pttl(key);
       }
       const replies = await pipeline.exec();
       if (!replies) throw new Error('Redis pipeline aborted');
       group.forEach((index, n) => {
-        const [getErr, value] = replies[2 * n] ?? [];
-        const [ttlErr, ttl] = replies[2 * n + 1] ?? [];
+        const [getErr, value] = replies[per * n] ?? [];
+        const [ttlErr, ttl] = options.ttl ? (replies[per * n + 1] ?? []) : [null, null];
         if (getErr || ttlErr)
           throw new Error(`Redis read of ${keys[index]} failed: ${errorMessage(getErr ?? ttlErr)}`);
-        out[index] = { bytes: (value as Buffer | null) ?? null, ttlMs: pttlValue(ttl) };
+        out[index] = { bytes: (value as Buffer | null) ?? null, ttlMs: options.ttl ? pttlValue(ttl) : null };
       });
     }),
   );
