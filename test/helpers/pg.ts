@@ -31,6 +31,16 @@ export async function createTestDatabase(label = 'zr'): Promise<TestDatabase> {
       const a = new pg.Client({ connectionString: ADMIN_DATABASE_URL });
       await a.connect();
       try {
+        // pool.end() resolves once its clients are told to end, not once their sockets close; a
+        // forced drop before then kills them mid-close, and that error has no listener left.
+        for (let i = 0; i < 40; i++) {
+          const { rows } = await a.query<{ n: number }>(
+            'SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1',
+            [name],
+          );
+          if ((rows[0]?.n ?? 0) === 0) break;
+          await new Promise((r) => setTimeout(r, 50));
+        }
         await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       } finally {
         await a.end();

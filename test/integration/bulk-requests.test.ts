@@ -1,0 +1,124 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startBulkRestore } from '../../src/recovery/bulk/job.js';
+import type { BulkDeps } from '../../src/recovery/bulk/preview.js';
+import { parseSelection } from '../../src/recovery/bulk/selection.js';
+import { compileIdPattern, DEFAULT_ID_PATTERN } from '../../src/recovery/ids.js';
+import { createAuditLog } from '../../src/store/audit.js';
+import { createBulkStore } from '../../src/store/bulk-jobs.js';
+import { createBulkRequestStore } from '../../src/store/bulk-requests.js';
+import { migrate } from '../../src/store/migrate.js';
+import { seedMixed } from '../helpers/bulk.js';
+import { type Stack, startStack } from '../helpers/stack.js';
+
+const SCHEMA = 'zeus_recover';
+let stack: Stack;
+const queued: Array<{ jobId: string; chunks: readonly number[] }> = [];
+const queue = {
+  enqueue: async (jobId: string, chunks: readonly number[]) => void queued.push({ jobId, chunks }),
+};
+
+beforeAll(async () => {
+  stack = await startStack();
+  await migrate(stack.db.pool, SCHEMA);
+}, 60_000);
+afterAll(async () => stack.stop());
+
+function deps(): BulkDeps {
+  return {
+    store: createBulkStore(stack.db.pool, SCHEMA, 'conversations'),
+    redis: stack.redis.client,
+    keyPrefix: stack.redis.prefix,
+    idPattern: compileIdPattern(DEFAULT_ID_PATTERN),
+    ttlPolicy: { kind: 'keep' },
+    audit: createAuditLog(stack.db.pool, SCHEMA),
+  };
+}
+
+/** A job frozen pending, opened as a request in C_INC by U_ALICE. */
+async function pendingJob(prefix: string, requiredApprovals = 1, ttlMinutes = 30) {
+  await seedMixed(stack.db.pool, stack.redis.client, stack.redis.key, 10, prefix);
+  const selection = parseSelection({ since: '1h', match: `${prefix}-*` }, new Date());
+  const { jobId } = await startBulkRestore(
+    deps(),
+    selection,
+    { overwrite: false, maxRate: null, awaitApproval: true, chunkSize: 4 },
+    { id: 'slack:U_ALICE', reason: 'test' },
+    queue,
+  );
+  const requests = createBulkRequestStore(stack.db.pool, SCHEMA);
+  await requests.open(jobId, { channelId: 'C_INC', requester: 'U_ALICE', requiredApprovals, ttlMinutes });
+  return { jobId, requests };
+}
+
+async function chunkStates(jobId: string): Promise<string[]> {
+  const { rows } = await stack.db.pool.query<{ state: string }>(
+    `SELECT state FROM ${SCHEMA}.bulk_job_chunks WHERE job_id = $1 ORDER BY chunk`,
+    [jobId],
+  );
+  return rows.map((r) => r.state);
+}
+
+describe('a bulk job as its own approval request', () => {
+  it('is frozen pending with nothing queued, and ten clicks at once approve it exactly once', async () => {
+    const { jobId, requests } = await pendingJob('c-once', 2);
+    expect(queued.filter((q) => q.jobId === jobId)).toEqual([]);
+    expect(await chunkStates(jobId)).toEqual(['pending', 'pending', 'pending']);
+    await expect(requests.approve(jobId, 'U_ALICE')).rejects.toThrow(/someone else must approve/);
+    expect((await requests.approve(jobId, 'U_BOB')).kind).toBe('partial');
+    expect((await requests.approve(jobId, 'U_BOB')).kind).toBe('duplicate');
+    const outcomes = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => requests.approve(jobId, `U_APPROVER${i}`)),
+    );
+    expect(outcomes.filter((o) => o.kind === 'approved')).toHaveLength(1);
+    expect(outcomes.filter((o) => o.kind === 'not_open')).toHaveLength(9);
+    expect((await requests.get(jobId))?.state).toBe('running');
+  });
+
+  it('deny and expiry cancel the pending job and its chunks; neither moves it twice', async () => {
+    const denied = await pendingJob('c-deny');
+    const [a, b] = await Promise.all([
+      denied.requests.deny(denied.jobId, 'U_BOB', 'wrong window'),
+      denied.requests.deny(denied.jobId, 'U_DAVE', 'wrong window'),
+    ]);
+    expect([a.kind, b.kind].sort()).toEqual(['done', 'not_open']);
+    expect(await chunkStates(denied.jobId)).toEqual(['cancelled', 'cancelled', 'cancelled']);
+    expect((await denied.requests.approve(denied.jobId, 'U_BOB')).kind).toBe('not_open');
+
+    const late = await pendingJob('c-late');
+    await stack.db.pool.query(
+      `UPDATE ${SCHEMA}.bulk_jobs SET expires_at = now() - interval '1 second' WHERE id = $1`,
+      [late.jobId],
+    );
+    // A click on an expired request finds it expired (and says so once); the sweep then has nothing.
+    expect((await late.requests.approve(late.jobId, 'U_BOB')).kind).toBe('expired');
+    expect((await late.requests.expireDue()).map((j) => j.jobId)).not.toContain(late.jobId);
+
+    const swept = await pendingJob('c-swept');
+    await stack.db.pool.query(
+      `UPDATE ${SCHEMA}.bulk_jobs SET expires_at = now() - interval '1 second' WHERE id = $1`,
+      [swept.jobId],
+    );
+    const [x, y] = await Promise.all([swept.requests.expireDue(), swept.requests.expireDue()]);
+    expect([...x, ...y].filter((j) => j.jobId === swept.jobId)).toHaveLength(1);
+    expect((await swept.requests.get(swept.jobId))?.state).toBe('cancelled');
+    expect(await chunkStates(swept.jobId)).toEqual(['cancelled', 'cancelled', 'cancelled']);
+  });
+
+  it('grants one progress edit per interval, however many ask at once, and the report once', async () => {
+    const { jobId, requests } = await pendingJob('c-claim');
+    await requests.approve(jobId, 'U_BOB');
+    await requests.setProgressSeq(jobId, 42);
+    const claims = await Promise.all(Array.from({ length: 10 }, () => requests.claimProgress(jobId, 60_000)));
+    expect(claims.filter((c) => c !== null)).toEqual([{ channelId: 'C_INC', progressSeq: 42 }]);
+    expect(await requests.claimProgress(jobId, 60_000)).toBeNull();
+    // Not settled: no report yet.
+    expect(await requests.claimReport(jobId, 60_000)).toBeNull();
+    await stack.db.pool.query(`UPDATE ${SCHEMA}.bulk_jobs SET state = 'succeeded' WHERE id = $1`, [jobId]);
+    const reports = await Promise.all(Array.from({ length: 5 }, () => requests.claimReport(jobId, 60_000)));
+    const granted = reports.filter((r) => r !== null);
+    expect(granted).toHaveLength(1);
+    // Booked after the last edit's interval: it waits rather than edit again too soon.
+    expect(granted[0]?.waitMs).toBeGreaterThan(50_000);
+    expect(await requests.claimProgress(jobId, 0)).toBeNull();
+  });
+});
