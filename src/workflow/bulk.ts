@@ -490,11 +490,13 @@ export function createBulk(ctx: WorkflowContext) {
    * job's settling) pokes the job's progress message, wherever the chunk was worked.
    */
   function engineAudit(audit: AuditLog): AuditLog {
+    // bulk.orphaned: the sweep marked it failed with no worker left; its report says to resume.
     const pokes = new Set<string>([
       'bulk.chunk',
       'bulk.chunk_failed',
       'bulk.finished',
       'bulk.cancel_requested',
+      'bulk.orphaned',
     ]);
     return {
       ...audit,

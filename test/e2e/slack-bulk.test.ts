@@ -236,6 +236,31 @@ describe('bulk restore in Slack, end to end over signed HTTP', () => {
     expect(await ephemeral(jobs.responseId)).toContain(card.jobId);
   }, 60_000);
 
+  it('a pending request past its expiry is cancelled on the sweep, said in its thread, and its card loses its buttons', async () => {
+    const mixed = await seedMixed(h.stack.db.pool, h.stack.redis.client, h.stack.redis.key, 20, 'c-e2e-late');
+    const card = await requestBulk('--match c-e2e-late-*');
+    // Expiry is judged by the database clock: move the deadline rather than wait REQUEST_TTL_MINUTES.
+    await h.stack.db.pool.query(
+      `UPDATE zeus_recover.bulk_jobs SET expires_at = now() - interval '1 second' WHERE id = $1`,
+      [card.jobId],
+    );
+    await h.slack.waitFor(
+      () => bulkThread(card.jobId).find((m) => /expired without approval/.test(m.text)),
+      15_000,
+      'expiry in the thread',
+    );
+    expect(await jobRow(card.jobId)).toEqual({ state: 'cancelled' });
+    const decided = await h.slack.waitFor(
+      () => bulkThread(card.jobId).find((m) => m.ts === card.ts && !findButton(m.blocks, 'bulk_approve')),
+      10_000,
+      'card without buttons',
+    );
+    expect(text(decided)).toMatch(/Expired without approval/);
+    const late = await h.click('bulk_approve', card.jobId, 'U_BOB', card.ts);
+    expect(await ephemeral(late.responseId)).toMatch(/cancelled, no longer waiting/);
+    expect(await h.stack.redis.client.exists(h.stack.redis.key(mixed.ids.absent[0] as string))).toBe(0);
+  }, 60_000);
+
   it('bad input is a private error that writes nothing', async () => {
     await seedMixed(h.stack.db.pool, h.stack.redis.client, h.stack.redis.key, 10, 'c-e2e-bad');
     const count = async () => {
