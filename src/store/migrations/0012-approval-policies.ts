@@ -12,8 +12,8 @@ import type { Migration } from './migration.js';
  *   time, and the latest approved one is where "failures in a row" start counting again.
  * - the index on `requests (created_at)`: the hourly limit counts the last hour's requests.
  */
-export const migration0011: Migration = {
-  id: '0011_approval_policies',
+export const migration0012: Migration = {
+  id: '0012_approval_policies',
   sql: (s) => `
       ALTER TABLE ${s}.request_approvals ADD COLUMN group_id text;
       CREATE UNIQUE INDEX request_approvals_one_per_group ON ${s}.request_approvals (request_id, group_id)
