@@ -7,6 +7,7 @@ import { migration0007 } from './0007-requests-outcome-unknown.js';
 import { migration0008 } from './0008-delivery-unanswered-posts.js';
 import { migration0009 } from './0009-bulk-jobs.js';
 import { migration0010 } from './0010-bulk-jobs-slack.js';
+import { migration0011 } from './0011-expiry-warnings-home.js';
 import { migration0012 } from './0012-approval-policies.js';
 import type { Migration } from './migration.js';
 
@@ -29,5 +30,6 @@ export const MIGRATIONS: readonly Migration[] = [
   migration0008,
   migration0009,
   migration0010,
+  migration0011,
   migration0012,
 ];
