@@ -375,6 +375,10 @@ export const bulkReplies = {
     message: `Bulk restore ${jobId} is ${state}: only a cancelled or failed job (or one left running without a worker) can be resumed.`,
     hint: `See it with \`/zeus-recover job ${jobId}\`.`,
   }),
+  neverApproved: (jobId: string): ReplyText => ({
+    message: `Bulk restore ${jobId} was never approved, so there is nothing to resume.`,
+    hint: 'Ask for it again with `/zeus-recover bulk-restore …`: a fresh preview, and a fresh approval.',
+  }),
   resumed: (jobId: string, state: string): ReplyText => ({
     message: `Bulk restore ${jobId} resumed (${state}); progress is in its thread.`,
   }),

@@ -336,7 +336,9 @@ export function createBulk(ctx: WorkflowContext) {
       }
       const b = need();
       const actor = { id: actorId(who.userId), reason: 'Cancel clicked in Slack' };
-      const status = await cancelBulkJob(threadAudit(b.deps, job.channelId, jobId), jobId, actor);
+      // Before approval the card says it (below); once running, the thread is told and how to resume.
+      const deps = job.state === 'pending' ? b.deps : threadAudit(b.deps, job.channelId, jobId);
+      const status = await cancelBulkJob(deps, jobId, actor);
       if (job.state === 'pending') await decided(job, { kind: 'cancelled', by: who.userId });
       else void poke(jobId);
       return { ok: true, ...bulkReplies.cancelled(jobId, status.state) };
@@ -353,6 +355,10 @@ export function createBulk(ctx: WorkflowContext) {
       if (refused) return refused;
       if (!['cancelled', 'failed', 'running'].includes(job.state)) {
         return { ok: false, ...bulkReplies.notResumable(jobId, job.state), code: ErrorCode.RequestState };
+      }
+      // Cancelled, denied or expired before approval: resuming would run what nobody approved.
+      if (job.approvals.length < job.requiredApprovals) {
+        return { ok: false, ...bulkReplies.neverApproved(jobId), code: ErrorCode.Forbidden };
       }
       const b = need();
       await b.requests.clearReport(jobId);

@@ -209,8 +209,8 @@ describe('bulk restore in Slack, end to end over signed HTTP', () => {
     const mixed = await seedMixed(h.stack.db.pool, h.stack.redis.client, h.stack.redis.key, 50, 'c-e2e-deny');
     const card = await requestBulk('--match c-e2e-deny-*');
     // The requester is pointed at Cancel; an approver gets the reason form.
-    const own = await h.click('bulk_deny', card.jobId, 'U_ALICE', card.ts);
-    expect(await ephemeral(own.responseId)).toMatch(/cancel it instead/);
+    const ownDeny = await h.click('bulk_deny', card.jobId, 'U_ALICE', card.ts);
+    expect(await ephemeral(ownDeny.responseId)).toMatch(/cancel it instead/);
     await h.click('bulk_deny', card.jobId, 'U_BOB', card.ts);
     await h.slack.waitFor(() => h.slack.okCalls('views.open').length > 0, 10_000, 'deny reason form');
     const view = await h.submitView(
@@ -230,6 +230,24 @@ describe('bulk restore in Slack, end to end over signed HTTP', () => {
       'deny in the thread',
     );
     expect(await h.stack.redis.client.exists(h.stack.redis.key(mixed.ids.absent[0] as string))).toBe(0);
+    // Never approved, so nothing to resume: resuming would run what nobody approved.
+    const resume = await h.slash(`resume ${card.jobId} --reason try anyway`);
+    expect(await ephemeral(resume.responseId)).toMatch(/never approved/);
+    expect(await jobRow(card.jobId)).toEqual({ state: 'cancelled' });
+
+    // The requester's own Cancel before approval: the card says so, and that cannot be resumed either.
+    const own = await requestBulk('--match c-e2e-deny-* --overwrite');
+    const stop = await h.click('bulk_cancel', own.jobId, 'U_ALICE', own.ts);
+    expect(await ephemeral(stop.responseId)).toMatch(/Cancel of bulk restore/);
+    await h.slack.waitFor(
+      () => bulkThread(own.jobId).find((m) => m.ts === own.ts && /Cancelled by/.test(text(m))),
+      10_000,
+      'card cancelled',
+    );
+    const again = await h.slash(`resume ${own.jobId} --reason try anyway`);
+    expect(await ephemeral(again.responseId)).toMatch(/never approved/);
+    expect(await h.stack.redis.client.exists(h.stack.redis.key(mixed.ids.absent[0] as string))).toBe(0);
+
     const job = await h.slash(`job ${card.jobId}`);
     expect(await ephemeral(job.responseId)).toContain(card.jobId);
     const jobs = await h.slash('jobs');
