@@ -3,6 +3,10 @@ import { ErrorCode, RecoveryError } from './errors.js';
 import { DEFAULT_ID_PATTERN } from './recovery/ids.js';
 import { MAX_REQUIRED_APPROVALS } from './store/types.js';
 
+/** Operations whose approval can require a typed confirmation (STEP_UP_OPERATIONS). */
+export const STEP_UP_OPERATIONS = ['restore', 'undo', 'replay', 'bulk-restore'] as const;
+export type StepUpOperation = (typeof STEP_UP_OPERATIONS)[number];
+
 /**
  * The whole configuration surface, read once from an env-like object. The recovery core never
  * reads `process.env`; the faces (CLI, Slack app) call `loadConfig(process.env)` and pass the
@@ -100,6 +104,22 @@ const envSchema = z.object({
     z.string().regex(/^S[A-Z0-9]+$/, { message: 'must be a Slack user group id (S…)' }),
   ),
   REQUIRED_APPROVALS: optional(int(1, MAX_REQUIRED_APPROVALS)).default(1),
+  // Approval policies (docs/approval-policies.md).
+  APPROVER_GROUPS: optional(
+    list.pipe(z.array(z.string().regex(/^S[A-Z0-9]+$/, { message: 'must list Slack user group ids (S…)' }))),
+  ).default([]),
+  STEP_UP_OPERATIONS: optional(
+    list.pipe(
+      z.array(
+        z.enum(STEP_UP_OPERATIONS, {
+          message: `must list operations among ${STEP_UP_OPERATIONS.join(', ')}`,
+        }),
+      ),
+    ),
+  ).default([]),
+  MAX_DESTRUCTIVE_PER_HOUR: optional(int(1, 100_000)),
+  BREAKER_FAILURES: optional(int(1, 1000)),
+  BREAK_GLASS: optional(z.enum(['on', 'off'], { message: 'must be on or off' })).default('off'),
   INCIDENT_CHANNEL_PATTERN: optional(regex).default('^inc-'),
   REQUEST_TTL_MINUTES: optional(int(1, 24 * 60)).default(30),
   CONVERSATION_ID_PATTERN: optional(regex).default(DEFAULT_ID_PATTERN),
@@ -180,8 +200,19 @@ function toConfig(e: z.output<typeof envSchema>) {
       approverUserIds: e.APPROVER_USER_IDS,
       approverUsergroupId: e.APPROVER_USERGROUP_ID,
       requiredApprovals: e.REQUIRED_APPROVALS,
+      /** Each approval from a member of a group no earlier approval counted for. */
+      approverGroups: e.APPROVER_GROUPS,
+      /** Operations whose Approve asks the approver to type the conversation id (or the count). */
+      stepUpOperations: e.STEP_UP_OPERATIONS,
+      /** Destructive requests opened per rolling hour; undefined: no limit. */
+      maxDestructivePerHour: e.MAX_DESTRUCTIVE_PER_HOUR ?? null,
+      /** Failed restores in a row that stop approvals until an approved reset; undefined: no breaker. */
+      breakerFailures: e.BREAKER_FAILURES ?? null,
+      /** A requester may approve their own request with a written reason, flagged for review. */
+      breakGlass: e.BREAK_GLASS === 'on',
       incidentChannelPattern: e.INCIDENT_CHANNEL_PATTERN,
       requestTtlMinutes: e.REQUEST_TTL_MINUTES,
+      /** Minutes before expiry that the requester and approvers are reminded in the thread; 0: never. */
       conversationIdPattern: e.CONVERSATION_ID_PATTERN,
       restoreTtlPolicy: e.RESTORE_TTL_POLICY,
       restoreDefaultTtlSeconds: e.RESTORE_DEFAULT_TTL_SECONDS,
@@ -268,6 +299,19 @@ export function loadConfig(env: Env, profile: ConfigProfile = 'cli'): Config {
     if (poolSize - poolReserve - 2 * bulkWorkers < 2) {
       problems.push(
         `BULK_WORKERS: ${bulkWorkers} chunk workers take up to ${2 * bulkWorkers} of the ${poolSize - poolReserve} connections PG_POOL_SIZE leaves beside PG_POOL_RESERVE, leaving commands fewer than 2 — lower BULK_WORKERS or raise PG_POOL_SIZE`,
+      );
+    }
+  }
+  if (parsed.success) {
+    const { approverGroups, requiredApprovals, approverUserIds, approverUsergroupId } = parsed.data.policy;
+    if (approverGroups.length > 0 && approverGroups.length < requiredApprovals) {
+      problems.push(
+        `APPROVER_GROUPS: ${approverGroups.length} group${approverGroups.length === 1 ? '' : 's'} cannot give REQUIRED_APPROVALS=${requiredApprovals} approvals from distinct groups — list more groups or lower REQUIRED_APPROVALS`,
+      );
+    }
+    if (approverGroups.length > 0 && (approverUserIds.length > 0 || approverUsergroupId !== undefined)) {
+      problems.push(
+        'APPROVER_GROUPS: set with APPROVER_USER_IDS or APPROVER_USERGROUP_ID — an approval must count for one group, so set only APPROVER_GROUPS',
       );
     }
   }
