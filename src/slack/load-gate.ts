@@ -14,7 +14,15 @@ import { busyView } from '../views/errors.js';
  */
 
 /** Clicks and forms that decide a request. */
-const DECIDING_ACTIONS = new Set<string>([ACTION.approve, ACTION.deny, ACTION.cancel]);
+// A bulk job's Cancel above all: it must get through while chunk workers keep the pool busy.
+const DECIDING_ACTIONS = new Set<string>([
+  ACTION.approve,
+  ACTION.deny,
+  ACTION.cancel,
+  ACTION.bulkApprove,
+  ACTION.bulkDeny,
+  ACTION.bulkCancel,
+]);
 const DECIDING_VIEWS = new Set<string>([VIEW_CALLBACK.denyReason]);
 
 /**

@@ -5,7 +5,14 @@ import { classifyRequest, commandGate, createTurns } from '../../src/slack/load-
 describe('which requests the door gates', () => {
   it('gates slash commands, gives deciding clicks and the deny form priority, lets the rest pass', () => {
     expect(classifyRequest({ command: '/zeus-recover', text: 'inspect c-1' })).toBe('command');
-    for (const action_id of ['request_approve', 'request_deny', 'request_cancel']) {
+    for (const action_id of [
+      'request_approve',
+      'request_deny',
+      'request_cancel',
+      'bulk_approve',
+      'bulk_deny',
+      'bulk_cancel',
+    ]) {
       expect(classifyRequest({ type: 'block_actions', actions: [{ action_id }] })).toBe('decision');
     }
     expect(classifyRequest({ type: 'view_submission', view: { callback_id: 'deny_reason_modal' } })).toBe(
