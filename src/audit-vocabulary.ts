@@ -244,7 +244,8 @@ const bulkCounts = z.object({
 
 export const AUDIT_DATA = {
   /** The command as typed; the actor is the entry's. */
-  'command.received': z.object({ command: z.string() }),
+  /** `clicked`: the button's label when a click, not typing, asked for it (the thread says so). */
+  'command.received': z.object({ command: z.string(), clicked: z.string().optional() }),
   'inspect.reported': z.object({ report: inspectSummary }),
   'validate.reported': z.object({ report: validationReport }),
   'diff.reported': z.object({ report: diffReport }),

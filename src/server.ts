@@ -316,6 +316,8 @@ export async function startBot(
     names: SLACK_NAMES,
     bulk: {
       deps: bulkDeps,
+    expiryWarnings: createExpiryWarningStore(runtime.pool, schema),
+    lookup: createRequestAuditLookup(runtime.pool, schema),
       requests: bulkRequests,
       // The engine starts below; nothing is queued before a click, long after it has.
       queue: { enqueue: (jobId, chunks) => jobs.queue.enqueue(jobId, chunks) },

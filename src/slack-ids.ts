@@ -21,6 +21,10 @@ export const ACTION = {
   bulkApprove: 'bulk_approve',
   bulkDeny: 'bulk_deny',
   bulkCancel: 'bulk_cancel',
+  /** On an inspect or validate report that recommends a source: the reason form for that restore. */
+  reportRestore: 'report_restore',
+  /** Beside it: the diff of that restore, posted in the thread. */
+  reportDiff: 'report_diff',
 } as const;
 export type ActionId = (typeof ACTION)[keyof typeof ACTION];
 export const ACTION_IDS: readonly ActionId[] = Object.values(ACTION);
@@ -29,6 +33,8 @@ export const ACTION_IDS: readonly ActionId[] = Object.values(ACTION);
 export const VIEW_CALLBACK = {
   recoveryForm: 'zeus_recover_modal',
   denyReason: 'deny_reason_modal',
+  /** The reason a restore, undo or replay needs, asked after a button or the form chose what to do. */
+  operationReason: 'operation_reason_modal',
 } as const;
 export type ViewCallbackId = (typeof VIEW_CALLBACK)[keyof typeof VIEW_CALLBACK];
 export const VIEW_CALLBACK_IDS: readonly ViewCallbackId[] = Object.values(VIEW_CALLBACK);
@@ -42,7 +48,6 @@ export const MODAL_BLOCK_IDS = {
   source: 'source',
   backupId: 'backup_id',
   fromStep: 'from_step',
-  reason: 'reason',
 } as const;
 export type ModalBlockId = (typeof MODAL_BLOCK_IDS)[keyof typeof MODAL_BLOCK_IDS];
 
@@ -58,6 +63,9 @@ export const MODAL_SOURCES = ['postgres', 's3', 'backup', 'redis'] as const;
 
 /** The deny form's one input. */
 export const DENY_REASON_BLOCK_ID = 'deny_reason';
+
+/** The operation reason form's one input. */
+export const OPERATION_REASON_BLOCK_ID = 'operation_reason';
 
 /** Reasons go into the audit log and into Slack messages; a paragraph is plenty. */
 export const REASON_MAX_LENGTH = 1000;

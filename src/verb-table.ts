@@ -160,7 +160,7 @@ export const VERB_TABLE = [
     syntax: 'restore <id> --from <source>',
     summary: 'source: postgres | s3 | backup:<backupId> | file:<path>',
     slack: {
-      syntax: `restore <id> --from ${SLACK_SOURCE} [--reason <text>]`,
+      syntax: `restore <id> --from ${SLACK_SOURCE} --reason <why>`,
       summary: 'overwrite Redis from a good copy (needs approval)',
       flags: ['from', 'reason'],
     },
@@ -172,7 +172,7 @@ export const VERB_TABLE = [
     syntax: 'undo <backupId>',
     summary: 'put back what a restore overwrote',
     slack: {
-      syntax: 'undo <backupId> [--reason <text>]',
+      syntax: 'undo <backupId> --reason <why>',
       summary: 'put back what a restore overwrote (needs approval)',
       flags: ['reason'],
     },
@@ -184,7 +184,7 @@ export const VERB_TABLE = [
     syntax: 'replay <id> --from-step N',
     summary: 'ask Zeus to re-run steps N..last, then follow it to the end',
     slack: {
-      syntax: 'replay <id> --from-step <N> [--reason <text>]',
+      syntax: 'replay <id> --from-step <N> --reason <why>',
       summary: 'ask Zeus to replay from a step (needs approval)',
       flags: ['from-step', 'reason'],
     },

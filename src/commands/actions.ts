@@ -1,13 +1,23 @@
 import type { App, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import { ErrorCode, isRecoveryError } from '../errors.js';
+import { assertConversationId } from '../recovery/ids.js';
 import { isBackupId } from '../recovery/sources.js';
 import { ACTION } from '../slack-ids.js';
 import { CLICK_REFUSALS } from '../views/click-refusals.js';
 import { errorView } from '../views/errors.js';
 import { LIST_PAGE_SIZE, LIST_REFUSALS, listView, readNextPageValue } from '../views/list.js';
 import { denyReasonModal } from '../views/modal.js';
+import {
+  DIFF_BUTTON_LABEL,
+  type ReportTarget,
+  readReportTarget,
+  restoreButtonLabel,
+} from '../views/report-actions.js';
+import { UNDO_BUTTON_LABEL } from '../views/restore.js';
 import type { Reply } from '../workflow/workflow.js';
 import { type HandlerContext, outcome } from './context.js';
+import { commandText } from './modal-validation.js';
+import { reasonForm } from './reason-form.js';
 
 type Respond = (message: {
   response_type: 'ephemeral';
@@ -46,6 +56,15 @@ async function refusedElsewhere(
   }
   if (expected === null || expected === channelId) return null;
   return { ok: false, ...CLICK_REFUSALS.otherChannel, code: ErrorCode.Forbidden };
+}
+
+function isConversationId(id: string, pattern: RegExp): boolean {
+  try {
+    assertConversationId(id, pattern);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -110,7 +129,7 @@ export function registerActions(app: App, ctx: HandlerContext): void {
     await client.views.open({ trigger_id: body.trigger_id, view: denyReasonModal(requestId) });
   });
 
-  app.action<BlockAction<ButtonAction>>(ACTION.undo, async ({ ack, body, action, respond }) => {
+  app.action<BlockAction<ButtonAction>>(ACTION.undo, async ({ ack, body, action, respond, client }) => {
     await ack();
     const channelId = body.channel?.id;
     if (!channelId || !(await ctx.isIncidentChannel(channelId, body.channel?.name))) {
@@ -130,10 +149,74 @@ export function registerActions(app: App, ctx: HandlerContext): void {
       });
       return;
     }
-    await tell(
-      respond as Respond,
-      await ctx.workflow.requestUndo(action.value ?? '', { userId: body.user.id, channelId }),
+    const backupId = action.value ?? '';
+    // A backup already put back answers privately; nothing goes to the thread.
+    const check = await ctx.workflow.canUndo(backupId);
+    if (!check.ok) {
+      await tell(respond as Respond, check);
+      return;
+    }
+    await client.views.open({
+      trigger_id: body.trigger_id,
+      view: reasonForm({ kind: 'undo', backupId }, channelId, UNDO_BUTTON_LABEL),
+    });
+  });
+
+  // Under a report that recommends a tier: Restore asks for the reason, Diff posts the preview.
+  const reportTarget = async (
+    body: BlockAction<ButtonAction>,
+    value: string | undefined,
+  ): Promise<{ target: ReportTarget; channelId: string } | Reply> => {
+    const channelId = body.channel?.id;
+    if (!channelId || !(await ctx.isIncidentChannel(channelId, body.channel?.name))) {
+      return { ok: false, ...CLICK_REFUSALS.reportOutsideIncident, code: ErrorCode.Forbidden };
+    }
+    const target = readReportTarget(value ?? '');
+    if (target === null || !isConversationId(target.id, ctx.idPattern)) {
+      return { ok: false, ...CLICK_REFUSALS.notAReport, code: ErrorCode.InvalidInput };
+    }
+    return { target, channelId };
+  };
+  app.action<BlockAction<ButtonAction>>(
+    ACTION.reportRestore,
+    async ({ ack, body, action, respond, client }) => {
+      await ack();
+      const got = await reportTarget(body, action.value);
+      if ('ok' in got) {
+        await tell(respond as Respond, got);
+        return;
+      }
+      const { target, channelId } = got;
+      await client.views.open({
+        trigger_id: body.trigger_id,
+        view: reasonForm(
+          { kind: 'restore', id: target.id, source: { kind: 'tier', tier: target.source } },
+          channelId,
+          restoreButtonLabel(target.source),
+        ),
+      });
+    },
+  );
+  app.action<BlockAction<ButtonAction>>(ACTION.reportDiff, async ({ ack, body, action, respond }) => {
+    await ack();
+    const got = await reportTarget(body, action.value);
+    if ('ok' in got) {
+      await tell(respond as Respond, got);
+      return;
+    }
+    const { target, channelId } = got;
+    const cmd = { kind: 'diff', id: target.id, source: { kind: 'tier', tier: target.source } } as const;
+    const reply = await ctx.workflow.command(
+      cmd,
+      commandText(cmd),
+      { userId: body.user.id, channelId },
+      {
+        clicked: DIFF_BUTTON_LABEL,
+      },
     );
+    ctx.metrics.commands.inc({ command: 'diff', outcome: outcome(reply) });
+    // The diff itself is in the thread; only a failure needs saying here.
+    if (!reply.ok) await tell(respond as Respond, reply);
   });
 
   // The next page of a private `list`: it replaces the page the button was on.

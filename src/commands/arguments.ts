@@ -82,9 +82,10 @@ function flagNeedsValue(verb: Verb, flag: FlagToken, name: FlagName, text: strin
   }
 }
 
+/** The reason as typed, or a placeholder: a suggestion without one would only be refused next. */
 export function reasonTail(args: Args): string {
   const reason = args.flags.reason?.trim();
-  if (reason === undefined || reason === '') return '';
+  if (reason === undefined || reason === '') return ' --reason "<why>"';
   return ` --reason ${shown(reason)}`;
 }
 

@@ -2,7 +2,7 @@ import { assertNever } from '../assert-never.js';
 import { isRecoveryError } from '../errors.js';
 import { assertConversationId } from '../recovery/ids.js';
 import { assertBackupId } from '../recovery/sources.js';
-import { MODAL_ACTIONS, MODAL_BLOCK_IDS, type ModalBlockId, REASON_MAX_LENGTH } from '../slack-ids.js';
+import { MODAL_ACTIONS, MODAL_BLOCK_IDS, type ModalBlockId } from '../slack-ids.js';
 import { TIERS } from '../slack-verbs.js';
 import { normaliseText } from './normalise-text.js';
 import type { GrammarOptions, SlackRestoreSource, ThreadCommand } from './parsed-command.js';
@@ -13,9 +13,49 @@ import { parseStep, slackSource } from './values.js';
  * with every problem reported under the field that has it.
  */
 
+/** A restore, undo or replay the form chose: its reason is asked next (the reason form). */
+export interface NeedsReason {
+  kind: 'needs_reason';
+  command: PendingCommand;
+}
+
 export type ModalValidation =
-  | { ok: true; command: ThreadCommand }
+  | { ok: true; command: ThreadCommand | NeedsReason }
   | { ok: false; errors: Record<string, string> };
+
+/** `restore c-1 --from postgres`: what the reason form carries and the audit log records. */
+export function commandText(
+  cmd: Exclude<ThreadCommand, { kind: 'restore' | 'undo' | 'replay' }> | PendingCommand,
+): string {
+  const from = (source: SlackRestoreSource) =>
+    ` --from ${source.kind === 'tier' ? source.tier : `backup:${source.backupId}`}`;
+  switch (cmd.kind) {
+    case 'inspect':
+    case 'validate':
+      return `${cmd.kind} ${cmd.id}`;
+    case 'diff':
+    case 'restore':
+      return `${cmd.kind} ${cmd.id}${from(cmd.source)}`;
+    case 'undo':
+      return `undo ${cmd.backupId}`;
+    case 'export':
+      return `export ${cmd.id} --tier ${cmd.tier}`;
+    case 'replay':
+      return `replay ${cmd.id} --from-step ${cmd.fromStep}`;
+    default:
+      return assertNever(cmd, 'command kind');
+  }
+}
+
+/** A destructive command before its reason. */
+export type PendingCommand =
+  | { kind: 'restore'; id: string; source: SlackRestoreSource }
+  | { kind: 'undo'; backupId: string }
+  | { kind: 'replay'; id: string; fromStep: number };
+
+function needsReason(cmd: PendingCommand): NeedsReason {
+  return { kind: 'needs_reason', command: cmd };
+}
 
 const ID_RULE = 'Use 1–128 letters, digits, `_` or `-`, starting with a letter or digit (e.g. c-7f3a9e).';
 const STEP_RULE = 'Enter the step to replay from: a whole number, 1 or more.';
@@ -54,13 +94,6 @@ export function validateModalSubmission(
     errors[MODAL_BLOCK_IDS.conversationId] = 'Enter the conversation id, e.g. c-7f3a9e.';
   }
 
-  let reason: string | null = get(MODAL_BLOCK_IDS.reason) ?? null;
-  if (reason !== null && reason.length > REASON_MAX_LENGTH) {
-    errors[MODAL_BLOCK_IDS.reason] =
-      `Shorten the reason to ${REASON_MAX_LENGTH} characters or fewer (it is ${reason.length}).`;
-    reason = null;
-  }
-
   const backupId = (): string | null => {
     const raw = get(MODAL_BLOCK_IDS.backupId);
     if (raw === undefined) return null;
@@ -74,7 +107,7 @@ export function validateModalSubmission(
     }
   };
 
-  let command: ThreadCommand | null = null;
+  let command: ThreadCommand | NeedsReason | null = null;
   switch (action) {
     case undefined:
       break;
@@ -113,7 +146,8 @@ export function validateModalSubmission(
         } else errors[MODAL_BLOCK_IDS.source] = 'Choose PostgreSQL, S3 or a backup.';
       }
       if (id !== null && source !== null) {
-        command = action === 'diff' ? { kind: 'diff', id, source } : { kind: 'restore', id, source, reason };
+        command =
+          action === 'diff' ? { kind: 'diff', id, source } : needsReason({ kind: 'restore', id, source });
       }
       break;
     }
@@ -122,14 +156,14 @@ export function validateModalSubmission(
       if (bk === null && errors[MODAL_BLOCK_IDS.backupId] === undefined) {
         errors[MODAL_BLOCK_IDS.backupId] = 'Enter the backup id to undo (bk_…, shown in the restore result).';
       }
-      if (bk !== null) command = { kind: 'undo', backupId: bk, reason };
+      if (bk !== null) command = needsReason({ kind: 'undo', backupId: bk });
       break;
     }
     case 'replay': {
       const raw = get(MODAL_BLOCK_IDS.fromStep);
       const fromStep = raw === undefined ? null : parseStep(raw);
       if (fromStep === null) errors[MODAL_BLOCK_IDS.fromStep] = STEP_RULE;
-      else if (id !== null) command = { kind: 'replay', id, fromStep, reason };
+      else if (id !== null) command = needsReason({ kind: 'replay', id, fromStep });
       break;
     }
     default:

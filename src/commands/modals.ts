@@ -1,9 +1,10 @@
 import type { App } from '@slack/bolt';
-import { assertNever } from '../assert-never.js';
-import { DENY_REASON_BLOCK_ID, VIEW_CALLBACK } from '../slack-ids.js';
+import { DENY_REASON_BLOCK_ID, OPERATION_REASON_BLOCK_ID, VIEW_CALLBACK } from '../slack-ids.js';
 import { errorView } from '../views/errors.js';
 import { type HandlerContext, outcome, viewValues } from './context.js';
-import { type SlackRestoreSource, type ThreadCommand, validateModalSubmission } from './grammar.js';
+import { isCommandError, normaliseText, parseCommand, validateModalSubmission } from './grammar.js';
+import { commandText } from './modal-validation.js';
+import { readReasonFormMetadata, reasonForm } from './reason-form.js';
 
 /** Form submissions: field errors go back inline (`response_action: errors`), the rest as for commands. */
 export function registerModals(app: App, ctx: HandlerContext): void {
@@ -15,7 +16,6 @@ export function registerModals(app: App, ctx: HandlerContext): void {
       ctx.metrics.commands.inc({ command: 'form', outcome: 'field_errors' });
       return;
     }
-    await ack();
     let channelId = '';
     try {
       channelId = String(
@@ -24,8 +24,14 @@ export function registerModals(app: App, ctx: HandlerContext): void {
     } catch {
       channelId = '';
     }
+    if (checked.command.kind === 'needs_reason') {
+      // A restore, undo or replay: the same form asks for the reason next, and that one is required.
+      await ack({ response_action: 'update', view: reasonForm(checked.command.command, channelId) });
+      return;
+    }
+    await ack();
     if (!channelId || !(await ctx.isIncidentChannel(channelId, undefined))) return;
-    const text = describe(checked.command);
+    const text = `${commandText(checked.command)} (form)`;
     const reply = await ctx.workflow.command(checked.command, text, { userId: body.user.id, channelId });
     ctx.metrics.commands.inc({ command: checked.command.kind, outcome: outcome(reply) });
     if (!reply.ok) {
@@ -35,6 +41,41 @@ export function registerModals(app: App, ctx: HandlerContext): void {
         ...errorView(reply),
       });
     }
+  });
+
+  // The reason a restore, undo or replay needs, after a button or the form chose it.
+  app.view(VIEW_CALLBACK.operationReason, async ({ ack, body, view, client }) => {
+    const reason = normaliseText(viewValues(view.state)[OPERATION_REASON_BLOCK_ID] ?? '').trim();
+    const state = readReasonFormMetadata(view.private_metadata);
+    // Parsed again as if typed: the grammar checks the id, the source and the reason's length.
+    const parsed = state ? parseCommand(state.text, { idPattern: ctx.idPattern, reason }) : null;
+    if (parsed === null || isCommandError(parsed)) {
+      const why =
+        parsed === null ? 'This form lost what it was for; close it and start again.' : parsed.message;
+      await ack({ response_action: 'errors', errors: { [OPERATION_REASON_BLOCK_ID]: why } });
+      return;
+    }
+    if (parsed.kind !== 'restore' && parsed.kind !== 'undo' && parsed.kind !== 'replay') {
+      await ack({
+        response_action: 'errors',
+        errors: { [OPERATION_REASON_BLOCK_ID]: 'This form only asks for restores, undos and replays.' },
+      });
+      return;
+    }
+    await ack();
+    const channelId = state?.channelId ?? '';
+    if (!channelId || !(await ctx.isIncidentChannel(channelId, undefined))) return;
+    const who = { userId: body.user.id, channelId };
+    const typed = state?.clicked ? state.text : `${state?.text ?? ''} (form)`;
+    const reply = await ctx.workflow.command(
+      parsed,
+      typed,
+      who,
+      state?.clicked ? { clicked: state.clicked } : {},
+    );
+    ctx.metrics.commands.inc({ command: parsed.kind, outcome: outcome(reply) });
+    if (!reply.ok)
+      await client.chat.postEphemeral({ channel: channelId, user: body.user.id, ...errorView(reply) });
   });
 
   app.view(VIEW_CALLBACK.denyReason, async ({ ack, body, view, client }) => {
@@ -59,32 +100,4 @@ export function registerModals(app: App, ctx: HandlerContext): void {
       });
     }
   });
-}
-
-/** The command a form submission stands for, as it is recorded in the audit log. */
-function describe(cmd: ThreadCommand): string {
-  const from = (source: SlackRestoreSource) =>
-    ` --from ${source.kind === 'tier' ? source.tier : `backup:${source.backupId}`}`;
-  const reason = (text: string | null) => (text ? ` --reason ${text}` : '');
-  return `${commandText()} (form)`;
-
-  function commandText(): string {
-    switch (cmd.kind) {
-      case 'inspect':
-      case 'validate':
-        return `${cmd.kind} ${cmd.id}`;
-      case 'diff':
-        return `diff ${cmd.id}${from(cmd.source)}`;
-      case 'restore':
-        return `restore ${cmd.id}${from(cmd.source)}${reason(cmd.reason)}`;
-      case 'undo':
-        return `undo ${cmd.backupId}${reason(cmd.reason)}`;
-      case 'export':
-        return `export ${cmd.id} --tier ${cmd.tier}`;
-      case 'replay':
-        return `replay ${cmd.id} --from-step ${cmd.fromStep}${reason(cmd.reason)}`;
-      default:
-        return assertNever(cmd, 'command kind');
-    }
-  }
 }

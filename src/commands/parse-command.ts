@@ -2,7 +2,7 @@ import { assertNever } from '../assert-never.js';
 import { isRecoveryError } from '../errors.js';
 import { assertBackupId } from '../recovery/sources.js';
 import { REASON_MAX_LENGTH, SLASH_COMMAND } from '../slack-ids.js';
-import { HELP_WORDS, SOURCE_TEXT, TIERS, usageText, VERBS, type Verb, verbUsage } from '../slack-verbs.js';
+import { HELP_WORDS, SOURCE_TEXT, TIERS, VERBS, type Verb, verbUsage } from '../slack-verbs.js';
 import { collectArgs, extraWords, reasonTail } from './arguments.js';
 import { normaliseText } from './normalise-text.js';
 import { parseBulkCommand } from './parse-bulk.js';
@@ -75,7 +75,7 @@ function parseVerb(
         usage,
       );
     }
-    const reason = parseReason(verb, args.flags.reason);
+    const reason = parseReason(verb, args.flags.reason, text, opts.reason);
     if ('error' in reason) return reason.error;
     return { kind: 'undo', backupId, reason: reason.reason };
   }
@@ -119,7 +119,7 @@ function parseVerb(
           usage,
         );
       }
-      const reason = parseReason(verb, args.flags.reason);
+      const reason = parseReason(verb, args.flags.reason, text, opts.reason);
       if ('error' in reason) return reason.error;
       return { kind: 'replay', id, fromStep, reason: reason.reason };
     }
@@ -142,7 +142,7 @@ function parseVerb(
         return fail(parsed.message, fix, usage);
       }
       if (verb === 'diff') return { kind: 'diff', id, source: parsed.source };
-      const reason = parseReason(verb, args.flags.reason);
+      const reason = parseReason(verb, args.flags.reason, text, opts.reason);
       if ('error' in reason) return reason.error;
       return { kind: 'restore', id, source: parsed.source, reason: reason.reason };
     }
@@ -152,7 +152,8 @@ function parseVerb(
 }
 
 function unknownVerb(first: Token, text: string, opts: GrammarOptions): CommandError {
-  const usage = usageText();
+  // No verb, so no one usage line: the fix and a pointer to help, not the whole table.
+  const usage = '';
   if (first.kind === 'flag') {
     return fail(
       `Start with a command (\`inspect\`, \`restore\`, … or \`help\`), not \`--${shown(first.name)}\`.`,
@@ -187,7 +188,7 @@ function unclosedQuote(unclosed: UnclosedQuote, first: Token | undefined, text: 
   return fail(
     `Unclosed quote: the \`${unclosed.quote === '"' ? '"' : "'"}\` before \`${shown(from.slice(1, 30))}\` is never closed. Close it at the end of the text, or leave the quotes out.`,
     suggest(text, [{ start: text.length, end: text.length, replacement: unclosed.quote }]),
-    verb === undefined ? usageText() : verbUsage(verb),
+    verb === undefined ? '' : verbUsage(verb),
   );
 }
 
@@ -200,7 +201,7 @@ export function parseCommand(text: string, opts: GrammarOptions): ParsedCommand 
     return fail(
       `The command is ${text.length} characters long; the limit is ${MAX_COMMAND_LENGTH} (a \`--reason\` holds up to ${REASON_MAX_LENGTH}: link to the incident doc for more).`,
       null,
-      usageText(),
+      '',
     );
   }
   const normalised = normaliseText(text);

@@ -28,12 +28,14 @@ export interface CommandError {
   message: string;
   /** The closest valid command, ready to copy (starts with `/zeus-recover`), or null. */
   suggestion: string | null;
-  /** The usage line of the verb concerned, or the whole grammar when the verb is unknown. */
+  /** The usage line of the verb concerned, or '' when no verb is known (help lists them all). */
   usage: string;
 }
 
 export interface GrammarOptions {
   idPattern: RegExp;
+  /** A reason given outside the text (the reason form); `--reason` in the text wins. */
+  reason?: string | undefined;
 }
 
 export function isCommandError(value: ParsedCommand | CommandError): value is CommandError {

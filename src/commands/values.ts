@@ -4,7 +4,7 @@ import { parseRestoreSource } from '../recovery/sources.js';
 import { REASON_MAX_LENGTH } from '../slack-ids.js';
 import { SOURCE_TEXT, type Verb, verbUsage } from '../slack-verbs.js';
 import type { CommandError, GrammarOptions, SlackRestoreSource } from './parsed-command.js';
-import { closest, fail, shown } from './suggestions.js';
+import { closest, fail, shown, suggest } from './suggestions.js';
 import type { WordToken } from './tokenizer.js';
 
 /**
@@ -95,12 +95,27 @@ export function looksLikeSource(word: string): boolean {
   return lower === 'postgres' || lower === 's3' || lower.startsWith('backup:') || lower in SOURCE_ALIASES;
 }
 
+/**
+ * The reason a restore, undo or replay needs: the approver reads it and the audit log keeps it,
+ * so a command without one is refused, as the CLI does. `given` is a reason from outside the
+ * text (the reason form); `typed` is the command as typed, to show it with the flag added.
+ */
 export function parseReason(
   verb: Verb,
   raw: string | undefined,
-): { reason: string | null } | { error: CommandError } {
-  const reason = raw?.trim();
-  if (reason === undefined || reason === '') return { reason: null };
+  typed: string,
+  given?: string,
+): { reason: string } | { error: CommandError } {
+  const reason = (raw ?? given)?.trim();
+  if (reason === undefined || reason === '') {
+    return {
+      error: fail(
+        `\`${verb}\` needs a reason: the approver reads it and the audit log keeps it.`,
+        suggest(typed, [{ start: typed.length, end: typed.length, replacement: ' --reason "<why>"' }]),
+        verbUsage(verb),
+      ),
+    };
+  }
   if (reason.length > REASON_MAX_LENGTH) {
     return {
       error: fail(

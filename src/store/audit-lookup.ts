@@ -10,6 +10,8 @@ import type { AuditEntry } from './types.js';
 export interface RequestAuditLookup {
   /** The latest entry of the request with one of `actions`, or null. */
   latest(requestId: string, conversationId: string, actions: readonly string[]): Promise<AuditEntry | null>;
+  /** The `restore.succeeded` entry that took `backupId` (its message carries the Undo button), or null. */
+  restoreThatTook(conversationId: string, backupId: string): Promise<AuditEntry | null>;
 }
 
 export function createRequestAuditLookup(pool: pg.Pool, schema: string): RequestAuditLookup {
@@ -22,6 +24,18 @@ export function createRequestAuditLookup(pool: pg.Pool, schema: string): Request
          WHERE conversation_id = $1 AND request_id = $2 AND action = ANY($3::text[])
          ORDER BY seq DESC LIMIT 1`,
         [conversationId, requestId, [...actions]],
+      );
+      const row = res.rows[0];
+      return row ? toEntry(row) : null;
+    },
+    async restoreThatTook(conversationId, backupId) {
+      const res = await pool.query<AuditRow>(
+        `SELECT ${AUDIT_COLUMNS} FROM ${table}
+         -- data is text (hashed as written); the conversation narrows it first.
+         WHERE conversation_id = $1 AND action = 'restore.succeeded'
+           AND (data::jsonb)->>'backupId' = $2
+         ORDER BY seq DESC LIMIT 1`,
+        [conversationId, backupId],
       );
       const row = res.rows[0];
       return row ? toEntry(row) : null;

@@ -89,6 +89,8 @@ export interface RequestStore {
   get(id: string): Promise<RecoveryRequest | null>;
   /** The requested/approved/executing request of a conversation, if any (there is at most one). */
   openForConversation(conversationId: string): Promise<RecoveryRequest | null>;
+  /** The undo that put back `backupId` (succeeded), or null: an Undo button is used once. */
+  undoneBy(conversationId: string, backupId: string): Promise<RecoveryRequest | null>;
   approve(id: string, userId: string): Promise<ApproveOutcome>;
   deny(id: string, userId: string, reason: string): Promise<DenyOutcome>;
   cancel(id: string, userId: string): Promise<CancelOutcome>;
@@ -281,6 +283,19 @@ export function createRequestStore(pool: pg.Pool, schema: string): RequestStore 
     const res = await pool.query<RequestRow>(
       `SELECT ${COLUMNS} FROM ${requests} WHERE conversation_id = $1 AND state IN ${OPEN_STATES}`,
       [conversationId],
+    );
+    const row = res.rows[0];
+    return row ? one(pool, row) : null;
+  }
+
+  async function undoneBy(conversationId: string, backupId: string): Promise<RecoveryRequest | null> {
+    // By conversation first: the plan's backup id is inside jsonb, the conversation is a column.
+    const res = await pool.query<RequestRow>(
+      `SELECT ${COLUMNS} FROM ${requests}
+       WHERE conversation_id = $1 AND kind = 'undo' AND state = 'succeeded'
+         AND plan->'source'->>'backupId' = $2
+       ORDER BY decided_at NULLS LAST, created_at LIMIT 1`,
+      [conversationId, backupId],
     );
     const row = res.rows[0];
     return row ? one(pool, row) : null;
@@ -587,6 +602,7 @@ export function createRequestStore(pool: pg.Pool, schema: string): RequestStore 
     create,
     get,
     openForConversation,
+    undoneBy,
     approve,
     deny,
     cancel,

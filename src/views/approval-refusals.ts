@@ -127,3 +127,12 @@ export function openConflictText(open: RecoveryRequest): { message: string; hint
     hint: 'Wait for its result in the incident thread, then inspect the conversation again before asking for another.',
   };
 }
+
+/**
+ * A click on an Undo button whose backup an undo already put back: nothing is asked again, and
+ * nothing goes to the thread (the thread already tells that undo).
+ */
+export function alreadyUndoneText(undo: RecoveryRequest, backupId: string, now: Date): string {
+  const at = formatTime(undo.decidedAt ?? undo.createdAt, now, { seconds: true });
+  return `Already undone by ${mention(undo.requester)} at ${at} (request ${undo.id}): backup ${backupId} was put back then. Nothing was done.`;
+}

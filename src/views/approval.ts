@@ -81,13 +81,41 @@ function copyLine(side: {
   return `${steps === null || steps === undefined ? 'steps unknown' : plural(steps, 'step')} · ${code(shortChecksum(side.checksum))} · ${formatBytes(side.bytes)}${validity}`;
 }
 
-function previewText(plan: RestorePlan): string {
+/** Whether the read-back found the written copy valid, from either shape a request's result takes. */
+function readBackValid(req: RecoveryRequest): boolean | null {
+  const r = req.result ?? {};
+  if (typeof r.valid === 'boolean') return r.valid;
+  const v = r.validation;
+  return v !== null && typeof v === 'object' && 'valid' in v && typeof v.valid === 'boolean' ? v.valid : null;
+}
+
+/**
+ * What Redis holds once the restore is done. The result keeps only the read-back checksum; when
+ * it is the one the plan meant to write, the plan's steps and size describe it exactly.
+ */
+function nowHolds(req: RecoveryRequest, plan: RestorePlan): string {
+  const after = resultField(req, 'after');
+  if (after === null)
+    return plan.target.exists ? 'could not be read back — check with inspect' : 'nothing (key deleted)';
+  const valid = readBackValid(req);
+  const check = valid === null ? '' : valid ? ' · ✅ valid' : ' · ⚠️ not valid';
+  if (after === plan.target.checksum) return `${copyLine(plan.target)}${check}`;
+  return `${code(shortChecksum(after))}${check} (not the copy planned: someone else wrote since — check with inspect)`;
+}
+
+function previewText(req: RecoveryRequest, plan: RestorePlan, state: RequestState): string {
   const { current, target } = plan;
-  const now = current.exists ? `${copyLine(current)} · ${formatTtl(current.ttlMs)}` : 'missing (no key)';
+  const held = current.exists ? `${copyLine(current)} · ${formatTtl(current.ttlMs)}` : 'missing (no key)';
+  const change = `*Change:* ${line(plan.diffSummary, LINE_MAX)}`;
+  // Once it ran, "Redis now" would be the stale plan: say what it held before and holds now.
+  if (state === 'succeeded') {
+    return [`*Redis before:* ${held}`, `*Redis now:* ${nowHolds(req, plan)}`, change].join('\n');
+  }
+  const finished = state === 'failed' || state === 'unknown';
   return [
-    `*Redis now:* ${now}`,
-    `*Will hold:* ${target.exists ? copyLine(target) : 'nothing — the key is deleted'}`,
-    `*Change:* ${line(plan.diffSummary, LINE_MAX)}`,
+    `*${finished ? 'Redis before' : 'Redis now'}:* ${held}`,
+    `*${finished ? 'Meant to hold' : 'Will hold'}:* ${target.exists ? copyLine(target) : 'nothing — the key is deleted'}`,
+    change,
   ].join('\n');
 }
 
@@ -219,7 +247,7 @@ export function statusLine(req: RecoveryRequest, now: Date): string | null {
       return `▶️ Executing… (${approved})`;
     case 'succeeded': {
       const backup = resultField(req, 'backupId');
-      return `✅ Done — ${approved}.${backup ? ` Undo: ${code(`${SLASH_COMMAND} undo ${backup}`)}` : ''}`;
+      return `✅ Done — ${approved}.${backup ? ` Undo: ${code(`${SLASH_COMMAND} undo ${backup} --reason <why>`)}` : ''}`;
     }
     case 'failed': {
       const error = resultField(req, 'error') ?? resultField(req, 'message');
@@ -284,7 +312,7 @@ export function approvalMessageView(req: RecoveryRequest, ctx: ApprovalContext):
     if (p.warnings.length > 0) blocks.push(section(warningsText(p.warnings)));
     blocks.push(section(replayPreviewText(p, ctx.now)));
   } else {
-    blocks.push(section(previewText(p)));
+    blocks.push(section(previewText(req, p, state)));
     if (p.warnings.length > 0) blocks.push(section(warningsText(p.warnings)));
   }
   if (ctx.inspect) {

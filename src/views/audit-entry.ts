@@ -93,7 +93,9 @@ const conversation = (e: AuditEntryInput): string => e.conversationId ?? '?';
 export const HANDLERS: Record<AuditAction, Render> = {
   'export.uploaded': handler(S['export.uploaded'], (d, e) => exportUploadedView(d, conversation(e), e.actor)),
   'export.refused': handler(S['export.refused'], (d, e) => exportRefusedView(d, conversation(e))),
-  'command.received': handler(S['command.received'], (d, e) => commandEchoView(e.actor, d.command)),
+  'command.received': handler(S['command.received'], (d, e) =>
+    commandEchoView(e.actor, d.command, d.clicked),
+  ),
   'inspect.reported': handler(S['inspect.reported'], (d, _e, now) => inspectView(d.report, { now })),
   'validate.reported': handler(S['validate.reported'], (d, _e, now) => validationView(d.report, { now })),
   'diff.reported': handler(S['diff.reported'], (d, _e, now) => diffView(d.report, { now })),

@@ -16,6 +16,11 @@ export const CLICK_REFUSALS = {
   undoOutsideIncident: { message: 'Undo works only in the incident channel the restore ran in.' },
   notABackup: {
     message: 'That button does not name a backup this app made, so nothing was done.',
-    hint: 'Use the Undo button on the restore result, or `/zeus-recover undo <backup id>`.',
+    hint: 'Use the Undo button on the restore result, or `/zeus-recover undo <backup id> --reason <why>`.',
+  },
+  reportOutsideIncident: { message: 'Restore and Diff work only in an incident channel.' },
+  notAReport: {
+    message: 'That button does not name a conversation and tier this app reported, so nothing was done.',
+    hint: 'Run `/zeus-recover inspect <id>` again and use the buttons under the new report.',
   },
 } as const;

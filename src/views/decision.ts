@@ -36,7 +36,8 @@ function sentence(event: DecisionEvent, now: Date): string {
     }
     case 'denied': {
       const reason = event.reason?.trim() ? `: ${line(event.reason, 1000)}` : '';
-      return `❌ ${userRef(event.by)} denied ${what} at ${escapeMrkdwn(formatTime(event.at, now))}${reason}. ${NOTHING_CHANGED}`;
+      // The requester is mentioned so Slack tells them: the deny form promises "shown to the requester".
+      return `❌ ${userRef(event.by)} denied ${what} at ${escapeMrkdwn(formatTime(event.at, now))}${reason}. ${NOTHING_CHANGED} ${userRef(req.requester)}, ask again once that is settled.`;
     }
     case 'cancelled':
       return `🚫 ${userRef(event.by)} cancelled ${what} at ${escapeMrkdwn(formatTime(event.at, now))}. ${NOTHING_CHANGED}`;

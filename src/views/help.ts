@@ -1,5 +1,5 @@
 import { SLASH_COMMAND } from '../slack-ids.js';
-import { USAGE_LINES, VERBS, verbUsage } from '../slack-verbs.js';
+import { USAGE_LINES, VERBS } from '../slack-verbs.js';
 import { code, escapeMrkdwn } from './escape.js';
 import { context, type EphemeralMessage, ephemeral, header, message, section } from './slack.js';
 
@@ -30,31 +30,23 @@ export function helpView(): EphemeralMessage {
   );
 }
 
-const SHORT_USAGE = [verbUsage('inspect'), verbUsage('restore')];
-
 /**
- * A command that did not parse: what was wrong (the grammar's message, which already wraps user
- * input in code spans), the closest valid command, and the usage of the verb concerned.
+ * A command that did not parse, readable on a phone: what was wrong (the grammar's message,
+ * which already wraps user input in code spans), the fixed command to copy, and the one usage
+ * line of the verb concerned, never the whole table.
  */
 export function usageError(
   messageText: string,
   suggestion?: string | null,
   usage?: string | null,
 ): EphemeralMessage {
-  const usageLines = usage ? usage.split('\n').filter((l) => l.trim() !== '') : SHORT_USAGE;
-  const blocks = [section(`⚠️ ${escapeMrkdwn(messageText)}`)];
-  if (suggestion) blocks.push(section(`Did you mean ${code(suggestion)}?`));
-  blocks.push(
-    section(
-      `*Usage*\n${usageLines
-        .slice(0, 12)
-        .map((l) => code(l))
-        .join('\n')}`,
-    ),
-  );
+  const lines = [`⚠️ ${escapeMrkdwn(messageText)}`];
+  if (suggestion) lines.push(`Try: ${code(suggestion)}`);
+  const verbLine = usage?.split('\n').find((l) => l.trim() !== '');
+  if (verbLine) lines.push(`Usage: ${code(verbLine.trim())}`);
   return ephemeral(
-    message(`${escapeMrkdwn(messageText)}${suggestion ? ` Did you mean ${code(suggestion)}?` : ''}`, [
-      ...blocks,
+    message(`${escapeMrkdwn(messageText)}${suggestion ? ` Try: ${code(suggestion)}` : ''}`, [
+      section(lines.join('\n')),
       context(`${code(`${SLASH_COMMAND} help`)} lists every command.`),
     ]),
   );

@@ -35,6 +35,8 @@ export {
   DENY_REASON_CALLBACK_ID,
   denyReasonModal,
   MODAL_BLOCKS,
+  operationReasonModal,
+  type PendingOperation,
   RECOVERY_MODAL_CALLBACK_ID,
   type RecoveryModalInitial,
   recoveryModal,

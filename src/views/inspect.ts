@@ -2,8 +2,17 @@ import type { Recommendation } from '../recovery/types.js';
 import { SLASH_COMMAND } from '../slack-ids.js';
 import { code, escapeMrkdwn, line } from './escape.js';
 import { formatTime } from './format.js';
+import { reportActions, restoreButtonLabel } from './report-actions.js';
 import { context, divider, header, type KnownBlock, message, type SlackMessage, section } from './slack.js';
-import { compactTier, findingLines, type InspectSummary, TIER_LABEL, TIER_ORDER, tierLine } from './tiers.js';
+import {
+  compactTier,
+  findingLines,
+  type InspectSummary,
+  sameContentNote,
+  TIER_LABEL,
+  TIER_ORDER,
+  tierLine,
+} from './tiers.js';
 
 const FINDINGS_PER_TIER = 3;
 
@@ -14,7 +23,8 @@ export function recommendationText(id: string, rec: Recommendation): { headline:
     const from = `--from ${rec.source}`;
     return {
       headline: `*Recommendation: restore from ${TIER_LABEL[rec.source]}* — ${reason}`,
-      next: `Next: ${code(`${SLASH_COMMAND} diff ${id} ${from}`)} to preview, then ${code(`${SLASH_COMMAND} restore ${id} ${from} --reason <why>`)}`,
+      // The buttons below do both; the command stays for those who type (and for the CLI's readers).
+      next: `Next: *Diff* to preview, then *${restoreButtonLabel(rec.source)}* (below), or type ${code(`${SLASH_COMMAND} restore ${id} ${from} --reason <why>`)}`,
     };
   }
   if (rec.source === 'redis') {
@@ -40,8 +50,12 @@ export function inspectView(report: InspectSummary, ctx: { now?: Date } = {}): S
     if (s.status === 'found') lines.push(...findingLines(s, FINDINGS_PER_TIER));
     blocks.push(section(lines.join('\n'), { cli }));
   }
+  const same = sameContentNote(report.tiers);
+  if (same) blocks.push(context(same));
   const rec = recommendationText(id, report.recommendation);
   blocks.push(divider(), section(`${rec.headline}\n${rec.next}`, { cli }));
+  const actions = reportActions(id, report.recommendation);
+  if (actions) blocks.push(actions);
   blocks.push(
     context(
       `Inspected ${escapeMrkdwn(formatTime(report.at, ctx.now))}`,

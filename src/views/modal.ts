@@ -2,10 +2,12 @@ import {
   MODAL_ACTIONS,
   MODAL_BLOCK_IDS,
   MODAL_SOURCES,
+  OPERATION_REASON_BLOCK_ID,
   REASON_MAX_LENGTH,
+  VIEW_CALLBACK,
   type ViewCallbackId,
 } from '../slack-ids.js';
-import { escapeMrkdwn, oneLine } from './escape.js';
+import { code, escapeMrkdwn, oneLine } from './escape.js';
 import { clip } from './limits.js';
 import {
   type InputBlock,
@@ -32,10 +34,10 @@ const ACTION_LABELS: Record<(typeof MODAL_ACTIONS)[number], string> = {
   inspect: 'Inspect — every tier side by side',
   validate: 'Validate — integrity and agreement',
   diff: 'Diff — what a restore would change',
-  restore: 'Restore Redis from a good copy (approval)',
-  undo: 'Undo a restore (approval)',
+  restore: 'Restore Redis from a good copy (reason, approval)',
+  undo: 'Undo a restore (reason, approval)',
   export: 'Export the stored copy as a file',
-  replay: 'Replay from a step (approval)',
+  replay: 'Replay from a step (reason, approval)',
 };
 
 const SOURCE_LABELS: Record<(typeof MODAL_SOURCES)[number], string> = {
@@ -53,7 +55,6 @@ export interface RecoveryModalInitial {
   source: string;
   backupId: string;
   fromStep: number;
-  reason: string;
 }
 
 function select(
@@ -157,13 +158,6 @@ export function recoveryModal(opts: {
         ...(fromStep !== null ? { initial_value: String(fromStep) } : {}),
       },
     },
-    textInput(MODAL_BLOCKS.reason, 'Reason', {
-      placeholder: 'Why — recorded in the audit log and shown to the approver',
-      initial: init.reason,
-      maxLength: REASON_MAX_LENGTH,
-      multiline: true,
-      hint: 'Needed for restore, undo and replay.',
-    }),
   ];
   return {
     type: 'modal',
@@ -203,5 +197,60 @@ export function denyReasonModal(requestId: string, operation?: string): ModalVie
     close: plain('Back'),
     private_metadata: requestId,
     blocks,
+  };
+}
+
+/** A restore, undo or replay chosen by a button or the form, before its reason. */
+export type PendingOperation =
+  | { kind: 'restore'; id: string; source: string }
+  | { kind: 'undo'; backupId: string }
+  | { kind: 'replay'; id: string; fromStep: number };
+
+const OPERATION_TITLE: Record<PendingOperation['kind'], string> = {
+  restore: 'Restore',
+  undo: 'Undo a restore',
+  replay: 'Replay',
+};
+
+function operationWhat(op: PendingOperation): string {
+  const c = (t: string) => code(t);
+  switch (op.kind) {
+    case 'restore':
+      return `*Restore ${c(op.id)} from ${c(op.source)}*\nRedis is backed up first, so it can be undone. Someone else approves it in the incident thread.`;
+    case 'undo':
+      return `*Undo: put backup ${c(op.backupId)} back into Redis*\nWhat Redis holds now is backed up first. Someone else approves it in the incident thread.`;
+    case 'replay':
+      return `*Replay ${c(op.id)} from step ${op.fromStep}*\nZeus runs those steps again. Someone else approves it in the incident thread.`;
+  }
+}
+
+/**
+ * The reason a restore, undo or replay needs, asked after a button or the form chose what to do.
+ * Required (not "(optional)"): the approver reads it and the audit log keeps it.
+ */
+export function operationReasonModal(op: PendingOperation, metadata: string): ModalView {
+  return {
+    type: 'modal',
+    callback_id: VIEW_CALLBACK.operationReason,
+    title: plain(OPERATION_TITLE[op.kind]),
+    submit: plain('Ask for approval'),
+    close: plain('Cancel'),
+    private_metadata: metadata,
+    blocks: [
+      { type: 'section', text: mrkdwn(operationWhat(op)) },
+      {
+        type: 'input',
+        block_id: OPERATION_REASON_BLOCK_ID,
+        label: plain('Reason'),
+        hint: plain('Shown to the approver and kept in the audit log.'),
+        element: {
+          type: 'plain_text_input',
+          action_id: OPERATION_REASON_BLOCK_ID,
+          multiline: true,
+          max_length: REASON_MAX_LENGTH,
+          placeholder: plain('e.g. INC-4242: lost in the Redis failover'),
+        },
+      },
+    ],
   };
 }

@@ -66,8 +66,9 @@ export const replies = {
     message: 'This request expired before it was approved.',
     hint: 'Ask again for a fresh preview.',
   }),
-  approvedRunning: (): ReplyText => ({
-    message: 'Approved. The restore is running; follow it in the thread.',
+  /** `operation`: plain text naming what was approved, e.g. "replay c-1 from step 4". */
+  approvedRunning: (operation: string): ReplyText => ({
+    message: `Approved: ${operation}. It is running; follow it in the thread.`,
   }),
   alreadyExpired: (): ReplyText => ({ message: 'This request had already expired.' }),
   denied: (): ReplyText => ({ message: 'Denied; the requester sees your reason in the thread.' }),

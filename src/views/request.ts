@@ -48,8 +48,12 @@ export function operationPhrase(req: RecoveryRequest): string {
   return assertNever(req.kind, 'request kind');
 }
 
-/** The command that asks for the same thing again (after an expiry or a stale preview). */
+/** The command that asks for the same thing again (after an expiry or a stale preview); a reason is required. */
 export function askAgainCommand(req: RecoveryRequest): string {
+  return `${askAgainVerb(req)} --reason <why>`;
+}
+
+function askAgainVerb(req: RecoveryRequest): string {
   const p = req.plan;
   if (isReplayPlan(p)) return `${SLASH_COMMAND} replay ${req.conversationId} --from-step ${p.fromStep}`;
   switch (req.kind) {

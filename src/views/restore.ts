@@ -3,7 +3,7 @@ import type { RestoreResult } from '../recovery/execute.js';
 import { type ActionId, SLASH_COMMAND } from '../slack-ids.js';
 import { type ErrorLike, hintForCode } from './errors.js';
 import { code, escapeMrkdwn, line, userRef } from './escape.js';
-import { formatTtl, plural, shortChecksum } from './format.js';
+import { formatTime, formatTtl, plural, shortChecksum } from './format.js';
 import { approversText } from './request.js';
 import {
   context,
@@ -34,7 +34,13 @@ export interface RestoreOutcome
 
 export interface RestoreViewContext {
   request?: RecoveryRequest | undefined;
+  /** Set once an undo put this restore's backup back: the Undo button gives way to this. */
+  undone?: { by: string; at: Date | string; requestId: string } | undefined;
+  now?: Date | undefined;
 }
+
+/** The label the thread's echo of a click repeats. */
+export const UNDO_BUTTON_LABEL = 'Undo this restore';
 
 function undoCommand(backupId: string): string {
   return `${SLASH_COMMAND} undo ${backupId}`;
@@ -69,31 +75,41 @@ export function restoreOutcomeView(o: RestoreOutcome, ctx: RestoreViewContext = 
   ];
   const req = ctx.request;
   if (req) fields.push(`*Requested by*\n${userRef(req.requester)}`, `*Approved by*\n${approversText(req)}`);
-  const blocks: KnownBlock[] = [
-    section(lines.join('\n')),
-    fieldsSection(fields),
-    section(
-      `Undo: ${code(undoCommand(o.backupId))} — puts back exactly what Redis held before (needs approval).`,
-    ),
-    {
-      type: 'actions',
-      block_id: RESTORE_ACTIONS_BLOCK_ID,
-      elements: [
-        {
-          type: 'button',
-          action_id: RESTORE_UNDO_ACTION,
-          text: plain('Undo this restore'),
-          value: o.backupId,
-        },
-      ],
-    },
-  ];
+  const blocks: KnownBlock[] = [section(lines.join('\n')), fieldsSection(fields)];
+  if (ctx.undone) {
+    const at = escapeMrkdwn(formatTime(ctx.undone.at, ctx.now, { seconds: true }));
+    blocks.push(
+      context(
+        `↩️ Undone by ${userRef(ctx.undone.by)} at ${at}: Redis holds what it held before this restore again (request ${code(ctx.undone.requestId)}).`,
+      ),
+    );
+  } else {
+    blocks.push(
+      section(
+        `Undo puts back exactly what Redis held before: the button asks for a reason, then one approval (or type ${code(`${undoCommand(o.backupId)} --reason <why>`)}).`,
+      ),
+      {
+        type: 'actions',
+        block_id: RESTORE_ACTIONS_BLOCK_ID,
+        elements: [
+          {
+            type: 'button',
+            action_id: RESTORE_UNDO_ACTION,
+            text: plain(UNDO_BUTTON_LABEL),
+            value: o.backupId,
+          },
+        ],
+      },
+    );
+  }
   if (o.valid === false) {
     blocks.push(
       context(`Run ${code(`${SLASH_COMMAND} validate ${o.conversationId}`)} to see what is wrong with it.`),
     );
   }
-  const text = `${headline(o).replace(/\*/g, '')}. Backup ${code(o.backupId)}; undo with ${code(undoCommand(o.backupId))}.`;
+  const text = ctx.undone
+    ? `${headline(o).replace(/\*/g, '')}. Undone by ${userRef(ctx.undone.by)}.`
+    : `${headline(o).replace(/\*/g, '')}. Backup ${code(o.backupId)}; undo with the button or ${code(`${undoCommand(o.backupId)} --reason <why>`)}.`;
   return message(text, blocks);
 }
 

@@ -1,4 +1,4 @@
-import { code, escapeMrkdwn, userRef } from './escape.js';
+import { code, escapeMrkdwn, oneLine, userRef } from './escape.js';
 import { clip } from './limits.js';
 import { context, message, type SlackMessage, section } from './slack.js';
 
@@ -13,9 +13,14 @@ export function threadRootView(conversationId: string): SlackMessage {
   ]);
 }
 
-/** Who ran what, first in the thread, so every report that follows has its author. */
-export function commandEchoView(userId: string, commandText: string): SlackMessage {
+/**
+ * Who asked for what, first in the thread, so every report that follows has its author. A click
+ * is echoed as a click: "ran `/zeus-recover undo …`" would claim a command nobody typed.
+ */
+export function commandEchoView(userId: string, commandText: string, clicked?: string): SlackMessage {
   const who = userRef(userId);
   const cmd = code(clip(commandText, 500));
-  return message(`${who} ran ${cmd}`, [context(`${who} ran ${cmd}`)]);
+  if (!clicked) return message(`${who} ran ${cmd}`, [context(`${who} ran ${cmd}`)]);
+  const label = escapeMrkdwn(clip(oneLine(clicked), 75));
+  return message(`${who} clicked ${label} (${cmd})`, [context(`${who} clicked *${label}* (${cmd})`)]);
 }

@@ -26,14 +26,15 @@ function unreachableReason(s: TierSummary): string {
   return first.replace(/^unreachable:\s*/, '');
 }
 
-/** `*Redis* ✅ valid · 12 steps · last step 10:00 UTC · 4.2 KB · `1a2b3c4d5e6f` · TTL 6 h` */
+/** `*Redis* ✅ valid · 12 steps · last step 10:00:04 UTC · 4.2 KB · `1a2b3c4d5e6f` · TTL 6 h` */
 export function tierLine(name: TierName, s: TierSummary, now?: Date): string {
   const head = `*${TIER_LABEL[name]}* ${tierIcon(s)} ${tierState(s)}`;
   if (s.status === 'unreachable') return `${head} — ${line(unreachableReason(s), FINDING_MAX)}`;
   if (s.status === 'missing') return head;
   const facts = [
     s.steps === null ? 'steps unknown' : plural(s.steps, 'step'),
-    s.lastStepAt ? `last step ${formatTime(s.lastStepAt, now)}` : null,
+    // To the second: copies a few seconds apart must not read as the same moment.
+    s.lastStepAt ? `last step ${formatTime(s.lastStepAt, now, { seconds: true })}` : null,
     formatBytes(s.bytes),
     code(shortChecksum(s.checksum)),
     name === 'redis' ? formatTtl(s.ttlMs) : null,
@@ -58,4 +59,28 @@ export function findingLines(s: TierSummary, max: number): string[] {
 export function compactTier(name: TierName, s: TierSummary): string {
   const steps = s.status === 'found' && s.steps !== null ? ` ${plural(s.steps, 'step')}` : ` ${tierState(s)}`;
   return `${TIER_LABEL[name]} ${tierIcon(s)}${steps}`;
+}
+
+/**
+ * Copies with the same content but different checksums, said in words: without it, two tiers
+ * that "agree" beside two different checksums read as a contradiction. Postgres stores jsonb,
+ * which reorders keys and drops whitespace, so its bytes differ from what Zeus wrote.
+ */
+export function sameContentNote(tiers: Record<TierName, TierSummary>): string | null {
+  const groups = new Map<string, TierName[]>();
+  for (const name of TIER_ORDER) {
+    const s = tiers[name];
+    if (s.status !== 'found' || s.contentHash === null) continue;
+    groups.set(s.contentHash, [...(groups.get(s.contentHash) ?? []), name]);
+  }
+  const notes: string[] = [];
+  for (const names of groups.values()) {
+    const checksums = new Set(names.map((n) => tiers[n].checksum));
+    if (names.length < 2 || checksums.size < 2) continue;
+    const why = names.includes('postgres')
+      ? ' (Postgres stores jsonb, which reorders keys and drops spaces)'
+      : '';
+    notes.push(`${names.map((n) => TIER_LABEL[n]).join(' and ')}: same content, different bytes${why}`);
+  }
+  return notes.length === 0 ? null : `ℹ️ ${notes.join('; ')}.`;
 }

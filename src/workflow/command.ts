@@ -14,10 +14,10 @@ export type ThreadCommand =
   | { kind: 'inspect'; id: string }
   | { kind: 'validate'; id: string }
   | { kind: 'diff'; id: string; source: ThreadRestoreSource }
-  | { kind: 'restore'; id: string; source: ThreadRestoreSource; reason: string | null }
-  | { kind: 'undo'; backupId: string; reason: string | null }
+  | { kind: 'restore'; id: string; source: ThreadRestoreSource; reason: string }
+  | { kind: 'undo'; backupId: string; reason: string }
   | { kind: 'export'; id: string; tier: ExportTier }
-  | { kind: 'replay'; id: string; fromStep: number; reason: string | null };
+  | { kind: 'replay'; id: string; fromStep: number; reason: string };
 
 /** The bulk restore's commands: about a job, told in the job's own thread or answered privately. */
 export type BulkCommand =

@@ -12,6 +12,7 @@ import {
 } from '../recovery/index.js';
 import { planReplay } from '../recovery/replay.js';
 import { inspectJson } from '../recovery/summary.js';
+import { alreadyUndoneText } from '../views/approval-refusals.js';
 import { replies } from '../views/replies.js';
 import type { ThreadCommand } from './command.js';
 import type { Actor, ListReply, Reply, WorkflowContext } from './context.js';
@@ -23,8 +24,17 @@ import type { Actor, ListReply, Reply, WorkflowContext } from './context.js';
 export function createCommands(ctx: WorkflowContext) {
   const { core, policy, messaging, names, actorId, record, failure, openRequest, reportValidation } = ctx;
 
-  /** `typed`: the command as the person typed it (the handler undoes the chat's escaping). */
-  async function command(cmd: ThreadCommand, typed: string, who: Actor): Promise<Reply> {
+  /**
+   * `typed`: the command as the person typed it (the handler undoes the chat's escaping), or as
+   * the button or form stands for it. `clicked`: the button's label when a click asked for it, so
+   * the thread says "clicked Undo" rather than claiming a command was typed.
+   */
+  async function command(
+    cmd: ThreadCommand,
+    typed: string,
+    who: Actor,
+    opts: { clicked?: string } = {},
+  ): Promise<Reply> {
     try {
       const conversationId = cmd.kind === 'undo' ? null : 'id' in cmd ? cmd.id : null;
       if (conversationId) addLogContext({ conversationId });
@@ -35,7 +45,7 @@ export function createCommands(ctx: WorkflowContext) {
           conversationId ?? (cmd.kind === 'undo' ? await backupConversation(cmd.backupId) : null),
         requestId: null,
         // Views escape it when they show it.
-        data: { command: names.command(typed) },
+        data: { command: names.command(typed), ...(opts.clicked ? { clicked: opts.clicked } : {}) },
       });
       switch (cmd.kind) {
         case 'inspect': {
@@ -146,13 +156,27 @@ export function createCommands(ctx: WorkflowContext) {
     return (await core.backups.get(backupId))?.conversationId ?? null;
   }
 
-  /** The Undo button on a restore result: an undo request, approved like any restore. */
-  async function requestUndo(backupId: string, who: Actor): Promise<Reply> {
-    return command(
-      { kind: 'undo', backupId, reason: 'undo from the restore result' },
-      `undo ${backupId}`,
-      who,
-    );
+  /**
+   * Before the Undo button's reason form: a backup an undo already put back is not offered again
+   * (a second click is answered privately and posts nothing to the thread).
+   */
+  async function canUndo(backupId: string): Promise<Reply> {
+    try {
+      const conversationId = await backupConversation(backupId);
+      // planUndo's refusal says what a missing backup means and where to find the right id.
+      if (conversationId === null) {
+        await planUndo(core, backupId);
+        return { ok: true, message: '' };
+      }
+      const done = await ctx.requests.undoneBy(conversationId, backupId);
+      if (done) {
+        const now = (core.clock ?? (() => new Date()))();
+        return { ok: false, message: alreadyUndoneText(done, backupId, now), mentions: true };
+      }
+      return { ok: true, message: '' };
+    } catch (err) {
+      return failure(err);
+    }
   }
 
   /**
@@ -183,5 +207,5 @@ export function createCommands(ctx: WorkflowContext) {
     }
   }
 
-  return { command, list, requestUndo };
+  return { command, list, canUndo };
 }

@@ -16,6 +16,7 @@ import {
 } from '../recovery/index.js';
 import type { ReplayPlan } from '../recovery/replay.js';
 import { inspectJson } from '../recovery/summary.js';
+import type { RequestAuditLookup } from '../store/audit-lookup.js';
 import type { BulkRequestStore } from '../store/bulk-requests.js';
 import { OpenRequestConflict, type RequestStore } from '../store/requests.js';
 import type { AuditEvent } from '../store/types.js';
@@ -50,6 +51,8 @@ export interface WorkflowDeps {
   messaging: MessagingPort;
   names: ChatNames;
   metrics?: Metrics;
+  /** Finds the restore result an undo used, so its Undo button can be replaced. */
+  lookup: Pick<RequestAuditLookup, 'restoreThatTook'>;
   /** Bulk restore from Slack (workflow/bulk.ts); absent, the bulk verbs say it is not set up. */
   bulk?: BulkWorkflowDeps;
   /** How a replay is followed through Zeus's status endpoint. */
@@ -105,7 +108,8 @@ export interface WorkflowContext extends WorkflowDeps {
     kind: RequestKind,
     plan: RestorePlan | ReplayPlan,
     who: Actor,
-    reason: string | null,
+    /** Required: every face refuses a destructive command without one. */
+    reason: string,
   ): Promise<RecoveryRequest>;
   /** How long the request waited for `decision`, for the approval-wait histogram. */
   observeWait(request: RecoveryRequest, decision: string): void;
@@ -168,18 +172,13 @@ export function createContext(deps: WorkflowDeps): WorkflowContext {
     return report;
   }
 
-  async function openRequest(
-    kind: RequestKind,
-    plan: RestorePlan | ReplayPlan,
-    who: Actor,
-    reason: string | null,
-  ) {
+  async function openRequest(kind: RequestKind, plan: RestorePlan | ReplayPlan, who: Actor, reason: string) {
     const request = await requests.create({
       kind,
       conversationId: plan.conversationId,
       channelId: who.channelId,
       requester: who.userId,
-      reason: reason ?? '(no reason given)',
+      reason,
       plan,
       requiredApprovals: policy.requiredApprovals,
       ttlMinutes: policy.requestTtlMinutes,

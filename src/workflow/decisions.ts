@@ -5,6 +5,7 @@ import { planRestore, type RestorePlan } from '../recovery/index.js';
 import { planReplay, type ReplayPlan } from '../recovery/replay.js';
 import { notOpenText, refusalText } from '../views/approval-refusals.js';
 import { replies } from '../views/replies.js';
+import { operationTitle } from '../views/request.js';
 import type { Actor, Reply, WorkflowContext } from './context.js';
 
 /**
@@ -109,7 +110,7 @@ export function createDecisions(
           await transition(AuditAction.RequestApproved, outcome.request, actorId(who.userId));
           // Runs after the click is answered; progress and result go to the thread.
           void execute(outcome.request, who.userId);
-          return { ok: true, ...replies.approvedRunning() };
+          return { ok: true, ...replies.approvedRunning(operationTitle(outcome.request)) };
       }
     } catch (err) {
       return failure(err);

@@ -1,5 +1,5 @@
 import { AuditAction, isReplayPlan, type RecoveryRequest } from '../approval/types.js';
-import { isOutcomeEvent, withOutcomeMarks } from '../audit-vocabulary.js';
+import { AUDIT_DATA, isOutcomeEvent, withOutcomeMarks } from '../audit-vocabulary.js';
 import { ErrorCode, errorMessage, RecoveryError } from '../errors.js';
 import { type CoreDeps, executeRestore } from '../recovery/index.js';
 import { executeReplay, type ReplayPlan } from '../recovery/replay.js';
@@ -8,6 +8,7 @@ import { summarizeZeusStatus, type ZeusStatus } from '../recovery/zeus-api.js';
 import { auditTo } from '../store/audit.js';
 import type { FinishState } from '../store/requests.js';
 import { replayProgressView } from '../views/replay.js';
+import { restoreOutcomeView } from '../views/restore.js';
 import type { SlackMessage } from '../views/slack.js';
 import type { WorkflowContext } from './context.js';
 
@@ -17,7 +18,7 @@ import type { WorkflowContext } from './context.js';
  * the core's own audit entries.
  */
 export function createExecution(ctx: WorkflowContext) {
-  const { core, requests, logger, messaging, actorId, reportValidation } = ctx;
+  const { core, requests, logger, messaging, actorId, reportValidation, lookup } = ctx;
 
   const TERMINAL: Record<string, FinishState> = {
     [AuditAction.RestoreSucceeded]: 'succeeded',
@@ -103,6 +104,11 @@ export function createExecution(ctx: WorkflowContext) {
         );
         return;
       }
+      if (state === 'succeeded' && request.kind === 'undo') {
+        await replaceUsedUndo(request).catch((err) =>
+          logger.warn({ err, requestId: request.id }, 'could not replace the Undo button that was used'),
+        );
+      }
       if (state === 'succeeded') {
         await reportValidation(request.conversationId, request.channelId, 'system', request.id).catch((err) =>
           logger.warn({ err, requestId: request.id }, 'validation after the operation failed'),
@@ -111,6 +117,25 @@ export function createExecution(ctx: WorkflowContext) {
     } finally {
       messaging.wakeDeliverer();
     }
+  }
+
+  /**
+   * The restore result whose backup this undo put back loses its Undo button: a second click
+   * could only ask to write the same bytes again. Best effort; the button's handler refuses a
+   * used backup anyway (decisions.ts).
+   */
+  async function replaceUsedUndo(request: RecoveryRequest): Promise<void> {
+    const plan = request.plan;
+    if (isReplayPlan(plan) || plan.source.kind !== 'backup') return;
+    const entry = await lookup.restoreThatTook(request.conversationId, plan.source.backupId);
+    if (!entry) return;
+    const data = AUDIT_DATA['restore.succeeded'].safeParse(entry.data);
+    if (!data.success) return;
+    const view = restoreOutcomeView(
+      { ...data.data, conversationId: request.conversationId },
+      { undone: { by: request.requester, at: new Date(), requestId: request.id }, now: new Date() },
+    );
+    await messaging.updateDelivered(request.channelId, entry.seq, view);
   }
 
   /**

@@ -39,8 +39,16 @@ describe('export to the incident thread', () => {
   });
 });
 
+/** The reason form the last views.open showed: its metadata, to submit it as Slack would. */
+function lastReasonForm(): { metadata: string; text: string } {
+  const call = h.slack.calls('views.open').at(-1);
+  const view = call?.args.view as { callback_id?: string; private_metadata?: string } | undefined;
+  expect(view?.callback_id).toBe('operation_reason_modal');
+  return { metadata: view?.private_metadata ?? '', text: JSON.stringify(view) };
+}
+
 describe('undo from the restore result', () => {
-  it('the Undo button asks for approval, and approving puts the previous bytes back', async () => {
+  it('the Undo button asks for a reason, files the request, and is replaced once used', async () => {
     const id = 'c-e2e-undo';
     const before = `${makeConversation(id, 2)}\n`;
     await h.stack.seed('redis', id, before);
@@ -57,14 +65,61 @@ describe('undo from the restore result', () => {
     expect(backupId).toMatch(/^bk_/);
     expect(await h.stack.redis.client.get(h.stack.redis.key(id))).not.toBe(before);
 
+    // The click opens the reason form; nothing is filed and nothing is said in the thread yet.
+    const opened = h.slack.calls('views.open').length;
     await h.click('restore_undo', backupId, 'U_ALICE', result.ts);
+    await h.slack.waitFor(() => h.slack.calls('views.open').length > opened, 10_000, 'reason form');
+    const form = lastReasonForm();
+    expect(form.text).toContain(backupId);
+    expect(h.transcript(id).join('\n')).not.toMatch(/clicked Undo|Approval needed: undo/);
+
+    // A reason is required: an empty one comes back as an error under the field.
+    const empty = await h.submitView(
+      'operation_reason_modal',
+      'U_ALICE',
+      { operation_reason: '  ' },
+      form.metadata,
+    );
+    expect(JSON.stringify(empty.json)).toContain('needs a reason');
+    expect(h.approvalMessage(id)).toBeUndefined();
+
+    await h.submitView(
+      'operation_reason_modal',
+      'U_ALICE',
+      { operation_reason: 'postgres copy was wrong' },
+      form.metadata,
+    );
     const undo = await h.slack.waitFor(() => h.approvalMessage(id), 10_000, 'undo approval request');
     expect(undo.requestId).not.toBe(first.requestId);
+    const transcript = h.transcript(id).join('\n');
+    expect(transcript).toContain('postgres copy was wrong');
+    // The click is echoed as a click, not as a command nobody typed.
+    expect(transcript).toMatch(/U_ALICE clicked Undo this restore/);
+    expect(transcript).not.toMatch(/U_ALICE ran `\/zeus-recover undo/);
+
     await h.click('request_approve', undo.requestId, 'U_DAVE', undo.ts);
     await eventually(
       async () => (await h.stack.redis.client.get(h.stack.redis.key(id))) === before,
       'Redis back to its bytes before the restore',
     );
-    expect(await h.stack.redis.client.get(h.stack.redis.key(id))).toBe(before);
+    // The used button gives way to who undid it.
+    const used = await h.slack.waitFor(
+      () => {
+        const m = h.thread(id).find((x) => x.ts === result.ts);
+        return m && !findButton(m.blocks, 'restore_undo') ? m : undefined;
+      },
+      10_000,
+      'Undo button replaced',
+    );
+    expect(JSON.stringify(used.blocks).match(/Undone by[^"]*/)?.[0]).toMatch(/Undone by (<@)?U_ALICE/);
+
+    // A second click on the old button: a private answer, no form, nothing in the thread.
+    const afterUndo = h.thread(id).length;
+    const forms = h.slack.calls('views.open').length;
+    const again = await h.click('restore_undo', backupId, 'U_CAROL', result.ts);
+    await h.slack.waitFor(() => h.slack.responses(again.responseId).length > 0, 10_000, 'already undone');
+    expect(JSON.stringify(h.slack.responses(again.responseId))).toMatch(/Already undone by (<@)?U_ALICE/);
+    expect(h.slack.calls('views.open')).toHaveLength(forms);
+    expect(h.thread(id)).toHaveLength(afterUndo);
   });
 });

@@ -88,7 +88,7 @@ describe('replay through Slack', () => {
   it('refuses a step outside 1..n before asking anyone', async () => {
     const id = 'c-e2e-replay-range';
     await h.stack.seed('redis', id, makeConversation(id, 4));
-    const res = await h.slash(`replay ${id} --from-step 9`);
+    const res = await h.slash(`replay ${id} --from-step 9 --reason stuck`);
     await h.slack.waitFor(() => h.slack.responses(res.responseId).length > 0, 10_000, 'refusal');
     expect(JSON.stringify(h.slack.responses(res.responseId))).toMatch(/outside 1..4|1 and 4/);
     expect(h.approvalMessage(id)).toBeUndefined();

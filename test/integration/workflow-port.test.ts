@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import type { CoreDeps } from '../../src/recovery/deps.js';
+import { createRequestAuditLookup } from '../../src/store/audit-lookup.js';
 import { createRequestStore, type RequestStore } from '../../src/store/requests.js';
 import type { AuditEvent } from '../../src/store/types.js';
 import {
@@ -56,6 +57,7 @@ beforeAll(async () => {
     groupMembers: async () => null,
     messaging,
     names: { actor: (userId) => `chat:${userId}`, command: (typed) => `/zeus-recover ${typed}` },
+    lookup: createRequestAuditLookup(runtime.pool, SCHEMA),
     logger: createLogger('silent'),
   });
 }, 60_000);

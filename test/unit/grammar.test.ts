@@ -8,11 +8,12 @@ import {
   type ParsedCommand,
   parseCommand,
   scanCommand,
-  usageText,
   validateModalSubmission,
 } from '../../src/commands/grammar.js';
+import type { NeedsReason } from '../../src/commands/modal-validation.js';
 import { compileIdPattern, DEFAULT_ID_PATTERN } from '../../src/recovery/ids.js';
 import { MODAL_BLOCK_IDS, REASON_MAX_LENGTH, SLASH_COMMAND } from '../../src/slack-ids.js';
+import { usageText } from '../../src/slack-verbs.js';
 
 const opts = { idPattern: compileIdPattern(DEFAULT_ID_PATTERN) };
 const BK = 'bk_01HV3ABCDEFG';
@@ -47,21 +48,15 @@ describe('parseCommand: every verb', () => {
     ['diff c-1 --from s3', { kind: 'diff', id: 'c-1', source: { kind: 'tier', tier: 's3' } }],
     [`diff c-1 --from backup:${BK}`, { kind: 'diff', id: 'c-1', source: { kind: 'backup', backupId: BK } }],
     [
-      'restore c-1 --from postgres',
-      { kind: 'restore', id: 'c-1', source: { kind: 'tier', tier: 'postgres' }, reason: null },
-    ],
-    [
       'restore c-1 --from postgres --reason redis lost it',
       { kind: 'restore', id: 'c-1', source: { kind: 'tier', tier: 'postgres' }, reason: 'redis lost it' },
     ],
-    [`undo ${BK}`, { kind: 'undo', backupId: BK, reason: null }],
     [`undo backup:${BK} --reason wrong copy`, { kind: 'undo', backupId: BK, reason: 'wrong copy' }],
     ['export c-1', { kind: 'export', id: 'c-1', tier: 'redis' }],
     ['export c-1 --tier postgres', { kind: 'export', id: 'c-1', tier: 'postgres' }],
     ['export c-1 --tier=S3', { kind: 'export', id: 'c-1', tier: 's3' }],
     ['list', { kind: 'list', pattern: null }],
     ['list c-7f*', { kind: 'list', pattern: 'c-7f*' }],
-    ['replay c-1 --from-step 3', { kind: 'replay', id: 'c-1', fromStep: 3, reason: null }],
     [
       'replay c-1 --from-step=12 --reason tool timed out',
       { kind: 'replay', id: 'c-1', fromStep: 12, reason: 'tool timed out' },
@@ -72,7 +67,7 @@ describe('parseCommand: every verb', () => {
 
   it('reads verbs and tiers case-insensitively (phones capitalise the first word)', () => {
     expect(parseOk('Inspect c-1')).toEqual({ kind: 'inspect', id: 'c-1' });
-    expect(parseOk('RESTORE c-1 --FROM Postgres')).toMatchObject({
+    expect(parseOk('RESTORE c-1 --FROM Postgres --reason x')).toMatchObject({
       kind: 'restore',
       source: { tier: 'postgres' },
     });
@@ -80,7 +75,7 @@ describe('parseCommand: every verb', () => {
 
   it('keeps ids and backup ids case-sensitive', () => {
     expect(parseOk('inspect C-AbC')).toEqual({ kind: 'inspect', id: 'C-AbC' });
-    expect(parseOk('restore c-1 --from BACKUP:bk_AbCdEfGh12')).toMatchObject({
+    expect(parseOk('restore c-1 --from BACKUP:bk_AbCdEfGh12 --reason x')).toMatchObject({
       source: { kind: 'backup', backupId: 'bk_AbCdEfGh12' },
     });
   });
@@ -169,6 +164,36 @@ describe('parseCommand: hostile ids', () => {
   });
 });
 
+describe('parseCommand: a reason is required for restore, undo and replay', () => {
+  it.each([
+    ['restore c-1 --from postgres', '/zeus-recover restore c-1 --from postgres --reason "<why>"'],
+    [`undo ${BK}`, `/zeus-recover undo ${BK} --reason "<why>"`],
+    ['replay c-1 --from-step 3', '/zeus-recover replay c-1 --from-step 3 --reason "<why>"'],
+  ])('refuses %s without one, with the fix and the one usage line', (text, fix) => {
+    const err = parseErr(text);
+    expect(err.message).toMatch(/^`(restore|undo|replay)` needs a reason/);
+    expect(err.suggestion).toBe(fix);
+    expect(err.usage.split('\n')).toHaveLength(1);
+    expect(err.usage).toMatch(/--reason <why>$/);
+  });
+
+  it('takes a reason given outside the text (the reason form), the typed one first', () => {
+    expect(parseCommand('restore c-1 --from s3', { ...opts, reason: 'from the form' })).toMatchObject({
+      kind: 'restore',
+      reason: 'from the form',
+    });
+    expect(parseCommand('restore c-1 --from s3 --reason typed', { ...opts, reason: 'form' })).toMatchObject({
+      reason: 'typed',
+    });
+  });
+
+  it('says an unclosed quote is unclosed instead of reading it as the reason', () => {
+    const err = parseErr('restore c-1 --from postgres --reason "lost in');
+    expect(err.message).toContain('Unclosed quote');
+    expect(err.suggestion).toBe('/zeus-recover restore c-1 --from postgres --reason "lost in"');
+  });
+});
+
 describe('parseCommand: typos and missing arguments', () => {
   it.each([
     ['inspcet c-1', 'inspect', '/zeus-recover inspect c-1'],
@@ -177,19 +202,22 @@ describe('parseCommand: typos and missing arguments', () => {
     ['restroe c-1 --from s3 --reason lost', 'restore', '/zeus-recover restore c-1 --from s3 --reason lost'],
     ['exprot c-1 --tier s3', 'export', '/zeus-recover export c-1 --tier s3'],
     ['lst c-*', 'list', '/zeus-recover list c-*'],
-    ['undp bk_12345678', 'undo', '/zeus-recover undo bk_12345678'],
-    ['replya c-1 --from-step 2', 'replay', '/zeus-recover replay c-1 --from-step 2'],
+    ['undp bk_12345678 --reason x', 'undo', '/zeus-recover undo bk_12345678 --reason x'],
+    ['replya c-1 --from-step 2 --reason x', 'replay', '/zeus-recover replay c-1 --from-step 2 --reason x'],
     ['hlep', 'help', '/zeus-recover help'],
     ['insp c-1', 'inspect', '/zeus-recover inspect c-1'],
   ])('%s → %s', (text, verb, suggestion) => {
     const err = parseErr(text);
     expect(err.message).toContain(`did you mean \`${verb}\``);
     expect(err.suggestion).toBe(suggestion);
-    expect(err.usage).toBe(usageText());
+    // No verb was typed, so no one usage line: never the whole padded table (phone-readable).
+    expect(err.usage).toBe('');
   });
 
   it('completes a corrected verb that still misses a flag', () => {
-    expect(parseErr('restroe c-1').suggestion).toBe('/zeus-recover restore c-1 --from postgres');
+    expect(parseErr('restroe c-1').suggestion).toBe(
+      '/zeus-recover restore c-1 --from postgres --reason "<why>"',
+    );
   });
 
   it('offers inspect for a bare conversation id', () => {
@@ -210,7 +238,7 @@ describe('parseCommand: typos and missing arguments', () => {
     [
       'restore c-1',
       '`restore` needs `--from postgres|s3|backup:<id>`.',
-      '/zeus-recover restore c-1 --from postgres',
+      '/zeus-recover restore c-1 --from postgres --reason "<why>"',
     ],
     [
       'restore c-1 --reason redis flushed',
@@ -221,7 +249,7 @@ describe('parseCommand: typos and missing arguments', () => {
     [
       'replay c-1',
       '`replay` needs `--from-step <N>`: the first step Zeus should run again.',
-      '/zeus-recover replay c-1 --from-step 1',
+      '/zeus-recover replay c-1 --from-step 1 --reason "<why>"',
     ],
   ])('missing flag: %s', (text, message, suggestion) => {
     const err = parseErr(text);
@@ -237,7 +265,7 @@ describe('parseCommand: typos and missing arguments', () => {
     ['replay c-1 --from 4', '/zeus-recover replay c-1 --from-step 4'],
     ['export c-1 s3', '/zeus-recover export c-1 --tier s3'],
     ['restore c-1 --form s3', '/zeus-recover restore c-1 --from s3'],
-    ['restore c-1 --from postgress', '/zeus-recover restore c-1 --from postgres'],
+    ['restore c-1 --from postgress', '/zeus-recover restore c-1 --from postgres --reason "<why>"'],
     ['export c-1 --tier pg', '/zeus-recover export c-1 --tier postgres'],
     ['restore c-1 --from s3 redis flushed', '/zeus-recover restore c-1 --from s3 --reason redis flushed'],
     ['inspect c-1 --from s3', '/zeus-recover inspect c-1'],
@@ -287,7 +315,7 @@ describe('parseCommand: phone input and --reason forms', () => {
       source: { kind: 'tier', tier: 'postgres' },
       reason: 'db lost it',
     });
-    expect(parseOk('restore c-1 –from s3')).toMatchObject({ source: { tier: 's3' } });
+    expect(parseOk('restore c-1 –from s3 –reason x')).toMatchObject({ source: { tier: 's3' } });
   });
 
   it.each([
@@ -321,7 +349,7 @@ describe('parseCommand: phone input and --reason forms', () => {
   });
 
   it('reads --from_step as --from-step', () => {
-    expect(parseOk('replay c-1 --from_step 2')).toMatchObject({ fromStep: 2 });
+    expect(parseOk('replay c-1 --from_step 2 --reason x')).toMatchObject({ fromStep: 2 });
   });
 });
 
@@ -397,11 +425,10 @@ describe('validateModalSubmission', () => {
       source: 'source',
       backupId: 'backup_id',
       fromStep: 'from_step',
-      reason: 'reason',
     });
   });
 
-  it.each<[string, Record<string, string | undefined>, ParsedCommand]>([
+  it.each<[string, Record<string, string | undefined>, ParsedCommand | NeedsReason]>([
     ['inspect', { conversation_id: 'c-1', action: 'inspect' }, { kind: 'inspect', id: 'c-1' }],
     [
       'validate, id padded by a phone',
@@ -414,19 +441,25 @@ describe('validateModalSubmission', () => {
       { kind: 'diff', id: 'c-1', source: { kind: 'tier', tier: 's3' } },
     ],
     [
-      'restore from postgres with a reason',
-      { conversation_id: 'c-1', action: 'restore', source: 'postgres', reason: ' failover ' },
-      { kind: 'restore', id: 'c-1', source: { kind: 'tier', tier: 'postgres' }, reason: 'failover' },
+      'restore from postgres, its reason asked next',
+      { conversation_id: 'c-1', action: 'restore', source: 'postgres' },
+      {
+        kind: 'needs_reason',
+        command: { kind: 'restore', id: 'c-1', source: { kind: 'tier', tier: 'postgres' } },
+      },
     ],
     [
       'restore from a backup',
-      { conversation_id: 'c-1', action: 'restore', source: 'backup', backup_id: BK, reason: '' },
-      { kind: 'restore', id: 'c-1', source: { kind: 'backup', backupId: BK }, reason: null },
+      { conversation_id: 'c-1', action: 'restore', source: 'backup', backup_id: BK },
+      {
+        kind: 'needs_reason',
+        command: { kind: 'restore', id: 'c-1', source: { kind: 'backup', backupId: BK } },
+      },
     ],
     [
       'undo (no conversation id needed)',
-      { action: 'undo', backup_id: BK, reason: 'wrong copy' },
-      { kind: 'undo', backupId: BK, reason: 'wrong copy' },
+      { action: 'undo', backup_id: BK },
+      { kind: 'needs_reason', command: { kind: 'undo', backupId: BK } },
     ],
     [
       'export defaults to redis',
@@ -440,8 +473,8 @@ describe('validateModalSubmission', () => {
     ],
     [
       'replay',
-      { conversation_id: 'c-1', action: 'replay', from_step: '3', reason: 'tool hung' },
-      { kind: 'replay', id: 'c-1', fromStep: 3, reason: 'tool hung' },
+      { conversation_id: 'c-1', action: 'replay', from_step: '3' },
+      { kind: 'needs_reason', command: { kind: 'replay', id: 'c-1', fromStep: 3 } },
     ],
   ])('accepts %s', (_label, values, command) => {
     expect(submit(values)).toEqual({ ok: true, command });
@@ -505,19 +538,13 @@ describe('validateModalSubmission', () => {
       { from_step: /1 or more/ },
     ],
     [
-      'too long a reason',
-      { action: 'restore', conversation_id: 'c-1', source: 's3', reason: 'r'.repeat(REASON_MAX_LENGTH + 1) },
-      { reason: /Shorten the reason/ },
-    ],
-    [
       'every problem at once',
       {
         action: 'replay',
         conversation_id: 'a b',
         from_step: '-2',
-        reason: 'r'.repeat(REASON_MAX_LENGTH + 1),
       },
-      { conversation_id: /not a conversation id/, from_step: /1 or more/, reason: /Shorten/ },
+      { conversation_id: /not a conversation id/, from_step: /1 or more/ },
     ],
   ])('refuses %s', (_label, values, expected) => {
     const result = submit(values);

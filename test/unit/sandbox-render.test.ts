@@ -11,7 +11,7 @@ import {
   toDom,
   type VElement,
 } from '../../sandbox/page/render.js';
-import { denyReasonModal, recoveryModal } from '../../src/views/modal.js';
+import { denyReasonModal, operationReasonModal, recoveryModal } from '../../src/views/modal.js';
 
 const ctx = {
   users: { U01ALICE: { name: 'alice' }, U02BOB: { name: 'bob' } },
@@ -243,6 +243,14 @@ describe('Block Kit', () => {
 });
 
 describe('modals', () => {
+  it('renders the reason form with a required Reason, never "(optional)"', () => {
+    const view = operationReasonModal({ kind: 'restore', id: 'c-lost', source: 'postgres' }, '{}');
+    const modal = renderModal(view as unknown as Record<string, unknown>, {}, ctx);
+    expect(findAll(modal, (e) => e.tag === 'label').map(textOf)).toEqual(['Reason']);
+    expect(textOf(modal)).toContain('Restore c-lost from postgres');
+    expect(findAll(modal, (e) => e.tag === 'textarea')).toHaveLength(1);
+  });
+
   it("renders the bot's recovery form: labels, optional marks, hints, inputs by block and action id", () => {
     const view = recoveryModal({ channelId: 'C_INC0001' }) as unknown as Record<string, unknown>;
     const modal = renderModal(view, {}, ctx);
@@ -253,7 +261,6 @@ describe('modals', () => {
       'Source (optional)',
       'Backup id (optional)',
       'Replay from step (optional)',
-      'Reason (optional)',
     ]);
     const inputs = findAll(modal, (e) => e.attrs['data-input'] !== undefined);
     expect(inputs.map((i) => [i.attrs['data-block-id'], i.attrs['data-input'], i.tag])).toEqual([
@@ -262,7 +269,6 @@ describe('modals', () => {
       ['source', 'static_select', 'select'],
       ['backup_id', 'plain_text_input', 'input'],
       ['from_step', 'number_input', 'input'],
-      ['reason', 'plain_text_input', 'textarea'],
     ]);
     expect(inputs[0]?.attrs.maxlength).toBe('128');
     expect(inputs[4]?.attrs).toMatchObject({ type: 'number', min: '1', step: '1' });
@@ -302,7 +308,7 @@ describe('modals', () => {
   it('keeps initial values and the chosen option', () => {
     const view = recoveryModal({
       channelId: 'C1',
-      initial: { conversationId: 'c-lost', action: 'restore', reason: 'why' },
+      initial: { conversationId: 'c-lost', action: 'restore' },
     }) as unknown as Record<string, unknown>;
     const modal = renderModal(view);
     const id = findAll(modal, (e) => e.attrs['data-block-id'] === 'conversation_id' && e.tag === 'input')[0];
@@ -311,7 +317,7 @@ describe('modals', () => {
       (o) => o.attrs.value,
     );
     expect(selected).toEqual(['restore', '']);
-    expect(textOf(findAll(modal, (e) => e.tag === 'textarea'))).toBe('why');
+    expect(findAll(modal, (e) => e.tag === 'textarea')).toEqual([]);
   });
 });
 

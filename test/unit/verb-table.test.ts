@@ -51,7 +51,8 @@ describe('one verb table for both faces', () => {
     const slack = new Map(verbsFor('slack').map((l) => [l.verb, l]));
     const cli = new Map(verbsFor('cli').map((l) => [l.verb, l]));
     expect(slack.get('inspect')?.syntax).toBe(cli.get('inspect')?.syntax);
-    expect(slack.get('restore')?.syntax).toContain('[--reason <text>]');
+    // Required in Slack as in the CLI: the approver reads it and the audit log keeps it.
+    expect(slack.get('restore')?.syntax).toMatch(/ --reason <why>$/);
     expect(cli.get('restore')?.syntax).toBe('restore <id> --from <source>');
     expect(slack.has('migrate') || slack.has('audit')).toBe(false);
     expect(cli.has('') || cli.has('help')).toBe(false);

@@ -113,6 +113,35 @@ describe('approvalRequestView', () => {
   });
 });
 
+describe('the Done card: what Redis holds now, beside what it held before', () => {
+  const done = (result: Record<string, unknown>) =>
+    toPlainText(
+      approvalDecidedView(request({ state: 'succeeded', approvals: APPROVED, result }), {
+        ...ctx,
+        now: new Date('2025-12-13T03:13:00.000Z'),
+      }),
+    );
+
+  it('says "Redis now" only for what the restore left there, never the stale preview', () => {
+    const after = plan().target.checksum;
+    const text = done({ backupId: BACKUP_ID, after, valid: true });
+    expect(text).toContain('Redis before: 9 steps · `77aa77aa77aa` · 4.2 KB · ⚠️ not valid · TTL 6 h');
+    expect(text).toContain('Redis now: 14 steps · `c0ffeec0ffee` · 4.9 KB · ✅ valid');
+    expect(text).not.toContain('Will hold');
+  });
+
+  it('says so when Redis holds something else than the copy planned', () => {
+    const text = done({ backupId: BACKUP_ID, after: 'sha256:dddddddddddddddd', valid: true });
+    expect(text).toContain('Redis now: `dddddddddddd` · ✅ valid (not the copy planned');
+  });
+
+  it('keeps "Redis now" and "Will hold" while the request waits', () => {
+    const text = toPlainText(approvalRequestView(request(), ctx));
+    expect(text).toContain('Redis now: 9 steps');
+    expect(text).toContain('Will hold: 14 steps');
+  });
+});
+
 describe('approvalDecidedView', () => {
   const decided = (over: Partial<RecoveryRequest>) =>
     approvalDecidedView(
@@ -132,7 +161,7 @@ describe('approvalDecidedView', () => {
       'succeeded',
       { result: { backupId: BACKUP_ID } },
       '# Done: restore',
-      `Undo: \`/zeus-recover undo ${BACKUP_ID}\``,
+      `Undo: \`/zeus-recover undo ${BACKUP_ID} --reason <why>\``,
     ],
     ['failed', { result: { error: 'Redis changed' } }, '# Failed: restore', '❌ Failed: Redis changed'],
     [
@@ -145,7 +174,7 @@ describe('approvalDecidedView', () => {
       'expired',
       { approvals: [] },
       '# Expired: restore',
-      '⌛ Expired at 03:41 UTC — nobody approved within 30 min; ask again with `/zeus-recover restore c-7f3a9e --from postgres`',
+      '⌛ Expired at 03:41 UTC — nobody approved within 30 min; ask again with `/zeus-recover restore c-7f3a9e --from postgres --reason <why>`',
     ],
     [
       'cancelled',
@@ -187,7 +216,8 @@ describe('decisionReplyView', () => {
     ],
     [
       { kind: 'denied', request: request(), by: 'U0APPROVE', at: NOW, reason: '<!channel> not now' },
-      '❌ @U0APPROVE denied the restore of `c-7f3a9e` from `postgres` at 03:11 UTC: <!channel> not now. Nothing was changed.',
+      // The requester is mentioned: the deny form promises the reason is shown to them.
+      '❌ @U0APPROVE denied the restore of `c-7f3a9e` from `postgres` at 03:11 UTC: <!channel> not now. Nothing was changed. @U0REQUEST, ask again once that is settled.',
     ],
     [
       { kind: 'cancelled', request: request(), by: 'U0REQUEST', at: NOW },
@@ -195,7 +225,7 @@ describe('decisionReplyView', () => {
     ],
     [
       { kind: 'expired', request: request() },
-      '⌛ Expired at 03:41 UTC — nobody approved within 30 min; ask again with `/zeus-recover restore c-7f3a9e --from postgres`. Nothing was changed.',
+      '⌛ Expired at 03:41 UTC — nobody approved within 30 min; ask again with `/zeus-recover restore c-7f3a9e --from postgres --reason <why>`. Nothing was changed.',
     ],
     [
       { kind: 'stale', request: request(), detail: null },

@@ -60,7 +60,8 @@ export function analysis(over: Partial<ConversationAnalysis> = {}): Conversation
   return {
     bytes: 4321,
     checksum: `sha256:${hex('1a2b3c')}`,
-    contentHash: `sha256:${hex('9f8e')}`,
+    // Copies with different step counts never share content.
+    contentHash: `sha256:${hex(`9f8e${stepCount}`)}`,
     parsed: true,
     valid: true,
     findings: [],

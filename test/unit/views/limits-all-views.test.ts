@@ -13,6 +13,7 @@ import {
   helpView,
   inspectView,
   notIncidentChannelView,
+  operationReasonModal,
   recoveryModal,
   replayAmbiguousView,
   replayOutcomeView,
@@ -364,10 +365,17 @@ describe('modals', () => {
         source: 'backup',
         backupId: HUGE_REASON,
         fromStep: 3,
-        reason: HUGE_REASON,
       },
     });
     expect(checkModalLimits(hostile)).toEqual([]);
     expect(checkModalLimits(denyReasonModal(`rq_${'9'.repeat(125)}`, HUGE_REASON))).toEqual([]);
+    expect(
+      checkModalLimits(
+        operationReasonModal(
+          { kind: 'restore', id: LONG_ID + HOSTILE, source: `backup:${LONG_ID}` },
+          'x'.repeat(2900),
+        ),
+      ),
+    ).toEqual([]);
   });
 });

@@ -109,7 +109,7 @@ describe('views stay within Slack limits for any input', () => {
         expect(checkModalLimits(denyReasonModal(`rq_${requestId}`.slice(0, 128), operation))).toEqual([]);
         const modal = recoveryModal({
           channelId: 'C0INC1234',
-          initial: { conversationId, reason, backupId: operation, action: 'restore', source: 'backup' },
+          initial: { conversationId, backupId: reason + operation, action: 'restore', source: 'backup' },
         });
         expect(checkModalLimits(modal)).toEqual([]);
       }),

@@ -32,7 +32,6 @@ describe('recoveryModal', () => {
       'source',
       'backup_id',
       'from_step',
-      'reason',
     ]);
     expect(Object.values(MODAL_BLOCKS).sort()).toEqual(
       inputs(view)
@@ -54,7 +53,8 @@ describe('recoveryModal', () => {
       type: 'number_input',
       is_decimal_allowed: false,
     });
-    expect(byId(view, 'reason')?.element).toMatchObject({ type: 'plain_text_input', multiline: true });
+    // The reason is asked next, in its own form, where it is required (operationReasonModal).
+    expect(byId(view, 'reason')).toBeUndefined();
   });
 
   it('prefills what it is given, and ignores values it cannot show', () => {
@@ -66,14 +66,12 @@ describe('recoveryModal', () => {
         source: 's3',
         backupId: 'bk_x',
         fromStep: 4,
-        reason: 'why',
       },
     });
     expect(byId(filled, 'conversation_id')?.element.initial_value).toBe('c-1');
     expect(byId(filled, 'action')?.element.initial_option).toMatchObject({ value: 'restore' });
     expect(byId(filled, 'source')?.element.initial_option).toMatchObject({ value: 's3' });
     expect(byId(filled, 'from_step')?.element.initial_value).toBe('4');
-    expect(byId(filled, 'reason')?.element.initial_value).toBe('why');
 
     const odd = recoveryModal({
       channelId: 'C1',
@@ -91,15 +89,13 @@ describe('recoveryModal', () => {
       "== Zeus recovery ==
       Conversation id (optional): [placeholder: c-7f3a9e]
         As it appears in Zeus. Not needed for undo.
-      Action: [Inspect — every tier side by side ▾] (Inspect — every tier side by side / Validate — integrity and agreement / Diff — what a restore would change / Restore Redis from a good copy (approval) / Undo a restore (approval) / Export the stored copy as a file / Replay from a step (approval))
+      Action: [Inspect — every tier side by side ▾] (Inspect — every tier side by side / Validate — integrity and agreement / Diff — what a restore would change / Restore Redis from a good copy (reason, approval) / Undo a restore (reason, approval) / Export the stored copy as a file / Replay from a step (reason, approval))
       Source (optional): [Choose… ▾] (PostgreSQL (history) / S3 (archive) / A backup (enter its id below) / Redis (export only))
         For diff and restore (and export: which tier).
       Backup id (optional): [placeholder: bk_…]
         For undo, or a restore from a backup. The restore result shows it.
       Replay from step (optional): [ ]
         Only for replay.
-      Reason (optional): [placeholder: Why — recorded in the audit log and shown to the approver] (multi-line)
-        Needed for restore, undo and replay.
       [Cancel] [Continue]"
     `);
   });

@@ -191,7 +191,7 @@ describe('decided replay requests', () => {
       'expired',
       { approvals: [] },
       '# Expired: replay',
-      '⌛ Expired at 03:41 UTC — nobody approved within 30 min; ask again with `/zeus-recover replay c-7f3a9e --from-step 5`',
+      '⌛ Expired at 03:41 UTC — nobody approved within 30 min; ask again with `/zeus-recover replay c-7f3a9e --from-step 5 --reason <why>`',
     ],
     [
       'cancelled',

@@ -13,6 +13,7 @@ import {
   usageError,
   validationView,
 } from '../../../src/views/index.js';
+import { readReportTarget } from '../../../src/views/report-actions.js';
 import { analysis, diffReport, HOSTILE, ID, inspectReport, NOW, tier, validationReport } from './fixtures.js';
 
 describe('inspectView', () => {
@@ -23,13 +24,14 @@ describe('inspectView', () => {
     );
     expect(toPlainText(msg)).toMatchInlineSnapshot(`
       "# 🔎 Inspect c-7f3a9e
-      Redis ⚠️ found but invalid · 9 steps · last step 02:58 UTC · 4.2 KB · \`77aa77aa77aa\` · TTL 6 h
+      Redis ⚠️ found but invalid · 9 steps · last step 02:58:04 UTC · 4.2 KB · \`77aa77aa77aa\` · TTL 6 h
           ❌ Steps 9–11 are missing (the steps jump from 8 to 12).
-      PostgreSQL ✅ valid · 14 steps · last step 02:58 UTC · 4.9 KB · \`c0ffeec0ffee\`
+      PostgreSQL ✅ valid · 14 steps · last step 02:58:04 UTC · 4.9 KB · \`c0ffeec0ffee\`
       S3 🔌 unreachable — timeout after 2000 ms
       ---
       Recommendation: restore from PostgreSQL — postgres holds a valid copy with the most steps (14).
-      Next: \`/zeus-recover diff c-7f3a9e --from postgres\` to preview, then \`/zeus-recover restore c-7f3a9e --from postgres --reason <why>\`
+      Next: Diff to preview, then Restore from PostgreSQL… (below), or type \`/zeus-recover restore c-7f3a9e --from postgres --reason <why>\`
+      [Restore from PostgreSQL…] (primary) [Diff]
       Inspected 03:10 UTC  ·  Redis: \`redis key zeus:conversation:c-7f3a9e\`  ·  PostgreSQL: \`postgres conversations id=c-7f3a9e\`  ·  S3: \`s3://kosmos-conversations/archive/c-7f3a9e.json\`"
     `);
   });
@@ -57,9 +59,42 @@ describe('inspectView', () => {
     r.tiers.s3 = tier('s3', ID, { status: 'missing', analysis: null });
     const plain = toPlainText(inspectView(inspectJson(r), { now: NOW }));
     expect(plain).toContain(
-      'Redis ✅ valid · 12 steps · last step 2025-12-11 08:00 UTC · 4.2 KB · `1a2b3c1a2b3c` · no TTL',
+      'Redis ✅ valid · 12 steps · last step 2025-12-11 08:00:00 UTC · 4.2 KB · `1a2b3c1a2b3c` · no TTL',
     );
     expect(plain).toContain('S3 ❌ missing');
+  });
+
+  it('offers Restore from the recommended tier and Diff as buttons, carrying the id and tier', () => {
+    const msg = inspectView(inspectJson(inspectReport()), { now: NOW });
+    const actions = msg.blocks.find((b) => b.type === 'actions');
+    expect(actions).toMatchObject({
+      elements: [
+        { action_id: 'report_restore', text: { text: 'Restore from PostgreSQL…' } },
+        { action_id: 'report_diff', text: { text: 'Diff' } },
+      ],
+    });
+    const values = (actions as { elements: { value: string }[] }).elements.map((e) =>
+      readReportTarget(e.value),
+    );
+    expect(values).toEqual([
+      { id: ID, source: 'postgres' },
+      { id: ID, source: 'postgres' },
+    ]);
+    const keep = { ...inspectReport(), recommendation: { source: 'redis' as const, reason: 'complete' } };
+    expect(inspectView(inspectJson(keep)).blocks.some((b) => b.type === 'actions')).toBe(false);
+    expect(readReportTarget('{"id":"c-1","source":"redis"}')).toBeNull();
+  });
+
+  it('says why agreeing copies have different checksums: same content, different bytes', () => {
+    const r = inspectReport();
+    const same = { stepCount: 14, contentHash: 'sha256:same' };
+    r.tiers.redis = tier('redis', ID, { analysis: analysis({ ...same, checksum: 'sha256:aaaa' }) });
+    r.tiers.postgres = tier('postgres', ID, { analysis: analysis({ ...same, checksum: 'sha256:bbbb' }) });
+    expect(toPlainText(inspectView(inspectJson(r), { now: NOW }))).toContain(
+      'Redis and PostgreSQL: same content, different bytes (Postgres stores jsonb',
+    );
+    r.tiers.postgres = tier('postgres', ID, { analysis: analysis({ ...same, checksum: 'sha256:aaaa' }) });
+    expect(toPlainText(inspectView(inspectJson(r), { now: NOW }))).not.toContain('different bytes');
   });
 
   it('shows hostile findings and reasons literally', () => {
@@ -81,14 +116,14 @@ describe('validationView', () => {
     expect(toPlainText(validationView(validationReport(), { now: NOW }))).toMatchInlineSnapshot(`
       "# 🩺 Validate c-7f3a9e
       ❌ broken — The active copy in Redis is not valid (step_gap).
-      Redis ⚠️ found but invalid · 9 steps · last step 02:58 UTC · 4.2 KB · \`77aa77aa77aa\` · TTL 6 h
+      Redis ⚠️ found but invalid · 9 steps · last step 02:58:04 UTC · 4.2 KB · \`77aa77aa77aa\` · TTL 6 h
           ❌ Steps 9–11 are missing (the steps jump from 8 to 12).
-      PostgreSQL ✅ valid · 14 steps · last step 02:58 UTC · 4.9 KB · \`c0ffeec0ffee\`
+      PostgreSQL ✅ valid · 14 steps · last step 02:58:04 UTC · 4.9 KB · \`c0ffeec0ffee\`
       S3 🔌 unreachable — timeout after 2000 ms
       Cross-tier agreement: postgres has 14 steps; redis is 5 steps behind; s3 is unreachable
       ---
       Recommendation: restore from PostgreSQL — postgres holds a valid copy with the most steps (14).
-      Next: \`/zeus-recover restore c-7f3a9e --from postgres\`
+      [Restore from PostgreSQL…] (primary) [Diff]
       Validated 03:10 UTC"
     `);
   });
@@ -158,10 +193,7 @@ describe('help and errors', () => {
     expect(msg.response_type).toBe('ephemeral');
     expect(toPlainText(msg)).toMatchInlineSnapshot(`
       "⚠️ \`inspct\` is not a command.
-      Did you mean \`/zeus-recover inspect c-1\`?
-      Usage
-      \`/zeus-recover inspect <id>\`
-      \`/zeus-recover restore <id> --from postgres|s3|backup:<backupId> [--reason <text>]\`
+      Try: \`/zeus-recover inspect c-1\`
       \`/zeus-recover help\` lists every command."
     `);
   });
@@ -213,5 +245,11 @@ describe('thread', () => {
     expect(echo.text).toBe(
       '<@U0REQUEST> ran `/zeus-recover restore c-1 --from postgres --reason &lt;!channel&gt; ˋxˋ`',
     );
+  });
+
+  it('echoes a click as a click, not as a command someone typed', () => {
+    const echo = commandEchoView('U0REQUEST', '/zeus-recover undo bk_1', 'Undo this restore');
+    expect(toPlainText(echo)).toBe('@U0REQUEST clicked Undo this restore (`/zeus-recover undo bk_1`)');
+    expect(toPlainText(echo)).not.toContain(' ran ');
   });
 });

@@ -35,7 +35,7 @@ describe('restoreResultView', () => {
       @U0REQUEST
       Approved by
       @U0APPROVE
-      Undo: \`/zeus-recover undo bk_Q2x9LmP4vT7rN1sK8wYz\` — puts back exactly what Redis held before (needs approval).
+      Undo puts back exactly what Redis held before: the button asks for a reason, then one approval (or type \`/zeus-recover undo bk_Q2x9LmP4vT7rN1sK8wYz --reason <why>\`).
       [Undo this restore]"
     `);
   });
