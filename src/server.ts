@@ -314,10 +314,9 @@ export async function startBot(
       config.policy.approverUsergroupId ? groups.members(config.policy.approverUsergroupId) : null,
     messaging: slackMessaging({ audit: deps.audit, deliveries, slack, upload, wake: () => delivery.kick() }),
     names: SLACK_NAMES,
+    lookup: createRequestAuditLookup(runtime.pool, schema),
     bulk: {
       deps: bulkDeps,
-    expiryWarnings: createExpiryWarningStore(runtime.pool, schema),
-    lookup: createRequestAuditLookup(runtime.pool, schema),
       requests: bulkRequests,
       // The engine starts below; nothing is queued before a click, long after it has.
       queue: { enqueue: (jobId, chunks) => jobs.queue.enqueue(jobId, chunks) },
