@@ -21,6 +21,7 @@ import {
   metricsRoute,
   slackErrorLabel,
 } from './metrics.js';
+import { reportOrphanedJobs } from './recovery/bulk/orphans.js';
 import { boltLogger } from './slack/bolt-logger.js';
 import { incidentChannelCheck } from './slack/channels.js';
 import { createDeliveryClient, createDeliveryWorker, type DeliverySlackClient } from './slack/delivery.js';
@@ -388,6 +389,22 @@ export async function startBot(
     sweep: async () => {
       await sweeper.sweepOnce();
       await workflow.expireBulk();
+      const orphaned = await reportOrphanedJobs(
+        {
+          store: bulkDeps.store,
+          // Through the engine's audit log, so the job's progress message and report follow.
+          audit: workflow.bulkEngineAudit(deps.audit),
+          liveChunkCopies: (jobId) => jobs.liveChunkCopies(jobId),
+          kick: () => delivery.kick(),
+        },
+        { graceMs: abandonedGraceMs },
+      );
+      for (const job of orphaned) {
+        logger.warn(
+          { jobId: job.jobId, state: job.state },
+          'bulk job left without a worker: marked and reported',
+        );
+      }
     },
     onError: (err) => logger.error({ err }, 'request sweep failed'),
   });
