@@ -9,7 +9,7 @@ export function bulkOrphanedView(d: AuditData<'bulk.orphaned'>): SlackMessage {
     d.state === 'cancelled'
       ? `Bulk restore ${code(d.jobId)} was being cancelled, and no worker is left to finish its last ${chunks}: it is now *cancelled*.`
       : `Bulk restore ${code(d.jobId)} stopped with ${chunks} unfinished and no live worker (a worker was killed and no other will take its chunks over): it is now *failed*.`;
-  const next = `Nothing done so far is redone: \`resume ${d.jobId} --reason <why>\` here (or \`zeus-recover resume ${d.jobId} --yes --reason "…"\`) goes on from where it stopped.`;
+  const next = `Nothing done so far is redone: \`/zeus-recover resume ${d.jobId} --reason "…"\` (or \`zeus-recover resume ${d.jobId} --yes --reason "…"\`) goes on from where it stopped.`;
   const text = `⚠️ ${what} ${next}`;
   return message(text, [section(text)]);
 }
