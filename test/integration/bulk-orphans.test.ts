@@ -149,6 +149,42 @@ describe('a bulk job left without a worker', () => {
     expect(await orphanedEntries(jobId)).toHaveLength(1);
   }, 180_000);
 
+  it('queued on pg-boss with no worker: silent; its copies out of retries (failed): reported', async () => {
+    await seedMixed(stack.db.pool, stack.redis.client, stack.redis.key, 20, 'c-orphretry');
+    const engine = await startJobEngine({ connectionString: stack.db.url, botSchema: SCHEMA });
+    engines.push(engine);
+    const d = deps();
+    const { jobId } = await startBulkRestore(
+      d,
+      parseSelection({ since: '1h', match: 'c-orphretry-*' }, new Date()),
+      { overwrite: false, maxRate: null, chunkSize: 10 },
+      { id: 'test:sre', reason: 'orphan test' },
+      engine.queue,
+    );
+    await stack.db.pool.query(
+      `UPDATE ${SCHEMA}.bulk_jobs SET updated_at = now() - interval '1 minute' WHERE id = $1`,
+      [jobId],
+    );
+    const orphans: OrphanDeps = {
+      store: d.store,
+      audit: d.audit,
+      liveChunkCopies: (id) => engine.liveChunkCopies(id),
+    };
+    expect(await engine.liveChunkCopies(jobId)).toBe(2);
+    // Queued: whichever worker starts next works them.
+    expect(await reportOrphanedJobs(orphans, { graceMs: 1000 })).toEqual([]);
+    // Every attempt used up (as pg-boss leaves a chunk whose last attempt's worker was killed).
+    await stack.db.pool.query(
+      `UPDATE ${jobSchema(SCHEMA)}.job SET state = 'failed' WHERE name = 'bulk-restore-chunk' AND data->>'jobId' = $1`,
+      [jobId],
+    );
+    expect(await reportOrphanedJobs(orphans, { graceMs: 1000 })).toEqual([
+      { jobId, state: 'failed', unfinished: 2 },
+    ]);
+    expect(await reportOrphanedJobs(orphans, { graceMs: 1000 })).toEqual([]);
+    expect(await orphanedEntries(jobId)).toHaveLength(1);
+  });
+
   it('a Slack job is reported in its own thread; two sweeps at once mark it once', async () => {
     await seedMixed(stack.db.pool, stack.redis.client, stack.redis.key, 20, 'c-orphslack');
     const d = deps();
