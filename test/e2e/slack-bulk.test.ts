@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blockText, type StoredMessage } from '../../sandbox/slack/local-slack.js';
 import { mixedCounts, seedMixed } from '../helpers/bulk.js';
+import { startPrivateRedis } from '../helpers/redis-server.js';
 import { CHANNEL, eventually, findButton, type Harness, startHarness } from './bot-harness.js';
 
 /** The test's own interval: the edits' spacing is checked against it on the local Slack's records. */
@@ -307,4 +308,40 @@ describe('bulk restore in Slack, end to end over signed HTTP', () => {
     expect(await count()).toEqual(start);
     expect(h.slack.okCalls('chat.postMessage').length).toBe(posts);
   }, 60_000);
+
+  it('a selection too large for an evicting Redis is refused privately, and nothing is written', async () => {
+    const small = await startPrivateRedis();
+    // A bot of its own on a small evicting Redis (and its own stack: Zeus's table, bot schema).
+    const tight = await startHarness({ REDIS_URL: small.url });
+    try {
+      const info = await small.client.info('memory');
+      const used = Number(/^used_memory:(\d+)/m.exec(info)?.[1]);
+      await small.client.config('SET', 'maxmemory', String(used + 200_000));
+      await small.client.config('SET', 'maxmemory-policy', 'allkeys-lru');
+      const mixed = await seedMixed(
+        tight.stack.db.pool,
+        small.client,
+        tight.stack.redis.key,
+        1000,
+        'c-e2e-big',
+      );
+      const res = await tight.slash(
+        'bulk-restore --from postgres --since 1h --match c-e2e-big-* --reason INC-42',
+      );
+      await tight.slack.waitFor(() => tight.slack.responses(res.responseId).length > 0, 20_000, 'refusal');
+      const answer = JSON.stringify(tight.slack.responses(res.responseId).map((r) => r.body));
+      expect(answer).toMatch(/Redis would evict keys/);
+      expect(answer).toMatch(/allkeys-lru/);
+      const { rows } = await tight.stack.db.pool.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM zeus_recover.bulk_jobs',
+      );
+      expect(rows[0]?.n).toBe(0);
+      expect(tight.slack.okCalls('chat.postMessage')).toEqual([]);
+      // The seed itself may be evicted, so what shows a write is an absent conversation appearing.
+      expect(await small.client.exists(...mixed.ids.absent.map((id) => tight.stack.redis.key(id)))).toBe(0);
+    } finally {
+      await tight.stop();
+      await small.stop();
+    }
+  }, 90_000);
 });
