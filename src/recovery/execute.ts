@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { AuditData, AuditRecord } from '../audit-vocabulary.js';
 import { ErrorCode, errorMessage, RecoveryError } from '../errors.js';
 import type { Backup } from '../store/types.js';
@@ -11,7 +11,7 @@ import { recordOutcome } from './record.js';
 import { retryingFaults, sleep } from './retry.js';
 import { readBackSettled, type Settlement } from './settle.js';
 import { assertBackupId } from './sources.js';
-import type { CasResult, ConversationAnalysis } from './types.js';
+import type { ConversationAnalysis, PromoteResult } from './types.js';
 
 export interface Actor {
   /** `slack:U123` or `cli:alice`. */
@@ -42,7 +42,21 @@ export interface RestoreResult {
 }
 
 /** The points between the steps of a restore, in order; tests cut connections at each. */
-export type RestoreStep = 'read' | 'backup' | 'audit-started' | 'write' | 'read-back' | 'audit-outcome';
+export type RestoreStep =
+  | 'read'
+  | 'backup'
+  | 'audit-started'
+  /** Before the new value is written to the shadow key beside the live one. */
+  | 'shadow-write'
+  /** Before the shadow copy is read back and validated. */
+  | 'shadow-check'
+  /** Before the live key is written (the shadow promoted, or the compare-and-set). */
+  | 'write'
+  | 'read-back'
+  | 'audit-outcome';
+
+/** Long enough to validate a big value and promote it; short, so a crash leaves no shadow for long. */
+export const SHADOW_TTL_MS = 60_000;
 
 export interface ExecuteOptions {
   /** Awaited before each step. */
@@ -92,6 +106,8 @@ export async function executeRestore(
     );
   let backup: Backup | null = null;
   let writeStarted = false;
+  /** Set while a shadow key of ours may exist: dropped on the way out unless the promote took it. */
+  let shadowTag: string | null = null;
   try {
     await step('read');
     // Reads change nothing: one that met a reset connection (a failover) is simply read again.
@@ -150,9 +166,24 @@ export async function executeRestore(
       }),
     );
     startedSeq = started.seq;
+    const next = target.exists ? target.bytes : null;
+    const shadow = deps.redis.shadow;
+    const tag = randomBytes(6).toString('hex');
+    // A delete has nothing to validate; a key no shadow can share a slot with is written directly.
+    const viaShadow = next !== null && shadow !== undefined && shadow.keyFor(id, tag) !== null;
+    let shadowAnalysis: ConversationAnalysis | null = null;
+    if (viaShadow && next !== null && shadow) {
+      await step('shadow-write');
+      shadowTag = tag;
+      // The live key is not touched yet: a write cut off is simply written again.
+      await readAgainIfUnreachable(() => shadow.write(id, tag, next, SHADOW_TTL_MS));
+      await step('shadow-check');
+      const held = await readAgainIfUnreachable(() => shadow.read(id, tag));
+      shadowAnalysis = await validateShadow(id, plan, next, held);
+    }
     await step('write');
     writeStarted = true;
-    let cas: CasResult | null = null;
+    let cas: PromoteResult | null = null;
     let lost: RecoveryError | null = null;
     for (let attempt = 0; ; attempt++) {
       if (!(await keeper.confirm())) {
@@ -165,13 +196,13 @@ export async function executeRestore(
       try {
         // Fenced inside the lease just confirmed: if this process dies now, the write lands
         // before the lease can run out, or never, so whoever settles after the lease sees the truth.
-        cas = await deps.redis.compareAndSet(
-          id,
-          currentBytes,
-          target.exists ? target.bytes : null,
-          deps.ttlPolicy,
-          { withinMs: leaseMs - Math.max(Math.floor(leaseMs / 5), 200) },
-        );
+        const withinMs = leaseMs - Math.max(Math.floor(leaseMs / 5), 200);
+        cas =
+          viaShadow && shadow && next
+            ? await shadow.promote(id, tag, currentBytes, sha1(next), deps.ttlPolicy, { withinMs })
+            : await deps.redis.compareAndSet(id, currentBytes, next, deps.ttlPolicy, { withinMs });
+        // A definite answer: the script deleted the shadow whatever it decided.
+        if (viaShadow) shadowTag = null;
         break;
       } catch (err) {
         if (err instanceof RecoveryError && err.details.ambiguous === true) {
@@ -185,12 +216,19 @@ export async function executeRestore(
         await sleep(pause);
       }
     }
+    if (cas && !cas.ok && cas.reason === 'shadow') {
+      throw new RecoveryError(
+        ErrorCode.ValidationFailed,
+        `The validated shadow copy of ${id} was gone or different when it was to be promoted (it expired, or something else wrote to it).`,
+        'Nothing was written: the live key is untouched and the shadow copy was removed. Make a fresh preview and try again.',
+      );
+    }
     if (cas && !cas.ok) {
       throw new RecoveryError(
         ErrorCode.Conflict,
         cas.reason === 'deadline'
           ? `The write to ${id} reached Redis too late and was refused (Redis or the network was slow).`
-          : `Redis changed while the restore of ${id} was being written; the write was refused.`,
+          : `Redis changed while the restore of ${id} was being written; the write was refused${viaShadow ? ' and the shadow copy removed' : ''}.`,
         cas.reason === 'deadline'
           ? 'Nothing was written. Check that Redis answers promptly, then make a fresh preview.'
           : 'Nothing was written. Check whether Zeus is writing to it, then make a fresh preview.',
@@ -224,7 +262,12 @@ export async function executeRestore(
         acknowledged: cas?.ok === true,
       });
     }
-    const validation = bytes ? await analyzeAsync(bytes, id) : null;
+    // The shadow was analysed already; the promote copied exactly those bytes (its SHA-1 checked).
+    const validation = bytes
+      ? shadowAnalysis && next?.equals(bytes)
+        ? shadowAnalysis
+        : await analyzeAsync(bytes, id)
+      : null;
     const afterChecksum = acknowledgedUnread ? targetChecksum : (settlement.observed as string | null);
     await step('audit-outcome');
     const recorded = await record({
@@ -285,8 +328,45 @@ export async function executeRestore(
     throw failure;
   } finally {
     keeper.stop();
+    // Only after the promote's fence has closed (the tier waits it out), so this cannot race it;
+    // a shadow this cannot reach expires on its own.
+    const left = shadowTag;
+    if (left !== null) await deps.redis.shadow?.drop(id, left).catch(() => undefined);
     await lease.release().catch(() => undefined);
   }
+}
+
+/**
+ * The shadow copy must read back as exactly the planned bytes and analyse as the plan's target
+ * did (a copy planned as valid must still be valid); else nothing is promoted.
+ */
+async function validateShadow(
+  id: string,
+  plan: RestorePlan,
+  planned: Buffer,
+  held: Buffer | null,
+): Promise<ConversationAnalysis> {
+  const refuse = (what: string) =>
+    new RecoveryError(
+      ErrorCode.ValidationFailed,
+      `The shadow copy of ${id} failed validation: ${what}.`,
+      'Nothing was written: the live key is untouched and the shadow copy was removed. Check that Redis is healthy (memory, evictions), then make a fresh preview.',
+    );
+  if (held === null) throw refuse('it was gone when read back (evicted or expired)');
+  if (!held.equals(planned)) {
+    throw refuse(
+      `it read back as ${sha256Checksum(held)} (${held.length} bytes), not the planned ${plan.target.checksum} (${planned.length} bytes)`,
+    );
+  }
+  const analysis = await analyzeAsync(held, id);
+  if (plan.target.analysis?.valid === true && !analysis.valid) {
+    throw refuse(`it no longer analyses as valid (${analysis.findings.map((f) => f.code).join(', ')})`);
+  }
+  return analysis;
+}
+
+function sha1(bytes: Buffer): string {
+  return createHash('sha1').update(bytes).digest('hex');
 }
 
 const READ_RETRY_DELAYS_MS = [200, 800];

@@ -37,6 +37,37 @@ export type TtlPolicy =
  */
 export type CasResult = { ok: true; ttlMs: number | null } | { ok: false; reason: 'changed' | 'deadline' };
 
+/** A promote also refuses when the shadow copy is gone or no longer what was validated (`shadow`). */
+export type PromoteResult = CasResult | { ok: false; reason: 'shadow' };
+
+/**
+ * The new value written beside the live key first (a shadow key in the live key's Cluster hash
+ * slot, with a short TTL), read back and validated there, then promoted over the live key by one
+ * script that checks the live key still holds the planned bytes. `tag` names one restore's shadow.
+ */
+export interface ShadowWriter {
+  /** The shadow key's name, or null when no key can share the live key's hash slot (then: plain CAS). */
+  keyFor(id: string, tag: string): string | null;
+  write(id: string, tag: string, bytes: Buffer, ttlMs: number): Promise<void>;
+  /** What the shadow key holds now; null when it is absent (expired, dropped). */
+  read(id: string, tag: string): Promise<Buffer | null>;
+  /**
+   * Atomically: refuse (and delete the shadow) unless the fence holds, the shadow's SHA-1 is
+   * `shadowSha1` and the live key equals `expected`; else copy the shadow over the live key with
+   * the TTL policy and delete the shadow. Fenced and ambiguous exactly as `compareAndSet`.
+   */
+  promote(
+    id: string,
+    tag: string,
+    expected: Buffer | null,
+    shadowSha1: string,
+    ttl: TtlPolicy,
+    options?: { withinMs?: number },
+  ): Promise<PromoteResult>;
+  /** Deletes the shadow key; never touches the live key. */
+  drop(id: string, tag: string): Promise<void>;
+}
+
 export interface ScanPage {
   ids: string[];
   /** Opaque; `'0'` when the scan is complete. */
@@ -65,6 +96,8 @@ export interface ActiveStore extends TierReader {
   ): Promise<CasResult>;
   /** SCAN (never KEYS) for ids whose key matches `pattern` (glob on the id part). */
   scan(pattern: string, cursor: string, count: number): Promise<ScanPage>;
+  /** Shadow-key writes; a tier without them is written by `compareAndSet` alone. */
+  readonly shadow?: ShadowWriter;
 }
 
 export interface Finding {

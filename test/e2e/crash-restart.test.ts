@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
@@ -61,6 +62,11 @@ beforeAll(async () => {
   });
   await stack.seed('redis', 'warm', 'a');
   await warm.compareAndSet('warm', Buffer.from('a'), Buffer.from('b'), { kind: 'none' });
+  // And the shadow promote, the script a restore writes the live key with.
+  await warm.shadow?.write('warm', 'warm', Buffer.from('c'), 60_000);
+  await warm.shadow?.promote('warm', 'warm', Buffer.from('b'), createHash('sha1').update('c').digest('hex'), {
+    kind: 'none',
+  });
   monitor = await stack.redis.client.duplicate().monitor();
   monitor.on('monitor', (_time: string, args: string[], source: string) => {
     const [command, key] = args;

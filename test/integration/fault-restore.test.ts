@@ -126,7 +126,19 @@ async function terminateBotSessions(): Promise<void> {
   );
 }
 
-const STEPS: RestoreStep[] = ['read', 'backup', 'audit-started', 'write', 'read-back', 'audit-outcome'];
+const STEPS: RestoreStep[] = [
+  'read',
+  'backup',
+  'audit-started',
+  'shadow-write',
+  'shadow-check',
+  'write',
+  'read-back',
+  'audit-outcome',
+];
+/** The write of the new value to the shadow key (never the live key). */
+const SHADOW_SET = (chunk: Buffer) =>
+  holding('set', 'zeus-recover:shadow:')(chunk) && !holding('eval')(chunk);
 
 const FAULTS: Fault[] = [
   // Every connection reset at each step (a failover, a load balancer dropping idle sockets).
@@ -173,32 +185,55 @@ const FAULTS: Fault[] = [
     expect: 'succeeded',
   },
   {
-    label: 'Redis: compare-and-set cut before it reached Redis',
+    label: 'Redis: shadow-key SET reached Redis, reply lost (written again)',
+    step: 'shadow-write',
+    at: arm('redis', { match: SHADOW_SET, fault: 'cut-after' }),
+    expect: 'succeeded',
+  },
+  {
+    label: 'Redis: unreachable for the whole shadow-key write',
+    step: 'shadow-write',
+    at: (p) => p.redis.refuse(),
+    until: 'write',
+    // The live key was never touched: nothing written.
+    expect: 'failed',
+  },
+  {
+    label: 'Redis: unreachable for the whole shadow read-back',
+    step: 'shadow-check',
+    at: (p) => p.redis.refuse(),
+    until: 'write',
+    expect: 'failed',
+  },
+  {
+    label: 'Redis: the write script (promote or compare-and-set) cut before it reached Redis',
     step: 'write',
     at: arm('redis', { match: CAS, fault: 'cut-before' }),
     expect: 'failed',
   },
   {
-    label: 'Redis: compare-and-set reached Redis, reply lost (connection cut)',
+    label: 'Redis: the write script (promote or compare-and-set) reached Redis, reply lost (connection cut)',
     step: 'write',
     at: arm('redis', { match: CAS, fault: 'cut-after' }),
     expect: 'succeeded',
   },
   {
-    label: 'Redis: compare-and-set reached Redis, reply never comes (timeout)',
+    label: 'Redis: the write script (promote or compare-and-set) reached Redis, reply never comes (timeout)',
     step: 'write',
     at: arm('redis', { match: CAS, fault: 'drop-replies' }),
     expect: 'succeeded',
   },
   {
-    label: 'Redis: compare-and-set held on the way past its deadline (late write)',
+    label:
+      'Redis: the write script (promote or compare-and-set) held on the way past its deadline (late write)',
     step: 'write',
     at: arm('redis', { match: CAS, fault: { holdMs: REDIS_TIMEOUT_MS * 4 } }),
     late: true,
     expect: 'failed',
   },
   {
-    label: 'Redis: compare-and-set answered, then Redis unreachable for the whole read-back',
+    label:
+      'Redis: the write script (promote or compare-and-set) answered, then Redis unreachable for the whole read-back',
     step: 'read-back',
     at: (p) => p.redis.refuse(),
     until: 'audit-outcome',
@@ -313,6 +348,11 @@ async function runCase(kind: 'restore' | 'undo', fault: Fault, index: number): P
     expect([oldSum, targetSum]).toContain(nowSum);
   }
   if (run.target && outcome === 'succeeded') expect(now?.equals(run.target)).toBe(true);
+
+  // A shadow key the restore could not remove (Redis away) expires on its own.
+  for (const k of await stack.redis.client.keys(`{${stack.redis.key(run.id)}}:zeus-recover:shadow:*`)) {
+    expect(await stack.redis.client.pttl(k), `${k} left without a TTL`).toBeGreaterThan(0);
+  }
 
   // Any overwrite has a backup holding exactly what was there before.
   if (nowSum !== oldSum) {

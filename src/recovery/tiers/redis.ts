@@ -2,7 +2,7 @@ import { Cluster, Command, Redis } from 'ioredis';
 import { ErrorCode, RecoveryError } from '../../errors.js';
 import { describeNetworkError } from '../../net-errors.js';
 import { sleep } from '../retry.js';
-import type { ActiveStore, CasResult, ScanPage, TierRead, TtlPolicy } from '../types.js';
+import type { ActiveStore, CasResult, PromoteResult, ScanPage, TierRead, TtlPolicy } from '../types.js';
 import {
   DEFAULT_MAX_READ_MS,
   firstByteMs,
@@ -12,6 +12,7 @@ import {
   TooLargeToRead,
   tooLargeReason,
 } from './read-budget.js';
+import { shadowKeyFor } from './shadow-key.js';
 
 /**
  * The active tier. Every call is bounded by the adapter's own deadline whatever options the
@@ -116,6 +117,41 @@ end
 return {1, redis.call('PTTL', KEYS[1])}
 `;
 const CAS_COMMAND = 'zeusRecoverCas';
+/**
+ * KEYS: live, shadow (one hash slot). ARGV: expect ('absent'|'equal'), expected, SHA-1 of the
+ * validated shadow, ttl kind, ttl ms, deadline. Checks and TTL as CAS_LUA; the shadow is copied
+ * (SET, not RENAME, so the live key's TTL follows the policy, not the shadow's short one) and is
+ * deleted whatever the answer, so a refused promote leaves nothing behind.
+ */
+const PROMOTE_LUA = `
+if ARGV[6] ~= '' then
+  local t = redis.call('TIME')
+  if tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) > tonumber(ARGV[6]) then
+    redis.call('DEL', KEYS[2])
+    return {0, -3}
+  end
+end
+local shadow = redis.call('GET', KEYS[2])
+if (not shadow) or redis.sha1hex(shadow) ~= ARGV[3] then
+  redis.call('DEL', KEYS[2])
+  return {0, -4}
+end
+local current = redis.call('GET', KEYS[1])
+if (ARGV[1] == 'absent' and current) or (ARGV[1] ~= 'absent' and current ~= ARGV[2]) then
+  redis.call('DEL', KEYS[2])
+  return {0, 0}
+end
+if ARGV[4] == 'keep' then
+  redis.call('SET', KEYS[1], shadow, 'KEEPTTL')
+elseif ARGV[4] == 'fixed' then
+  redis.call('SET', KEYS[1], shadow, 'PX', ARGV[5])
+else
+  redis.call('SET', KEYS[1], shadow)
+end
+redis.call('DEL', KEYS[2])
+return {1, redis.call('PTTL', KEYS[1])}
+`;
+const PROMOTE_COMMAND = 'zeusRecoverPromote';
 /** Redis's own clock, in ms, from the node that owns the key (a Cluster's nodes may disagree). */
 const TIME_LUA = `
 local t = redis.call('TIME')
@@ -124,6 +160,12 @@ return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 const TIME_COMMAND = 'zeusRecoverTime';
 type WithCas = { [CAS_COMMAND]: (key: string, ...argv: Array<string | Buffer>) => Promise<unknown> } & {
   [TIME_COMMAND]: (key: string) => Promise<unknown>;
+} & {
+  [PROMOTE_COMMAND]: (
+    live: string,
+    shadow: string,
+    ...argv: string[] | Array<string | Buffer>
+  ) => Promise<unknown>;
 };
 
 /** A page is filled from at most this many SCAN calls, so a sparse match cannot run long. */
@@ -188,6 +230,9 @@ export function createRedisTier(opts: {
   };
   if (!(CAS_COMMAND in client)) client.defineCommand(CAS_COMMAND, { numberOfKeys: 1, lua: CAS_LUA });
   if (!(TIME_COMMAND in client)) client.defineCommand(TIME_COMMAND, { numberOfKeys: 1, lua: TIME_LUA });
+  if (!(PROMOTE_COMMAND in client)) {
+    client.defineCommand(PROMOTE_COMMAND, { numberOfKeys: 2, lua: PROMOTE_LUA });
+  }
 
   const key = (id: string) => `${keyPrefix}${id}`;
 
@@ -280,6 +325,55 @@ export function createRedisTier(opts: {
     }
   }
 
+  function shadowOf(id: string, tag: string): string {
+    const shadowKey = shadowKeyFor(key(id), tag);
+    if (shadowKey === null) {
+      throw new RecoveryError(
+        ErrorCode.InvalidInput,
+        `No shadow key can share the hash slot of ${key(id)}.`,
+        'Write it with a plain compare-and-set (the caller checks keyFor first).',
+      );
+    }
+    return shadowKey;
+  }
+
+  /**
+   * Sends a write script fenced by a deadline on Redis's clock: it lands within `withinMs` (the
+   * tier's budget if less) or never. A throw with `ambiguous: true` comes only after the fence
+   * has closed, so whoever reads the key then sees the outcome.
+   */
+  async function fenced(
+    id: string,
+    what: string,
+    withinMs: number | undefined,
+    script: (deadline: number) => Promise<unknown>,
+  ): Promise<unknown> {
+    const scripts = client as unknown as WithCas;
+    // The caller's lease may allow less than the tier's own budget; the shorter one fences it.
+    const budgetMs = Math.max(1, Math.min(timeoutMs, withinMs ?? timeoutMs));
+    let deadline: number;
+    try {
+      deadline = Number(await run(() => scripts[TIME_COMMAND](key(id)))) + budgetMs;
+    } catch (err) {
+      throw unreachable(`clock read before the ${what}`, err);
+    }
+    // Redis's clock ran at most as far as ours since it answered, so once ours passes this
+    // point the fence in the script has closed and nothing sent can land any more.
+    const fenceClosesAt = performance.now() + budgetMs;
+    try {
+      return await run(() => script(deadline), budgetMs);
+    } catch (err) {
+      const failure = unreachable(what, err, true);
+      if (failure.details.ambiguous === true) await sleep(fenceClosesAt - performance.now());
+      // A connection that went silent mid-call answers nothing after it either; the caller's
+      // read-back needs a fresh one (what was sent on it can no longer land: the fence).
+      if (err instanceof Failure && err.reason.startsWith('timed out') && client instanceof Redis) {
+        client.disconnect(true);
+      }
+      throw failure;
+    }
+  }
+
   return {
     name: 'redis',
     locate: (id) => `redis key ${key(id)}`,
@@ -315,42 +409,79 @@ export function createRedisTier(opts: {
     async compareAndSet(id, expected, next, ttl, options = {}): Promise<CasResult> {
       const ttlArgs = ttlArgv(ttl);
       const scripts = client as unknown as WithCas;
-      // The caller's lease may allow less than the tier's own budget; the shorter one fences it.
-      const budgetMs = Math.max(1, Math.min(timeoutMs, options.withinMs ?? timeoutMs));
-      let deadline: number;
-      try {
-        deadline = Number(await run(() => scripts[TIME_COMMAND](key(id)))) + budgetMs;
-      } catch (err) {
-        throw unreachable('clock read before the compare-and-set', err);
-      }
-      const argv: Array<string | Buffer> = [
-        expected === null ? 'absent' : 'equal',
-        expected ?? '',
-        next === null ? 'del' : 'set',
-        next ?? '',
-        ...ttlArgs,
-        String(deadline),
-      ];
-      // Redis's clock ran at most as far as ours since it answered, so once ours passes this
-      // point the fence in the script has closed and nothing sent can land any more.
-      const fenceClosesAt = performance.now() + budgetMs;
-      let reply: unknown;
-      try {
-        reply = await run(() => scripts[CAS_COMMAND](key(id), ...argv), budgetMs);
-      } catch (err) {
-        const failure = unreachable('compare-and-set', err, true);
-        if (failure.details.ambiguous === true) await sleep(fenceClosesAt - performance.now());
-        // A connection that went silent mid-call answers nothing after it either; the caller's
-        // read-back needs a fresh one (what was sent on it can no longer land: the fence).
-        if (err instanceof Failure && err.reason.startsWith('timed out') && client instanceof Redis) {
-          client.disconnect(true);
-        }
-        throw failure;
-      }
+      const reply = await fenced(id, 'compare-and-set', options.withinMs, (deadline) =>
+        scripts[CAS_COMMAND](
+          key(id),
+          expected === null ? 'absent' : 'equal',
+          expected ?? '',
+          next === null ? 'del' : 'set',
+          next ?? '',
+          ...ttlArgs,
+          String(deadline),
+        ),
+      );
       const [ok, pttl] = reply as [unknown, unknown];
       if (Number(pttl) === -3) return { ok: false, reason: 'deadline' };
       if (Number(ok) !== 1) return { ok: false, reason: 'changed' };
       return { ok: true, ttlMs: toTtl(pttl) };
+    },
+
+    shadow: {
+      keyFor: (id, tag) => shadowKeyFor(key(id), tag),
+
+      async write(id, tag, bytes, ttlMs) {
+        const shadowKey = shadowOf(id, tag);
+        try {
+          await run(() => client.set(shadowKey, bytes, 'PX', ttlMs));
+        } catch (err) {
+          throw unreachable('write of the shadow copy', err);
+        }
+      },
+
+      async read(id, tag) {
+        const shadowKey = shadowOf(id, tag);
+        try {
+          const size = Number(await run(() => send(client, 'strlen', [shadowKey], cap)));
+          const [bytes] = await readValue(shadowKey, size);
+          return bytes;
+        } catch (err) {
+          const reason =
+            err instanceof TooLargeToRead || err instanceof SilenceTimeout || err instanceof Failure
+              ? err.message
+              : describe(err, lastError, timeoutMs);
+          throw unreachable('read of the shadow copy', new Failure(reason, true, false));
+        }
+      },
+
+      async promote(id, tag, expected, shadowSha1, ttl, options = {}): Promise<PromoteResult> {
+        const ttlArgs = ttlArgv(ttl);
+        const scripts = client as unknown as WithCas;
+        const reply = await fenced(id, 'promote of the shadow copy', options.withinMs, (deadline) =>
+          scripts[PROMOTE_COMMAND](
+            key(id),
+            shadowOf(id, tag),
+            expected === null ? 'absent' : 'equal',
+            expected ?? '',
+            shadowSha1,
+            ...ttlArgs,
+            String(deadline),
+          ),
+        );
+        const [ok, pttl] = reply as [unknown, unknown];
+        if (Number(pttl) === -3) return { ok: false, reason: 'deadline' };
+        if (Number(pttl) === -4) return { ok: false, reason: 'shadow' };
+        if (Number(ok) !== 1) return { ok: false, reason: 'changed' };
+        return { ok: true, ttlMs: toTtl(pttl) };
+      },
+
+      async drop(id, tag) {
+        const shadowKey = shadowOf(id, tag);
+        try {
+          await run(() => client.del(shadowKey));
+        } catch (err) {
+          throw unreachable('delete of the shadow copy', err);
+        }
+      },
     },
 
     async scan(pattern, cursor, count): Promise<ScanPage> {
