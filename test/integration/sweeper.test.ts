@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSweeper } from '../../src/approval/sweeper.js';
@@ -266,6 +268,41 @@ describe('the sweep on pg-boss', () => {
       await proxy.stop();
     }
   });
+
+  it("a replica killed in the middle of a sweep: another replica sweeps once the tick's heartbeat runs out", async () => {
+    // The killed replica: sweeps once, and is killed while that sweep is still running.
+    const script = `
+      import { startJobEngine } from './src/jobs.ts';
+      const engine = await startJobEngine({ connectionString: process.env.URL, botSchema: '${SCHEMA}', sweeps: true });
+      await engine.runSweeps({
+        intervalMs: 100,
+        sweep: async () => {
+          console.log('sweeping');
+          await new Promise(() => {});
+        },
+        onError: () => {},
+      });
+    `;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '--eval', script], {
+      cwd: join(import.meta.dirname, '..', '..'),
+      env: { PATH: process.env.PATH ?? '', URL: fixture.db.url },
+    });
+    try {
+      let out = '';
+      child.stdout.on('data', (b: Buffer) => {
+        out += b.toString();
+      });
+      await until(() => out.includes('sweeping'), 30_000);
+    } finally {
+      child.kill('SIGKILL');
+    }
+    await new Promise((r) => child.once('exit', r));
+    // Its tick stays active until its heartbeat (10 s) runs out and a supervise pass hands it on;
+    // the successor it queued before sweeping waits behind it, then this replica sweeps.
+    const ticks = await sweepOn(await engine(), null, 100);
+    await until(() => ticks.count >= 2, 60_000);
+    expect(ticks.errors).toEqual([]);
+  }, 90_000);
 
   it('keeps a backstop schedule that restarts the chain of ticks should it break', async () => {
     const e = await engine();
