@@ -389,6 +389,7 @@ export async function startBot(
     sweep: async () => {
       await sweeper.sweepOnce();
       await workflow.expireBulk();
+      await workflow.bulkPokeLive();
       const orphaned = await reportOrphanedJobs(
         {
           store: bulkDeps.store,

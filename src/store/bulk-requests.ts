@@ -77,6 +77,8 @@ export interface BulkRequestStore {
   clearReport(jobId: string): Promise<void>;
   /** When the job started running (approved), for rate and ETA. */
   startedAt(jobId: string): Promise<Date | null>;
+  /** Jobs told in Slack that are being worked now (their progress message is live). */
+  liveWithThread(limit?: number): Promise<string[]>;
 }
 
 interface Row {
@@ -327,6 +329,15 @@ export function createBulkRequestStore(pool: pg.Pool, schema: string): BulkReque
 
     async clearReport(jobId) {
       await pool.query(`UPDATE ${jobs} SET reported_at = NULL WHERE id = $1`, [jobId]);
+    },
+
+    async liveWithThread(limit = 50) {
+      const res = await pool.query<{ id: string }>(
+        `SELECT id FROM ${jobs} WHERE state IN ('running', 'cancelling') AND progress_seq IS NOT NULL
+          ORDER BY created_at LIMIT $1`,
+        [Math.max(1, Math.floor(limit))],
+      );
+      return res.rows.map((r) => r.id);
     },
 
     async startedAt(jobId) {

@@ -410,6 +410,15 @@ export function createBulk(ctx: WorkflowContext) {
     return due.length;
   }
 
+  /**
+   * On the sweep tick: pokes every live Slack job, so a slow chunk (a low --max-rate) does not
+   * leave its progress message still; the claim keeps it to one edit per interval all the same.
+   */
+  async function pokeLive(): Promise<void> {
+    if (!bulk) return;
+    for (const jobId of await bulk.requests.liveWithThread()) await poke(jobId);
+  }
+
   // One poke at a time per job in this process; replicas are kept apart by the claims in Postgres.
   const running = new Map<string, Promise<void>>();
 
@@ -526,6 +535,7 @@ export function createBulk(ctx: WorkflowContext) {
     bulkJobs: list,
     expireBulk: expireDue,
     bulkProgress: poke,
+    bulkPokeLive: pokeLive,
     bulkEngineAudit: engineAudit,
   };
 }

@@ -206,6 +206,23 @@ describe('bulk restore in Slack, end to end over signed HTTP', () => {
     expect(await doneCount(card.jobId)).toBe(n);
   }, 120_000);
 
+  it('a slow chunk still shows progress: the sweep tick pokes live jobs, within the interval', async () => {
+    // One chunk of 100 at 20 conv/s: about 5 s with no chunk ending in between.
+    await seedMixed(h.stack.db.pool, h.stack.redis.client, h.stack.redis.key, 100, 'c-e2e-slow');
+    const card = await requestBulk('--match c-e2e-slow-* --max-rate 20');
+    await h.click('bulk_approve', card.jobId, 'U_BOB', card.ts);
+    const partial = await h.slack.waitFor(
+      () => {
+        const m = progressMessage(card.jobId);
+        return m && /Restoring — bulk restore `?bj_[^ ]+ ?: ([1-9]\d?)\/100/.test(text(m)) ? m : undefined;
+      },
+      20_000,
+      'a partial count while the one chunk is worked',
+    );
+    expect(text(partial)).not.toMatch(/100\/100/);
+    await h.slack.waitFor(() => report(card.jobId, /Finished/), 30_000, 'report');
+  }, 60_000);
+
   it('deny cancels the pending job and writes nothing; job and jobs answer privately', async () => {
     const mixed = await seedMixed(h.stack.db.pool, h.stack.redis.client, h.stack.redis.key, 50, 'c-e2e-deny');
     const card = await requestBulk('--match c-e2e-deny-*');
