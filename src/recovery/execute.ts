@@ -219,7 +219,7 @@ export async function executeRestore(
     if (cas && !cas.ok && cas.reason === 'shadow') {
       throw new RecoveryError(
         ErrorCode.ValidationFailed,
-        `The validated shadow copy of ${id} was gone or different when it was to be promoted (it expired, or something else wrote to it).`,
+        `The validated shadow copy of ${id} was gone or different when it was to be promoted (it expired, or something else wrote to it); the live key was left as it was.`,
         'Nothing was written: the live key is untouched and the shadow copy was removed. Make a fresh preview and try again.',
       );
     }
@@ -349,7 +349,8 @@ async function validateShadow(
   const refuse = (what: string) =>
     new RecoveryError(
       ErrorCode.ValidationFailed,
-      `The shadow copy of ${id} failed validation: ${what}.`,
+      // The thread shows the message alone: it says what was left as it was.
+      `The shadow copy of ${id} failed validation: ${what}. The live key was left as it was and the shadow copy removed.`,
       'Nothing was written: the live key is untouched and the shadow copy was removed. Check that Redis is healthy (memory, evictions), then make a fresh preview.',
     );
   if (held === null) throw refuse('it was gone when read back (evicted or expired)');

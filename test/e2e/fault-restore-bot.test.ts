@@ -87,6 +87,23 @@ async function approvedRestore(id: string): Promise<{ requestId: string; ts: str
   return { ...approval, target: sha256Checksum(Buffer.from(rows[0]?.s ?? '')) };
 }
 
+/** The promote of a shadow copy over the live key (EVAL or EVALSHA naming both keys). */
+const PROMOTE = (chunk: Buffer) => CAS(chunk) && holding('zeus-recover:shadow:')(chunk);
+/** The write of the new value to a shadow key. */
+const SHADOW_SET = (chunk: Buffer) =>
+  holding('set', 'zeus-recover:shadow:')(chunk) && !holding('eval')(chunk);
+
+const shadowKeysOf = (id: string) =>
+  h.stack.redis.client.keys(`{${h.stack.redis.key(id)}}:zeus-recover:shadow:*`);
+
+async function failedInThread(id: string, what: RegExp): Promise<string> {
+  return h.slack
+    .waitFor(() => h.transcript(id).find((l) => what.test(l)), 15_000, `thread: ${what}`)
+    .catch((err: Error) => {
+      throw new Error(`${err.message}\n${h.transcript(id).join('\n')}`);
+    });
+}
+
 const redisSum = async (id: string) => {
   const bytes = await h.stack.redis.client.getBuffer(h.stack.redis.key(id));
   return bytes ? sha256Checksum(bytes) : null;
@@ -145,6 +162,61 @@ describe('restore through the bot with a fault at the write', () => {
     // The conversation is free again: a new request can be made once someone has looked.
     const again = await h.slash(`restore ${id} --from postgres --reason checked by hand`);
     expect(again.status).toBe(200);
+  });
+
+  it('Zeus writes the live key between the shadow validation and the promote: refused, live bytes as Zeus left them, thread says so', async () => {
+    const id = 'c-botfault-shadow-live';
+    const zeus = Buffer.from(makeConversation(id, 3));
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    // The promote is held in the proxy while the live key changes, then let through.
+    const armed = redisProxy.arm({ match: PROMOTE, fault: { until: gate } });
+    void armed.fired.then(async () => {
+      await h.stack.redis.client.set(h.stack.redis.key(id), zeus, 'KEEPTTL');
+      release();
+    });
+    const { requestId } = await approvedRestore(id);
+    await eventually(async () => (await requestState(requestId)) === 'failed', 'request failed', 20_000);
+    expect(armed.hasFired).toBe(true);
+    expect((await h.stack.redis.client.getBuffer(h.stack.redis.key(id)))?.equals(zeus)).toBe(true);
+    expect(await shadowKeysOf(id)).toEqual([]);
+    expect(await outcomeEntries(id)).toEqual(['restore.failed']);
+    await failedInThread(id, /Redis changed while the restore .* was refused and the shadow copy removed/);
+    expect(h.transcript(id).join('\n')).not.toMatch(/✅ Restored/);
+  });
+
+  it('a shadow copy that reads back different from the plan fails validation: live untouched, thread says so', async () => {
+    const id = 'c-botfault-shadow-bad';
+    let rewritten = false;
+    // One byte of the value flipped on its way to Redis (same length: the command stays well formed).
+    const armed = redisProxy.arm({
+      match: SHADOW_SET,
+      fault: {
+        rewrite: (chunk) => {
+          const at = chunk.lastIndexOf('"steps"');
+          if (at < 0) return chunk;
+          rewritten = true;
+          const copy = Buffer.from(chunk);
+          copy.write('Z', at + 1, 'latin1');
+          return copy;
+        },
+      },
+    });
+    await h.stack.seed('redis', id, makeConversation(id, 2));
+    const before = await redisSum(id);
+    const { requestId } = await approvedRestore(id);
+    await eventually(async () => (await requestState(requestId)) === 'failed', 'request failed', 20_000);
+    expect(armed.hasFired).toBe(true);
+    expect(rewritten).toBe(true);
+    expect(await redisSum(id)).toBe(before);
+    expect(await shadowKeysOf(id)).toEqual([]);
+    expect(await outcomeEntries(id)).toEqual(['restore.failed']);
+    await failedInThread(
+      id,
+      /shadow copy of \S+ failed validation: .* The live key was left as it was and the shadow copy removed/,
+    );
   });
 
   it('every bot session on Postgres terminated while the write goes out: the bot lives, the outcome is settled', async () => {

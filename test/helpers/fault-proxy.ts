@@ -34,7 +34,11 @@ export type Fault =
    * Hold the matching chunk and everything after it on that connection for this long. Like
    * bytes already in the network, they still reach the server if the client hangs up meanwhile.
    */
-  | { holdMs: number };
+  | { holdMs: number }
+  /** Hold the matching chunk and everything after it on that connection until this settles. */
+  | { until: Promise<void> }
+  /** Forward this instead of the matching chunk (same length keeps the protocol's framing). */
+  | { rewrite: (chunk: Buffer) => Buffer };
 
 export interface Trigger {
   /**
@@ -215,6 +219,18 @@ export async function startFaultProxy(target: { host?: string; port: number }): 
           link.silentReplies = true;
           upstream.write(chunk);
           entry.deliver();
+          entry.fire();
+          return;
+        }
+        if ('rewrite' in fault) {
+          forward(link, 'up', fault.rewrite(chunk), 0, entry.deliver);
+          entry.fire();
+          return;
+        }
+        if ('until' in fault) {
+          const before = link.queues.up;
+          link.queues.up = before.then(() => fault.until.catch(() => {}));
+          forward(link, 'up', chunk, 0, entry.deliver);
           entry.fire();
           return;
         }

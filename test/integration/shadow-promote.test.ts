@@ -34,7 +34,8 @@ afterAll(async () => {
 });
 
 async function shadowKeys(): Promise<string[]> {
-  return stack.redis.client.keys(`*zeus-recover:shadow:*`);
+  // This file's keys only: other files share the Redis.
+  return stack.redis.client.keys(`{${stack.redis.prefix}*}:zeus-recover:shadow:*`);
 }
 
 /** Redis holds the 3-step copy with a TTL, Postgres the 7-step copy to restore. */
