@@ -97,6 +97,19 @@ function slackMessaging(io: {
 
 export interface BotOptions {
   /** Overrides for tests and the demo: faster polling, a fixed sweep interval. */
+    linkTo: async (channelId, seq, waitMs) => {
+      // The deliverer posts the entry; a few polls of its row find the message once it is there.
+      const deadline = Date.now() + waitMs;
+      let ts = await deliveries.replyTs(channelId, seq);
+      while (!ts && Date.now() < deadline) {
+        wake();
+        await new Promise((r) => setTimeout(r, 100));
+        ts = await deliveries.replyTs(channelId, seq);
+      }
+      if (!ts) return null;
+      const link = await slack.chat.getPermalink({ channel: channelId, message_ts: ts });
+      return link.permalink ?? null;
+    },
   deliveryPollMs?: number;
   sweepIntervalMs?: number;
   authRetryMs?: number;

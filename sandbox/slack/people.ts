@@ -371,6 +371,13 @@ export class PeoplePage {
       return { ok: false, error: 'invalid_command' };
     }
     const person = this.ws.user(user);
+    const responseTarget = this.ws.newResponseTarget({
+      user,
+      channel: channel.id,
+      threadTs: null,
+      original: null,
+    });
+    const responseUrl = `${this.#origin()}/response/${responseTarget}`;
     const body = slashCommandBody({
       ...this.#team,
       user_id: user,
@@ -379,7 +386,7 @@ export class PeoplePage {
       channel_name: channel.name,
       command,
       text: escapeCommandText(text),
-      response_url: this.#newResponseUrl({ user, channel: channel.id, threadTs: null, original: null }),
+      response_url: responseUrl,
       trigger_id: this.ws.newTrigger(user),
     });
     const result = await this.#send(body);
@@ -398,7 +405,15 @@ export class PeoplePage {
       if (content.text !== '' || content.blocks !== null) {
         if (ack.response_type === 'in_channel') postAsBot(this.ws, channel.id, null, content);
         else {
-          this.ws.addEphemeral({ user, channel: channel.id, threadTs: null, from: 'app', ...content });
+          const shown = this.ws.addEphemeral({
+            user,
+            channel: channel.id,
+            threadTs: null,
+            from: 'app',
+            ...content,
+          });
+          // Slack's response_url for a command: replace_original replaces this private answer.
+          this.ws.setResponseOriginal(responseTarget, { kind: 'ephemeral', id: shown.id });
         }
       }
     } else if (result.kind === 'answered' && result.body.trim() !== '') {

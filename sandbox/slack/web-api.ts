@@ -485,7 +485,7 @@ export function applyResponse(ws: Workspace, target: ResponseTarget, args: Json)
     postAsBot(ws, target.channel, target.threadTs, content);
     return;
   }
-  ws.addEphemeral({
+  const shown = ws.addEphemeral({
     user: target.user,
     channel: target.channel,
     threadTs: target.threadTs,
@@ -506,6 +506,8 @@ export function postAsBot(
     channel,
     threadTs,
     user: bot.id,
+  // A command answered with an empty ack: a later replace_original replaces this private answer.
+  if (original === null) target.original = { kind: 'ephemeral', id: shown.id };
     botId: bot.botId,
     ...content,
     replyBroadcast: false,

@@ -5,6 +5,7 @@ import { errorView, notIncidentChannelView } from '../views/errors.js';
 import { commandErrorView, helpView } from '../views/help.js';
 import { LIST_PAGE_SIZE, listView } from '../views/list.js';
 import { recoveryModal } from '../views/modal.js';
+import { postedNote, workingNote } from '../views/working.js';
 import { type HandlerContext, outcome } from './context.js';
 import { isCommandError, normaliseText, parseCommand } from './grammar.js';
 
@@ -87,14 +88,15 @@ export function registerSlashCommand(app: App, ctx: HandlerContext): void {
       case 'undo':
       case 'export':
       case 'replay': {
-        await answer({
-          response_type: 'ephemeral',
-          text: `⏳ Working on \`${parsed.kind}\`… the result goes to the incident thread.`,
-        });
         // Slack sends the text HTML-escaped; the audit log records what the person typed.
-        const reply = await ctx.workflow.command(parsed, normaliseText(command.text), who);
+        const typed = normaliseText(command.text);
+        await answer(workingNote(typed.trim()));
+        const reply = await ctx.workflow.command(parsed, typed, who);
         count(parsed.kind, outcome(reply));
-        if (!reply.ok) await respond(errorView(reply));
+        // The note is replaced in place: by a link to the thread, or by what went wrong.
+        await respond(
+          reply.ok ? postedNote(reply.message, reply.link) : { ...errorView(reply), replace_original: true },
+        );
         return;
       }
       case 'bulk-restore':

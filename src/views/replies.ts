@@ -13,6 +13,14 @@ const inThread = 'the report is in the incident thread';
 
 export const replies = {
   inspected: (id: string): ReplyText => ({ message: `Inspected ${id}; ${inThread}.` }),
+  /** No tier holds it: said privately, so a typo leaves no public thread behind. */
+  noTierHolds: (id: string, near: readonly string[]): ReplyText => ({
+    message: `No tier holds ${id} — check the id. Nothing was posted in the channel.`,
+    hint:
+      near.length > 0
+        ? `Close matches in Redis: ${near.join(', ')}.`
+        : 'Ids look like c-7f3a9e, as Zeus shows them; `/zeus-recover list c-7f*` lists what Redis holds.',
+  }),
   validated: (id: string): ReplyText => ({ message: `Validated ${id}; ${inThread}.` }),
   diffPosted: (id: string): ReplyText => ({ message: `Diff of ${id} posted in the incident thread.` }),
   restoreRequested: (id: string, requestId: string): ReplyText => ({

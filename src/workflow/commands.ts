@@ -12,10 +12,25 @@ import {
 } from '../recovery/index.js';
 import { planReplay } from '../recovery/replay.js';
 import { inspectJson } from '../recovery/summary.js';
+import type { InspectReport } from '../recovery/types.js';
 import { alreadyUndoneText } from '../views/approval-refusals.js';
 import { replies } from '../views/replies.js';
 import type { ThreadCommand } from './command.js';
 import type { Actor, ListReply, Reply, WorkflowContext } from './context.js';
+
+/** How long the private answer waits for the thread message to link to; after that it says "in the thread". */
+const LINK_WAIT_MS = 5000;
+
+/** Ids of one SCAN page looked at for close matches of an unknown id; a hint, not a search. */
+const CLOSE_MATCHES_SCANNED = 200;
+
+/** Up to three ids Redis holds that start like `id`, nearest in length first: a typo's likely target. */
+function closeIds(id: string, ids: readonly string[]): string[] {
+  return ids
+    .filter((other) => other !== id)
+    .sort((x, y) => Math.abs(x.length - id.length) - Math.abs(y.length - id.length) || x.localeCompare(y))
+    .slice(0, 3);
+}
 
 /**
  * The commands people type: reports go straight to the incident thread, and the destructive
@@ -38,7 +53,11 @@ export function createCommands(ctx: WorkflowContext) {
     try {
       const conversationId = cmd.kind === 'undo' ? null : 'id' in cmd ? cmd.id : null;
       if (conversationId) addLogContext({ conversationId });
-      await record(who.channelId, {
+      // An id no tier holds (a typo) gets a private answer: a public thread would stay forever.
+      const inspected = cmd.kind === 'inspect' ? await inspectConversation(core, cmd.id) : null;
+      if (inspected && noTierHolds(inspected.report))
+        return await unknownId(inspected.report.conversationId, typed, who);
+      const echo = await messaging.postToThread(who.channelId, {
         action: AuditAction.CommandReceived,
         actor: actorId(who.userId),
         conversationId:
@@ -47,65 +66,104 @@ export function createCommands(ctx: WorkflowContext) {
         // Views escape it when they show it.
         data: { command: names.command(typed), ...(opts.clicked ? { clicked: opts.clicked } : {}) },
       });
-      switch (cmd.kind) {
-        case 'inspect': {
-          const { report } = await inspectConversation(core, cmd.id);
-          await record(who.channelId, {
-            action: AuditAction.InspectReported,
-            actor: actorId(who.userId),
-            conversationId: report.conversationId,
-            requestId: null,
-            data: { report: inspectJson(report) },
-          });
-          return { ok: true, ...replies.inspected(cmd.id) };
-        }
-        case 'validate':
-          await reportValidation(cmd.id, who.channelId, actorId(who.userId));
-          return { ok: true, ...replies.validated(cmd.id) };
-        case 'diff': {
-          const report = await diffConversation(core, cmd.id, cmd.source);
-          await record(who.channelId, {
-            action: AuditAction.DiffReported,
-            actor: actorId(who.userId),
-            conversationId: cmd.id,
-            requestId: null,
-            data: { report },
-          });
-          return { ok: true, ...replies.diffPosted(cmd.id) };
-        }
-        case 'export':
-          return await exportToThread(cmd.id, cmd.tier, who);
-        case 'restore': {
-          const plan = await planRestore(core, cmd.id, cmd.source);
-          const request = await openRequest('restore', plan, who, cmd.reason);
-          return { ok: true, ...replies.restoreRequested(cmd.id, request.id) };
-        }
-        case 'undo': {
-          const plan = await planUndo(core, cmd.backupId);
-          const request = await openRequest('undo', plan, who, cmd.reason);
-          return { ok: true, ...replies.undoRequested(cmd.backupId, request.id) };
-        }
-        case 'replay': {
-          if (!core.zeus) {
-            return {
-              ok: false,
-              ...replies.replayNotConfigured(),
-              code: ErrorCode.Config,
-            };
-          }
-          const plan = await planReplay(core, cmd.id, cmd.fromStep);
-          const request = await openRequest('replay', plan, who, cmd.reason);
-          return {
-            ok: true,
-            ...replies.replayRequested(cmd.id, cmd.fromStep, request.id),
-          };
-        }
-        default:
-          return assertNever(cmd, 'command kind');
-      }
+      const reply = await perform(cmd, who, inspected);
+      // The private "working on it" note becomes a link to the thread, so notes do not pile up.
+      if (!reply.ok || !messaging.linkTo) return reply;
+      return {
+        ...reply,
+        link: await messaging.linkTo(who.channelId, echo.seq, LINK_WAIT_MS).catch(() => null),
+      };
     } catch (err) {
       return failure(err);
     }
+  }
+
+  /** What each command does once it is recorded; its story goes to the thread. */
+  async function perform(
+    cmd: ThreadCommand,
+    who: Actor,
+    inspected: Awaited<ReturnType<typeof inspectConversation>> | null,
+  ): Promise<Reply> {
+    switch (cmd.kind) {
+      case 'inspect': {
+        const { report } = inspected ?? (await inspectConversation(core, cmd.id));
+        await record(who.channelId, {
+          action: AuditAction.InspectReported,
+          actor: actorId(who.userId),
+          conversationId: report.conversationId,
+          requestId: null,
+          data: { report: inspectJson(report) },
+        });
+        return { ok: true, ...replies.inspected(cmd.id) };
+      }
+      case 'validate':
+        await reportValidation(cmd.id, who.channelId, actorId(who.userId));
+        return { ok: true, ...replies.validated(cmd.id) };
+      case 'diff': {
+        const report = await diffConversation(core, cmd.id, cmd.source);
+        await record(who.channelId, {
+          action: AuditAction.DiffReported,
+          actor: actorId(who.userId),
+          conversationId: cmd.id,
+          requestId: null,
+          data: { report },
+        });
+        return { ok: true, ...replies.diffPosted(cmd.id) };
+      }
+      case 'export':
+        return await exportToThread(cmd.id, cmd.tier, who);
+      case 'restore': {
+        const plan = await planRestore(core, cmd.id, cmd.source);
+        const request = await openRequest('restore', plan, who, cmd.reason);
+        return { ok: true, ...replies.restoreRequested(cmd.id, request.id) };
+      }
+      case 'undo': {
+        const plan = await planUndo(core, cmd.backupId);
+        const request = await openRequest('undo', plan, who, cmd.reason);
+        return { ok: true, ...replies.undoRequested(cmd.backupId, request.id) };
+      }
+      case 'replay': {
+        if (!core.zeus) {
+          return {
+            ok: false,
+            ...replies.replayNotConfigured(),
+            code: ErrorCode.Config,
+          };
+        }
+        const plan = await planReplay(core, cmd.id, cmd.fromStep);
+        const request = await openRequest('replay', plan, who, cmd.reason);
+        return {
+          ok: true,
+          ...replies.replayRequested(cmd.id, cmd.fromStep, request.id),
+        };
+      }
+      default:
+        return assertNever(cmd, 'command kind');
+    }
+  }
+
+  /** Every tier answered and none holds it; an unreachable tier might, so that is not "unknown". */
+  function noTierHolds(report: InspectReport): boolean {
+    return Object.values(report.tiers).every((t) => t.status === 'missing');
+  }
+
+  /**
+   * The private answer to an id no tier holds, with ids Redis holds that start the same way. In
+   * the audit log all the same, just not delivered to the channel (like list).
+   */
+  async function unknownId(id: string, typed: string, who: Actor): Promise<Reply> {
+    await core.audit.append({
+      action: AuditAction.CommandReceived,
+      actor: actorId(who.userId),
+      conversationId: id,
+      requestId: null,
+      data: { command: names.command(typed) },
+    });
+    const prefix = id.slice(0, Math.max(2, Math.min(id.length - 2, 8)));
+    const near = await listConversations(core, { pattern: `${prefix}*`, limit: CLOSE_MATCHES_SCANNED })
+      .then((page) => closeIds(id, page.ids))
+      .catch(() => []);
+    return { ok: false, ...replies.noTierHolds(id, near), code: ErrorCode.NotFound };
   }
 
   /** `<id>-<tier>-<UTC timestamp>.json`, e.g. `c-7f3a9e-redis-20251213T031200Z.json`. */

@@ -44,6 +44,8 @@ export interface Reply {
 }
 
 export interface WorkflowDeps {
+  /** A link to the thread message the command started, once it is posted (null: not posted in time). */
+  link?: string | null;
   core: CoreDeps;
   requests: RequestStore;
   policy: Config['policy'];

@@ -20,6 +20,11 @@ export interface MessagingPort {
   uploadFile(file: ThreadFile): Promise<void>;
   /** Wakes the deliverer so new audit entries reach the thread promptly. */
   wakeDeliverer(): void;
+  /**
+   * A link to the message an audit entry was delivered as, waiting up to `waitMs` for the
+   * deliverer; null when it is not posted by then. Optional: a chat without links says "in the thread".
+   */
+  linkTo?(channelId: string, seq: number, waitMs: number): Promise<string | null>;
 }
 
 /**

@@ -333,6 +333,7 @@ describe('requests Slack must not accept', () => {
     expect(JSON.stringify(res.json)).not.toMatch(/Working on/);
     expect(h.slack.messagesInChannel('C_GEN')).toHaveLength(0);
     // A private channel arrives as `privategroup`: its real name is looked up.
+    await h.stack.seed('postgres', 'c-e2e-private', makeConversation('c-e2e-private', 2));
     const priv = await h.slash('inspect c-e2e-private', { channel: 'C_PRIV', channelName: 'privategroup' });
     expect(JSON.stringify(priv.json)).toMatch(/Working on/);
     await h.slack.waitFor(

@@ -286,11 +286,11 @@ describe('requests to the app', () => {
       selected_option: { value: 'inspect' },
     });
     // Empty fields are null, as Slack sends them, and the bot reads the state as it would from Slack.
-    expect(view.state.values.reason).toEqual({ reason: { type: 'plain_text_input', value: null } });
+    expect(view.state.values.backup_id).toEqual({ backup_id: { type: 'plain_text_input', value: null } });
     expect(viewValues(view.state as Parameters<typeof viewValues>[0])).toMatchObject({
       conversation_id: 'bad id!',
       action: 'inspect',
-      reason: undefined,
+      backup_id: undefined,
     });
     expect((await state(REQUESTER.id)).modal).toMatchObject({
       errors: { conversation_id: 'That is not a conversation id.' },
