@@ -1,7 +1,6 @@
 import type { AuditData } from '../audit-vocabulary.js';
 import type { BulkCounts, BulkJobStatus } from '../recovery/bulk/job.js';
 import { ACTION } from '../slack-ids.js';
-import type { BulkRequest } from '../store/bulk-requests.js';
 import { mention } from './approval-refusals.js';
 import { code, escapeMrkdwn, oneLine, userRef } from './escape.js';
 import { formatBytes, formatTime } from './format.js';
@@ -126,7 +125,15 @@ export type BulkDecisionShown =
   | { kind: 'expired' };
 
 /** The card once decided: its buttons replaced by the decision. */
-export function bulkDecidedView(job: BulkRequest, decision: BulkDecisionShown): SlackMessage {
+/** What the decided card names: views take the job's facts, not the store's row type. */
+export interface BulkCardJob {
+  jobId: string;
+  total: number;
+  /** Slack user id of who asked. */
+  requester: string;
+}
+
+export function bulkDecidedView(job: BulkCardJob, decision: BulkDecisionShown): SlackMessage {
   const what = `bulk restore ${code(job.jobId)} of ${job.total} conversations, asked by ${mention(job.requester)}`;
   let line: string;
   switch (decision.kind) {
