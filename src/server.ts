@@ -92,11 +92,6 @@ function slackMessaging(io: {
       await upload({ channelId, threadTs, conversationId, filename, bytes });
     },
     wakeDeliverer: wake,
-  };
-}
-
-export interface BotOptions {
-  /** Overrides for tests and the demo: faster polling, a fixed sweep interval. */
     linkTo: async (channelId, seq, waitMs) => {
       // The deliverer posts the entry; a few polls of its row find the message once it is there.
       const deadline = Date.now() + waitMs;
@@ -110,6 +105,11 @@ export interface BotOptions {
       const link = await slack.chat.getPermalink({ channel: channelId, message_ts: ts });
       return link.permalink ?? null;
     },
+  };
+}
+
+export interface BotOptions {
+  /** Overrides for tests and the demo: faster polling, a fixed sweep interval. */
   deliveryPollMs?: number;
   sweepIntervalMs?: number;
   authRetryMs?: number;

@@ -492,6 +492,8 @@ export function applyResponse(ws: Workspace, target: ResponseTarget, args: Json)
     from: 'app',
     ...content,
   });
+  // A command answered with an empty ack: a later replace_original replaces this private answer.
+  if (original === null) target.original = { kind: 'ephemeral', id: shown.id };
 }
 
 /** A message from the app itself (an in_channel answer), as chat.postMessage would store it. */
@@ -506,8 +508,6 @@ export function postAsBot(
     channel,
     threadTs,
     user: bot.id,
-  // A command answered with an empty ack: a later replace_original replaces this private answer.
-  if (original === null) target.original = { kind: 'ephemeral', id: shown.id };
     botId: bot.botId,
     ...content,
     replyBroadcast: false,

@@ -266,14 +266,14 @@ export class Workspace {
     return this.#responseTargets.get(id);
   }
 
-  /** Forgets messages, ephemerals, views, files, triggers and response URLs (not the people). */
-  clear(): void {
   /** What a later `replace_original` on this response_url replaces (the last private answer). */
   setResponseOriginal(id: string, original: ResponseTarget['original']): void {
     const target = this.#responseTargets.get(id);
     if (target) target.original = original;
   }
 
+  /** Forgets messages, ephemerals, views, files, triggers and response URLs (not the people). */
+  clear(): void {
     this.#messages.length = 0;
     this.#ephemerals.length = 0;
     this.#views.clear();

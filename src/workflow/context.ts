@@ -41,11 +41,11 @@ export interface Reply {
   channelId?: string;
   /** The message names people as `<@U…>` (views/approval-refusals.ts, which escapes any user text in it). */
   mentions?: boolean;
+  /** A link to the thread message the command started, once it is posted (null: not posted in time). */
+  link?: string | null;
 }
 
 export interface WorkflowDeps {
-  /** A link to the thread message the command started, once it is posted (null: not posted in time). */
-  link?: string | null;
   core: CoreDeps;
   requests: RequestStore;
   policy: Config['policy'];
