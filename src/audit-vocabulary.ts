@@ -181,13 +181,17 @@ export const recoveryRequest = z.object({
   plan,
   state: requestState,
   requiredApprovals: z.number(),
-  approvals: z.array(z.object({ userId: z.string(), at: z.string() })),
+  approvals: z.array(z.object({ userId: z.string(), at: z.string(), groupId: nullableString.optional() })),
   decidedBy: nullableString,
   decidedAt: nullableString,
   denyReason: nullableString,
   createdAt: z.string(),
   expiresAt: z.string(),
   result: z.record(z.string(), z.unknown()).nullable(),
+  approverGroups: z.array(z.string()).optional(),
+  breakGlassReason: nullableString.optional(),
+  needsReview: z.boolean().optional(),
+  reviewedBy: nullableString.optional(),
 });
 
 /**
@@ -260,6 +264,34 @@ export const AUDIT_DATA = {
   'request.denied': request,
   'request.cancelled': request,
   'request.expired': request,
+  /** BREAK_GLASS: the requester approved their own request; `notify` mentions the approvers. */
+  'request.break_glass': z.object({ request: recoveryRequest, reason: z.string(), notify: z.string() }),
+  /** Someone other than the requester looked at a break-glass approval; the flag is cleared. */
+  'request.reviewed': request,
+  /** A request refused by a blast-radius limit (audit only; the person is told privately). */
+  'policy.refused': z.object({
+    rule: z.enum(['hourly_limit', 'breaker_open']),
+    kind: z.string(),
+    used: nullableNumber,
+    max: nullableNumber,
+    freesAt: nullableString,
+    failuresInARow: nullableNumber,
+    threshold: nullableNumber,
+  }),
+  /** `breaker-reset`: asks to close the circuit breaker; another person approves it. */
+  'breaker.reset_requested': z.object({
+    resetId: z.string(),
+    requester: z.string(),
+    reason: z.string(),
+    failuresInARow: z.number(),
+    state: z.enum(['requested', 'approved']),
+  }),
+  'breaker.reset_approved': z.object({
+    resetId: z.string(),
+    requester: z.string(),
+    reason: z.string(),
+    approvedBy: z.string(),
+  }),
   /** `detail`: what changed since the preview, plain text (shown escaped). */
   'request.stale': z.object({ request: recoveryRequest, detail: nullableString.optional() }),
   /** A run its owner left unfinished (crash, kill -9), settled by approval/settle-stuck.ts. */

@@ -25,6 +25,12 @@ export const ACTION = {
   reportRestore: 'report_restore',
   /** Beside it: the diff of that restore, posted in the thread. */
   reportDiff: 'report_diff',
+  /** On an expired request's card: file it again with a fresh preview; the value is the request id. */
+  requestRenew: 'request_renew',
+  /** On a break-glass approval: someone else has looked at it (docs/approval-policies.md). */
+  markReviewed: 'request_mark_reviewed',
+  /** On a breaker reset request; the value is the reset id. */
+  breakerResetApprove: 'breaker_reset_approve',
 } as const;
 export type ActionId = (typeof ACTION)[keyof typeof ACTION];
 export const ACTION_IDS: readonly ActionId[] = Object.values(ACTION);
@@ -35,6 +41,10 @@ export const VIEW_CALLBACK = {
   denyReason: 'deny_reason_modal',
   /** The reason a restore, undo or replay needs, asked after a button or the form chose what to do. */
   operationReason: 'operation_reason_modal',
+  /** STEP_UP_OPERATIONS: the approver types the conversation id (or the count) before it counts. */
+  stepUp: 'step_up_confirm_modal',
+  /** BREAK_GLASS=on: the requester's reason for approving their own request. */
+  breakGlass: 'break_glass_modal',
 } as const;
 export type ViewCallbackId = (typeof VIEW_CALLBACK)[keyof typeof VIEW_CALLBACK];
 export const VIEW_CALLBACK_IDS: readonly ViewCallbackId[] = Object.values(VIEW_CALLBACK);
@@ -61,8 +71,20 @@ export type ModalAction = (typeof MODAL_ACTIONS)[number];
  */
 export const MODAL_SOURCES = ['postgres', 's3', 'backup', 'redis'] as const;
 
+/**
+ * Events the app subscribes to (manifest `settings.event_subscriptions.bot_events`). App Home
+ * needs `app_home_opened` and `views.publish`, neither of which takes a scope.
+ */
+export const BOT_EVENTS = ['app_home_opened'] as const;
+
 /** The deny form's one input. */
 export const DENY_REASON_BLOCK_ID = 'deny_reason';
+
+/** The step-up form's one input (the typed conversation id or count). */
+export const STEP_UP_BLOCK_ID = 'step_up_confirmation';
+
+/** The break-glass form's one input. */
+export const BREAK_GLASS_BLOCK_ID = 'break_glass_reason';
 
 /** The operation reason form's one input. */
 export const OPERATION_REASON_BLOCK_ID = 'operation_reason';

@@ -14,8 +14,13 @@ export type Verb = (typeof VERBS)[number];
 /** The bulk restore's verbs: parsed apart (commands/parse-bulk.ts), their flags are not a conversation's. */
 export const BULK_VERBS = ['bulk-restore', 'job', 'jobs', 'resume'] as const;
 export type BulkVerb = (typeof BULK_VERBS)[number];
+/** The approval policies' verbs (commands/parse-policy.ts). */
+export const POLICY_VERBS = ['breaker-reset'] as const;
+export type PolicyVerb = (typeof POLICY_VERBS)[number];
 // Every Slack verb of the table is parsed here (the bare form and help are words of their own).
-const everySlackVerb: Exclude<SlackVerbWord, '' | 'help'> extends Verb | BulkVerb ? true : never = true;
+const everySlackVerb: Exclude<SlackVerbWord, '' | 'help'> extends Verb | BulkVerb | PolicyVerb
+  ? true
+  : never = true;
 void everySlackVerb;
 
 export type FlagName = SlackFlag;

@@ -218,6 +218,14 @@ export const VERB_TABLE = [
     cli: {},
   },
   {
+    verb: 'breaker-reset',
+    group: 'maintenance',
+    syntax: 'breaker-reset --reason <why>',
+    summary: 'close the circuit breaker that stopped approvals (another person approves)',
+    slack: { flags: ['reason'] },
+    cli: null,
+  },
+  {
     verb: 'migrate',
     group: 'maintenance',
     syntax: 'migrate',

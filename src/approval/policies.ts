@@ -80,16 +80,8 @@ export function checkHourly(max: number | null, used: number): HourlyCheck {
   return { ok: false, reason: 'hourly_limit', used, max };
 }
 
-/**
- * When a full window frees a slot: the request that must age out is the (used − max + 1)-th
- * oldest of those counted, and it stops counting an hour after it was opened. `createdAt` is
- * oldest first. Null while under the limit.
- */
-export function windowFreesAt(createdAt: readonly string[], max: number | null): string | null {
-  if (max === null || createdAt.length < max) return null;
-  const pivot = createdAt[createdAt.length - max];
-  return pivot === undefined ? null : new Date(Date.parse(pivot) + 3_600_000).toISOString();
-}
+/** When a full window frees a slot (the store computes it the same way while it counts). */
+export { windowFreesAt } from '../store/blast-radius.js';
 
 export type BreakerCheck =
   | { ok: true }

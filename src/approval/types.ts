@@ -30,6 +30,8 @@ export function isReplayPlan(plan: RestorePlan | ReplayPlan): plan is ReplayPlan
 export interface Approval {
   userId: string;
   at: string;
+  /** The approver group it counted for (APPROVER_GROUPS); absent or null without groups. */
+  groupId?: string | null | undefined;
 }
 
 export interface RecoveryRequest {
@@ -54,6 +56,13 @@ export interface RecoveryRequest {
   expiresAt: string;
   /** Outcome details once terminal: backup id, checksums, or the error. */
   result: Record<string, unknown> | null;
+  /** APPROVER_GROUPS when it was opened: one approval from each, up to requiredApprovals. */
+  approverGroups?: string[] | undefined;
+  /** Set when the requester approved it themselves (BREAK_GLASS=on), with why. */
+  breakGlassReason?: string | null | undefined;
+  /** A break-glass approval nobody else has marked reviewed yet. */
+  needsReview?: boolean | undefined;
+  reviewedBy?: string | null | undefined;
 }
 
 /**

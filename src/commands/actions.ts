@@ -7,6 +7,7 @@ import { CLICK_REFUSALS } from '../views/click-refusals.js';
 import { errorView } from '../views/errors.js';
 import { LIST_PAGE_SIZE, LIST_REFUSALS, listView, readNextPageValue } from '../views/list.js';
 import { denyReasonModal } from '../views/modal.js';
+import { breakGlassModal, stepUpModal } from '../views/policies.js';
 import {
   DIFF_BUTTON_LABEL,
   type ReportTarget,
@@ -84,8 +85,46 @@ export function registerActions(app: App, ctx: HandlerContext): void {
         refused ?? (await ctx.workflow[decision](requestId, { userId: body.user.id })),
       );
     };
-  app.action<BlockAction<ButtonAction>>(ACTION.approve, decide('approve'));
   app.action<BlockAction<ButtonAction>>(ACTION.cancel, decide('cancel'));
+  // Approve may first need a form (step-up confirmation, break-glass reason: workflow/policies.ts).
+  app.action<BlockAction<ButtonAction>>(ACTION.approve, async ({ ack, body, action, respond, client }) => {
+    await ack();
+    const requestId = action.value ?? '';
+    const refused = await refusedElsewhere(ctx, requestId, body.channel?.id);
+    if (refused) {
+      await tell(respond as Respond, refused);
+      return;
+    }
+    const click = await ctx.workflow.approveClick(requestId, { userId: body.user.id });
+    if (click.form === null) {
+      await tell(respond as Respond, click.reply);
+      return;
+    }
+    const view =
+      click.form === 'step_up'
+        ? stepUpModal({ id: click.requestId, operation: click.operation, what: 'request' })
+        : breakGlassModal(click.requestId, click.operation, click.min);
+    await client.views.open({ trigger_id: body.trigger_id, view });
+  });
+  app.action<BlockAction<ButtonAction>>(ACTION.markReviewed, async ({ ack, body, action, respond }) => {
+    await ack();
+    const requestId = action.value ?? '';
+    const refused = await refusedElsewhere(ctx, requestId, body.channel?.id);
+    await tell(
+      respond as Respond,
+      refused ?? (await ctx.workflow.markReviewed(requestId, { userId: body.user.id })),
+    );
+  });
+  app.action<BlockAction<ButtonAction>>(
+    ACTION.breakerResetApprove,
+    async ({ ack, body, action, respond }) => {
+      await ack();
+      await tell(
+        respond as Respond,
+        await ctx.workflow.approveBreakerReset(action.value ?? '', { userId: body.user.id }),
+      );
+    },
+  );
 
   // A bulk job's card and progress message: the value is the job id; the job knows its channel.
   const bulk =

@@ -1,5 +1,11 @@
 import type { App } from '@slack/bolt';
-import { DENY_REASON_BLOCK_ID, OPERATION_REASON_BLOCK_ID, VIEW_CALLBACK } from '../slack-ids.js';
+import {
+  BREAK_GLASS_BLOCK_ID,
+  DENY_REASON_BLOCK_ID,
+  OPERATION_REASON_BLOCK_ID,
+  STEP_UP_BLOCK_ID,
+  VIEW_CALLBACK,
+} from '../slack-ids.js';
 import { errorView } from '../views/errors.js';
 import { type HandlerContext, outcome, viewValues } from './context.js';
 import { isCommandError, normaliseText, parseCommand, validateModalSubmission } from './grammar.js';
@@ -77,6 +83,49 @@ export function registerModals(app: App, ctx: HandlerContext): void {
     if (!reply.ok)
       await client.chat.postEphemeral({ channel: channelId, user: body.user.id, ...errorView(reply) });
   });
+
+  // The step-up confirmation and the break-glass reason: a wrong entry is a field error and counts as nothing.
+  const approveForm =
+    (
+      blockId: string,
+      check: (requestId: string, userId: string, typed: string) => Promise<string | null>,
+      key: 'confirmation' | 'breakGlassReason',
+    ) =>
+    async ({ ack, body, view, client }: Parameters<Parameters<App['view']>[1]>[0]) => {
+      const typed = normaliseText(viewValues(view.state)[blockId] ?? '');
+      const requestId = view.private_metadata;
+      const why = await check(requestId, body.user.id, typed);
+      if (why !== null) {
+        await ack({ response_action: 'errors', errors: { [blockId]: why } });
+        return;
+      }
+      await ack();
+      const reply = await ctx.workflow.approve(requestId, { userId: body.user.id }, { [key]: typed });
+      const channelId = reply.channelId ?? (await ctx.requestChannel(requestId).catch(() => null));
+      if (channelId) {
+        await client.chat.postEphemeral({
+          channel: channelId,
+          user: body.user.id,
+          ...(reply.ok ? { text: reply.message } : errorView(reply)),
+        });
+      }
+    };
+  app.view(
+    VIEW_CALLBACK.stepUp,
+    approveForm(
+      STEP_UP_BLOCK_ID,
+      (id, _user, typed) => ctx.workflow.checkConfirmation(id, typed),
+      'confirmation',
+    ),
+  );
+  app.view(
+    VIEW_CALLBACK.breakGlass,
+    approveForm(
+      BREAK_GLASS_BLOCK_ID,
+      (id, user, typed) => ctx.workflow.checkBreakGlassReason(id, user, typed),
+      'breakGlassReason',
+    ),
+  );
 
   app.view(VIEW_CALLBACK.denyReason, async ({ ack, body, view, client }) => {
     const reason = (viewValues(view.state)[DENY_REASON_BLOCK_ID] ?? '').trim();

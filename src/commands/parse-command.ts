@@ -6,6 +6,7 @@ import { HELP_WORDS, SOURCE_TEXT, TIERS, VERBS, type Verb, verbUsage } from '../
 import { collectArgs, extraWords, reasonTail } from './arguments.js';
 import { normaliseText } from './normalise-text.js';
 import { parseBulkCommand } from './parse-bulk.js';
+import { parseBreakerReset } from './parse-policy.js';
 import type { CommandError, GrammarOptions, ParsedCommand } from './parsed-command.js';
 import { closest, fail, shown, suggest } from './suggestions.js';
 import { scanCommand, type Token, type UnclosedQuote } from './tokenizer.js';
@@ -211,6 +212,7 @@ export function parseCommand(text: string, opts: GrammarOptions): ParsedCommand 
   if (first === undefined) return { kind: 'modal' };
   const head = first.kind === 'word' ? first.text.toLowerCase() : `--${first.name}`;
   if (HELP_WORDS.has(head)) return { kind: 'help' };
+  if (head === 'breaker-reset') return parseBreakerReset(tokens.slice(1), normalised);
   const bulk = parseBulkCommand(head, tokens.slice(1), normalised);
   if (bulk !== null) return bulk;
   const verb = VERBS.find((v) => v === head);

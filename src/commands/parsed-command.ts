@@ -20,7 +20,9 @@ export type ParsedCommand =
   | { kind: 'modal' }
   | { kind: 'list'; pattern: string | null }
   | ThreadCommand
-  | BulkCommand;
+  | BulkCommand
+  /** Asks to close the circuit breaker (docs/approval-policies.md); another person approves. */
+  | { kind: 'breaker-reset'; reason: string };
 
 export interface CommandError {
   kind: 'error';

@@ -4,6 +4,7 @@ import type { Approval, RecoveryRequest, RequestKind, RequestState } from '../ap
 import { ErrorCode, RecoveryError } from '../errors.js';
 import type { RestorePlan } from '../recovery/plan.js';
 import type { ReplayPlan } from '../recovery/replay.js';
+import { breakerFailuresInARow, reserveHourlySlot } from './blast-radius.js';
 import { quoteIdent, withTransaction } from './sql.js';
 
 /**
@@ -25,7 +26,23 @@ import { quoteIdent, withTransaction } from './sql.js';
 export type NewRequest = Pick<
   RecoveryRequest,
   'kind' | 'conversationId' | 'channelId' | 'requester' | 'reason' | 'plan' | 'requiredApprovals'
-> & { ttlMinutes: number };
+> & {
+  ttlMinutes: number;
+  /** APPROVER_GROUPS: each approval must count for a different one. */
+  approverGroups?: readonly string[];
+  /** MAX_DESTRUCTIVE_PER_HOUR: counted and inserted under one lock (store/blast-radius.ts). */
+  maxPerHour?: number | null;
+};
+
+/** What an approval carries besides who: the policies it was checked under. */
+export interface ApproveOptions {
+  /** The approver group it counts for; a second approval for the same group is refused. */
+  groupId?: string | null;
+  /** The requester approving their own request (BREAK_GLASS=on): approves it outright, flagged. */
+  breakGlassReason?: string;
+  /** BREAKER_FAILURES: no approval counts while this many restores failed in a row. */
+  breakerFailures?: number | null;
+}
 
 /** The request exists but is past the state this move needs; `request` says which and by whom. */
 export type NotOpen = { kind: 'not_open'; request: RecoveryRequest };
@@ -40,6 +57,10 @@ export type ApproveOutcome =
   | { kind: 'partial'; request: RecoveryRequest; have: number; need: number }
   /** This user had already approved; nothing changed. */
   | { kind: 'duplicate'; request: RecoveryRequest; have: number; need: number }
+  /** Another approval already counted for this group (unique index); nothing changed. */
+  | { kind: 'group_taken'; request: RecoveryRequest; groupId: string }
+  /** The circuit breaker is open; nothing changed. */
+  | { kind: 'breaker_open'; request: RecoveryRequest; failuresInARow: number; threshold: number }
   | NotOpen
   | Expired;
 
@@ -51,6 +72,8 @@ export type CancelOutcome =
   /** Someone other than the requester tried; nothing changed. */
   | { kind: 'refused'; request: RecoveryRequest };
 export type StaleOutcome = Done | NotOpen;
+/** Mark reviewed: `refused` when it is not flagged or the requester tries it themselves. */
+export type ReviewOutcome = Done | { kind: 'refused'; request: RecoveryRequest };
 export type FinishOutcome = Done | NotOpen;
 export type FinishState = 'succeeded' | 'failed' | 'unknown';
 const FINISH_STATES: readonly string[] = ['succeeded', 'failed', 'unknown'] satisfies FinishState[];
@@ -91,7 +114,9 @@ export interface RequestStore {
   openForConversation(conversationId: string): Promise<RecoveryRequest | null>;
   /** The undo that put back `backupId` (succeeded), or null: an Undo button is used once. */
   undoneBy(conversationId: string, backupId: string): Promise<RecoveryRequest | null>;
-  approve(id: string, userId: string): Promise<ApproveOutcome>;
+  approve(id: string, userId: string, options?: ApproveOptions): Promise<ApproveOutcome>;
+  /** Clears a break-glass request's "needs review" flag; never by its requester. */
+  markReviewed(id: string, userId: string): Promise<ReviewOutcome>;
   deny(id: string, userId: string, reason: string): Promise<DenyOutcome>;
   cancel(id: string, userId: string): Promise<CancelOutcome>;
   markStale(id: string, reason: string): Promise<StaleOutcome>;
@@ -132,16 +157,21 @@ interface RequestRow {
   created_at: Date;
   expires_at: Date;
   result: Record<string, unknown> | null;
+  approver_groups: string[];
+  break_glass_reason: string | null;
+  needs_review: boolean;
+  reviewed_by: string | null;
 }
 
 interface ApprovalRow {
   request_id: string;
   user_id: string;
   at: Date;
+  group_id: string | null;
 }
 
 const COLUMNS =
-  'id, kind, conversation_id, channel_id, requester, reason, plan, state, required_approvals, decided_by, decided_at, deny_reason, created_at, expires_at, result';
+  'id, kind, conversation_id, channel_id, requester, reason, plan, state, required_approvals, decided_by, decided_at, deny_reason, created_at, expires_at, result, approver_groups, break_glass_reason, needs_review, reviewed_by';
 const OPEN_STATES = "('requested', 'approved', 'executing')";
 const OPEN_INDEX = 'requests_one_open_per_conversation';
 const KINDS: readonly RequestKind[] = ['restore', 'undo', 'replay'];
@@ -170,6 +200,10 @@ function toRequest(r: RequestRow, approvals: Approval[]): RecoveryRequest {
     createdAt: r.created_at.toISOString(),
     expiresAt: r.expires_at.toISOString(),
     result: r.result,
+    approverGroups: r.approver_groups,
+    breakGlassReason: r.break_glass_reason,
+    needsReview: r.needs_review,
+    reviewedBy: r.reviewed_by,
   };
 }
 
@@ -251,11 +285,13 @@ export function createRequestStore(pool: pg.Pool, schema: string): RequestStore 
     const byId = new Map<string, Approval[]>(ids.map((id) => [id, []]));
     if (ids.length === 0) return byId;
     const res = await db.query<ApprovalRow>(
-      `SELECT request_id, user_id, at FROM ${approvalsTable}
+      `SELECT request_id, user_id, at, group_id FROM ${approvalsTable}
        WHERE request_id = ANY($1::text[]) ORDER BY at, user_id`,
       [ids],
     );
-    for (const a of res.rows) byId.get(a.request_id)?.push({ userId: a.user_id, at: a.at.toISOString() });
+    for (const a of res.rows) {
+      byId.get(a.request_id)?.push({ userId: a.user_id, at: a.at.toISOString(), groupId: a.group_id });
+    }
     return byId;
   }
 
@@ -315,10 +351,13 @@ export function createRequestStore(pool: pg.Pool, schema: string): RequestStore 
              WHERE conversation_id = $1 AND state = 'requested' AND expires_at <= now()`,
             [input.conversationId],
           );
+          await reserveHourlySlot(client, schema, input.maxPerHour ?? null);
           const res = await client.query<RequestRow>(
             `INSERT INTO ${requests}
-               (id, kind, conversation_id, channel_id, requester, reason, plan, required_approvals, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, now() + $9::double precision * interval '1 minute')
+               (id, kind, conversation_id, channel_id, requester, reason, plan, required_approvals, expires_at,
+                approver_groups)
+             VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, now() + $9::double precision * interval '1 minute',
+                     $10::text[])
              RETURNING ${COLUMNS}`,
             [
               `rq_${randomUUID()}`,
@@ -330,6 +369,7 @@ export function createRequestStore(pool: pg.Pool, schema: string): RequestStore 
               JSON.stringify(input.plan),
               input.requiredApprovals,
               input.ttlMinutes,
+              [...(input.approverGroups ?? [])],
             ],
           );
           const row = res.rows[0];
@@ -384,7 +424,11 @@ export function createRequestStore(pool: pg.Pool, schema: string): RequestStore 
     return { kind: 'not_open', request: await one(client, row) };
   }
 
-  async function approve(id: string, userId: string): Promise<ApproveOutcome> {
+  async function approve(id: string, userId: string, options: ApproveOptions = {}): Promise<ApproveOutcome> {
+    const breakGlass =
+      options.breakGlassReason === undefined
+        ? null
+        : requireText('break-glass reason', options.breakGlassReason);
     return locked(id, async (client, row, open) => {
       if (row.state !== 'requested') {
         const request = await one(client, row);
@@ -395,7 +439,7 @@ export function createRequestStore(pool: pg.Pool, schema: string): RequestStore 
         }
         return { kind: 'not_open', request };
       }
-      if (userId === row.requester) {
+      if (userId === row.requester && breakGlass === null) {
         throw new RecoveryError(
           ErrorCode.Forbidden,
           `You asked for this ${row.kind}, so someone else must approve it.`,
@@ -403,12 +447,45 @@ export function createRequestStore(pool: pg.Pool, schema: string): RequestStore 
         );
       }
       if (!open) return expireLocked(client, id);
+      const threshold = options.breakerFailures ?? null;
+      if (threshold !== null) {
+        const failures = await breakerFailuresInARow(client, schema);
+        if (failures >= threshold) {
+          return {
+            kind: 'breaker_open',
+            request: await one(client, row),
+            failuresInARow: failures,
+            threshold,
+          };
+        }
+      }
+      const groupId = options.groupId ?? null;
       // clock_timestamp(): taken after the lock, so approval times follow the order they counted in.
+      // No conflict target: a second approval by this user, or for this group, both insert nothing.
       const inserted = await client.query(
-        `INSERT INTO ${approvalsTable} (request_id, user_id, at) VALUES ($1, $2, clock_timestamp())
-         ON CONFLICT (request_id, user_id) DO NOTHING`,
-        [id, userId],
+        `INSERT INTO ${approvalsTable} (request_id, user_id, at, group_id) VALUES ($1, $2, clock_timestamp(), $3)
+         ON CONFLICT DO NOTHING`,
+        [id, userId, groupId],
       );
+      if (inserted.rowCount === 0 && groupId !== null) {
+        const mine = await client.query(
+          `SELECT 1 FROM ${approvalsTable} WHERE request_id = $1 AND user_id = $2`,
+          [id, userId],
+        );
+        if (mine.rowCount === 0) return { kind: 'group_taken', request: await one(client, row), groupId };
+      }
+      if (breakGlass !== null) {
+        const res = await client.query<RequestRow>(
+          `UPDATE ${requests}
+           SET state = 'approved', decided_by = $2, decided_at = now(), updated_at = now(),
+               break_glass_reason = $3, needs_review = true
+           WHERE id = $1 AND state = 'requested' RETURNING ${COLUMNS}`,
+          [id, userId, breakGlass],
+        );
+        const updated = res.rows[0];
+        if (!updated) throw new Error(`request ${id} changed state while locked`);
+        return { kind: 'approved', request: await one(client, updated) };
+      }
       const count = await client.query<{ n: string }>(
         `SELECT count(DISTINCT user_id) AS n FROM ${approvalsTable} WHERE request_id = $1`,
         [id],
@@ -428,6 +505,19 @@ export function createRequestStore(pool: pg.Pool, schema: string): RequestStore 
       if (!updated) throw new Error(`request ${id} changed state while locked`);
       return { kind: 'approved', request: await one(client, updated) };
     });
+  }
+
+  async function markReviewed(id: string, userId: string): Promise<ReviewOutcome> {
+    const res = await pool.query<RequestRow>(
+      `UPDATE ${requests} SET needs_review = false, reviewed_by = $2, reviewed_at = now(), updated_at = now()
+       WHERE id = $1 AND needs_review AND requester <> $2 RETURNING ${COLUMNS}`,
+      [id, userId],
+    );
+    const row = res.rows[0];
+    if (row) return { kind: 'done', request: await one(pool, row) };
+    const current = await get(id);
+    if (!current) throw notFound(id);
+    return { kind: 'refused', request: current };
   }
 
   async function deny(id: string, userId: string, reason: string): Promise<DenyOutcome> {
@@ -604,6 +694,7 @@ export function createRequestStore(pool: pg.Pool, schema: string): RequestStore 
     openForConversation,
     undoneBy,
     approve,
+    markReviewed,
     deny,
     cancel,
     markStale,

@@ -16,6 +16,7 @@ import {
   shortChecksum,
 } from './format.js';
 import { clip, truncate } from './limits.js';
+import { breakGlassStatus, groupProgressText } from './policies.js';
 import { approversText, backupIdOf, expiredSentence, operationTitle, resultField } from './request.js';
 import {
   type Button,
@@ -282,6 +283,8 @@ function waitingText(req: RecoveryRequest, ctx: ApprovalContext): string {
       `👍 Approved so far by ${approversText(req)} (${req.approvals.length} of ${req.requiredApprovals}).`,
     );
   }
+  const groups = groupProgressText(req);
+  if (groups) lines.push(groups);
   return lines.join('\n');
 }
 
@@ -322,6 +325,8 @@ export function approvalMessageView(req: RecoveryRequest, ctx: ApprovalContext):
   const status = statusLine(req, ctx.now);
   if (status === null) blocks.push(section(waitingText(req, ctx)), actionButtons(req));
   else blocks.push(context(status));
+  const glass = breakGlassStatus(req);
+  if (glass) blocks.push(section(glass));
   blocks.push(context(`Request ${code(req.id)}`));
 
   const who = userRef(req.requester);

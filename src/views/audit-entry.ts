@@ -19,6 +19,13 @@ import { exportRefusedView, exportUploadedView } from './export.js';
 import { formatTime } from './format.js';
 import { inspectView } from './inspect.js';
 import { clip } from './limits.js';
+import {
+  breakerResetApprovedView,
+  breakerResetRequestView,
+  breakGlassView,
+  policyRefusedView,
+  reviewedView,
+} from './policies.js';
 import { replayAmbiguousView, replayOutcomeView, replayProgressView } from './replay.js';
 import { restoreFailedView, restoreOutcomeView, restoreProgressView, restoreUnknownView } from './restore.js';
 import { requestSettledView } from './settled.js';
@@ -121,6 +128,11 @@ export const HANDLERS: Record<AuditAction, Render> = {
     decisionReplyView({ kind: 'stale', request: d.request, detail: d.detail ?? null }, { now }),
   ),
   'request.settled': handler(S['request.settled'], (d, _e, now) => requestSettledView(d, { now })),
+  'request.break_glass': handler(S['request.break_glass'], (d, _e, now) => breakGlassView(d, now)),
+  'request.reviewed': handler(S['request.reviewed'], (d, e) => reviewedView(d, e.actor)),
+  'policy.refused': handler(S['policy.refused'], (d) => policyRefusedView(d)),
+  'breaker.reset_requested': handler(S['breaker.reset_requested'], (d) => breakerResetRequestView(d)),
+  'breaker.reset_approved': handler(S['breaker.reset_approved'], (d) => breakerResetApprovedView(d)),
   'restore.started': handler(S['restore.started'], (d, e) =>
     restoreProgressView({ ...d, conversationId: conversation(e), actor: e.actor }),
   ),

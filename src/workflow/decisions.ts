@@ -1,4 +1,4 @@
-import { type CheckApproverInput, checkApprover, checkCanCancel, checkCanDeny } from '../approval/rules.js';
+import { checkApprover, checkCanCancel, checkCanDeny } from '../approval/rules.js';
 import { AuditAction, isReplayPlan, type RecoveryRequest } from '../approval/types.js';
 import { ErrorCode, RecoveryError } from '../errors.js';
 import { planRestore, type RestorePlan } from '../recovery/index.js';
@@ -7,6 +7,7 @@ import { notOpenText, refusalText } from '../views/approval-refusals.js';
 import { replies } from '../views/replies.js';
 import { operationTitle } from '../views/request.js';
 import type { Actor, Reply, WorkflowContext } from './context.js';
+import { type ApproveInput, createPolicies } from './policies.js';
 
 /**
  * Approve, deny and cancel, and the sweeper's expiry: each checks the rules (approval/rules.ts),
@@ -57,23 +58,28 @@ export function createDecisions(
       : planRestore(core, request.conversationId, plan.source);
   }
 
-  /** What the rules judge: the policy, and the group's members when a group is configured. */
-  async function ruleInput(request: RecoveryRequest, userId: string): Promise<CheckApproverInput> {
-    return {
-      request,
-      userId,
-      approverUserIds: policy.approverUserIds,
-      approverUsergroupId: policy.approverUsergroupId,
-      groupMembers: policy.approverUsergroupId ? await ctx.groupMembers() : null,
-    };
-  }
+  const policies = createPolicies(ctx);
+  const { ruleInput } = policies;
 
-  async function approve(requestId: string, who: Pick<Actor, 'userId'>): Promise<Reply> {
+  /** An approval; `input` carries a step-up confirmation or a break-glass reason (workflow/policies.ts). */
+  async function approve(
+    requestId: string,
+    who: Pick<Actor, 'userId'>,
+    input: ApproveInput = {},
+  ): Promise<Reply> {
     try {
       const request = await requests.get(requestId);
       if (!request) return { ok: false, ...replies.noSuchRequestToApprove(requestId) };
-      const rule = checkApprover(await ruleInput(request, who.userId));
-      if (!rule.ok) return { ok: false, message: refusalText(rule), mentions: true };
+      const glass = input.breakGlassReason !== undefined;
+      if (glass) {
+        const refused = policies.breakGlassGate(request, who.userId, input.breakGlassReason ?? '');
+        if (refused) return refused;
+      } else {
+        const rule = checkApprover(await ruleInput(request, who.userId));
+        if (!rule.ok) return { ok: false, message: refusalText(rule), mentions: true };
+      }
+      const gate = await policies.approvalGate(request, who.userId, input);
+      if (!gate.ok) return gate.reply;
       const stale = await staleness(request);
       if (stale) {
         const marked = await requests.markStale(request.id, stale);
@@ -93,8 +99,23 @@ export function createDecisions(
           return { ok: false, ...replies.notApprovedStale(stale, failure(err)) };
         }
       }
-      const outcome = await requests.approve(request.id, who.userId);
+      const outcome = await requests.approve(request.id, who.userId, gate.options);
       switch (outcome.kind) {
+        case 'group_taken': {
+          // Another replica counted the same group first; the request as it now stands says which is missing.
+          const again = await policies.approvalGate(outcome.request, who.userId, input);
+          const { approvals, requiredApprovals } = outcome.request;
+          return again.ok
+            ? { ok: false, ...replies.alreadyApproved(approvals.length, requiredApprovals) }
+            : again.reply;
+        }
+        case 'breaker_open':
+          return policies.breakerRefused(
+            outcome.request,
+            who.userId,
+            outcome.failuresInARow,
+            outcome.threshold,
+          );
         case 'partial':
           await transition(AuditAction.RequestApproved, outcome.request, actorId(who.userId));
           return { ok: true, ...replies.approvalCounted(outcome.have, outcome.need) };
@@ -107,7 +128,21 @@ export function createDecisions(
           return { ok: false, ...replies.expiredBeforeApproval() };
         case 'approved':
           observeWait(outcome.request, 'approved');
-          await transition(AuditAction.RequestApproved, outcome.request, actorId(who.userId));
+          if (glass) {
+            await ctx.record(outcome.request.channelId, {
+              action: 'request.break_glass',
+              actor: actorId(who.userId),
+              conversationId: outcome.request.conversationId,
+              requestId: outcome.request.id,
+              data: {
+                request: outcome.request,
+                reason: outcome.request.breakGlassReason ?? input.breakGlassReason ?? '',
+                notify: ctx.approverHint,
+              },
+            });
+          } else {
+            await transition(AuditAction.RequestApproved, outcome.request, actorId(who.userId));
+          }
           // Runs after the click is answered; progress and result go to the thread.
           void execute(outcome.request, who.userId);
           return { ok: true, ...replies.approvedRunning(operationTitle(outcome.request)) };
@@ -182,5 +217,25 @@ export function createDecisions(
     await transition(AuditAction.RequestExpired, request, 'system');
   }
 
-  return { approve, deny, canDeny, cancel, expired };
+  const {
+    approveClick,
+    checkConfirmation,
+    checkBreakGlassReason,
+    markReviewed,
+    breakerReset,
+    approveBreakerReset,
+  } = policies;
+  return {
+    approve,
+    approveClick: (requestId: string, who: Pick<Actor, 'userId'>) => approveClick(requestId, who, approve),
+    checkConfirmation,
+    checkBreakGlassReason,
+    markReviewed,
+    breakerReset,
+    approveBreakerReset,
+    deny,
+    canDeny,
+    cancel,
+    expired,
+  };
 }

@@ -50,6 +50,45 @@ const DATA: { [A in AuditAction]: AuditData<A> } = {
     request: request({ state: 'cancelled', decidedBy: 'U0REQUEST', decidedAt: NOW.toISOString() }),
   },
   'request.expired': { request: request({ state: 'expired' }) },
+  'request.break_glass': {
+    request: request({
+      state: 'approved',
+      breakGlassReason: 'every other approver is on a plane',
+      needsReview: true,
+    }),
+    reason: 'every other approver is on a plane',
+    notify: '<!subteam^S0APPROVE|@zeus-approvers>',
+  },
+  'request.reviewed': {
+    request: request({
+      state: 'succeeded',
+      breakGlassReason: 'x'.repeat(20),
+      needsReview: false,
+      reviewedBy: 'U0APPROVE',
+    }),
+  },
+  'policy.refused': {
+    rule: 'hourly_limit',
+    kind: 'restore',
+    used: 5,
+    max: 5,
+    freesAt: '2025-12-13T04:00:00.000Z',
+    failuresInARow: null,
+    threshold: null,
+  },
+  'breaker.reset_requested': {
+    resetId: 'br_1',
+    requester: 'U0REQ',
+    reason: 'the Redis proxy config is fixed',
+    failuresInARow: 3,
+    state: 'requested',
+  },
+  'breaker.reset_approved': {
+    resetId: 'br_1',
+    requester: 'U0REQ',
+    reason: 'the Redis proxy config is fixed',
+    approvedBy: 'U0APPROVE',
+  },
   'request.stale': {
     request: request({ state: 'failed' }),
     detail: 'Redis changed since the preview (`77aa…` → `9911…`)',
@@ -190,6 +229,11 @@ const EXPECT: Record<AuditAction, string> = {
     '❌ @U0APPROVE denied the restore of `c-7f3a9e` from `postgres` at 03:11 UTC: Zeus is still writing. Nothing was changed.',
   'request.cancelled': '🚫 @U0APPROVE cancelled the restore',
   'request.expired': '⌛ Expired at 03:41 UTC — nobody approved within 30 min',
+  'request.break_glass': 'approved their own restore',
+  'request.reviewed': 'reviewed by @U0APPROVE',
+  'policy.refused': 'Refused by the hourly limit: 5 of 5',
+  'breaker.reset_requested': 'asks to reset the circuit breaker (3 failed restores in a row)',
+  'breaker.reset_approved': 'Circuit breaker reset, approved by @U0APPROVE',
   'request.stale':
     '🔄 The preview went stale: Redis changed since the preview (`77aa…` → `9911…`) — a fresh preview follows.',
   'request.settled': `✅ The bot stopped during the restore of \`${ID}\` from \`postgres\`, but Redis holds the new value: the restore landed.\nIt was not run again.`,
