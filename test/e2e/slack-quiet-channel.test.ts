@@ -82,7 +82,6 @@ describe('quiet channels', () => {
       'diff report after the click',
     );
 
-
     // Restore opens the reason form pre-filled with the id and tier; submitting files the request.
     const opened = h.slack.calls('views.open').length;
     await h.click('report_restore', findButton(report.blocks, 'report_restore') ?? '', 'U_ALICE', report.ts);
