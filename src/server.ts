@@ -31,6 +31,7 @@ import { guardSlackRequests, MAX_BODY_BYTES } from './slack/request-guard.js';
 import { createThreadUploader, type ThreadUpload } from './slack/upload.js';
 import { SLASH_COMMAND } from './slack-ids.js';
 import { createRequestAuditLookup } from './store/audit-lookup.js';
+import { blastRadiusStatus, createBreakerResetStore } from './store/blast-radius.js';
 import { createBulkRequestStore } from './store/bulk-requests.js';
 import { createDeliveryStore } from './store/deliveries.js';
 import { createRequestStore } from './store/requests.js';
@@ -326,6 +327,13 @@ export async function startBot(
     policy: config.policy,
     groupMembers: async () =>
       config.policy.approverUsergroupId ? groups.members(config.policy.approverUsergroupId) : null,
+    groupMembersOf: (groupId) => groups.members(groupId),
+    breakerResets: createBreakerResetStore(runtime.pool, schema),
+    blastRadius: () =>
+      blastRadiusStatus(runtime.pool, schema, {
+        maxPerHour: config.policy.maxDestructivePerHour,
+        breakerFailures: config.policy.breakerFailures,
+      }),
     messaging: slackMessaging({ audit: deps.audit, deliveries, slack, upload, wake: () => delivery.kick() }),
     names: SLACK_NAMES,
     lookup: createRequestAuditLookup(runtime.pool, schema),

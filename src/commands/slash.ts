@@ -114,6 +114,13 @@ export function registerSlashCommand(app: App, ctx: HandlerContext): void {
         await respond(reply.ok ? { response_type: 'ephemeral', text: reply.message } : errorView(reply));
         return;
       }
+      case 'breaker-reset': {
+        await answer();
+        const reply = await ctx.workflow.breakerReset(parsed.reason, who);
+        count(parsed.kind, outcome(reply));
+        await respond(reply.ok ? { response_type: 'ephemeral', text: reply.message } : errorView(reply));
+        return;
+      }
       case 'job':
       case 'jobs': {
         await answer();

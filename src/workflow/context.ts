@@ -17,10 +17,12 @@ import {
 import type { ReplayPlan } from '../recovery/replay.js';
 import { inspectJson } from '../recovery/summary.js';
 import type { RequestAuditLookup } from '../store/audit-lookup.js';
+import { type BlastRadiusStatus, type BreakerResetStore, HourlyLimitReached } from '../store/blast-radius.js';
 import type { BulkRequestStore } from '../store/bulk-requests.js';
 import { OpenRequestConflict, type RequestStore } from '../store/requests.js';
 import type { AuditEvent } from '../store/types.js';
 import { approverHint, openConflictText } from '../views/approval-refusals.js';
+import { groupsApproverHint, hourlyLimitText } from '../views/policies.js';
 import { replies } from '../views/replies.js';
 import type { ChatNames, MessagingPort } from './messaging.js';
 
@@ -50,6 +52,12 @@ export interface WorkflowDeps {
   requests: RequestStore;
   policy: Config['policy'];
   groupMembers: () => Promise<ReadonlySet<string> | null>;
+  /** Members of any user group (APPROVER_GROUPS); null when Slack has not answered for it. */
+  groupMembersOf?: (groupId: string) => Promise<ReadonlySet<string> | null>;
+  /** Circuit breaker resets (docs/approval-policies.md); absent, `breaker-reset` says it is not set up. */
+  breakerResets?: BreakerResetStore;
+  /** The hourly limit and the breaker as they stand (store/blast-radius.ts). */
+  blastRadius?: () => Promise<BlastRadiusStatus>;
   messaging: MessagingPort;
   names: ChatNames;
   metrics?: Metrics;
@@ -119,10 +127,13 @@ export interface WorkflowContext extends WorkflowDeps {
 
 export function createContext(deps: WorkflowDeps): WorkflowContext {
   const { core, requests, policy, logger, messaging } = deps;
-  const hint = approverHint({
-    approverUserIds: policy.approverUserIds,
-    approverUsergroupId: policy.approverUsergroupId,
-  });
+  const hint =
+    policy.approverGroups.length > 0
+      ? groupsApproverHint(policy.approverGroups)
+      : approverHint({
+          approverUserIds: policy.approverUserIds,
+          approverUsergroupId: policy.approverUsergroupId,
+        });
 
   async function record(channelId: string, event: AuditEvent): Promise<void> {
     await messaging.postToThread(channelId, event);
@@ -144,6 +155,9 @@ export function createContext(deps: WorkflowDeps): WorkflowContext {
   }
 
   function failure(err: unknown): Reply {
+    if (err instanceof HourlyLimitReached) {
+      return { ok: false, ...hourlyLimitText(err.used, err.max, err.freesAt, new Date()), code: err.code };
+    }
     if (err instanceof OpenRequestConflict) {
       return { ok: false, ...openConflictText(err.open), code: err.code };
     }
@@ -175,16 +189,41 @@ export function createContext(deps: WorkflowDeps): WorkflowContext {
   }
 
   async function openRequest(kind: RequestKind, plan: RestorePlan | ReplayPlan, who: Actor, reason: string) {
-    const request = await requests.create({
-      kind,
-      conversationId: plan.conversationId,
-      channelId: who.channelId,
-      requester: who.userId,
-      reason,
-      plan,
-      requiredApprovals: policy.requiredApprovals,
-      ttlMinutes: policy.requestTtlMinutes,
-    });
+    let request: RecoveryRequest;
+    try {
+      request = await requests.create({
+        kind,
+        conversationId: plan.conversationId,
+        channelId: who.channelId,
+        requester: who.userId,
+        reason,
+        plan,
+        requiredApprovals: policy.requiredApprovals,
+        ttlMinutes: policy.requestTtlMinutes,
+        approverGroups: policy.approverGroups,
+        maxPerHour: policy.maxDestructivePerHour,
+      });
+    } catch (err) {
+      if (err instanceof HourlyLimitReached) {
+        // Audit only: the requester is told privately, and no thread is started for it.
+        await core.audit.append({
+          action: 'policy.refused',
+          actor: deps.names.actor(who.userId),
+          conversationId: plan.conversationId,
+          requestId: null,
+          data: {
+            rule: 'hourly_limit',
+            kind,
+            used: err.used,
+            max: err.max,
+            freesAt: err.freesAt,
+            failuresInARow: null,
+            threshold: null,
+          },
+        });
+      }
+      throw err;
+    }
     const { report } = await inspectConversation(core, plan.conversationId);
     await record(who.channelId, {
       action: AuditAction.RequestCreated,
