@@ -5,7 +5,7 @@ import { workerModule } from '../worker-module.js';
 import type { Verdict, VerdictCache, VerdictRequest } from './decide.js';
 
 /**
- * The conversation analysis of a bulk restore on worker threads, one per core: on one event loop
+ * The conversation analysis of a bulk restore on worker threads (two): on one event loop
  * it bounded the whole restore. The workers run the very same `analyze` as the event loop (the
  * verdicts are identical; decide.ts still decides), and fill the verdict cache ahead of
  * `decide`. A pool that cannot start or loses a worker is dropped: the event loop analyses, as
@@ -40,6 +40,15 @@ interface PoolWorker {
 
 /** Below this many copies a batch is analysed on the event loop: a round trip costs more. */
 const MIN_OFFLOAD = 8;
+/**
+ * Each worker's heap is capped, so a pool's memory does not depend on the selection or on how
+ * lazily V8 collects (a bot pod has 512 MiB). Parsing a copy takes several times its size: a copy
+ * above MAX_OFFLOAD_BYTES stays on the event loop, whose heap is the process's own.
+ */
+const WORKER_LIMITS = { maxOldGenerationSizeMb: 96, maxYoungGenerationSizeMb: 8 };
+const MAX_OFFLOAD_BYTES = 4 * 1024 * 1024;
+/** Two workers: the analysis then runs beside the event loop, Postgres and Redis on a 2-core host. */
+const MAX_WORKERS = 2;
 
 class VerdictPool {
   private readonly workers: PoolWorker[] = [];
@@ -54,6 +63,7 @@ class VerdictPool {
         // Not the parent's flags: `--input-type=module` or loaders would change how this evaluates.
         execArgv: [],
         workerData: { moduleUrl, tsxApi },
+        resourceLimits: WORKER_LIMITS,
       });
       const entry: PoolWorker = { worker, pending: new Map() };
       // Idle workers must not keep a finished CLI alive.
@@ -108,7 +118,7 @@ function pool(): VerdictPool | null {
   }
   if (!shared) {
     try {
-      shared = new VerdictPool(Math.max(1, Math.min(4, availableParallelism())));
+      shared = new VerdictPool(Math.max(1, Math.min(MAX_WORKERS, availableParallelism())));
     } catch {
       return null;
     }
@@ -125,7 +135,7 @@ export async function warmVerdicts(
   wanted: readonly VerdictRequest[],
   onError?: (message: string) => void,
 ): Promise<void> {
-  const missing = cache.missing(wanted);
+  const missing = cache.missing(wanted.filter((w) => w.bytes.length <= MAX_OFFLOAD_BYTES));
   if (missing.length < MIN_OFFLOAD) return;
   const workers = pool();
   if (!workers) return;
