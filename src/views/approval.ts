@@ -17,6 +17,7 @@ import {
 } from './format.js';
 import { clip, truncate } from './limits.js';
 import { breakGlassStatus, groupProgressText } from './policies.js';
+import { zeusStepsNote } from './replay.js';
 import { approversText, backupIdOf, expiredSentence, operationTitle, resultField } from './request.js';
 import {
   type Button,
@@ -226,7 +227,12 @@ function replayStatusLine(req: RecoveryRequest, state: 'succeeded' | 'failed', a
   if (outcome === 'timed_out') return `⌛ Stopped following it — ${approved}.${said}${id}${check}`;
   if (outcome === 'unknown') return `❓ Outcome unknown — ${approved}.${said}${id}${check}`;
   if (state === 'failed') return `❌ Failed${said ? `:${said}` : ''}${id}`;
-  return `✅ Done — ${approved}.${said}${id} Next: ${code(`${SLASH_COMMAND} validate ${req.conversationId}`)}`;
+  const status = req.result?.status;
+  const steps = zeusStepsNote(
+    typeof status === 'object' && status !== null ? (status as { total?: number | null }) : null,
+    isReplayPlan(req.plan) ? req.plan.stepCount : null,
+  );
+  return `✅ Done — ${approved}.${said}${steps ? ` ${steps}` : ''}${id} Next: ${code(`${SLASH_COMMAND} validate ${req.conversationId}`)}`;
 }
 
 /** The line that replaces the buttons once the request is decided, or null while it waits. */

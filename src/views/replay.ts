@@ -65,6 +65,21 @@ function progressHead(p: ReplayProgress): string {
 }
 
 /**
+ * Zeus's step counter belongs to its own run; when its total differs from the conversation's
+ * step count, a "7/7" beside "6 steps" needs saying in words rather than looking like an error.
+ */
+export function zeusStepsNote(
+  status: { total?: number | null | undefined } | null | undefined,
+  conversationSteps: number | null | undefined,
+): string | null {
+  const total = status?.total;
+  if (total === null || total === undefined || conversationSteps === null || conversationSteps === undefined)
+    return null;
+  if (total === conversationSteps) return null;
+  return `Zeus counts ${total} steps in its own run; the conversation has ${conversationSteps} — Zeus numbers its work, not the conversation's steps.`;
+}
+
+/**
  * The one progress message in the thread, edited in place as Zeus's status changes and once more
  * with `final` when the replay ends, so the thread shows a single live line rather than a stream.
  */
@@ -79,6 +94,8 @@ export function replayProgressView(p: ReplayProgress): SlackMessage {
     if (p.final.outcome === 'done') lines.push(`Next: ${code(validateCommand(p.conversationId))}`);
   }
   lines.push(zeus);
+  const steps = zeusStepsNote(p.status, p.stepCount);
+  if (steps) lines.push(`_${steps}_`);
   const notes = [
     `Started by ${userRef(p.actor)} at ${escapeMrkdwn(formatTime(p.startedAt, p.now))}`,
     p.reason?.trim() ? `Reason: ${line(p.reason, 500)}` : '',

@@ -75,12 +75,19 @@ export function sameContentNote(tiers: Record<TierName, TierSummary>): string | 
   }
   const notes: string[] = [];
   for (const names of groups.values()) {
-    const checksums = new Set(names.map((n) => tiers[n].checksum));
-    if (names.length < 2 || checksums.size < 2) continue;
-    const why = names.includes('postgres')
-      ? ' (Postgres stores jsonb, which reorders keys and drops spaces)'
-      : '';
-    notes.push(`${names.map((n) => TIER_LABEL[n]).join(' and ')}: same content, different bytes${why}`);
+    // Measured against the first tier of the group: only the tiers whose bytes differ from it are named.
+    const [first, ...rest] = names;
+    if (first === undefined) continue;
+    for (const name of rest) {
+      if (tiers[name].checksum === tiers[first].checksum) continue;
+      const why =
+        name === 'postgres' || first === 'postgres'
+          ? ' (Postgres stores jsonb, which reorders keys and drops spaces)'
+          : '';
+      notes.push(
+        `${TIER_LABEL[name]} holds the same content as ${TIER_LABEL[first]} in different bytes${why}`,
+      );
+    }
   }
   return notes.length === 0 ? null : `ℹ️ ${notes.join('; ')}.`;
 }

@@ -5,6 +5,7 @@ import { describeZeusStatus } from '../recovery/zeus-api.js';
 import { code, escapeMrkdwn, line } from './escape.js';
 import { formatTime } from './format.js';
 import { recommendationText } from './inspect.js';
+import { zeusStepsNote } from './replay.js';
 import { reportActions } from './report-actions.js';
 import { context, divider, header, type KnownBlock, message, type SlackMessage, section } from './slack.js';
 import { findingLines, sameContentNote, TIER_ORDER, tierLine } from './tiers.js';
@@ -43,7 +44,8 @@ export function validationView(report: ValidationReport, ctx: { now?: Date } = {
       'error' in zeus
         ? `status could not be read (${line(zeus.error, 300)})`
         : line(describeZeusStatus(zeus), 500);
-    blocks.push(section(`*Zeus:* ${said}`));
+    const steps = 'error' in zeus ? null : zeusStepsNote(zeus, summarizeTier(report.tiers.redis).steps);
+    blocks.push(section(`*Zeus:* ${said}${steps ? `\n_${steps}_` : ''}`));
   }
   const rec = recommendationText(id, report.recommendation);
   blocks.push(divider(), section(rec.headline, { cli }));

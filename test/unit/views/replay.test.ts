@@ -14,6 +14,7 @@ import {
   toPlainText,
   validationView,
 } from '../../../src/views/index.js';
+import { zeusStepsNote } from '../../../src/views/replay.js';
 import {
   HOSTILE,
   HUGE_DETAIL,
@@ -424,5 +425,32 @@ describe('validationView with Zeus status', () => {
     expect(toPlainText(down)).toContain('Zeus: status could not be read (timeout <!here>)');
     expect(JSON.stringify(down)).not.toContain('<!here>');
     expect(toPlainText(validationView(validationReport(), { now: NOW }))).not.toContain('Zeus:');
+  });
+});
+
+describe('Zeus step numbers beside the conversation steps', () => {
+  it('explains in words when Zeus counts its run differently from the conversation', () => {
+    expect(zeusStepsNote({ total: 7 }, 6)).toBe(
+      "Zeus counts 7 steps in its own run; the conversation has 6 — Zeus numbers its work, not the conversation's steps.",
+    );
+    expect(zeusStepsNote({ total: 6 }, 6)).toBeNull();
+    expect(zeusStepsNote({ total: null }, 6)).toBeNull();
+  });
+
+  it('says so in the progress message once the replay ends', () => {
+    const text = toPlainText(
+      replayProgressView({
+        conversationId: ID,
+        fromStep: 4,
+        steps: 3,
+        stepCount: 6,
+        actor: 'U0REQUEST',
+        status: { state: 'done', step: 7, total: 7, message: 'replay complete' },
+        startedAt: NOW,
+        now: NOW,
+        final: { outcome: 'done', detail: 'finished at step 7/7' },
+      }),
+    );
+    expect(text).toContain('Zeus counts 7 steps in its own run; the conversation has 6');
   });
 });

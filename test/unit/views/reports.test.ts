@@ -91,8 +91,13 @@ describe('inspectView', () => {
     r.tiers.redis = tier('redis', ID, { analysis: analysis({ ...same, checksum: 'sha256:aaaa' }) });
     r.tiers.postgres = tier('postgres', ID, { analysis: analysis({ ...same, checksum: 'sha256:bbbb' }) });
     expect(toPlainText(inspectView(inspectJson(r), { now: NOW }))).toContain(
-      'Redis and PostgreSQL: same content, different bytes (Postgres stores jsonb',
+      'PostgreSQL holds the same content as Redis in different bytes (Postgres stores jsonb',
     );
+    // Redis and S3 byte-equal, Postgres not: only Postgres is named.
+    r.tiers.s3 = tier('s3', ID, { analysis: analysis({ ...same, checksum: 'sha256:aaaa' }) });
+    const three = toPlainText(inspectView(inspectJson(r), { now: NOW }));
+    expect(three).toContain('ℹ️ PostgreSQL holds the same content as Redis in different bytes');
+    expect(three).not.toMatch(/S3 holds the same content/);
     r.tiers.postgres = tier('postgres', ID, { analysis: analysis({ ...same, checksum: 'sha256:aaaa' }) });
     expect(toPlainText(inspectView(inspectJson(r), { now: NOW }))).not.toContain('different bytes');
   });

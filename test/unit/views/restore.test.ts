@@ -6,7 +6,7 @@ import {
   restoreResultView,
   toPlainText,
 } from '../../../src/views/index.js';
-import { analysis, BACKUP_ID, ID, request, restoreResult } from './fixtures.js';
+import { analysis, BACKUP_ID, ID, NOW, request, restoreResult } from './fixtures.js';
 
 const APPROVED = [{ userId: 'U0APPROVE', at: '2025-12-13T03:12:00.000Z' }];
 
@@ -16,7 +16,7 @@ describe('restoreResultView', () => {
       request: request({ state: 'succeeded', approvals: APPROVED }),
     });
     expect(msg.text).toBe(
-      `✅ Restored \`${ID}\` from \`postgres\`. Backup \`${BACKUP_ID}\`; undo with \`/zeus-recover undo ${BACKUP_ID}\`.`,
+      `✅ Restored \`${ID}\` from \`postgres\`. Backup \`${BACKUP_ID}\`; undo with the button or \`/zeus-recover undo ${BACKUP_ID} --reason &lt;why&gt;\`.`,
     );
     expect(toPlainText(msg)).toMatchInlineSnapshot(`
       "✅ Restored \`c-7f3a9e\` from \`postgres\`
@@ -61,6 +61,16 @@ describe('restoreResultView', () => {
     expect(plain).toContain('⚠️ Restored `c-7f3a9e` from `postgres`, but the copy read back is NOT valid');
     expect(plain).toContain('⚠️ not valid, 12 steps');
     expect(plain).toContain('/zeus-recover validate c-7f3a9e');
+  });
+
+  it('replaces the used Undo button by who undid it, to the second', () => {
+    const msg = restoreResultView(restoreResult(), {
+      undone: { by: 'U0REQUEST', at: '2025-12-13T03:20:07.000Z', requestId: 'rq_undo' },
+      now: NOW,
+    });
+    expect(JSON.stringify(msg.blocks)).not.toContain('restore_undo');
+    expect(toPlainText(msg)).toContain('↩️ Undone by @U0REQUEST at 03:20:07 UTC');
+    expect(msg.text).not.toContain('undo with');
   });
 
   it('says so when an undo removed the key', () => {
