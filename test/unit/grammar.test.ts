@@ -187,6 +187,14 @@ describe('parseCommand: a reason is required for restore, undo and replay', () =
     });
   });
 
+  it('reads a command pasted as a code span (`list c-7f*`) without look-alike quotes in the answer', () => {
+    expect(parseOk('`list c-7f*`')).toEqual({ kind: 'list', pattern: 'c-7f*' });
+    expect(parseOk('list `c-7f*`')).toEqual({ kind: 'list', pattern: 'c-7f*' });
+    const err = parseErr('`lsit c-7f*`');
+    expect(err.suggestion).toBe('/zeus-recover list c-7f*');
+    expect(err.message).not.toContain("'");
+  });
+
   it('says an unclosed quote is unclosed instead of reading it as the reason', () => {
     const err = parseErr('restore c-1 --from postgres --reason "lost in');
     expect(err.message).toContain('Unclosed quote');
