@@ -10,13 +10,14 @@ import {
 } from '../../sandbox/slack/requests.js';
 import { isCommandError, parseCommand } from '../../src/commands/grammar.js';
 import { loadConfig } from '../../src/config.js';
+import { BULK_CHUNK_QUEUE, jobSchema, SWEEP_QUEUE } from '../../src/jobs.js';
 import { createLogger } from '../../src/log.js';
 import { compileIdPattern, DEFAULT_ID_PATTERN } from '../../src/recovery/ids.js';
 import { startBot } from '../../src/server.js';
 import { MAX_BODY_BYTES } from '../../src/slack/request-guard.js';
 import { collectEscapes } from '../helpers/escapes.js';
 import { rawExchange } from '../helpers/net.js';
-import { type Harness, SECRET, startHarness } from './bot-harness.js';
+import { eventually, type Harness, SECRET, startHarness } from './bot-harness.js';
 
 let h: Harness;
 const escaped = collectEscapes();
@@ -383,23 +384,109 @@ async function bounded<T>(jobs: (() => Promise<T>)[], width: number): Promise<T[
   return out;
 }
 
+/**
+ * pg-boss's own bookkeeping, rewritten by its maintenance whatever the bot does: its version row
+ * (pass stamps), the live instances (heartbeats), its migration commands, warnings and the stats
+ * it captures. Every other table of its schema is compared below; a table not named here or
+ * there (a new pg-boss) is compared in full, so the check fails rather than going blind.
+ */
+const PG_BOSS_BOOKKEEPING = /^(version|instance|bam|warning|queue_stats(_\d+)?)$/;
+/** pg-boss's cron pass queues each due schedule's job here first (timekeeper.js QUEUES.SEND_IT). */
+const CRON_FORWARD_QUEUE = '__pgboss__send-it';
+/** A queue's definition: its counters and pass stamps are pg-boss's, from the job rows compared. */
+const QUEUE_DEFINITION =
+  'name, policy, retry_limit, retry_delay, retry_backoff, retry_delay_max, expire_seconds, retention_seconds, deletion_seconds, dead_letter, partition, table_name, heartbeat_seconds, notify';
+
+/**
+ * What a write would change: every table of the bot's schema (and Zeus's), Redis's keys, and in
+ * pg-boss's schema every job except the sweep's ticks (a chunk queued, a home refresh, a
+ * dependency, a schedule or a queue created is a write). The ticks (and their backstop's forwards)
+ * are the bot's heartbeat: one queued every SWEEP_INTERVAL_MS whatever comes in.
+ */
 async function storeSnapshot(): Promise<string> {
   const pool = h.stack.db.pool;
-  const { rows: tables } = await pool.query<{ name: string }>(
-    `SELECT quote_ident(table_schema) || '.' || quote_ident(table_name) AS name FROM information_schema.tables
-     WHERE table_schema NOT IN ('pg_catalog', 'information_schema') AND table_type = 'BASE TABLE' ORDER BY 1`,
+  const boss = jobSchema(loadConfig(h.stack.env, 'cli').postgres.botSchema);
+  const { rows: tables } = await pool.query<{ schema: string; table: string; partition: boolean }>(
+    `SELECT t.table_schema AS schema, t.table_name AS table,
+            EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = (quote_ident(t.table_schema) || '.' || quote_ident(t.table_name))::regclass) AS partition
+     FROM information_schema.tables t
+     WHERE t.table_schema NOT IN ('pg_catalog', 'information_schema') AND t.table_type = 'BASE TABLE' ORDER BY 1, 2`,
   );
   const parts: string[] = [];
-  for (const { name } of tables) {
+  const digest = async (label: string, select: string) => {
     const { rows } = await pool.query<{ n: string; sum: string | null }>(
-      `SELECT count(*)::text AS n, md5(string_agg(t::text, '|' ORDER BY t::text)) AS sum FROM ${name} t`,
+      `SELECT count(*)::text AS n, md5(string_agg(t::text, '|' ORDER BY t::text)) AS sum FROM (${select}) t`,
     );
-    parts.push(`${name}:${rows[0]?.n}:${rows[0]?.sum}`);
+    parts.push(`${label}:${rows[0]?.n}:${rows[0]?.sum}`);
+  };
+  for (const { schema, table, partition } of tables) {
+    const name = `${quoteIdent(schema)}.${quoteIdent(table)}`;
+    if (schema !== boss) {
+      await digest(name, `SELECT * FROM ${name}`);
+      continue;
+    }
+    // A partition's rows are its parent's (job_common, j<hash>, queue_stats_<day>).
+    if (partition || PG_BOSS_BOOKKEEPING.test(table)) continue;
+    if (table === 'job') {
+      // Per queue, so a difference names the queue written to. The sweep's backstop schedule
+      // forwards its minute's tick through pg-boss's cron queue: that forward is a tick too.
+      const notATick = `NOT (name = '${SWEEP_QUEUE}' OR (name = '${CRON_FORWARD_QUEUE}' AND data->>'name' = '${SWEEP_QUEUE}'))`;
+      const { rows: queues } = await pool.query<{ name: string }>(
+        `SELECT DISTINCT name FROM ${name} WHERE ${notATick}`,
+      );
+      for (const queue of queues.map((q) => q.name)) {
+        await digest(
+          `${name} ${queue}`,
+          `SELECT * FROM ${name} WHERE name = '${queue.replaceAll("'", "''")}' AND ${notATick}`,
+        );
+      }
+    } else if (table === 'queue') {
+      await digest(`${name} (definitions)`, `SELECT ${QUEUE_DEFINITION} FROM ${name}`);
+    } else if (table === 'schedule') {
+      await digest(
+        `${name} (definitions)`,
+        `SELECT name, key, kind, cron, timezone, data, options FROM ${name}`,
+      );
+    } else {
+      await digest(name, `SELECT * FROM ${name}`);
+    }
   }
   const keys = (await h.stack.redis.client.keys(`${h.stack.redis.prefix}*`)).sort();
-  parts.push(`redis:${keys.join(',')}`);
+  const values = await Promise.all(keys.map((k) => h.stack.redis.client.dumpBuffer(k)));
+  parts.push(`redis:${keys.map((k, i) => `${k}=${values[i]?.toString('base64') ?? ''}`).join(',')}`);
   return parts.join('\n');
 }
+
+function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+describe('the store snapshot is exact', () => {
+  it('ignores sweep ticks and sees a chunk queued on pg-boss', async () => {
+    const boss = jobSchema(loadConfig(h.stack.env, 'cli').postgres.botSchema);
+    const tickRows = async () =>
+      Number(
+        (
+          await h.stack.db.pool.query<{ n: string }>(
+            `SELECT count(*)::text AS n FROM ${boss}.job WHERE name = $1`,
+            [SWEEP_QUEUE],
+          )
+        ).rows[0]?.n,
+      );
+    const before = await storeSnapshot();
+    const ticksBefore = await tickRows();
+    await eventually(async () => (await tickRows()) > ticksBefore + 1, 'two sweep ticks');
+    expect(await storeSnapshot()).toBe(before);
+    // Due in an hour, so no worker takes it before it is removed.
+    const { rows } = await h.stack.db.pool.query<{ id: string }>(
+      `INSERT INTO ${boss}.job (name, data, start_after) VALUES ($1, '{"jobId":"bj_x","chunk":0}', now() + interval '1 hour') RETURNING id`,
+      [BULK_CHUNK_QUEUE],
+    );
+    expect(await storeSnapshot()).not.toBe(before);
+    await h.stack.db.pool.query(`DELETE FROM ${boss}.job WHERE id = $1`, [rows[0]?.id]);
+    expect(await storeSnapshot()).toBe(before);
+  });
+});
 
 describe('10,000 hostile slash commands and 1,000 malformed interactions against the running app', () => {
   it('0 crashes, 0 5xx, 0 unhandled errors, 0 store writes', async () => {
