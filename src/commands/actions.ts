@@ -128,7 +128,7 @@ export function registerActions(app: App, ctx: HandlerContext): void {
 
   // A bulk job's card and progress message: the value is the job id; the job knows its channel.
   const bulk =
-    (decision: 'bulkApprove' | 'bulkCancel') =>
+    (decision: 'bulkCancel') =>
     async ({ ack, body, action, respond }: SlackActionMiddlewareArgs<BlockAction<ButtonAction>>) => {
       await ack();
       const jobId = action.value ?? '';
@@ -138,7 +138,26 @@ export function registerActions(app: App, ctx: HandlerContext): void {
         refused ?? (await ctx.workflow[decision](jobId, { userId: body.user.id })),
       );
     };
-  app.action<BlockAction<ButtonAction>>(ACTION.bulkApprove, bulk('bulkApprove'));
+  app.action<BlockAction<ButtonAction>>(
+    ACTION.bulkApprove,
+    async ({ ack, body, action, respond, client }) => {
+      await ack();
+      const jobId = action.value ?? '';
+      const refused = await refusedElsewhere(ctx, jobId, body.channel?.id);
+      const click = refused ? null : await ctx.workflow.bulkApproveClick(jobId, { userId: body.user.id });
+      if (click?.form === 'step_up') {
+        // The typed count: the same step-up form as a request's, its metadata the job id.
+        const view = stepUpModal({
+          id: jobId,
+          operation: `bulk restore of ${click.total} conversations`,
+          what: 'bulk',
+        });
+        await client.views.open({ trigger_id: body.trigger_id, view });
+        return;
+      }
+      await tell(respond as Respond, refused ?? (click as { reply: Reply }).reply);
+    },
+  );
   app.action<BlockAction<ButtonAction>>(ACTION.bulkCancel, bulk('bulkCancel'));
   app.action<BlockAction<ButtonAction>>(ACTION.bulkDeny, async ({ ack, body, action, respond, client }) => {
     await ack();

@@ -100,7 +100,10 @@ export function registerModals(app: App, ctx: HandlerContext): void {
         return;
       }
       await ack();
-      const reply = await ctx.workflow.approve(requestId, { userId: body.user.id }, { [key]: typed });
+      const who = { userId: body.user.id };
+      const reply = requestId.startsWith('bj_')
+        ? await ctx.workflow.bulkApprove(requestId, who, typed)
+        : await ctx.workflow.approve(requestId, who, { [key]: typed });
       const channelId = reply.channelId ?? (await ctx.requestChannel(requestId).catch(() => null));
       if (channelId) {
         await client.chat.postEphemeral({

@@ -35,6 +35,8 @@ export type BulkDecision =
   | { kind: 'approved'; job: BulkRequest }
   | { kind: 'partial'; job: BulkRequest; have: number; need: number }
   | { kind: 'duplicate'; job: BulkRequest; have: number; need: number }
+  /** APPROVER_GROUPS: another approval already counted for this group; nothing changed. */
+  | { kind: 'group_taken'; job: BulkRequest; groupId: string }
   | { kind: 'not_open'; job: BulkRequest }
   /** Found past its expiry by this call, and cancelled: the caller says so in the thread. */
   | { kind: 'expired'; job: BulkRequest };
@@ -57,7 +59,8 @@ export interface BulkRequestStore {
     input: { channelId: string; requester: string; requiredApprovals: number; ttlMinutes: number },
   ): Promise<BulkRequest>;
   get(jobId: string): Promise<BulkRequest | null>;
-  approve(jobId: string, userId: string): Promise<BulkDecision>;
+  /** `groupId`: the approver group it counts for (APPROVER_GROUPS), one approval per group. */
+  approve(jobId: string, userId: string, groupId?: string | null): Promise<BulkDecision>;
   deny(jobId: string, userId: string, reason: string): Promise<BulkDenyOutcome>;
   /** Pending jobs past their expiry, cancelled; each returned to exactly one caller. */
   expireDue(limit?: number): Promise<BulkRequest[]>;
@@ -120,8 +123,8 @@ export function createBulkRequestStore(pool: pg.Pool, schema: string): BulkReque
                          WHERE job_id = $1 AND state = 'pending'`;
 
   async function toRequest(db: Pick<pg.Pool, 'query'>, r: Row): Promise<BulkRequest> {
-    const res = await db.query<{ user_id: string; at: Date }>(
-      `SELECT user_id, at FROM ${approvals} WHERE job_id = $1 ORDER BY at, user_id`,
+    const res = await db.query<{ user_id: string; at: Date; group_id: string | null }>(
+      `SELECT user_id, at, group_id FROM ${approvals} WHERE job_id = $1 ORDER BY at, user_id`,
       [r.id],
     );
     return {
@@ -134,7 +137,7 @@ export function createBulkRequestStore(pool: pg.Pool, schema: string): BulkReque
       chunks: r.chunks,
       overwrite: r.overwrite,
       requiredApprovals: r.required_approvals ?? 1,
-      approvals: res.rows.map((a) => ({ userId: a.user_id, at: a.at.toISOString() })),
+      approvals: res.rows.map((a) => ({ userId: a.user_id, at: a.at.toISOString(), groupId: a.group_id })),
       expiresAt: (r.expires_at ?? new Date(0)).toISOString(),
       decidedBy: r.decided_by,
       decidedAt: r.decided_at?.toISOString() ?? null,
@@ -204,7 +207,7 @@ export function createBulkRequestStore(pool: pg.Pool, schema: string): BulkReque
       return row ? toRequest(pool, row) : null;
     },
 
-    approve(jobId, userId) {
+    approve(jobId, userId, groupId = null) {
       return locked(jobId, async (client, row, open): Promise<BulkDecision> => {
         if (row.state !== 'pending') return { kind: 'not_open', job: await toRequest(client, row) };
         if (userId === row.requester) {
@@ -216,11 +219,19 @@ export function createBulkRequestStore(pool: pg.Pool, schema: string): BulkReque
           );
         }
         if (!open) return expireLocked(client, jobId);
+        // No conflict target: a second approval by this user, or for this group, both insert nothing.
         const inserted = await client.query(
-          `INSERT INTO ${approvals} (job_id, user_id, at) VALUES ($1, $2, clock_timestamp())
-           ON CONFLICT (job_id, user_id) DO NOTHING`,
-          [jobId, userId],
+          `INSERT INTO ${approvals} (job_id, user_id, at, group_id) VALUES ($1, $2, clock_timestamp(), $3)
+           ON CONFLICT DO NOTHING`,
+          [jobId, userId, groupId],
         );
+        if (inserted.rowCount === 0 && groupId !== null) {
+          const mine = await client.query(`SELECT 1 FROM ${approvals} WHERE job_id = $1 AND user_id = $2`, [
+            jobId,
+            userId,
+          ]);
+          if (mine.rowCount === 0) return { kind: 'group_taken', job: await toRequest(client, row), groupId };
+        }
         const count = await client.query<{ n: string }>(
           `SELECT count(*) AS n FROM ${approvals} WHERE job_id = $1`,
           [jobId],

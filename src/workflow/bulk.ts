@@ -33,6 +33,7 @@ import {
 import type { EphemeralMessage, SlackMessage } from '../views/slack.js';
 import type { BulkCommand } from './command.js';
 import type { Actor, BulkWorkflowDeps, Reply, WorkflowContext } from './context.js';
+import { createPolicies } from './policies.js';
 
 /** A private view, or why there is none. */
 export type ViewReply = { ok: true; view: EphemeralMessage } | (Reply & { ok: false });
@@ -55,6 +56,7 @@ const DELIVERY_WAIT = { tries: 50, ms: 200 };
 export function createBulk(ctx: WorkflowContext) {
   const { policy, messaging, actorId, failure, logger } = ctx;
   const bulk = ctx.bulk;
+  const policies = createPolicies(ctx);
 
   function need(): BulkWorkflowDeps {
     if (bulk) return bulk;
@@ -235,14 +237,25 @@ export function createBulk(ctx: WorkflowContext) {
     }
   }
 
-  async function approve(jobId: string, who: Pick<Actor, 'userId'>): Promise<Reply> {
+  /** `confirmation`: the count typed in the step-up form, when STEP_UP_OPERATIONS has bulk-restore. */
+  async function approve(jobId: string, who: Pick<Actor, 'userId'>, confirmation?: string): Promise<Reply> {
     try {
       const job = await slackJob(jobId);
       if ('ok' in job) return job;
       const refused = await check(checkBulkApprove, job, who.userId);
       if (refused) return refused;
-      const outcome = await need().requests.approve(jobId, who.userId);
+      const gate = await policies.bulkApprovalGate(job, who.userId, confirmation);
+      if (!gate.ok) return gate.reply;
+      const outcome = await need().requests.approve(jobId, who.userId, gate.options.groupId ?? null);
       switch (outcome.kind) {
+        case 'group_taken': {
+          // Another replica counted the same group first; the job as it now stands says which is missing.
+          const again = await policies.bulkApprovalGate(outcome.job, who.userId, confirmation);
+          const { approvals, requiredApprovals } = outcome.job;
+          return again.ok
+            ? { ok: false, ...bulkReplies.duplicate(approvals.length, requiredApprovals) }
+            : again.reply;
+        }
         case 'partial':
           return { ok: true, ...bulkReplies.counted(outcome.have, outcome.need) };
         case 'duplicate':
@@ -524,9 +537,30 @@ export function createBulk(ctx: WorkflowContext) {
     };
   }
 
+  /** The Approve button: the step-up form first when the policy asks for the typed count. */
+  async function approveClick(
+    jobId: string,
+    who: Pick<Actor, 'userId'>,
+  ): Promise<{ form: 'step_up'; jobId: string; total: number } | { form: null; reply: Reply }> {
+    if (!policies.bulkStepUp()) return { form: null, reply: await approve(jobId, who) };
+    try {
+      const job = await slackJob(jobId);
+      if ('ok' in job) return { form: null, reply: job };
+      const refused = await check(checkBulkApprove, job, who.userId);
+      if (refused) return { form: null, reply: refused };
+      // Refused before typing: a wrong group or an open breaker (the typed count is asked next).
+      const gate = await policies.bulkApprovalGate(job, who.userId, String(job.total));
+      if (!gate.ok) return { form: null, reply: gate.reply };
+      return { form: 'step_up', jobId, total: job.total };
+    } catch (err) {
+      return { form: null, reply: failure(err) };
+    }
+  }
+
   return {
     bulkRequest: request,
     bulkApprove: approve,
+    bulkApproveClick: approveClick,
     bulkDeny: deny,
     bulkCanDeny: canDeny,
     bulkCancel: cancel,

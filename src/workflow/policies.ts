@@ -8,7 +8,7 @@ import {
   type GroupMembership,
 } from '../approval/policies.js';
 import { type CheckApproverInput, checkApprover, checkMembership } from '../approval/rules.js';
-import type { RecoveryRequest } from '../approval/types.js';
+import type { Approval, RecoveryRequest } from '../approval/types.js';
 import type { ApproveOptions } from '../store/requests.js';
 import { notOpenText, refusalText } from '../views/approval-refusals.js';
 import {
@@ -76,7 +76,10 @@ export function createPolicies(ctx: WorkflowContext) {
   });
 
   /** The group this approval counts for, when the request was opened under APPROVER_GROUPS. */
-  async function groupGate(request: RecoveryRequest, userId: string): Promise<Gate> {
+  async function groupGate(
+    request: { approverGroups?: string[] | undefined; approvals: readonly Approval[] },
+    userId: string,
+  ): Promise<Gate> {
     const groups = request.approverGroups ?? [];
     if (groups.length === 0) return { ok: true, options: {} };
     const taken = request.approvals.map((a) => a.groupId ?? null);
@@ -103,6 +106,38 @@ export function createPolicies(ctx: WorkflowContext) {
     const group = await groupGate(request, userId);
     if (!group.ok) return group;
     return { ok: true, options: { ...group.options, breakerFailures } };
+  }
+
+  /**
+   * A bulk restore's approval: the typed count (STEP_UP_OPERATIONS has bulk-restore) and the
+   * breaker. The breaker is read here, not under the job's row lock: a failure landing between
+   * the read and the approval lets that one approval through.
+   */
+  async function bulkApprovalGate(
+    job: { total: number; approvals: readonly Approval[] },
+    userId: string,
+    confirmation: string | undefined,
+  ): Promise<Gate> {
+    if (policy.stepUpOperations.includes('bulk-restore')) {
+      if (confirmation === undefined) return refuse(STEP_UP_TEXT.needed.message);
+      const typed = checkStepUp(job.total, confirmation);
+      if (!typed.ok) return refuse(stepUpErrorText(typed, 'bulk'));
+    }
+    // A job keeps no copy of the groups: the ones configured now apply.
+    const group = await groupGate(
+      { approverGroups: policy.approverGroups, approvals: job.approvals },
+      userId,
+    );
+    if (!group.ok) return group;
+    if (policy.breakerFailures !== null && ctx.blastRadius) {
+      const { breaker } = await ctx.blastRadius();
+      if (breaker.open)
+        return {
+          ok: false,
+          reply: { ok: false, ...breakerOpenText(breaker.failuresInARow, policy.breakerFailures) },
+        };
+    }
+    return { ok: true, options: group.options };
   }
 
   /** The requester's break-glass, checked before anything is approved. */
@@ -170,6 +205,12 @@ export function createPolicies(ctx: WorkflowContext) {
 
   /** The step-up form's field, checked before the form closes: a wrong entry counts as nothing. */
   async function checkConfirmation(requestId: string, typed: string): Promise<string | null> {
+    if (requestId.startsWith('bj_')) {
+      const job = ctx.bulk ? await ctx.bulk.requests.get(requestId) : null;
+      if (!job) return STEP_UP_TEXT.lostForm;
+      const counted = checkStepUp(job.total, typed);
+      return counted.ok ? null : stepUpErrorText(counted, 'bulk');
+    }
     const request = await requests.get(requestId);
     if (!request) return STEP_UP_TEXT.lostForm;
     const check = checkStepUp(request.conversationId, typed);
@@ -298,6 +339,8 @@ export function createPolicies(ctx: WorkflowContext) {
   return {
     ruleInput,
     approvalGate,
+    bulkApprovalGate,
+    bulkStepUp: () => policy.stepUpOperations.includes('bulk-restore'),
     breakGlassGate,
     breakerRefused,
     approveClick,

@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blockText } from '../../sandbox/slack/local-slack.js';
 import { makeConversation } from '../helpers/conversations.js';
-import { eventually, type Harness, startHarness } from './bot-harness.js';
+import { CHANNEL, eventually, findButton, type Harness, startHarness } from './bot-harness.js';
 
 /**
  * Step-up confirmation and approvers from distinct groups (docs/approval-policies.md), through
- * signed requests to the running bot and the local Slack: restores need one approval from each
- * of two user groups, typed by the approver before it counts.
+ * signed requests to the running bot and the local Slack: restores and bulk restores need one
+ * approval from each of two user groups, typed by the approver (the id, or the count) before it
+ * counts.
  */
 
 let h: Harness;
@@ -16,7 +17,7 @@ beforeAll(async () => {
     APPROVER_USER_IDS: '',
     APPROVER_GROUPS: 'S0ONCALL,S0DBA',
     REQUIRED_APPROVALS: '2',
-    STEP_UP_OPERATIONS: 'restore',
+    STEP_UP_OPERATIONS: 'restore,bulk-restore',
   });
   h.slack.setUsergroup('S0ONCALL', ['U_CAROL', 'U_ERIN']);
   h.slack.setUsergroup('S0DBA', ['U_FRANK']);
@@ -150,4 +151,84 @@ describe('step-up confirmation and approvers from distinct groups', () => {
     expect(JSON.stringify(told.args)).toMatch(/Still missing: a member of/);
     expect(await approvals(approval.requestId)).toEqual([{ user_id: 'U_CAROL', group_id: 'S0ONCALL' }]);
   });
+
+  it('a bulk restore: the typed count, one approval per group', async () => {
+    const ids = ['c-e2e-bulkup-1', 'c-e2e-bulkup-2', 'c-e2e-bulkup-3'];
+    for (const id of ids) await h.stack.seed('postgres', id, makeConversation(id, 3));
+    await h.slash('bulk-restore --from postgres --since 1h --match c-e2e-bulkup-* --reason bulk, typed');
+    const card = await h.slack.waitFor(
+      () => {
+        for (const m of h.slack
+          .messagesInChannel(CHANNEL)
+          .flatMap((root) => h.slack.messagesInThread(CHANNEL, root.ts))) {
+          const jobId = findButton(m.blocks, 'bulk_approve');
+          if (jobId) return { ts: m.ts, jobId };
+        }
+        return undefined;
+      },
+      20_000,
+      'bulk card',
+    );
+    const jobState = async () =>
+      (
+        await h.stack.db.pool.query<{ state: string }>(
+          'SELECT state FROM zeus_recover.bulk_jobs WHERE id = $1',
+          [card.jobId],
+        )
+      ).rows[0]?.state;
+    const jobApprovals = async () =>
+      (
+        await h.stack.db.pool.query<{ user_id: string; group_id: string | null }>(
+          'SELECT user_id, group_id FROM zeus_recover.bulk_job_approvals WHERE job_id = $1 ORDER BY at',
+          [card.jobId],
+        )
+      ).rows;
+
+    const before = h.slack.calls('views.open').length;
+    await h.click('bulk_approve', card.jobId, 'U_CAROL', card.ts);
+    const opened = await h.slack.waitFor(
+      () =>
+        h.slack
+          .calls('views.open')
+          .slice(before)
+          .find((c) => JSON.stringify(c.args).includes(card.jobId)),
+      5000,
+      'the count form',
+    );
+    const form = opened.args.view as { callback_id: string; private_metadata: string };
+    expect(form.callback_id).toBe('step_up_confirm_modal');
+    const wrong = await h.submitView(
+      'step_up_confirm_modal',
+      'U_CAROL',
+      { step_up_confirmation: '4' },
+      form.private_metadata,
+    );
+    expect(wrong.json).toMatchObject({
+      response_action: 'errors',
+      errors: { step_up_confirmation: expect.stringMatching(/not the number of conversations .*\(3\)/) },
+    });
+    expect(await jobApprovals()).toEqual([]);
+    await h.submitView(
+      'step_up_confirm_modal',
+      'U_CAROL',
+      { step_up_confirmation: '3' },
+      form.private_metadata,
+    );
+    await eventually(async () => (await jobApprovals()).length === 1, 'Carol counted');
+
+    const erin = await h.click('bulk_approve', card.jobId, 'U_ERIN', card.ts);
+    await h.slack.waitFor(() => h.slack.responses(erin.responseId).length > 0, 5000, 'Erin refused');
+    expect(JSON.stringify(h.slack.responses(erin.responseId).map((r) => r.body))).toMatch(
+      /Still missing: a member of <!subteam\^S0DBA>/,
+    );
+    expect(await jobState()).toBe('pending');
+
+    await h.submitView('step_up_confirm_modal', 'U_FRANK', { step_up_confirmation: '3' }, card.jobId);
+    await eventually(async () => (await jobState()) === 'succeeded', 'the bulk restore', 60_000);
+    expect(await jobApprovals()).toEqual([
+      { user_id: 'U_CAROL', group_id: 'S0ONCALL' },
+      { user_id: 'U_FRANK', group_id: 'S0DBA' },
+    ]);
+    for (const id of ids) expect(await h.stack.redis.client.exists(h.stack.redis.key(id))).toBe(1);
+  }, 90_000);
 });

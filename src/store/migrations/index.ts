@@ -9,6 +9,7 @@ import { migration0009 } from './0009-bulk-jobs.js';
 import { migration0010 } from './0010-bulk-jobs-slack.js';
 import { migration0011 } from './0011-expiry-warnings-home.js';
 import { migration0012 } from './0012-approval-policies.js';
+import { migration0013 } from './0013-bulk-approval-groups.js';
 import type { Migration } from './migration.js';
 
 export type { Migration } from './migration.js';
@@ -32,4 +33,5 @@ export const MIGRATIONS: readonly Migration[] = [
   migration0010,
   migration0011,
   migration0012,
+  migration0013,
 ];
