@@ -63,11 +63,21 @@ const tierSummary = z.object({
   findings: z.array(z.object({ severity: z.string(), code: z.string(), message: z.string() })),
 });
 
+/** A conversation's lock as inspect shows it (recovery/lock-state.ts). */
+export const lockSummary = z.object({
+  holder: z.string(),
+  requestId: nullableString,
+  since: z.string(),
+  expiresAt: z.string(),
+  gone: z.boolean(),
+});
+
 export const inspectSummary = z.object({
   conversationId: z.string(),
   at: z.string(),
   tiers: z.object({ redis: tierSummary, postgres: tierSummary, s3: tierSummary }),
   recommendation,
+  lock: z.union([lockSummary, z.literal('unreadable'), z.null()]).optional(),
 });
 
 const tiers = z.object({ redis: tierReport, postgres: tierReport, s3: tierReport });

@@ -58,6 +58,8 @@ function tierTable(tiers: InspectReport['tiers']): string {
 export function formatInspect(report: InspectReport): string {
   const { recommendation: rec, conversationId: id } = report;
   const lines = [`Conversation ${id} — inspected ${report.at}`, '', tierTable(report.tiers), ''];
+  const lock = lockText(report.lock);
+  if (lock) lines.push(lock, '');
   lines.push(`Recommendation: ${rec.reason}`);
   if (rec.source && rec.source !== 'redis') {
     lines.push(`Next: zeus-recover diff ${id} --from ${rec.source}`);
@@ -67,6 +69,17 @@ export function formatInspect(report: InspectReport): string {
 }
 
 export { inspectJson };
+
+/** The lock in one line, or null when the conversation is not locked. */
+function lockText(lock: InspectReport['lock']): string | null {
+  if (lock === undefined || lock === null) return null;
+  if (lock === 'unreadable') return 'Lock: unknown (Postgres did not answer); inspect again when it does.';
+  const by = `${lock.holder}${lock.requestId ? ` for request ${lock.requestId}` : ''}`;
+  if (lock.gone) {
+    return `Lock: left behind by ${by} (taken ${lock.since}); holder gone since ${lock.expiresAt}. The next restore takes it over.`;
+  }
+  return `Lock: held by ${by} since ${lock.since} (lease renewed until ${lock.expiresAt}); wait for its outcome.`;
+}
 
 export function formatValidate(r: ValidationReport): string {
   const icon = { healthy: '✅ healthy', degraded: '⚠️  degraded', broken: '❌ broken' }[r.verdict];

@@ -6,6 +6,7 @@ import { analyzeAsync } from './analyze-async.js';
 import { sha256Checksum } from './conversation.js';
 import type { CoreDeps } from './deps.js';
 import { DEFAULT_LEASE_MS, keepLease } from './lease.js';
+import { holderLabel, lockedError } from './lock-state.js';
 import { planRestore, type RestorePlan, readCurrent, readSource } from './plan.js';
 import { recordOutcome } from './record.js';
 import { retryingFaults, sleep } from './retry.js';
@@ -83,19 +84,8 @@ export async function executeRestore(
   options: ExecuteOptions = {},
 ): Promise<RestoreResult> {
   const id = plan.conversationId;
-  const holder = `${actor.id}${actor.requestId ? ` (request ${actor.requestId})` : ''}`;
+  const holder = holderLabel(actor.id, actor.requestId);
   const leaseMs = deps.lockLeaseMs ?? DEFAULT_LEASE_MS;
-  const lease = await deps.locks.acquire(id, holder, leaseMs);
-  if (!lease.acquired) {
-    throw new RecoveryError(
-      ErrorCode.Locked,
-      `A restore of ${id} is already in progress (by ${lease.holder} since ${lease.since.toISOString()}).`,
-      'Wait for it to finish, then run inspect again before deciding on another restore.',
-      { details: { holder: lease.holder, since: lease.since.toISOString() } },
-    );
-  }
-  const keeper = keepLease(lease, leaseMs);
-  const step = async (name: RestoreStep) => options.onStep?.(name);
   /** The `restore.started` entry: where to look for an outcome entry whose append went unanswered. */
   let startedSeq: number | null = null;
   const record = (event: AuditRecord<'restore.succeeded' | 'restore.failed' | 'restore.unknown'>) =>
@@ -104,6 +94,22 @@ export async function executeRestore(
       { ...event, actor: actor.id, conversationId: id, requestId: actor.requestId ?? null },
       { since: startedSeq, delaysMs: options.recordDelaysMs },
     );
+  const lease = await deps.locks.acquire(id, holder, leaseMs);
+  if (!lease.acquired) {
+    const refused = lockedError(
+      `A restore of ${id}`,
+      lease,
+      'Nothing was written. Wait for it to finish, then run inspect again before deciding on another restore.',
+    );
+    // Recorded like any other refusal, so an approved request's thread says why it did not run.
+    refused.details.recorded = await record({
+      action: 'restore.failed',
+      data: { source: plan.sourceLabel, backupId: null, code: refused.code, error: refused.message },
+    });
+    throw refused;
+  }
+  const keeper = keepLease(lease, leaseMs);
+  const step = async (name: RestoreStep) => options.onStep?.(name);
   let backup: Backup | null = null;
   let writeStarted = false;
   /** Set while a shadow key of ours may exist: dropped on the way out unless the promote took it. */

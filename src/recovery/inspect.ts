@@ -3,6 +3,7 @@ import { errorMessage } from '../errors.js';
 import { analyzeAsync } from './analyze-async.js';
 import type { CoreDeps } from './deps.js';
 import { assertConversationId } from './ids.js';
+import { readLock } from './lock-state.js';
 import { recommendSource } from './recommend.js';
 import { withTimeout } from './timeout.js';
 import { type InspectReport, TIER_NAMES, type TierName, type TierRead, type TierReport } from './types.js';
@@ -48,7 +49,10 @@ export interface InspectResult {
 /** All three tiers in parallel, each on its own clock; one tier down never blocks the others. */
 export async function inspectConversation(deps: CoreDeps, rawId: string): Promise<InspectResult> {
   const id = assertConversationId(rawId, deps.idPattern);
-  const results = await Promise.all(TIER_NAMES.map((tier) => readTier(deps, tier, id)));
+  const [lock, ...results] = await Promise.all([
+    readLock(deps, id),
+    ...TIER_NAMES.map((tier) => readTier(deps, tier, id)),
+  ]);
   const tiers = {} as Record<TierName, TierReport>;
   const reads = {} as Record<TierName, TierRead>;
   TIER_NAMES.forEach((tier, i) => {
@@ -59,7 +63,13 @@ export async function inspectConversation(deps: CoreDeps, rawId: string): Promis
   });
   const now = (deps.clock ?? (() => new Date()))();
   return {
-    report: { conversationId: id, at: now.toISOString(), tiers, recommendation: recommendSource(tiers) },
+    report: {
+      conversationId: id,
+      at: now.toISOString(),
+      tiers,
+      recommendation: recommendSource(tiers),
+      lock,
+    },
     reads,
   };
 }

@@ -4,6 +4,7 @@ import { sha256Checksum } from './conversation.js';
 import type { CoreDeps } from './deps.js';
 import { assertConversationId } from './ids.js';
 import { DEFAULT_LEASE_MS, keepLease } from './lease.js';
+import { lockedError } from './lock-state.js';
 import { readCurrent } from './plan.js';
 import { recordOutcome } from './record.js';
 import { sleep as pause, retryingFaults } from './retry.js';
@@ -185,11 +186,10 @@ export async function executeReplay(
   const leaseMs = deps.lockLeaseMs ?? DEFAULT_LEASE_MS;
   const lease = await deps.locks.acquire(id, `${actor.id} (replay, request ${actor.requestId})`, leaseMs);
   if (!lease.acquired) {
-    throw new RecoveryError(
-      ErrorCode.Locked,
-      `A restore or replay of ${id} is already in progress (by ${lease.holder} since ${lease.since.toISOString()}).`,
+    throw lockedError(
+      `A restore or replay of ${id}`,
+      lease,
       'Wait for it to finish, then run validate again before deciding on a replay.',
-      { details: { holder: lease.holder, since: lease.since.toISOString() } },
     );
   }
   const keeper = keepLease(lease, leaseMs);

@@ -48,5 +48,7 @@ export function inspectJson(report: InspectReport) {
     at: report.at,
     tiers,
     recommendation: report.recommendation,
+    // Absent in entries written before locks were shown.
+    ...(report.lock === undefined ? {} : { lock: report.lock as InspectReport['lock'] }),
   };
 }

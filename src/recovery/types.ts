@@ -4,6 +4,19 @@
  * real servers in integration tests and by the same servers in production.
  */
 
+/** What a conversation's lock says, for inspect, the "in progress" refusal and unlock. */
+export interface LockState {
+  /** Who took it: `slack:U123`, `cli:alice`. */
+  holder: string;
+  /** The approval request it runs for; null for a CLI run. */
+  requestId: string | null;
+  since: string;
+  /** When the lease runs out unless its holder renews it. */
+  expiresAt: string;
+  /** The holder stopped renewing (crashed, killed, cut off): gone since `expiresAt`. */
+  gone: boolean;
+}
+
 export type TierName = 'redis' | 'postgres' | 's3';
 export const TIER_NAMES: readonly TierName[] = ['redis', 'postgres', 's3'];
 
@@ -154,6 +167,8 @@ export interface InspectReport {
   at: string;
   tiers: Record<TierName, TierReport>;
   recommendation: Recommendation;
+  /** The conversation's lock: null when free, 'unreadable' when Postgres did not say. */
+  lock?: LockState | null | 'unreadable' | undefined;
 }
 
 export interface StepDiff {

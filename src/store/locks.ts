@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { ErrorCode, RecoveryError } from '../errors.js';
 import { quoteIdent } from './sql.js';
-import type { LockHeld, LockLease, LockManager } from './types.js';
+import type { LockHeld, LockInfo, LockLease, LockManager } from './types.js';
 
 /** A takeover can race a release between our two statements; a few tries settle it. */
 const MAX_ATTEMPTS = 5;
@@ -59,12 +59,8 @@ export function createLockManager(pool: pg.Pool, schema: string): LockManager {
       );
       if (won.rowCount === 1) return lease(conversationId, token);
 
-      const held = await pool.query<{ holder: string; acquired_at: Date }>(
-        `SELECT holder, acquired_at FROM ${table} WHERE conversation_id = $1`,
-        [conversationId],
-      );
-      const row = held.rows[0];
-      if (row) return { acquired: false, holder: row.holder, since: row.acquired_at };
+      const row = await inspect(conversationId);
+      if (row) return { acquired: false, holder: row.holder, since: row.since, expiresAt: row.expiresAt };
       // Released between the two statements: try again.
     }
     throw new RecoveryError(
@@ -74,7 +70,43 @@ export function createLockManager(pool: pg.Pool, schema: string): LockManager {
     );
   }
 
-  return { acquire };
+  async function inspect(conversationId: string): Promise<LockInfo | null> {
+    const { rows } = await pool.query<LockRow>(
+      `SELECT holder, token, acquired_at, expires_at, expires_at <= now() AS gone
+       FROM ${table} WHERE conversation_id = $1`,
+      [conversationId],
+    );
+    return rows[0] ? lockInfo(rows[0]) : null;
+  }
+
+  async function breakLease(conversationId: string, token: string): Promise<LockInfo | null> {
+    const { rows } = await pool.query<LockRow>(
+      `DELETE FROM ${table} WHERE conversation_id = $1 AND token = $2
+       RETURNING holder, token, acquired_at, expires_at, expires_at <= now() AS gone`,
+      [conversationId, token],
+    );
+    return rows[0] ? lockInfo(rows[0]) : null;
+  }
+
+  return { acquire, inspect, breakLease };
+}
+
+interface LockRow {
+  holder: string;
+  token: string;
+  acquired_at: Date;
+  expires_at: Date;
+  gone: boolean;
+}
+
+function lockInfo(row: LockRow): LockInfo {
+  return {
+    holder: row.holder,
+    token: row.token,
+    since: row.acquired_at,
+    expiresAt: row.expires_at,
+    gone: row.gone,
+  };
 }
 
 function assertLeaseMs(leaseMs: number): void {

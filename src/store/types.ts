@@ -93,6 +93,19 @@ export interface LockHeld {
   acquired: false;
   holder: string;
   since: Date;
+  /** When the holder's lease runs out unless renewed (database clock). */
+  expiresAt: Date;
+}
+
+/** A conversation's lock row as it stands (times from the database clock). */
+export interface LockInfo {
+  holder: string;
+  /** Names this lease exactly: a break applies only while the same lease holds the row. */
+  token: string;
+  since: Date;
+  expiresAt: Date;
+  /** The lease ran out unrenewed: its holder stopped (crashed, killed, cut off) without releasing. */
+  gone: boolean;
 }
 
 export interface LockLease {
@@ -109,6 +122,13 @@ export interface LockLease {
 /** Per-conversation mutual exclusion that holds across processes and hosts (a lease row in Postgres). */
 export interface LockManager {
   acquire(conversationId: string, holder: string, leaseMs: number): Promise<LockLease | LockHeld>;
+  /** The conversation's lock row, or null when nobody holds it. */
+  inspect(conversationId: string): Promise<LockInfo | null>;
+  /**
+   * Removes the lock only if the lease `token` still holds it (a break approved for one holder
+   * never frees a lock someone else took since). The removed row, or null when it was not there.
+   */
+  breakLease(conversationId: string, token: string): Promise<LockInfo | null>;
 }
 
 /** The lowest pending entry of a channel, as the delivery worker sees it (times from the database clock). */

@@ -2,6 +2,7 @@ import type { Recommendation } from '../recovery/types.js';
 import { SLASH_COMMAND } from '../slack-ids.js';
 import { code, escapeMrkdwn, line } from './escape.js';
 import { formatTime } from './format.js';
+import { lockLine } from './lock.js';
 import { reportActions, restoreButtonLabel } from './report-actions.js';
 import { context, divider, header, type KnownBlock, message, type SlackMessage, section } from './slack.js';
 import {
@@ -52,6 +53,8 @@ export function inspectView(report: InspectSummary, ctx: { now?: Date } = {}): S
   }
   const same = sameContentNote(report.tiers);
   if (same) blocks.push(context(same));
+  const lock = lockLine(report.lock, ctx.now);
+  if (lock) blocks.push(section(lock));
   const rec = recommendationText(id, report.recommendation);
   blocks.push(divider(), section(`${rec.headline}\n${rec.next}`, { cli }));
   const actions = reportActions(id, report.recommendation);

@@ -98,3 +98,32 @@ describe('lock manager', () => {
     expect(holders.size).toBe(1);
   });
 });
+
+describe('lock visibility and break', () => {
+  it('inspect shows the holder and its lease, and calls a lease that ran out gone', async () => {
+    const locks = fixture.store;
+    expect(await locks.inspect('c-vis')).toBeNull();
+    const lease = mustLease(await locks.acquire('c-vis', 'slack:U1 (request rq_x)', 60_000));
+    const held = await locks.inspect('c-vis');
+    expect(held).toMatchObject({ holder: 'slack:U1 (request rq_x)', token: lease.token, gone: false });
+    expect(held && held.expiresAt.getTime() - held.since.getTime()).toBe(60_000);
+    await fixture.db.pool.query(
+      `UPDATE ${SCHEMA}.locks SET expires_at = now() - interval '1 second' WHERE conversation_id = 'c-vis'`,
+    );
+    expect((await locks.inspect('c-vis'))?.gone).toBe(true);
+  });
+
+  it('breaks a lease only while the same lease holds the row', async () => {
+    const locks = fixture.store;
+    const first = mustLease(await locks.acquire('c-break', 'cli:a', 60_000));
+    await first.release();
+    const second = mustLease(await locks.acquire('c-break', 'cli:b', 60_000));
+    // A break approved for the first holder finds someone else: nothing is removed.
+    expect(await locks.breakLease('c-break', first.token)).toBeNull();
+    expect((await locks.inspect('c-break'))?.holder).toBe('cli:b');
+    expect((await locks.breakLease('c-break', second.token))?.holder).toBe('cli:b');
+    expect(await locks.inspect('c-break')).toBeNull();
+    // The broken holder's renewal fails, so it cannot write (lease.ts confirms before writing).
+    expect(await second.renew(60_000)).toBe(false);
+  });
+});

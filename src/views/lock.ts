@@ -1,0 +1,27 @@
+import type { LockState } from '../recovery/lock-state.js';
+import { code, line, userRef } from './escape.js';
+import { formatTime } from './format.js';
+
+/**
+ * A conversation's lock in one line for inspect: who holds it, for which request, since when;
+ * a holder that stopped renewing is called gone. Null when the conversation is not locked.
+ */
+export function lockLine(lock: LockState | null | 'unreadable' | undefined, now?: Date): string | null {
+  if (lock === undefined || lock === null) return null;
+  if (lock === 'unreadable') {
+    return '❔ *Lock: unknown* — Postgres did not answer, so whether a restore is running is not known. Inspect again when it answers.';
+  }
+  const who = userRef(line(lock.holder, 100));
+  const forRequest = lock.requestId ? ` for request ${code(lock.requestId)}` : '';
+  const since = formatTime(lock.since, now);
+  if (lock.gone) {
+    return (
+      `⚠️ *Lock left behind* by ${who}${forRequest}, taken ${since}: *holder gone since ${formatTime(lock.expiresAt, now, { seconds: true })}* (its lease ran out unrenewed). ` +
+      'The next restore takes it over and the sweeper settles what it left; nothing needs breaking.'
+    );
+  }
+  return (
+    `🔒 *Locked* by ${who}${forRequest} since ${since} (lease renewed until ${formatTime(lock.expiresAt, now, { seconds: true })}). ` +
+    'A restore or replay is running: wait for its outcome in this thread before deciding on another.'
+  );
+}
