@@ -137,7 +137,8 @@ const envSchema = z.object({
   // A bulk job's progress message is edited at most this often, across replicas (chat.update is Tier 3).
   BULK_PROGRESS_INTERVAL_MS: optional(int(1000, 600_000)).default(5000),
   // Bulk chunks this replica works at once (0: none here); each holds one connection of PG_POOL_SIZE.
-  BULK_WORKERS: optional(int(0, 16)).default(1),
+  // Unset: 1, or 0 when the pool has no room for one (see bulkWorkers below).
+  BULK_WORKERS: optional(int(0, 16)),
   // Load: what one replica takes on at once before it answers "busy".
   PG_POOL_SIZE: optional(int(2, 500)).default(10),
   PG_POOL_RESERVE: optional(int(1, 100)).default(2),
@@ -239,10 +240,30 @@ function toConfig(e: z.output<typeof envSchema>) {
       /** The longest one tier read of a big value may take while its bytes keep arriving. */
       tierReadMaxMs: e.TIER_READ_MAX_MS,
       /** Bulk chunks this replica works at once; 0 leaves them to other replicas or the CLI. */
-      bulkWorkers: e.BULK_WORKERS,
+      bulkWorkers: e.BULK_WORKERS ?? (bulkWorkersThatFit(e.PG_POOL_SIZE, e.PG_POOL_RESERVE) >= 1 ? 1 : 0),
+      /**
+       * Why this replica works no chunks though BULK_WORKERS was not set (a small pool), for the
+       * start-up log; undefined otherwise.
+       */
+      bulkWorkersNote:
+        e.BULK_WORKERS === undefined && bulkWorkersThatFit(e.PG_POOL_SIZE, e.PG_POOL_RESERVE) < 1
+          ? `BULK_WORKERS not set and PG_POOL_SIZE=${e.PG_POOL_SIZE} with PG_POOL_RESERVE=${e.PG_POOL_RESERVE} has no room for a chunk worker: this replica works no bulk chunks (other replicas or the CLI do) — set PG_POOL_SIZE to at least ${poolSizeFor(1, e.PG_POOL_RESERVE)} for one`
+          : undefined,
     },
     logLevel: e.LOG_LEVEL,
   };
+}
+
+/**
+ * A chunk worker holds its lock's connection for the chunk and takes one more at a time for its
+ * reads and writes, outside the reserve: commands must keep 2 of the rest.
+ */
+function bulkWorkersThatFit(poolSize: number, poolReserve: number): number {
+  return Math.floor((poolSize - poolReserve - 2) / 2);
+}
+
+function poolSizeFor(bulkWorkers: number, poolReserve: number): number {
+  return poolReserve + 2 + 2 * bulkWorkers;
 }
 
 const configSchema = envSchema.transform(toConfig);
@@ -292,13 +313,12 @@ export function loadConfig(env: Env, profile: ConfigProfile = 'cli'): Config {
       'PG_POOL_RESERVE: must be below PG_POOL_SIZE — commands need connections of their own besides the reserve',
     );
   }
-  // A chunk worker holds its lock's connection for the chunk and takes one more at a time for its
-  // reads and writes, outside the reserve: commands must keep some of the rest.
   if (parsed.success) {
     const { poolSize, poolReserve, bulkWorkers } = parsed.data.load;
-    if (poolSize - poolReserve - 2 * bulkWorkers < 2) {
+    const fit = bulkWorkersThatFit(poolSize, poolReserve);
+    if (bulkWorkers > 0 && bulkWorkers > fit) {
       problems.push(
-        `BULK_WORKERS: ${bulkWorkers} chunk workers take up to ${2 * bulkWorkers} of the ${poolSize - poolReserve} connections PG_POOL_SIZE leaves beside PG_POOL_RESERVE, leaving commands fewer than 2 — lower BULK_WORKERS or raise PG_POOL_SIZE`,
+        `BULK_WORKERS: ${bulkWorkers} chunk workers take up to ${2 * bulkWorkers} of the ${poolSize - poolReserve} connections PG_POOL_SIZE leaves beside PG_POOL_RESERVE, leaving commands fewer than 2 — set BULK_WORKERS to at most ${Math.max(0, fit)} (0: this replica works no chunks) or PG_POOL_SIZE to at least ${poolSizeFor(bulkWorkers, poolReserve)}`,
       );
     }
   }

@@ -432,6 +432,7 @@ export async function startBot(
   });
   // Every replica works bulk chunks (BULK_WORKERS at once); each chunk it works pokes the job's
   // progress message in its thread. stop() below lets the chunk in hand finish, within pg-boss's timeout.
+  if (config.load.bulkWorkersNote) logger.warn(config.load.bulkWorkersNote);
   if (config.load.bulkWorkers > 0) {
     await jobs.workBulkChunks(
       { ...bulkDeps, audit: workflow.bulkEngineAudit(bulkDeps.audit) },

@@ -33,9 +33,30 @@ describe('loadConfig', () => {
   it('leaves commands their connections beside the bulk chunk workers', () => {
     expect(
       problems({ ...base, PG_POOL_SIZE: '6', PG_POOL_RESERVE: '2', BULK_WORKERS: '2' }).join('\n'),
-    ).toMatch(/BULK_WORKERS: 2 chunk workers take up to 4 of the 4 connections/);
+    ).toMatch(
+      /BULK_WORKERS: 2 chunk workers take up to 4 of the 4 connections .* set BULK_WORKERS to at most 1 \(0: this replica works no chunks\) or PG_POOL_SIZE to at least 8/,
+    );
     expect(problems({ ...base, PG_POOL_SIZE: '6', PG_POOL_RESERVE: '2', BULK_WORKERS: '1' })).toEqual([]);
     expect(loadConfig(base).policy.bulkProgressIntervalMs).toBe(5000);
+  });
+
+  it('works no bulk chunks on a pool too small for one when BULK_WORKERS is not set, and says why', () => {
+    expect(loadConfig(base).load).toMatchObject({ bulkWorkers: 1, bulkWorkersNote: undefined });
+    const small = loadConfig({ ...base, PG_POOL_SIZE: '4', PG_POOL_RESERVE: '2' }).load;
+    expect(small.bulkWorkers).toBe(0);
+    expect(small.bulkWorkersNote).toMatch(
+      /BULK_WORKERS not set and PG_POOL_SIZE=4 with PG_POOL_RESERVE=2 has no room for a chunk worker: .* set PG_POOL_SIZE to at least 6 for one/,
+    );
+    // Set on purpose, it is the operator's to fix.
+    expect(
+      problems({ ...base, PG_POOL_SIZE: '4', PG_POOL_RESERVE: '2', BULK_WORKERS: '1' }).join('\n'),
+    ).toMatch(/set BULK_WORKERS to at most 0 .* or PG_POOL_SIZE to at least 6/);
+    expect(
+      loadConfig({ ...base, PG_POOL_SIZE: '4', PG_POOL_RESERVE: '2', BULK_WORKERS: '0' }).load,
+    ).toMatchObject({
+      bulkWorkers: 0,
+      bulkWorkersNote: undefined,
+    });
   });
 
   it('lists every problem at once, with what to set', () => {
