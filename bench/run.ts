@@ -5,7 +5,8 @@
  *  - CLI start-up (`--help`), beside Node's own start and the old eager load,
  *  - Slack's 3-second rule: time from a signed slash command to the bot's HTTP answer,
  *  - sustained load: a fixed rate of commands for 20 s, counted ok / busy / failed (load.ts),
- *  - bulk restore beside the runbook's way and the raw pipeline (bulk.ts; BENCH_BULK_N).
+ *  - bulk restore beside the runbook's way and the raw pipeline (bulk.ts; BENCH_BULK_N),
+ *  - bulk's Redis write stage through shadow keys beside its compare-and-set (bulk-shadow.ts).
  * Prints a table; asserts nothing (tests never assert on wall-clock time).
  */
 import { performance } from 'node:perf_hooks';
@@ -19,6 +20,7 @@ import { startBot } from '../src/server.js';
 import { makeConversation } from '../test/helpers/conversations.js';
 import { startStack } from '../test/helpers/stack.js';
 import { benchBulk } from './bulk.js';
+import { benchBulkShadow } from './bulk-shadow.js';
 import { measureCliStartup } from './cli-startup.js';
 import { benchLoad } from './load.js';
 
@@ -124,6 +126,7 @@ async function main(): Promise<void> {
   }
   await benchLoad((line) => process.stdout.write(line));
   await benchBulk((line) => process.stdout.write(line));
+  await benchBulkShadow((line) => process.stdout.write(line));
   process.stdout.write(`\nnode ${process.version}, ${new Date().toISOString()}\n`);
 }
 
