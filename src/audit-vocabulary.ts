@@ -302,6 +302,14 @@ export const AUDIT_DATA = {
     reason: z.string(),
     approvedBy: z.string(),
   }),
+  /** The "expires soon" reply, once per request (store/expiry-warnings.ts); `approverHint`: who can approve. */
+  'request.expiring': z.object({ request: recoveryRequest, approverHint: z.string() }),
+  /** An expired request filed again with a fresh plan; `changed`: what Redis did since (plain text), or null. */
+  'request.renewed': z.object({
+    request: recoveryRequest,
+    renewedAs: z.string(),
+    changed: nullableString,
+  }),
   /** `detail`: what changed since the preview, plain text (shown escaped). */
   'request.stale': z.object({ request: recoveryRequest, detail: nullableString.optional() }),
   /** A run its owner left unfinished (crash, kill -9), settled by approval/settle-stuck.ts. */
@@ -441,6 +449,13 @@ export const AUDIT_DATA = {
   'bulk.approved': z.object({ jobId: z.string(), total: z.number(), approvedBy: z.array(z.string()) }),
   'bulk.denied': z.object({ jobId: z.string(), reason: z.string() }),
   'bulk.expired': z.object({ jobId: z.string() }),
+  /** The "expires soon" reply of a pending bulk job, once per job. */
+  'bulk.expiring': z.object({
+    jobId: z.string(),
+    requester: z.string(),
+    expiresAt: z.string(),
+    approverHint: z.string(),
+  }),
   /** The final report; `file`: all the failures, shared in the thread when there are too many to list. */
   'bulk.reported': z.object({
     jobId: z.string(),

@@ -122,6 +122,8 @@ const envSchema = z.object({
   BREAK_GLASS: optional(z.enum(['on', 'off'], { message: 'must be on or off' })).default('off'),
   INCIDENT_CHANNEL_PATTERN: optional(regex).default('^inc-'),
   REQUEST_TTL_MINUTES: optional(int(1, 24 * 60)).default(30),
+  // The "expires soon" reply goes this many minutes before a request expires (0: never).
+  REQUEST_WARN_MINUTES: optional(int(0, 24 * 60)).default(5),
   CONVERSATION_ID_PATTERN: optional(regex).default(DEFAULT_ID_PATTERN),
   RESTORE_TTL_POLICY: optional(
     z.enum(['keep', 'default', 'none'], { message: 'must be keep, default or none' }),
@@ -213,6 +215,8 @@ function toConfig(e: z.output<typeof envSchema>) {
       breakGlass: e.BREAK_GLASS === 'on',
       incidentChannelPattern: e.INCIDENT_CHANNEL_PATTERN,
       requestTtlMinutes: e.REQUEST_TTL_MINUTES,
+      /** Minutes before expiry that the requester and approvers are reminded in the thread; 0: never. */
+      requestWarnMinutes: e.REQUEST_WARN_MINUTES,
       /** Minutes before expiry that the requester and approvers are reminded in the thread; 0: never. */
       conversationIdPattern: e.CONVERSATION_ID_PATTERN,
       restoreTtlPolicy: e.RESTORE_TTL_POLICY,

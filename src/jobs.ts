@@ -20,6 +20,14 @@ export const BULK_CHUNK_QUEUE = 'bulk-restore-chunk';
  * worker): one tick at a time across every replica. See `runSweeps`.
  */
 export const SWEEP_QUEUE = 'zeus-recover-sweep';
+/**
+ * App Home refreshes (views.publish): a job per person, and one "something changed" job that
+ * queues one for everyone who looked lately. Keys coalesce them: `stately` keeps at most one
+ * queued per key, so a burst of changes becomes one publish per person.
+ */
+export const HOME_QUEUE = 'zeus-recover-home';
+const HOME_FANOUT_KEY = 'all';
+
 /** Every tick carries this key: the `stately` policy allows one queued and one active per key. */
 const SWEEP_KEY = 'tick';
 /**
@@ -53,6 +61,15 @@ export interface SweepSchedule {
   onError: (err: unknown) => void;
 }
 
+export interface HomeRefreshWork {
+  /** Who is shown changes (opened the Home tab lately). */
+  viewers: () => Promise<string[]>;
+  /** Builds and publishes one person's Home tab (skipping it when it would not change). */
+  publish: (userId: string) => Promise<void>;
+  /** A change is published at most this often per person (views.publish is rate-limited). */
+  intervalMs: number;
+}
+
 export interface JobEngine {
   queue: ChunkQueue;
   /** Starts working chunks in this process until `stop`. */
@@ -68,6 +85,12 @@ export interface JobEngine {
    * retry, or held by a worker). None, with chunks unfinished, means no one will ever work them.
    */
   liveChunkCopies(jobId: string): Promise<number>;
+  /** Works App Home refreshes in this process (every replica may; each job runs once). */
+  runHomeRefresh(work: HomeRefreshWork): Promise<void>;
+  /** Something App Home shows changed: refresh everyone who looked lately, coalesced. */
+  homeChanged(): Promise<void>;
+  /** Refresh one person's Home tab now (they opened it). */
+  refreshHome(userId: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -117,6 +140,8 @@ export async function startJobEngine(options: JobEngineOptions): Promise<JobEngi
       { cause: err },
     );
   }
+  // Until runHomeRefresh says otherwise (a replica that only sends changes uses the default).
+  let homeDelaySeconds = 3;
   return {
     queue: {
       async enqueue(jobId, chunks) {
@@ -209,6 +234,35 @@ export async function startJobEngine(options: JobEngineOptions): Promise<JobEngi
       });
       return copies.filter((c) => c.state === 'created' || c.state === 'retry' || c.state === 'active')
         .length;
+    },
+    async runHomeRefresh(work) {
+      homeDelaySeconds = Math.max(1, Math.ceil(work.intervalMs / 1000));
+      await ensureQueue(HOME_QUEUE, {
+        policy: 'stately',
+        retryLimit: 3,
+        retryDelay: homeDelaySeconds,
+        retryBackoff: true,
+        expireInSeconds: 120,
+        deleteAfterSeconds: 3600,
+      });
+      await boss.work<{ userId?: string }>(
+        HOME_QUEUE,
+        { batchSize: 1, pollingIntervalSeconds: 0.5 },
+        async ([job]) => {
+          const userId = job?.data?.userId;
+          if (userId) return work.publish(userId);
+          for (const viewer of await work.viewers()) {
+            await boss.send(HOME_QUEUE, { userId: viewer }, { singletonKey: `u:${viewer}` });
+          }
+        },
+      );
+    },
+    async homeChanged() {
+      // Queued a little ahead, so the changes of one click (a request moving, its thread reply) make one publish.
+      await boss.send(HOME_QUEUE, {}, { singletonKey: HOME_FANOUT_KEY, startAfter: homeDelaySeconds });
+    },
+    async refreshHome(userId) {
+      await boss.send(HOME_QUEUE, { userId }, { singletonKey: `u:${userId}` });
     },
     async stop() {
       await boss.stop({ graceful: true, timeout: 10_000 }).catch(() => undefined);

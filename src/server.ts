@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { App, HTTPModuleFunctions, HTTPReceiver, SocketModeReceiver } from '@slack/bolt';
 import { WebClient, WebClientEvent } from '@slack/web-api';
@@ -34,13 +35,17 @@ import { createRequestAuditLookup } from './store/audit-lookup.js';
 import { blastRadiusStatus, createBreakerResetStore } from './store/blast-radius.js';
 import { createBulkRequestStore } from './store/bulk-requests.js';
 import { createDeliveryStore } from './store/deliveries.js';
+import { createExpiryWarningStore } from './store/expiry-warnings.js';
+import { createHomeStore } from './store/home.js';
 import { createRequestStore } from './store/requests.js';
 import type { AuditLog, DeliveryStore } from './store/types.js';
 import { approvalDecidedView } from './views/approval.js';
 import { renderAuditEntry } from './views/audit-entry.js';
+import { homeView } from './views/home.js';
 import { bulkThreadRootView, isBulkJobId } from './views/bulk.js';
 import { threadRootView } from './views/thread.js';
 import { createBulkDeps, createRuntime, startBulkEngine } from './wiring.js';
+import { createHomeTab } from './workflow/home.js';
 import { type ChatNames, createWorkflow, type MessagingPort } from './workflow/workflow.js';
 
 /** How Slack's people and commands are written in the audit log and the logs. */
@@ -128,6 +133,14 @@ export interface RunningBot {
   stop(): Promise<void>;
 }
 
+/**
+ * App Home: a change is published to each person at most this often (views.publish is rate
+ * limited per app), to those who opened the tab within HOME_VIEWERS_HOURS, at most HOME_VIEWERS.
+ */
+const HOME_REFRESH_MS = 3000;
+const HOME_VIEWERS_HOURS = 24;
+const HOME_VIEWERS = 50;
+
 const SLACK_ENDPOINT = '/slack/events';
 /** Each call of the bot's own Slack client (lookups, edits, auth.test), retries aside. */
 const SLACK_CALL_TIMEOUT_MS = 10_000;
@@ -157,6 +170,21 @@ export async function startBot(
   const signingSecret = config.slack.signingSecret ?? '';
   const slackApiUrl = apiBase(config.slack.apiUrl);
   const runtime = await createRuntime(config, { shedLoad: true });
+  // App Home shows what the audit log tells, so any entry may change it: each append asks for a
+  // refresh, coalesced in pg-boss (jobs.homeChanged). Bound once the job engine runs.
+  let homeChanged = (): void => {};
+  const audit = runtime.deps.audit;
+  runtime.deps = {
+    ...runtime.deps,
+    audit: {
+      ...audit,
+      append: async (event, opts) => {
+        const entry = await audit.append(event, opts);
+        homeChanged();
+        return entry;
+      },
+    },
+  };
   const schema = config.postgres.botSchema;
   const metrics = createMetrics();
   const survival = createSurvivalMetrics(metrics.registry);
@@ -336,6 +364,7 @@ export async function startBot(
       }),
     messaging: slackMessaging({ audit: deps.audit, deliveries, slack, upload, wake: () => delivery.kick() }),
     names: SLACK_NAMES,
+    expiryWarnings: createExpiryWarningStore(runtime.pool, schema),
     lookup: createRequestAuditLookup(runtime.pool, schema),
     bulk: {
       deps: bulkDeps,
@@ -350,6 +379,44 @@ export async function startBot(
     },
     logger,
   });
+  const homeStore = createHomeStore(runtime.pool, schema);
+  const permalinks = new Map<string, string>();
+  const homeTab = createHomeTab({
+    requests,
+    bulkRequests,
+    bulkJobs: bulkDeps.store,
+    home: homeStore,
+    policy: config.policy,
+    approverHint: workflow.approverHint,
+    groupMembers: async () =>
+      config.policy.approverUsergroupId ? groups.members(config.policy.approverUsergroupId) : null,
+    limits: () =>
+      blastRadiusStatus(runtime.pool, schema, {
+        maxPerHour: config.policy.maxDestructivePerHour,
+        breakerFailures: config.policy.breakerFailures,
+      }),
+    // A message's link never changes: asked of Slack once per thread root and process.
+    permalink: async (channel, ts) => {
+      const key = `${channel}/${ts}`;
+      const known = permalinks.get(key);
+      if (known) return known;
+      const res = await slack.chat.getPermalink({ channel, message_ts: ts });
+      if (res.permalink) permalinks.set(key, res.permalink);
+      return res.permalink ?? null;
+    },
+  });
+  /** Builds one person's tab and publishes it unless they are shown exactly that already. */
+  const publishHome = async (userId: string): Promise<void> => {
+    const view = homeView(await homeTab.build(userId, new Date()));
+    const hash = createHash('sha256').update(JSON.stringify(view)).digest('hex');
+    if (!(await homeStore.markPublished(userId, hash))) return;
+    try {
+      await slack.views.publish({ user_id: userId, view });
+    } catch (err) {
+      await homeStore.forgetPublished(userId).catch(() => undefined);
+      throw err;
+    }
+  };
   // Every log line of a request carries its id and actor (pino mixin); the handlers add the
   // conversation id once they have parsed it.
   app.use(async ({ body, next }) => {
@@ -376,6 +443,12 @@ export async function startBot(
       isBulkJobId(id)
         ? ((await bulkRequests.get(id))?.channelId ?? null)
         : ((await requests.get(id))?.channelId ?? null),
+    home: {
+      opened: async (userId) => {
+        await homeTab.opened(userId);
+        await jobs.refreshHome(userId);
+      },
+    },
     isIncidentChannel: incidentChannelCheck({
       pattern: config.policy.incidentChannelPattern,
       client: slack,
@@ -410,6 +483,8 @@ export async function startBot(
     sweep: async () => {
       await sweeper.sweepOnce();
       await workflow.expireBulk();
+      // After expiry: what is still open and due gets its one "expires soon" reply.
+      await workflow.warnExpiring();
       await workflow.bulkPokeLive();
       const orphaned = await reportOrphanedJobs(
         {
@@ -430,6 +505,17 @@ export async function startBot(
     },
     onError: (err) => logger.error({ err }, 'request sweep failed'),
   });
+  // Every replica publishes App Home refreshes; pg-boss gives each one to one of them.
+  await jobs.runHomeRefresh({
+    viewers: () => homeStore.viewers(HOME_VIEWERS_HOURS, HOME_VIEWERS),
+    publish: publishHome,
+    intervalMs: HOME_REFRESH_MS,
+  });
+  homeChanged = () => {
+    void jobs
+      .homeChanged()
+      .catch((err: unknown) => logger.warn({ err }, 'could not queue an App Home refresh'));
+  };
   // Every replica works bulk chunks (BULK_WORKERS at once); each chunk it works pokes the job's
   // progress message in its thread. stop() below lets the chunk in hand finish, within pg-boss's timeout.
   if (config.load.bulkWorkersNote) logger.warn(config.load.bulkWorkersNote);

@@ -274,10 +274,25 @@ export function checkModalLimits(modal: object): LimitViolation[] {
   return c.violations;
 }
 
+/** A Home tab (views.publish): type `home`, at most 100 blocks like a modal, no title or submit. */
+export function checkHomeLimits(home: object): LimitViolation[] {
+  const view = home as Obj;
+  const c = new Checker('modal');
+  if (view.type !== 'home') c.refuse('type', 'view type must be home');
+  c.blocks(view.blocks ?? []);
+  return c.violations;
+}
+
 /** A violation as one line of Slack's `response_metadata.messages` (`[ERROR] …`). */
 export function describeViolation(v: LimitViolation): string {
   const size = v.max > 0 || v.actual > 1 ? ` (at most ${v.max}, is ${v.actual})` : '';
   return `[ERROR] ${v.path}: ${v.rule}${size}`;
+}
+
+/** views.publish's check, in Slack's `[ERROR] …` lines. */
+export function checkHomeView(view: unknown): string[] {
+  if (!isObj(view)) return ['[ERROR] view: must be an object'];
+  return checkHomeLimits(view).map(describeViolation);
 }
 
 /** What the local Slack checks on chat.postMessage / chat.update: the blocks only, not the fallback text. */

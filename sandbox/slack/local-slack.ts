@@ -407,6 +407,14 @@ export class LocalSlack {
       .map(storedMessage);
   }
 
+  /** `user`'s App Home tab as the app last published it (views.publish), if ever. */
+  homeOf(user: string): { blocks: unknown[]; text: string[] } | undefined {
+    const view = this.ws.home(user);
+    if (!view) return undefined;
+    const blocks = Array.isArray(view.blocks) ? view.blocks : [];
+    return { blocks, text: blockText(blocks) };
+  }
+
   /** What the channel itself shows: top-level messages and broadcast replies. */
   messagesInChannel(channel: string): StoredMessage[] {
     const id = this.ws.channel(channel)?.id ?? channel;

@@ -391,6 +391,35 @@ export async function postToApp(
   return { status: res.status, body: text, json, headers: Object.fromEntries(res.headers.entries()) };
 }
 
+let eventSeq = 0;
+
+/**
+ * `app_home_opened`, as the Events API posts it (JSON, signed like everything else) when a
+ * person opens the app's Home tab. Post it with `content-type: application/json`.
+ */
+export function appHomeOpenedBody(input: { user: string; team_id?: string; api_app_id?: string }): string {
+  eventSeq++;
+  const now = Date.now() / 1000;
+  return JSON.stringify({
+    token: TEST_VERIFICATION_TOKEN,
+    team_id: input.team_id ?? TEST_TEAM_ID,
+    api_app_id: input.api_app_id ?? TEST_APP_ID,
+    type: 'event_callback',
+    event_id: `Ev${String(eventSeq).padStart(8, '0')}HOME`,
+    event_time: Math.floor(now),
+    event: {
+      type: 'app_home_opened',
+      user: input.user,
+      channel: `D_HOME_${input.user}`,
+      tab: 'home',
+      event_ts: now.toFixed(6),
+    },
+  });
+}
+
+/** The headers an Events API post carries besides the signature. */
+export const EVENT_HEADERS = { 'content-type': 'application/json' } as const;
+
 /** How the app answered Slack, or that it did not in time, or could not be reached. */
 export type BotResult =
   | { kind: 'answered'; status: number; body: string; json: unknown }

@@ -1,4 +1,4 @@
-import { checkBlocks, checkView } from './block-kit.js';
+import { checkBlocks, checkHomeView, checkView } from './block-kit.js';
 import {
   type Json,
   type ResponseTarget,
@@ -269,6 +269,18 @@ function updateView(ctx: ApiContext, args: Json): ApiResult {
   return { ok: true, view: { ...updated.view, hash: updated.hash } };
 }
 
+/** views.publish: a person's Home tab, replaced whole; needs the user and a valid `home` view. */
+function publishView(ctx: ApiContext, args: Json): ApiResult {
+  const user = ctx.ws.user(str(args.user_id) ?? '');
+  if (!user) return { ok: false, error: 'user_not_found' };
+  if (!isJson(args.view)) return { ok: false, error: 'invalid_arguments' };
+  const problems = checkHomeView(args.view);
+  if (problems.length > 0) {
+    return { ok: false, error: 'invalid_arguments', response_metadata: { messages: problems } };
+  }
+  return { ok: true, view: ctx.ws.publishHome(user.id, args.view) };
+}
+
 function userInfo(ctx: ApiContext, args: Json): ApiResult {
   const { ws } = ctx;
   const user = ws.user(str(args.user) ?? '');
@@ -412,6 +424,8 @@ export function callApi(ctx: ApiContext, method: string, args: Json): ApiResult 
       return openView(ctx, args, 'push');
     case 'views.update':
       return updateView(ctx, args);
+    case 'views.publish':
+      return publishView(ctx, args);
     case 'conversations.info': {
       const channel = ws.channel(str(args.channel) ?? '');
       if (!channel) return { ok: false, error: 'channel_not_found' };

@@ -169,6 +169,8 @@ export class Workspace {
   readonly #messages: SandboxMessage[] = [];
   readonly #ephemerals: EphemeralMessage[] = [];
   readonly #views = new Map<string, OpenView[]>();
+  /** Each person's App Home tab, as the app last published it (views.publish). */
+  readonly #homes = new Map<string, Json>();
   readonly #files = new Map<string, StoredFile>();
   readonly #triggers = new Map<string, { user: string; expiresAt: number; used: boolean }>();
   readonly #responseTargets = new Map<string, ResponseTarget>();
@@ -277,6 +279,7 @@ export class Workspace {
     this.#messages.length = 0;
     this.#ephemerals.length = 0;
     this.#views.clear();
+    this.#homes.clear();
     this.#files.clear();
     this.#triggers.clear();
     this.#responseTargets.clear();
@@ -344,6 +347,22 @@ export class Workspace {
   }
 
   /** The modal stack a person has open, bottom first. */
+  /** Publishes `user`'s Home tab (views.publish replaces it whole); returns it with Slack's fields. */
+  publishHome(user: string, view: Json): Json {
+    const previous = this.#homes.get(user);
+    const id = typeof previous?.id === 'string' ? previous.id : `V_HOME_${user}`;
+    const blocks = withIds(Array.isArray(view.blocks) ? view.blocks : []);
+    const stored = { ...view, blocks, id, team_id: this.options.teamId, app_id: this.options.appId };
+    this.#homes.set(user, stored);
+    this.changed();
+    return stored;
+  }
+
+  /** `user`'s Home tab as last published, if ever. */
+  home(user: string): Json | undefined {
+    return this.#homes.get(user);
+  }
+
   viewStack(user: string): readonly OpenView[] {
     return this.#views.get(user) ?? [];
   }

@@ -20,14 +20,14 @@ import { type HandlerContext, outcome } from './context.js';
 import { commandText } from './modal-validation.js';
 import { reasonForm } from './reason-form.js';
 
-type Respond = (message: {
+export type Respond = (message: {
   response_type: 'ephemeral';
   replace_original: boolean;
   text: string;
   blocks?: unknown[];
 }) => Promise<unknown>;
 
-async function tell(respond: Respond, reply: Reply): Promise<void> {
+export async function tell(respond: Respond, reply: Reply): Promise<void> {
   if (!reply.message) return;
   const view = reply.ok ? { text: reply.message } : errorView(reply);
   await respond({ response_type: 'ephemeral', replace_original: false, ...view } as Parameters<Respond>[0]);
@@ -39,7 +39,7 @@ async function tell(respond: Respond, reply: Reply): Promise<void> {
  * a crafted payload) is not the team in that channel deciding. A request that does not exist
  * passes, so the workflow says so.
  */
-async function refusedElsewhere(
+export async function refusedElsewhere(
   ctx: HandlerContext,
   requestId: string,
   channelId: string | undefined,

@@ -11,6 +11,8 @@ export interface HandlerContext {
   isIncidentChannel(channelId: string, nameFromPayload: string | undefined): Promise<boolean>;
   /** The channel a request was made in (null: no such request); clicks count only from there. */
   requestChannel(requestId: string): Promise<string | null>;
+  /** App Home (absent: the tab is not served); `opened` records the visit and queues a refresh. */
+  home?: { opened(userId: string): Promise<void> };
   logger: Logger;
   metrics: Metrics;
 }

@@ -1,6 +1,7 @@
 import type { App } from '@slack/bolt';
 import { registerActions } from './actions.js';
 import type { HandlerContext } from './context.js';
+import { registerHome } from './home.js';
 import { registerModals } from './modals.js';
 import { registerSlashCommand } from './slash.js';
 
@@ -9,6 +10,7 @@ export function registerHandlers(app: App, ctx: HandlerContext): void {
   registerSlashCommand(app, ctx);
   registerActions(app, ctx);
   registerModals(app, ctx);
+  registerHome(app, ctx);
 }
 
 export type { HandlerContext } from './context.js';

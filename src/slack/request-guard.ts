@@ -2,7 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
 import { z } from 'zod';
-import { ACTION_IDS, SLASH_COMMAND, VIEW_CALLBACK_IDS } from '../slack-ids.js';
+import { ACTION_IDS, BOT_EVENTS, SLASH_COMMAND, VIEW_CALLBACK_IDS } from '../slack-ids.js';
 
 /**
  * Slack's largest requests to this app are modal submissions: at most 100 blocks whose text
@@ -245,13 +245,21 @@ const slashCommand = z.looseObject({
   event: absent,
 });
 const urlVerification = z.looseObject({ type: z.literal('url_verification'), challenge: z.string() });
+/** The events the app subscribes to (App Home's `app_home_opened`), with the user they are about. */
+const botEvent = z.looseObject({
+  type: z.literal('event_callback'),
+  event: z.looseObject({ type: z.enum(BOT_EVENTS), user: z.string().min(1) }),
+});
 
 /** Null when Bolt and the handlers can take this body; otherwise a short reason for a 400. */
 export function checkBody(type: string | undefined, raw: Buffer): string | null {
   const text = raw.toString('utf8');
   if (type !== FORM) {
-    // The app subscribes to no events: the only JSON Slack sends it is the URL check.
-    return urlVerification.safeParse(parseJson(text)).success ? null : 'not_a_slack_request';
+    // JSON is the URL check or an event the app subscribes to (BOT_EVENTS), nothing else.
+    const json = parseJson(text);
+    return urlVerification.safeParse(json).success || botEvent.safeParse(json).success
+      ? null
+      : 'not_a_slack_request';
   }
   const form = parseQuery(text);
   if ('payload' in form) {

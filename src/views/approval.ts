@@ -3,7 +3,7 @@ import { assertNever } from '../assert-never.js';
 import type { RestorePlan } from '../recovery/plan.js';
 import type { ReplayPlan } from '../recovery/replay.js';
 import type { StepSummary } from '../recovery/types.js';
-import { type ActionId, SLASH_COMMAND } from '../slack-ids.js';
+import { ACTION, type ActionId, SLASH_COMMAND } from '../slack-ids.js';
 import { code, escapeExceptMentions, escapeMrkdwn, line, oneLine, userRef } from './escape.js';
 import {
   firstLines,
@@ -212,6 +212,34 @@ function actionButtons(req: RecoveryRequest): KnownBlock {
   };
 }
 
+export const RENEW_BUTTON_LABEL = 'Renew';
+
+function renewButton(req: RecoveryRequest): KnownBlock {
+  return {
+    type: 'actions',
+    block_id: 'request_renew_actions',
+    elements: [
+      {
+        type: 'button',
+        action_id: ACTION.requestRenew,
+        text: plain(RENEW_BUTTON_LABEL),
+        value: req.id,
+        confirm: {
+          title: plain('Renew this request?'),
+          text: plain(
+            clip(
+              `A fresh preview of ${operationTitle(req)} is made from the stores now and posted as a new request; it needs approval again.`,
+              300,
+            ),
+          ),
+          confirm: plain('Renew'),
+          deny: plain('Not now'),
+        },
+      },
+    ],
+  };
+}
+
 /**
  * A finished replay, from the ReplayResult-like fields the workflow keeps in `result`. A replay
  * that timed out or whose fate is unknown must not read as done or failed: someone has to look
@@ -331,6 +359,8 @@ export function approvalMessageView(req: RecoveryRequest, ctx: ApprovalContext):
   const status = statusLine(req, ctx.now);
   if (status === null) blocks.push(section(waitingText(req, ctx)), actionButtons(req));
   else blocks.push(context(status));
+  // Stored as expired (not merely past its time): Renew files it again after a fresh preview.
+  if (req.state === 'expired') blocks.push(renewButton(req));
   const glass = breakGlassStatus(req);
   if (glass) blocks.push(section(glass));
   blocks.push(context(`Request ${code(req.id)}`));

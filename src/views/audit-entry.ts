@@ -16,6 +16,7 @@ import { decisionReplyView } from './decision.js';
 import { diffView } from './diff.js';
 import { code, escapeMrkdwn, oneLine, userRef } from './escape.js';
 import { exportRefusedView, exportUploadedView } from './export.js';
+import { bulkExpiryWarningView, expiryWarningView, renewedView } from './expiry.js';
 import { formatTime } from './format.js';
 import { inspectView } from './inspect.js';
 import { clip } from './limits.js';
@@ -124,6 +125,10 @@ export const HANDLERS: Record<AuditAction, Render> = {
   'request.expired': handler(S['request.expired'], (d, _e, now) =>
     decisionReplyView({ kind: 'expired', request: d.request }, { now }),
   ),
+  'request.expiring': handler(S['request.expiring'], (d, _e, now) =>
+    expiryWarningView(d.request, d.approverHint, now),
+  ),
+  'request.renewed': handler(S['request.renewed'], (d, e) => renewedView(d, e.actor)),
   'request.stale': handler(S['request.stale'], (d, _e, now) =>
     decisionReplyView({ kind: 'stale', request: d.request, detail: d.detail ?? null }, { now }),
   ),
@@ -179,6 +184,7 @@ export const HANDLERS: Record<AuditAction, Render> = {
   'bulk.approved': handler(S['bulk.approved'], (d) => bulkApprovedView(d)),
   'bulk.denied': handler(S['bulk.denied'], (d, e) => bulkDeniedView(d, e.actor)),
   'bulk.expired': handler(S['bulk.expired'], (d) => bulkExpiredView(d)),
+  'bulk.expiring': handler(S['bulk.expiring'], (d, _e, now) => bulkExpiryWarningView(d, now)),
   'bulk.reported': handler(S['bulk.reported'], (d) => bulkReportView(d)),
 };
 

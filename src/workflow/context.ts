@@ -19,6 +19,7 @@ import { inspectJson } from '../recovery/summary.js';
 import type { RequestAuditLookup } from '../store/audit-lookup.js';
 import { type BlastRadiusStatus, type BreakerResetStore, HourlyLimitReached } from '../store/blast-radius.js';
 import type { BulkRequestStore } from '../store/bulk-requests.js';
+import type { ExpiryWarningStore } from '../store/expiry-warnings.js';
 import { OpenRequestConflict, type RequestStore } from '../store/requests.js';
 import type { AuditEvent } from '../store/types.js';
 import { approverHint, openConflictText } from '../views/approval-refusals.js';
@@ -65,6 +66,8 @@ export interface WorkflowDeps {
   lookup: Pick<RequestAuditLookup, 'restoreThatTook'>;
   /** Bulk restore from Slack (workflow/bulk.ts); absent, the bulk verbs say it is not set up. */
   bulk?: BulkWorkflowDeps;
+  /** Claims of the "expires soon" replies (workflow/expiry.ts); absent, none are posted. */
+  expiryWarnings?: ExpiryWarningStore;
   /** How a replay is followed through Zeus's status endpoint. */
   replay?: { pollMs: number; timeoutMs: number };
   logger: Logger;

@@ -3,6 +3,7 @@ import { createCommands } from './commands.js';
 import { createContext, type WorkflowDeps } from './context.js';
 import { createDecisions } from './decisions.js';
 import { createExecution } from './execution.js';
+import { createExpiry } from './expiry.js';
 
 export type { BulkCommand, ExportTier, ThreadCommand, ThreadRestoreSource } from './command.js';
 export type { Actor, BulkWorkflowDeps, ListReply, Reply, WorkflowDeps } from './context.js';
@@ -18,7 +19,13 @@ export function createWorkflow(deps: WorkflowDeps) {
   const ctx = createContext(deps);
   const commands = createCommands(ctx);
   const decisions = createDecisions(ctx, createExecution(ctx));
-  return { ...commands, ...decisions, ...createBulk(ctx), approverHint: ctx.approverHint };
+  return {
+    ...commands,
+    ...decisions,
+    ...createBulk(ctx),
+    ...createExpiry(ctx, deps.expiryWarnings),
+    approverHint: ctx.approverHint,
+  };
 }
 
 export type Workflow = ReturnType<typeof createWorkflow>;

@@ -5,7 +5,13 @@ import { Ajv2019 } from 'ajv/dist/2019.js';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { ACTION_IDS, REQUIRED_BOT_SCOPES, SLASH_COMMAND, VIEW_CALLBACK_IDS } from '../../src/slack-ids.js';
+import {
+  ACTION_IDS,
+  BOT_EVENTS,
+  REQUIRED_BOT_SCOPES,
+  SLASH_COMMAND,
+  VIEW_CALLBACK_IDS,
+} from '../../src/slack-ids.js';
 
 const repoRoot = new URL('../../', import.meta.url);
 const manifestPath = fileURLToPath(new URL('manifest.yml', repoRoot));
@@ -123,11 +129,30 @@ describe('manifest.yml', () => {
     expect(manifest.display_information).toMatchObject({ name: 'Zeus Recover' });
     expect(manifest.features.bot_user).toEqual({ display_name: 'zeus-recover', always_online: true });
     expect(manifest.settings).toEqual({
+      event_subscriptions: {
+        request_url: manifest.features.slash_commands[0]?.url,
+        bot_events: [...BOT_EVENTS],
+      },
       interactivity: { is_enabled: true, request_url: manifest.features.slash_commands[0]?.url },
       org_deploy_enabled: false,
       socket_mode_enabled: false,
       token_rotation_enabled: false,
     });
+  });
+});
+
+describe('App Home in the manifest', () => {
+  it('enables the Home tab only, and subscribes to the events the app handles', () => {
+    const manifest = loadManifest() as unknown as {
+      features: { app_home?: Record<string, boolean> };
+      settings: { event_subscriptions?: { bot_events?: string[] } };
+    };
+    expect(manifest.features.app_home).toEqual({
+      home_tab_enabled: true,
+      messages_tab_enabled: false,
+      messages_tab_read_only_enabled: false,
+    });
+    expect(manifest.settings.event_subscriptions?.bot_events).toEqual([...BOT_EVENTS]);
   });
 });
 

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { postToApp, signRequest, slashCommandBody } from '../../sandbox/slack/requests.js';
+import { appHomeOpenedBody, postToApp, signRequest, slashCommandBody } from '../../sandbox/slack/requests.js';
 import {
   checkBody,
   guardSlackRequests,
@@ -147,6 +147,16 @@ describe('guardSlackRequests', () => {
     expect((await postToApp(base, check, { secret: SECRET, headers: json })).status).toBe(200);
     const event = JSON.stringify({ type: 'event_callback', event: null });
     expect((await postToApp(base, event, { secret: SECRET, headers: json })).status).toBe(400);
+  });
+
+  it('accepts the events the app subscribes to (App Home) and refuses others', async () => {
+    const json = { 'content-type': 'application/json' };
+    const home = appHomeOpenedBody({ user: 'U_ALICE' });
+    expect((await postToApp(base, home, { secret: SECRET, headers: json })).status).toBe(200);
+    const other = home.replace('app_home_opened', 'message');
+    expect((await postToApp(base, other, { secret: SECRET, headers: json })).status).toBe(400);
+    const noUser = home.replace('"user":"U_ALICE"', '"user":""');
+    expect((await postToApp(base, noUser, { secret: SECRET, headers: json })).status).toBe(400);
   });
 
   it('refuses a signed body one byte over the limit with 413', async () => {

@@ -89,6 +89,15 @@ const DATA: { [A in AuditAction]: AuditData<A> } = {
     reason: 'the Redis proxy config is fixed',
     approvedBy: 'U0APPROVE',
   },
+  'request.expiring': {
+    request: request(),
+    approverHint: '<!subteam^S0APPROVE|@zeus-approvers>',
+  },
+  'request.renewed': {
+    request: request({ state: 'expired' }),
+    renewedAs: 'rq_renewed',
+    changed: 'Redis changed since the expired request: 77aa → 9911.',
+  },
   'request.stale': {
     request: request({ state: 'failed' }),
     detail: 'Redis changed since the preview (`77aa…` → `9911…`)',
@@ -202,6 +211,12 @@ const DATA: { [A in AuditAction]: AuditData<A> } = {
   'bulk.approved': { jobId: 'bj_1', total: 10, approvedBy: ['slack:U0APPROVE'] },
   'bulk.denied': { jobId: 'bj_1', reason: 'wrong window' },
   'bulk.expired': { jobId: 'bj_1' },
+  'bulk.expiring': {
+    jobId: 'bj_1',
+    requester: 'U0REQUEST',
+    expiresAt: '2025-12-13T03:41:00.000Z',
+    approverHint: '<@U0APPROVE>',
+  },
   'bulk.reported': {
     jobId: 'bj_1',
     state: 'succeeded',
@@ -234,6 +249,9 @@ const EXPECT: Record<AuditAction, string> = {
   'policy.refused': 'Refused by the hourly limit: 5 of 5',
   'breaker.reset_requested': 'asks to reset the circuit breaker (3 failed restores in a row)',
   'breaker.reset_approved': 'Circuit breaker reset, approved by @U0APPROVE',
+  'request.expiring': 'still needs 1 approval',
+  'request.renewed':
+    'as request `rq_renewed`: its fresh preview, just above, waits for approval again. ⚠️ Redis changed',
   'request.stale':
     '🔄 The preview went stale: Redis changed since the preview (`77aa…` → `9911…`) — a fresh preview follows.',
   'request.settled': `✅ The bot stopped during the restore of \`${ID}\` from \`postgres\`, but Redis holds the new value: the restore landed.\nIt was not run again.`,
@@ -261,6 +279,7 @@ const EXPECT: Record<AuditAction, string> = {
   'bulk.approved': '🚚 Restoring — bulk restore `bj_1`: 0/10 (0%)',
   'bulk.denied': '⛔ @U0APPROVE denied bulk restore `bj_1`: wrong window. Nothing was written.',
   'bulk.expired': '⌛ Bulk restore `bj_1` expired without approval.',
+  'bulk.expiring': '⏳ Bulk restore `bj_1` expires',
   'bulk.reported': '✅ Finished: bulk restore `bj_1` — 4 restored of 10',
 };
 

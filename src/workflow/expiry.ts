@@ -1,0 +1,108 @@
+import { isReplayPlan, type RecoveryRequest } from '../approval/types.js';
+import { planRestore } from '../recovery/index.js';
+import type { RestorePlan } from '../recovery/plan.js';
+import { planReplay, type ReplayPlan } from '../recovery/replay.js';
+import type { ExpiryWarningStore } from '../store/expiry-warnings.js';
+import { renewalChangeWarning, renewReplies } from '../views/expiry.js';
+import type { Actor, Reply, WorkflowContext } from './context.js';
+
+/** Requests claimed per sweep; the rest wait for the next tick (replies go about one a second per channel). */
+const WARN_BATCH = 50;
+
+/**
+ * The "expires soon" reply, and Renew on an expired request. The reply is claimed in Postgres
+ * before it is posted (store/expiry-warnings.ts), so the sweep of any replica posts it once.
+ */
+export function createExpiry(ctx: WorkflowContext, warnings: ExpiryWarningStore | undefined) {
+  const { requests, policy, logger, record, failure, openRequest, actorId, approverHint } = ctx;
+
+  /** Warns about each request and pending bulk job due for it; resolves to how many were posted. */
+  async function warnExpiring(): Promise<number> {
+    const minutes = policy.requestWarnMinutes;
+    if (!warnings || minutes <= 0) return 0;
+    let posted = 0;
+    for (const id of await warnings.claimRequests(minutes, WARN_BATCH)) {
+      try {
+        const request = await requests.get(id);
+        if (!request) continue;
+        await record(request.channelId, {
+          action: 'request.expiring',
+          actor: 'system',
+          conversationId: request.conversationId,
+          requestId: request.id,
+          data: { request, approverHint },
+        });
+        posted++;
+      } catch (err) {
+        logger.warn({ err, requestId: id }, 'could not post the expiry warning; the next sweep tries again');
+        await warnings.release('request', id).catch(() => undefined);
+      }
+    }
+    const bulk = ctx.bulk;
+    if (!bulk) return posted;
+    for (const jobId of await warnings.claimBulkJobs(minutes, WARN_BATCH)) {
+      try {
+        const job = await bulk.requests.get(jobId);
+        if (!job) continue;
+        await record(job.channelId, {
+          action: 'bulk.expiring',
+          actor: 'system',
+          // A bulk job's thread is keyed by the job id.
+          conversationId: jobId,
+          requestId: null,
+          data: { jobId, requester: job.requester, expiresAt: job.expiresAt, approverHint },
+        });
+        posted++;
+      } catch (err) {
+        logger.warn({ err, jobId }, 'could not post the bulk expiry warning; the next sweep tries again');
+        await warnings.release('bulk', jobId).catch(() => undefined);
+      }
+    }
+    return posted;
+  }
+
+  function freshPlan(request: RecoveryRequest): Promise<RestorePlan | ReplayPlan> {
+    const plan = request.plan;
+    return isReplayPlan(plan)
+      ? planReplay(ctx.core, request.conversationId, plan.fromStep)
+      : planRestore(ctx.core, request.conversationId, plan.source);
+  }
+
+  function redisChecksum(plan: RestorePlan | ReplayPlan): string | null {
+    return isReplayPlan(plan) ? plan.redisChecksum : plan.current.checksum;
+  }
+
+  /**
+   * Files an expired request again with the same plan, re-planned from the stores now: a fresh
+   * preview that goes through approval like any request. Whoever clicks becomes its requester
+   * (so the requester rule applies to them); the reason is the expired request's.
+   */
+  async function renew(requestId: string, who: Actor): Promise<Reply> {
+    try {
+      const old = await requests.get(requestId);
+      if (!old) return { ok: false, ...renewReplies.noSuchRequest(requestId) };
+      if (old.state !== 'expired') return { ok: false, ...renewReplies.notExpired(old.id, old.state) };
+      const fresh = await freshPlan(old);
+      const changed = renewalChangeWarning(redisChecksum(old.plan), redisChecksum(fresh));
+      if (changed) fresh.warnings = [changed, ...fresh.warnings];
+      const renewed = await openRequest(
+        old.kind,
+        fresh,
+        { userId: who.userId, channelId: old.channelId },
+        old.reason,
+      );
+      await record(old.channelId, {
+        action: 'request.renewed',
+        actor: actorId(who.userId),
+        conversationId: old.conversationId,
+        requestId: old.id,
+        data: { request: old, renewedAs: renewed.id, changed },
+      });
+      return { ok: true, ...renewReplies.renewed(old.conversationId, renewed.id, changed !== null) };
+    } catch (err) {
+      return failure(err);
+    }
+  }
+
+  return { warnExpiring, renew };
+}

@@ -1,0 +1,97 @@
+import { checkBulkApprove } from '../approval/bulk-rules.js';
+import { checkApprover } from '../approval/rules.js';
+import type { Config } from '../config.js';
+import type { BulkStore } from '../store/bulk-jobs.js';
+import type { BulkRequestStore } from '../store/bulk-requests.js';
+import type { HomeItemRef, HomeStore } from '../store/home.js';
+import type { RequestStore } from '../store/requests.js';
+import type { HomeBulkJob, HomeData, HomeLimits, HomeRequest } from '../views/home.js';
+
+/** Items per list: the tab stays well inside Slack's 100 blocks and 3000 characters a section. */
+const OPEN_SHOWN = 15;
+const BULK_SHOWN = 5;
+const RECENT_SHOWN = 8;
+
+export interface HomeTabDeps {
+  requests: Pick<RequestStore, 'get'>;
+  bulkRequests: Pick<BulkRequestStore, 'get'>;
+  bulkJobs: Pick<BulkStore, 'getJob' | 'counts'>;
+  home: HomeStore;
+  policy: Pick<Config['policy'], 'approverUserIds' | 'approverUsergroupId'>;
+  approverHint: string;
+  groupMembers: () => Promise<ReadonlySet<string> | null>;
+  /** The hourly limit and the breaker (store/blast-radius.ts); null when they cannot be read. */
+  limits: () => Promise<HomeLimits | null>;
+  /** A link to a message, or null (the chat could not say). */
+  permalink: (channelId: string, ts: string) => Promise<string | null>;
+}
+
+/**
+ * What one person's App Home tab shows, read from the stores at the moment it is built: open
+ * requests (and which of them this person may approve), bulk jobs, the last recoveries with a
+ * link to their thread, and the limits. Wording is views/home.ts; publishing is the chat's.
+ */
+export function createHomeTab(deps: HomeTabDeps) {
+  const { requests, bulkRequests, bulkJobs, home, policy } = deps;
+
+  const link = async (ref: HomeItemRef): Promise<string | null> =>
+    ref.threadTs === null ? null : deps.permalink(ref.channelId, ref.threadTs).catch(() => null);
+
+  async function build(viewer: string, now: Date): Promise<HomeData> {
+    const [openRefs, recentRefs, bulkRefs, groupMembers, limits] = await Promise.all([
+      home.openRequests(OPEN_SHOWN + 1),
+      home.recentRecoveries(RECENT_SHOWN),
+      home.bulkJobs(BULK_SHOWN),
+      deps.groupMembers().catch(() => null),
+      deps.limits().catch(() => null),
+    ]);
+    const rule = { ...policy, userId: viewer, groupMembers };
+    const open: HomeRequest[] = [];
+    for (const ref of openRefs) {
+      const request = await requests.get(ref.id);
+      if (!request) continue;
+      open.push({ request, link: await link(ref), mayApprove: checkApprover({ ...rule, request }).ok });
+    }
+    const recent: HomeRequest[] = [];
+    for (const ref of recentRefs) {
+      const request = await requests.get(ref.id);
+      if (request) recent.push({ request, link: await link(ref), mayApprove: false });
+    }
+    const bulk: HomeBulkJob[] = [];
+    for (const ref of bulkRefs) {
+      const [job, row, counts] = await Promise.all([
+        bulkRequests.get(ref.id),
+        bulkJobs.getJob(ref.id),
+        bulkJobs.counts(ref.id),
+      ]);
+      if (!job || !row) continue;
+      const done = Object.values(counts).reduce((a, b) => a + b, 0);
+      bulk.push({
+        job,
+        done,
+        failed: (counts.failed ?? 0) + (counts.changed ?? 0) + (counts.invalid ?? 0),
+        updatedAt: row.updatedAt.toISOString(),
+        link: await link(ref),
+        mayApprove: checkBulkApprove({ ...rule, job }).ok,
+      });
+    }
+    return {
+      viewer,
+      now,
+      open: open.slice(0, OPEN_SHOWN),
+      moreOpen: openRefs.length > OPEN_SHOWN,
+      bulk,
+      recent,
+      limits,
+      approverHint: deps.approverHint,
+    };
+  }
+
+  return {
+    build,
+    /** Someone opened the tab: they are among the people shown changes from now on. */
+    opened: (userId: string) => home.opened(userId),
+  };
+}
+
+export type HomeTab = ReturnType<typeof createHomeTab>;
