@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
+import type { AuditEvent } from '../audit-vocabulary.js';
 import { ErrorCode, RecoveryError } from '../errors.js';
 import { quoteIdent, withTransaction } from './sql.js';
 
@@ -80,6 +81,30 @@ export class HourlyLimitReached extends RecoveryError {
     this.max = max;
     this.freesAt = freesAt;
   }
+}
+
+/** The audit entry of a request refused by the hourly limit (appended without delivery). */
+export function hourlyRefusedEvent(
+  err: HourlyLimitReached,
+  actor: string,
+  kind: string,
+  conversationId: string | null,
+): AuditEvent<'policy.refused'> {
+  return {
+    action: 'policy.refused',
+    actor,
+    conversationId,
+    requestId: null,
+    data: {
+      rule: 'hourly_limit',
+      kind,
+      used: err.used,
+      max: err.max,
+      freesAt: err.freesAt,
+      failuresInARow: null,
+      threshold: null,
+    },
+  };
 }
 
 function counted(s: string): string {

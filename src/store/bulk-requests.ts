@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { Approval } from '../approval/types.js';
 import { ErrorCode, RecoveryError } from '../errors.js';
+import { reserveHourlySlot } from './blast-radius.js';
 import type { BulkJobState } from './bulk-jobs.js';
 import { quoteIdent, withTransaction } from './sql.js';
 
@@ -56,7 +57,14 @@ export interface BulkRequestStore {
   /** Makes a pending job (just frozen) an approval request told in `channelId`'s thread. */
   open(
     jobId: string,
-    input: { channelId: string; requester: string; requiredApprovals: number; ttlMinutes: number },
+    input: {
+      channelId: string;
+      requester: string;
+      requiredApprovals: number;
+      ttlMinutes: number;
+      /** MAX_DESTRUCTIVE_PER_HOUR: counted and opened under one lock; throws HourlyLimitReached. */
+      maxPerHour?: number | null;
+    },
   ): Promise<BulkRequest>;
   get(jobId: string): Promise<BulkRequest | null>;
   /** `groupId`: the approver group it counts for (APPROVER_GROUPS), one approval per group. */
@@ -187,13 +195,17 @@ export function createBulkRequestStore(pool: pg.Pool, schema: string): BulkReque
           'Fix REQUEST_TTL_MINUTES and restart the bot.',
         );
       }
-      const res = await pool.query<Row>(
-        `UPDATE ${jobs} SET channel_id = $2, requester = $3, required_approvals = $4,
-                expires_at = now() + $5::double precision * interval '1 minute', updated_at = now()
-          WHERE id = $1 AND state = 'pending' AND channel_id IS NULL RETURNING ${COLUMNS}`,
-        [jobId, input.channelId, input.requester, input.requiredApprovals, input.ttlMinutes],
-      );
-      const row = res.rows[0];
+      // The job's row has no requester yet, so the count never includes it.
+      const row = await withTransaction(pool, async (client) => {
+        await reserveHourlySlot(client, schema, input.maxPerHour ?? null);
+        const res = await client.query<Row>(
+          `UPDATE ${jobs} SET channel_id = $2, requester = $3, required_approvals = $4,
+                  expires_at = now() + $5::double precision * interval '1 minute', updated_at = now()
+            WHERE id = $1 AND state = 'pending' AND channel_id IS NULL RETURNING ${COLUMNS}`,
+          [jobId, input.channelId, input.requester, input.requiredApprovals, input.ttlMinutes],
+        );
+        return res.rows[0];
+      });
       if (!row) throw notFound(jobId);
       return toRequest(pool, row);
     },

@@ -18,6 +18,7 @@ import {
 import type { BulkDeps } from '../recovery/bulk/preview.js';
 import { parseSelection } from '../recovery/bulk/selection.js';
 import { sleep } from '../recovery/retry.js';
+import { HourlyLimitReached, hourlyRefusedEvent } from '../store/blast-radius.js';
 import type { BulkRequest } from '../store/bulk-requests.js';
 import type { AuditEvent, AuditLog } from '../store/types.js';
 import { refusalText } from '../views/approval-refusals.js';
@@ -172,6 +173,12 @@ export function createBulk(ctx: WorkflowContext) {
       if (!bulk) return { ok: false, ...bulkReplies.notConfigured(), code: ErrorCode.Config };
       // Checked before anything is read or written: a bad window or pattern is only answered.
       const selection = parseSelection(cmd.selection, (ctx.core.clock ?? (() => new Date()))());
+      // The hourly limit, before the preview reads the selection; open() counts again under its lock.
+      const full = await policies.hourlyFull();
+      if (full) {
+        await ctx.core.audit.append(hourlyRefusedEvent(full, actorId(who.userId), 'bulk-restore', null));
+        throw full;
+      }
       const actor = { id: actorId(who.userId), reason: cmd.reason };
       const { jobId, preview } = await startBulkRestore(
         bulk.deps,
@@ -187,8 +194,12 @@ export function createBulk(ctx: WorkflowContext) {
           requester: who.userId,
           requiredApprovals: policy.requiredApprovals,
           ttlMinutes: policy.requestTtlMinutes,
+          maxPerHour: policy.maxDestructivePerHour,
         });
       } catch (err) {
+        if (err instanceof HourlyLimitReached) {
+          await ctx.core.audit.append(hourlyRefusedEvent(err, actorId(who.userId), 'bulk-restore', null));
+        }
         // Not left pending with nobody to decide on it: that would block the selection.
         await cancelBulkJob(bulk.deps, jobId, {
           id: 'system',

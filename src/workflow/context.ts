@@ -17,7 +17,12 @@ import {
 import type { ReplayPlan } from '../recovery/replay.js';
 import { inspectJson } from '../recovery/summary.js';
 import type { RequestAuditLookup } from '../store/audit-lookup.js';
-import { type BlastRadiusStatus, type BreakerResetStore, HourlyLimitReached } from '../store/blast-radius.js';
+import {
+  type BlastRadiusStatus,
+  type BreakerResetStore,
+  HourlyLimitReached,
+  hourlyRefusedEvent,
+} from '../store/blast-radius.js';
 import type { BulkRequestStore } from '../store/bulk-requests.js';
 import type { ExpiryWarningStore } from '../store/expiry-warnings.js';
 import { OpenRequestConflict, type RequestStore } from '../store/requests.js';
@@ -209,21 +214,9 @@ export function createContext(deps: WorkflowDeps): WorkflowContext {
     } catch (err) {
       if (err instanceof HourlyLimitReached) {
         // Audit only: the requester is told privately, and no thread is started for it.
-        await core.audit.append({
-          action: 'policy.refused',
-          actor: deps.names.actor(who.userId),
-          conversationId: plan.conversationId,
-          requestId: null,
-          data: {
-            rule: 'hourly_limit',
-            kind,
-            used: err.used,
-            max: err.max,
-            freesAt: err.freesAt,
-            failuresInARow: null,
-            threshold: null,
-          },
-        });
+        await core.audit.append(
+          hourlyRefusedEvent(err, deps.names.actor(who.userId), kind, plan.conversationId),
+        );
       }
       throw err;
     }

@@ -9,6 +9,7 @@ import {
 } from '../approval/policies.js';
 import { type CheckApproverInput, checkApprover, checkMembership } from '../approval/rules.js';
 import type { Approval, RecoveryRequest } from '../approval/types.js';
+import { HourlyLimitReached } from '../store/blast-radius.js';
 import type { ApproveOptions } from '../store/requests.js';
 import { notOpenText, refusalText } from '../views/approval-refusals.js';
 import {
@@ -138,6 +139,14 @@ export function createPolicies(ctx: WorkflowContext) {
         };
     }
     return { ok: true, options: group.options };
+  }
+
+  /** The hourly limit's refusal when the window is full now (a pre-check: the store counts again). */
+  async function hourlyFull(): Promise<HourlyLimitReached | null> {
+    const max = policy.maxDestructivePerHour;
+    if (max === null || !ctx.blastRadius) return null;
+    const { hourly } = await ctx.blastRadius();
+    return hourly.used >= max ? new HourlyLimitReached(hourly.used, max, hourly.freesAt) : null;
   }
 
   /** The requester's break-glass, checked before anything is approved. */
@@ -341,6 +350,7 @@ export function createPolicies(ctx: WorkflowContext) {
     approvalGate,
     bulkApprovalGate,
     bulkStepUp: () => policy.stepUpOperations.includes('bulk-restore'),
+    hourlyFull,
     breakGlassGate,
     breakerRefused,
     approveClick,
