@@ -217,7 +217,6 @@ function toConfig(e: z.output<typeof envSchema>) {
       requestTtlMinutes: e.REQUEST_TTL_MINUTES,
       /** Minutes before expiry that the requester and approvers are reminded in the thread; 0: never. */
       requestWarnMinutes: e.REQUEST_WARN_MINUTES,
-      /** Minutes before expiry that the requester and approvers are reminded in the thread; 0: never. */
       conversationIdPattern: e.CONVERSATION_ID_PATTERN,
       restoreTtlPolicy: e.RESTORE_TTL_POLICY,
       restoreDefaultTtlSeconds: e.RESTORE_DEFAULT_TTL_SECONDS,

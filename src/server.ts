@@ -1,7 +1,6 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { App, HTTPModuleFunctions, HTTPReceiver, SocketModeReceiver } from '@slack/bolt';
 import { WebClient, WebClientEvent } from '@slack/web-api';
@@ -41,8 +40,8 @@ import { createRequestStore } from './store/requests.js';
 import type { AuditLog, DeliveryStore } from './store/types.js';
 import { approvalDecidedView } from './views/approval.js';
 import { renderAuditEntry } from './views/audit-entry.js';
-import { homeView } from './views/home.js';
 import { bulkThreadRootView, isBulkJobId } from './views/bulk.js';
+import { homeView } from './views/home.js';
 import { threadRootView } from './views/thread.js';
 import { createBulkDeps, createRuntime, startBulkEngine } from './wiring.js';
 import { createHomeTab } from './workflow/home.js';
