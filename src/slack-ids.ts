@@ -41,6 +41,8 @@ export const VIEW_CALLBACK = {
   denyReason: 'deny_reason_modal',
   /** The reason a restore, undo or replay needs, asked after a button or the form chose what to do. */
   operationReason: 'operation_reason_modal',
+  /** Why the requester withdraws a request (Cancel request). */
+  cancelReason: 'cancel_reason_modal',
   /** STEP_UP_OPERATIONS: the approver types the conversation id (or the count) before it counts. */
   stepUp: 'step_up_confirm_modal',
   /** BREAK_GLASS=on: the requester's reason for approving their own request. */
@@ -88,6 +90,9 @@ export const BREAK_GLASS_BLOCK_ID = 'break_glass_reason';
 
 /** The operation reason form's one input. */
 export const OPERATION_REASON_BLOCK_ID = 'operation_reason';
+
+/** The cancel form's one input. */
+export const CANCEL_REASON_BLOCK_ID = 'cancel_reason';
 
 /** Reasons go into the audit log and into Slack messages; a paragraph is plenty. */
 export const REASON_MAX_LENGTH = 1000;

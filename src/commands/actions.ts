@@ -6,7 +6,7 @@ import { ACTION } from '../slack-ids.js';
 import { CLICK_REFUSALS } from '../views/click-refusals.js';
 import { errorView } from '../views/errors.js';
 import { LIST_PAGE_SIZE, LIST_REFUSALS, listView, readNextPageValue } from '../views/list.js';
-import { denyReasonModal } from '../views/modal.js';
+import { cancelReasonModal, denyReasonModal } from '../views/modal.js';
 import { breakGlassModal, stepUpModal } from '../views/policies.js';
 import {
   DIFF_BUTTON_LABEL,
@@ -74,18 +74,22 @@ function isConversationId(id: string, pattern: RegExp): boolean {
  */
 export function registerActions(app: App, ctx: HandlerContext): void {
   // Approve and cancel need nothing but the request id: the same handler, a different decision.
-  const decide =
-    (decision: 'approve' | 'cancel') =>
-    async ({ ack, body, action, respond }: SlackActionMiddlewareArgs<BlockAction<ButtonAction>>) => {
-      await ack();
-      const requestId = action.value ?? '';
-      const refused = await refusedElsewhere(ctx, requestId, body.channel?.id);
-      await tell(
-        respond as Respond,
-        refused ?? (await ctx.workflow[decision](requestId, { userId: body.user.id })),
-      );
-    };
-  app.action<BlockAction<ButtonAction>>(ACTION.cancel, decide('cancel'));
+  // Cancel needs a reason, as a deny does: the rules first, then the form (modals.ts files it).
+  app.action<BlockAction<ButtonAction>>(ACTION.cancel, async ({ ack, body, action, respond, client }) => {
+    await ack();
+    const requestId = action.value ?? '';
+    const check =
+      (await refusedElsewhere(ctx, requestId, body.channel?.id)) ??
+      (await ctx.workflow.canCancel(requestId, body.user.id));
+    if (!check.ok) {
+      await tell(respond as Respond, check);
+      return;
+    }
+    await client.views.open({
+      trigger_id: body.trigger_id,
+      view: cancelReasonModal(requestId, check.message),
+    });
+  });
   // Approve may first need a form (step-up confirmation, break-glass reason: workflow/policies.ts).
   app.action<BlockAction<ButtonAction>>(ACTION.approve, async ({ ack, body, action, respond, client }) => {
     await ack();

@@ -1,6 +1,7 @@
 import type { App } from '@slack/bolt';
 import {
   BREAK_GLASS_BLOCK_ID,
+  CANCEL_REASON_BLOCK_ID,
   DENY_REASON_BLOCK_ID,
   OPERATION_REASON_BLOCK_ID,
   STEP_UP_BLOCK_ID,
@@ -129,6 +130,22 @@ export function registerModals(app: App, ctx: HandlerContext): void {
       'breakGlassReason',
     ),
   );
+
+  app.view(VIEW_CALLBACK.cancelReason, async ({ ack, body, view, client }) => {
+    const reason = normaliseText(viewValues(view.state)[CANCEL_REASON_BLOCK_ID] ?? '').trim();
+    if (!reason) {
+      await ack({
+        response_action: 'errors',
+        errors: { [CANCEL_REASON_BLOCK_ID]: 'Say why, so the approvers know it no longer needs them.' },
+      });
+      return;
+    }
+    await ack();
+    const reply = await ctx.workflow.cancel(view.private_metadata, { userId: body.user.id }, reason);
+    if (!reply.ok && reply.channelId) {
+      await client.chat.postEphemeral({ channel: reply.channelId, user: body.user.id, ...errorView(reply) });
+    }
+  });
 
   app.view(VIEW_CALLBACK.denyReason, async ({ ack, body, view, client }) => {
     const reason = (viewValues(view.state)[DENY_REASON_BLOCK_ID] ?? '').trim();

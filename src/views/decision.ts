@@ -8,7 +8,13 @@ import { context, message, type SlackMessage, section } from './slack.js';
 export type DecisionEvent =
   | { kind: 'approved'; request: RecoveryRequest; by: string; at: Date | string }
   | { kind: 'denied'; request: RecoveryRequest; by: string; at: Date | string; reason: string | null }
-  | { kind: 'cancelled'; request: RecoveryRequest; by: string; at: Date | string }
+  | {
+      kind: 'cancelled';
+      request: RecoveryRequest;
+      by: string;
+      at: Date | string;
+      reason?: string | undefined;
+    }
   | { kind: 'expired'; request: RecoveryRequest }
   | {
       kind: 'stale';
@@ -39,8 +45,10 @@ function sentence(event: DecisionEvent, now: Date): string {
       // The requester is mentioned so Slack tells them: the deny form promises "shown to the requester".
       return `❌ ${userRef(event.by)} denied ${what} at ${escapeMrkdwn(formatTime(event.at, now))}${reason}. ${NOTHING_CHANGED} ${userRef(req.requester)}, ask again once that is settled.`;
     }
-    case 'cancelled':
-      return `🚫 ${userRef(event.by)} cancelled ${what} at ${escapeMrkdwn(formatTime(event.at, now))}. ${NOTHING_CHANGED}`;
+    case 'cancelled': {
+      const reason = event.reason?.trim() ? `: ${line(event.reason, 1000)}` : '';
+      return `🚫 ${userRef(event.by)} cancelled ${what} at ${escapeMrkdwn(formatTime(event.at, now))}${reason}. ${NOTHING_CHANGED}`;
+    }
     case 'expired':
       return `${expiredSentence(req, now)}. ${NOTHING_CHANGED}`;
     case 'stale': {

@@ -1,4 +1,5 @@
 import {
+  CANCEL_REASON_BLOCK_ID,
   MODAL_ACTIONS,
   MODAL_BLOCK_IDS,
   MODAL_SOURCES,
@@ -197,6 +198,34 @@ export function denyReasonModal(requestId: string, operation?: string): ModalVie
     close: plain('Back'),
     private_metadata: requestId,
     blocks,
+  };
+}
+
+/** Withdrawing a request needs a reason too: the approvers asked to look at it should know why. */
+export function cancelReasonModal(requestId: string, operation: string): ModalView {
+  return {
+    type: 'modal',
+    callback_id: VIEW_CALLBACK.cancelReason,
+    title: plain('Cancel request'),
+    submit: plain('Cancel it'),
+    close: plain('Back'),
+    private_metadata: requestId,
+    blocks: [
+      { type: 'section', text: mrkdwn(`Cancel: *${escapeMrkdwn(clip(oneLine(operation), 500))}*`) },
+      {
+        type: 'input',
+        block_id: CANCEL_REASON_BLOCK_ID,
+        label: plain('Reason'),
+        hint: plain('Shown in the incident thread and kept in the audit log.'),
+        element: {
+          type: 'plain_text_input',
+          action_id: CANCEL_REASON_BLOCK_ID,
+          multiline: true,
+          max_length: REASON_MAX_LENGTH,
+          placeholder: plain('e.g. Redis came back by itself; nothing to restore'),
+        },
+      },
+    ],
   };
 }
 

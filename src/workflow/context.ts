@@ -111,7 +111,7 @@ export interface WorkflowContext extends WorkflowDeps {
     action: RequestTransition,
     request: RecoveryRequest,
     actor: string,
-    extra?: { detail?: string | null },
+    extra?: { detail?: string | null; reason?: string },
   ): Promise<void>;
   /** Any error as the Reply the person sees; unexpected ones are logged. */
   failure(err: unknown): Reply;
@@ -151,7 +151,7 @@ export function createContext(deps: WorkflowDeps): WorkflowContext {
     action: RequestTransition,
     request: RecoveryRequest,
     actor: string,
-    extra: { detail?: string | null } = {},
+    extra: { detail?: string | null; reason?: string } = {},
   ) {
     await record(request.channelId, {
       action,

@@ -183,7 +183,18 @@ export function createDecisions(
     return rule.ok ? { ok: true, message: '' } : { ok: false, message: refusalText(rule), mentions: true };
   }
 
-  async function cancel(requestId: string, who: Pick<Actor, 'userId'>): Promise<Reply> {
+  /** Cancel needs a reason too, so the button first checks who may cancel and then opens the form. */
+  async function canCancel(requestId: string, userId: string): Promise<Reply> {
+    const request = await requests.get(requestId);
+    if (!request) return { ok: false, ...replies.noSuchRequest(requestId) };
+    const rule = checkCanCancel(request, userId);
+    // On success the message names what is cancelled, for the form's heading.
+    return rule.ok
+      ? { ok: true, message: operationTitle(request) }
+      : { ok: false, message: refusalText(rule), mentions: true };
+  }
+
+  async function cancel(requestId: string, who: Pick<Actor, 'userId'>, reason: string): Promise<Reply> {
     try {
       const request = await requests.get(requestId);
       if (!request) return { ok: false, ...replies.noSuchRequest(requestId) };
@@ -191,8 +202,8 @@ export function createDecisions(
       if (!rule.ok) return { ok: false, message: refusalText(rule), mentions: true };
       const outcome = await requests.cancel(requestId, who.userId);
       if (outcome.kind === 'done') {
-        await transition(AuditAction.RequestCancelled, outcome.request, actorId(who.userId));
-        return { ok: true, ...replies.cancelled() };
+        await transition(AuditAction.RequestCancelled, outcome.request, actorId(who.userId), { reason });
+        return { ok: true, ...replies.cancelled(), channelId: outcome.request.channelId };
       }
       if (outcome.kind === 'expired') {
         await transition(AuditAction.RequestExpired, outcome.request, 'system');
@@ -235,6 +246,7 @@ export function createDecisions(
     approveBreakerReset,
     deny,
     canDeny,
+    canCancel,
     cancel,
     expired,
   };

@@ -164,11 +164,34 @@ describe('restore with two-person approval, end to end over signed HTTP', () => 
     const other = await h.click('request_cancel', approval.requestId, 'U_BOB', approval.ts);
     await h.slack.waitFor(() => h.slack.responses(other.responseId).length > 0, 5000, 'refusal');
     expect(await requestState(approval.requestId)).toBe('requested');
+    // The requester's click asks why (a reason, as for a deny) before anything changes.
+    const opened = h.slack.calls('views.open').length;
     await h.click('request_cancel', approval.requestId, 'U_ALICE', approval.ts);
+    await h.slack.waitFor(() => h.slack.calls('views.open').length > opened, 10_000, 'cancel form');
+    const form = h.slack.calls('views.open').at(-1)?.args.view as {
+      callback_id: string;
+      private_metadata: string;
+    };
+    expect(form.callback_id).toBe('cancel_reason_modal');
+    expect(await requestState(approval.requestId)).toBe('requested');
+    const empty = await h.submitView(
+      'cancel_reason_modal',
+      'U_ALICE',
+      { cancel_reason: ' ' },
+      form.private_metadata,
+    );
+    expect(JSON.stringify(empty.json)).toContain('Say why');
+    expect(await requestState(approval.requestId)).toBe('requested');
+    await h.submitView(
+      'cancel_reason_modal',
+      'U_ALICE',
+      { cancel_reason: 'Redis came back by itself' },
+      form.private_metadata,
+    );
     await h.slack.waitFor(
-      () => h.transcript(id).some((l) => /cancelled/i.test(l)),
+      () => h.transcript(id).some((l) => /cancelled/i.test(l) && l.includes('Redis came back by itself')),
       10_000,
-      'cancel in thread',
+      'cancel in thread, with its reason',
     );
     expect(await requestState(approval.requestId)).toBe('cancelled');
     const updated = await h.slack.waitFor(

@@ -224,6 +224,10 @@ describe('decisionReplyView', () => {
       '🚫 @U0REQUEST cancelled the restore of `c-7f3a9e` from `postgres` at 03:11 UTC. Nothing was changed.',
     ],
     [
+      { kind: 'cancelled', request: request(), by: 'U0REQUEST', at: NOW, reason: 'Redis came back' },
+      '🚫 @U0REQUEST cancelled the restore of `c-7f3a9e` from `postgres` at 03:11 UTC: Redis came back. Nothing was changed.',
+    ],
+    [
       { kind: 'expired', request: request() },
       '⌛ Expired at 03:41 UTC — nobody approved within 30 min; ask again with `/zeus-recover restore c-7f3a9e --from postgres --reason <why>`. Nothing was changed.',
     ],

@@ -8,6 +8,7 @@ import {
   recoveryModal,
   toPlainText,
 } from '../../../src/views/index.js';
+import { cancelReasonModal } from '../../../src/views/modal.js';
 import { REQUEST_ID } from './fixtures.js';
 
 type Input = { type: 'input'; block_id: string; optional?: boolean; element: Record<string, unknown> };
@@ -118,5 +119,20 @@ describe('denyReasonModal', () => {
 
   it('escapes the operation it names', () => {
     expect(JSON.stringify(denyReasonModal(REQUEST_ID, 'restore <!channel>'))).not.toContain('<!channel>');
+  });
+});
+
+describe('cancelReasonModal', () => {
+  it('asks for a required reason, names what is cancelled, and carries the request id', () => {
+    const view = cancelReasonModal('rq_1', 'restore c-1 from postgres');
+    expect(view.callback_id).toBe('cancel_reason_modal');
+    expect(view.private_metadata).toBe('rq_1');
+    const input = view.blocks.find((b) => b.type === 'input') as {
+      optional?: boolean;
+      label: { text: string };
+    };
+    expect(input.optional).toBeUndefined();
+    expect(input.label.text).toBe('Reason');
+    expect(JSON.stringify(view.blocks)).toContain('Cancel: *restore c-1 from postgres*');
   });
 });
