@@ -275,14 +275,6 @@ export const AUDIT_DATA = {
   /** `reason`: why the requester withdrew it (required from Slack since 2026-11; older rows have none). */
   'request.cancelled': request.extend({ reason: z.string().optional() }),
   'request.expired': request,
-  /** The "expires soon" reply, once per request (store/expiry-warnings.ts); `approverHint`: who can approve. */
-  'request.expiring': z.object({ request: recoveryRequest, approverHint: z.string() }),
-  /** An expired request filed again with a fresh plan; `changed`: what Redis did since (plain text), or null. */
-  'request.renewed': z.object({
-    request: recoveryRequest,
-    renewedAs: z.string(),
-    changed: nullableString,
-  }),
   /** BREAK_GLASS: the requester approved their own request; `notify` mentions the approvers. */
   'request.break_glass': z.object({ request: recoveryRequest, reason: z.string(), notify: z.string() }),
   /** Someone other than the requester looked at a break-glass approval; the flag is cleared. */
