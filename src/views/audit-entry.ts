@@ -120,7 +120,10 @@ export const HANDLERS: Record<AuditAction, Render> = {
     ),
   ),
   'request.cancelled': handler(S['request.cancelled'], (d, e, now) =>
-    decisionReplyView({ kind: 'cancelled', request: d.request, by: e.actor, at: e.at, reason: d.reason }, { now }),
+    decisionReplyView(
+      { kind: 'cancelled', request: d.request, by: e.actor, at: e.at, reason: d.reason },
+      { now },
+    ),
   ),
   'request.expired': handler(S['request.expired'], (d, _e, now) =>
     decisionReplyView({ kind: 'expired', request: d.request }, { now }),
