@@ -103,4 +103,33 @@ describe('quiet channels', () => {
     expect(text).toContain('lost in the failover');
     expect(text).toMatch(/U_ALICE clicked Restore from PostgreSQL…/);
   });
+
+  it('the bare form hands a restore to the reason form (required), then files the request', async () => {
+    const id = 'c-e2e-form';
+    await h.stack.seed('postgres', id, makeConversation(id, 4));
+    const res = await h.submitView(
+      'zeus_recover_modal',
+      'U_ALICE',
+      { conversation_id: id, action: 'restore', source: 'postgres' },
+      JSON.stringify({ channelId: CHANNEL }),
+    );
+    // Slack replaces the form with the reason form: nothing is filed without a reason.
+    const next = res.json as {
+      response_action?: string;
+      view?: { callback_id: string; private_metadata: string };
+    };
+    expect(next.response_action).toBe('update');
+    expect(next.view?.callback_id).toBe('operation_reason_modal');
+    expect(h.root(id)).toBeUndefined();
+    await h.submitView(
+      'operation_reason_modal',
+      'U_ALICE',
+      { operation_reason: 'form path' },
+      next.view?.private_metadata ?? '',
+    );
+    await h.slack.waitFor(() => h.approvalMessage(id), 10_000, 'approval request from the form');
+    expect(h.transcript(id).join('\n')).toMatch(
+      /ran `\/zeus-recover restore c-e2e-form --from postgres \(form\)`/,
+    );
+  });
 });
