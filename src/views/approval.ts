@@ -282,7 +282,9 @@ export function statusLine(req: RecoveryRequest, now: Date): string | null {
       return `▶️ Executing… (${approved})`;
     case 'succeeded': {
       const backup = resultField(req, 'backupId');
-      return `✅ Done — ${approved}.${backup ? ` Undo: ${code(`${SLASH_COMMAND} undo ${backup} --reason <why>`)}` : ''}`;
+      // The result in the thread carries the Undo button, replaced once used: a command here
+      // would still offer to undo after the undo.
+      return `✅ Done — ${approved}.${backup ? ' To undo it, use Undo on the result in the thread.' : ''}`;
     }
     case 'failed': {
       const error = resultField(req, 'error') ?? resultField(req, 'message');

@@ -161,7 +161,7 @@ describe('approvalDecidedView', () => {
       'succeeded',
       { result: { backupId: BACKUP_ID } },
       '# Done: restore',
-      `Undo: \`/zeus-recover undo ${BACKUP_ID} --reason <why>\``,
+      '✅ Done — approved by @U0APPROVE at 03:12 UTC. To undo it, use Undo on the result in the thread.',
     ],
     ['failed', { result: { error: 'Redis changed' } }, '# Failed: restore', '❌ Failed: Redis changed'],
     [
