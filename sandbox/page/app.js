@@ -36,6 +36,10 @@ const el = {
   threadMessages: byId('thread-messages'),
   threadComposer: /** @type {HTMLFormElement} */ (byId('thread-composer')),
   threadInput: /** @type {HTMLInputElement} */ (byId('thread-input')),
+  channelPane: byId('channel-pane'),
+  homePane: byId('home-pane'),
+  homeBlocks: byId('home-blocks'),
+  homeLink: byId('app-home-link'),
   modalRoot: byId('modal-root'),
   confirmRoot: byId('confirm-root'),
   toast: byId('toast'),
@@ -50,6 +54,8 @@ const ui = {
   user: localStorage.getItem(STORAGE_KEY) ?? '',
   /** @type {string | null} */
   channel: null,
+  /** The app's Home tab is shown instead of a channel. */
+  home: false,
   /** @type {string | null} */
   threadTs: null,
   /** @type {string | null} */
@@ -309,6 +315,20 @@ function renderChannel() {
   ui.forceScroll = false;
 }
 
+/** The app's Home tab as the bot last published it for the acting person (views.publish). */
+function renderHome() {
+  const d = ui.data;
+  el.homePane.hidden = !ui.home;
+  el.channelPane.hidden = ui.home;
+  el.homeLink.setAttribute('aria-current', ui.home ? 'true' : 'false');
+  if (!d || !ui.home) return;
+  document.title = `zeus-recover Home · ${d.team.name} (Slack sandbox)`;
+  const node = d.home
+    ? renderMessageBody({ blocks: d.home.blocks }, ctx())
+    : h('div', { class: 'empty' }, 'The app has not published a Home tab for you yet…');
+  fill(el.homeBlocks, [node], false);
+}
+
 function renderThread() {
   const d = ui.data;
   const root =
@@ -384,7 +404,7 @@ function renderChrome() {
             {
               type: 'button',
               'data-channel-id': c.id,
-              'aria-current': c.id === ui.channel ? 'true' : 'false',
+              'aria-current': c.id === ui.channel && !ui.home ? 'true' : 'false',
             },
             `# ${c.name}`,
           ),
@@ -460,6 +480,7 @@ function render() {
   if (ui.pendingPermalink) openPermalink(ui.pendingPermalink);
   renderChrome();
   renderChannel();
+  renderHome();
   renderThread();
   renderModalLayer();
 }
@@ -697,11 +718,22 @@ document.addEventListener('click', (event) => {
     ui.user = person.dataset.switchUser ?? ui.user;
     localStorage.setItem(STORAGE_KEY, ui.user);
     ui.modalKey = null;
-    void refresh();
+    // Another person looking at the Home tab opens it for them (their own view of it).
+    if (ui.home) void post('/ui/home', {});
+    else void refresh();
+    return;
+  }
+  if (target.closest('[data-app-home]')) {
+    // As in Slack: opening the tab sends app_home_opened, and the app publishes it.
+    ui.home = true;
+    ui.threadTs = null;
+    render();
+    void post('/ui/home', {});
     return;
   }
   const channel = /** @type {HTMLElement | null} */ (target.closest('[data-channel-id]'));
   if (channel) {
+    ui.home = false;
     ui.channel = channel.dataset.channelId ?? ui.channel;
     ui.threadTs = null;
     ui.forceScroll = true;

@@ -5,11 +5,15 @@ import { fileURLToPath } from 'node:url';
 import { checkView } from './block-kit.js';
 import { HttpError, isJson, readBody, sendJson } from './http.js';
 import {
+  appHomeOpenedBody,
   type BlockActionsInput,
   type BotResult,
   blockActionsBody,
+  EVENT_HEADERS,
   escapeCommandText,
   postSigned,
+  postToApp,
+  SLACK_ACK_TIMEOUT_MS,
   slashCommandBody,
   type TeamInput,
   viewClosedBody,
@@ -291,8 +295,26 @@ export class PeoplePage {
         return sendJson(res, 200, await this.#close(user, str(body.viewId) ?? ''));
       case 'dismiss':
         return sendJson(res, 200, { ok: this.ws.dismissEphemeral(user, str(body.id) ?? '') });
+      case 'home':
+        return sendJson(res, 200, await this.#openHome(user));
       default:
         throw new HttpError(404, 'not found');
+    }
+  }
+
+  /** Opening the app's Home tab: Slack sends `app_home_opened` (JSON, signed); the app publishes the tab. */
+  async #openHome(user: string): Promise<Json> {
+    if (this.#appUrl === null) return { ok: false, error: 'the app is not running' };
+    try {
+      const res = await postToApp(this.#appUrl, appHomeOpenedBody({ user, ...this.#team }), {
+        secret: this.#options.signingSecret,
+        path: '',
+        headers: EVENT_HEADERS,
+        timeoutMs: SLACK_ACK_TIMEOUT_MS,
+      });
+      return { ok: res.status === 200 };
+    } catch (err) {
+      return { ok: false, error: err instanceof Error ? err.message : String(err) };
     }
   }
 
@@ -325,6 +347,7 @@ export class PeoplePage {
       channels: o.channels,
       messages: ws.messages().map((m) => ({ ...m, edited: m.edits > 0 })),
       ephemerals: ws.ephemeralsFor(user).map((e) => ({ ...e })),
+      home: ws.home(user) ?? null,
       modal: top
         ? {
             id: top.id,

@@ -1,0 +1,96 @@
+import type { Locator, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningSandbox, startSandboxWithBot } from '../../sandbox/demo.js';
+import { seedDemo } from '../../scripts/demo-seed.js';
+import { createLogger } from '../../src/log.js';
+import { launchBrowser, type TestBrowser } from '../helpers/browser.js';
+import { type Stack, startStack } from '../helpers/stack.js';
+
+/**
+ * App Home in the demo's sandbox, in headless Chromium: the page's "zeus-recover · Home" sends
+ * the signed app_home_opened event, the real bot publishes the tab (views.publish), and the page
+ * shows it, as each person sees it. Screenshots go to test-artifacts/screenshots/.
+ */
+
+let stack: Stack | undefined;
+let running: RunningSandbox | undefined;
+let browser: TestBrowser | undefined;
+
+beforeAll(async () => {
+  browser = await launchBrowser();
+  stack = await startStack();
+  await seedDemo({
+    redis: stack.redis.client,
+    keyPrefix: stack.redis.prefix,
+    pool: stack.db.pool,
+    table: 'conversations',
+    s3: stack.s3.client,
+    bucket: stack.s3.bucket,
+    s3Prefix: 'archive/',
+  });
+  running = await startSandboxWithBot({
+    env: stack.env,
+    logger: createLogger('silent'),
+    bot: { deliveryPollMs: 100, sweepIntervalMs: 1000, authRetryMs: 100 },
+  });
+}, 90_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await running?.stop();
+  await stack?.stop();
+}, 60_000);
+
+const STEP_MS = 15_000;
+
+async function seeText(scope: Locator, text: string | RegExp): Promise<void> {
+  await scope.getByText(text).first().waitFor({ state: 'visible', timeout: STEP_MS });
+}
+
+async function actAs(page: Page, name: RegExp, id: string): Promise<void> {
+  await page.getByRole('button', { name }).click();
+  await page.locator(`[data-switch-user="${id}"][aria-pressed="true"]`).waitFor({ timeout: STEP_MS });
+}
+
+describe('App Home in the sandbox', () => {
+  it('shows the requester and the approver their own Home tab, refreshed as the request moves', async () => {
+    if (!browser || !running) throw new Error('setup failed');
+    const { page } = browser;
+    await page.goto(running.url);
+    await seeText(page.locator('#app-status'), 'zeus-recover is connected');
+    await actAs(page, /Alice Moreau/, 'U01ALICE');
+    const box = page.getByRole('textbox', { name: 'Message or slash command' });
+    await box.fill('/zeus-recover restore c-lost --from postgres --reason INC-4242 lost in the failover');
+    await box.press('Enter');
+    await seeText(page.locator('#messages'), /Approval needed: restore c-lost/);
+
+    // Alice asked: nothing waits for her, and her request is listed with who can approve it.
+    await page.getByRole('button', { name: 'zeus-recover · Home' }).click();
+    const home = page.getByRole('main', { name: 'App Home' });
+    await seeText(home, 'Open requests (1)');
+    await seeText(home, 'Nothing waits for your approval.');
+    const tab = (await home.textContent()) ?? '';
+    expect(tab).toMatch(/restore of c-lost from postgres — waits for 1 approval from an approver/);
+    expect(tab).toMatch(/Destructive requests in the last hour/);
+    await browser.screenshot('home-01-requester');
+
+    // Bob is an approver: the same request is his to approve.
+    await actAs(page, /Bob Okafor/, 'U02BOB');
+    await seeText(home, 'For you to approve (1)');
+    await browser.screenshot('home-02-approver');
+
+    // He approves it in the thread; his Home tab shows it among the last recoveries with a link.
+    await page.getByRole('button', { name: /# inc-4242/ }).click();
+    const root = page.locator('#messages .msg', { hasText: 'Zeus recovery: c-lost' });
+    await root.getByRole('button', { name: /\d+ repl/ }).click();
+    const thread = page.locator('#thread-pane');
+    await thread.getByRole('button', { name: 'Approve', exact: true }).click();
+    await page.getByRole('alertdialog').getByRole('button', { name: 'Approve' }).click();
+    await seeText(thread, /healthy/);
+    await page.getByRole('button', { name: 'zeus-recover · Home' }).click();
+    await seeText(home, 'Open requests (0)');
+    await seeText(home, /restore of c-lost from postgres/);
+    await seeText(home, 'thread');
+    await browser.screenshot('home-03-after-the-restore');
+  }, 120_000);
+});
