@@ -26,6 +26,7 @@ import {
   usageError,
   validationView,
 } from '../../../src/views/index.js';
+import { postedNote, workingNote } from '../../../src/views/working.js';
 import {
   BACKUP_ID,
   diffReport,
@@ -66,6 +67,13 @@ const normal: Record<string, () => SlackMessage> = {
   notIncident: () => notIncidentChannelView('^inc-'),
   threadRoot: () => threadRootView(ID),
   commandEcho: () => commandEchoView('U0REQUEST', `/zeus-recover inspect ${ID}`),
+  clickEcho: () => commandEchoView('U0REQUEST', `/zeus-recover undo ${ID}`, 'Undo this restore'),
+  working: () => workingNote(`inspect ${ID}`),
+  posted: () =>
+    postedNote(
+      `Inspected ${ID}; the report is in the incident thread.`,
+      'https://x.slack.com/archives/C1/p1',
+    ),
   inspect: () => inspectView(inspectSummary(), { now: NOW }),
   validate: () => validationView(validationReport(), { now: NOW }),
   diff: () => diffView(diffReport(), { now: NOW }),
@@ -173,6 +181,10 @@ const huge: Record<string, () => SlackMessage> = {
   threadRoot: () => threadRootView(LONG_ID),
   commandEcho: () =>
     commandEchoView('cli:<!channel>', `/zeus-recover restore ${LONG_ID} --reason ${HUGE_REASON}`),
+  clickEcho: () =>
+    commandEchoView(HOSTILE, `/zeus-recover restore ${LONG_ID} --reason ${HUGE_REASON}`, HUGE_REASON),
+  working: () => workingNote(`restore ${LONG_ID} --reason ${HUGE_REASON}`),
+  posted: () => postedNote(HUGE_REASON, `https://x.slack.com/${'p'.repeat(5000)}`),
   inspect: () => inspectView(inspectJson(hugeInspectReport()), { now: NOW }),
   validate: () => validationView(hugeValidationReport(), { now: NOW }),
   diff: () => diffView(hugeDiffReport(), { now: NOW }),
