@@ -251,11 +251,8 @@ export function breakerResetRequestView(d: AuditData<'breaker.reset_requested'>)
   const count = d.state === 'requested' ? ` (${d.failuresInARow} failed restores in a row)` : '';
   const text = `🔌 ${userRef(d.requester)} asks to reset the circuit breaker${count}. Reason: ${line(d.reason, 500)}`;
   const blocks: KnownBlock[] = [
-    header('Breaker reset: approval needed'),
+    header(d.state === 'requested' ? 'Breaker reset: approval needed' : 'Breaker reset: approved'),
     section(text),
-    context(
-      'Approvals of every request are stopped until someone other than the requester approves this reset.',
-    ),
   ];
   if (d.state === 'requested') {
     blocks.push(

@@ -279,7 +279,10 @@ export function createPolicies(ctx: WorkflowContext) {
         requester: who.userId,
         reason: reason.trim(),
       });
-      if (!created) return { ok: false, ...BREAKER_TEXT.alreadyAsked(reset.requester), mentions: true };
+      // Waiting but never shown (the post after filing it was cut off): show it now, or nobody can approve it.
+      if (!created && reset.messageSeq !== null) {
+        return { ok: false, ...BREAKER_TEXT.alreadyAsked(reset.requester), mentions: true };
+      }
       const entry = await ctx.messaging.postToThread(reset.channelId, {
         action: 'breaker.reset_requested',
         actor: ctx.actorId(who.userId),

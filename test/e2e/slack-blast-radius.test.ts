@@ -122,6 +122,21 @@ describe('blast-radius limits', () => {
     await privately(outsider.responseId, /not an approver/);
     const dave = await h.click('breaker_reset_approve', resetId, 'U_DAVE', resetMessage.ts);
     await privately(dave.responseId, /approvals count again/);
+    // The reset's message is edited: no button left to click.
+    await h.slack.waitFor(
+      () => {
+        const now = h.slack.messagesInChannel(CHANNEL).find((m) => m.ts === resetMessage.ts);
+        return (
+          now &&
+          !findButton(now.blocks, 'breaker_reset_approve') &&
+          /approved/.test(now.text + blockText(now.blocks).join(' '))
+        );
+      },
+      10_000,
+      'the reset message without its button',
+    );
+    const again = await h.click('breaker_reset_approve', resetId, 'U_BOB', resetMessage.ts);
+    await privately(again.responseId, /no longer waiting/);
 
     // Approvals count again: the third restore runs.
     await h.click('request_approve', third.requestId, 'U_BOB', third.ts);
