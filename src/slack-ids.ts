@@ -25,6 +25,8 @@ export const ACTION = {
   reportRestore: 'report_restore',
   /** Beside it: the diff of that restore, posted in the thread. */
   reportDiff: 'report_diff',
+  /** Under "no tier holds c-x": inspect a close match (the value is its id) instead of retyping it. */
+  inspectId: 'inspect_id',
   /** On an expired request's card: file it again with a fresh preview; the value is the request id. */
   requestRenew: 'request_renew',
   /** On a break-glass approval: someone else has looked at it (docs/approval-policies.md). */

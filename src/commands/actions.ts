@@ -4,7 +4,7 @@ import { assertConversationId } from '../recovery/ids.js';
 import { isBackupId } from '../recovery/sources.js';
 import { ACTION } from '../slack-ids.js';
 import { CLICK_REFUSALS } from '../views/click-refusals.js';
-import { errorView } from '../views/errors.js';
+import { errorView, errorWithInspectButtons, inspectButtonLabel } from '../views/errors.js';
 import { LIST_PAGE_SIZE, LIST_REFUSALS, listView, readNextPageValue } from '../views/list.js';
 import { cancelReasonModal, denyReasonModal } from '../views/modal.js';
 import { breakGlassModal, stepUpModal } from '../views/policies.js';
@@ -15,6 +15,7 @@ import {
   restoreButtonLabel,
 } from '../views/report-actions.js';
 import { UNDO_BUTTON_LABEL } from '../views/restore.js';
+import { postedNote } from '../views/working.js';
 import type { Reply } from '../workflow/workflow.js';
 import { type HandlerContext, outcome } from './context.js';
 import { commandText } from './modal-validation.js';
@@ -259,6 +260,48 @@ export function registerActions(app: App, ctx: HandlerContext): void {
       });
     },
   );
+  // A close match under "no tier holds c-x": inspected as a click, replacing the answer it was on.
+  app.action<BlockAction<ButtonAction>>(ACTION.inspectId, async ({ ack, body, action, respond }) => {
+    await ack();
+    const channelId = body.channel?.id;
+    const id = action.value ?? '';
+    if (!channelId || !(await ctx.isIncidentChannel(channelId, body.channel?.name))) {
+      await tell(respond as Respond, {
+        ok: false,
+        ...CLICK_REFUSALS.reportOutsideIncident,
+        code: ErrorCode.Forbidden,
+      });
+      return;
+    }
+    if (!isConversationId(id, ctx.idPattern)) {
+      await tell(respond as Respond, {
+        ok: false,
+        ...CLICK_REFUSALS.notAReport,
+        code: ErrorCode.InvalidInput,
+      });
+      return;
+    }
+    const cmd = { kind: 'inspect', id } as const;
+    const reply = await ctx.workflow.command(
+      cmd,
+      commandText(cmd),
+      { userId: body.user.id, channelId },
+      {
+        clicked: inspectButtonLabel(id),
+      },
+    );
+    ctx.metrics.commands.inc({ command: 'inspect', outcome: outcome(reply) });
+    await (respond as Respond)(
+      reply.ok
+        ? postedNote(reply.message, reply.link)
+        : {
+            ...errorWithInspectButtons(reply, reply.near ?? []),
+            response_type: 'ephemeral',
+            replace_original: true,
+          },
+    );
+  });
+
   app.action<BlockAction<ButtonAction>>(ACTION.reportDiff, async ({ ack, body, action, respond }) => {
     await ack();
     const got = await reportTarget(body, action.value);

@@ -1,7 +1,7 @@
 import type { App } from '@slack/bolt';
 import { assertNever } from '../assert-never.js';
 import { SLASH_COMMAND } from '../slack-ids.js';
-import { errorView, notIncidentChannelView } from '../views/errors.js';
+import { errorView, errorWithInspectButtons, notIncidentChannelView } from '../views/errors.js';
 import { commandErrorView, helpView } from '../views/help.js';
 import { LIST_PAGE_SIZE, listView } from '../views/list.js';
 import { recoveryModal } from '../views/modal.js';
@@ -95,7 +95,9 @@ export function registerSlashCommand(app: App, ctx: HandlerContext): void {
         count(parsed.kind, outcome(reply));
         // The note is replaced in place: by a link to the thread, or by what went wrong.
         await respond(
-          reply.ok ? postedNote(reply.message, reply.link) : { ...errorView(reply), replace_original: true },
+          reply.ok
+            ? postedNote(reply.message, reply.link)
+            : { ...errorWithInspectButtons(reply, reply.near ?? []), replace_original: true },
         );
         return;
       }

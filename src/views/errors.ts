@@ -1,6 +1,16 @@
 import { ErrorCode } from '../errors.js';
+import { ACTION } from '../slack-ids.js';
 import { code, escapeExceptMentions, escapeMrkdwn } from './escape.js';
-import { context, type EphemeralMessage, ephemeral, type KnownBlock, message, section } from './slack.js';
+import { clip } from './limits.js';
+import {
+  context,
+  type EphemeralMessage,
+  ephemeral,
+  type KnownBlock,
+  message,
+  plain,
+  section,
+} from './slack.js';
 
 export interface ErrorLike {
   message: string;
@@ -83,4 +93,29 @@ export function notIncidentChannelView(pattern: string): EphemeralMessage {
       ),
     ]),
   );
+}
+
+/** The label of a close-match button; the thread's echo of the click repeats it. */
+export function inspectButtonLabel(id: string): string {
+  return clip(`Inspect ${id}`, 75);
+}
+
+/**
+ * An error with a button per id the person may have meant ("no tier holds c-x"): a click
+ * inspects it instead of retyping the command.
+ */
+export function errorWithInspectButtons(err: ErrorLike, ids: readonly string[]): EphemeralMessage {
+  const view = errorView(err);
+  if (ids.length === 0) return view;
+  const buttons: KnownBlock = {
+    type: 'actions',
+    block_id: 'inspect_close_matches',
+    elements: ids.slice(0, 5).map((id) => ({
+      type: 'button',
+      action_id: ACTION.inspectId,
+      text: plain(inspectButtonLabel(id)),
+      value: id,
+    })),
+  };
+  return { ...view, blocks: [...view.blocks, buttons] };
 }

@@ -18,7 +18,7 @@ export const replies = {
     message: `No tier holds ${id} — check the id. Nothing was posted in the channel.`,
     hint:
       near.length > 0
-        ? `Close matches in Redis: ${near.join(', ')}.`
+        ? `Close matches in Redis: ${near.join(', ')} (the buttons below inspect one).`
         : 'Ids look like c-7f3a9e, as Zeus shows them; `/zeus-recover list c-7f*` lists what Redis holds.',
   }),
   validated: (id: string): ReplyText => ({ message: `Validated ${id}; ${inThread}.` }),

@@ -163,7 +163,7 @@ export function createCommands(ctx: WorkflowContext) {
     const near = await listConversations(core, { pattern: `${prefix}*`, limit: CLOSE_MATCHES_SCANNED })
       .then((page) => closeIds(id, page.ids))
       .catch(() => []);
-    return { ok: false, ...replies.noTierHolds(id, near), code: ErrorCode.NotFound };
+    return { ok: false, ...replies.noTierHolds(id, near), code: ErrorCode.NotFound, near };
   }
 
   /** `<id>-<tier>-<UTC timestamp>.json`, e.g. `c-7f3a9e-redis-20251213T031200Z.json`. */

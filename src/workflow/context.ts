@@ -51,6 +51,8 @@ export interface Reply {
   mentions?: boolean;
   /** A link to the thread message the command started, once it is posted (null: not posted in time). */
   link?: string | null;
+  /** Ids the person may have meant (an id no tier holds); offered as buttons. */
+  near?: string[];
 }
 
 export interface WorkflowDeps {

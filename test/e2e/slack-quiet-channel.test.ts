@@ -56,6 +56,19 @@ describe('quiet channels', () => {
     expect(answer?.text).toContain('c-e2e-typo-1234');
     expect(h.root('c-e2e-typo-1243')).toBeUndefined();
     expect(h.slack.messagesInChannel(CHANNEL)).toHaveLength(before);
+
+    // The close match is a button: a click inspects it, no retyping.
+    const blocks = (h.slack.responses(res.responseId)[0]?.body as { blocks?: unknown[] }).blocks ?? [];
+    expect(findButton(blocks, 'inspect_id')).toBe('c-e2e-typo-1234');
+    const click = await h.click('inspect_id', 'c-e2e-typo-1234', 'U_ALICE', '1.000001');
+    await h.slack.waitFor(
+      () => h.thread('c-e2e-typo-1234').some((m) => /Inspect c-e2e-typo-1234/.test(m.text)),
+      10_000,
+      'report',
+    );
+    expect(h.transcript('c-e2e-typo-1234').join('\n')).toMatch(/U_ALICE clicked Inspect c-e2e-typo-1234/);
+    const [linked] = await posts(click.responseId, 1);
+    expect(linked?.text).toMatch(/Open it in the thread/);
   });
 
   it('offers Restore and Diff under a report; Diff posts the preview, echoed as a click', async () => {
