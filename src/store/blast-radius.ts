@@ -281,7 +281,7 @@ export function createBreakerResetStore(pool: pg.Pool, schema: string): BreakerR
         [id],
       );
       const row = res.rows[0];
-      if (!row || row.state !== 'requested') return { kind: 'none' } as const;
+      if (row?.state !== 'requested') return { kind: 'none' } as const;
       if (row.requester === userId) return { kind: 'own_request', reset: toReset(row) } as const;
       const done = await client.query<ResetRow>(
         `UPDATE ${s}.breaker_resets SET state = 'approved', approved_by = $2, approved_at = clock_timestamp()

@@ -18,7 +18,7 @@ export function createDecisions(
   ctx: WorkflowContext,
   execute: (request: RecoveryRequest, approver: string) => Promise<void>,
 ) {
-  const { core, requests, policy, actorId, transition, failure, openRequest, observeWait } = ctx;
+  const { core, requests, actorId, transition, failure, openRequest, observeWait } = ctx;
 
   /** A fresh plan, or why the core will not make one now (a tier that did not answer throws). */
   async function replan<P>(make: () => Promise<P>): Promise<P | string> {

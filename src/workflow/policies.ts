@@ -272,7 +272,7 @@ export function createPolicies(ctx: WorkflowContext) {
     try {
       const resets = ctx.breakerResets;
       const status = ctx.blastRadius ? await ctx.blastRadius() : null;
-      if (!resets || !status || !status.breaker.open) return { ok: false, ...BREAKER_TEXT.notOpen };
+      if (!resets || !status?.breaker.open) return { ok: false, ...BREAKER_TEXT.notOpen };
       if (!reason.trim()) return { ok: false, ...BREAKER_TEXT.needsReason };
       const { reset, created } = await resets.request({
         channelId: who.channelId,
