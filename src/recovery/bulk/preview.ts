@@ -19,6 +19,8 @@ export interface BulkDeps {
   clock?: () => Date;
   /** Shared by the preview and the chunks this process works: each copy is analysed once. */
   verdicts?: VerdictCache;
+  /** How chunks write Redis: through shadow keys (the default) or the direct compare-and-set (the bench's A/B). */
+  writeVia?: 'shadow' | 'cas';
 }
 
 /** Rows fetched from the cursor at a time: a bounded slice of the selection in memory. */

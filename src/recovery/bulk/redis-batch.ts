@@ -69,7 +69,7 @@ export function keySlot(key: string): number {
 }
 
 /** A Cluster's slot map arrives with 'ready'; grouping by node needs it. */
-async function slotsKnown(client: RedisClient): Promise<void> {
+export async function slotsKnown(client: RedisClient): Promise<void> {
   if (!(client instanceof Cluster) || client.status === 'ready') return;
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
