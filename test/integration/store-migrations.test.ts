@@ -29,6 +29,8 @@ describe('migrate', () => {
       'audit_head',
       'audit_log',
       'backups',
+      'breaker_resets',
+      'bulk_job_approvals',
       'bulk_job_chunks',
       'bulk_job_items',
       'bulk_jobs',
