@@ -58,7 +58,8 @@ describe('quiet channels', () => {
     expect(h.slack.messagesInChannel(CHANNEL)).toHaveLength(before);
 
     // The close match is a button: a click inspects it, no retyping.
-    const blocks = (h.slack.responses(res.responseId)[0]?.body as { blocks?: unknown[] }).blocks ?? [];
+    const blocks =
+      (h.slack.responses(res.responseId)[0]?.body as { blocks?: unknown[] } | undefined)?.blocks ?? [];
     expect(findButton(blocks, 'inspect_id')).toBe('c-e2e-typo-1234');
     const click = await h.click('inspect_id', 'c-e2e-typo-1234', 'U_ALICE', '1.000001');
     await h.slack.waitFor(
