@@ -488,8 +488,6 @@ export async function startBot(
       const orphaned = await reportOrphanedJobs(
         {
           store: bulkDeps.store,
-          // Through the engine's audit log, so the job's progress message and report follow.
-          audit: workflow.bulkEngineAudit(deps.audit),
           liveChunkCopies: (jobId) => jobs.liveChunkCopies(jobId),
           kick: () => delivery.kick(),
         },
@@ -500,6 +498,9 @@ export async function startBot(
           { jobId: job.jobId, state: job.state },
           'bulk job left without a worker: marked and reported',
         );
+        // Its progress message's last edit and its report (or, if this process dies first, the
+        // next sweep's poke of unreported jobs).
+        void workflow.bulkProgress(job.jobId);
       }
     },
     onError: (err) => logger.error({ err }, 'request sweep failed'),

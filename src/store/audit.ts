@@ -102,6 +102,84 @@ function checkRow(
   return null;
 }
 
+/**
+ * Appends one event on `client`, which must be in a transaction: the entry (and its delivery row)
+ * commits or rolls back with whatever else the caller wrote there, so a state change and the
+ * entry that tells it are never split by a crash or a cut connection.
+ */
+export async function appendWithin(
+  client: Pick<pg.PoolClient, 'query'>,
+  schema: string,
+  event: AuditEvent,
+  options: AppendOptions = {},
+  clock: () => Date = () => new Date(),
+): Promise<AuditEntry> {
+  const s = quoteIdent(schema);
+  const deliverTo =
+    options.deliverTo === undefined ? null : asStored('channel id', options.deliverTo.channelId);
+  if (deliverTo === '') {
+    throw new RecoveryError(
+      ErrorCode.InvalidInput,
+      'An audit entry was to be delivered to an empty Slack channel id.',
+      'This is a bug in the caller; nothing was appended.',
+    );
+  }
+  const actor = asStored('actor', event.actor);
+  const action = asStored('action', event.action);
+  const conversationId =
+    event.conversationId === null ? null : asStored('conversation id', event.conversationId);
+  const requestId = event.requestId === null ? null : asStored('request id', event.requestId);
+  // JSON.stringify escapes lone surrogates and NULs, so this text round-trips exactly.
+  const data = JSON.stringify(event.data);
+  // The row lock on the head serialises appenders across pools and replicas.
+  const head = await client.query<{ seq: string; hash: string }>(
+    `SELECT seq, hash FROM ${s}.audit_head WHERE id FOR UPDATE`,
+  );
+  const h = head.rows[0];
+  if (!h) {
+    throw new RecoveryError(
+      ErrorCode.AuditBroken,
+      'The audit head row is missing, so nothing can be appended safely.',
+      'Run the audit verify command and restore the audit tables from a database backup.',
+    );
+  }
+  const seq = Number(h.seq) + 1;
+  const at = new Date(clock().getTime());
+  const fields = {
+    seq,
+    at: at.toISOString(),
+    actor,
+    action,
+    conversationId,
+    requestId,
+    data,
+    prevHash: h.hash,
+  };
+  const hash = auditHash(fields);
+  await client.query(
+    `INSERT INTO ${s}.audit_log (${COLUMNS}) VALUES ($1, $2::timestamptz, $3, $4, $5, $6, $7, $8, $9)`,
+    [seq, fields.at, actor, action, conversationId, requestId, data, h.hash, hash],
+  );
+  if (deliverTo !== null) {
+    await client.query(
+      `INSERT INTO ${s}.audit_deliveries (seq, channel_id, conversation_id) VALUES ($1, $2, $3)`,
+      [seq, deliverTo, conversationId],
+    );
+  }
+  await client.query(`UPDATE ${s}.audit_head SET seq = $1, hash = $2 WHERE id`, [seq, hash]);
+  return {
+    seq,
+    at,
+    actor,
+    action,
+    conversationId,
+    requestId,
+    data: JSON.parse(data) as Record<string, unknown>,
+    prevHash: h.hash,
+    hash,
+  };
+}
+
 export function createAuditLog(
   pool: pg.Pool,
   schema: string,
@@ -109,72 +187,8 @@ export function createAuditLog(
 ): AuditLog {
   const s = quoteIdent(schema);
 
-  async function append(event: AuditEvent, options: AppendOptions = {}): Promise<AuditEntry> {
-    const deliverTo =
-      options.deliverTo === undefined ? null : asStored('channel id', options.deliverTo.channelId);
-    if (deliverTo === '') {
-      throw new RecoveryError(
-        ErrorCode.InvalidInput,
-        'An audit entry was to be delivered to an empty Slack channel id.',
-        'This is a bug in the caller; nothing was appended.',
-      );
-    }
-    const actor = asStored('actor', event.actor);
-    const action = asStored('action', event.action);
-    const conversationId =
-      event.conversationId === null ? null : asStored('conversation id', event.conversationId);
-    const requestId = event.requestId === null ? null : asStored('request id', event.requestId);
-    // JSON.stringify escapes lone surrogates and NULs, so this text round-trips exactly.
-    const data = JSON.stringify(event.data);
-    return withTransaction(pool, async (client) => {
-      // The row lock on the head serialises appenders across pools and replicas.
-      const head = await client.query<{ seq: string; hash: string }>(
-        `SELECT seq, hash FROM ${s}.audit_head WHERE id FOR UPDATE`,
-      );
-      const h = head.rows[0];
-      if (!h) {
-        throw new RecoveryError(
-          ErrorCode.AuditBroken,
-          'The audit head row is missing, so nothing can be appended safely.',
-          'Run the audit verify command and restore the audit tables from a database backup.',
-        );
-      }
-      const seq = Number(h.seq) + 1;
-      const at = new Date(clock().getTime());
-      const fields = {
-        seq,
-        at: at.toISOString(),
-        actor,
-        action,
-        conversationId,
-        requestId,
-        data,
-        prevHash: h.hash,
-      };
-      const hash = auditHash(fields);
-      await client.query(
-        `INSERT INTO ${s}.audit_log (${COLUMNS}) VALUES ($1, $2::timestamptz, $3, $4, $5, $6, $7, $8, $9)`,
-        [seq, fields.at, actor, action, conversationId, requestId, data, h.hash, hash],
-      );
-      if (deliverTo !== null) {
-        await client.query(
-          `INSERT INTO ${s}.audit_deliveries (seq, channel_id, conversation_id) VALUES ($1, $2, $3)`,
-          [seq, deliverTo, conversationId],
-        );
-      }
-      await client.query(`UPDATE ${s}.audit_head SET seq = $1, hash = $2 WHERE id`, [seq, hash]);
-      return {
-        seq,
-        at,
-        actor,
-        action,
-        conversationId,
-        requestId,
-        data: JSON.parse(data) as Record<string, unknown>,
-        prevHash: h.hash,
-        hash,
-      };
-    });
+  function append(event: AuditEvent, options: AppendOptions = {}): Promise<AuditEntry> {
+    return withTransaction(pool, (client) => appendWithin(client, schema, event, options, clock));
   }
 
   async function after(afterSeq: number, limit: number): Promise<AuditEntry[]> {

@@ -1,7 +1,9 @@
 import type pg from 'pg';
 import { ErrorCode, RecoveryError } from '../errors.js';
+import { appendWithin } from './audit.js';
 import { newBackupId } from './backups.js';
 import { quoteIdent, withTransaction } from './sql.js';
+import type { AppendOptions, AuditEntry, AuditEvent } from './types.js';
 
 /**
  * SQL of the bulk restore: reading Zeus's table as a stream (a server-side cursor in one
@@ -212,9 +214,14 @@ export interface BulkStore {
   /**
    * Marks the job left without a worker, exactly once (one conditional UPDATE, still only while no
    * chunk is locked): running → failed, cancelling → cancelled, its unfinished chunks with it, so
-   * `resume` queues them again. The state it was given, or null when it was no longer orphaned.
+   * `resume` queues them again. `tell(state)` is the audit entry that says so, appended (with its
+   * delivery row) in the same transaction: a job is never marked without it, nor told twice.
+   * The state it was given and the entry, or null when it was no longer orphaned.
    */
-  markOrphaned(jobId: string): Promise<'failed' | 'cancelled' | null>;
+  markOrphaned(
+    jobId: string,
+    tell: (state: 'failed' | 'cancelled') => { event: AuditEvent; options?: AppendOptions },
+  ): Promise<{ state: 'failed' | 'cancelled'; entry: AuditEntry } | null>;
 }
 
 export interface ChunkCounts {
@@ -604,7 +611,7 @@ export function createBulkStore(pool: pg.Pool, schema: string, zeusTable: string
       }));
     },
 
-    async markOrphaned(jobId) {
+    async markOrphaned(jobId, tell) {
       return withTransaction(pool, async (tx) => {
         const job = await tx.query<{ state: 'failed' | 'cancelled' }>(
           `UPDATE ${s}.bulk_jobs j
@@ -623,7 +630,8 @@ export function createBulkStore(pool: pg.Pool, schema: string, zeusTable: string
             WHERE job_id = $1 AND state IN ('pending', 'working')`,
           [jobId, state, ORPHANED_ERROR],
         );
-        return state;
+        const { event, options } = tell(state);
+        return { state, entry: await appendWithin(tx, schema, event, options) };
       });
     },
 

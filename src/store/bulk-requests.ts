@@ -88,7 +88,11 @@ export interface BulkRequestStore {
   clearReport(jobId: string): Promise<void>;
   /** When the job started running (approved), for rate and ETA. */
   startedAt(jobId: string): Promise<Date | null>;
-  /** Jobs told in Slack that are being worked now (their progress message is live). */
+  /**
+   * Jobs told in Slack whose progress message is live (being worked now), or settled with their
+   * report not yet claimed: a process that died between settling a job and reporting it (the
+   * sweep's orphan mark, a chunk's last finish) leaves its report to the next poke.
+   */
   liveWithThread(limit?: number): Promise<string[]>;
 }
 
@@ -356,7 +360,10 @@ export function createBulkRequestStore(pool: pg.Pool, schema: string): BulkReque
 
     async liveWithThread(limit = 50) {
       const res = await pool.query<{ id: string }>(
-        `SELECT id FROM ${jobs} WHERE state IN ('running', 'cancelling') AND progress_seq IS NOT NULL
+        `SELECT id FROM ${jobs}
+          WHERE progress_seq IS NOT NULL
+            AND (state IN ('running', 'cancelling')
+                 OR (state IN ('succeeded', 'failed', 'cancelled') AND reported_at IS NULL))
           ORDER BY created_at LIMIT $1`,
         [Math.max(1, Math.floor(limit))],
       );

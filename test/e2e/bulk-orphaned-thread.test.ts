@@ -20,16 +20,22 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => h?.stop());
 
+function depsOn(stack: Harness['stack']) {
+  return {
+    redis: stack.redis.client,
+    keyPrefix: stack.redis.prefix,
+    idPattern: compileIdPattern(DEFAULT_ID_PATTERN),
+    ttlPolicy: { kind: 'keep' as const },
+  };
+}
+
 describe('a Slack bulk job with no worker left', () => {
   it('is marked failed and told in its thread once, with how to resume it', async () => {
     const { stack } = h;
     await seedMixed(stack.db.pool, stack.redis.client, stack.redis.key, 10, 'c-lost');
     const deps = {
+      ...depsOn(stack),
       store: createBulkStore(stack.db.pool, SCHEMA, 'conversations'),
-      redis: stack.redis.client,
-      keyPrefix: stack.redis.prefix,
-      idPattern: compileIdPattern(DEFAULT_ID_PATTERN),
-      ttlPolicy: { kind: 'keep' as const },
       audit: createAuditLog(stack.db.pool, SCHEMA),
     };
     const { jobId } = await startBulkRestore(
@@ -69,5 +75,65 @@ describe('a Slack bulk job with no worker left', () => {
     // More sweeps (every 200 ms here) say nothing more.
     await new Promise((r) => setTimeout(r, 1500));
     expect(said()).toHaveLength(1);
+  });
+  it('marked by a sweep that died before its report: the next sweep tick reports it', async () => {
+    const { stack } = h;
+    await seedMixed(stack.db.pool, stack.redis.client, stack.redis.key, 10, 'c-unreported');
+    const store = createBulkStore(stack.db.pool, SCHEMA, 'conversations');
+    const audit = createAuditLog(stack.db.pool, SCHEMA);
+    const { jobId } = await startBulkRestore(
+      { ...depsOn(stack), store, audit },
+      parseSelection({ since: '1h', match: 'c-unreported-*' }, new Date()),
+      { overwrite: false, maxRate: null, chunkSize: 5 },
+      { id: 'slack:U_ALICE', reason: 'INC-9 unreported' },
+      { enqueue: async () => {} },
+    );
+    // Out of this bot's own sweep's reach while the test plays the dead one.
+    await stack.db.pool.query(
+      `UPDATE ${SCHEMA}.bulk_jobs SET updated_at = now() + interval '1 hour' WHERE id = $1`,
+      [jobId],
+    );
+    const progress = await audit.append(
+      {
+        action: 'bulk.approved',
+        actor: 'slack:U_BOB',
+        conversationId: jobId,
+        requestId: null,
+        data: { jobId, total: 10, approvedBy: ['slack:U_BOB'] },
+      },
+      { deliverTo: { channelId: CHANNEL } },
+    );
+    await stack.db.pool.query(
+      `UPDATE ${SCHEMA}.bulk_jobs SET channel_id = $2, progress_seq = $3 WHERE id = $1`,
+      [jobId, CHANNEL, progress.seq],
+    );
+    // The dead sweep's transaction: marked and told, then the process died before its report.
+    const marked = await store.markOrphaned(jobId, (state) => ({
+      event: {
+        action: 'bulk.orphaned',
+        actor: 'system',
+        conversationId: jobId,
+        requestId: null,
+        data: { jobId, state, unfinished: 2, error: ORPHANED_ERROR },
+      },
+      options: { deliverTo: { channelId: CHANNEL } },
+    }));
+    expect(marked?.state).toBe('failed');
+
+    const reports = () => {
+      const root = h.slack
+        .messagesInChannel(CHANNEL)
+        .find((m) => m.thread_ts === null && m.text.includes(`Zeus bulk restore: ${jobId}`));
+      return root
+        ? h.slack
+            .messagesInThread(CHANNEL, root.ts)
+            .map((m) => m.text)
+            .filter((t) => t.includes(jobId) && t.includes('restored of'))
+        : [];
+    };
+    const [report] = await eventually(() => (reports().length > 0 ? reports() : null), 'the report');
+    expect(report).toContain('restored of 10');
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(reports()).toHaveLength(1);
   });
 });

@@ -5,6 +5,7 @@ import { type OrphanDeps, reportOrphanedJobs } from '../../src/recovery/bulk/orp
 import type { BulkDeps } from '../../src/recovery/bulk/preview.js';
 import { parseSelection } from '../../src/recovery/bulk/selection.js';
 import { compileIdPattern, DEFAULT_ID_PATTERN } from '../../src/recovery/ids.js';
+import { createPgPool } from '../../src/recovery/tiers/postgres.js';
 import { createAuditLog } from '../../src/store/audit.js';
 import { createBulkStore, ORPHANED_ERROR } from '../../src/store/bulk-jobs.js';
 import { migrate } from '../../src/store/migrate.js';
@@ -17,6 +18,7 @@ import {
 } from '../helpers/bulk.js';
 import { cli } from '../helpers/cli.js';
 import { eventually } from '../helpers/eventually.js';
+import { holding, startFaultProxyFor, throughProxy } from '../helpers/fault-proxy.js';
 import { type Stack, startStack } from '../helpers/stack.js';
 
 /**
@@ -62,7 +64,6 @@ async function sweeping(graceMs: number): Promise<{ ticks: number; errors: unkno
   const d = deps();
   const orphans: OrphanDeps = {
     store: d.store,
-    audit: d.audit,
     liveChunkCopies: (id) => engine.liveChunkCopies(id),
   };
   await engine.runSweeps({
@@ -167,7 +168,6 @@ describe('a bulk job left without a worker', () => {
     );
     const orphans: OrphanDeps = {
       store: d.store,
-      audit: d.audit,
       liveChunkCopies: (id) => engine.liveChunkCopies(id),
     };
     expect(await engine.liveChunkCopies(jobId)).toBe(2);
@@ -200,7 +200,7 @@ describe('a bulk job left without a worker', () => {
       `UPDATE ${SCHEMA}.bulk_jobs SET channel_id = 'C_INC', updated_at = now() - interval '1 minute' WHERE id = $1`,
       [jobId],
     );
-    const orphans: OrphanDeps = { store: d.store, audit: d.audit, liveChunkCopies: async () => 0 };
+    const orphans: OrphanDeps = { store: d.store, liveChunkCopies: async () => 0 };
     let kicks = 0;
     const [a, b] = await Promise.all([
       reportOrphanedJobs({ ...orphans, kick: () => kicks++ }, { graceMs: 1000 }),
@@ -221,5 +221,48 @@ describe('a bulk job left without a worker', () => {
       [jobId],
     );
     expect(chunks.rows).toEqual([{ state: 'failed', error: ORPHANED_ERROR }]);
+  });
+  it('a connection cut between marking the job and appending its entry leaves neither; the next sweep marks and tells it once', async () => {
+    await seedMixed(stack.db.pool, stack.redis.client, stack.redis.key, 10, 'c-orphcut');
+    const proxy = await startFaultProxyFor(stack.env.DATABASE_URL ?? '', 5432);
+    // The bot's own pool, which keeps a cut connection's error from ending the process.
+    const pool = createPgPool(throughProxy(stack.env.DATABASE_URL ?? '', proxy), 5000);
+    try {
+      const { jobId } = await startBulkRestore(
+        deps(),
+        parseSelection({ since: '1h', match: 'c-orphcut-*' }, new Date()),
+        { overwrite: false, maxRate: null, chunkSize: 5 },
+        { id: 'slack:U_ALICE', reason: 'orphan cut test' },
+        { enqueue: async () => {} },
+      );
+      await stack.db.pool.query(
+        `UPDATE ${SCHEMA}.bulk_jobs SET channel_id = 'C_INC', updated_at = now() - interval '1 minute' WHERE id = $1`,
+        [jobId],
+      );
+      const orphans: OrphanDeps = {
+        store: createBulkStore(pool, SCHEMA, 'conversations'),
+        liveChunkCopies: async () => 0,
+      };
+      // After the job's UPDATE went through on this connection: the entry's INSERT never arrives.
+      const cut = proxy.arm({ match: holding('insert into', 'audit_log'), fault: 'cut-before' });
+      await expect(reportOrphanedJobs(orphans, { graceMs: 1000 })).rejects.toThrow();
+      expect(cut.hasFired).toBe(true);
+      expect((await jobStatus(deps(), jobId)).state).toBe('running');
+      expect(await orphanedEntries(jobId)).toEqual([]);
+
+      expect(await reportOrphanedJobs(orphans, { graceMs: 1000 })).toEqual([
+        { jobId, state: 'failed', unfinished: 2 },
+      ]);
+      expect(await reportOrphanedJobs(orphans, { graceMs: 1000 })).toEqual([]);
+      const told = await stack.db.pool.query(
+        `SELECT d.channel_id FROM ${SCHEMA}.audit_deliveries d JOIN ${SCHEMA}.audit_log a ON a.seq = d.seq
+          WHERE a.action = 'bulk.orphaned' AND a.conversation_id = $1`,
+        [jobId],
+      );
+      expect(told.rows).toEqual([{ channel_id: 'C_INC' }]);
+    } finally {
+      await pool.end();
+      await proxy.stop();
+    }
   });
 });

@@ -1,5 +1,4 @@
 import { type BulkStore, ORPHANED_ERROR } from '../../store/bulk-jobs.js';
-import type { AuditLog } from '../../store/types.js';
 
 /**
  * Finds bulk jobs left "running" with no one to work them, and says so once.
@@ -10,15 +9,15 @@ import type { AuditLog } from '../../store/types.js';
  * said. Once none is left (a chunk killed on its last attempt, pg-boss's rows lost, the CLI that
  * was its only worker killed with no bot working chunks and its copies expired), no one ever will.
  *
- * The job is marked first, by one conditional UPDATE (`failed`, or `cancelled` if it was being
- * cancelled, error "no live worker"), so it is reported exactly once however many sweeps look;
- * then the `bulk.orphaned` entry is appended, to the job's thread when it has one. Should the
- * append fail, `job`/`jobs` still show the state and the error, and the log says it.
+ * The job is marked by one conditional UPDATE (`failed`, or `cancelled` if it was being
+ * cancelled, error "no live worker"), so it is reported exactly once however many sweeps look,
+ * and the `bulk.orphaned` entry (to the job's thread when it has one) is appended in the same
+ * transaction: a process killed or cut off between the two leaves neither, and the next sweep
+ * marks and tells it.
  */
 
 export interface OrphanDeps {
   store: Pick<BulkStore, 'orphanCandidates' | 'markOrphaned'>;
-  audit: Pick<AuditLog, 'append'>;
   /** pg-boss's copies of the job's chunks still to be worked (src/jobs.ts `liveChunkCopies`). */
   liveChunkCopies(jobId: string): Promise<number>;
   /** Wakes the thread deliverer after an entry for a thread was appended. */
@@ -41,11 +40,8 @@ export async function reportOrphanedJobs(
   for (const job of found) {
     // pg-boss will hand this chunk to a worker (after the dead one's heartbeat runs out): not orphaned.
     if ((await deps.liveChunkCopies(job.jobId)) > 0) continue;
-    const state = await deps.store.markOrphaned(job.jobId);
-    if (state === null) continue;
-    marked.push({ jobId: job.jobId, state, unfinished: job.unfinished });
-    await deps.audit.append(
-      {
+    const done = await deps.store.markOrphaned(job.jobId, (state) => ({
+      event: {
         action: 'bulk.orphaned',
         actor: 'system',
         // A Slack job's thread is keyed by the job id; a CLI job has none.
@@ -53,8 +49,10 @@ export async function reportOrphanedJobs(
         requestId: null,
         data: { jobId: job.jobId, state, unfinished: job.unfinished, error: ORPHANED_ERROR },
       },
-      job.channelId ? { deliverTo: { channelId: job.channelId } } : undefined,
-    );
+      ...(job.channelId ? { options: { deliverTo: { channelId: job.channelId } } } : {}),
+    }));
+    if (done === null) continue;
+    marked.push({ jobId: job.jobId, state: done.state, unfinished: job.unfinished });
     if (job.channelId) deps.kick?.();
   }
   return marked;
