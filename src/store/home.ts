@@ -40,6 +40,17 @@ export function createHomeStore(pool: Pick<pg.Pool, 'query'>, schema: string): H
   const refs = (rows: { id: string; channel_id: string; root_ts: string | null }[]): HomeItemRef[] =>
     rows.map((r) => ({ id: r.id, channelId: r.channel_id, threadTs: r.root_ts }));
 
+  /** Requests in `states`, each with its thread's root (the SQL fragments are constants here). */
+  async function requestsIn(states: string, order: string, limit: number): Promise<HomeItemRef[]> {
+    const res = await pool.query<{ id: string; channel_id: string; root_ts: string | null }>(
+      `SELECT r.id, r.channel_id, t.root_ts FROM ${s}.requests r
+         LEFT JOIN ${s}.incident_threads t ON t.channel_id = r.channel_id AND t.conversation_id = r.conversation_id
+        WHERE r.state IN ${states} ORDER BY ${order} LIMIT $1`,
+      [lim(limit)],
+    );
+    return refs(res.rows);
+  }
+
   return {
     async opened(userId) {
       await pool.query(
@@ -68,26 +79,9 @@ export function createHomeStore(pool: Pick<pg.Pool, 'query'>, schema: string): H
     async forgetPublished(userId) {
       await pool.query(`UPDATE ${s}.home_views SET published_hash = NULL WHERE user_id = $1`, [userId]);
     },
-    async openRequests(limit) {
-      const res = await pool.query<{ id: string; channel_id: string; root_ts: string | null }>(
-        `SELECT r.id, r.channel_id, t.root_ts FROM ${s}.requests r
-           LEFT JOIN ${s}.incident_threads t ON t.channel_id = r.channel_id AND t.conversation_id = r.conversation_id
-          WHERE r.state IN ('requested', 'approved', 'executing')
-          ORDER BY r.created_at LIMIT $1`,
-        [lim(limit)],
-      );
-      return refs(res.rows);
-    },
-    async recentRecoveries(limit) {
-      const res = await pool.query<{ id: string; channel_id: string; root_ts: string | null }>(
-        `SELECT r.id, r.channel_id, t.root_ts FROM ${s}.requests r
-           LEFT JOIN ${s}.incident_threads t ON t.channel_id = r.channel_id AND t.conversation_id = r.conversation_id
-          WHERE r.state IN ('succeeded', 'failed', 'unknown')
-          ORDER BY r.updated_at DESC, r.id LIMIT $1`,
-        [lim(limit)],
-      );
-      return refs(res.rows);
-    },
+    openRequests: (limit) => requestsIn("('requested', 'approved', 'executing')", 'r.created_at', limit),
+    recentRecoveries: (limit) =>
+      requestsIn("('succeeded', 'failed', 'unknown')", 'r.updated_at DESC, r.id', limit),
     async bulkJobs(limit) {
       const res = await pool.query<{ id: string; channel_id: string; root_ts: string | null }>(
         `SELECT j.id, j.channel_id, t.root_ts FROM ${s}.bulk_jobs j

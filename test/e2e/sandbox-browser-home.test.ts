@@ -1,10 +1,6 @@
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningSandbox, startSandboxWithBot } from '../../sandbox/demo.js';
-import { seedDemo } from '../../scripts/demo-seed.js';
-import { createLogger } from '../../src/log.js';
-import { launchBrowser, type TestBrowser } from '../helpers/browser.js';
-import { type Stack, startStack } from '../helpers/stack.js';
+import { type BrowserSandbox, startBrowserSandbox } from '../helpers/sandbox-browser.js';
 
 /**
  * App Home in the demo's sandbox, in headless Chromium: the page's "zeus-recover · Home" sends
@@ -12,33 +8,14 @@ import { type Stack, startStack } from '../helpers/stack.js';
  * shows it, as each person sees it. Screenshots go to test-artifacts/screenshots/.
  */
 
-let stack: Stack | undefined;
-let running: RunningSandbox | undefined;
-let browser: TestBrowser | undefined;
+let sandbox: BrowserSandbox | undefined;
 
 beforeAll(async () => {
-  browser = await launchBrowser();
-  stack = await startStack();
-  await seedDemo({
-    redis: stack.redis.client,
-    keyPrefix: stack.redis.prefix,
-    pool: stack.db.pool,
-    table: 'conversations',
-    s3: stack.s3.client,
-    bucket: stack.s3.bucket,
-    s3Prefix: 'archive/',
-  });
-  running = await startSandboxWithBot({
-    env: stack.env,
-    logger: createLogger('silent'),
-    bot: { deliveryPollMs: 100, sweepIntervalMs: 1000, authRetryMs: 100 },
-  });
+  sandbox = await startBrowserSandbox();
 }, 90_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await running?.stop();
-  await stack?.stop();
+  await sandbox?.stop();
 }, 60_000);
 
 const STEP_MS = 15_000;
@@ -54,7 +31,8 @@ async function actAs(page: Page, name: RegExp, id: string): Promise<void> {
 
 describe('App Home in the sandbox', () => {
   it('shows the requester and the approver their own Home tab, refreshed as the request moves', async () => {
-    if (!browser || !running) throw new Error('setup failed');
+    if (!sandbox) throw new Error('setup failed');
+    const { browser, running } = sandbox;
     const { page } = browser;
     await page.goto(running.url);
     await seeText(page.locator('#app-status'), 'zeus-recover is connected');

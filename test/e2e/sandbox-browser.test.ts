@@ -2,11 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningSandbox, startSandboxWithBot } from '../../sandbox/demo.js';
-import { seedDemo } from '../../scripts/demo-seed.js';
-import { createLogger } from '../../src/log.js';
-import { launchBrowser, type TestBrowser } from '../helpers/browser.js';
-import { type Stack, startStack } from '../helpers/stack.js';
+import { type BrowserSandbox, startBrowserSandbox } from '../helpers/sandbox-browser.js';
 
 /**
  * The demo's sandbox in headless Chromium, driven as a person would: type commands, open the
@@ -15,34 +11,14 @@ import { type Stack, startStack } from '../helpers/stack.js';
  * Screenshots of each stage go to test-artifacts/screenshots/.
  */
 
-let stack: Stack | undefined;
-let running: RunningSandbox | undefined;
-let browser: TestBrowser | undefined;
+let sandbox: BrowserSandbox | undefined;
 
 beforeAll(async () => {
-  // The browser first: a missing Chromium should fail in a second, with what to install.
-  browser = await launchBrowser();
-  stack = await startStack();
-  await seedDemo({
-    redis: stack.redis.client,
-    keyPrefix: stack.redis.prefix,
-    pool: stack.db.pool,
-    table: 'conversations',
-    s3: stack.s3.client,
-    bucket: stack.s3.bucket,
-    s3Prefix: 'archive/',
-  });
-  running = await startSandboxWithBot({
-    env: stack.env,
-    logger: createLogger('silent'),
-    bot: { deliveryPollMs: 100, sweepIntervalMs: 1000, authRetryMs: 100 },
-  });
+  sandbox = await startBrowserSandbox();
 }, 90_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await running?.stop();
-  await stack?.stop();
+  await sandbox?.stop();
 }, 60_000);
 
 const STEP_MS = 15_000;
@@ -61,7 +37,8 @@ async function seeText(scope: Locator, text: string | RegExp): Promise<void> {
 
 describe('the Slack sandbox in a browser', () => {
   it('one typed inspect → Restore button → reason → approval by the second user → validated, all in the thread', async () => {
-    if (!browser || !running || !stack) throw new Error('setup failed');
+    if (!sandbox) throw new Error('setup failed');
+    const { browser, running, stack } = sandbox;
     const { page } = browser;
     await page.goto(running.url);
     await page.getByRole('heading', { name: '# inc-4242' }).waitFor({ timeout: STEP_MS });
