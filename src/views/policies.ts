@@ -80,6 +80,18 @@ export function groupRefusalText(check: Extract<GroupCheck, { ok: false }>): str
   return `Your approval does not count: ${groupList(check.taken)} already ${check.taken.length === 1 ? 'has its' : 'have their'} approval, and this request needs one from each group. Still missing: a member of ${eitherGroup(check.missing)} — ask one of them to approve.`;
 }
 
+/** Deny, or approve a breaker reset, when APPROVER_GROUPS is set and the person is in none. */
+export function groupMemberRefusalText(
+  check: Extract<GroupCheck, { ok: false; reason: 'not_in_group' }>,
+  verb: 'deny' | 'approve',
+): string {
+  const down =
+    check.unavailable.length > 0
+      ? ` Slack did not answer for ${groupList(check.unavailable)}, so its members cannot be checked right now; try again in a minute.`
+      : '';
+  return `Only members of ${eitherGroup(check.groups)} may ${verb} here, and you are in none of them.${down} Ask someone in ${eitherGroup(check.groups)}.`;
+}
+
 // ---- Step-up ----
 
 export const STEP_UP_LABEL = { request: 'the conversation id', bulk: 'the number of conversations' } as const;

@@ -321,7 +321,9 @@ export function createBulk(ctx: WorkflowContext) {
       const job = await slackJob(jobId);
       if ('ok' in job) return job;
       const channelId = job.channelId;
-      const refused = await check(checkBulkDeny, job, who.userId);
+      const refused =
+        (await check(checkBulkDeny, job, who.userId)) ??
+        (await policies.memberGate(policy.approverGroups, who.userId, 'deny'));
       if (refused) return { ...refused, channelId };
       const outcome = await need().requests.deny(jobId, who.userId, reason);
       if (outcome.kind === 'not_open') {
@@ -346,7 +348,10 @@ export function createBulk(ctx: WorkflowContext) {
   async function canDeny(jobId: string, userId: string): Promise<Reply> {
     const job = await slackJob(jobId);
     if ('ok' in job) return job;
-    return (await check(checkBulkDeny, job, userId)) ?? { ok: true, message: '' };
+    return (
+      (await check(checkBulkDeny, job, userId)) ??
+      (await policies.memberGate(policy.approverGroups, userId, 'deny')) ?? { ok: true, message: '' }
+    );
   }
 
   async function cancel(jobId: string, who: Pick<Actor, 'userId'>): Promise<Reply> {

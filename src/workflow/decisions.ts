@@ -159,6 +159,8 @@ export function createDecisions(
       const channelId = request.channelId;
       const rule = checkCanDeny(await ruleInput(request, who.userId));
       if (!rule.ok) return { ok: false, message: refusalText(rule), mentions: true, channelId };
+      const notMember = await policies.memberGate(request.approverGroups ?? [], who.userId, 'deny');
+      if (notMember) return { ...notMember, channelId };
       const outcome = await requests.deny(requestId, who.userId, reason);
       if (outcome.kind === 'not_open') {
         return { ok: false, message: notOpenText(outcome.request), mentions: true, channelId };
@@ -180,7 +182,10 @@ export function createDecisions(
     const request = await requests.get(requestId);
     if (!request) return { ok: false, ...replies.noSuchRequest(requestId) };
     const rule = checkCanDeny(await ruleInput(request, userId));
-    return rule.ok ? { ok: true, message: '' } : { ok: false, message: refusalText(rule), mentions: true };
+    if (!rule.ok) return { ok: false, message: refusalText(rule), mentions: true };
+    return (
+      (await policies.memberGate(request.approverGroups ?? [], userId, 'deny')) ?? { ok: true, message: '' }
+    );
   }
 
   /** Cancel needs a reason too, so the button first checks who may cancel and then opens the form. */

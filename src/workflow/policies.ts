@@ -17,6 +17,7 @@ import {
   breakerOpenText,
   breakerResetRequestView,
   breakGlassRefusalText,
+  groupMemberRefusalText,
   groupRefusalText,
   reviewRefusalText,
   STEP_UP_TEXT,
@@ -87,6 +88,21 @@ export function createPolicies(ctx: WorkflowContext) {
     const check = assignGroup(groups, await membership(groups), taken, userId);
     if (!check.ok) return refuse(groupRefusalText(check));
     return { ok: true, options: { groupId: check.groupId } };
+  }
+
+  /**
+   * With APPROVER_GROUPS, who may deny a request or approve a breaker reset: a member of any of
+   * the groups (the approver lists are empty then, so the request rules let anyone through).
+   */
+  async function memberGate(
+    groups: readonly string[],
+    userId: string,
+    verb: 'deny' | 'approve',
+  ): Promise<Reply | null> {
+    if (groups.length === 0) return null;
+    const check = assignGroup(groups, await membership(groups), [], userId);
+    if (check.ok || check.reason !== 'not_in_group') return null;
+    return { ok: false, message: groupMemberRefusalText(check, verb), mentions: true };
   }
 
   /**
@@ -320,6 +336,8 @@ export function createPolicies(ctx: WorkflowContext) {
         'approve',
       );
       if (!member.ok) return { ok: false, message: refusalText(member), mentions: true };
+      const notMember = await memberGate(policy.approverGroups, who.userId, 'approve');
+      if (notMember) return notMember;
       const outcome = await resets.approve(resetId, who.userId);
       if (outcome.kind === 'none') return { ok: false, ...BREAKER_TEXT.noneWaiting };
       if (outcome.kind === 'own_request') return { ok: false, ...BREAKER_TEXT.ownReset };
@@ -350,6 +368,7 @@ export function createPolicies(ctx: WorkflowContext) {
 
   return {
     ruleInput,
+    memberGate,
     approvalGate,
     bulkApprovalGate,
     bulkStepUp: () => policy.stepUpOperations.includes('bulk-restore'),

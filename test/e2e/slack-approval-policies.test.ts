@@ -129,7 +129,7 @@ describe('step-up confirmation and approvers from distinct groups', () => {
     expect(await h.stack.redis.client.exists(h.stack.redis.key(id))).toBe(1);
   });
 
-  it('a crafted submission for a second on-call approver is refused by the store rule as well', async () => {
+  it('a crafted submission for a second on-call approver is refused as well; outsiders cannot deny', async () => {
     const id = 'c-e2e-policies-2';
     await h.stack.seed('postgres', id, makeConversation(id, 3));
     await h.slash(`restore ${id} --from postgres --reason crafted second`);
@@ -150,6 +150,28 @@ describe('step-up confirmation and approvers from distinct groups', () => {
     );
     expect(JSON.stringify(told.args)).toMatch(/Still missing: a member of/);
     expect(await approvals(approval.requestId)).toEqual([{ user_id: 'U_CAROL', group_id: 'S0ONCALL' }]);
+
+    // Deny is for the groups' members too: an outsider gets no reason form.
+    const opened = h.slack.calls('views.open').length;
+    const mallory = await h.click('request_deny', approval.requestId, 'U_MALLORY', approval.ts);
+    await h.slack.waitFor(() => h.slack.responses(mallory.responseId).length > 0, 5000, 'Mallory refused');
+    expect(JSON.stringify(h.slack.responses(mallory.responseId).map((r) => r.body))).toMatch(
+      /Only members of <!subteam\^S0ONCALL> or <!subteam\^S0DBA> may deny here/,
+    );
+    expect(h.slack.calls('views.open')).toHaveLength(opened);
+    const posted = h.slack.calls('chat.postEphemeral').length;
+    await h.submitView('deny_reason_modal', 'U_MALLORY', { deny_reason: 'crafted' }, approval.requestId);
+    const refusal = await h.slack.waitFor(
+      () =>
+        h.slack
+          .calls('chat.postEphemeral')
+          .slice(posted)
+          .find((c) => c.args.user === 'U_MALLORY'),
+      5000,
+      'crafted deny refused privately',
+    );
+    expect(JSON.stringify(refusal.args)).toMatch(/may deny here/);
+    expect(await requestState(approval.requestId)).toBe('requested');
   });
 
   it('a bulk restore: the typed count, one approval per group', async () => {
