@@ -1,4 +1,10 @@
-import type { App, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
+import type {
+  AllMiddlewareArgs,
+  App,
+  BlockAction,
+  ButtonAction,
+  SlackActionMiddlewareArgs,
+} from '@slack/bolt';
 import { ErrorCode, isRecoveryError } from '../errors.js';
 import { assertConversationId } from '../recovery/ids.js';
 import { isBackupId } from '../recovery/sources.js';
@@ -15,6 +21,7 @@ import {
   restoreButtonLabel,
 } from '../views/report-actions.js';
 import { UNDO_BUTTON_LABEL } from '../views/restore.js';
+import type { ModalView } from '../views/slack.js';
 import { postedNote } from '../views/working.js';
 import type { Reply } from '../workflow/workflow.js';
 import { type HandlerContext, outcome } from './context.js';
@@ -76,21 +83,36 @@ function isConversationId(id: string, pattern: RegExp): boolean {
 export function registerActions(app: App, ctx: HandlerContext): void {
   // Approve and cancel need nothing but the request id: the same handler, a different decision.
   // Cancel needs a reason, as a deny does: the rules first, then the form (modals.ts files it).
-  app.action<BlockAction<ButtonAction>>(ACTION.cancel, async ({ ack, body, action, respond, client }) => {
-    await ack();
-    const requestId = action.value ?? '';
-    const check =
-      (await refusedElsewhere(ctx, requestId, body.channel?.id)) ??
-      (await ctx.workflow.canCancel(requestId, body.user.id));
-    if (!check.ok) {
-      await tell(respond as Respond, check);
-      return;
-    }
-    await client.views.open({
-      trigger_id: body.trigger_id,
-      view: cancelReasonModal(requestId, check.message),
-    });
-  });
+  /**
+   * A decision that needs a reason (deny, cancel, a bulk job's deny): the rules are checked first,
+   * and only then the reason form opens; its submission does the rest (modals.ts).
+   */
+  const reasonFirst =
+    (
+      check: (id: string, userId: string) => Promise<Reply>,
+      form: (id: string, checked: Reply) => ModalView,
+    ) =>
+    async ({
+      ack,
+      body,
+      action,
+      respond,
+      client,
+    }: SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs) => {
+      await ack();
+      const id = action.value ?? '';
+      const checked = (await refusedElsewhere(ctx, id, body.channel?.id)) ?? (await check(id, body.user.id));
+      if (!checked.ok) {
+        await tell(respond as Respond, checked);
+        return;
+      }
+      await client.views.open({ trigger_id: body.trigger_id, view: form(id, checked) });
+    };
+  // The cancel form names what is cancelled (the check's message on success).
+  app.action<BlockAction<ButtonAction>>(
+    ACTION.cancel,
+    reasonFirst(ctx.workflow.canCancel, (id, checked) => cancelReasonModal(id, checked.message)),
+  );
   // Approve may first need a form (step-up confirmation, break-glass reason: workflow/policies.ts).
   app.action<BlockAction<ButtonAction>>(ACTION.approve, async ({ ack, body, action, respond, client }) => {
     await ack();
@@ -164,33 +186,17 @@ export function registerActions(app: App, ctx: HandlerContext): void {
     },
   );
   app.action<BlockAction<ButtonAction>>(ACTION.bulkCancel, bulk('bulkCancel'));
-  app.action<BlockAction<ButtonAction>>(ACTION.bulkDeny, async ({ ack, body, action, respond, client }) => {
-    await ack();
-    const jobId = action.value ?? '';
-    const check =
-      (await refusedElsewhere(ctx, jobId, body.channel?.id)) ??
-      (await ctx.workflow.bulkCanDeny(jobId, body.user.id));
-    if (!check.ok) {
-      await tell(respond as Respond, check);
-      return;
-    }
-    // The same reason form as a request's deny: its metadata is the job id.
-    await client.views.open({ trigger_id: body.trigger_id, view: denyReasonModal(jobId) });
-  });
+  // The same reason form as a request's deny: its metadata is the job id.
+  app.action<BlockAction<ButtonAction>>(
+    ACTION.bulkDeny,
+    reasonFirst(ctx.workflow.bulkCanDeny, (id) => denyReasonModal(id)),
+  );
 
-  app.action<BlockAction<ButtonAction>>(ACTION.deny, async ({ ack, body, action, respond, client }) => {
-    await ack();
-    const requestId = action.value ?? '';
-    // The reason form carries only the request id; this is the only place the channel is known.
-    const check =
-      (await refusedElsewhere(ctx, requestId, body.channel?.id)) ??
-      (await ctx.workflow.canDeny(requestId, body.user.id));
-    if (!check.ok) {
-      await tell(respond as Respond, check);
-      return;
-    }
-    await client.views.open({ trigger_id: body.trigger_id, view: denyReasonModal(requestId) });
-  });
+  // The reason form carries only the request id; the click is the only place the channel is known.
+  app.action<BlockAction<ButtonAction>>(
+    ACTION.deny,
+    reasonFirst(ctx.workflow.canDeny, (id) => denyReasonModal(id)),
+  );
 
   app.action<BlockAction<ButtonAction>>(ACTION.undo, async ({ ack, body, action, respond, client }) => {
     await ack();

@@ -1,3 +1,4 @@
+import { parseJsonObject } from '../json-value.js';
 import { operationReasonModal, type PendingOperation } from '../views/modal.js';
 import type { ModalView } from '../views/slack.js';
 import { commandText, type PendingCommand } from './modal-validation.js';
@@ -26,14 +27,10 @@ export function reasonFormMetadata(state: ReasonFormState): string {
 
 /** The metadata back, or null when it is not one this form wrote. */
 export function readReasonFormMetadata(raw: string): ReasonFormState | null {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    return null;
-  }
-  if (typeof parsed !== 'object' || parsed === null) return null;
-  const { c, t, k } = parsed as { c?: unknown; t?: unknown; k?: unknown };
+  // Slack caps private_metadata at 3000 characters.
+  const parsed = parseJsonObject(raw, 3000);
+  if (parsed === null) return null;
+  const { c, t, k } = parsed;
   if (typeof c !== 'string' || typeof t !== 'string' || (k !== undefined && typeof k !== 'string'))
     return null;
   return { channelId: c, text: t, clicked: k };

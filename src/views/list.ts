@@ -1,3 +1,4 @@
+import { parseJsonObject } from '../json-value.js';
 import type { ListResult } from '../recovery/operations.js';
 import { ACTION, SLASH_COMMAND } from '../slack-ids.js';
 import { code } from './escape.js';
@@ -36,15 +37,9 @@ export function nextPageValue(page: ListPageRequest): string {
 
 /** The button's value back, or null when it is not one this view wrote. */
 export function readNextPageValue(value: string): ListPageRequest | null {
-  if (value.length > BUTTON_VALUE_MAX) return null;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(value);
-  } catch {
-    return null;
-  }
-  if (typeof parsed !== 'object' || parsed === null) return null;
-  const { p, c } = parsed as { p?: unknown; c?: unknown };
+  const parsed = parseJsonObject(value, BUTTON_VALUE_MAX);
+  if (parsed === null) return null;
+  const { p, c } = parsed;
   if (typeof c !== 'string' || c === '' || !(p === null || typeof p === 'string')) return null;
   return { pattern: p, cursor: c };
 }

@@ -1,3 +1,4 @@
+import { parseJsonObject } from '../json-value.js';
 import type { Recommendation } from '../recovery/types.js';
 import { ACTION } from '../slack-ids.js';
 import { type KnownBlock, plain } from './slack.js';
@@ -23,15 +24,9 @@ export function reportTargetValue(t: ReportTarget): string {
 
 /** The value back, or null when it is not one these buttons carry. The id is checked by the handler. */
 export function readReportTarget(value: string): ReportTarget | null {
-  if (value.length > 400) return null;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(value);
-  } catch {
-    return null;
-  }
-  if (typeof parsed !== 'object' || parsed === null) return null;
-  const { id, source } = parsed as { id?: unknown; source?: unknown };
+  const parsed = parseJsonObject(value, 400);
+  if (parsed === null) return null;
+  const { id, source } = parsed;
   if (typeof id !== 'string' || (source !== 'postgres' && source !== 's3')) return null;
   return { id, source };
 }
