@@ -80,10 +80,12 @@ export function groupRefusalText(check: Extract<GroupCheck, { ok: false }>): str
   return `Your approval does not count: ${groupList(check.taken)} already ${check.taken.length === 1 ? 'has its' : 'have their'} approval, and this request needs one from each group. Still missing: a member of ${eitherGroup(check.missing)} — ask one of them to approve.`;
 }
 
-/** Deny, or approve a breaker reset, when APPROVER_GROUPS is set and the person is in none. */
+export type GroupVerb = 'deny' | 'approve' | 'cancel' | 'resume';
+
+/** Deny, a breaker reset, or stopping someone else's bulk job, when the person is in none of APPROVER_GROUPS. */
 export function groupMemberRefusalText(
   check: Extract<GroupCheck, { ok: false; reason: 'not_in_group' }>,
-  verb: 'deny' | 'approve',
+  verb: GroupVerb,
 ): string {
   const down =
     check.unavailable.length > 0

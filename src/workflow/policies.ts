@@ -17,6 +17,7 @@ import {
   breakerOpenText,
   breakerResetRequestView,
   breakGlassRefusalText,
+  type GroupVerb,
   groupMemberRefusalText,
   groupRefusalText,
   reviewRefusalText,
@@ -97,7 +98,7 @@ export function createPolicies(ctx: WorkflowContext) {
   async function memberGate(
     groups: readonly string[],
     userId: string,
-    verb: 'deny' | 'approve',
+    verb: GroupVerb,
   ): Promise<Reply | null> {
     if (groups.length === 0) return null;
     const check = assignGroup(groups, await membership(groups), [], userId);

@@ -252,5 +252,12 @@ describe('step-up confirmation and approvers from distinct groups', () => {
       { user_id: 'U_FRANK', group_id: 'S0DBA' },
     ]);
     for (const id of ids) expect(await h.stack.redis.client.exists(h.stack.redis.key(id))).toBe(1);
+    // Someone else's job is resumed (or cancelled) only by the groups' members.
+    const mallory = await h.slash(`resume ${card.jobId} --reason mine now`, { user: 'U_MALLORY' });
+    await h.slack.waitFor(
+      () => /may resume here/.test(JSON.stringify(h.slack.responses(mallory.responseId).map((r) => r.body))),
+      10_000,
+      'Mallory may not resume',
+    );
   }, 90_000);
 });
