@@ -85,7 +85,8 @@ export function registerActions(app: App, ctx: HandlerContext): void {
   // Cancel needs a reason, as a deny does: the rules first, then the form (modals.ts files it).
   /**
    * A decision that needs a reason (deny, cancel, a bulk job's deny): the rules are checked first,
-   * and only then the reason form opens; its submission does the rest (modals.ts).
+   * and only then the reason form opens; its submission does the rest (modals.ts). The workflow
+   * is reached at click time, not at registration.
    */
   const reasonFirst =
     (
@@ -111,7 +112,10 @@ export function registerActions(app: App, ctx: HandlerContext): void {
   // The cancel form names what is cancelled (the check's message on success).
   app.action<BlockAction<ButtonAction>>(
     ACTION.cancel,
-    reasonFirst(ctx.workflow.canCancel, (id, checked) => cancelReasonModal(id, checked.message)),
+    reasonFirst(
+      (id, userId) => ctx.workflow.canCancel(id, userId),
+      (id, checked) => cancelReasonModal(id, checked.message),
+    ),
   );
   // Approve may first need a form (step-up confirmation, break-glass reason: workflow/policies.ts).
   app.action<BlockAction<ButtonAction>>(ACTION.approve, async ({ ack, body, action, respond, client }) => {
@@ -189,13 +193,19 @@ export function registerActions(app: App, ctx: HandlerContext): void {
   // The same reason form as a request's deny: its metadata is the job id.
   app.action<BlockAction<ButtonAction>>(
     ACTION.bulkDeny,
-    reasonFirst(ctx.workflow.bulkCanDeny, (id) => denyReasonModal(id)),
+    reasonFirst(
+      (id, userId) => ctx.workflow.bulkCanDeny(id, userId),
+      (id) => denyReasonModal(id),
+    ),
   );
 
   // The reason form carries only the request id; the click is the only place the channel is known.
   app.action<BlockAction<ButtonAction>>(
     ACTION.deny,
-    reasonFirst(ctx.workflow.canDeny, (id) => denyReasonModal(id)),
+    reasonFirst(
+      (id, userId) => ctx.workflow.canDeny(id, userId),
+      (id) => denyReasonModal(id),
+    ),
   );
 
   app.action<BlockAction<ButtonAction>>(ACTION.undo, async ({ ack, body, action, respond, client }) => {

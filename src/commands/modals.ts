@@ -1,4 +1,4 @@
-import type { App } from '@slack/bolt';
+import type { AllMiddlewareArgs, App, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
 import {
   BREAK_GLASS_BLOCK_ID,
   CANCEL_REASON_BLOCK_ID,
@@ -8,6 +8,7 @@ import {
   VIEW_CALLBACK,
 } from '../slack-ids.js';
 import { errorView } from '../views/errors.js';
+import type { Reply } from '../workflow/workflow.js';
 import { type HandlerContext, outcome, viewValues } from './context.js';
 import { isCommandError, normaliseText, parseCommand, validateModalSubmission } from './grammar.js';
 import { commandText } from './modal-validation.js';
@@ -131,42 +132,48 @@ export function registerModals(app: App, ctx: HandlerContext): void {
     ),
   );
 
-  app.view(VIEW_CALLBACK.cancelReason, async ({ ack, body, view, client }) => {
-    const reason = normaliseText(viewValues(view.state)[CANCEL_REASON_BLOCK_ID] ?? '').trim();
-    if (!reason) {
-      await ack({
-        response_action: 'errors',
-        errors: { [CANCEL_REASON_BLOCK_ID]: 'Say why, so the approvers know it no longer needs them.' },
-      });
-      return;
-    }
-    await ack();
-    const reply = await ctx.workflow.cancel(view.private_metadata, { userId: body.user.id }, reason);
-    if (!reply.ok && reply.channelId) {
-      await client.chat.postEphemeral({ channel: reply.channelId, user: body.user.id, ...errorView(reply) });
-    }
-  });
-
-  app.view(VIEW_CALLBACK.denyReason, async ({ ack, body, view, client }) => {
-    const reason = (viewValues(view.state)[DENY_REASON_BLOCK_ID] ?? '').trim();
-    if (!reason) {
-      await ack({
-        response_action: 'errors',
-        errors: { [DENY_REASON_BLOCK_ID]: 'Say why, so the requester knows what to do instead.' },
-      });
-      return;
-    }
-    await ack();
-    const id = view.private_metadata;
-    const reply = id.startsWith('bj_')
-      ? await ctx.workflow.bulkDeny(id, { userId: body.user.id }, reason)
-      : await ctx.workflow.deny(id, { userId: body.user.id }, reason);
-    if (!reply.ok && reply.channelId) {
-      await client.chat.postEphemeral({
-        channel: reply.channelId,
-        user: body.user.id,
-        ...errorView(reply),
-      });
-    }
-  });
+  /**
+   * A reason form with one required field (cancel, deny): an empty reason is refused under the
+   * field, and what goes wrong afterwards is told privately in the request's channel.
+   */
+  const reasonSubmit =
+    (
+      blockId: string,
+      ask: string,
+      act: (id: string, who: { userId: string }, reason: string) => Promise<Reply>,
+    ) =>
+    async ({ ack, body, view, client }: SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs) => {
+      const reason = normaliseText(viewValues(view.state)[blockId] ?? '').trim();
+      if (!reason) {
+        await ack({ response_action: 'errors', errors: { [blockId]: ask } });
+        return;
+      }
+      await ack();
+      const reply = await act(view.private_metadata, { userId: body.user.id }, reason);
+      if (!reply.ok && reply.channelId) {
+        await client.chat.postEphemeral({
+          channel: reply.channelId,
+          user: body.user.id,
+          ...errorView(reply),
+        });
+      }
+    };
+  app.view(
+    VIEW_CALLBACK.cancelReason,
+    reasonSubmit(
+      CANCEL_REASON_BLOCK_ID,
+      'Say why, so the approvers know it no longer needs them.',
+      (id, who, reason) => ctx.workflow.cancel(id, who, reason),
+    ),
+  );
+  // The same form denies a request or a bulk job (bj_…): its metadata is the id.
+  app.view(
+    VIEW_CALLBACK.denyReason,
+    reasonSubmit(
+      DENY_REASON_BLOCK_ID,
+      'Say why, so the requester knows what to do instead.',
+      (id, who, reason) =>
+        id.startsWith('bj_') ? ctx.workflow.bulkDeny(id, who, reason) : ctx.workflow.deny(id, who, reason),
+    ),
+  );
 }
