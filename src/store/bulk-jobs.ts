@@ -53,6 +53,8 @@ export interface NewBulkJob {
   selection: Record<string, unknown>;
   selectionKey: string;
   state: 'pending' | 'running';
+  /** A pending job's expiry, from the freeze (null: none, as a running job has). */
+  expiresInMinutes: number | null;
   overwrite: boolean;
   maxRate: number | null;
   chunkSize: number;
@@ -294,8 +296,8 @@ export function createBulkStore(pool: pg.Pool, schema: string, zeusTable: string
           return freeze({
             async createJob(job, f) {
               await tx.query(
-                `INSERT INTO ${s}.bulk_jobs (id, selection, selection_key, state, overwrite, max_rate, total, chunks, actor, reason)
-                 VALUES ($1, $2, $3, $4, $5, $6, 0, 0, $7, $8)`,
+                `INSERT INTO ${s}.bulk_jobs (id, selection, selection_key, state, overwrite, max_rate, total, chunks, actor, reason, expires_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, 0, 0, $7, $8, now() + $9::double precision * interval '1 minute')`,
                 [
                   job.id,
                   JSON.stringify(job.selection),
@@ -305,6 +307,7 @@ export function createBulkStore(pool: pg.Pool, schema: string, zeusTable: string
                   job.maxRate,
                   job.actor,
                   job.reason,
+                  job.expiresInMinutes,
                 ],
               );
               // Numbered by id order inside the snapshot: the same rows the preview streamed.

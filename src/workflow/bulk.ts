@@ -183,7 +183,11 @@ export function createBulk(ctx: WorkflowContext) {
       const { jobId, preview } = await startBulkRestore(
         bulk.deps,
         selection,
-        { overwrite: cmd.overwrite, maxRate: cmd.maxRate, awaitApproval: true },
+        {
+          overwrite: cmd.overwrite,
+          maxRate: cmd.maxRate,
+          awaitApproval: { ttlMinutes: policy.requestTtlMinutes },
+        },
         actor,
         bulk.queue,
       );
@@ -440,11 +444,29 @@ export function createBulk(ctx: WorkflowContext) {
     await decided(job, { kind: 'expired' });
   }
 
+  /**
+   * Frozen, then the process stopped before its request was opened: no card, no thread, nobody
+   * told but the audit log. Expired like any request, so its selection is free again.
+   */
+  async function neverOpened(jobId: string): Promise<void> {
+    await ctx.core.audit.append({
+      action: 'bulk.expired',
+      actor: 'system',
+      conversationId: null,
+      requestId: null,
+      data: { jobId },
+    });
+    logger.warn({ jobId }, 'bulk job frozen but its approval request never opened: expired');
+  }
+
   /** Pending jobs past their expiry: cancelled, and said so in their threads (the sweeper calls it). */
   async function expireDue(): Promise<number> {
     if (!bulk) return 0;
     const due = await bulk.requests.expireDue();
-    for (const job of due) await expired(job);
+    for (const job of due) {
+      if (job.channelId === '') await neverOpened(job.jobId);
+      else await expired(job);
+    }
     return due.length;
   }
 

@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blockText, type StoredMessage } from '../../sandbox/slack/local-slack.js';
+import { startBulkRestore } from '../../src/recovery/bulk/job.js';
+import { parseSelection } from '../../src/recovery/bulk/selection.js';
+import { compileIdPattern, DEFAULT_ID_PATTERN } from '../../src/recovery/ids.js';
+import { createAuditLog } from '../../src/store/audit.js';
+import { createBulkStore } from '../../src/store/bulk-jobs.js';
 import { mixedCounts, seedMixed } from '../helpers/bulk.js';
 import { startPrivateRedis } from '../helpers/redis-server.js';
 import { CHANNEL, eventually, findButton, type Harness, startHarness } from './bot-harness.js';
@@ -295,6 +300,44 @@ describe('bulk restore in Slack, end to end over signed HTTP', () => {
     const late = await h.click('bulk_approve', card.jobId, 'U_BOB', card.ts);
     expect(await ephemeral(late.responseId)).toMatch(/cancelled, no longer waiting/);
     expect(await h.stack.redis.client.exists(h.stack.redis.key(mixed.ids.absent[0] as string))).toBe(0);
+  }, 60_000);
+
+  it('a job frozen by a process that stopped before opening its request expires on the sweep, tells no thread, and frees its selection', async () => {
+    await seedMixed(h.stack.db.pool, h.stack.redis.client, h.stack.redis.key, 20, 'c-e2e-unopened');
+    // What the dead process left: the list frozen pending with the bot's TTL, no request, no card.
+    const { jobId } = await startBulkRestore(
+      {
+        store: createBulkStore(h.stack.db.pool, 'zeus_recover', 'conversations'),
+        redis: h.stack.redis.client,
+        keyPrefix: h.stack.redis.prefix,
+        idPattern: compileIdPattern(DEFAULT_ID_PATTERN),
+        ttlPolicy: { kind: 'keep' },
+        audit: createAuditLog(h.stack.db.pool, 'zeus_recover'),
+      },
+      parseSelection({ since: '1h', match: 'c-e2e-unopened-*' }, new Date()),
+      { overwrite: false, maxRate: null, awaitApproval: { ttlMinutes: 30 } },
+      { id: 'slack:U_ALICE', reason: 'INC-42 redis lost' },
+      { enqueue: async () => {} },
+    );
+    const blocked = await h.slash(
+      'bulk-restore --from postgres --since 1h --match c-e2e-unopened-* --reason INC-42 redis lost',
+    );
+    expect(await ephemeral(blocked.responseId)).toMatch(/already pending or running/);
+    // Its expiry, judged by the database clock, moved rather than waited for.
+    await h.stack.db.pool.query(
+      `UPDATE zeus_recover.bulk_jobs SET expires_at = expires_at - interval '30 minutes' WHERE id = $1`,
+      [jobId],
+    );
+    await eventually(async () => (await jobRow(jobId))?.state === 'cancelled', 'the sweep expiring it');
+    const { rows } = await h.stack.db.pool.query<{ n: string }>(
+      `SELECT count(*) AS n FROM zeus_recover.audit_log a LEFT JOIN zeus_recover.audit_deliveries d ON d.seq = a.seq
+        WHERE a.action = 'bulk.expired' AND a.data LIKE $1 AND d.seq IS NULL`,
+      [`%${jobId}%`],
+    );
+    expect(rows[0]?.n).toBe('1');
+    expect(bulkRoot(jobId)).toBeUndefined();
+    const card = await requestBulk('--match c-e2e-unopened-*');
+    expect(card.jobId).not.toBe(jobId);
   }, 60_000);
 
   it('bad input is a private error that writes nothing', async () => {

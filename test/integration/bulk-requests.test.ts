@@ -41,7 +41,7 @@ async function pendingJob(prefix: string, requiredApprovals = 1, ttlMinutes = 30
   const { jobId } = await startBulkRestore(
     deps(),
     selection,
-    { overwrite: false, maxRate: null, awaitApproval: true, chunkSize: 4 },
+    { overwrite: false, maxRate: null, awaitApproval: { ttlMinutes }, chunkSize: 4 },
     { id: 'slack:U_ALICE', reason: 'test' },
     queue,
   );
@@ -120,5 +120,32 @@ describe('a bulk job as its own approval request', () => {
     // Booked after the last edit's interval: it waits rather than edit again too soon.
     expect(granted[0]?.waitMs).toBeGreaterThan(50_000);
     expect(await requests.claimProgress(jobId, 0)).toBeNull();
+  });
+  it('frozen, then the process stopped before its request opened: the sweep expires it and its selection is free again', async () => {
+    await seedMixed(stack.db.pool, stack.redis.client, stack.redis.key, 10, 'c-neveropened');
+    const selection = parseSelection({ since: '1h', match: 'c-neveropened-*' }, new Date());
+    const freeze = () =>
+      startBulkRestore(
+        deps(),
+        selection,
+        { overwrite: false, maxRate: null, awaitApproval: { ttlMinutes: 30 }, chunkSize: 4 },
+        { id: 'slack:U_ALICE', reason: 'test' },
+        queue,
+      );
+    const { jobId } = await freeze();
+    // No open(): the process died here. The selection is taken while the job waits.
+    await expect(freeze()).rejects.toThrow(/already pending or running/);
+    const requests = createBulkRequestStore(stack.db.pool, SCHEMA);
+    expect((await requests.expireDue()).map((j) => j.jobId)).not.toContain(jobId);
+    // Its TTL ran out (judged by the database clock: moved rather than waited for).
+    await stack.db.pool.query(
+      `UPDATE ${SCHEMA}.bulk_jobs SET expires_at = expires_at - interval '30 minutes' WHERE id = $1`,
+      [jobId],
+    );
+    const expired = await requests.expireDue();
+    expect(expired.filter((j) => j.jobId === jobId)).toMatchObject([{ jobId, channelId: '' }]);
+    expect(await chunkStates(jobId)).toEqual(['cancelled', 'cancelled', 'cancelled']);
+    const again = await freeze();
+    expect(again.jobId).not.toBe(jobId);
   });
 });

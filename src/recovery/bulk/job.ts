@@ -151,8 +151,13 @@ export async function startBulkRestore(
     overwrite: boolean;
     maxRate: number | null;
     chunkSize?: number;
-    /** Frozen `pending` and nothing queued: an approval step starts it (store/bulk-requests.ts). */
-    awaitApproval?: boolean;
+    /**
+     * Frozen `pending` and nothing queued: an approval step starts it (store/bulk-requests.ts).
+     * It expires `ttlMinutes` from the freeze unless the request sets its own: a process that
+     * dies before opening the request leaves a job the sweep expires, not one that blocks its
+     * selection for good.
+     */
+    awaitApproval?: { ttlMinutes: number };
   },
   actor: BulkActor,
   queue: ChunkQueue,
@@ -166,6 +171,7 @@ export async function startBulkRestore(
         selection: p.selection,
         selectionKey: selectionKey(selection),
         state: options.awaitApproval ? 'pending' : 'running',
+        expiresInMinutes: options.awaitApproval?.ttlMinutes ?? null,
         overwrite: options.overwrite,
         maxRate: options.maxRate,
         chunkSize,
