@@ -27,6 +27,8 @@ export const SWEEP_QUEUE = 'zeus-recover-sweep';
  */
 export const HOME_QUEUE = 'zeus-recover-home';
 const HOME_FANOUT_KEY = 'all';
+/** Between two people's refreshes in one fan-out: at most ~90 publishes a minute for the app. */
+const HOME_PUBLISH_SPACING_MS = 667;
 
 /** Every tick carries this key: the `stately` policy allows one queued and one active per key. */
 const SWEEP_KEY = 'tick';
@@ -251,8 +253,16 @@ export async function startJobEngine(options: JobEngineOptions): Promise<JobEngi
         async ([job]) => {
           const userId = job?.data?.userId;
           if (userId) return work.publish(userId);
-          for (const viewer of await work.viewers()) {
-            await boss.send(HOME_QUEUE, { userId: viewer }, { singletonKey: `u:${viewer}` });
+          // Spaced so that however many people look, the app stays under views.publish's budget
+          // (Tier 4, ~100 a minute for the whole app): a person whose refresh is still queued
+          // gets no second one (stately), so a fan-out never runs ahead of the spacing.
+          const viewers = await work.viewers();
+          for (const [i, viewer] of viewers.entries()) {
+            await boss.send(
+              HOME_QUEUE,
+              { userId: viewer },
+              { singletonKey: `u:${viewer}`, startAfter: new Date(Date.now() + i * HOME_PUBLISH_SPACING_MS) },
+            );
           }
         },
       );
