@@ -326,6 +326,8 @@ export const AUDIT_DATA = {
     detail: z.string(),
   }),
   // restore.* are written by recovery/execute.ts.
+  /** A conversation's lock broken (unlock), only while the lease that was seen still held it. */
+  'lock.broken': z.object({ lock: lockSummary, reason: z.string() }),
   'restore.started': z.object({
     source: z.string(),
     backupId: z.string(),

@@ -218,6 +218,15 @@ export const VERB_TABLE = [
     cli: {},
   },
   {
+    verb: 'unlock',
+    group: 'destructive',
+    syntax: 'unlock <id>',
+    summary: "break a conversation's lock, only if the holder inspect showed still has it (break-glass)",
+    // Slack's unlock as an approval request is not built yet (docs/reliability.md, known limits).
+    slack: null,
+    cli: {},
+  },
+  {
     verb: 'breaker-reset',
     group: 'maintenance',
     syntax: 'breaker-reset --reason <why>',

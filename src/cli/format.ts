@@ -4,12 +4,13 @@ import type { RestorePlan } from '../recovery/plan.js';
 import type { ReplayPlan, ReplayResult } from '../recovery/replay.js';
 import { inspectJson, summarizeTier } from '../recovery/summary.js';
 import type { InspectReport, TierName } from '../recovery/types.js';
+import type { UnlockPlan, UnlockResult } from '../recovery/unlock.js';
 import { describeZeusStatus, type ZeusStatus } from '../recovery/zeus-api.js';
 import type { AuditVerifyResult, Backup } from '../store/types.js';
 import { formatTtl, shortChecksum } from '../text-format.js';
 import { table } from './table.js';
 
-const DESTRUCTIVE = /^zeus-recover (restore|undo|replay|resume|bulk-restore)\b/;
+const DESTRUCTIVE = /^zeus-recover (restore|undo|replay|resume|bulk-restore|unlock)\b/;
 
 /**
  * A command the core suggests (written for Slack, `/zeus-recover restore c-1 --from postgres`,
@@ -69,6 +70,22 @@ export function formatInspect(report: InspectReport): string {
 }
 
 export { inspectJson };
+
+/** What unlock is about to break, before it does. */
+export function formatUnlockPlan(plan: UnlockPlan): string {
+  return `Breaking the lock on ${plan.conversationId}: ${lockText(plan.lock)}`;
+}
+
+export function formatUnlock(r: UnlockResult): string {
+  const was = `${r.broken.holder}${r.broken.requestId ? ` for request ${r.broken.requestId}` : ''}`;
+  return [
+    `Lock on ${r.conversationId} broken (it was held by ${was} since ${r.broken.since}).`,
+    r.broken.gone
+      ? 'Its holder was gone; nothing else changes.'
+      : 'Its holder was still renewing it: if it was running, it stops at its next renewal and writes nothing after.',
+    `Next: zeus-recover inspect ${r.conversationId}`,
+  ].join('\n');
+}
 
 /** The lock in one line, or null when the conversation is not locked. */
 function lockText(lock: InspectReport['lock']): string | null {

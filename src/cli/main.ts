@@ -36,7 +36,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     const previewOnly = args.command === 'bulk-restore' && args.bulk.dryRun;
     if (DESTRUCTIVE.has(args.command) && !previewOnly && (!args.yes || !args.reason)) {
       throw new UsageError(
-        `${args.command} ${args.command === 'replay' ? 'makes Zeus re-run steps' : 'changes Redis'}: add --yes and --reason "<why>" (the reason goes to the audit log)`,
+        `${args.command} ${args.command === 'replay' ? 'makes Zeus re-run steps' : args.command === 'unlock' ? "breaks a conversation's lock" : 'changes Redis'}: add --yes and --reason "<why>" (the reason goes to the audit log)`,
         args.command,
       );
     }

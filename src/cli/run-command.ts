@@ -19,6 +19,7 @@ import {
 } from '../recovery/index.js';
 import { inspectJson } from '../recovery/summary.js';
 import type { TierName, TierReport } from '../recovery/types.js';
+import { executeUnlock, planUnlock } from '../recovery/unlock.js';
 import { migrate } from '../store/migrate.js';
 import { createRuntime, type Runtime } from '../wiring.js';
 import { isCliVerb, type ParsedArgs, UsageError } from './args.js';
@@ -35,6 +36,8 @@ import {
   formatReplayProgress,
   formatReplayResult,
   formatRestore,
+  formatUnlock,
+  formatUnlockPlan,
   formatValidate,
 } from './format.js';
 import { actingUser, type CliIo } from './io.js';
@@ -190,6 +193,16 @@ async function dispatch(args: ParsedArgs, rt: Runtime, io: CliIo, config: Config
         executeRestore(thread.deps, plan, actor),
       );
       out(formatRestore(result), { ...result, undone: backupId });
+      return 0;
+    }
+    case 'unlock': {
+      const id = need(args, 0, 'a conversation id');
+      const plan = await wait(`Reading the lock on ${id}…`, planUnlock(deps, id));
+      if (!args.json) io.stderr(`${formatUnlockPlan(plan)}\n`);
+      const thread = await story(plan.conversationId);
+      await thread.tell();
+      const result = await executeUnlock(thread.deps, plan, actor);
+      out(formatUnlock(result), result);
       return 0;
     }
     case 'replay': {

@@ -20,6 +20,7 @@ import { exportRefusedView, exportUploadedView } from './export.js';
 import { formatTime } from './format.js';
 import { inspectView } from './inspect.js';
 import { clip } from './limits.js';
+import { lockBrokenView } from './lock.js';
 import {
   breakerResetApprovedView,
   breakerResetRequestView,
@@ -141,6 +142,9 @@ export const HANDLERS: Record<AuditAction, Render> = {
   'policy.refused': handler(S['policy.refused'], (d) => policyRefusedView(d)),
   'breaker.reset_requested': handler(S['breaker.reset_requested'], (d) => breakerResetRequestView(d)),
   'breaker.reset_approved': handler(S['breaker.reset_approved'], (d) => breakerResetApprovedView(d)),
+  'lock.broken': handler(S['lock.broken'], (d, e, now) =>
+    lockBrokenView(d, { conversationId: conversation(e), actor: e.actor, now }),
+  ),
   'restore.started': handler(S['restore.started'], (d, e) =>
     restoreProgressView({ ...d, conversationId: conversation(e), actor: e.actor }),
   ),

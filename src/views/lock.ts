@@ -1,6 +1,7 @@
 import type { LockState } from '../recovery/lock-state.js';
-import { code, line, userRef } from './escape.js';
+import { code, escapeMrkdwn, line, userRef } from './escape.js';
 import { formatTime } from './format.js';
+import { message, type SlackMessage, section } from './slack.js';
 
 /**
  * A conversation's lock in one line for inspect: who holds it, for which request, since when;
@@ -24,4 +25,19 @@ export function lockLine(lock: LockState | null | 'unreadable' | undefined, now?
     `🔒 *Locked* by ${who}${forRequest} since ${since} (lease renewed until ${formatTime(lock.expiresAt, now, { seconds: true })}). ` +
     'A restore or replay is running: wait for its outcome in this thread before deciding on another.'
   );
+}
+
+/** The thread's note of a broken lock (`lock.broken`): whose it was, who broke it and why. */
+export function lockBrokenView(
+  d: { lock: LockState; reason: string },
+  ctx: { conversationId: string; actor: string; now?: Date },
+): SlackMessage {
+  const was = `${userRef(line(d.lock.holder, 100))}${d.lock.requestId ? ` for request ${code(d.lock.requestId)}` : ''}`;
+  const state = d.lock.gone
+    ? `its holder was gone since ${formatTime(d.lock.expiresAt, ctx.now, { seconds: true })}`
+    : 'its holder was still renewing it: if it was running, it stops at its next renewal and writes nothing after';
+  const text =
+    `🔓 *Lock on ${code(ctx.conversationId)} broken* by ${userRef(ctx.actor)} — held by ${was} since ${formatTime(d.lock.since, ctx.now)}; ${state}. ` +
+    `Reason: ${escapeMrkdwn(line(d.reason, 500))}. Next: inspect ${code(ctx.conversationId)} before deciding on a restore.`;
+  return message(text.replace(/\*/g, ''), [section(text)]);
 }

@@ -101,4 +101,48 @@ describe('locks you can see', () => {
     const bytes = await h.stack.redis.client.get(h.stack.redis.key(id));
     expect(bytes).toBe(makeConversation(id, 2));
   });
+
+  it('unlock from the CLI breaks a stuck lock, audited and told in the thread; with no lock it breaks nothing', async () => {
+    const id = 'c-lock-break';
+    await h.stack.seed('redis', id, makeConversation(id, 3));
+    await inspectedInThread(id);
+    await lockHeld(id, 'slack:UCAROL1 (request rq_77777777-2222-3333-4444-555555555555)', -60_000);
+    const refused = await cli(['unlock', id], h.stack.env);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/unlock breaks a conversation's lock: add --yes and --reason/);
+    const r = await cli(['unlock', id, '--yes', '--reason', 'INC-12 holder pod gone'], h.stack.env);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(
+      /Lock on c-lock-break broken \(it was held by slack:UCAROL1 for request rq_77777777-2222-3333-4444-555555555555 since /,
+    );
+    const { rows } = await h.stack.db.pool.query(
+      'SELECT 1 FROM zeus_recover.locks WHERE conversation_id = $1',
+      [id],
+    );
+    expect(rows).toHaveLength(0);
+    const audit = await h.stack.db.pool.query<{ action: string; data: string }>(
+      `SELECT action, data::text AS data FROM zeus_recover.audit_log WHERE conversation_id = $1 AND action = 'lock.broken'`,
+      [id],
+    );
+    expect(audit.rows).toHaveLength(1);
+    expect(JSON.parse(audit.rows[0]?.data ?? '{}')).toMatchObject({
+      reason: 'INC-12 holder pod gone',
+      lock: { holder: 'slack:UCAROL1', gone: true },
+    });
+    await h.slack
+      .waitFor(
+        () =>
+          h
+            .transcript(id)
+            .find((l) => /Lock on .c-lock-break. broken.*holder was gone.*INC-12 holder pod gone/.test(l)),
+        15_000,
+        'thread: lock broken',
+      )
+      .catch((err: Error) => {
+        throw new Error(`${err.message}\n${h.transcript(id).join('\n')}`);
+      });
+    const again = await cli(['unlock', id, '--yes', '--reason', 'INC-12 again'], h.stack.env);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/is not locked/);
+  });
 });

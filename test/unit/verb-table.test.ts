@@ -42,9 +42,10 @@ describe('one verb table for both faces', () => {
       'replay',
       'bulk-restore',
       'resume',
+      'unlock',
       'migrate',
     ]);
-    expect(DESTRUCTIVE_VERBS).toEqual(['restore', 'undo', 'replay', 'bulk-restore', 'resume']);
+    expect(DESTRUCTIVE_VERBS).toEqual(['restore', 'undo', 'replay', 'bulk-restore', 'resume', 'unlock']);
   });
 
   it('the faces differ only where the table says so', () => {
