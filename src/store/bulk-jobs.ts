@@ -531,16 +531,35 @@ export function createBulkStore(pool: pg.Pool, schema: string, zeusTable: string
           [jobId],
         );
         if (running.rowCount) return running.rows.map((r) => r.chunk);
+        // Asked for in Slack (it waited for approval: it has an expiry) and never approved: a
+        // resume would run what nobody approved, whoever asks.
+        const neverApproved = `(j.expires_at IS NOT NULL AND coalesce(j.required_approvals, 1) >
+          (SELECT count(*) FROM ${s}.bulk_job_approvals a WHERE a.job_id = j.id))`;
         const job = await tx.query(
-          `UPDATE ${s}.bulk_jobs SET state = 'running', finished_at = NULL, error = NULL, updated_at = now()
-            WHERE id = $1 AND state IN ('cancelled', 'failed')`,
+          `UPDATE ${s}.bulk_jobs j SET state = 'running', finished_at = NULL, error = NULL, updated_at = now()
+            WHERE id = $1 AND state IN ('cancelled', 'failed') AND NOT ${neverApproved}`,
           [jobId],
         );
         if (job.rowCount === 0) {
-          const now = await tx.query<{ state: string }>(`SELECT state FROM ${s}.bulk_jobs WHERE id = $1`, [
-            jobId,
-          ]);
+          const now = await tx.query<{ state: string; never_approved: boolean }>(
+            `SELECT state, ${neverApproved} AS never_approved FROM ${s}.bulk_jobs j WHERE id = $1`,
+            [jobId],
+          );
           const state = now.rows[0]?.state;
+          if (state === 'pending') {
+            throw new RecoveryError(
+              ErrorCode.RequestState,
+              `Job ${jobId} is waiting for approval in Slack: a resume would run it unapproved.`,
+              'Approve it in its Slack thread (someone other than the requester), or cancel it there.',
+            );
+          }
+          if (now.rows[0]?.never_approved) {
+            throw new RecoveryError(
+              ErrorCode.Forbidden,
+              `Job ${jobId} was asked for in Slack and never approved (it was ${state} before approval): a resume would run what nobody approved.`,
+              'Start a new bulk restore of that selection (it is previewed again and asks for approval); this one stays as it is.',
+            );
+          }
           throw new RecoveryError(
             state ? ErrorCode.RequestState : ErrorCode.NotFound,
             state

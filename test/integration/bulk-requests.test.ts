@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBulkRestore } from '../../src/recovery/bulk/job.js';
+import { cancelBulkJob, startBulkRestore } from '../../src/recovery/bulk/job.js';
 import type { BulkDeps } from '../../src/recovery/bulk/preview.js';
 import { parseSelection } from '../../src/recovery/bulk/selection.js';
 import { compileIdPattern, DEFAULT_ID_PATTERN } from '../../src/recovery/ids.js';
@@ -8,6 +8,7 @@ import { createBulkStore } from '../../src/store/bulk-jobs.js';
 import { createBulkRequestStore } from '../../src/store/bulk-requests.js';
 import { migrate } from '../../src/store/migrate.js';
 import { seedMixed } from '../helpers/bulk.js';
+import { cli } from '../helpers/cli.js';
 import { type Stack, startStack } from '../helpers/stack.js';
 
 const SCHEMA = 'zeus_recover';
@@ -148,4 +149,36 @@ describe('a bulk job as its own approval request', () => {
     const again = await freeze();
     expect(again.jobId).not.toBe(jobId);
   });
+  it("the CLI's resume --yes refuses a Slack job that was never approved; an approved one resumes", async () => {
+    const waiting = await pendingJob('c-cliwait');
+    const denied = await pendingJob('c-clideny');
+    await denied.requests.deny(denied.jobId, 'U_BOB', 'wrong window');
+    const approved = await pendingJob('c-cliok');
+    expect((await approved.requests.approve(approved.jobId, 'U_BOB')).kind).toBe('approved');
+    await cancelBulkJob(deps(), approved.jobId, { id: 'slack:U_ALICE', reason: 'stop' });
+    const resumeAudits = async () =>
+      (
+        await stack.db.pool.query(
+          `SELECT data FROM ${SCHEMA}.audit_log WHERE action = 'bulk.resumed' AND data LIKE ANY ($1)`,
+          [[`%${waiting.jobId}%`, `%${denied.jobId}%`]],
+        )
+      ).rowCount;
+
+    const onWaiting = await cli(['resume', waiting.jobId, '--yes', '--reason', 'from the CLI'], stack.env);
+    expect(onWaiting.code).not.toBe(0);
+    expect(onWaiting.stderr).toMatch(/waiting for approval in Slack/);
+    expect(onWaiting.stderr).toMatch(/Approve it in its Slack thread .*, or cancel it there/);
+    const onDenied = await cli(['resume', denied.jobId, '--yes', '--reason', 'from the CLI'], stack.env);
+    expect(onDenied.code).not.toBe(0);
+    expect(onDenied.stderr).toMatch(/asked for in Slack and never approved/);
+    expect(onDenied.stderr).toMatch(/Start a new bulk restore of that selection/);
+    expect((await waiting.requests.get(waiting.jobId))?.state).toBe('pending');
+    expect((await denied.requests.get(denied.jobId))?.state).toBe('cancelled');
+    expect(await chunkStates(denied.jobId)).toEqual(['cancelled', 'cancelled', 'cancelled']);
+    expect(await resumeAudits()).toBe(0);
+
+    // Approved, then cancelled: what was approved may go on.
+    expect((await deps().store.resume(approved.jobId)).length).toBeGreaterThan(0);
+    expect((await approved.requests.get(approved.jobId))?.state).toBe('running');
+  }, 60_000);
 });
