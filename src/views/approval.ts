@@ -131,7 +131,8 @@ function stepRange(plan: ReplayPlan): string {
 /** Roles and times come from the stored conversation, so they are shown escaped and short. */
 function stepLine(s: StepSummary, now: Date): string {
   const role = s.role === null ? '_no role_' : line(s.role, 40);
-  const at = s.ts === null ? '' : ` · ${escapeMrkdwn(formatTime(s.ts, now))}`;
+  // To the second: steps a few seconds apart must not all read as the same minute.
+  const at = s.ts === null ? '' : ` · ${escapeMrkdwn(formatTime(s.ts, now, { seconds: true }))}`;
   return `• *${s.step}* · ${role}${at}`;
 }
 

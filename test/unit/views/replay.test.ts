@@ -70,10 +70,10 @@ describe('approval message for a replay', () => {
       >Zeus crashed mid-tool-call at step 5; the tool result never landed.
       ⚠️ Step 5 is before the checkpoint (6): step 5 was already checkpointed and will be re-run.
       Zeus will run again: steps 5–8 of 8 (4 steps) · checkpoint at step 6
-      • 5 · assistant · 02:05 UTC
-      • 6 · tool · 02:06 UTC
-      • 7 · assistant · 02:07 UTC
-      • 8 · tool · 02:08 UTC
+      • 5 · assistant · 02:05:04 UTC
+      • 6 · tool · 02:06:04 UTC
+      • 7 · assistant · 02:07:04 UTC
+      • 8 · tool · 02:08:04 UTC
       Bound to Redis \`77aa77aa77aa\`: if the conversation changes before the replay starts, nothing is sent to Zeus.
       ⏳ Expires at 03:41 UTC, in 30 min.
       Needs 1 approval from someone in @zeus-approvers (not the requester).
