@@ -79,7 +79,8 @@ export const MODAL_SOURCES = ['postgres', 's3', 'backup', 'redis'] as const;
  * Events the app subscribes to (manifest `settings.event_subscriptions.bot_events`). App Home
  * needs `app_home_opened` and `views.publish`, neither of which takes a scope.
  */
-export const BOT_EVENTS = ['app_home_opened'] as const;
+export const APP_HOME_OPENED = 'app_home_opened';
+export const BOT_EVENTS = [APP_HOME_OPENED] as const;
 
 /** The deny form's one input. */
 export const DENY_REASON_BLOCK_ID = 'deny_reason';

@@ -1,5 +1,5 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
-import { ACTION } from '../slack-ids.js';
+import { ACTION, APP_HOME_OPENED } from '../slack-ids.js';
 import { type Respond, refusedElsewhere, tell } from './actions.js';
 import { type HandlerContext, outcome } from './context.js';
 
@@ -10,7 +10,7 @@ import { type HandlerContext, outcome } from './context.js';
  * the tab is published by whichever replica takes the job (server.ts), never from here.
  */
 export function registerHome(app: App, ctx: HandlerContext): void {
-  app.event('app_home_opened', async ({ event }) => {
+  app.event(APP_HOME_OPENED, async ({ event }) => {
     const home = ctx.home;
     if (!home || event.tab !== 'home') return;
     try {

@@ -185,8 +185,9 @@ describe('approvalDecidedView', () => {
   ];
   it.each(rows)('%s: the buttons are replaced by the outcome', (state, over, title, line) => {
     const msg = decided({ state, ...over });
-    expect(actionsOf(msg.blocks)).toHaveLength(0);
-    expect(JSON.stringify(msg.blocks)).not.toContain('"button"');
+    // The decision buttons are gone; an expired request offers only Renew (a fresh request).
+    const ids = [...JSON.stringify(msg.blocks).matchAll(/"action_id":"([a-z_]+)"/g)].map((m) => m[1]);
+    expect(ids).toEqual(state === 'expired' ? ['request_renew'] : []);
     const plain = toPlainText(msg);
     expect(plain.startsWith(title)).toBe(true);
     expect(plain).toContain(line);
