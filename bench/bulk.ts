@@ -310,7 +310,18 @@ export async function benchBulk(
 const invoked = process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href;
 if (invoked) {
   const [, , first, mode, url, prefix] = process.argv;
-  if (first === 'child' && url && prefix) {
+  if (first === '--help' || first === '-h') {
+    process.stdout.write(
+      [
+        'node --import tsx bench/bulk.ts [N]   (default 10000; or BENCH_BULK_N)',
+        '  TEST_DATABASE_URL   admin URL of the Postgres to use (a database is created and dropped)',
+        '  TEST_REDIS_URL      the Redis to write into (default redis://127.0.0.1:6379)',
+        '  BENCH_NODE_ARGS     node flags for the measured children, e.g. "--max-old-space-size=128"',
+        'Prints a table and writes JSON under bench/results/.',
+        '',
+      ].join('\n'),
+    );
+  } else if (first === 'child' && url && prefix) {
     const result = mode === 'raw' ? await rawCopy(url, prefix) : await bulkRestore(url, prefix);
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } else {

@@ -45,8 +45,8 @@ const MIN_OFFLOAD = 8;
  * lazily V8 collects (a bot pod has 512 MiB). Parsing a copy takes several times its size: a copy
  * above MAX_OFFLOAD_BYTES stays on the event loop, whose heap is the process's own.
  */
-const WORKER_LIMITS = { maxOldGenerationSizeMb: 96, maxYoungGenerationSizeMb: 8 };
-const MAX_OFFLOAD_BYTES = 4 * 1024 * 1024;
+const WORKER_LIMITS = { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 8 };
+const MAX_OFFLOAD_BYTES = 1024 * 1024;
 /** Two workers: the analysis then runs beside the event loop, Postgres and Redis on a 2-core host. */
 const MAX_WORKERS = 2;
 
