@@ -14,7 +14,7 @@ import { eventually, findButton, type Harness, SECRET, startHarness } from './bo
 let h: Harness;
 
 beforeAll(async () => {
-  h = await startHarness({ REQUEST_TTL_MINUTES: '1' });
+  h = await startHarness({ REQUEST_TTL_MINUTES: '1', MAX_DESTRUCTIVE_PER_HOUR: '50', BREAKER_FAILURES: '3' });
   await h.startAnotherBot();
 }, 60_000);
 afterAll(async () => h?.stop());
@@ -218,9 +218,9 @@ describe('App Home', () => {
     expect(bobsTab).toContain(`restore of \`${a}\` from \`postgres\``);
     expect(bobsTab).toContain('waits for 1 approval from an approver (U_BOB, U_DAVE)');
     expect(bobsTab).toContain('asked by U_ALICE');
-    // The hourly limit and the breaker (store/blast-radius.ts), here unset: counted, not limited.
-    expect(bobsTab).toMatch(/Destructive requests in the last hour: \d+ \(no hourly limit set\)/);
-    expect(bobsTab).toContain('Circuit breaker: not set.');
+    // The hourly limit and the breaker, as store/blast-radius.ts counts them.
+    expect(bobsTab).toMatch(/Destructive requests in the last hour: \*\d+ of 50\*\./);
+    expect(bobsTab).toContain('Circuit breaker: closed (0 of 3 failed restores in a row).');
     expect(bobsTab).toMatch(/<http:\/\/127\.0\.0\.1:\d+\/archives\/C_INC\/p\d+\|thread>/);
 
     // A change is published to those who looked, without opening the tab again: Bob approves
