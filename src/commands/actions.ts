@@ -304,6 +304,7 @@ export function registerActions(app: App, ctx: HandlerContext): void {
       { userId: body.user.id, channelId },
       {
         clicked: inspectButtonLabel(id),
+        link: true,
       },
     );
     ctx.metrics.commands.inc({ command: 'inspect', outcome: outcome(reply) });

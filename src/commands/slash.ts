@@ -91,7 +91,7 @@ export function registerSlashCommand(app: App, ctx: HandlerContext): void {
         // Slack sends the text HTML-escaped; the audit log records what the person typed.
         const typed = normaliseText(command.text);
         await answer(workingNote(typed.trim()));
-        const reply = await ctx.workflow.command(parsed, typed, who);
+        const reply = await ctx.workflow.command(parsed, typed, who, { link: true });
         count(parsed.kind, outcome(reply));
         // The note is replaced in place: by a link to the thread, or by what went wrong.
         await respond(

@@ -42,13 +42,15 @@ export function createCommands(ctx: WorkflowContext) {
   /**
    * `typed`: the command as the person typed it (the handler undoes the chat's escaping), or as
    * the button or form stands for it. `clicked`: the button's label when a click asked for it, so
-   * the thread says "clicked Undo" rather than claiming a command was typed.
+   * the thread says "clicked Undo" rather than claiming a command was typed. `link`: wait for the
+   * thread message and return its link (for a private note that can be replaced by it); a form
+   * submission has no such note, so it does not hold its slot waiting for one.
    */
   async function command(
     cmd: ThreadCommand,
     typed: string,
     who: Actor,
-    opts: { clicked?: string } = {},
+    opts: { clicked?: string; link?: boolean } = {},
   ): Promise<Reply> {
     try {
       const conversationId = cmd.kind === 'undo' ? null : 'id' in cmd ? cmd.id : null;
@@ -68,7 +70,7 @@ export function createCommands(ctx: WorkflowContext) {
       });
       const reply = await perform(cmd, who, inspected);
       // The private "working on it" note becomes a link to the thread, so notes do not pile up.
-      if (!reply.ok || !messaging.linkTo) return reply;
+      if (!reply.ok || !opts.link || !messaging.linkTo) return reply;
       return {
         ...reply,
         link: await messaging.linkTo(who.channelId, echo.seq, LINK_WAIT_MS).catch(() => null),
