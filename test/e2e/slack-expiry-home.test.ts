@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appHomeOpenedBody, EVENT_HEADERS, postToApp } from '../../sandbox/slack/requests.js';
+import { seedMixed } from '../helpers/bulk.js';
 import { makeConversation } from '../helpers/conversations.js';
-import { eventually, findButton, type Harness, SECRET, startHarness } from './bot-harness.js';
+import { CHANNEL, eventually, findButton, type Harness, SECRET, startHarness } from './bot-harness.js';
 
 /**
  * Issue 12, items 3 and 4, over signed HTTP against two replicas of the bot and the local Slack:
@@ -243,4 +244,53 @@ describe('App Home', () => {
     expect(h.slack.calls('views.publish').length).toBeGreaterThan(0);
     expect(h.slack.okCalls('views.publish')).toEqual(h.slack.calls('views.publish'));
   }, 60_000);
+});
+
+describe('a pending bulk restore', () => {
+  it('gets one expiry warning in its own thread and shows in App Home with its progress', async () => {
+    await seedMixed(h.stack.db.pool, h.stack.redis.client, h.stack.redis.key, 20, 'c-bulkhome');
+    const res = await h.slash(
+      "bulk-restore --from postgres --since 1h --match 'c-bulkhome*' --reason INC-12 bulk and home",
+    );
+    expect(res.status).toBe(200);
+    const root = await h.slack.waitFor(
+      () => h.slack.messagesInChannel(CHANNEL).find((m) => /Zeus bulk restore: bj_/.test(m.text)),
+      20_000,
+      'bulk thread root',
+    );
+    const jobId = /(bj_[A-Za-z0-9_-]{20})/.exec(root.text)?.[1] ?? '';
+    const thread = () => h.slack.messagesInThread(CHANNEL, root.ts);
+    const warning = await h.slack.waitFor(
+      () => thread().find((m) => m.text.includes(`Bulk restore \`${jobId}\` expires`)),
+      15_000,
+      'bulk expiry warning',
+    );
+    expect(warning.text).toContain('U_ALICE, an approver (U_BOB, U_DAVE) can approve or deny it');
+
+    await postToApp(h.url(), appHomeOpenedBody({ user: 'U_DAVE' }), {
+      secret: SECRET,
+      headers: EVENT_HEADERS,
+    });
+    const bulkLine = () =>
+      (h.slack.homeOf('U_DAVE')?.text ?? []).find((t) => t.startsWith('*Bulk jobs*'))?.includes(jobId);
+    await h.slack.waitFor(() => bulkLine(), 15_000, 'the job in App Home');
+    const forDave = (h.slack.homeOf('U_DAVE')?.text ?? []).find((t) => t.startsWith('*For you to approve*'));
+    expect(forDave).toContain(jobId);
+
+    // Approved, it runs to its end; Dave's tab follows without his opening it again.
+    const card = thread().find((m) => findButton(m.blocks, 'bulk_approve') === jobId);
+    expect(card).toBeDefined();
+    await h.click('bulk_approve', jobId, 'U_DAVE', card?.ts ?? '');
+    await h.slack.waitFor(
+      () => {
+        const line = (h.slack.homeOf('U_DAVE')?.text ?? []).find((t) => t.startsWith('*Bulk jobs*')) ?? '';
+        return line.includes(`\`${jobId}\` succeeded`) && line.includes('20/20 (100%)');
+      },
+      30_000,
+      'the finished job in App Home',
+    );
+    const sweeps = await sweepsDone();
+    await eventually(async () => (await sweepsDone()) >= sweeps + 4, 'four more sweep ticks', 20_000);
+    expect(thread().filter((m) => m.text.includes(`Bulk restore \`${jobId}\` expires`))).toHaveLength(1);
+  }, 90_000);
 });
