@@ -404,7 +404,11 @@ export async function startBot(
       return res.permalink ?? null;
     },
   });
-  /** Builds one person's tab and publishes it unless they are shown exactly that already. */
+  /**
+   * Builds one person's tab and publishes it unless they are shown exactly that already. A failed
+   * publish forgets the hash (pg-boss retries the job); a replica killed between the two leaves
+   * that tab as it was until the next change, whose view hashes differently.
+   */
   const publishHome = async (userId: string): Promise<void> => {
     const view = homeView(await homeTab.build(userId, new Date()));
     const hash = createHash('sha256').update(JSON.stringify(view)).digest('hex');
