@@ -198,8 +198,8 @@ async function bulkRestore(url: string, prefix: string): Promise<ChildResult> {
     keyPrefix: prefix,
     idPattern: compileIdPattern(DEFAULT_ID_PATTERN),
     ttlPolicy: { kind: 'keep' },
-    // BENCH_BULK_WRITE=cas: the direct compare-and-set instead of shadow keys (bulk-shadow.ts, docs/benchmarks.md).
-    writeVia: process.env.BENCH_BULK_WRITE === 'cas' ? 'cas' : 'shadow',
+    // BENCH_BULK_WRITE=shadow: through shadow keys instead of the direct compare-and-set (docs/benchmarks.md).
+    writeVia: process.env.BENCH_BULK_WRITE === 'shadow' ? 'shadow' : 'cas',
     audit: createAuditLog(pool, SCHEMA),
     verdicts: new VerdictCache(),
   };

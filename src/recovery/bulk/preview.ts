@@ -19,7 +19,7 @@ export interface BulkDeps {
   clock?: () => Date;
   /** Shared by the preview and the chunks this process works: each copy is analysed once. */
   verdicts?: VerdictCache;
-  /** How chunks write Redis: through shadow keys (the default) or the direct compare-and-set (the bench's A/B). */
+  /** How chunks write Redis: the direct compare-and-set (the default) or through shadow keys (the bench's A/B). */
   writeVia?: 'shadow' | 'cas';
 }
 

@@ -113,6 +113,16 @@ const DATA: { [A in AuditAction]: AuditData<A> } = {
     leaseExpiredAt: NOW.toISOString(),
     detail: 'Redis holds the new value (sha256:c0ffee): the write landed.',
   },
+  'lock.broken': {
+    lock: {
+      holder: 'slack:U0REQUEST',
+      requestId: 'rq_01HV3',
+      since: '2025-12-13T03:00:00.000Z',
+      expiresAt: '2025-12-13T03:05:00.000Z',
+      gone: true,
+    },
+    reason: 'INC-12 holder pod gone',
+  },
   'restore.started': {
     source: 'postgres',
     backupId: BACKUP_ID,
@@ -255,6 +265,8 @@ const EXPECT: Record<AuditAction, string> = {
   'request.stale':
     '🔄 The preview went stale: Redis changed since the preview (`77aa…` → `9911…`) — a fresh preview follows.',
   'request.settled': `✅ The bot stopped during the restore of \`${ID}\` from \`postgres\`, but Redis holds the new value: the restore landed.\nIt was not run again.`,
+  'lock.broken':
+    '🔓 Lock on `c-7f3a9e` broken by @U0APPROVE — held by @U0REQUEST for request `rq_01HV3` since 03:00 UTC; its holder was gone since 03:05:00 UTC. Reason: INC-12 holder pod gone. Next: inspect `c-7f3a9e` before deciding on a restore.',
   'restore.started': `▶️ Restoring \`${ID}\` from \`postgres\`…\nBackup \`${BACKUP_ID}\` taken`,
   'restore.succeeded': `✅ Restored \`${ID}\` from \`postgres\``,
   'restore.failed': `❌ Restore of \`${ID}\` from \`postgres\` failed\nRedis changed since the preview.\nWhat to do: Nothing was written.`,
