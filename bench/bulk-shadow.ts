@@ -1,42 +1,26 @@
 /**
- * What the shadow-key path (write a shadow, read it back, promote it by script) would cost bulk
- * restore per conversation, beside today's pipelined compare-and-set (one script per key that
- * writes the new bytes directly). Only the Redis write stage is measured, in batches of bulk's
+ * What the shadow-key path (bulk/shadow-batch.ts: write a shadow, read it back, promote it by
+ * script) costs bulk restore per conversation, beside its pipelined compare-and-set (one script
+ * per key that writes the new bytes directly). Only the Redis write stage is measured, in batches of bulk's
  * WRITE_BATCH, each batch pipelined as bulk sends it, over N conversations of about 8 KB, each
  * key holding an older copy. The whole-job cost is this stage's extra time per conversation over
  * a bulk run's time per conversation (docs/benchmarks.md). Reported, never asserted.
  *
  * `npm run bench`, or alone: `node --import tsx bench/bulk-shadow.ts [N]` (default 10,000).
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
 import { compareAndSetMany } from '../src/recovery/bulk/redis-batch.js';
-import { shadowKeyFor } from '../src/recovery/tiers/shadow-key.js';
+import { promoteMany } from '../src/recovery/bulk/shadow-batch.js';
 import { makeConversation } from '../test/helpers/conversations.js';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 /** As src/recovery/bulk/job.ts. */
 const WRITE_BATCH = 250;
 const ROUNDS = 3;
-
-/** The tier's promote, with the live key compared by SHA-1 as bulk's compare-and-set does. */
-const BULK_PROMOTE_LUA = `
-local shadow = redis.call('GET', KEYS[2])
-if (not shadow) or redis.sha1hex(shadow) ~= ARGV[2] then redis.call('DEL', KEYS[2]) return -4 end
-local current = redis.call('GET', KEYS[1])
-if (ARGV[1] == '' and current) or (ARGV[1] ~= '' and ((not current) or redis.sha1hex(current) ~= ARGV[1])) then
-  redis.call('DEL', KEYS[2])
-  return 0
-end
-redis.call('SET', KEYS[1], shadow, 'KEEPTTL')
-redis.call('DEL', KEYS[2])
-return 1
-`;
-
-const sha1 = (b: Buffer) => createHash('sha1').update(b).digest('hex');
 
 interface Doc {
   key: string;
@@ -68,34 +52,21 @@ async function viaCas(redis: Redis, docs: Doc[]): Promise<number> {
 
 async function viaShadow(redis: Redis, docs: Doc[], tag: string): Promise<number> {
   let ok = 0;
-  const scripted = redis as unknown as { zeusBenchPromote: (...a: string[]) => Promise<unknown> };
   for (let i = 0; i < docs.length; i += WRITE_BATCH) {
     const batch = docs.slice(i, i + WRITE_BATCH);
-    const shadows = batch.map((d) => shadowKeyFor(d.key, tag) as string);
-    const write = redis.pipeline();
-    batch.forEach((d, j) => {
-      write.set(shadows[j] as string, d.next, 'PX', 60_000);
-    });
-    await write.exec();
-    const read = redis.pipeline();
-    for (const s of shadows) read.getBuffer(s);
-    const held = (await read.exec()) ?? [];
-    // Validation as the single restore does it: the shadow holds exactly the planned bytes (the
-    // copy's analysis is bulk's decide, already done on the same bytes).
-    const valid = batch.map((d, j) => (held[j]?.[1] as Buffer | null)?.equals(d.next) === true);
-    const promote = redis.pipeline() as unknown as typeof scripted & { exec(): Promise<unknown[]> };
-    batch.forEach((d, j) => {
-      if (valid[j]) promote.zeusBenchPromote(d.key, shadows[j] as string, sha1(d.old), sha1(d.next));
-    });
-    const replies = (await promote.exec()) as Array<[Error | null, unknown]>;
-    ok += replies.filter(([err, r]) => !err && Number(r) === 1).length;
+    const out = await promoteMany(
+      redis,
+      batch.map((d) => ({ key: d.key, expected: d.old, next: d.next })),
+      { kind: 'keep' },
+      `${tag}-${i}`,
+    );
+    ok += out.filter((o) => o.status === 'ok').length;
   }
   return ok;
 }
 
 export async function benchBulkShadow(print: (line: string) => void, n = 10_000): Promise<void> {
   const redis = new Redis(REDIS_URL);
-  redis.defineCommand('zeusBenchPromote', { numberOfKeys: 2, lua: BULK_PROMOTE_LUA });
   const prefix = `zrbench:${randomBytes(4).toString('hex')}:conversation:`;
   const docs: Doc[] = Array.from({ length: n }, (_, i) => {
     const id = `c-shadow-${i}`;

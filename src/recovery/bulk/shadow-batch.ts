@@ -1,4 +1,5 @@
 import { errorMessage } from '../../errors.js';
+import { luaSetWithTtl } from '../tiers/lua-ttl.js';
 import type { RedisClient } from '../tiers/redis.js';
 import { shadowKeyFor } from '../tiers/shadow-key.js';
 import type { TtlPolicy } from '../types.js';
@@ -27,13 +28,7 @@ if (ARGV[1] == '' and current) or (ARGV[1] ~= '' and ((not current) or redis.sha
   redis.call('DEL', KEYS[2])
   return 0
 end
-if ARGV[3] == 'keep' then
-  redis.call('SET', KEYS[1], shadow, 'KEEPTTL')
-elseif ARGV[3] == 'fixed' then
-  redis.call('SET', KEYS[1], shadow, 'PX', ARGV[4])
-else
-  redis.call('SET', KEYS[1], shadow)
-end
+${luaSetWithTtl('shadow', 3, 4)}
 redis.call('DEL', KEYS[2])
 return 1
 `;

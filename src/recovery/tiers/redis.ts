@@ -3,6 +3,7 @@ import { ErrorCode, RecoveryError } from '../../errors.js';
 import { describeNetworkError } from '../../net-errors.js';
 import { sleep } from '../retry.js';
 import type { ActiveStore, CasResult, PromoteResult, ScanPage, TierRead, TtlPolicy } from '../types.js';
+import { luaSetWithTtl } from './lua-ttl.js';
 import {
   DEFAULT_MAX_READ_MS,
   firstByteMs,
@@ -107,13 +108,7 @@ if ARGV[3] == 'del' then
   redis.call('DEL', KEYS[1])
   return {1, -2}
 end
-if ARGV[5] == 'keep' then
-  redis.call('SET', KEYS[1], ARGV[4], 'KEEPTTL')
-elseif ARGV[5] == 'fixed' then
-  redis.call('SET', KEYS[1], ARGV[4], 'PX', ARGV[6])
-else
-  redis.call('SET', KEYS[1], ARGV[4])
-end
+${luaSetWithTtl('ARGV[4]', 5, 6)}
 return {1, redis.call('PTTL', KEYS[1])}
 `;
 const CAS_COMMAND = 'zeusRecoverCas';
@@ -141,13 +136,7 @@ if (ARGV[1] == 'absent' and current) or (ARGV[1] ~= 'absent' and current ~= ARGV
   redis.call('DEL', KEYS[2])
   return {0, 0}
 end
-if ARGV[4] == 'keep' then
-  redis.call('SET', KEYS[1], shadow, 'KEEPTTL')
-elseif ARGV[4] == 'fixed' then
-  redis.call('SET', KEYS[1], shadow, 'PX', ARGV[5])
-else
-  redis.call('SET', KEYS[1], shadow)
-end
+${luaSetWithTtl('shadow', 4, 5)}
 redis.call('DEL', KEYS[2])
 return {1, redis.call('PTTL', KEYS[1])}
 `;
