@@ -197,7 +197,10 @@ export interface BulkStore {
   insertBackups(rows: readonly NewBulkBackup[]): Promise<string[]>;
   /** Stops handing out chunks; a chunk being worked finishes. The state after, or null if none. */
   requestCancel(jobId: string): Promise<BulkJobState | null>;
-  /** Puts a cancelled or failed job back to running (a running one stays so); the chunks to enqueue again. */
+  /**
+   * Puts a cancelled or failed job back to running (a running one stays so), its report to post
+   * again; never a Slack job that was not approved. The chunks to enqueue again.
+   */
   resume(jobId: string): Promise<number[]>;
   /** Conversations not restored for a reason to look at (changed, invalid, failed), by id, after `after`. */
   failures(
@@ -536,7 +539,10 @@ export function createBulkStore(pool: pg.Pool, schema: string, zeusTable: string
         const neverApproved = `(j.expires_at IS NOT NULL AND coalesce(j.required_approvals, 1) >
           (SELECT count(*) FROM ${s}.bulk_job_approvals a WHERE a.job_id = j.id))`;
         const job = await tx.query(
-          `UPDATE ${s}.bulk_jobs j SET state = 'running', finished_at = NULL, error = NULL, updated_at = now()
+          // reported_at in the same move: a Slack job reports again when it settles again, and a
+          // sweep poking settled jobs never finds it settled and unreported in between.
+          `UPDATE ${s}.bulk_jobs j SET state = 'running', finished_at = NULL, error = NULL, reported_at = NULL,
+                  updated_at = now()
             WHERE id = $1 AND state IN ('cancelled', 'failed') AND NOT ${neverApproved}`,
           [jobId],
         );

@@ -84,8 +84,6 @@ export interface BulkRequestStore {
    * so this last edit too keeps the interval after the previous one.
    */
   claimReport(jobId: string, intervalMs: number): Promise<(ProgressClaim & { waitMs: number }) | null>;
-  /** A resumed job reports again when it settles again. */
-  clearReport(jobId: string): Promise<void>;
   /** When the job started running (approved), for rate and ETA. */
   startedAt(jobId: string): Promise<Date | null>;
   /**
@@ -352,10 +350,6 @@ export function createBulkRequestStore(pool: pg.Pool, schema: string): BulkReque
             waitMs: Math.max(0, row.wait_ms),
           }
         : null;
-    },
-
-    async clearReport(jobId) {
-      await pool.query(`UPDATE ${jobs} SET reported_at = NULL WHERE id = $1`, [jobId]);
     },
 
     async liveWithThread(limit = 50) {

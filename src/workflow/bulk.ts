@@ -403,7 +403,6 @@ export function createBulk(ctx: WorkflowContext) {
         return { ok: false, ...bulkReplies.neverApproved(jobId), code: ErrorCode.Forbidden };
       }
       const b = need();
-      await b.requests.clearReport(jobId);
       const status = await resumeBulkJob(
         threadAudit(b.deps, job.channelId, jobId),
         jobId,

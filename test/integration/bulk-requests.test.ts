@@ -177,8 +177,12 @@ describe('a bulk job as its own approval request', () => {
     expect(await chunkStates(denied.jobId)).toEqual(['cancelled', 'cancelled', 'cancelled']);
     expect(await resumeAudits()).toBe(0);
 
-    // Approved, then cancelled: what was approved may go on.
+    // Approved, then cancelled and reported: what was approved may go on, and reports again.
+    await approved.requests.setProgressSeq(approved.jobId, 7);
+    expect(await approved.requests.claimReport(approved.jobId, 0)).not.toBeNull();
     expect((await deps().store.resume(approved.jobId)).length).toBeGreaterThan(0);
     expect((await approved.requests.get(approved.jobId))?.state).toBe('running');
+    await cancelBulkJob(deps(), approved.jobId, { id: 'slack:U_ALICE', reason: 'stop again' });
+    expect(await approved.requests.claimReport(approved.jobId, 0)).toMatchObject({ progressSeq: 7 });
   }, 60_000);
 });
