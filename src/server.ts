@@ -36,6 +36,7 @@ import { createBulkRequestStore } from './store/bulk-requests.js';
 import { createDeliveryStore } from './store/deliveries.js';
 import { createExpiryWarningStore } from './store/expiry-warnings.js';
 import { createHomeStore } from './store/home.js';
+import { createRenewalStore } from './store/renewals.js';
 import { createRequestStore } from './store/requests.js';
 import type { AuditLog, DeliveryStore } from './store/types.js';
 import { approvalDecidedView } from './views/approval.js';
@@ -364,6 +365,7 @@ export async function startBot(
     messaging: slackMessaging({ audit: deps.audit, deliveries, slack, upload, wake: () => delivery.kick() }),
     names: SLACK_NAMES,
     expiryWarnings: createExpiryWarningStore(runtime.pool, schema),
+    renewals: createRenewalStore(runtime.pool, schema),
     lookup: createRequestAuditLookup(runtime.pool, schema),
     bulk: {
       deps: bulkDeps,

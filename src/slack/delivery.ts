@@ -145,6 +145,8 @@ export const DECISION_ACTIONS: ReadonlySet<string> = new Set([
   'request.expired',
   'request.stale',
   'request.settled',
+  // The expired card gives way to "renewed as …" (its request snapshot carries renewedAs).
+  'request.renewed',
   'request.break_glass',
   'request.reviewed',
   ...OUTCOME_ACTIONS,

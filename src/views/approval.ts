@@ -362,8 +362,14 @@ export function approvalMessageView(req: RecoveryRequest, ctx: ApprovalContext):
   const status = statusLine(req, ctx.now);
   if (status === null) blocks.push(section(waitingText(req, ctx)), actionButtons(req));
   else blocks.push(context(status));
-  // Stored as expired (not merely past its time): Renew files it again after a fresh preview.
-  if (req.state === 'expired') blocks.push(renewButton(req));
+  // Stored as expired (not merely past its time): Renew files it again after a fresh preview,
+  // once; then the card says which request it became.
+  if (req.state === 'expired') {
+    const renewedAs = resultField(req, 'renewedAs');
+    if (renewedAs)
+      blocks.push(context(`🔁 Renewed as ${code(renewedAs)}: its fresh preview is further down the thread.`));
+    else if (resultField(req, 'renewedBy') === null) blocks.push(renewButton(req));
+  }
   const glass = breakGlassStatus(req);
   if (glass) blocks.push(section(glass));
   blocks.push(context(`Request ${code(req.id)}`));

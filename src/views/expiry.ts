@@ -64,6 +64,12 @@ export const renewReplies = {
     message: `Request ${id} is ${state}, not expired: only an expired request can be renewed.`,
     hint: 'Its card in the thread shows where it stands.',
   }),
+  alreadyRenewed: (id: string, renewedAs: string | null) => ({
+    message: renewedAs
+      ? `Request ${id} was already renewed, as ${renewedAs}.`
+      : `Request ${id} is being renewed by someone else right now.`,
+    hint: 'The fresh request is in the thread; approve or deny it there.',
+  }),
   renewed: (conversationId: string, newId: string, changed: boolean) => ({
     message: `Renewed: request ${newId} for ${conversationId} waits for approval with a fresh preview.${changed ? ' Redis changed since the expired request; the preview says how.' : ''}`,
   }),

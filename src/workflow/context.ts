@@ -25,6 +25,7 @@ import {
 } from '../store/blast-radius.js';
 import type { BulkRequestStore } from '../store/bulk-requests.js';
 import type { ExpiryWarningStore } from '../store/expiry-warnings.js';
+import type { RenewalStore } from '../store/renewals.js';
 import { OpenRequestConflict, type RequestStore } from '../store/requests.js';
 import type { AuditEvent } from '../store/types.js';
 import { approverHint, openConflictText } from '../views/approval-refusals.js';
@@ -75,6 +76,8 @@ export interface WorkflowDeps {
   bulk?: BulkWorkflowDeps;
   /** Claims of the "expires soon" replies (workflow/expiry.ts); absent, none are posted. */
   expiryWarnings?: ExpiryWarningStore;
+  /** One renewal per expired request (workflow/expiry.ts); absent, Renew is not guarded. */
+  renewals?: RenewalStore;
   /** How a replay is followed through Zeus's status endpoint. */
   replay?: { pollMs: number; timeoutMs: number };
   logger: Logger;

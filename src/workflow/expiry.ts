@@ -3,6 +3,7 @@ import { planRestore } from '../recovery/index.js';
 import type { RestorePlan } from '../recovery/plan.js';
 import { planReplay, type ReplayPlan } from '../recovery/replay.js';
 import type { ExpiryWarningStore } from '../store/expiry-warnings.js';
+import type { RenewalStore } from '../store/renewals.js';
 import { renewalChangeWarning, renewReplies } from '../views/expiry.js';
 import type { Actor, Reply, WorkflowContext } from './context.js';
 
@@ -13,7 +14,11 @@ const WARN_BATCH = 50;
  * The "expires soon" reply, and Renew on an expired request. The reply is claimed in Postgres
  * before it is posted (store/expiry-warnings.ts), so the sweep of any replica posts it once.
  */
-export function createExpiry(ctx: WorkflowContext, warnings: ExpiryWarningStore | undefined) {
+export function createExpiry(
+  ctx: WorkflowContext,
+  warnings: ExpiryWarningStore | undefined,
+  renewals: RenewalStore | undefined,
+) {
   const { requests, policy, logger, record, failure, openRequest, actorId, approverHint } = ctx;
 
   /** Warns about each request and pending bulk job due for it; resolves to how many were posted. */
@@ -82,21 +87,41 @@ export function createExpiry(ctx: WorkflowContext, warnings: ExpiryWarningStore 
       const old = await requests.get(requestId);
       if (!old) return { ok: false, ...renewReplies.noSuchRequest(requestId) };
       if (old.state !== 'expired') return { ok: false, ...renewReplies.notExpired(old.id, old.state) };
-      const fresh = await freshPlan(old);
-      const changed = renewalChangeWarning(redisChecksum(old.plan), redisChecksum(fresh));
-      if (changed) fresh.warnings = [changed, ...fresh.warnings];
-      const renewed = await openRequest(
-        old.kind,
-        fresh,
-        { userId: who.userId, channelId: old.channelId },
-        old.reason,
-      );
+      // One renewal per expired request: a second click (or replica) is told which one it was.
+      if (renewals && !(await renewals.claim(old.id, who.userId))) {
+        const now = await requests.get(old.id);
+        const renewedAs = now?.result?.renewedAs;
+        return {
+          ok: false,
+          ...renewReplies.alreadyRenewed(old.id, typeof renewedAs === 'string' ? renewedAs : null),
+        };
+      }
+      let renewed: RecoveryRequest;
+      let changed: string | null;
+      try {
+        const fresh = await freshPlan(old);
+        changed = renewalChangeWarning(redisChecksum(old.plan), redisChecksum(fresh));
+        if (changed) fresh.warnings = [changed, ...fresh.warnings];
+        renewed = await openRequest(
+          old.kind,
+          fresh,
+          { userId: who.userId, channelId: old.channelId },
+          old.reason,
+        );
+      } catch (err) {
+        // Nothing was filed (a tier did not answer, another request is open): Renew stays offered.
+        await renewals?.release(old.id).catch(() => undefined);
+        throw err;
+      }
+      await renewals?.done(old.id, renewed.id);
+      // The expired card is edited from this snapshot: "renewed as …" instead of the button.
+      const after = (await requests.get(old.id)) ?? old;
       await record(old.channelId, {
         action: 'request.renewed',
         actor: actorId(who.userId),
         conversationId: old.conversationId,
         requestId: old.id,
-        data: { request: old, renewedAs: renewed.id, changed },
+        data: { request: after, renewedAs: renewed.id, changed },
       });
       return { ok: true, ...renewReplies.renewed(old.conversationId, renewed.id, changed !== null) };
     } catch (err) {

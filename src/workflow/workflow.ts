@@ -23,7 +23,7 @@ export function createWorkflow(deps: WorkflowDeps) {
     ...commands,
     ...decisions,
     ...createBulk(ctx),
-    ...createExpiry(ctx, deps.expiryWarnings),
+    ...createExpiry(ctx, deps.expiryWarnings, deps.renewals),
     approverHint: ctx.approverHint,
   };
 }

@@ -113,6 +113,27 @@ describe('Renew on an expired request', () => {
       'renewal note',
     );
     expect(await auditCount('request.renewed', approval.requestId)).toBe(1);
+    // The expired card now says what it became, and a second click renews nothing.
+    await h.slack.waitFor(
+      () => {
+        const old = h.thread(id).find((m) => m.ts === approval.ts);
+        return (
+          JSON.stringify(old?.blocks).includes(`Renewed as \`${fresh.requestId}\``) && !renewButtonOn(id)
+        );
+      },
+      10_000,
+      'the expired card edited',
+    );
+    const again = await h.click('request_renew', renew.requestId, 'U_DAVE', renew.ts);
+    await h.slack.waitFor(
+      () =>
+        JSON.stringify(h.slack.responses(again.responseId)).includes(
+          `already renewed, as ${fresh.requestId}`,
+        ),
+      10_000,
+      'second Renew refused',
+    );
+    expect(await auditCount('request.renewed', approval.requestId)).toBe(1);
     const { rows } = await h.stack.db.pool.query<{ requester: string; reason: string; plan_source: string }>(
       `SELECT requester, reason, plan->'source'->>'tier' AS plan_source FROM ${SCHEMA}.requests WHERE id = $1`,
       [fresh.requestId],

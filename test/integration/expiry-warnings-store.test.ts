@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createExpiryWarningStore } from '../../src/store/expiry-warnings.js';
+import { createRenewalStore } from '../../src/store/renewals.js';
 import { createRequestStore } from '../../src/store/requests.js';
 import { storedPlan, useMigratedStore } from '../helpers/store.js';
 
@@ -7,6 +8,7 @@ const SCHEMA = 'zeus_recover';
 const fixture = useMigratedStore('zr_warn', SCHEMA, (pool, schema) => ({
   requests: createRequestStore(pool, schema),
   warnings: createExpiryWarningStore(pool, schema),
+  renewals: createRenewalStore(pool, schema),
 }));
 let seq = 0;
 
@@ -52,5 +54,30 @@ describe('expiry warning claims', () => {
     await fixture.store.warnings.release('request', waiting);
     expect(await fixture.store.warnings.claimRequests(5, 100)).toEqual([waiting]);
     expect(await fixture.store.warnings.claimRequests(5, 100)).toEqual([]);
+  });
+});
+
+describe('renewal claims', () => {
+  it('give an expired request to one renewer of many, keep it until released, and only while expired', async () => {
+    const waiting = await open(30);
+    expect(await fixture.store.renewals.claim(waiting, 'U1')).toBe(false);
+    await fixture.db.pool.query(
+      `UPDATE ${SCHEMA}.requests SET expires_at = now() - interval '1 s' WHERE id = $1`,
+      [waiting],
+    );
+    await fixture.store.requests.expireDue(100);
+    const wins = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => fixture.store.renewals.claim(waiting, `U${i}`)),
+    );
+    expect(wins.filter(Boolean)).toHaveLength(1);
+    await fixture.store.renewals.release(waiting);
+    expect((await fixture.store.requests.get(waiting))?.result).toBeNull();
+    expect(await fixture.store.renewals.claim(waiting, 'U9')).toBe(true);
+    await fixture.store.renewals.done(waiting, 'rq_next');
+    expect((await fixture.store.requests.get(waiting))?.result).toEqual({
+      renewedBy: 'U9',
+      renewedAs: 'rq_next',
+    });
+    expect(await fixture.store.renewals.claim(waiting, 'U10')).toBe(false);
   });
 });

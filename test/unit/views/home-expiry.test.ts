@@ -147,6 +147,18 @@ describe('expiry warning and renewal views', () => {
     const expired = approvalDecidedView(request({ state: 'expired' }), { approverHint: hint, now: NOW });
     expect(blockText(expired.blocks)).toContain('[Renew]');
     expect(checkMessageLimits(expired)).toEqual([]);
+    // Renewed once: the card names the new request instead of offering Renew again.
+    const renewed = approvalDecidedView(
+      request({ state: 'expired', result: { renewedBy: 'U0DAVE', renewedAs: 'rq_new' } }),
+      { approverHint: hint, now: NOW },
+    );
+    expect(blockText(renewed.blocks)).not.toContain('[Renew]');
+    expect(blockText(renewed.blocks).join('\n')).toContain('🔁 Renewed as `rq_new`');
+    const renewing = approvalDecidedView(request({ state: 'expired', result: { renewedBy: 'U0DAVE' } }), {
+      approverHint: hint,
+      now: NOW,
+    });
+    expect(blockText(renewing.blocks)).not.toContain('[Renew]');
     // Past its time but not yet closed by the sweep: no Renew (it would be refused).
     const pastDue = approvalDecidedView(request({ expiresAt: '2025-12-13T03:00:00.000Z' }), {
       approverHint: hint,
