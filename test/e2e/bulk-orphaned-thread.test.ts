@@ -20,6 +20,14 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => h?.stop());
 
+/** What the job's own thread says, reply by reply. */
+function threadTexts(jobId: string): string[] {
+  const root = h.slack
+    .messagesInChannel(CHANNEL)
+    .find((m) => m.thread_ts === null && m.text.includes(`Zeus bulk restore: ${jobId}`));
+  return root ? h.slack.messagesInThread(CHANNEL, root.ts).map((m) => m.text) : [];
+}
+
 function depsOn(stack: Harness['stack']) {
   return {
     redis: stack.redis.client,
@@ -50,17 +58,7 @@ describe('a Slack bulk job with no worker left', () => {
       CHANNEL,
     ]);
 
-    const said = (): string[] => {
-      const root = h.slack
-        .messagesInChannel(CHANNEL)
-        .find((m) => m.thread_ts === null && m.text.includes(`Zeus bulk restore: ${jobId}`));
-      return root
-        ? h.slack
-            .messagesInThread(CHANNEL, root.ts)
-            .map((m) => m.text)
-            .filter((t) => t.includes('no live worker'))
-        : [];
-    };
+    const said = () => threadTexts(jobId).filter((t) => t.includes('no live worker'));
     const [report] = await eventually(
       () => (said().length > 0 ? said() : null),
       'the report in the job thread',
@@ -120,17 +118,7 @@ describe('a Slack bulk job with no worker left', () => {
     }));
     expect(marked?.state).toBe('failed');
 
-    const reports = () => {
-      const root = h.slack
-        .messagesInChannel(CHANNEL)
-        .find((m) => m.thread_ts === null && m.text.includes(`Zeus bulk restore: ${jobId}`));
-      return root
-        ? h.slack
-            .messagesInThread(CHANNEL, root.ts)
-            .map((m) => m.text)
-            .filter((t) => t.includes(jobId) && t.includes('restored of'))
-        : [];
-    };
+    const reports = () => threadTexts(jobId).filter((t) => t.includes(jobId) && t.includes('restored of'));
     const [report] = await eventually(() => (reports().length > 0 ? reports() : null), 'the report');
     expect(report).toContain('restored of 10');
     await new Promise((r) => setTimeout(r, 1500));
