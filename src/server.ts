@@ -391,6 +391,7 @@ export async function startBot(
     approverHint: workflow.approverHint,
     groupMembers: async () =>
       config.policy.approverUsergroupId ? groups.members(config.policy.approverUsergroupId) : null,
+    groupMembersOf: (groupId) => groups.members(groupId),
     limits: () =>
       blastRadiusStatus(runtime.pool, schema, {
         maxPerHour: config.policy.maxDestructivePerHour,

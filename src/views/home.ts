@@ -23,6 +23,8 @@ export interface HomeRequest {
   link: string | null;
   /** The person looking may approve it now. */
   mayApprove: boolean;
+  /** APPROVER_GROUPS: the groups no approval came from yet (each must approve). */
+  missingGroups?: string[];
 }
 
 export interface HomeBulkJob {
@@ -69,16 +71,30 @@ function age(at: string, now: Date): string {
   return Number.isFinite(ms) && ms >= 60_000 ? `${formatDuration(ms)} old` : 'new';
 }
 
+/** A Slack user group as a live mention; anything else shown literally. */
+function groupRef(groupId: string): string {
+  return /^S[A-Z0-9]{2,30}$/.test(groupId) ? `<!subteam^${groupId}>` : code(groupId);
+}
+
 function approvers(hint: string): string {
   return clip(escapeExceptMentions(oneLine(hint)), 300, { markup: true });
 }
 
 /** What an open request waits for, in a few words. */
-function waitingFor(req: RecoveryRequest, now: Date, hint: string): string {
+function waitingFor(item: HomeRequest, now: Date, hint: string): string {
+  const req = item.request;
   switch (req.state) {
     case 'requested': {
       const missing = Math.max(1, req.requiredApprovals - req.approvals.length);
-      return `waits for ${plural(missing, 'approval')} from ${approvers(hint)}, expires ${formatRelative(req.expiresAt, now)}`;
+      const groups = item.missingGroups ?? [];
+      const from =
+        groups.length > 0
+          ? `a member of ${groups
+              .slice(0, 5)
+              .map(groupRef)
+              .join(groups.length > 1 ? ' and of ' : '')}`
+          : approvers(hint);
+      return `waits for ${plural(missing, 'approval')} from ${from}, expires ${formatRelative(req.expiresAt, now)}`;
     }
     case 'approved':
       return 'approved, starting';
@@ -92,7 +108,7 @@ function waitingFor(req: RecoveryRequest, now: Date, hint: string): string {
 function openLine(item: HomeRequest, now: Date, hint: string): string {
   const r = item.request;
   return clip(
-    `• ${operationPhrase(r)} — ${waitingFor(r, now, hint)} · asked by ${userRef(r.requester)}, ${age(r.createdAt, now)} · ${threadLink(item.link)}`,
+    `• ${operationPhrase(r)} — ${waitingFor(item, now, hint)} · asked by ${userRef(r.requester)}, ${age(r.createdAt, now)} · ${threadLink(item.link)}`,
     LINE_MAX,
     { markup: true },
   );

@@ -1,5 +1,7 @@
 import { checkBulkApprove } from '../approval/bulk-rules.js';
+import { assignGroup, type GroupMembership, missingGroups } from '../approval/policies.js';
 import { checkApprover } from '../approval/rules.js';
+import type { RecoveryRequest } from '../approval/types.js';
 import type { Config } from '../config.js';
 import type { BulkStore } from '../store/bulk-jobs.js';
 import type { BulkRequestStore } from '../store/bulk-requests.js';
@@ -20,6 +22,8 @@ export interface HomeTabDeps {
   policy: Pick<Config['policy'], 'approverUserIds' | 'approverUsergroupId'>;
   approverHint: string;
   groupMembers: () => Promise<ReadonlySet<string> | null>;
+  /** APPROVER_GROUPS: a group's members (null when Slack does not say), to tell whose approval counts. */
+  groupMembersOf?: (groupId: string) => Promise<ReadonlySet<string> | null>;
   /** The hourly limit and the breaker (store/blast-radius.ts); null when they cannot be read. */
   limits: () => Promise<HomeLimits | null>;
   /** A link to a message, or null (the chat could not say). */
@@ -37,6 +41,15 @@ export function createHomeTab(deps: HomeTabDeps) {
   const link = async (ref: HomeItemRef): Promise<string | null> =>
     ref.threadTs === null ? null : deps.permalink(ref.channelId, ref.threadTs).catch(() => null);
 
+  async function groupsOf(groups: readonly string[]): Promise<GroupMembership> {
+    const unique = [...new Set(groups)];
+    const lookup = deps.groupMembersOf;
+    const answers = await Promise.all(
+      unique.map(async (g) => [g, lookup ? await lookup(g).catch(() => null) : null] as const),
+    );
+    return new Map(answers);
+  }
+
   async function build(viewer: string, now: Date): Promise<HomeData> {
     const [openRefs, recentRefs, bulkRefs, groupMembers, limits] = await Promise.all([
       home.openRequests(OPEN_SHOWN + 1),
@@ -47,10 +60,24 @@ export function createHomeTab(deps: HomeTabDeps) {
     ]);
     const rule = { ...policy, userId: viewer, groupMembers };
     const open: HomeRequest[] = [];
+    const found: RecoveryRequest[] = [];
     for (const ref of openRefs) {
       const request = await requests.get(ref.id);
-      if (!request) continue;
-      open.push({ request, link: await link(ref), mayApprove: checkApprover({ ...rule, request }).ok });
+      if (request) found.push(request);
+    }
+    // APPROVER_GROUPS: an approval counts only from a group none of the earlier ones came from.
+    const membership = await groupsOf(found.flatMap((r) => r.approverGroups ?? []));
+    for (const request of found) {
+      const ref = openRefs.find((r) => r.id === request.id);
+      const groups = request.approverGroups ?? [];
+      const taken = request.approvals.map((a) => a.groupId ?? null);
+      const counts = groups.length === 0 || assignGroup(groups, membership, taken, viewer).ok;
+      open.push({
+        request,
+        link: ref ? await link(ref) : null,
+        mayApprove: checkApprover({ ...rule, request }).ok && counts,
+        ...(groups.length > 0 ? { missingGroups: missingGroups(groups, taken) } : {}),
+      });
     }
     const recent: HomeRequest[] = [];
     for (const ref of recentRefs) {

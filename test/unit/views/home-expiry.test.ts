@@ -64,6 +64,25 @@ describe('App Home view', () => {
     expect(checkHomeLimits(view)).toEqual([]);
   });
 
+  it('names the approver groups still missing (APPROVER_GROUPS)', () => {
+    const view = homeView(
+      home({
+        open: [
+          {
+            request: request({ requester: 'U0ALICE', requiredApprovals: 2 }),
+            link: null,
+            mayApprove: false,
+            missingGroups: ['S0DBA', 'S0SRE'],
+          },
+        ],
+      }),
+    );
+    expect(text(view)).toContain(
+      'waits for 2 approvals from a member of <!subteam^S0DBA> and of <!subteam^S0SRE>',
+    );
+    expect(text(view)).toContain('Nothing waits for your approval.');
+  });
+
   it('says the hourly limit is reached and when it frees, and that the breaker is open with its pending reset', () => {
     const view = homeView(
       home({
