@@ -102,6 +102,12 @@ function checkRow(
   return null;
 }
 
+/** An entry a store appends within its own transaction, beside the change it tells. */
+export interface ToldEntry {
+  event: AuditEvent;
+  options?: AppendOptions;
+}
+
 /**
  * Appends one event on `client`, which must be in a transaction: the entry (and its delivery row)
  * commits or rolls back with whatever else the caller wrote there, so a state change and the

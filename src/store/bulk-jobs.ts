@@ -1,9 +1,9 @@
 import type pg from 'pg';
 import { ErrorCode, RecoveryError } from '../errors.js';
-import { appendWithin } from './audit.js';
+import { appendWithin, type ToldEntry } from './audit.js';
 import { newBackupId } from './backups.js';
 import { quoteIdent, withTransaction } from './sql.js';
-import type { AppendOptions, AuditEntry, AuditEvent } from './types.js';
+import type { AuditEntry } from './types.js';
 
 /**
  * SQL of the bulk restore: reading Zeus's table as a stream (a server-side cursor in one
@@ -225,7 +225,7 @@ export interface BulkStore {
    */
   markOrphaned(
     jobId: string,
-    tell: (state: 'failed' | 'cancelled') => { event: AuditEvent; options?: AppendOptions },
+    tell: (state: 'failed' | 'cancelled') => ToldEntry,
   ): Promise<{ state: 'failed' | 'cancelled'; entry: AuditEntry } | null>;
 }
 

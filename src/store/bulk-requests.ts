@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { Approval } from '../approval/types.js';
 import { ErrorCode, RecoveryError } from '../errors.js';
+import { appendWithin, type ToldEntry } from './audit.js';
 import { reserveHourlySlot } from './blast-radius.js';
 import type { BulkJobState } from './bulk-jobs.js';
 import { quoteIdent, withTransaction } from './sql.js';
@@ -70,8 +71,12 @@ export interface BulkRequestStore {
   /** `groupId`: the approver group it counts for (APPROVER_GROUPS), one approval per group. */
   approve(jobId: string, userId: string, groupId?: string | null): Promise<BulkDecision>;
   deny(jobId: string, userId: string, reason: string): Promise<BulkDenyOutcome>;
-  /** Pending jobs past their expiry, cancelled; each returned to exactly one caller. */
-  expireDue(limit?: number): Promise<BulkRequest[]>;
+  /**
+   * Pending jobs past their expiry, cancelled; each returned to exactly one caller. `tell(job)`
+   * is the audit entry that says so, appended (with its delivery row) in the same transaction:
+   * a job is never expired without it, however the process or its connection ends.
+   */
+  expireDue(limit?: number, tell?: (job: BulkRequest) => ToldEntry): Promise<BulkRequest[]>;
   setCardSeq(jobId: string, seq: number): Promise<void>;
   setProgressSeq(jobId: string, seq: number): Promise<void>;
   /**
@@ -283,7 +288,7 @@ export function createBulkRequestStore(pool: pg.Pool, schema: string): BulkReque
       });
     },
 
-    async expireDue(limit = 100) {
+    async expireDue(limit = 100, tell) {
       return withTransaction(pool, async (client) => {
         // SKIP LOCKED: replicas sweeping at once take disjoint rows.
         const res = await client.query<Row>(
@@ -298,7 +303,12 @@ export function createBulkRequestStore(pool: pg.Pool, schema: string): BulkReque
         const out: BulkRequest[] = [];
         for (const row of res.rows) {
           await client.query(cancelChunks, [row.id]);
-          out.push(await toRequest(client, row));
+          const job = await toRequest(client, row);
+          if (tell) {
+            const { event, options } = tell(job);
+            await appendWithin(client, schema, event, options);
+          }
+          out.push(job);
         }
         return out;
       });

@@ -444,27 +444,34 @@ export function createBulk(ctx: WorkflowContext) {
   }
 
   /**
-   * Frozen, then the process stopped before its request was opened: no card, no thread, nobody
-   * told but the audit log. Expired like any request, so its selection is free again.
+   * Pending jobs past their expiry: cancelled, and said so in their threads, each entry appended
+   * in the transaction that cancels the job (the sweeper calls it). A job frozen by a process
+   * that stopped before its request was opened has no card and no thread: the audit log alone
+   * says it, and its selection is free again.
    */
-  async function neverOpened(jobId: string): Promise<void> {
-    await ctx.core.audit.append({
-      action: 'bulk.expired',
-      actor: 'system',
-      conversationId: null,
-      requestId: null,
-      data: { jobId },
-    });
-    logger.warn({ jobId }, 'bulk job frozen but its approval request never opened: expired');
-  }
-
-  /** Pending jobs past their expiry: cancelled, and said so in their threads (the sweeper calls it). */
   async function expireDue(): Promise<number> {
     if (!bulk) return 0;
-    const due = await bulk.requests.expireDue();
+    const due = await bulk.requests.expireDue(100, (job) => ({
+      event: {
+        action: 'bulk.expired',
+        actor: 'system',
+        conversationId: job.channelId === '' ? null : job.jobId,
+        requestId: null,
+        data: { jobId: job.jobId },
+      },
+      ...(job.channelId === '' ? {} : { options: { deliverTo: { channelId: job.channelId } } }),
+    }));
+    if (due.some((job) => job.channelId !== '')) messaging.wakeDeliverer();
     for (const job of due) {
-      if (job.channelId === '') await neverOpened(job.jobId);
-      else await expired(job);
+      if (job.channelId === '') {
+        logger.warn({ jobId: job.jobId }, 'bulk job frozen but its approval request never opened: expired');
+      } else {
+        // The thread is told already (the entry above); a card left with its buttons answers a
+        // click with "no longer waiting".
+        await decided(job, { kind: 'expired' }).catch((err: unknown) =>
+          logger.warn({ err, jobId: job.jobId }, 'could not mark the expired bulk card'),
+        );
+      }
     }
     return due.length;
   }

@@ -3,12 +3,14 @@ import { cancelBulkJob, startBulkRestore } from '../../src/recovery/bulk/job.js'
 import type { BulkDeps } from '../../src/recovery/bulk/preview.js';
 import { parseSelection } from '../../src/recovery/bulk/selection.js';
 import { compileIdPattern, DEFAULT_ID_PATTERN } from '../../src/recovery/ids.js';
+import { createPgPool } from '../../src/recovery/tiers/postgres.js';
 import { createAuditLog } from '../../src/store/audit.js';
 import { createBulkStore } from '../../src/store/bulk-jobs.js';
-import { createBulkRequestStore } from '../../src/store/bulk-requests.js';
+import { type BulkRequest, createBulkRequestStore } from '../../src/store/bulk-requests.js';
 import { migrate } from '../../src/store/migrate.js';
 import { seedMixed } from '../helpers/bulk.js';
 import { cli } from '../helpers/cli.js';
+import { holding, startFaultProxyFor, throughProxy } from '../helpers/fault-proxy.js';
 import { type Stack, startStack } from '../helpers/stack.js';
 
 const SCHEMA = 'zeus_recover';
@@ -185,4 +187,44 @@ describe('a bulk job as its own approval request', () => {
     await cancelBulkJob(deps(), approved.jobId, { id: 'slack:U_ALICE', reason: 'stop again' });
     expect(await approved.requests.claimReport(approved.jobId, 0)).toMatchObject({ progressSeq: 7 });
   }, 60_000);
+  it('expiry and its thread entry are one transaction: a connection cut between them leaves the job pending, and the next sweep expires and tells it once', async () => {
+    const { jobId } = await pendingJob('c-expirecut');
+    await stack.db.pool.query(
+      `UPDATE ${SCHEMA}.bulk_jobs SET expires_at = now() - interval '1 second' WHERE id = $1`,
+      [jobId],
+    );
+    const proxy = await startFaultProxyFor(stack.env.DATABASE_URL ?? '', 5432);
+    const pool = createPgPool(throughProxy(stack.env.DATABASE_URL ?? '', proxy), 5000);
+    try {
+      const requests = createBulkRequestStore(pool, SCHEMA);
+      const tell = (job: BulkRequest) => ({
+        event: {
+          action: 'bulk.expired' as const,
+          actor: 'system',
+          conversationId: job.jobId,
+          requestId: null,
+          data: { jobId: job.jobId },
+        },
+        options: { deliverTo: { channelId: job.channelId } },
+      });
+      const cut = proxy.arm({ match: holding('insert into', 'audit_log'), fault: 'cut-before' });
+      await expect(requests.expireDue(100, tell)).rejects.toThrow();
+      expect(cut.hasFired).toBe(true);
+      expect((await requests.get(jobId))?.state).toBe('pending');
+      expect(await chunkStates(jobId)).toEqual(['pending', 'pending', 'pending']);
+
+      expect((await requests.expireDue(100, tell)).map((j) => j.jobId)).toContain(jobId);
+      expect((await requests.expireDue(100, tell)).map((j) => j.jobId)).not.toContain(jobId);
+      const told = await stack.db.pool.query(
+        `SELECT d.channel_id FROM ${SCHEMA}.audit_deliveries d JOIN ${SCHEMA}.audit_log a ON a.seq = d.seq
+          WHERE a.action = 'bulk.expired' AND a.conversation_id = $1`,
+        [jobId],
+      );
+      expect(told.rows).toEqual([{ channel_id: 'C_INC' }]);
+      expect((await requests.get(jobId))?.state).toBe('cancelled');
+    } finally {
+      await pool.end();
+      await proxy.stop();
+    }
+  });
 });
