@@ -379,6 +379,25 @@ const STEPS: Step[] = [
     started: 0,
   },
   {
+    name: 'shadow copy being written, live key not yet touched',
+    parking: () => ({
+      async arm(ctx) {
+        // The SET of the new value to the shadow key, held until the kill drops it.
+        armed = proxy.arm({
+          match: chunkHolding('\r\nset\r\n', `{${ctx.key}}:zeus-recover:shadow:`),
+          fault: { holdMs: 10 * 60_000 },
+        });
+      },
+      parked: async () => armed?.fired,
+      async release() {},
+    }),
+    state: 'failed',
+    reached: 'write',
+    redis: 'old',
+    started: 1,
+  },
+  {
+    // Since shadow keys, the write is the promote: the shadow is written and validated by now.
     name: 'Redis write sent, not yet at Redis',
     parking: () => ({
       async arm(ctx) {
@@ -523,6 +542,10 @@ describe('kill -9 at each step of a restore, then restart', () => {
       expect(await auditCount(approval.requestId, 'restore.started')).toBe(step.started);
       expect(writes.get(key) ?? 0).toBe(step.redis === 'new' ? 1 : 0);
       const holds = await stack.redis.client.get(key);
+      // A shadow the killed run left behind is only a copy, and goes by itself.
+      for (const shadow of await stack.redis.client.keys(`{${key}}:zeus-recover:shadow:*`)) {
+        expect(await stack.redis.client.pttl(shadow), shadow).toBeGreaterThan(0);
+      }
       if (step.redis === 'old') expect(holds).toBe(oldDoc);
       // Postgres hands the copy back in its own jsonb formatting: same document, other bytes.
       else expect(JSON.parse(holds ?? 'null')).toEqual(JSON.parse(newDoc));
