@@ -539,9 +539,9 @@ export function createBulkStore(pool: pg.Pool, schema: string, zeusTable: string
         const neverApproved = `(j.expires_at IS NOT NULL AND coalesce(j.required_approvals, 1) >
           (SELECT count(*) FROM ${s}.bulk_job_approvals a WHERE a.job_id = j.id))`;
         const job = await tx.query(
-          // reported_at in the same move: a Slack job reports again when it settles again, and a
+          // reported_at and report_seq in the same move: a Slack job reports again when it settles again, and a
           // sweep poking settled jobs never finds it settled and unreported in between.
-          `UPDATE ${s}.bulk_jobs j SET state = 'running', finished_at = NULL, error = NULL, reported_at = NULL,
+          `UPDATE ${s}.bulk_jobs j SET state = 'running', finished_at = NULL, error = NULL, reported_at = NULL, report_seq = NULL,
                   updated_at = now()
             WHERE id = $1 AND state IN ('cancelled', 'failed') AND NOT ${neverApproved}`,
           [jobId],

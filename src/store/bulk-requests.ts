@@ -5,6 +5,7 @@ import { appendWithin, type ToldEntry } from './audit.js';
 import { reserveHourlySlot } from './blast-radius.js';
 import type { BulkJobState } from './bulk-jobs.js';
 import { quoteIdent, withTransaction } from './sql.js';
+import type { AuditEntry } from './types.js';
 
 /**
  * A bulk job asked for in Slack is its own approval request: the job row waits `pending` (its
@@ -85,10 +86,18 @@ export interface BulkRequestStore {
    */
   claimProgress(jobId: string, intervalMs: number): Promise<ProgressClaim | null>;
   /**
-   * The final report of a settled job, granted once (reported_at): `waitMs` is how long to wait
-   * so this last edit too keeps the interval after the previous one.
+   * The right to prepare the final report of a settled job not reported yet (reported_at): one
+   * caller at a time, and again once a claim is older than the interval plus REPORT_LEASE_MS (its
+   * holder died before recording it). `waitMs` is how long to wait so this last edit too keeps
+   * the interval after the previous one.
    */
   claimReport(jobId: string, intervalMs: number): Promise<(ProgressClaim & { waitMs: number }) | null>;
+  /**
+   * Appends the report's entry (with its delivery row) and marks the job reported, in one
+   * transaction: exactly once per settling, however many claims prepared it. Null when it was
+   * reported already.
+   */
+  recordReport(jobId: string, tell: ToldEntry): Promise<AuditEntry | null>;
   /** When the job started running (approved), for rate and ETA. */
   startedAt(jobId: string): Promise<Date | null>;
   /**
@@ -120,6 +129,12 @@ interface Row {
 const COLUMNS =
   'id, state, channel_id, requester, reason, total, chunks, overwrite, required_approvals, expires_at, decided_by, decided_at, deny_reason, card_seq, progress_seq';
 const MAX_TTL_MINUTES = 7 * 24 * 60;
+/**
+ * How long past the interval a report's claim holds: its holder waits for the slot, edits the
+ * progress message (waiting up to 10 s for its delivery) and shares the failures file (up to
+ * 15 s for the thread) before recording it.
+ */
+const REPORT_LEASE_MS = 120_000;
 
 function notFound(jobId: string): RecoveryError {
   return new RecoveryError(
@@ -343,8 +358,11 @@ export function createBulkRequestStore(pool: pg.Pool, schema: string): BulkReque
            SELECT id, greatest(clock_timestamp(),
                     coalesce(progress_posted_at + $2::double precision * interval '1 millisecond', clock_timestamp())) AS at
              FROM ${jobs}
-            WHERE id = $1 AND channel_id IS NOT NULL AND progress_seq IS NOT NULL AND reported_at IS NULL
+            WHERE id = $1 AND channel_id IS NOT NULL AND progress_seq IS NOT NULL
               AND state IN ('succeeded', 'failed', 'cancelled')
+              AND report_seq IS NULL
+              AND (reported_at IS NULL
+                   OR reported_at < clock_timestamp() - ($2::double precision + ${REPORT_LEASE_MS}) * interval '1 millisecond')
             FOR UPDATE)
          UPDATE ${jobs} j SET reported_at = clock_timestamp(), progress_posted_at = slot.at
            FROM slot WHERE j.id = slot.id
@@ -362,12 +380,25 @@ export function createBulkRequestStore(pool: pg.Pool, schema: string): BulkReque
         : null;
     },
 
+    async recordReport(jobId, tell) {
+      return withTransaction(pool, async (client) => {
+        const res = await client.query(
+          `SELECT 1 FROM ${jobs} WHERE id = $1 AND report_seq IS NULL FOR UPDATE`,
+          [jobId],
+        );
+        if (res.rowCount === 0) return null;
+        const entry = await appendWithin(client, schema, tell.event, tell.options);
+        await client.query(`UPDATE ${jobs} SET report_seq = $2 WHERE id = $1`, [jobId, entry.seq]);
+        return entry;
+      });
+    },
+
     async liveWithThread(limit = 50) {
       const res = await pool.query<{ id: string }>(
         `SELECT id FROM ${jobs}
           WHERE progress_seq IS NOT NULL
             AND (state IN ('running', 'cancelling')
-                 OR (state IN ('succeeded', 'failed', 'cancelled') AND reported_at IS NULL))
+                 OR (state IN ('succeeded', 'failed', 'cancelled') AND report_seq IS NULL))
           ORDER BY created_at LIMIT $1`,
         [Math.max(1, Math.floor(limit))],
       );

@@ -551,19 +551,26 @@ export function createBulk(ctx: WorkflowContext) {
         file = null;
       }
     }
-    await record(channelId, jobId, {
-      action: 'bulk.reported',
-      actor: 'system',
-      data: {
-        jobId,
-        state: status.state,
-        total: status.total,
-        counts: status.counts,
-        failureCount: all.length,
-        failures: all.slice(0, BULK_FAILURES_SHOWN),
-        file,
+    // Once per settling, even when a claim taken over from a dead replica prepared it again.
+    const entry = await b.requests.recordReport(jobId, {
+      event: {
+        action: 'bulk.reported',
+        actor: 'system',
+        conversationId: jobId,
+        requestId: null,
+        data: {
+          jobId,
+          state: status.state,
+          total: status.total,
+          counts: status.counts,
+          failureCount: all.length,
+          failures: all.slice(0, BULK_FAILURES_SHOWN),
+          file,
+        },
       },
+      options: { deliverTo: { channelId } },
     });
+    if (entry) messaging.wakeDeliverer();
   }
 
   /**

@@ -124,6 +124,58 @@ describe('a bulk job as its own approval request', () => {
     expect(granted[0]?.waitMs).toBeGreaterThan(50_000);
     expect(await requests.claimProgress(jobId, 0)).toBeNull();
   });
+
+  it('a report claimed by a replica that died before recording it is claimed again after the lease, and recorded once', async () => {
+    const { jobId, requests } = await pendingJob('c-reportlease');
+    await requests.approve(jobId, 'U_BOB');
+    await requests.setProgressSeq(jobId, 42);
+    await stack.db.pool.query(`UPDATE ${SCHEMA}.bulk_jobs SET state = 'succeeded' WHERE id = $1`, [jobId]);
+    expect(await requests.claimReport(jobId, 1000)).not.toBeNull();
+    // Its holder died here. Within the lease nobody else prepares it; the sweep keeps asking.
+    expect(await requests.claimReport(jobId, 1000)).toBeNull();
+    expect(await requests.liveWithThread(1000)).toContain(jobId);
+    await stack.db.pool.query(
+      `UPDATE ${SCHEMA}.bulk_jobs SET reported_at = reported_at - interval '10 minutes' WHERE id = $1`,
+      [jobId],
+    );
+    expect(await requests.claimReport(jobId, 1000)).toMatchObject({ channelId: 'C_INC', progressSeq: 42 });
+
+    const tell = {
+      event: {
+        action: 'bulk.reported' as const,
+        actor: 'system',
+        conversationId: jobId,
+        requestId: null,
+        data: {
+          jobId,
+          state: 'succeeded' as const,
+          total: 10,
+          counts: { restored: 0, identical: 0, newer: 0, changed: 0, invalid: 0, failed: 0 },
+          failureCount: 0,
+          failures: [],
+          file: null,
+        },
+      },
+      options: { deliverTo: { channelId: 'C_INC' } },
+    };
+    // The dead holder's twin and this one both record: the entry is appended once.
+    const recorded = await Promise.all([
+      requests.recordReport(jobId, tell),
+      requests.recordReport(jobId, tell),
+    ]);
+    expect(recorded.filter((e) => e !== null)).toHaveLength(1);
+    const { rows } = await stack.db.pool.query(
+      `SELECT count(*)::int AS n FROM ${SCHEMA}.audit_log WHERE action = 'bulk.reported' AND conversation_id = $1`,
+      [jobId],
+    );
+    expect(rows).toEqual([{ n: 1 }]);
+    await stack.db.pool.query(
+      `UPDATE ${SCHEMA}.bulk_jobs SET reported_at = reported_at - interval '10 minutes' WHERE id = $1`,
+      [jobId],
+    );
+    expect(await requests.claimReport(jobId, 1000)).toBeNull();
+    expect(await requests.liveWithThread(1000)).not.toContain(jobId);
+  });
   it('frozen, then the process stopped before its request opened: the sweep expires it and its selection is free again', async () => {
     await seedMixed(stack.db.pool, stack.redis.client, stack.redis.key, 10, 'c-neveropened');
     const selection = parseSelection({ since: '1h', match: 'c-neveropened-*' }, new Date());

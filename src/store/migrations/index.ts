@@ -10,6 +10,7 @@ import { migration0010 } from './0010-bulk-jobs-slack.js';
 import { migration0011 } from './0011-expiry-warnings-home.js';
 import { migration0012 } from './0012-approval-policies.js';
 import { migration0013 } from './0013-bulk-approval-groups.js';
+import { migration0014 } from './0014-bulk-report-seq.js';
 import type { Migration } from './migration.js';
 
 export type { Migration } from './migration.js';
@@ -34,4 +35,5 @@ export const MIGRATIONS: readonly Migration[] = [
   migration0011,
   migration0012,
   migration0013,
+  migration0014,
 ];
