@@ -204,6 +204,34 @@ describe('Slack stand-in with the real WebClient', () => {
     await expect(web.views.push({ trigger_id: '123.456.def', view })).resolves.toMatchObject({ ok: true });
   });
 
+  it('publishes a Home tab per person (views.publish), replacing it whole and checking its limits', async () => {
+    const web = client();
+    const home = (text: string) => ({
+      type: 'home' as const,
+      blocks: [{ type: 'section' as const, text: { type: 'mrkdwn' as const, text } }],
+    });
+    const first = await web.views.publish({ user_id: 'U_ALICE', view: home('first') });
+    await web.views.publish({ user_id: 'U_ALICE', view: home('second') });
+    expect(slack.homeOf('U_ALICE')?.text).toEqual(['second']);
+    expect((await web.views.publish({ user_id: 'U_ALICE', view: home('third') })).view?.id).toBe(
+      first.view?.id,
+    );
+    expect(slack.homeOf('U_BOB')).toBeUndefined();
+    await expect(
+      web.views.publish({
+        user_id: 'U_ALICE',
+        view: { type: 'home', blocks: Array(101).fill(home('x').blocks[0]) },
+      }),
+    ).rejects.toMatchObject({ data: { error: 'invalid_arguments' } });
+    await expect(
+      web.views.publish({ user_id: 'U_ALICE', view: { ...home('x'), type: 'modal' } as never }),
+    ).rejects.toMatchObject({ data: { error: 'invalid_arguments' } });
+    await expect(web.views.publish({ user_id: 'not-a-user', view: home('x') })).rejects.toMatchObject({
+      data: { error: 'user_not_found' },
+    });
+    expect(slack.homeOf('U_ALICE')?.text).toEqual(['third']);
+  });
+
   it('honours 429 + Retry-After through the client’s own retry', async () => {
     slack.failNext('chat.postMessage', { status: 429, retryAfter: 1 });
     const rateLimited: number[] = [];
