@@ -184,18 +184,32 @@ export async function executeReplay(
   // overlap it prevents), but a lease as long as the follow would keep a crashed replay from
   // being settled for as long: so it is an ordinary lease, renewed while this process follows.
   const leaseMs = deps.lockLeaseMs ?? DEFAULT_LEASE_MS;
-  const lease = await deps.locks.acquire(id, `${actor.id} (replay, request ${actor.requestId})`, leaseMs);
-  if (!lease.acquired) {
-    throw lockedError(
-      `A restore or replay of ${id}`,
-      lease,
-      'Wait for it to finish, then run validate again before deciding on a replay.',
-    );
-  }
-  const keeper = keepLease(lease, leaseMs);
   const auditBase = { actor: actor.id, conversationId: id, requestId: actor.requestId };
   const audit = (record: AuditRecord<'replay.started' | 'replay.failed' | 'replay.ambiguous'>) =>
     deps.audit.append({ ...auditBase, ...record });
+  const lease = await deps.locks.acquire(id, `${actor.id} (replay, request ${actor.requestId})`, leaseMs);
+  if (!lease.acquired) {
+    const refused = lockedError(
+      `A restore or replay of ${id}`,
+      lease,
+      'Nothing was sent to Zeus. Wait for it to finish, then run validate again before deciding on a replay.',
+    );
+    // Recorded like the other refusals before sending, so an approved replay's thread says why.
+    await audit({
+      action: 'replay.failed',
+      data: {
+        fromStep: plan.fromStep,
+        outcome: 'failed',
+        sent: false,
+        code: refused.code,
+        error: refused.message,
+        status: null,
+        polls: 0,
+      },
+    }).catch(() => undefined);
+    throw refused;
+  }
+  const keeper = keepLease(lease, leaseMs);
 
   try {
     let before: ZeusStatus | null = null;

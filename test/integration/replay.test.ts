@@ -205,8 +205,14 @@ describe('executeReplay', () => {
     try {
       const err = await recoveryError(executeReplay(deps, plan, actor(), { zeus: fastClient() }));
       expect(err.code).toBe(ErrorCode.Locked);
-      expect(err.message).toContain('rq_other');
+      expect(err.message).toMatch(
+        /locked by cli:someone for request rq_other since .* \(lease renewed until/,
+      );
       expect(postsFor(id)).toHaveLength(0);
+      // Told, not silent: an approved replay's thread says why it did not run.
+      const audit = await auditRows(id);
+      expect(audit.map((a) => a.action)).toEqual(['replay.failed']);
+      expect(audit[0]?.data).toMatchObject({ sent: false, code: ErrorCode.Locked });
     } finally {
       if (lease.acquired) await lease.release();
     }
