@@ -15,15 +15,25 @@ export interface RenewalStore {
   release(requestId: string): Promise<void>;
 }
 
+/** Filing a renewal takes a fresh plan (tier reads with their own deadlines) and one insert. */
+const STALE_CLAIM_SECONDS = 120;
+
 export function createRenewalStore(pool: Pick<pg.Pool, 'query'>, schema: string): RenewalStore {
   const requests = `${quoteIdent(schema)}.requests`;
   return {
     async claim(requestId, userId) {
+      // A claim left without renewedAs for longer than STALE_CLAIM (its renewer died between
+      // the claim and filing, or lost Postgres) may be taken again.
       const res = await pool.query(
         `UPDATE ${requests}
-            SET result = coalesce(result, '{}'::jsonb) || jsonb_build_object('renewedBy', $2::text), updated_at = now()
-          WHERE id = $1 AND state = 'expired' AND NOT coalesce(result ? 'renewedBy', false)`,
-        [requestId, userId],
+            SET result = coalesce(result, '{}'::jsonb)
+                  || jsonb_build_object('renewedBy', $2::text, 'renewingSince', now()::text),
+                updated_at = now()
+          WHERE id = $1 AND state = 'expired'
+            AND (NOT coalesce(result ? 'renewedBy', false)
+                 OR (NOT result ? 'renewedAs'
+                     AND (result->>'renewingSince')::timestamptz < now() - $3::double precision * interval '1 second'))`,
+        [requestId, userId, STALE_CLAIM_SECONDS],
       );
       return (res.rowCount ?? 0) === 1;
     },
@@ -36,7 +46,7 @@ export function createRenewalStore(pool: Pick<pg.Pool, 'query'>, schema: string)
     },
     async release(requestId) {
       await pool.query(
-        `UPDATE ${requests} SET result = nullif(result - 'renewedBy' - 'renewedAs', '{}'::jsonb), updated_at = now()
+        `UPDATE ${requests} SET result = nullif(result - 'renewedBy' - 'renewedAs' - 'renewingSince', '{}'::jsonb), updated_at = now()
           WHERE id = $1 AND state = 'expired'`,
         [requestId],
       );

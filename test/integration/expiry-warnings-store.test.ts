@@ -74,10 +74,32 @@ describe('renewal claims', () => {
     expect((await fixture.store.requests.get(waiting))?.result).toBeNull();
     expect(await fixture.store.renewals.claim(waiting, 'U9')).toBe(true);
     await fixture.store.renewals.done(waiting, 'rq_next');
-    expect((await fixture.store.requests.get(waiting))?.result).toEqual({
+    expect((await fixture.store.requests.get(waiting))?.result).toMatchObject({
       renewedBy: 'U9',
       renewedAs: 'rq_next',
     });
     expect(await fixture.store.renewals.claim(waiting, 'U10')).toBe(false);
+  });
+
+  it('lets a claim whose renewer vanished be taken again after two minutes, never a finished one', async () => {
+    const id = await open(30);
+    await fixture.db.pool.query(
+      `UPDATE ${SCHEMA}.requests SET state = 'expired', expires_at = now() - interval '1 s' WHERE id = $1`,
+      [id],
+    );
+    expect(await fixture.store.renewals.claim(id, 'U1')).toBe(true);
+    expect(await fixture.store.renewals.claim(id, 'U2')).toBe(false);
+    const age = (seconds: number) =>
+      fixture.db.pool.query(
+        `UPDATE ${SCHEMA}.requests
+            SET result = result || jsonb_build_object('renewingSince', (now() - $2::double precision * interval '1 second')::text)
+          WHERE id = $1`,
+        [id, seconds],
+      );
+    await age(121);
+    expect(await fixture.store.renewals.claim(id, 'U2')).toBe(true);
+    await fixture.store.renewals.done(id, 'rq_done');
+    await age(3600);
+    expect(await fixture.store.renewals.claim(id, 'U3')).toBe(false);
   });
 });
