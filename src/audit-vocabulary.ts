@@ -164,9 +164,17 @@ export const replayPlan = z.object({
   createdAt: z.string(),
 });
 
-// Neither shape parses as the other (a restore plan has no fromStep, a replay plan no source), so
-// the union cannot pick the wrong one.
-const plan = z.union([restorePlan, replayPlan]);
+/** An unlock request's plan (recovery/unlock.ts): the lock as seen, and the lease a break must find. */
+const unlockPlan = z.object({
+  conversationId: z.string(),
+  lock: lockSummary,
+  token: z.string(),
+  createdAt: z.string(),
+});
+
+// No shape parses as another (a restore plan has no fromStep, a replay plan no source, an unlock
+// plan neither), so the union cannot pick the wrong one.
+const plan = z.union([restorePlan, replayPlan, unlockPlan]);
 
 /** A request's life (approval/types.ts RequestState): see RecoveryRequest there. */
 export const requestState = z.enum([
@@ -183,7 +191,7 @@ export const requestState = z.enum([
 
 export const recoveryRequest = z.object({
   id: z.string(),
-  kind: z.enum(['restore', 'undo', 'replay']),
+  kind: z.enum(['restore', 'undo', 'replay', 'unlock']),
   conversationId: z.string(),
   channelId: z.string(),
   requester: z.string(),
@@ -327,7 +335,18 @@ export const AUDIT_DATA = {
   }),
   // restore.* are written by recovery/execute.ts.
   /** A conversation's lock broken (unlock), only while the lease that was seen still held it. */
-  'lock.broken': z.object({ lock: lockSummary, reason: z.string() }),
+  'lock.broken': outcomeEntry({ lock: lockSummary, reason: z.string() }),
+  /**
+   * An approved unlock that broke nothing: the lease it was approved for no longer held the lock.
+   * `now`: who holds it now, or null when it was released meanwhile.
+   */
+  'lock.not_broken': outcomeEntry({
+    lock: lockSummary,
+    now: lockSummary.nullable(),
+    reason: z.string(),
+    /** The same in one plain sentence (the approval message's status line reads it). */
+    error: z.string(),
+  }),
   'restore.started': z.object({
     source: z.string(),
     backupId: z.string(),
@@ -487,6 +506,8 @@ export const OUTCOME_ACTIONS = [
   'replay.failed',
   'replay.timed_out',
   'replay.unknown',
+  'lock.broken',
+  'lock.not_broken',
 ] as const satisfies readonly AuditAction[];
 export type OutcomeAction = (typeof OUTCOME_ACTIONS)[number];
 

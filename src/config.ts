@@ -4,7 +4,7 @@ import { DEFAULT_ID_PATTERN } from './recovery/ids.js';
 import { MAX_REQUIRED_APPROVALS } from './store/types.js';
 
 /** Operations whose approval can require a typed confirmation (STEP_UP_OPERATIONS). */
-export const STEP_UP_OPERATIONS = ['restore', 'undo', 'replay', 'bulk-restore'] as const;
+export const STEP_UP_OPERATIONS = ['restore', 'undo', 'replay', 'bulk-restore', 'unlock'] as const;
 export type StepUpOperation = (typeof STEP_UP_OPERATIONS)[number];
 
 /**

@@ -9,7 +9,17 @@ import type { ExportTier } from './workflow/command.js';
  */
 
 /** Verbs with arguments, in the order a typo's closest match is looked for. */
-export const VERBS = ['inspect', 'validate', 'diff', 'restore', 'undo', 'export', 'list', 'replay'] as const;
+export const VERBS = [
+  'inspect',
+  'validate',
+  'diff',
+  'restore',
+  'undo',
+  'export',
+  'list',
+  'replay',
+  'unlock',
+] as const;
 export type Verb = (typeof VERBS)[number];
 /** The bulk restore's verbs: parsed apart (commands/parse-bulk.ts), their flags are not a conversation's. */
 export const BULK_VERBS = ['bulk-restore', 'job', 'jobs', 'resume'] as const;

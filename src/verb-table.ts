@@ -222,8 +222,12 @@ export const VERB_TABLE = [
     group: 'destructive',
     syntax: 'unlock <id>',
     summary: "break a conversation's lock, only if the holder inspect showed still has it (break-glass)",
-    // Slack's unlock as an approval request is not built yet (docs/reliability.md, known limits).
-    slack: null,
+    slack: {
+      syntax: 'unlock <id> --reason <why>',
+      summary:
+        "break a stuck conversation's lock, only if the same holder still has it (break-glass, needs approval)",
+      flags: ['reason'],
+    },
     cli: {},
   },
   {

@@ -4,7 +4,7 @@ import { DEFAULT_SETTLE_DELAYS_MS, settleFromRedis } from '../recovery/settle.js
 import type { RequestAuditLookup } from '../store/audit-lookup.js';
 import type { AbandonedRequest, RequestStore, SettledState } from '../store/requests.js';
 import type { AuditEntry } from '../store/types.js';
-import { AuditAction, isReplayPlan, type RecoveryRequest } from './types.js';
+import { AuditAction, isReplayPlan, isUnlockPlan, type RecoveryRequest } from './types.js';
 
 /**
  * Settles work a crashed replica left behind, from what the stores hold, and never runs it
@@ -163,6 +163,37 @@ export function createStuckSettler(options: StuckSettlerOptions): StuckSettler {
     };
   }
 
+  /**
+   * An unlock writes nothing but the lock row, so only the audit log can say whether it broke
+   * it: its own outcome entry, or else "unknown" (the DELETE may have committed unrecorded).
+   */
+  async function unlockVerdict(request: RecoveryRequest): Promise<SettledVerdict> {
+    const told = await lookup.latest(request.id, request.conversationId, ['lock.broken', 'lock.not_broken']);
+    const none = { observed: null, before: null, after: null, backupId: null };
+    if (told?.action === 'lock.broken') {
+      return {
+        ...none,
+        outcome: 'succeeded',
+        reached: 'write',
+        detail: 'The lock was broken before the run stopped.',
+      };
+    }
+    if (told) {
+      return {
+        ...none,
+        outcome: 'failed',
+        reached: 'write',
+        detail: 'The lock had been released or taken meanwhile; nothing was broken.',
+      };
+    }
+    return {
+      ...none,
+      outcome: 'unknown',
+      reached: 'write',
+      detail: `The run stopped without recording whether it broke the lock. Run inspect ${request.conversationId} to see whether it is still held.`,
+    };
+  }
+
   function verdictOf(request: RecoveryRequest): Promise<SettledVerdict | null> {
     if (request.state === 'approved') {
       return Promise.resolve({
@@ -175,6 +206,7 @@ export function createStuckSettler(options: StuckSettlerOptions): StuckSettler {
         detail: 'The bot stopped after the approval and before the run started, so nothing ran.',
       });
     }
+    if (isUnlockPlan(request.plan)) return unlockVerdict(request);
     return isReplayPlan(request.plan) ? replayVerdict(request) : restoreVerdict(request);
   }
 

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { requestState, type AuditAction as VocabularyAction } from '../audit-vocabulary.js';
 import type { RestorePlan } from '../recovery/plan.js';
 import type { ReplayPlan } from '../recovery/replay.js';
+import type { UnlockPlan } from '../recovery/unlock.js';
 
 /**
  * A destructive operation asked for in Slack. It moves
@@ -20,11 +21,19 @@ export const TERMINAL_STATES: readonly RequestState[] = requestState.exclude([
   'executing',
 ]).options;
 
-export type RequestKind = 'restore' | 'undo' | 'replay';
+export type RequestKind = 'restore' | 'undo' | 'replay' | 'unlock';
+
+/** What a request runs: a RestorePlan (restore, undo), a ReplayPlan, or an UnlockPlan (break-glass). */
+export type RequestPlan = RestorePlan | ReplayPlan | UnlockPlan;
 
 /** Narrows a request's plan: replays carry a ReplayPlan, restores and undos a RestorePlan. */
-export function isReplayPlan(plan: RestorePlan | ReplayPlan): plan is ReplayPlan {
+export function isReplayPlan(plan: RequestPlan): plan is ReplayPlan {
   return 'fromStep' in plan && 'redisChecksum' in plan;
+}
+
+/** An unlock request's plan: the lock as it was seen, and the lease that a break must still find. */
+export function isUnlockPlan(plan: RequestPlan): plan is UnlockPlan {
+  return 'token' in plan && 'lock' in plan;
 }
 
 export interface Approval {
@@ -43,8 +52,11 @@ export interface RecoveryRequest {
   /** Slack user id of who asked. */
   requester: string;
   reason: string;
-  /** The preview the approver sees; execution is bound to its checksums. A ReplayPlan iff kind is 'replay'. */
-  plan: RestorePlan | ReplayPlan;
+  /**
+   * The preview the approver sees; execution is bound to its checksums (an unlock's, to the lease
+   * it saw). A ReplayPlan iff kind is 'replay', an UnlockPlan iff kind is 'unlock'.
+   */
+  plan: RequestPlan;
   state: RequestState;
   requiredApprovals: number;
   approvals: Approval[];

@@ -42,6 +42,9 @@ export function commandText(
       return `export ${cmd.id} --tier ${cmd.tier}`;
     case 'replay':
       return `replay ${cmd.id} --from-step ${cmd.fromStep}`;
+    case 'unlock':
+      // Typed only (the form offers no unlock); named here so the switch stays whole.
+      return `unlock ${cmd.id}`;
     default:
       return assertNever(cmd, 'command kind');
   }

@@ -103,6 +103,11 @@ function parseVerb(
         usage,
       );
     }
+    case 'unlock': {
+      const reason = parseReason(verb, args.flags.reason, text, opts.reason);
+      if ('error' in reason) return reason.error;
+      return { kind: 'unlock', id, reason: reason.reason };
+    }
     case 'replay': {
       const raw = args.flags['from-step'];
       if (raw === undefined) {

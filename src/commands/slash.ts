@@ -87,7 +87,8 @@ export function registerSlashCommand(app: App, ctx: HandlerContext): void {
       case 'restore':
       case 'undo':
       case 'export':
-      case 'replay': {
+      case 'replay':
+      case 'unlock': {
         // Slack sends the text HTML-escaped; the audit log records what the person typed.
         const typed = normaliseText(command.text);
         await answer(workingNote(typed.trim()));

@@ -16,6 +16,8 @@ export interface UnlockPlan {
   lock: LockState;
   /** The lease seen; never shown (it is what makes the break conditional). */
   token: string;
+  /** When the lock was looked at (the approval message's "seen at"). */
+  createdAt: string;
 }
 
 export async function planUnlock(deps: CoreDeps, rawId: string): Promise<UnlockPlan> {
@@ -28,7 +30,7 @@ export async function planUnlock(deps: CoreDeps, rawId: string): Promise<UnlockP
       `Nothing to break. Run inspect ${id} to see its copies.`,
     );
   }
-  return { conversationId: id, lock: lockState(row), token: row.token };
+  return { conversationId: id, lock: lockState(row), token: row.token, createdAt: new Date().toISOString() };
 }
 
 export interface UnlockResult {
@@ -41,13 +43,16 @@ export async function executeUnlock(deps: CoreDeps, plan: UnlockPlan, actor: Act
   const id = plan.conversationId;
   const removed = await deps.locks.breakLease(id, plan.token);
   if (!removed) {
-    const now = await deps.locks.inspect(id);
+    const row = await deps.locks.inspect(id);
+    const now = row ? lockState(row) : null;
     throw new RecoveryError(
       ErrorCode.Conflict,
       now
-        ? `The lock on ${id} changed hands since it was looked at (now ${lockState(now).holder}${lockState(now).requestId ? ` for request ${lockState(now).requestId}` : ''}); it was not broken.`
+        ? `The lock on ${id} changed hands since it was looked at (now ${now.holder}${now.requestId ? ` for request ${now.requestId}` : ''}); it was not broken.`
         : `The lock on ${id} was released since it was looked at; there was nothing to break.`,
       `Nothing was broken. Run inspect ${id} to see who holds it now, and decide again on that.`,
+      // The lock as it stands instead, for the Slack thread's "not broken" (workflow/execution.ts).
+      { details: { now } },
     );
   }
   const broken = lockState(removed);

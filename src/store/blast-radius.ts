@@ -10,7 +10,7 @@ import { quoteIdent, withTransaction } from './sql.js';
  *
  * - the hourly limit counts destructive requests opened in the last rolling hour, Slack requests
  *   and Slack bulk jobs alike, except those that ended without running anything (denied,
- *   cancelled, expired). A request is counted and inserted under one transaction-scoped advisory
+ *   cancelled, expired) and unlocks (they write no conversation). A request is counted and inserted under one transaction-scoped advisory
  *   lock (reserveHourlySlot, called by the request store's create), so two replicas opening the
  *   last slot at once cannot both get it.
  * - the breaker counts restores and undos that failed (or whose outcome is unknown) since the
@@ -111,6 +111,7 @@ function counted(s: string): string {
   return `
     SELECT created_at FROM ${s}.requests
      WHERE created_at > now() - interval '1 hour' AND state NOT IN ('denied', 'cancelled', 'expired')
+       AND kind <> 'unlock'
     UNION ALL
     SELECT created_at FROM ${s}.bulk_jobs
      WHERE created_at > now() - interval '1 hour' AND requester IS NOT NULL AND state <> 'cancelled'`;

@@ -1,9 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import type { Approval, RecoveryRequest, RequestKind, RequestState } from '../approval/types.js';
+import type { Approval, RecoveryRequest, RequestKind, RequestPlan, RequestState } from '../approval/types.js';
 import { ErrorCode, RecoveryError } from '../errors.js';
-import type { RestorePlan } from '../recovery/plan.js';
-import type { ReplayPlan } from '../recovery/replay.js';
 import { breakerFailuresInARow, reserveHourlySlot } from './blast-radius.js';
 import { quoteIdent, withTransaction } from './sql.js';
 
@@ -110,8 +108,11 @@ export type SettledState = 'succeeded' | 'failed' | 'unknown';
 export interface RequestStore {
   create(input: NewRequest): Promise<RecoveryRequest>;
   get(id: string): Promise<RecoveryRequest | null>;
-  /** The requested/approved/executing request of a conversation, if any (there is at most one). */
-  openForConversation(conversationId: string): Promise<RecoveryRequest | null>;
+  /**
+   * The requested/approved/executing request of a conversation, if any (there is at most one);
+   * `unlock` asks for its open unlock instead, which may stand beside it (migration 0015).
+   */
+  openForConversation(conversationId: string, kind?: 'unlock'): Promise<RecoveryRequest | null>;
   /** The undo that put back `backupId` (succeeded), or null: an Undo button is used once. */
   undoneBy(conversationId: string, backupId: string): Promise<RecoveryRequest | null>;
   approve(id: string, userId: string, options?: ApproveOptions): Promise<ApproveOutcome>;
@@ -148,7 +149,7 @@ interface RequestRow {
   channel_id: string;
   requester: string;
   reason: string;
-  plan: RestorePlan | ReplayPlan;
+  plan: RequestPlan;
   state: RequestState;
   required_approvals: number;
   decided_by: string | null;
@@ -173,8 +174,8 @@ interface ApprovalRow {
 const COLUMNS =
   'id, kind, conversation_id, channel_id, requester, reason, plan, state, required_approvals, decided_by, decided_at, deny_reason, created_at, expires_at, result, approver_groups, break_glass_reason, needs_review, reviewed_by';
 const OPEN_STATES = "('requested', 'approved', 'executing')";
-const OPEN_INDEX = 'requests_one_open_per_conversation';
-const KINDS: readonly RequestKind[] = ['restore', 'undo', 'replay'];
+const OPEN_INDEXES = ['requests_one_open_per_conversation', 'requests_one_open_unlock_per_conversation'];
+const KINDS: readonly RequestKind[] = ['restore', 'undo', 'replay', 'unlock'];
 const MAX_TTL_MINUTES = 7 * 24 * 60;
 const MAX_TEXT = 3000;
 /** Rounds of "conflict, but the open request vanished before we could name it". */
@@ -207,10 +208,10 @@ function toRequest(r: RequestRow, approvals: Approval[]): RecoveryRequest {
   };
 }
 
-function isUniqueViolation(err: unknown, constraint: string): boolean {
+function isUniqueViolation(err: unknown, constraints: readonly string[]): boolean {
   if (typeof err !== 'object' || err === null) return false;
   const e = err as { code?: unknown; constraint?: unknown };
-  return e.code === '23505' && e.constraint === constraint;
+  return e.code === '23505' && typeof e.constraint === 'string' && constraints.includes(e.constraint);
 }
 
 function requireText(field: string, value: string, max = MAX_TEXT): string {
@@ -237,7 +238,7 @@ function validate(input: NewRequest): void {
     throw new RecoveryError(
       ErrorCode.InvalidInput,
       `Unknown request kind ${JSON.stringify(input.kind)}.`,
-      'Use restore, undo or replay.',
+      'Use restore, undo, replay or unlock.',
     );
   }
   if (
@@ -315,10 +316,14 @@ export function createRequestStore(pool: pg.Pool, schema: string): RequestStore 
     return row ? one(pool, row) : null;
   }
 
-  async function openForConversation(conversationId: string): Promise<RecoveryRequest | null> {
+  async function openForConversation(
+    conversationId: string,
+    kind?: 'unlock',
+  ): Promise<RecoveryRequest | null> {
     const res = await pool.query<RequestRow>(
-      `SELECT ${COLUMNS} FROM ${requests} WHERE conversation_id = $1 AND state IN ${OPEN_STATES}`,
-      [conversationId],
+      `SELECT ${COLUMNS} FROM ${requests}
+       WHERE conversation_id = $1 AND state IN ${OPEN_STATES} AND (kind = 'unlock') = $2`,
+      [conversationId, kind === 'unlock'],
     );
     const row = res.rows[0];
     return row ? one(pool, row) : null;
@@ -351,7 +356,13 @@ export function createRequestStore(pool: pg.Pool, schema: string): RequestStore 
              WHERE conversation_id = $1 AND state = 'requested' AND expires_at <= now()`,
             [input.conversationId],
           );
-          await reserveHourlySlot(client, schema, input.maxPerHour ?? null);
+          // An unlock writes no conversation and is the way out of what burns the limit (restores
+          // refused on a stuck lock count): never counted, never refused by it.
+          await reserveHourlySlot(
+            client,
+            schema,
+            input.kind === 'unlock' ? null : (input.maxPerHour ?? null),
+          );
           const res = await client.query<RequestRow>(
             `INSERT INTO ${requests}
                (id, kind, conversation_id, channel_id, requester, reason, plan, required_approvals, expires_at,
@@ -377,8 +388,11 @@ export function createRequestStore(pool: pg.Pool, schema: string): RequestStore 
           return toRequest(row, []);
         });
       } catch (err) {
-        if (!isUniqueViolation(err, OPEN_INDEX)) throw err;
-        const open = await openForConversation(input.conversationId);
+        if (!isUniqueViolation(err, OPEN_INDEXES)) throw err;
+        const open = await openForConversation(
+          input.conversationId,
+          input.kind === 'unlock' ? 'unlock' : undefined,
+        );
         if (open) throw new OpenRequestConflict(open);
         // It closed between our insert and this read: the way is free now, try again.
       }
@@ -633,11 +647,14 @@ export function createRequestStore(pool: pg.Pool, schema: string): RequestStore 
    * Whose lease counts: the conversation's lock row, whoever holds it. A live row held by someone
    * else (a CLI restore) still keeps the request waiting, because settling needs that lock.
    * A missing row gets `grace`: between startExecution and taking the lock there is none yet.
+   * An unlock takes no lock (the one it breaks is another run's), so it only gets `grace`.
    */
   const ABANDONED_FROM = `
     FROM ${requests} r LEFT JOIN ${s}.locks l ON l.conversation_id = r.conversation_id
     WHERE (r.state = 'approved' AND r.updated_at <= now() - $1::double precision * interval '1 millisecond')
-       OR (r.state = 'executing' AND (
+       OR (r.state = 'executing' AND r.kind = 'unlock'
+           AND coalesce(r.started_at, r.updated_at) <= now() - $1::double precision * interval '1 millisecond')
+       OR (r.state = 'executing' AND r.kind <> 'unlock' AND (
              l.expires_at <= now()
           OR (l.conversation_id IS NULL
               AND coalesce(r.started_at, r.updated_at) <= now() - $1::double precision * interval '1 millisecond')))`;

@@ -1,4 +1,4 @@
-import { isReplayPlan, type RecoveryRequest, type RequestState } from '../approval/types.js';
+import { isReplayPlan, isUnlockPlan, type RecoveryRequest, type RequestState } from '../approval/types.js';
 import { assertNever } from '../assert-never.js';
 import type { RestorePlan } from '../recovery/plan.js';
 import type { ReplayPlan } from '../recovery/replay.js';
@@ -31,6 +31,7 @@ import {
   section,
 } from './slack.js';
 import { compactTier, type InspectSummary, TIER_ORDER } from './tiers.js';
+import { unlockConfirmText, unlockPreviewText, unlockStatusLine } from './unlock-request.js';
 
 export interface ApprovalContext {
   inspect?: InspectSummary | undefined;
@@ -172,6 +173,7 @@ function confirmText(req: RecoveryRequest): string {
       p.checkpoint !== null && p.fromStep < p.checkpoint ? ' Steps before the checkpoint run again too.' : '';
     return `Zeus runs ${stepRange(p)} of ${id} again (${plural(p.steps.length, 'step')}). This changes the live conversation.${early}`;
   }
+  if (isUnlockPlan(p)) return unlockConfirmText(p);
   const steps = p.target.analysis?.stepCount;
   const copy = steps === null || steps === undefined ? 'copy' : `copy (${plural(steps, 'step')})`;
   switch (req.kind) {
@@ -180,9 +182,10 @@ function confirmText(req: RecoveryRequest): string {
     case 'restore':
       return `Redis for ${id} is overwritten with the ${p.sourceLabel} ${copy}. What is there now is backed up first and can be undone.`;
     case 'replay':
-      // A replay's wording comes from its plan (above); this is a replay request whose stored
-      // plan is not one, shown plainly rather than hidden.
-      return `Zeus is asked to ${req.kind} ${id}. This changes the live conversation.`;
+    case 'unlock':
+      // Their wording comes from their plans (above); this is such a request whose stored plan
+      // is not one, shown plainly rather than hidden.
+      return `${req.kind} ${id} was asked for. Look at the thread before approving.`;
   }
   return assertNever(req.kind, 'request kind');
 }
@@ -274,6 +277,9 @@ export function statusLine(req: RecoveryRequest, now: Date): string | null {
   if ((state === 'succeeded' || state === 'failed') && isReplayPlan(req.plan)) {
     return replayStatusLine(req, state, approved);
   }
+  if ((state === 'succeeded' || state === 'failed') && isUnlockPlan(req.plan)) {
+    return unlockStatusLine(req, state, approved);
+  }
   switch (state) {
     case 'requested':
       return null;
@@ -336,7 +342,9 @@ export function approvalMessageView(req: RecoveryRequest, ctx: ApprovalContext):
   const p = req.plan;
   const what = isReplayPlan(p)
     ? `*Replay from*\nstep ${p.fromStep} of ${p.stepCount}`
-    : `*Source*\n${code(p.sourceLabel)}`;
+    : isUnlockPlan(p)
+      ? `*Lock*\n${p.lock.gone ? 'holder gone' : 'held'}`
+      : `*Source*\n${code(p.sourceLabel)}`;
   const blocks: KnownBlock[] = [
     header(title),
     fieldsSection([
@@ -351,6 +359,8 @@ export function approvalMessageView(req: RecoveryRequest, ctx: ApprovalContext):
     // Above the step list: a replay that re-runs checkpointed work is the thing an approver must not miss.
     if (p.warnings.length > 0) blocks.push(section(warningsText(p.warnings)));
     blocks.push(section(replayPreviewText(p, ctx.now)));
+  } else if (isUnlockPlan(p)) {
+    blocks.push(section(unlockPreviewText(p, ctx.now)));
   } else {
     blocks.push(section(previewText(req, p, state)));
     if (p.warnings.length > 0) blocks.push(section(warningsText(p.warnings)));

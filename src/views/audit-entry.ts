@@ -20,7 +20,7 @@ import { exportRefusedView, exportUploadedView } from './export.js';
 import { formatTime } from './format.js';
 import { inspectView } from './inspect.js';
 import { clip } from './limits.js';
-import { lockBrokenView } from './lock.js';
+import { lockBrokenView, lockNotBrokenView } from './lock.js';
 import {
   breakerResetApprovedView,
   breakerResetRequestView,
@@ -144,6 +144,9 @@ export const HANDLERS: Record<AuditAction, Render> = {
   'breaker.reset_approved': handler(S['breaker.reset_approved'], (d) => breakerResetApprovedView(d)),
   'lock.broken': handler(S['lock.broken'], (d, e, now) =>
     lockBrokenView(d, { conversationId: conversation(e), actor: e.actor, now }),
+  ),
+  'lock.not_broken': handler(S['lock.not_broken'], (d, e, now) =>
+    lockNotBrokenView(d, { conversationId: conversation(e), now }),
   ),
   'restore.started': handler(S['restore.started'], (d, e) =>
     restoreProgressView({ ...d, conversationId: conversation(e), actor: e.actor }),

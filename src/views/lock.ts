@@ -29,15 +29,40 @@ export function lockLine(lock: LockState | null | 'unreadable' | undefined, now?
 
 /** The thread's note of a broken lock (`lock.broken`): whose it was, who broke it and why. */
 export function lockBrokenView(
-  d: { lock: LockState; reason: string },
+  d: { lock: LockState; reason: string; request?: { approvals: Array<{ userId: string }> } | undefined },
   ctx: { conversationId: string; actor: string; now?: Date },
 ): SlackMessage {
-  const was = `${userRef(line(d.lock.holder, 100))}${d.lock.requestId ? ` for request ${code(d.lock.requestId)}` : ''}`;
+  const was = heldBy(d.lock);
   const state = d.lock.gone
     ? `its holder was gone since ${formatTime(d.lock.expiresAt, ctx.now, { seconds: true })}`
     : 'its holder was still renewing it: if it was running, it stops at its next renewal and writes nothing after';
   const text =
-    `🔓 *Lock on ${code(ctx.conversationId)} broken* by ${userRef(ctx.actor)} — held by ${was} since ${formatTime(d.lock.since, ctx.now)}; ${state}. ` +
+    `🔓 *Lock on ${code(ctx.conversationId)} broken* by ${userRef(ctx.actor)}${approvedBy(d.request)} — held by ${was} since ${formatTime(d.lock.since, ctx.now)}; ${state}. ` +
     `Reason: ${escapeMrkdwn(line(d.reason, 500))}. Next: inspect ${code(ctx.conversationId)} before deciding on a restore.`;
+  return message(text.replace(/\*/g, ''), [section(text)]);
+}
+
+function heldBy(lock: LockState): string {
+  return `${userRef(line(lock.holder, 100))}${lock.requestId ? ` for request ${code(lock.requestId)}` : ''}`;
+}
+
+/** A Slack unlock names who approved it; the CLI's has no request. */
+function approvedBy(request: { approvals: Array<{ userId: string }> } | undefined): string {
+  if (!request || request.approvals.length === 0) return '';
+  return ` (approved by ${request.approvals.map((a) => userRef(a.userId)).join(', ')})`;
+}
+
+/** An approved unlock that found another lease, or none: nothing was broken (`lock.not_broken`). */
+export function lockNotBrokenView(
+  d: { lock: LockState; now: LockState | null },
+  ctx: { conversationId: string; now?: Date },
+): SlackMessage {
+  const id = code(ctx.conversationId);
+  const what = d.now
+    ? `it changed hands since it was looked at: now held by ${heldBy(d.now)} since ${formatTime(d.now.since, ctx.now)}, so it was not broken. Decide again on that: ask for a new unlock only if that holder is stuck too`
+    : 'the lock was released meanwhile, so there was nothing to break';
+  const text =
+    `⏹️ *Lock on ${id} not broken* — ${what}. It had been held by ${heldBy(d.lock)} since ${formatTime(d.lock.since, ctx.now)}. ` +
+    `Next: inspect ${id}.`;
   return message(text.replace(/\*/g, ''), [section(text)]);
 }

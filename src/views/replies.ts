@@ -32,6 +32,9 @@ export const replies = {
   replayRequested: (id: string, fromStep: number, requestId: string): ReplyText => ({
     message: `Approval requested for replaying ${id} from step ${fromStep} (${requestId}).`,
   }),
+  unlockRequested: (id: string, requestId: string): ReplyText => ({
+    message: `Approval requested for breaking the lock on ${id} (${requestId}): someone else approves it in the thread.`,
+  }),
   replayNotConfigured: (): ReplyText => ({
     message: 'Replay needs the Zeus API, and it is not configured here.',
     hint: 'Set ZEUS_API_URL and ZEUS_API_TOKEN for the bot, or replay with the CLI where they are set.',

@@ -1,4 +1,4 @@
-import { isReplayPlan, type RecoveryRequest } from '../approval/types.js';
+import { isReplayPlan, isUnlockPlan, type RecoveryRequest } from '../approval/types.js';
 import { assertNever } from '../assert-never.js';
 import { SLASH_COMMAND } from '../slack-ids.js';
 import { code, escapeMrkdwn, oneLine, userRef } from './escape.js';
@@ -11,21 +11,23 @@ import { formatTime, minutesBetween } from './format.js';
 
 export function backupIdOf(req: RecoveryRequest): string | null {
   const p = req.plan;
-  return !isReplayPlan(p) && p.source.kind === 'backup' ? p.source.backupId : null;
+  return !isReplayPlan(p) && !isUnlockPlan(p) && p.source.kind === 'backup' ? p.source.backupId : null;
 }
 
 /** Plain text (headers): `restore c-1 from postgres`, `undo bk_… on c-1`, `replay c-1 from step 5`. */
 export function operationTitle(req: RecoveryRequest): string {
   const p = req.plan;
   if (isReplayPlan(p)) return `replay ${req.conversationId} from step ${p.fromStep}`;
+  if (isUnlockPlan(p)) return `unlock ${req.conversationId} (break-glass)`;
   switch (req.kind) {
     case 'restore':
       return `restore ${req.conversationId} from ${p.sourceLabel}`;
     case 'undo':
       return `undo ${backupIdOf(req) ?? p.sourceLabel} on ${req.conversationId}`;
     case 'replay':
-      // A replay's wording comes from its plan (above); this is a replay request whose stored
-      // plan is not one, shown plainly rather than hidden.
+    case 'unlock':
+      // Their wording comes from their plans (above); this is such a request whose stored plan
+      // is not one, shown plainly rather than hidden.
       return `${oneLine(String(req.kind))} ${req.conversationId}`;
   }
   return assertNever(req.kind, 'request kind');
@@ -35,14 +37,16 @@ export function operationTitle(req: RecoveryRequest): string {
 export function operationPhrase(req: RecoveryRequest): string {
   const p = req.plan;
   if (isReplayPlan(p)) return `the replay of ${code(req.conversationId)} from step ${p.fromStep}`;
+  if (isUnlockPlan(p)) return `the unlock of ${code(req.conversationId)}`;
   switch (req.kind) {
     case 'restore':
       return `the restore of ${code(req.conversationId)} from ${code(p.sourceLabel)}`;
     case 'undo':
       return `the undo of ${code(backupIdOf(req) ?? p.sourceLabel)} on ${code(req.conversationId)}`;
     case 'replay':
-      // A replay's wording comes from its plan (above); this is a replay request whose stored
-      // plan is not one, shown plainly rather than hidden.
+    case 'unlock':
+      // Their wording comes from their plans (above); this is such a request whose stored plan
+      // is not one, shown plainly rather than hidden.
       return `the ${escapeMrkdwn(oneLine(String(req.kind)))} of ${code(req.conversationId)}`;
   }
   return assertNever(req.kind, 'request kind');
@@ -56,6 +60,7 @@ export function askAgainCommand(req: RecoveryRequest): string {
 function askAgainVerb(req: RecoveryRequest): string {
   const p = req.plan;
   if (isReplayPlan(p)) return `${SLASH_COMMAND} replay ${req.conversationId} --from-step ${p.fromStep}`;
+  if (isUnlockPlan(p)) return `${SLASH_COMMAND} unlock ${req.conversationId}`;
   switch (req.kind) {
     case 'restore':
       return `${SLASH_COMMAND} restore ${req.conversationId} --from ${p.sourceLabel}`;
@@ -65,6 +70,8 @@ function askAgainVerb(req: RecoveryRequest): string {
       // A replay's wording comes from its plan (above); this is a replay request whose stored
       // plan is not one, shown plainly rather than hidden.
       return `${SLASH_COMMAND} ${oneLine(String(req.kind))} ${req.conversationId} --from-step <N>`;
+    case 'unlock':
+      return `${SLASH_COMMAND} unlock ${req.conversationId}`;
   }
   return assertNever(req.kind, 'request kind');
 }

@@ -1,4 +1,4 @@
-import { isReplayPlan, type RecoveryRequest } from '../approval/types.js';
+import { isReplayPlan, isUnlockPlan, type RecoveryRequest } from '../approval/types.js';
 import type { RestoreResult } from '../recovery/execute.js';
 import { type ActionId, SLASH_COMMAND } from '../slack-ids.js';
 import { type ErrorLike, hintForCode } from './errors.js';
@@ -170,7 +170,8 @@ export interface RestoreFailureContext {
 export function restoreFailedView(err: ErrorLike, ctx: RestoreFailureContext = {}): SlackMessage {
   const id = ctx.conversationId ?? ctx.request?.conversationId;
   const plan = ctx.request?.plan;
-  const source = ctx.source ?? (plan && !isReplayPlan(plan) ? plan.sourceLabel : undefined);
+  const source =
+    ctx.source ?? (plan && !isReplayPlan(plan) && !isUnlockPlan(plan) ? plan.sourceLabel : undefined);
   const what = `Restore${id ? ` of ${code(id)}` : ''}${source ? ` from ${code(source)}` : ''}`;
   const hint = err.hint || hintForCode(err.code);
   const lines = [`❌ *${what} failed*`, escapeMrkdwn(err.message)];

@@ -17,7 +17,9 @@ export type ThreadCommand =
   | { kind: 'restore'; id: string; source: ThreadRestoreSource; reason: string }
   | { kind: 'undo'; backupId: string; reason: string }
   | { kind: 'export'; id: string; tier: ExportTier }
-  | { kind: 'replay'; id: string; fromStep: number; reason: string };
+  | { kind: 'replay'; id: string; fromStep: number; reason: string }
+  /** Break-glass: a request to break the conversation's lock (only while the lease seen holds it). */
+  | { kind: 'unlock'; id: string; reason: string };
 
 /** The bulk restore's commands: about a job, told in the job's own thread or answered privately. */
 export type BulkCommand =

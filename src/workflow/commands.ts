@@ -1,6 +1,6 @@
 import { AuditAction } from '../approval/types.js';
 import { assertNever } from '../assert-never.js';
-import { ErrorCode } from '../errors.js';
+import { ErrorCode, RecoveryError } from '../errors.js';
 import { addLogContext } from '../log-context.js';
 import {
   diffConversation,
@@ -13,6 +13,7 @@ import {
 import { planReplay } from '../recovery/replay.js';
 import { inspectJson } from '../recovery/summary.js';
 import type { InspectReport } from '../recovery/types.js';
+import { planUnlock, type UnlockPlan } from '../recovery/unlock.js';
 import { alreadyUndoneText } from '../views/approval-refusals.js';
 import { replies } from '../views/replies.js';
 import type { ThreadCommand } from './command.js';
@@ -59,6 +60,8 @@ export function createCommands(ctx: WorkflowContext) {
       const inspected = cmd.kind === 'inspect' ? await inspectConversation(core, cmd.id) : null;
       if (inspected && noTierHolds(inspected.report))
         return await unknownId(inspected.report.conversationId, typed, who);
+      const unlock = cmd.kind === 'unlock' ? await lockToBreak(cmd.id, typed, who) : null;
+      if (unlock && 'ok' in unlock) return unlock;
       const echo = await messaging.postToThread(who.channelId, {
         action: AuditAction.CommandReceived,
         actor: actorId(who.userId),
@@ -68,7 +71,7 @@ export function createCommands(ctx: WorkflowContext) {
         // Views escape it when they show it.
         data: { command: names.command(typed), ...(opts.clicked ? { clicked: opts.clicked } : {}) },
       });
-      const reply = await perform(cmd, who, inspected);
+      const reply = await perform(cmd, who, inspected, unlock);
       // The private "working on it" note becomes a link to the thread, so notes do not pile up.
       if (!reply.ok || !opts.link || !messaging.linkTo) return reply;
       return {
@@ -85,6 +88,7 @@ export function createCommands(ctx: WorkflowContext) {
     cmd: ThreadCommand,
     who: Actor,
     inspected: Awaited<ReturnType<typeof inspectConversation>> | null,
+    unlock: UnlockPlan | null,
   ): Promise<Reply> {
     switch (cmd.kind) {
       case 'inspect': {
@@ -139,8 +143,38 @@ export function createCommands(ctx: WorkflowContext) {
           ...replies.replayRequested(cmd.id, cmd.fromStep, request.id),
         };
       }
+      case 'unlock': {
+        // Not counted by the hourly limit nor stopped by the breaker (docs/approval-policies.md).
+        const request = await openRequest(
+          'unlock',
+          unlock ?? (await planUnlock(core, cmd.id)),
+          who,
+          cmd.reason,
+        );
+        return { ok: true, ...replies.unlockRequested(cmd.id, request.id) };
+      }
       default:
         return assertNever(cmd, 'command kind');
+    }
+  }
+
+  /**
+   * The lock an unlock would break, or the private answer when none is held: no request and
+   * nothing in the thread for it, only the audit log's record that it was asked.
+   */
+  async function lockToBreak(id: string, typed: string, who: Actor): Promise<UnlockPlan | Reply> {
+    try {
+      return await planUnlock(core, id);
+    } catch (err) {
+      if (!(err instanceof RecoveryError) || err.code !== ErrorCode.NothingToDo) throw err;
+      await core.audit.append({
+        action: AuditAction.CommandReceived,
+        actor: actorId(who.userId),
+        conversationId: id,
+        requestId: null,
+        data: { command: names.command(typed) },
+      });
+      return failure(err);
     }
   }
 

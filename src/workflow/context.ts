@@ -1,4 +1,4 @@
-import type { RecoveryRequest, RequestKind } from '../approval/types.js';
+import type { RecoveryRequest, RequestKind, RequestPlan } from '../approval/types.js';
 import { AuditAction } from '../approval/types.js';
 import type { Config } from '../config.js';
 import { ErrorCode, errorMessage, RecoveryError } from '../errors.js';
@@ -10,11 +10,9 @@ import {
   type CoreDeps,
   inspectConversation,
   type ListResult,
-  type RestorePlan,
   type ValidationReport,
   validateConversation,
 } from '../recovery/index.js';
-import type { ReplayPlan } from '../recovery/replay.js';
 import { inspectJson } from '../recovery/summary.js';
 import type { RequestAuditLookup } from '../store/audit-lookup.js';
 import {
@@ -129,7 +127,7 @@ export interface WorkflowContext extends WorkflowDeps {
   /** Creates a request for `plan` and posts the approval message (with a fresh inspect) to the thread. */
   openRequest(
     kind: RequestKind,
-    plan: RestorePlan | ReplayPlan,
+    plan: RequestPlan,
     who: Actor,
     /** Required: every face refuses a destructive command without one. */
     reason: string,
@@ -201,7 +199,7 @@ export function createContext(deps: WorkflowDeps): WorkflowContext {
     return report;
   }
 
-  async function openRequest(kind: RequestKind, plan: RestorePlan | ReplayPlan, who: Actor, reason: string) {
+  async function openRequest(kind: RequestKind, plan: RequestPlan, who: Actor, reason: string) {
     let request: RecoveryRequest;
     try {
       request = await requests.create({

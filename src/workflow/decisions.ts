@@ -1,8 +1,15 @@
 import { checkApprover, checkCanCancel, checkCanDeny } from '../approval/rules.js';
-import { AuditAction, isReplayPlan, type RecoveryRequest } from '../approval/types.js';
+import {
+  AuditAction,
+  isReplayPlan,
+  isUnlockPlan,
+  type RecoveryRequest,
+  type RequestPlan,
+} from '../approval/types.js';
 import { ErrorCode, RecoveryError } from '../errors.js';
-import { planRestore, type RestorePlan } from '../recovery/index.js';
-import { planReplay, type ReplayPlan } from '../recovery/replay.js';
+import { planRestore } from '../recovery/index.js';
+import { planReplay } from '../recovery/replay.js';
+import { planUnlock } from '../recovery/unlock.js';
 import { notOpenText, refusalText } from '../views/approval-refusals.js';
 import { replies } from '../views/replies.js';
 import { operationTitle } from '../views/request.js';
@@ -33,6 +40,9 @@ export function createDecisions(
   /** A fresh plan compared with the one approved: same checksums on both sides or it is stale. */
   async function staleness(request: RecoveryRequest): Promise<string | null> {
     const old = request.plan;
+    // An unlock is bound to the lease it saw by the break itself (executeUnlock): a lock released
+    // or taken since is told as "nothing broken", not as a stale preview.
+    if (isUnlockPlan(old)) return null;
     if (isReplayPlan(old)) {
       const fresh = await replan(() => planReplay(core, request.conversationId, old.fromStep));
       if (typeof fresh === 'string') return fresh;
@@ -51,8 +61,9 @@ export function createDecisions(
     return null;
   }
 
-  function freshPlan(request: RecoveryRequest): Promise<RestorePlan | ReplayPlan> {
+  function freshPlan(request: RecoveryRequest): Promise<RequestPlan> {
     const plan = request.plan;
+    if (isUnlockPlan(plan)) return planUnlock(core, request.conversationId);
     return isReplayPlan(plan)
       ? planReplay(core, request.conversationId, plan.fromStep)
       : planRestore(core, request.conversationId, plan.source);

@@ -1,9 +1,11 @@
-import { AuditAction, isReplayPlan, type RecoveryRequest } from '../approval/types.js';
+import { AuditAction, isReplayPlan, isUnlockPlan, type RecoveryRequest } from '../approval/types.js';
 import { AUDIT_DATA, isOutcomeEvent, withOutcomeMarks } from '../audit-vocabulary.js';
 import { ErrorCode, errorMessage, RecoveryError } from '../errors.js';
 import { type CoreDeps, executeRestore } from '../recovery/index.js';
+import type { LockState } from '../recovery/lock-state.js';
 import { executeReplay, type ReplayPlan } from '../recovery/replay.js';
 import { FINAL_WRITE_DELAYS_MS, retrying } from '../recovery/retry.js';
+import { executeUnlock, type UnlockPlan } from '../recovery/unlock.js';
 import { summarizeZeusStatus, type ZeusStatus } from '../recovery/zeus-api.js';
 import { auditTo } from '../store/audit.js';
 import type { FinishState } from '../store/requests.js';
@@ -28,6 +30,8 @@ export function createExecution(ctx: WorkflowContext) {
     [AuditAction.ReplayFailed]: 'failed',
     [AuditAction.ReplayTimedOut]: 'failed',
     [AuditAction.ReplayUnknown]: 'failed',
+    'lock.broken': 'succeeded',
+    'lock.not_broken': 'failed',
   };
 
   function coreFor(
@@ -68,9 +72,11 @@ export function createExecution(ctx: WorkflowContext) {
     let recorded = true;
     try {
       const plan = request.plan;
-      const outcome = isReplayPlan(plan)
-        ? await runReplay(request, plan, actor)
-        : await executeRestore(coreFor(request.channelId, request), plan, actor);
+      const outcome = isUnlockPlan(plan)
+        ? await runUnlock(request, plan, actor)
+        : isReplayPlan(plan)
+          ? await runReplay(request, plan, actor)
+          : await executeRestore(coreFor(request.channelId, request), plan, actor);
       state = !('outcome' in outcome) || outcome.outcome === 'done' ? 'succeeded' : 'failed';
       result = { ...outcome, approvedBy: approver };
       if ('recorded' in outcome) recorded = outcome.recorded;
@@ -80,6 +86,9 @@ export function createExecution(ctx: WorkflowContext) {
       const details = err instanceof RecoveryError && state === 'unknown' ? err.details : {};
       result = { ...details, code, error: errorMessage(err), approvedBy: approver };
       if (err instanceof RecoveryError && err.details.recorded === false) recorded = false;
+      // An unlock cut off by Postgres may have removed the lock without recording it: the
+      // sweeper settles it from the audit log (approval/settle-stuck.ts), never guessing here.
+      if (request.kind === 'unlock' && !(err instanceof RecoveryError)) recorded = false;
       if (state === 'unknown')
         logger.error({ requestId: request.id, code }, `${request.kind} outcome unknown`);
       else logger.warn({ requestId: request.id, code }, `${request.kind} failed`);
@@ -109,7 +118,7 @@ export function createExecution(ctx: WorkflowContext) {
           logger.warn({ err, requestId: request.id }, 'could not replace the Undo button that was used'),
         );
       }
-      if (state === 'succeeded') {
+      if (state === 'succeeded' && request.kind !== 'unlock') {
         await reportValidation(request.conversationId, request.channelId, 'system', request.id).catch((err) =>
           logger.warn({ err, requestId: request.id }, 'validation after the operation failed'),
         );
@@ -120,13 +129,40 @@ export function createExecution(ctx: WorkflowContext) {
   }
 
   /**
+   * Breaks the lock only if the lease the approvers saw still holds it (executeUnlock appends
+   * `lock.broken`); otherwise says in the thread what holds it now, or that it was released.
+   */
+  async function runUnlock(
+    request: RecoveryRequest,
+    plan: UnlockPlan,
+    actor: { id: string; reason: string; requestId: string },
+  ): Promise<{ outcome: 'done' | 'failed'; broken?: LockState; now?: LockState | null; error?: string }> {
+    const deps = coreFor(request.channelId, request);
+    try {
+      const { broken } = await executeUnlock(deps, plan, actor);
+      return { outcome: 'done', broken };
+    } catch (err) {
+      if (!(err instanceof RecoveryError) || err.code !== ErrorCode.Conflict) throw err;
+      const now = (err.details.now ?? null) as LockState | null;
+      await deps.audit.append({
+        action: 'lock.not_broken',
+        actor: actor.id,
+        conversationId: plan.conversationId,
+        requestId: request.id,
+        data: { lock: plan.lock, now, reason: actor.reason, error: err.message },
+      });
+      return { outcome: 'failed', now, error: err.message };
+    }
+  }
+
+  /**
    * The restore result whose backup this undo put back loses its Undo button: a second click
    * could only ask to write the same bytes again. Best effort; the button's handler refuses a
    * used backup anyway (decisions.ts).
    */
   async function replaceUsedUndo(request: RecoveryRequest): Promise<void> {
     const plan = request.plan;
-    if (isReplayPlan(plan) || plan.source.kind !== 'backup') return;
+    if (isReplayPlan(plan) || isUnlockPlan(plan) || plan.source.kind !== 'backup') return;
     const entry = await lookup.restoreThatTook(request.conversationId, plan.source.backupId);
     if (!entry) return;
     const data = AUDIT_DATA['restore.succeeded'].safeParse(entry.data);

@@ -1,7 +1,7 @@
-import { isReplayPlan, type RecoveryRequest } from '../approval/types.js';
+import { isReplayPlan, isUnlockPlan, type RecoveryRequest, type RequestPlan } from '../approval/types.js';
 import { planRestore } from '../recovery/index.js';
-import type { RestorePlan } from '../recovery/plan.js';
-import { planReplay, type ReplayPlan } from '../recovery/replay.js';
+import { planReplay } from '../recovery/replay.js';
+import { planUnlock } from '../recovery/unlock.js';
 import type { ExpiryWarningStore } from '../store/expiry-warnings.js';
 import type { RenewalStore } from '../store/renewals.js';
 import { renewalChangeWarning, renewReplies } from '../views/expiry.js';
@@ -66,14 +66,17 @@ export function createExpiry(
     return posted;
   }
 
-  function freshPlan(request: RecoveryRequest): Promise<RestorePlan | ReplayPlan> {
+  function freshPlan(request: RecoveryRequest): Promise<RequestPlan> {
     const plan = request.plan;
+    // A renewed unlock looks at the lock again: if it is no longer held, there is nothing to file.
+    if (isUnlockPlan(plan)) return planUnlock(ctx.core, request.conversationId);
     return isReplayPlan(plan)
       ? planReplay(ctx.core, request.conversationId, plan.fromStep)
       : planRestore(ctx.core, request.conversationId, plan.source);
   }
 
-  function redisChecksum(plan: RestorePlan | ReplayPlan): string | null {
+  function redisChecksum(plan: RequestPlan): string | null {
+    if (isUnlockPlan(plan)) return null;
     return isReplayPlan(plan) ? plan.redisChecksum : plan.current.checksum;
   }
 
@@ -101,7 +104,7 @@ export function createExpiry(
       try {
         const fresh = await freshPlan(old);
         changed = renewalChangeWarning(redisChecksum(old.plan), redisChecksum(fresh));
-        if (changed) fresh.warnings = [changed, ...fresh.warnings];
+        if (changed && !isUnlockPlan(fresh)) fresh.warnings = [changed, ...fresh.warnings];
         renewed = await openRequest(
           old.kind,
           fresh,

@@ -109,10 +109,11 @@ export function createPolicies(ctx: WorkflowContext) {
   /**
    * Everything an approval must satisfy besides the request rules, and the options the store
    * re-checks with. Break-glass replaces the rules for the requester (decisions.ts checks it);
-   * the breaker applies to every approval.
+   * the breaker applies to every approval but an unlock's: it writes no conversation, and a lock
+   * left stuck is itself what makes restores fail in a row (each refused on it).
    */
   async function approvalGate(request: RecoveryRequest, userId: string, input: ApproveInput): Promise<Gate> {
-    const breakerFailures = policy.breakerFailures;
+    const breakerFailures = request.kind === 'unlock' ? null : policy.breakerFailures;
     if (input.breakGlassReason !== undefined) {
       return { ok: true, options: { breakGlassReason: input.breakGlassReason, breakerFailures } };
     }

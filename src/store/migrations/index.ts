@@ -11,6 +11,7 @@ import { migration0011 } from './0011-expiry-warnings-home.js';
 import { migration0012 } from './0012-approval-policies.js';
 import { migration0013 } from './0013-bulk-approval-groups.js';
 import { migration0014 } from './0014-bulk-report-seq.js';
+import { migration0015 } from './0015-unlock-requests.js';
 import type { Migration } from './migration.js';
 
 export type { Migration } from './migration.js';
@@ -36,4 +37,5 @@ export const MIGRATIONS: readonly Migration[] = [
   migration0012,
   migration0013,
   migration0014,
+  migration0015,
 ];

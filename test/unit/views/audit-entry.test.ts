@@ -123,6 +123,18 @@ const DATA: { [A in AuditAction]: AuditData<A> } = {
     },
     reason: 'INC-12 holder pod gone',
   },
+  'lock.not_broken': {
+    lock: {
+      holder: 'slack:U0REQUEST',
+      requestId: 'rq_01HV3',
+      since: '2025-12-13T03:00:00.000Z',
+      expiresAt: '2025-12-13T03:05:00.000Z',
+      gone: true,
+    },
+    now: null,
+    reason: 'INC-12 holder pod gone',
+    error: 'The lock on c-7f3a9e was released since it was looked at; there was nothing to break.',
+  },
   'restore.started': {
     source: 'postgres',
     backupId: BACKUP_ID,
@@ -267,6 +279,8 @@ const EXPECT: Record<AuditAction, string> = {
   'request.settled': `✅ The bot stopped during the restore of \`${ID}\` from \`postgres\`, but Redis holds the new value: the restore landed.\nIt was not run again.`,
   'lock.broken':
     '🔓 Lock on `c-7f3a9e` broken by @U0APPROVE — held by @U0REQUEST for request `rq_01HV3` since 03:00 UTC; its holder was gone since 03:05:00 UTC. Reason: INC-12 holder pod gone. Next: inspect `c-7f3a9e` before deciding on a restore.',
+  'lock.not_broken':
+    '⏹️ Lock on `c-7f3a9e` not broken — the lock was released meanwhile, so there was nothing to break. It had been held by @U0REQUEST for request `rq_01HV3` since 03:00 UTC. Next: inspect `c-7f3a9e`.',
   'restore.started': `▶️ Restoring \`${ID}\` from \`postgres\`…\nBackup \`${BACKUP_ID}\` taken`,
   'restore.succeeded': `✅ Restored \`${ID}\` from \`postgres\``,
   'restore.failed': `❌ Restore of \`${ID}\` from \`postgres\` failed\nRedis changed since the preview.\nWhat to do: Nothing was written.`,
