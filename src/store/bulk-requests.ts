@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { Approval } from '../approval/types.js';
 import { ErrorCode, RecoveryError } from '../errors.js';
 import { appendWithin, type ToldEntry } from './audit.js';
-import { reserveHourlySlot } from './blast-radius.js';
+import { breakerFailuresInARow, reserveHourlySlot } from './blast-radius.js';
 import type { BulkJobState } from './bulk-jobs.js';
 import { quoteIdent, withTransaction } from './sql.js';
 import type { AuditEntry } from './types.js';
@@ -40,6 +40,8 @@ export type BulkDecision =
   | { kind: 'duplicate'; job: BulkRequest; have: number; need: number }
   /** APPROVER_GROUPS: another approval already counted for this group; nothing changed. */
   | { kind: 'group_taken'; job: BulkRequest; groupId: string }
+  /** The circuit breaker is open (counted under the job's row lock); nothing changed. */
+  | { kind: 'breaker_open'; job: BulkRequest; failuresInARow: number; threshold: number }
   | { kind: 'not_open'; job: BulkRequest }
   /** Found past its expiry by this call, and cancelled: the caller says so in the thread. */
   | { kind: 'expired'; job: BulkRequest };
@@ -69,8 +71,16 @@ export interface BulkRequestStore {
     },
   ): Promise<BulkRequest>;
   get(jobId: string): Promise<BulkRequest | null>;
-  /** `groupId`: the approver group it counts for (APPROVER_GROUPS), one approval per group. */
-  approve(jobId: string, userId: string, groupId?: string | null): Promise<BulkDecision>;
+  /**
+   * `groupId`: the approver group it counts for (APPROVER_GROUPS), one approval per group.
+   * `breakerFailures`: BREAKER_FAILURES; the breaker is counted in the transaction that counts
+   * the approval, after the row lock, as a request's approval is.
+   */
+  approve(
+    jobId: string,
+    userId: string,
+    options?: { groupId?: string | null; breakerFailures?: number | null },
+  ): Promise<BulkDecision>;
   deny(jobId: string, userId: string, reason: string): Promise<BulkDenyOutcome>;
   /**
    * Pending jobs past their expiry, cancelled; each returned to exactly one caller. `tell(job)`
@@ -241,7 +251,9 @@ export function createBulkRequestStore(pool: pg.Pool, schema: string): BulkReque
       return row ? toRequest(pool, row) : null;
     },
 
-    approve(jobId, userId, groupId = null) {
+    approve(jobId, userId, options = {}) {
+      const groupId = options.groupId ?? null;
+      const threshold = options.breakerFailures ?? null;
       return locked(jobId, async (client, row, open): Promise<BulkDecision> => {
         if (row.state !== 'pending') return { kind: 'not_open', job: await toRequest(client, row) };
         if (userId === row.requester) {
@@ -253,6 +265,18 @@ export function createBulkRequestStore(pool: pg.Pool, schema: string): BulkReque
           );
         }
         if (!open) return expireLocked(client, jobId);
+        if (threshold !== null) {
+          // Waiting for the row lock can take long; a failure that landed meanwhile is counted.
+          const failures = await breakerFailuresInARow(client, schema);
+          if (failures >= threshold) {
+            return {
+              kind: 'breaker_open',
+              job: await toRequest(client, row),
+              failuresInARow: failures,
+              threshold,
+            };
+          }
+        }
         // No conflict target: a second approval by this user, or for this group, both insert nothing.
         const inserted = await client.query(
           `INSERT INTO ${approvals} (job_id, user_id, at, group_id) VALUES ($1, $2, clock_timestamp(), $3)

@@ -1,3 +1,4 @@
+import type { RecoveryRequest } from '../approval/types.js';
 import type { AuditData } from '../audit-vocabulary.js';
 import type { BulkCounts, BulkJobStatus } from '../recovery/bulk/job.js';
 import { ACTION } from '../slack-ids.js';
@@ -5,6 +6,7 @@ import { mention } from './approval-refusals.js';
 import { code, escapeMrkdwn, oneLine, userRef } from './escape.js';
 import { formatBytes, formatTime } from './format.js';
 import { clip } from './limits.js';
+import { groupProgressText } from './policies.js';
 import type { ReplyText } from './replies.js';
 import {
   type ActionsBlock,
@@ -89,8 +91,20 @@ function previewBlocks(d: Requested) {
   ];
 }
 
-/** The preview with its buttons: what the approvers approve is exactly this frozen list. */
-export function bulkRequestView(d: Requested, opts: { now: Date }): SlackMessage {
+/** Where a waiting job's approvals stand, for its card (APPROVER_GROUPS: the groups still missing). */
+export type BulkApprovalProgress = Pick<
+  RecoveryRequest,
+  'approverGroups' | 'approvals' | 'requiredApprovals'
+>;
+
+/**
+ * The preview with its buttons: what the approvers approve is exactly this frozen list. With
+ * `progress` (edited in place after a partial approval) it says who counted and what is missing.
+ */
+export function bulkRequestView(
+  d: Requested,
+  opts: { now: Date; progress?: BulkApprovalProgress },
+): SlackMessage {
   const by = userRef(d.requester);
   const actions: ActionsBlock = {
     type: 'actions',
@@ -108,9 +122,16 @@ export function bulkRequestView(d: Requested, opts: { now: Date }): SlackMessage
     ],
   };
   const head = `🚚 ${by} asks to bulk-restore ${d.total} conversations from Postgres (job ${code(d.jobId)})`;
+  const p = opts.progress;
+  const counted =
+    p === undefined
+      ? null
+      : (groupProgressText(p) ??
+        `${p.approvals.length} of ${p.requiredApprovals} approvals so far (${p.approvals.map((a) => mention(a.userId)).join(', ')}).`);
   return message(head, [
     section(`*${head}*\nReason: ${escapeMrkdwn(clip(oneLine(d.reason), 500))}`),
     ...previewBlocks(d),
+    ...(counted ? [context(counted)] : []),
     actions,
     context(
       `Needs ${d.requiredApprovals} approval${d.requiredApprovals === 1 ? '' : 's'} from ${d.approverHint}, until ${escapeMrkdwn(formatTime(d.expiresAt, opts.now))}. The list was frozen when asked: approval restores exactly these conversations, each decided again against live Redis.`,

@@ -36,6 +36,8 @@ export interface HomeBulkJob {
   updatedAt: string;
   link: string | null;
   mayApprove: boolean;
+  /** APPROVER_GROUPS: the groups no approval came from yet, as for a request. */
+  missingGroups?: string[];
 }
 
 export interface HomeData {
@@ -80,20 +82,24 @@ function approvers(hint: string): string {
   return clip(escapeExceptMentions(oneLine(hint)), 300, { markup: true });
 }
 
+/** Who may still approve: the groups still missing (APPROVER_GROUPS), else the approver hint. */
+function approversOrGroups(missingGroups: readonly string[] | undefined, hint: string): string {
+  const groups = missingGroups ?? [];
+  return groups.length > 0
+    ? `a member of ${groups
+        .slice(0, 5)
+        .map(groupRef)
+        .join(groups.length > 1 ? ' and of ' : '')}`
+    : approvers(hint);
+}
+
 /** What an open request waits for, in a few words. */
 function waitingFor(item: HomeRequest, now: Date, hint: string): string {
   const req = item.request;
   switch (req.state) {
     case 'requested': {
       const missing = Math.max(1, req.requiredApprovals - req.approvals.length);
-      const groups = item.missingGroups ?? [];
-      const from =
-        groups.length > 0
-          ? `a member of ${groups
-              .slice(0, 5)
-              .map(groupRef)
-              .join(groups.length > 1 ? ' and of ' : '')}`
-          : approvers(hint);
+      const from = approversOrGroups(item.missingGroups, hint);
       return `waits for ${plural(missing, 'approval')} from ${from}, expires ${formatRelative(req.expiresAt, now)}`;
     }
     case 'approved':
@@ -141,7 +147,7 @@ function bulkLine(item: HomeBulkJob, now: Date, hint: string): string {
   const pct = job.total > 0 ? Math.floor((item.done / job.total) * 100) : 100;
   const state =
     job.state === 'pending'
-      ? `waits for approval from ${approvers(hint)}, expires ${formatRelative(job.expiresAt, now)}`
+      ? `waits for approval from ${approversOrGroups(item.missingGroups, hint)}, expires ${formatRelative(job.expiresAt, now)}`
       : escapeMrkdwn(job.state);
   const failed = item.failed > 0 ? ` · ${item.failed.toLocaleString('en-US')} not restored` : '';
   return clip(

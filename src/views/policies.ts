@@ -53,8 +53,13 @@ export function groupsApproverHint(groups: readonly string[]): string {
   return `one member each of ${groupList(groups)} (approvals from distinct groups)`;
 }
 
-/** Under the approval message while it waits: which groups have their approval and which do not. */
-export function groupProgressText(req: RecoveryRequest): string | null {
+/**
+ * Under the approval message (or a bulk job's card) while it waits: which groups have their
+ * approval and which do not.
+ */
+export function groupProgressText(
+  req: Pick<RecoveryRequest, 'approverGroups' | 'approvals' | 'requiredApprovals'>,
+): string | null {
   const groups = req.approverGroups ?? [];
   if (groups.length === 0) return null;
   const taken = req.approvals.filter((a) => a.groupId);

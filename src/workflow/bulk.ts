@@ -6,6 +6,7 @@ import {
   checkBulkStop,
 } from '../approval/bulk-rules.js';
 import { AuditAction } from '../approval/types.js';
+import { AUDIT_DATA } from '../audit-vocabulary.js';
 import { ErrorCode, errorMessage, RecoveryError } from '../errors.js';
 import {
   allChunks,
@@ -30,6 +31,7 @@ import {
   bulkJobView,
   bulkProgressView,
   bulkReplies,
+  bulkRequestView,
 } from '../views/bulk.js';
 import type { EphemeralMessage, SlackMessage } from '../views/slack.js';
 import type { BulkCommand } from './command.js';
@@ -151,6 +153,31 @@ export function createBulk(ctx: WorkflowContext) {
     logger.warn({ channelId, seq }, 'bulk message not delivered yet; left unedited');
   }
 
+  /**
+   * After an approval that did not complete it: the card, rebuilt from its own entry, says who
+   * counted and (APPROVER_GROUPS) which group is still missing, as a request's message does.
+   */
+  async function cardProgress(counted: BulkRequest): Promise<void> {
+    if (counted.cardSeq === null) return;
+    const [entry] = await ctx.core.audit.after(counted.cardSeq - 1, 1);
+    if (entry?.seq !== counted.cardSeq || entry.action !== 'bulk.requested') return;
+    const data = AUDIT_DATA['bulk.requested'].safeParse(entry.data);
+    // Decided meanwhile: its decided card stands, buttons gone.
+    const job = await need().requests.get(counted.jobId);
+    if (!data.success || job?.state !== 'pending') return;
+    const progress = {
+      approverGroups: policy.approverGroups,
+      approvals: job.approvals,
+      requiredApprovals: job.requiredApprovals,
+    };
+    await edit(
+      job.channelId,
+      counted.cardSeq,
+      bulkRequestView(data.data, { now: new Date(), progress }),
+      true,
+    );
+  }
+
   function decided(job: BulkRequest, decision: BulkDecisionShown): Promise<void> {
     return edit(job.channelId, job.cardSeq, bulkDecidedView(job, decision), true);
   }
@@ -261,8 +288,15 @@ export function createBulk(ctx: WorkflowContext) {
       if (refused) return refused;
       const gate = await policies.bulkApprovalGate(job, who.userId, confirmation);
       if (!gate.ok) return gate.reply;
-      const outcome = await need().requests.approve(jobId, who.userId, gate.options.groupId ?? null);
+      const outcome = await need().requests.approve(jobId, who.userId, gate.options);
       switch (outcome.kind) {
+        case 'breaker_open':
+          return await policies.breakerRefused(
+            { conversationId: jobId, id: jobId, kind: 'bulk-restore' },
+            who.userId,
+            outcome.failuresInARow,
+            outcome.threshold,
+          );
         case 'group_taken': {
           // Another replica counted the same group first; the job as it now stands says which is missing.
           const again = await policies.bulkApprovalGate(outcome.job, who.userId, confirmation);
@@ -272,6 +306,9 @@ export function createBulk(ctx: WorkflowContext) {
             : again.reply;
         }
         case 'partial':
+          void cardProgress(outcome.job).catch((err: unknown) =>
+            logger.warn({ err, jobId }, 'could not show the approvals on the bulk card'),
+          );
           return { ok: true, ...bulkReplies.counted(outcome.have, outcome.need) };
         case 'duplicate':
           return { ok: false, ...bulkReplies.duplicate(outcome.have, outcome.need) };
@@ -611,6 +648,8 @@ export function createBulk(ctx: WorkflowContext) {
       // Refused before typing: a wrong group or an open breaker (the typed count is asked next).
       const gate = await policies.bulkApprovalGate(job, who.userId, String(job.total));
       if (!gate.ok) return { form: null, reply: gate.reply };
+      const breaker = await policies.bulkBreakerOpen();
+      if (breaker) return { form: null, reply: breaker };
       return { form: 'step_up', jobId, total: job.total };
     } catch (err) {
       return { form: null, reply: failure(err) };

@@ -19,7 +19,7 @@ export interface HomeTabDeps {
   bulkRequests: Pick<BulkRequestStore, 'get'>;
   bulkJobs: Pick<BulkStore, 'getJob' | 'counts'>;
   home: HomeStore;
-  policy: Pick<Config['policy'], 'approverUserIds' | 'approverUsergroupId'>;
+  policy: Pick<Config['policy'], 'approverUserIds' | 'approverUsergroupId' | 'approverGroups'>;
   approverHint: string;
   groupMembers: () => Promise<ReadonlySet<string> | null>;
   /** APPROVER_GROUPS: a group's members (null when Slack does not say), to tell whose approval counts. */
@@ -66,7 +66,11 @@ export function createHomeTab(deps: HomeTabDeps) {
       if (request) found.push(request);
     }
     // APPROVER_GROUPS: an approval counts only from a group none of the earlier ones came from.
-    const membership = await groupsOf(found.flatMap((r) => r.approverGroups ?? []));
+    // Bulk jobs keep no copy of the groups: the ones configured now apply to them.
+    const membership = await groupsOf([
+      ...found.flatMap((r) => r.approverGroups ?? []),
+      ...policy.approverGroups,
+    ]);
     for (const request of found) {
       const ref = openRefs.find((r) => r.id === request.id);
       const groups = request.approverGroups ?? [];
@@ -93,13 +97,19 @@ export function createHomeTab(deps: HomeTabDeps) {
       ]);
       if (!job || !row) continue;
       const done = Object.values(counts).reduce((a, b) => a + b, 0);
+      const groups = policy.approverGroups;
+      const taken = job.approvals.map((a) => a.groupId ?? null);
+      const counted = groups.length === 0 || assignGroup(groups, membership, taken, viewer).ok;
       bulk.push({
         job,
         done,
         failed: (counts.failed ?? 0) + (counts.changed ?? 0) + (counts.invalid ?? 0),
         updatedAt: row.updatedAt.toISOString(),
         link: await link(ref),
-        mayApprove: checkBulkApprove({ ...rule, job }).ok,
+        mayApprove: checkBulkApprove({ ...rule, job }).ok && counted,
+        ...(groups.length > 0 && job.state === 'pending'
+          ? { missingGroups: missingGroups(groups, taken) }
+          : {}),
       });
     }
     return {

@@ -129,8 +129,8 @@ export function createPolicies(ctx: WorkflowContext) {
 
   /**
    * A bulk restore's approval: the typed count (STEP_UP_OPERATIONS has bulk-restore) and the
-   * breaker. The breaker is read here, not under the job's row lock: a failure landing between
-   * the read and the approval lets that one approval through.
+   * group it counts for. The breaker is the store's to judge, under the job's row lock, with the
+   * `breakerFailures` returned here; `bulkBreakerOpen` is only the click's early answer.
    */
   async function bulkApprovalGate(
     job: { total: number; approvals: readonly Approval[] },
@@ -148,15 +148,16 @@ export function createPolicies(ctx: WorkflowContext) {
       userId,
     );
     if (!group.ok) return group;
-    if (policy.breakerFailures !== null && ctx.blastRadius) {
-      const { breaker } = await ctx.blastRadius();
-      if (breaker.open)
-        return {
-          ok: false,
-          reply: { ok: false, ...breakerOpenText(breaker.failuresInARow, policy.breakerFailures) },
-        };
-    }
-    return { ok: true, options: group.options };
+    return { ok: true, options: { ...group.options, breakerFailures: policy.breakerFailures } };
+  }
+
+  /** Before the step-up form opens: nobody types a count only to be refused by an open breaker. */
+  async function bulkBreakerOpen(): Promise<Reply | null> {
+    if (policy.breakerFailures === null || !ctx.blastRadius) return null;
+    const { breaker } = await ctx.blastRadius();
+    return breaker.open
+      ? { ok: false, ...breakerOpenText(breaker.failuresInARow, policy.breakerFailures) }
+      : null;
   }
 
   /** The hourly limit's refusal when the window is full now (a pre-check: the store counts again). */
@@ -182,16 +183,18 @@ export function createPolicies(ctx: WorkflowContext) {
 
   /** The store refused because the breaker is open: audit it and say what to do. */
   async function breakerRefused(
-    request: RecoveryRequest,
+    request: { conversationId: string; id: string; kind: RecoveryRequest['kind'] | 'bulk-restore' },
     userId: string,
     failuresInARow: number,
     threshold: number,
   ): Promise<Reply> {
+    // A bulk job is its own request (no row in requests): its id stands for both.
+    const bulkJob = request.kind === 'bulk-restore';
     await ctx.core.audit.append({
       action: 'policy.refused',
       actor: ctx.actorId(userId),
       conversationId: request.conversationId,
-      requestId: request.id,
+      requestId: bulkJob ? null : request.id,
       data: {
         rule: 'breaker_open',
         kind: request.kind,
@@ -373,6 +376,7 @@ export function createPolicies(ctx: WorkflowContext) {
     memberGate,
     approvalGate,
     bulkApprovalGate,
+    bulkBreakerOpen,
     bulkStepUp: () => policy.stepUpOperations.includes('bulk-restore'),
     hourlyFull,
     breakGlassGate,
