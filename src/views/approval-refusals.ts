@@ -115,7 +115,7 @@ export function refusalText(refusal: Refusal): string {
 
 /** A new request refused because `open` still holds the conversation (one open request each). */
 export function openConflictText(open: RecoveryRequest): { message: string; hint: string } {
-  const what = `${open.kind === 'undo' ? 'An' : 'A'} ${open.kind} of ${open.conversationId}`;
+  const what = `${open.kind === 'undo' || open.kind === 'unlock' ? 'An' : 'A'} ${open.kind} of ${open.conversationId}`;
   if (open.state === 'requested') {
     return {
       message: `${what} is already awaiting approval (${open.id}).`,

@@ -1,5 +1,5 @@
 import type { RequestSettledData } from '../approval/settle-stuck.js';
-import { isReplayPlan } from '../approval/types.js';
+import { isReplayPlan, isUnlockPlan } from '../approval/types.js';
 import { SLASH_COMMAND } from '../slack-ids.js';
 import { code, escapeMrkdwn, line } from './escape.js';
 import { formatTime, shortChecksum } from './format.js';
@@ -18,6 +18,7 @@ function headline(d: SettledViewInput): string {
   const what = operationPhrase(d.request);
   const replay = isReplayPlan(d.request.plan);
   const stopped = 'The bot stopped';
+  if (isUnlockPlan(d.request.plan) && d.reached !== 'not_started') return unlockHeadline(d, what);
   switch (d.outcome) {
     case 'failed':
       if (d.reached === 'not_started')
@@ -40,9 +41,24 @@ function headline(d: SettledViewInput): string {
   }
 }
 
+/** An unlock writes only the lock row: its verdict comes from the audit log (approval/settle-stuck.ts). */
+function unlockHeadline(d: SettledViewInput, what: string): string {
+  switch (d.outcome) {
+    case 'succeeded':
+      return `✅ The bot stopped during ${what}, after it had *broken the lock*.`;
+    case 'failed':
+      return `🛑 The bot stopped during ${what}; the lock had been released or taken meanwhile, so *nothing was broken*.`;
+    case 'unknown':
+      return `❓ The bot stopped during ${what}: *whether it broke the lock is not known*.`;
+  }
+}
+
 function nextSteps(d: SettledViewInput): string {
   const id = d.request.conversationId;
   const inspect = code(`${SLASH_COMMAND} inspect ${id}`);
+  if (isUnlockPlan(d.request.plan)) {
+    return `*Next:* see with ${inspect} whether the lock is still held, and by whom, before asking for anything else.`;
+  }
   const validate = code(`${SLASH_COMMAND} validate ${id}`);
   const undo = d.backupId ? code(`${SLASH_COMMAND} undo ${d.backupId}`) : null;
   if (isReplayPlan(d.request.plan)) {

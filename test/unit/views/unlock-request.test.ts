@@ -5,6 +5,7 @@ import type { RecoveryRequest } from '../../../src/approval/types.js';
 import type { UnlockPlan } from '../../../src/recovery/unlock.js';
 import { approvalMessageView } from '../../../src/views/approval.js';
 import { homeView } from '../../../src/views/home.js';
+import { requestSettledView } from '../../../src/views/settled.js';
 import { HOSTILE, ID, NOW, request } from './fixtures.js';
 
 const hint = 'an approver (<@U0BOB>)';
@@ -86,5 +87,30 @@ describe('an unlock request (break-glass)', () => {
     });
     expect(text(view)).toContain('the unlock of `c-7f3a9e`');
     expect(checkHomeLimits(view)).toEqual([]);
+  });
+
+  it('settled after a crash, it speaks of the lock, not of Redis', () => {
+    const settled = (outcome: 'succeeded' | 'failed' | 'unknown') =>
+      text(
+        requestSettledView(
+          {
+            request: unlock({ state: outcome }),
+            outcome,
+            reached: 'write',
+            observed: null,
+            before: null,
+            after: null,
+            backupId: null,
+            leaseExpiredAt: null,
+            detail: 'From the audit log.',
+          },
+          { now: NOW },
+        ),
+      );
+    expect(settled('unknown')).toContain('*whether it broke the lock is not known*');
+    expect(settled('unknown')).toContain('whether the lock is still held');
+    expect(settled('unknown')).not.toContain('Redis');
+    expect(settled('succeeded')).toContain('*broken the lock*');
+    expect(settled('failed')).toContain('*nothing was broken*');
   });
 });
