@@ -167,15 +167,20 @@ export function createCommands(ctx: WorkflowContext) {
       return await planUnlock(core, id);
     } catch (err) {
       if (!(err instanceof RecoveryError) || err.code !== ErrorCode.NothingToDo) throw err;
-      await core.audit.append({
-        action: AuditAction.CommandReceived,
-        actor: actorId(who.userId),
-        conversationId: id,
-        requestId: null,
-        data: { command: names.command(typed) },
-      });
+      await recordUndelivered(id, typed, who);
       return failure(err);
     }
+  }
+
+  /** A command answered only privately: in the audit log all the same, not delivered to the channel. */
+  async function recordUndelivered(id: string, typed: string, who: Actor): Promise<void> {
+    await core.audit.append({
+      action: AuditAction.CommandReceived,
+      actor: actorId(who.userId),
+      conversationId: id,
+      requestId: null,
+      data: { command: names.command(typed) },
+    });
   }
 
   /** Every tier answered and none holds it; an unreachable tier might, so that is not "unknown". */
@@ -188,13 +193,7 @@ export function createCommands(ctx: WorkflowContext) {
    * the audit log all the same, just not delivered to the channel (like list).
    */
   async function unknownId(id: string, typed: string, who: Actor): Promise<Reply> {
-    await core.audit.append({
-      action: AuditAction.CommandReceived,
-      actor: actorId(who.userId),
-      conversationId: id,
-      requestId: null,
-      data: { command: names.command(typed) },
-    });
+    await recordUndelivered(id, typed, who);
     const prefix = id.slice(0, Math.max(2, Math.min(id.length - 2, 8)));
     const near = await listConversations(core, { pattern: `${prefix}*`, limit: CLOSE_MATCHES_SCANNED })
       .then((page) => closeIds(id, page.ids))

@@ -195,3 +195,14 @@ export function incidentClick(
 
 // The stand-in's waitFor is synchronous; conditions on the bot's stores need polling.
 export { eventually } from '../helpers/eventually.js';
+
+/** Waits for the private answer (response_url) matching `what`; fails with all that was said. */
+export async function privateAnswer(h: Harness, responseId: string, what: RegExp): Promise<string> {
+  const said = () => JSON.stringify(h.slack.responses(responseId).map((r) => r.body));
+  await h.slack
+    .waitFor(() => what.test(said()), 10_000, `private answer matching ${what}`)
+    .catch((err: Error) => {
+      throw new Error(`${err.message}\n${said()}`);
+    });
+  return said();
+}

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeConversation } from '../helpers/conversations.js';
 import { storedPlan } from '../helpers/store.js';
-import { eventually, type Harness, startHarness } from './bot-harness.js';
+import { eventually, type Harness, privateAnswer, startHarness } from './bot-harness.js';
 
 /**
  * An unlock under the approval policies (docs/approval-policies.md), over signed HTTP to the
@@ -22,14 +22,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => h?.stop());
 
-async function privately(responseId: string, what: RegExp): Promise<void> {
-  const said = () => JSON.stringify(h.slack.responses(responseId).map((r) => r.body));
-  await h.slack
-    .waitFor(() => what.test(said()), 10_000, `private answer matching ${what}`)
-    .catch((err: Error) => {
-      throw new Error(`${err.message}\n${said()}`);
-    });
-}
+const privately = (responseId: string, what: RegExp) => privateAnswer(h, responseId, what);
 
 describe('unlock under the hourly limit, the breaker and step-up', () => {
   it('is filed with the hour full and approved with the breaker open, once the approver types the id', async () => {

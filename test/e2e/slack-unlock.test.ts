@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blockText } from '../../sandbox/slack/local-slack.js';
 import { makeConversation } from '../helpers/conversations.js';
-import { eventually, type Harness, startHarness } from './bot-harness.js';
+import { eventually, type Harness, privateAnswer, startHarness } from './bot-harness.js';
 
 /**
  * `/zeus-recover unlock <id> --reason …` (break-glass) over signed HTTP to the running bot and
@@ -36,15 +36,7 @@ async function lockToken(id: string): Promise<string | null> {
   return rows[0]?.token ?? null;
 }
 
-async function privately(responseId: string, what: RegExp): Promise<string> {
-  const said = () => JSON.stringify(h.slack.responses(responseId).map((r) => r.body));
-  await h.slack
-    .waitFor(() => what.test(said()), 10_000, `private answer matching ${what}`)
-    .catch((err: Error) => {
-      throw new Error(`${err.message}\n${said()}`);
-    });
-  return said();
-}
+const privately = (responseId: string, what: RegExp) => privateAnswer(h, responseId, what);
 
 /** Files the unlock as U_ALICE and returns its approval message (ts, request id) and its text. */
 async function requested(id: string): Promise<{ ts: string; requestId: string; card: string }> {
