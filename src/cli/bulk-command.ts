@@ -23,6 +23,7 @@ import {
   formatFailures,
   formatProgress,
 } from './bulk-format.js';
+import { takeHourlySlot } from './hourly-slot.js';
 import { actingUser, type CliIo } from './io.js';
 
 export const BULK_COMMANDS: readonly string[] = ['bulk-restore', 'job', 'jobs', 'resume'];
@@ -71,6 +72,7 @@ export async function runBulkCommand(
       out(formatBulkPreview(preview), bulkPreviewJson(preview));
       return preview.refusal ? 1 : 0;
     }
+    await takeHourlySlot(rt, config, { kind: 'bulk-restore', actor: actor.id, conversationId: null });
     const engine = await startBulkEngine(config);
     try {
       const started = await startBulkRestore(

@@ -40,6 +40,7 @@ import {
   formatUnlockPlan,
   formatValidate,
 } from './format.js';
+import { takeHourlySlot } from './hourly-slot.js';
 import { actingUser, type CliIo } from './io.js';
 import { colourOn, paint, withSpinner } from './style.js';
 import { commandLine, threadStory } from './thread-story.js';
@@ -112,6 +113,10 @@ async function dispatch(args: ParsedArgs, rt: Runtime, io: CliIo, config: Config
       commandLine: commandLine(args.argv),
     });
 
+  // Unlock is not counted, as in Slack: it writes no conversation.
+  const slot = (kind: 'restore' | 'undo' | 'replay', conversationId: string) =>
+    takeHourlySlot(rt, config, { kind, actor: actor.id, conversationId });
+
   const verb = args.command;
   if (!isCliVerb(verb)) throw new UsageError(`unknown command "${verb}"`);
   switch (verb) {
@@ -173,6 +178,7 @@ async function dispatch(args: ParsedArgs, rt: Runtime, io: CliIo, config: Config
         planRestore(deps, id, parseRestoreSource(args.from)),
       );
       if (!args.json) io.stderr(`${formatPlan(plan)}\n`);
+      await slot('restore', plan.conversationId);
       const thread = await story(plan.conversationId);
       await thread.tell();
       const result = await wait(
@@ -186,6 +192,7 @@ async function dispatch(args: ParsedArgs, rt: Runtime, io: CliIo, config: Config
       const backupId = need(args, 0, 'a backup id (bk_…)');
       const plan = await wait(`Reading backup ${backupId} and Redis…`, planUndo(deps, backupId));
       if (!args.json) io.stderr(`${formatPlan(plan)}\n`);
+      await slot('undo', plan.conversationId);
       const thread = await story(plan.conversationId);
       await thread.tell();
       const result = await wait(
@@ -220,6 +227,7 @@ async function dispatch(args: ParsedArgs, rt: Runtime, io: CliIo, config: Config
       // The CLI has no approval request, so it makes an id here: the Idempotency-Key and audit link.
       const requestId = newRequestId();
       if (!args.json) io.stderr(`${formatReplayPlan(plan, requestId)}\n`);
+      await slot('replay', plan.conversationId);
       const thread = await story(plan.conversationId);
       await thread.tell();
       const result = await executeReplay(

@@ -8,8 +8,8 @@ import { quoteIdent, withTransaction } from './sql.js';
  * Blast-radius limits (docs/approval-policies.md), counted in Postgres so every replica sees the
  * same numbers:
  *
- * - the hourly limit counts destructive requests opened in the last rolling hour, Slack requests
- *   and Slack bulk jobs alike, except those that ended without running anything (denied,
+ * - the hourly limit counts destructive requests opened in the last rolling hour, Slack requests,
+ *   Slack bulk jobs and the CLI's destructive operations (cli_operations) alike, except those that ended without running anything (denied,
  *   cancelled, expired) and unlocks (they write no conversation). A request is counted and inserted under one transaction-scoped advisory
  *   lock (reserveHourlySlot, called by the request store's create), so two replicas opening the
  *   last slot at once cannot both get it.
@@ -114,7 +114,9 @@ function counted(s: string): string {
        AND kind <> 'unlock'
     UNION ALL
     SELECT created_at FROM ${s}.bulk_jobs
-     WHERE created_at > now() - interval '1 hour' AND requester IS NOT NULL AND state <> 'cancelled'`;
+     WHERE created_at > now() - interval '1 hour' AND requester IS NOT NULL AND state <> 'cancelled'
+    UNION ALL
+    SELECT created_at FROM ${s}.cli_operations WHERE created_at > now() - interval '1 hour'`;
 }
 
 async function hourly(db: Queryable, s: string, max: number | null): Promise<BlastRadiusStatus['hourly']> {
@@ -224,6 +226,26 @@ export async function reserveHourlySlot(
   ]);
   const h = await hourly(client, s, max);
   if (h.used >= max) throw new HourlyLimitReached(h.used, max, h.freesAt);
+}
+
+/**
+ * A destructive CLI operation about to run: counted in the hourly window whether or not a limit
+ * is set (App Home and the bot's limit see it), and refused past `max` (HourlyLimitReached),
+ * under the same lock as a request's opening. Taken before anything is written.
+ */
+export async function reserveCliOperation(
+  pool: pg.Pool,
+  schema: string,
+  op: { kind: string; actor: string; conversationId: string | null },
+  max: number | null,
+): Promise<void> {
+  await withTransaction(pool, async (client) => {
+    await reserveHourlySlot(client, schema, max);
+    await client.query(
+      `INSERT INTO ${quoteIdent(schema)}.cli_operations (id, kind, actor, conversation_id) VALUES ($1, $2, $3, $4)`,
+      [`op_${randomUUID()}`, op.kind, op.actor, op.conversationId],
+    );
+  });
 }
 
 /** How many restores failed in a row (the breaker's count), for the approval check. */

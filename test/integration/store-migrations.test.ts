@@ -34,6 +34,7 @@ describe('migrate', () => {
       'bulk_job_chunks',
       'bulk_job_items',
       'bulk_jobs',
+      'cli_operations',
       'incident_thread_posts',
       'incident_threads',
       'locks',

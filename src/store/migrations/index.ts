@@ -12,6 +12,7 @@ import { migration0012 } from './0012-approval-policies.js';
 import { migration0013 } from './0013-bulk-approval-groups.js';
 import { migration0014 } from './0014-bulk-report-seq.js';
 import { migration0015 } from './0015-unlock-requests.js';
+import { migration0016 } from './0016-cli-operations.js';
 import type { Migration } from './migration.js';
 
 export type { Migration } from './migration.js';
@@ -38,4 +39,5 @@ export const MIGRATIONS: readonly Migration[] = [
   migration0013,
   migration0014,
   migration0015,
+  migration0016,
 ];
