@@ -35,6 +35,7 @@ describe('migrate', () => {
       'bulk_job_items',
       'bulk_jobs',
       'cli_operations',
+      'home_views',
       'incident_thread_posts',
       'incident_threads',
       'locks',
