@@ -470,6 +470,17 @@ export const AUDIT_DATA = {
   /** Approved and queued: delivered as the progress message, edited in place while it runs. */
   'bulk.approved': z.object({ jobId: z.string(), total: z.number(), approvedBy: z.array(z.string()) }),
   'bulk.denied': z.object({ jobId: z.string(), reason: z.string() }),
+  /** BREAK_GLASS: the requester approved their own bulk job; `notify` mentions the approvers. */
+  'bulk.break_glass': z.object({
+    jobId: z.string(),
+    total: z.number(),
+    requester: z.string(),
+    reason: z.string(),
+    decidedAt: z.string(),
+    notify: z.string(),
+  }),
+  /** Someone other than the requester looked at a break-glass bulk job; the flag is cleared. */
+  'bulk.reviewed': z.object({ jobId: z.string(), total: z.number(), requester: z.string() }),
   'bulk.expired': z.object({ jobId: z.string() }),
   /** The "expires soon" reply of a pending bulk job, once per job. */
   'bulk.expiring': z.object({

@@ -143,7 +143,10 @@ export function registerActions(app: App, ctx: HandlerContext): void {
     const refused = await refusedElsewhere(ctx, requestId, body.channel?.id);
     await tell(
       respond as Respond,
-      refused ?? (await ctx.workflow.markReviewed(requestId, { userId: body.user.id })),
+      refused ??
+        (requestId.startsWith('bj_')
+          ? await ctx.workflow.bulkMarkReviewed(requestId, { userId: body.user.id })
+          : await ctx.workflow.markReviewed(requestId, { userId: body.user.id })),
     );
   });
   app.action<BlockAction<ButtonAction>>(
@@ -176,13 +179,13 @@ export function registerActions(app: App, ctx: HandlerContext): void {
       const jobId = action.value ?? '';
       const refused = await refusedElsewhere(ctx, jobId, body.channel?.id);
       const click = refused ? null : await ctx.workflow.bulkApproveClick(jobId, { userId: body.user.id });
-      if (click?.form === 'step_up') {
-        // The typed count: the same step-up form as a request's, its metadata the job id.
-        const view = stepUpModal({
-          id: jobId,
-          operation: `bulk restore of ${click.total} conversations`,
-          what: 'bulk',
-        });
+      if (click?.form === 'step_up' || click?.form === 'break_glass') {
+        // The same forms as a request's (the typed count, the break-glass reason), their metadata the job id.
+        const operation = `bulk restore of ${click.total} conversations`;
+        const view =
+          click.form === 'step_up'
+            ? stepUpModal({ id: jobId, operation, what: 'bulk' })
+            : breakGlassModal(jobId, operation, click.min);
         await client.views.open({ trigger_id: body.trigger_id, view });
         return;
       }

@@ -104,7 +104,7 @@ export function registerModals(app: App, ctx: HandlerContext): void {
       await ack();
       const who = { userId: body.user.id };
       const reply = requestId.startsWith('bj_')
-        ? await ctx.workflow.bulkApprove(requestId, who, typed)
+        ? await ctx.workflow.bulkApprove(requestId, who, { [key]: typed })
         : await ctx.workflow.approve(requestId, who, { [key]: typed });
       const channelId = reply.channelId ?? (await ctx.requestChannel(requestId).catch(() => null));
       if (channelId) {

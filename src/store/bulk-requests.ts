@@ -31,7 +31,14 @@ export interface BulkRequest {
   denyReason: string | null;
   cardSeq: number | null;
   progressSeq: number | null;
+  /** BREAK_GLASS=on: why the requester approved it alone; null otherwise. */
+  breakGlassReason: string | null;
+  /** Self-approved and not yet reviewed by someone else. */
+  needsReview: boolean;
+  reviewedBy: string | null;
 }
+
+export type BulkReviewOutcome = { kind: 'done'; job: BulkRequest } | { kind: 'refused'; job: BulkRequest };
 
 export type BulkDecision =
   /** This click completed the approvals: the job is running now, its chunks still to queue. */
@@ -79,8 +86,13 @@ export interface BulkRequestStore {
   approve(
     jobId: string,
     userId: string,
-    options?: { groupId?: string | null; breakerFailures?: number | null },
+    options?: { groupId?: string | null; breakerFailures?: number | null; breakGlassReason?: string },
   ): Promise<BulkDecision>;
+  /**
+   * Clears the needs-review flag of a self-approved job; `refused` (nothing changed) when it is
+   * not flagged or `userId` is its requester. Under the row lock: one review counts.
+   */
+  markReviewed(jobId: string, userId: string): Promise<BulkReviewOutcome>;
   deny(jobId: string, userId: string, reason: string): Promise<BulkDenyOutcome>;
   /**
    * Pending jobs past their expiry, cancelled; each returned to exactly one caller. `tell(job)`
@@ -134,10 +146,13 @@ interface Row {
   deny_reason: string | null;
   card_seq: string | null;
   progress_seq: string | null;
+  break_glass_reason: string | null;
+  needs_review: boolean;
+  reviewed_by: string | null;
 }
 
 const COLUMNS =
-  'id, state, channel_id, requester, reason, total, chunks, overwrite, required_approvals, expires_at, decided_by, decided_at, deny_reason, card_seq, progress_seq';
+  'id, state, channel_id, requester, reason, total, chunks, overwrite, required_approvals, expires_at, decided_by, decided_at, deny_reason, card_seq, progress_seq, break_glass_reason, needs_review, reviewed_by';
 const MAX_TTL_MINUTES = 7 * 24 * 60;
 /**
  * How long past the interval a report's claim holds: its holder waits for the slot, edits the
@@ -184,6 +199,9 @@ export function createBulkRequestStore(pool: pg.Pool, schema: string): BulkReque
       denyReason: r.deny_reason,
       cardSeq: r.card_seq === null ? null : Number(r.card_seq),
       progressSeq: r.progress_seq === null ? null : Number(r.progress_seq),
+      breakGlassReason: r.break_glass_reason,
+      needsReview: r.needs_review,
+      reviewedBy: r.reviewed_by,
     };
   }
 
@@ -254,9 +272,10 @@ export function createBulkRequestStore(pool: pg.Pool, schema: string): BulkReque
     approve(jobId, userId, options = {}) {
       const groupId = options.groupId ?? null;
       const threshold = options.breakerFailures ?? null;
+      const breakGlass = options.breakGlassReason?.trim().slice(0, 3000) || null;
       return locked(jobId, async (client, row, open): Promise<BulkDecision> => {
         if (row.state !== 'pending') return { kind: 'not_open', job: await toRequest(client, row) };
-        if (userId === row.requester) {
+        if (userId === row.requester && breakGlass === null) {
           // The rules refuse it first; this is the store's own guard against a handler bug.
           throw new RecoveryError(
             ErrorCode.Forbidden,
@@ -283,6 +302,18 @@ export function createBulkRequestStore(pool: pg.Pool, schema: string): BulkReque
            ON CONFLICT DO NOTHING`,
           [jobId, userId, groupId],
         );
+        if (breakGlass !== null) {
+          // Breaking the glass approves outright, whatever REQUIRED_APPROVALS says, flagged for review.
+          const res = await client.query<Row>(
+            `UPDATE ${jobs} SET state = 'running', decided_by = $2, decided_at = now(), updated_at = now(),
+                    break_glass_reason = $3, needs_review = true
+              WHERE id = $1 AND state = 'pending' RETURNING ${COLUMNS}`,
+            [jobId, userId, breakGlass],
+          );
+          const updated = res.rows[0];
+          if (!updated) throw new Error(`bulk job ${jobId} changed state while locked`);
+          return { kind: 'approved', job: await toRequest(client, updated) };
+        }
         if (inserted.rowCount === 0 && groupId !== null) {
           const mine = await client.query(`SELECT 1 FROM ${approvals} WHERE job_id = $1 AND user_id = $2`, [
             jobId,
@@ -307,6 +338,22 @@ export function createBulkRequestStore(pool: pg.Pool, schema: string): BulkReque
         const updated = res.rows[0];
         if (!updated) throw new Error(`bulk job ${jobId} changed state while locked`);
         return { kind: 'approved', job: await toRequest(client, updated) };
+      });
+    },
+
+    markReviewed(jobId, userId) {
+      return locked(jobId, async (client, row): Promise<BulkReviewOutcome> => {
+        if (!row.needs_review || userId === row.requester) {
+          return { kind: 'refused', job: await toRequest(client, row) };
+        }
+        const res = await client.query<Row>(
+          `UPDATE ${jobs} SET needs_review = false, reviewed_by = $2, reviewed_at = now(), updated_at = now()
+            WHERE id = $1 RETURNING ${COLUMNS}`,
+          [jobId, userId],
+        );
+        const updated = res.rows[0];
+        if (!updated) throw new Error(`bulk job ${jobId} vanished while locked`);
+        return { kind: 'done', job: await toRequest(client, updated) };
       });
     },
 

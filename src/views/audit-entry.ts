@@ -25,6 +25,8 @@ import {
   breakerResetApprovedView,
   breakerResetRequestView,
   breakGlassView,
+  bulkBreakGlassView,
+  bulkReviewedView,
   policyRefusedView,
   reviewedView,
 } from './policies.js';
@@ -193,6 +195,8 @@ export const HANDLERS: Record<AuditAction, Render> = {
   'bulk.requested': handler(S['bulk.requested'], (d, _e, now) => bulkRequestView(d, { now })),
   'bulk.approved': handler(S['bulk.approved'], (d) => bulkApprovedView(d)),
   'bulk.denied': handler(S['bulk.denied'], (d, e) => bulkDeniedView(d, e.actor)),
+  'bulk.break_glass': handler(S['bulk.break_glass'], (d, _e, now) => bulkBreakGlassView(d, now)),
+  'bulk.reviewed': handler(S['bulk.reviewed'], (d, e) => bulkReviewedView(d, e.actor)),
   'bulk.expired': handler(S['bulk.expired'], (d) => bulkExpiredView(d)),
   'bulk.expiring': handler(S['bulk.expiring'], (d, _e, now) => bulkExpiryWarningView(d, now)),
   'bulk.reported': handler(S['bulk.reported'], (d) => bulkReportView(d)),

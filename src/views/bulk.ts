@@ -140,7 +140,8 @@ export function bulkRequestView(
 }
 
 export type BulkDecisionShown =
-  | { kind: 'approved'; by: readonly string[] }
+  /** `breakGlass`: the requester approved it alone (BREAK_GLASS=on); it needs review. */
+  | { kind: 'approved'; by: readonly string[]; breakGlass?: boolean }
   | { kind: 'denied'; by: string; reason: string }
   | { kind: 'cancelled'; by: string }
   | { kind: 'expired' };
@@ -159,7 +160,9 @@ export function bulkDecidedView(job: BulkCardJob, decision: BulkDecisionShown): 
   let line: string;
   switch (decision.kind) {
     case 'approved':
-      line = `✅ Approved by ${decision.by.map(mention).join(', ')}: the ${what} is running; progress below.`;
+      line = decision.breakGlass
+        ? `🚨 Self-approved by ${mention(job.requester)} (break-glass, *needs review*): the ${what} is running; the notice and progress are below.`
+        : `✅ Approved by ${decision.by.map(mention).join(', ')}: the ${what} is running; progress below.`;
       break;
     case 'denied':
       line = `⛔ Denied by ${mention(decision.by)}: ${escapeMrkdwn(clip(oneLine(decision.reason), 500))}. Nothing was written for the ${what}.`;

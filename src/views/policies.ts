@@ -197,16 +197,54 @@ export function breakGlassRefusalText(check: Extract<BreakGlassCheck, { ok: fals
 /** The loud notice in the thread; `notify` mentions the approvers. */
 export function breakGlassView(d: AuditData<'request.break_glass'>, now: Date): SlackMessage {
   const req = d.request;
+  return breakGlassNotice({
+    requester: req.requester,
+    what: `${escapeMrkdwn(req.kind)} of ${code(req.conversationId)}`,
+    at: req.decidedAt ?? now.toISOString(),
+    reason: d.reason,
+    notify: d.notify,
+    reviewId: req.needsReview !== false ? req.id : null,
+    footer: `Request ${code(req.id)}`,
+    now,
+  });
+}
+
+/** A bulk job its requester approved alone (BREAK_GLASS=on): the same loud notice as a request's. */
+export function bulkBreakGlassView(d: AuditData<'bulk.break_glass'>, now: Date): SlackMessage {
+  return breakGlassNotice({
+    requester: d.requester,
+    what: `bulk restore of ${d.total} conversations (job ${code(d.jobId)})`,
+    at: d.decidedAt,
+    reason: d.reason,
+    notify: d.notify,
+    reviewId: d.jobId,
+    footer: `Bulk job ${code(d.jobId)}`,
+    now,
+  });
+}
+
+function breakGlassNotice(n: {
+  requester: string;
+  /** Already escaped: "restore of `c-1`". */
+  what: string;
+  at: string;
+  reason: string;
+  notify: string;
+  /** The Mark reviewed button's value, or null once reviewed. */
+  reviewId: string | null;
+  footer: string;
+  now: Date;
+}): SlackMessage {
   const blocks: KnownBlock[] = [
     header('🚨 Break-glass: self-approved'),
     section(
-      `*${userRef(req.requester)} approved their own ${escapeMrkdwn(req.kind)} of ${code(req.conversationId)}* at ${escapeMrkdwn(formatTime(req.decidedAt ?? now.toISOString(), now))}, without a second person.\n*Reason:* ${line(d.reason, 1000)}`,
+      `*${userRef(n.requester)} approved their own ${n.what}* at ${escapeMrkdwn(formatTime(n.at, n.now))}, without a second person.\n*Reason:* ${line(n.reason, 1000)}`,
     ),
     section(
-      `${clip(d.notify, 1500, { markup: true })}: please review it. It stays flagged *needs review* until someone other than the requester marks it reviewed.`,
+      `${clip(n.notify, 1500, { markup: true })}: please review it. It stays flagged *needs review* until someone other than the requester marks it reviewed.`,
     ),
   ];
-  if (req.needsReview !== false) {
+  if (n.reviewId !== null) {
     blocks.push({
       type: 'actions',
       elements: [
@@ -215,14 +253,14 @@ export function breakGlassView(d: AuditData<'request.break_glass'>, now: Date): 
           action_id: ACTION.markReviewed,
           text: plain('Mark reviewed'),
           style: 'primary',
-          value: req.id,
+          value: n.reviewId,
         },
       ],
     });
   }
-  blocks.push(context(`Request ${code(req.id)}`));
+  blocks.push(context(n.footer));
   return message(
-    `🚨 Break-glass: ${userRef(req.requester)} approved their own ${escapeMrkdwn(req.kind)} of ${code(req.conversationId)} — needs review`,
+    `🚨 Break-glass: ${userRef(n.requester)} approved their own ${n.what} — needs review`,
     blocks,
   );
 }
@@ -230,6 +268,11 @@ export function breakGlassView(d: AuditData<'request.break_glass'>, now: Date): 
 export function reviewedView(d: AuditData<'request.reviewed'>, actor: string): SlackMessage {
   const req = d.request;
   const text = `✅ Break-glass ${escapeMrkdwn(req.kind)} of ${code(req.conversationId)} reviewed by ${userRef(actor)}; it is no longer flagged.`;
+  return message(text, [section(text)]);
+}
+
+export function bulkReviewedView(d: AuditData<'bulk.reviewed'>, actor: string): SlackMessage {
+  const text = `✅ Break-glass bulk restore ${code(d.jobId)} (${d.total} conversations) reviewed by ${userRef(actor)}; it is no longer flagged.`;
   return message(text, [section(text)]);
 }
 

@@ -5,6 +5,7 @@ import {
   checkBulkDeny,
   checkBulkStop,
 } from '../approval/bulk-rules.js';
+import { BREAK_GLASS_MIN_REASON, checkBreakGlass, checkReview } from '../approval/policies.js';
 import { AuditAction } from '../approval/types.js';
 import { AUDIT_DATA } from '../audit-vocabulary.js';
 import { ErrorCode, errorMessage, RecoveryError } from '../errors.js';
@@ -33,10 +34,11 @@ import {
   bulkReplies,
   bulkRequestView,
 } from '../views/bulk.js';
+import { breakGlassRefusalText, reviewRefusalText } from '../views/policies.js';
 import type { EphemeralMessage, SlackMessage } from '../views/slack.js';
 import type { BulkCommand } from './command.js';
 import type { Actor, BulkWorkflowDeps, Reply, WorkflowContext } from './context.js';
-import { createPolicies } from './policies.js';
+import { type ApproveInput, createPolicies } from './policies.js';
 
 /** A private view, or why there is none. */
 export type ViewReply = { ok: true; view: EphemeralMessage } | (Reply & { ok: false });
@@ -279,11 +281,21 @@ export function createBulk(ctx: WorkflowContext) {
     }
   }
 
-  /** `confirmation`: the count typed in the step-up form, when STEP_UP_OPERATIONS has bulk-restore. */
-  async function approve(jobId: string, who: Pick<Actor, 'userId'>, confirmation?: string): Promise<Reply> {
+  /**
+   * `input.confirmation`: the count typed in the step-up form (STEP_UP_OPERATIONS has
+   * bulk-restore); `input.breakGlassReason`: the requester's own approval (BREAK_GLASS=on).
+   */
+  async function approve(
+    jobId: string,
+    who: Pick<Actor, 'userId'>,
+    input: ApproveInput = {},
+  ): Promise<Reply> {
     try {
       const job = await slackJob(jobId);
       if ('ok' in job) return job;
+      if (input.breakGlassReason !== undefined)
+        return await breakGlass(job, who.userId, input.breakGlassReason);
+      const confirmation = input.confirmation;
       const refused = await check(checkBulkApprove, job, who.userId);
       if (refused) return refused;
       const gate = await policies.bulkApprovalGate(job, who.userId, confirmation);
@@ -329,6 +341,77 @@ export function createBulk(ctx: WorkflowContext) {
     }
   }
 
+  /**
+   * BREAK_GLASS=on: the requester approves their own job with a reason, outright, as for a
+   * request (workflow/policies.ts): the breaker still applies, the thread gets the loud notice
+   * mentioning the approvers, and the job stays flagged until someone else marks it reviewed.
+   */
+  async function breakGlass(job: BulkRequest, userId: string, reason: string): Promise<Reply> {
+    const glass = checkBreakGlass({ enabled: policy.breakGlass, requester: job.requester, userId, reason });
+    if (!glass.ok) return { ok: false, message: breakGlassRefusalText(glass), mentions: true };
+    const outcome = await need().requests.approve(job.jobId, userId, {
+      breakGlassReason: glass.reason,
+      breakerFailures: policy.breakerFailures,
+    });
+    switch (outcome.kind) {
+      case 'breaker_open':
+        return policies.breakerRefused(
+          { conversationId: job.jobId, id: job.jobId, kind: 'bulk-restore' },
+          userId,
+          outcome.failuresInARow,
+          outcome.threshold,
+        );
+      case 'expired':
+        await expired(outcome.job);
+        return { ok: false, ...bulkReplies.expired(job.jobId), code: ErrorCode.RequestState };
+      case 'approved': {
+        const done = outcome.job;
+        await record(done.channelId, done.jobId, {
+          action: 'bulk.break_glass',
+          actor: actorId(userId),
+          data: {
+            jobId: done.jobId,
+            total: done.total,
+            requester: done.requester,
+            reason: done.breakGlassReason ?? glass.reason,
+            decidedAt: done.decidedAt ?? new Date().toISOString(),
+            notify: ctx.approverHint,
+          },
+        });
+        return await started(done, userId);
+      }
+      default:
+        return {
+          ok: false,
+          ...bulkReplies.notOpen(job.jobId, outcome.job.state),
+          code: ErrorCode.RequestState,
+        };
+    }
+  }
+
+  /** Someone other than the requester looked at a break-glass job: the flag is cleared, and said so. */
+  async function markReviewed(jobId: string, who: Pick<Actor, 'userId'>): Promise<Reply> {
+    try {
+      const job = await slackJob(jobId);
+      if ('ok' in job) return job;
+      const rule = checkReview(job, who.userId);
+      if (!rule.ok) return { ok: false, message: reviewRefusalText(rule), mentions: true };
+      const outcome = await need().requests.markReviewed(jobId, who.userId);
+      if (outcome.kind === 'refused') {
+        const again = checkReview(outcome.job, who.userId);
+        return { ok: false, message: again.ok ? '' : reviewRefusalText(again), mentions: true };
+      }
+      await record(job.channelId, jobId, {
+        action: 'bulk.reviewed',
+        actor: actorId(who.userId),
+        data: { jobId, total: job.total, requester: job.requester },
+      });
+      return { ok: true, message: '' };
+    } catch (err) {
+      return failure(err);
+    }
+  }
+
   /** Approved: the progress message first (its seq is where every edit goes), then the chunks. */
   async function started(job: BulkRequest, approver: string): Promise<Reply> {
     const b = need();
@@ -339,8 +422,9 @@ export function createBulk(ctx: WorkflowContext) {
       data: { jobId: job.jobId, total: job.total, approvedBy: by.map(actorId) },
     });
     await b.requests.setProgressSeq(job.jobId, progress.seq);
-    void decided(job, { kind: 'approved', by }).catch((err: unknown) =>
-      logger.warn({ err, jobId: job.jobId }, 'could not mark the bulk card approved'),
+    const glass = job.breakGlassReason !== null;
+    void decided(job, { kind: 'approved', by, ...(glass ? { breakGlass: true } : {}) }).catch(
+      (err: unknown) => logger.warn({ err, jobId: job.jobId }, 'could not mark the bulk card approved'),
     );
     try {
       await b.queue.enqueue(job.jobId, allChunks(job.chunks));
@@ -638,11 +722,19 @@ export function createBulk(ctx: WorkflowContext) {
   async function approveClick(
     jobId: string,
     who: Pick<Actor, 'userId'>,
-  ): Promise<{ form: 'step_up'; jobId: string; total: number } | { form: null; reply: Reply }> {
-    if (!policies.bulkStepUp()) return { form: null, reply: await approve(jobId, who) };
+  ): Promise<
+    | { form: 'step_up'; jobId: string; total: number }
+    | { form: 'break_glass'; jobId: string; total: number; min: number }
+    | { form: null; reply: Reply }
+  > {
     try {
       const job = await slackJob(jobId);
       if ('ok' in job) return { form: null, reply: job };
+      // The requester with BREAK_GLASS=on: the reason form, as for a request.
+      if (who.userId === job.requester && policy.breakGlass && job.state === 'pending') {
+        return { form: 'break_glass', jobId, total: job.total, min: BREAK_GLASS_MIN_REASON };
+      }
+      if (!policies.bulkStepUp()) return { form: null, reply: await approve(jobId, who) };
       const refused = await check(checkBulkApprove, job, who.userId);
       if (refused) return { form: null, reply: refused };
       // Refused before typing: a wrong group or an open breaker (the typed count is asked next).
@@ -660,6 +752,7 @@ export function createBulk(ctx: WorkflowContext) {
     bulkRequest: request,
     bulkApprove: approve,
     bulkApproveClick: approveClick,
+    bulkMarkReviewed: markReviewed,
     bulkDeny: deny,
     bulkCanDeny: canDeny,
     bulkCancel: cancel,

@@ -253,7 +253,11 @@ export function createPolicies(ctx: WorkflowContext) {
     userId: string,
     reason: string,
   ): Promise<string | null> {
-    const request = await requests.get(requestId);
+    const request = requestId.startsWith('bj_')
+      ? ctx.bulk
+        ? await ctx.bulk.requests.get(requestId)
+        : null
+      : await requests.get(requestId);
     if (!request) return STEP_UP_TEXT.lostForm;
     const check = checkBreakGlass({
       enabled: policy.breakGlass,

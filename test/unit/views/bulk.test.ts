@@ -76,6 +76,9 @@ const job: BulkRequest = {
   denyReason: null,
   cardSeq: 1,
   progressSeq: 2,
+  breakGlassReason: null,
+  needsReview: false,
+  reviewedBy: null,
 };
 
 function status(over: Partial<BulkJobStatus> = {}): BulkJobStatus {
