@@ -137,7 +137,7 @@ const CASES: Case[] = [
   {
     label: 'Zeus: gone (connections refused) right after the POST was answered',
     // Gone at the first status poll after the POST (the first GET is the baseline before it), not
-    // on a timer: a timer raced the three 20 ms polls and lost under load, so Zeus said done first.
+    // on a timer: a 50 ms timer raced the three 20 ms polls, and on an idle machine Zeus said done first.
     arm: on('zeus', { match: GET_STATUS, fault: 'cut-before', nth: 2 }, (p) => p.zeus.refuse()),
     expect: 'timed_out',
   },
