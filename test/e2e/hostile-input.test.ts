@@ -236,6 +236,8 @@ describe('request hygiene', () => {
     const report: Record<string, unknown> = {};
     for (const mode of ['length', 'chunked', 'signed'] as const) {
       const rssBefore = process.memoryUsage().rss;
+      const expectedStatus = mode === 'signed' ? 413 : 401;
+      const refusedBefore = await metric(`zeus_recover_refused_requests_total{status="${expectedStatus}"`);
       let rssPeak = rssBefore;
       const sampler = setInterval(() => {
         rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
@@ -256,8 +258,13 @@ describe('request hygiene', () => {
       // A sender still writing when the refusal closes the connection may see EPIPE or a reset.
       expect(answers.filter((a) => a !== expected && a !== 'EPIPE' && a !== 'ECONNRESET')).toEqual([]);
       // How many senders read the status before the close cut their write depends on timing and
-      // kernel buffers (139 of 150 on a busy CI run); most must, so the refusal is the status.
-      expect(answers.filter((a) => a === expected).length).toBeGreaterThan(100);
+      // kernel buffers (from 97 to 150 of 150 seen on this 2-core machine), so it is no measure of
+      // the bot. The bot's own count is: every one of the 150 was refused by the guard, with the
+      // status, and at least one sender read it (the refusal is a status, not a silent close).
+      expect(await metric(`zeus_recover_refused_requests_total{status="${expected}"`)).toBe(
+        refusedBefore + 150,
+      );
+      expect(answers.filter((a) => a === expected).length).toBeGreaterThan(0);
       expect(helpStatuses).toEqual([200, 200, 200, 200, 200]);
       report[mode] = {
         refused: answers.filter((a) => a === expected).length,
