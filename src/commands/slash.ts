@@ -5,7 +5,7 @@ import { errorView, errorWithInspectButtons, notIncidentChannelView } from '../v
 import { commandErrorView, helpView } from '../views/help.js';
 import { LIST_PAGE_SIZE, listView } from '../views/list.js';
 import { recoveryModal } from '../views/modal.js';
-import { postedNote, workingNote } from '../views/working.js';
+import { bulkWorkingNote, postedNote, workingNote } from '../views/working.js';
 import { type HandlerContext, outcome } from './context.js';
 import { isCommandError, normaliseText, parseCommand } from './grammar.js';
 
@@ -105,16 +105,16 @@ export function registerSlashCommand(app: App, ctx: HandlerContext): void {
       case 'bulk-restore':
       case 'resume': {
         // The preview reads the whole selection: acked first, answered privately, told in the job's thread.
-        await answer({
-          response_type: 'ephemeral',
-          text: `⏳ Working on \`${parsed.kind}\`… the preview and approval go to the job's thread.`,
-        });
+        await answer(bulkWorkingNote(normaliseText(command.text).trim()));
         const reply =
           parsed.kind === 'resume'
             ? await ctx.workflow.bulkResume(parsed.jobId, parsed.reason, who)
             : await ctx.workflow.bulkRequest(parsed, normaliseText(command.text), who);
         count(parsed.kind, outcome(reply));
-        await respond(reply.ok ? { response_type: 'ephemeral', text: reply.message } : errorView(reply));
+        // The note is replaced in place, as for the other commands: one note per command stays.
+        await respond(
+          reply.ok ? postedNote(reply.message, null) : { ...errorView(reply), replace_original: true },
+        );
         return;
       }
       case 'breaker-reset': {

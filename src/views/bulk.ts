@@ -295,10 +295,16 @@ export function bulkReportView(d: AuditData<'bulk.reported'>): SlackMessage {
       : d.failureCount > lines.length
         ? `${d.failureCount - lines.length} more: \`zeus-recover job ${d.jobId} --out failures.tsv\`.`
         : '';
+  const backups =
+    c.restored > 0
+      ? " Each overwrite was backed up first: `zeus-recover backups <id>` lists a conversation's, `undo <backupId>` puts one back."
+      : '';
   const next =
-    d.state === 'succeeded'
-      ? 'Look at the failures, if any; each overwrite has a backup (`undo <backupId>`).'
-      : `Resume it from where it stopped with \`/zeus-recover resume ${d.jobId} --reason "…"\`.`;
+    d.state !== 'succeeded'
+      ? `Resume it from where it stopped with \`/zeus-recover resume ${d.jobId} --reason "…"\`.`
+      : d.failureCount === 0
+        ? `Nothing was skipped for a reason to look at.${backups}`
+        : `Look at the ones not restored above.${backups}`;
   return message(head, [
     section(`*${head}*`),
     fieldsSection([

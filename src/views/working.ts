@@ -13,6 +13,12 @@ export function workingNote(what: string): EphemeralMessage {
   return ephemeral(message(text, [context(text)]));
 }
 
+/** A bulk restore or resume: its preview, approval and progress go to the job's own thread. */
+export function bulkWorkingNote(what: string): EphemeralMessage {
+  const text = `⏳ Working on ${code(what)}… the preview and approval go to the job's thread.`;
+  return ephemeral(message(text, [context(text)]));
+}
+
 /** A permalink as Slack returns it; anything else is not put in a link. */
 function safeLink(link: string | null | undefined): string | null {
   return link && /^https?:\/\/[^\s|<>]+$/.test(link) ? link : null;
