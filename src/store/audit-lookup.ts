@@ -10,6 +10,8 @@ import type { AuditEntry } from './types.js';
 export interface RequestAuditLookup {
   /** The latest entry of the request with one of `actions`, or null. */
   latest(requestId: string, conversationId: string, actions: readonly string[]): Promise<AuditEntry | null>;
+  /** The latest entry of a conversation (or of a bulk job: its id) with one of `actions`, or null. */
+  latestIn(conversationId: string, actions: readonly string[]): Promise<AuditEntry | null>;
   /** The `restore.succeeded` entry that took `backupId` (its message carries the Undo button), or null. */
   restoreThatTook(conversationId: string, backupId: string): Promise<AuditEntry | null>;
 }
@@ -24,6 +26,16 @@ export function createRequestAuditLookup(pool: pg.Pool, schema: string): Request
          WHERE conversation_id = $1 AND request_id = $2 AND action = ANY($3::text[])
          ORDER BY seq DESC LIMIT 1`,
         [conversationId, requestId, [...actions]],
+      );
+      const row = res.rows[0];
+      return row ? toEntry(row) : null;
+    },
+    async latestIn(conversationId, actions) {
+      const res = await pool.query<AuditRow>(
+        `SELECT ${AUDIT_COLUMNS} FROM ${table}
+         WHERE conversation_id = $1 AND action = ANY($2::text[])
+         ORDER BY seq DESC LIMIT 1`,
+        [conversationId, [...actions]],
       );
       const row = res.rows[0];
       return row ? toEntry(row) : null;

@@ -194,8 +194,18 @@ export function breakGlassRefusalText(check: Extract<BreakGlassCheck, { ok: fals
   }
 }
 
+/** Who cleared a break-glass flag and when; the notice shows it in place of its button. */
+export interface BreakGlassReviewed {
+  by: string;
+  at: Date | string;
+}
+
 /** The loud notice in the thread; `notify` mentions the approvers. */
-export function breakGlassView(d: AuditData<'request.break_glass'>, now: Date): SlackMessage {
+export function breakGlassView(
+  d: AuditData<'request.break_glass'>,
+  now: Date,
+  reviewed?: BreakGlassReviewed,
+): SlackMessage {
   const req = d.request;
   return breakGlassNotice({
     requester: req.requester,
@@ -204,13 +214,18 @@ export function breakGlassView(d: AuditData<'request.break_glass'>, now: Date): 
     reason: d.reason,
     notify: d.notify,
     reviewId: req.needsReview !== false ? req.id : null,
+    reviewed,
     footer: `Request ${code(req.id)}`,
     now,
   });
 }
 
 /** A bulk job its requester approved alone (BREAK_GLASS=on): the same loud notice as a request's. */
-export function bulkBreakGlassView(d: AuditData<'bulk.break_glass'>, now: Date): SlackMessage {
+export function bulkBreakGlassView(
+  d: AuditData<'bulk.break_glass'>,
+  now: Date,
+  reviewed?: BreakGlassReviewed,
+): SlackMessage {
   return breakGlassNotice({
     requester: d.requester,
     what: `bulk restore of ${d.total} conversations (job ${code(d.jobId)})`,
@@ -218,6 +233,7 @@ export function bulkBreakGlassView(d: AuditData<'bulk.break_glass'>, now: Date):
     reason: d.reason,
     notify: d.notify,
     reviewId: d.jobId,
+    reviewed,
     footer: `Bulk job ${code(d.jobId)}`,
     now,
   });
@@ -232,19 +248,26 @@ function breakGlassNotice(n: {
   notify: string;
   /** The Mark reviewed button's value, or null once reviewed. */
   reviewId: string | null;
+  /** Set once someone reviewed it: the button gives way to who and when, so nobody clicks it again. */
+  reviewed?: BreakGlassReviewed | undefined;
   footer: string;
   now: Date;
 }): SlackMessage {
+  const reviewed = n.reviewed;
   const blocks: KnownBlock[] = [
     header('🚨 Break-glass: self-approved'),
     section(
       `*${userRef(n.requester)} approved their own ${n.what}* at ${escapeMrkdwn(formatTime(n.at, n.now))}, without a second person.\n*Reason:* ${line(n.reason, 1000)}`,
     ),
-    section(
-      `${clip(n.notify, 1500, { markup: true })}: please review it. It stays flagged *needs review* until someone other than the requester marks it reviewed.`,
-    ),
+    reviewed
+      ? section(
+          `✅ *Reviewed by ${userRef(reviewed.by)} at ${escapeMrkdwn(formatTime(reviewed.at, n.now, { seconds: true }))}*: it is no longer flagged. Nothing more to do here.`,
+        )
+      : section(
+          `${clip(n.notify, 1500, { markup: true })}: please review it. It stays flagged *needs review* until someone other than the requester marks it reviewed.`,
+        ),
   ];
-  if (n.reviewId !== null) {
+  if (n.reviewId !== null && !reviewed) {
     blocks.push({
       type: 'actions',
       elements: [
@@ -260,7 +283,9 @@ function breakGlassNotice(n: {
   }
   blocks.push(context(n.footer));
   return message(
-    `🚨 Break-glass: ${userRef(n.requester)} approved their own ${n.what} — needs review`,
+    reviewed
+      ? `🚨 Break-glass: ${userRef(n.requester)} approved their own ${n.what} — reviewed by ${userRef(reviewed.by)}`
+      : `🚨 Break-glass: ${userRef(n.requester)} approved their own ${n.what} — needs review`,
     blocks,
   );
 }
@@ -274,6 +299,15 @@ export function reviewedView(d: AuditData<'request.reviewed'>, actor: string): S
 export function bulkReviewedView(d: AuditData<'bulk.reviewed'>, actor: string): SlackMessage {
   const text = `✅ Break-glass bulk restore ${code(d.jobId)} (${d.total} conversations) reviewed by ${userRef(actor)}; it is no longer flagged.`;
   return message(text, [section(text)]);
+}
+
+/**
+ * A Mark reviewed click after someone already reviewed it. `at` null: the review's time is not in
+ * the audit log (its entry was cut off after the flag was cleared).
+ */
+export function alreadyReviewedText(what: string, by: string, at: Date | null, now: Date): string {
+  const when = at ? ` at ${formatTime(at, now, { seconds: true })}` : '';
+  return `Already reviewed by ${mention(by)}${when}: this break-glass ${what} is no longer flagged. Nothing was done.`;
 }
 
 export function reviewRefusalText(check: Extract<ReviewCheck, { ok: false }>): string {

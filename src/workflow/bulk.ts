@@ -34,11 +34,12 @@ import {
   bulkReplies,
   bulkRequestView,
 } from '../views/bulk.js';
-import { breakGlassRefusalText, reviewRefusalText } from '../views/policies.js';
+import { breakGlassRefusalText } from '../views/policies.js';
 import type { EphemeralMessage, SlackMessage } from '../views/slack.js';
 import type { BulkCommand } from './command.js';
 import type { Actor, BulkWorkflowDeps, Reply, WorkflowContext } from './context.js';
 import { type ApproveInput, createPolicies } from './policies.js';
+import { createReviewNotice } from './review-notice.js';
 
 /** A private view, or why there is none. */
 export type ViewReply = { ok: true; view: EphemeralMessage } | (Reply & { ok: false });
@@ -62,6 +63,7 @@ export function createBulk(ctx: WorkflowContext) {
   const { policy, messaging, actorId, failure, logger } = ctx;
   const bulk = ctx.bulk;
   const policies = createPolicies(ctx);
+  const review = createReviewNotice(ctx);
 
   function need(): BulkWorkflowDeps {
     if (bulk) return bulk;
@@ -394,18 +396,22 @@ export function createBulk(ctx: WorkflowContext) {
     try {
       const job = await slackJob(jobId);
       if ('ok' in job) return job;
+      const target = { kind: 'bulk', channelId: job.channelId, jobId } as const;
       const rule = checkReview(job, who.userId);
-      if (!rule.ok) return { ok: false, message: reviewRefusalText(rule), mentions: true };
+      if (!rule.ok) return await review.refused(target, rule, job.reviewedBy);
       const outcome = await need().requests.markReviewed(jobId, who.userId);
       if (outcome.kind === 'refused') {
         const again = checkReview(outcome.job, who.userId);
-        return { ok: false, message: again.ok ? '' : reviewRefusalText(again), mentions: true };
+        return again.ok
+          ? { ok: false, message: '', mentions: true }
+          : await review.refused(target, again, outcome.job.reviewedBy);
       }
-      await record(job.channelId, jobId, {
+      const entry = await record(job.channelId, jobId, {
         action: 'bulk.reviewed',
         actor: actorId(who.userId),
         data: { jobId, total: job.total, requester: job.requester },
       });
+      await review.showReviewed(target, { by: who.userId, at: entry.at });
       return { ok: true, message: '' };
     } catch (err) {
       return failure(err);

@@ -68,8 +68,8 @@ export interface WorkflowDeps {
   messaging: MessagingPort;
   names: ChatNames;
   metrics?: Metrics;
-  /** Finds the restore result an undo used, so its Undo button can be replaced. */
-  lookup: Pick<RequestAuditLookup, 'restoreThatTook'>;
+  /** Finds the message a later step edits: the restore result an undo used (its Undo button), a break-glass notice once reviewed. */
+  lookup: Pick<RequestAuditLookup, 'restoreThatTook' | 'latest' | 'latestIn'>;
   /** Bulk restore from Slack (workflow/bulk.ts); absent, the bulk verbs say it is not set up. */
   bulk?: BulkWorkflowDeps;
   /** Claims of the "expires soon" replies (workflow/expiry.ts); absent, none are posted. */

@@ -20,13 +20,13 @@ import {
   type GroupVerb,
   groupMemberRefusalText,
   groupRefusalText,
-  reviewRefusalText,
   STEP_UP_TEXT,
   stepUpErrorText,
 } from '../views/policies.js';
 import { replies } from '../views/replies.js';
 import { operationTitle } from '../views/request.js';
 import type { Actor, Reply, WorkflowContext } from './context.js';
+import { createReviewNotice } from './review-notice.js';
 
 /**
  * The approval policies of docs/approval-policies.md around the approve story of decisions.ts:
@@ -53,6 +53,7 @@ type Gate = { ok: true; options: ApproveOptions } | { ok: false; reply: Reply };
 
 export function createPolicies(ctx: WorkflowContext) {
   const { requests, policy } = ctx;
+  const review = createReviewNotice(ctx);
 
   /** What the request rules judge: the policy, and the group's members when a group is configured. */
   async function ruleInput(request: RecoveryRequest, userId: string): Promise<CheckApproverInput> {
@@ -272,20 +273,29 @@ export function createPolicies(ctx: WorkflowContext) {
     try {
       const request = await requests.get(requestId);
       if (!request) return { ok: false, ...replies.noSuchRequest(requestId) };
+      const target = {
+        kind: 'request',
+        channelId: request.channelId,
+        conversationId: request.conversationId,
+        requestId,
+      } as const;
       const rule = checkReview(request, who.userId);
-      if (!rule.ok) return { ok: false, message: reviewRefusalText(rule), mentions: true };
+      if (!rule.ok) return await review.refused(target, rule, request.reviewedBy);
       const outcome = await requests.markReviewed(requestId, who.userId);
       if (outcome.kind === 'refused') {
         const again = checkReview(outcome.request, who.userId);
-        return { ok: false, message: again.ok ? '' : reviewRefusalText(again), mentions: true };
+        return again.ok
+          ? { ok: false, message: '', mentions: true }
+          : await review.refused(target, again, outcome.request.reviewedBy);
       }
-      await ctx.record(outcome.request.channelId, {
+      const entry = await ctx.messaging.postToThread(outcome.request.channelId, {
         action: 'request.reviewed',
         actor: ctx.actorId(who.userId),
         conversationId: outcome.request.conversationId,
         requestId,
         data: { request: outcome.request },
       });
+      await review.showReviewed(target, { by: who.userId, at: entry.at });
       return { ok: true, message: '' };
     } catch (err) {
       return ctx.failure(err);

@@ -151,5 +151,28 @@ describe('break-glass self-approval', () => {
     expect(await auditActions(approval.requestId)).toEqual(
       expect.arrayContaining(['request.created', 'request.break_glass', 'request.reviewed']),
     );
+
+    // The notice itself is edited in place: the button gives way to who reviewed it and when.
+    const edited = await h.slack.waitFor(
+      () => h?.thread(id).find((m) => m.ts === notice.ts && !findButton(m.blocks, 'request_mark_reviewed')),
+      10_000,
+      'the notice without its Mark reviewed button',
+    );
+    expect(blockText(edited.blocks).join(' ')).toMatch(/Reviewed by <@U0BOB> at \d\d:\d\d:\d\d UTC/);
+    expect(blockText(edited.blocks).join(' ')).toContain(reason);
+
+    // A second click (an old copy of the button) is answered privately and posts nothing.
+    const before = h.thread(id).length;
+    const again = await h.click('request_mark_reviewed', approval.requestId, 'U0DAVE', notice.ts);
+    await h.slack.waitFor(
+      () => (h?.slack.responses(again.responseId).length ?? 0) > 0,
+      5000,
+      'second review answered',
+    );
+    const answer = h.slack.responses(again.responseId).map((r) => r.body);
+    expect(JSON.stringify(answer)).toMatch(/Already reviewed by <@U0BOB> at \d\d:\d\d:\d\d UTC/);
+    expect(JSON.stringify(answer)).toMatch(/ephemeral/);
+    expect(h.thread(id)).toHaveLength(before);
+    expect((await auditActions(approval.requestId)).filter((a) => a === 'request.reviewed')).toHaveLength(1);
   }, 60_000);
 });

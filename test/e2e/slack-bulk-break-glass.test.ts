@@ -136,5 +136,35 @@ describe('break-glass for a bulk restore', () => {
       { action: 'bulk.break_glass', actor: 'slack:U_ALICE', reason },
       { action: 'bulk.reviewed', actor: 'slack:U0BOB', reason: null },
     ]);
+
+    // The notice itself is edited in place: the button gives way to who reviewed it and when.
+    const edited = await h.slack.waitFor(
+      () =>
+        jobThread(card.jobId).find(
+          (m) => m.ts === notice.ts && !findButton(m.blocks, 'request_mark_reviewed'),
+        ),
+      10_000,
+      'the notice without its Mark reviewed button',
+    );
+    expect(blockText(edited.blocks).join(' ')).toMatch(/Reviewed by <@U0BOB> at \d\d:\d\d:\d\d UTC/);
+    expect(blockText(edited.blocks).join(' ')).toMatch(/bulk restore of 3 conversations/);
+
+    // A second click (an old copy of the button) is answered privately and posts nothing.
+    const before = jobThread(card.jobId).length;
+    const again = await h.click('request_mark_reviewed', card.jobId, 'U0DAVE', notice.ts);
+    await h.slack.waitFor(
+      () => h.slack.responses(again.responseId).length > 0,
+      5000,
+      'second review answered',
+    );
+    const answer = JSON.stringify(h.slack.responses(again.responseId).map((r) => r.body));
+    expect(answer).toMatch(/Already reviewed by <@U0BOB> at \d\d:\d\d:\d\d UTC/);
+    expect(answer).toMatch(/ephemeral/);
+    expect(jobThread(card.jobId)).toHaveLength(before);
+    const { rows: reviews } = await h.stack.db.pool.query(
+      `SELECT seq FROM zeus_recover.audit_log WHERE conversation_id = $1 AND action = 'bulk.reviewed'`,
+      [card.jobId],
+    );
+    expect(reviews).toHaveLength(1);
   }, 90_000);
 });

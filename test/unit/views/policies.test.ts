@@ -1,14 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { checkMessageLimits, checkModalLimits } from '../../../sandbox/slack/block-kit.js';
+import { blockText } from '../../../sandbox/slack/local-slack.js';
 import { assignGroup, checkBreakGlass, checkStepUp } from '../../../src/approval/policies.js';
 import { approvalMessageView } from '../../../src/views/approval.js';
 import {
+  alreadyReviewedText,
   breakerOpenText,
   breakerResetApprovedView,
   breakerResetRequestView,
   breakGlassModal,
   breakGlassRefusalText,
   breakGlassView,
+  bulkBreakGlassView,
   groupProgressText,
   groupRefusalText,
   hourlyLimitText,
@@ -64,6 +67,43 @@ describe('approval policy views', () => {
       ),
     ).toEqual([]);
     expect(checkMessageLimits(approvalMessageView(req, { approverHint: 'x', now }))).toEqual([]);
+  });
+
+  it('a reviewed break-glass notice has no Mark reviewed button: who reviewed it and when instead', () => {
+    const req = request({ state: 'succeeded', breakGlassReason: HUGE_REASON, needsReview: true });
+    const data = {
+      request: req,
+      reason: HOSTILE + HUGE_REASON,
+      notify: `an approver (${'<@U0BOB>, '.repeat(400)})`,
+    };
+    const reviewed = { by: 'U0BOB', at: '2025-12-13T03:41:07.512Z' };
+    const bulk = {
+      jobId: 'bj_1',
+      total: 10_000,
+      requester: 'U0ALICE',
+      reason: HOSTILE + HUGE_REASON,
+      decidedAt: '2025-12-13T03:20:00.000Z',
+      notify: data.notify,
+    };
+    for (const [before, after] of [
+      [breakGlassView(data, now), breakGlassView(data, now, reviewed)],
+      [bulkBreakGlassView(bulk, now), bulkBreakGlassView(bulk, now, reviewed)],
+    ] as const) {
+      expect(JSON.stringify(before.blocks)).toContain('request_mark_reviewed');
+      expect(JSON.stringify(after.blocks)).not.toContain('request_mark_reviewed');
+      const shown = blockText(after.blocks).join(' ');
+      expect(shown).toContain('Reviewed by <@U0BOB> at 03:41:07 UTC');
+      expect(shown).not.toContain('please review it');
+      expect(after.text).toMatch(/reviewed by <@U0BOB>$/);
+      expect(checkMessageLimits(after)).toEqual([]);
+      expect(JSON.stringify(after.blocks)).not.toContain('<!channel>');
+    }
+    expect(alreadyReviewedText('request', 'U0BOB', new Date(reviewed.at), now)).toBe(
+      'Already reviewed by <@U0BOB> at 03:41:07 UTC: this break-glass request is no longer flagged. Nothing was done.',
+    );
+    expect(alreadyReviewedText('bulk restore', 'U0BOB', null, now)).toBe(
+      'Already reviewed by <@U0BOB>: this break-glass bulk restore is no longer flagged. Nothing was done.',
+    );
   });
 
   it('the approval message says which groups have their approval and which is missing', () => {
