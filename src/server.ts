@@ -478,6 +478,7 @@ export async function startBot(
   });
   const sweeper = createSweeper({
     store: requests,
+    notice: (request) => workflow.expiryNotice(request),
     onExpired: (request) => workflow.expired(request),
     onError: (err, request) => logger.error({ err, requestId: request?.id }, 'request sweep failed'),
     settle: () => settler.settleOnce(),

@@ -1,11 +1,12 @@
-import type { RequestStore } from '../store/requests.js';
+import type { ExpiryNotice, RequestStore } from '../store/requests.js';
 import type { RecoveryRequest } from './types.js';
 
 /**
- * Closes requests whose approval window has passed and hands each to onExpired exactly once
- * (to post the "expired" notice and audit it). expireDue's FOR UPDATE SKIP LOCKED gives
- * concurrent sweeps disjoint rows, so no notice is posted twice. Within one process, runs never
- * overlap: a sweep asked for while one runs joins it.
+ * Closes requests whose approval window has passed, each with its "expired" notice appended in
+ * the same transaction (so a sweep killed or cut off in between leaves the request for the next
+ * one, never expired and untold), and hands each to onExpired exactly once. expireDue's FOR
+ * UPDATE SKIP LOCKED gives concurrent sweeps disjoint rows, so no notice is appended twice.
+ * Within one process, runs never overlap: a sweep asked for while one runs joins it.
  *
  * With `settle`, each sweep also settles work a crashed replica left behind (settle-stuck.ts,
  * safe across replicas by its own lock) and reports bulk jobs left without a worker.
@@ -16,6 +17,9 @@ import type { RecoveryRequest } from './types.js';
 
 export interface SweeperOptions {
   store: Pick<RequestStore, 'expireDue'>;
+  /** The audit entry that tells the thread, appended by the store with the expiry. */
+  notice: ExpiryNotice;
+  /** After the commit: what is not the notice itself (metrics, waking the deliverer). */
   onExpired: (request: RecoveryRequest) => Promise<void>;
   /** A failed sweep or notice; the sweeper keeps going. `request` is set for a failed notice. */
   onError: (err: unknown, request?: RecoveryRequest) => void;
@@ -36,7 +40,7 @@ export interface Sweeper {
 const MAX_BATCHES = 50;
 
 export function createSweeper(options: SweeperOptions): Sweeper {
-  const { store, onExpired, onError } = options;
+  const { store, notice, onExpired, onError } = options;
   const batchSize = options.batchSize ?? 100;
   let running: Promise<number> | null = null;
   let stopped = false;
@@ -61,8 +65,7 @@ export function createSweeper(options: SweeperOptions): Sweeper {
     for (let batch = 0; batch < MAX_BATCHES; batch++) {
       // On shutdown, finish the batch in hand (its rows are already expired) but take no more.
       if (batch > 0 && stopped) break;
-      const expired = await store.expireDue(batchSize);
-      // Sequentially: notices go to Slack threads, where about one message a second fits.
+      const expired = await store.expireDue(batchSize, notice);
       for (const request of expired) {
         try {
           await onExpired(request);

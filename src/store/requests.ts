@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { Approval, RecoveryRequest, RequestKind, RequestPlan, RequestState } from '../approval/types.js';
 import { ErrorCode, RecoveryError } from '../errors.js';
+import { appendWithin, type ToldEntry } from './audit.js';
 import { breakerFailuresInARow, reserveHourlySlot } from './blast-radius.js';
 import { quoteIdent, withTransaction } from './sql.js';
 
@@ -32,6 +33,12 @@ export type NewRequest = Pick<
   maxPerHour?: number | null;
 };
 
+/**
+ * The audit entry that tells a request expired (with its delivery row to the thread), appended in
+ * the transaction that expires it: a request is never expired without it, nor told twice.
+ */
+export type ExpiryNotice = (request: RecoveryRequest) => ToldEntry;
+
 /** What an approval carries besides who: the policies it was checked under. */
 export interface ApproveOptions {
   /** The approver group it counts for; a second approval for the same group is refused. */
@@ -40,11 +47,16 @@ export interface ApproveOptions {
   breakGlassReason?: string;
   /** BREAKER_FAILURES: no approval counts while this many restores failed in a row. */
   breakerFailures?: number | null;
+  /** Appended with the expiry should this click find the request past its window. */
+  expiryNotice?: ExpiryNotice;
 }
 
 /** The request exists but is past the state this move needs; `request` says which and by whom. */
 export type NotOpen = { kind: 'not_open'; request: RecoveryRequest };
-/** This call found it past expires_at and moved it to expired: the caller posts the notice. */
+/**
+ * This call found it past expires_at and moved it to expired. Given an ExpiryNotice, the notice
+ * was appended in the same transaction; without one, the caller posts it.
+ */
 export type Expired = { kind: 'expired'; request: RecoveryRequest };
 export type Done = { kind: 'done'; request: RecoveryRequest };
 
@@ -118,14 +130,18 @@ export interface RequestStore {
   approve(id: string, userId: string, options?: ApproveOptions): Promise<ApproveOutcome>;
   /** Clears a break-glass request's "needs review" flag; never by its requester. */
   markReviewed(id: string, userId: string): Promise<ReviewOutcome>;
-  deny(id: string, userId: string, reason: string): Promise<DenyOutcome>;
-  cancel(id: string, userId: string): Promise<CancelOutcome>;
+  deny(id: string, userId: string, reason: string, expiryNotice?: ExpiryNotice): Promise<DenyOutcome>;
+  cancel(id: string, userId: string, expiryNotice?: ExpiryNotice): Promise<CancelOutcome>;
   markStale(id: string, reason: string): Promise<StaleOutcome>;
   /** approved → executing; true for exactly one caller. */
   startExecution(id: string): Promise<boolean>;
   /** executing → succeeded | failed | unknown (see RequestState); exactly one caller gets 'done'. */
   finish(id: string, outcome: FinishState, result: Record<string, unknown>): Promise<FinishOutcome>;
-  expireDue(limit?: number): Promise<RecoveryRequest[]>;
+  /**
+   * Requests past their window (and those create() closed inline), expired; each returned to
+   * exactly one caller. `notice` is appended for each in the same transaction.
+   */
+  expireDue(limit?: number, notice?: ExpiryNotice): Promise<RecoveryRequest[]>;
   /**
    * Approved requests not started within `graceMs`, and executing ones with no live lease: the
    * lease row of their conversation ran out, or there is none and they started over `graceMs` ago.
@@ -423,7 +439,7 @@ export function createRequestStore(pool: pg.Pool, schema: string): RequestStore 
     });
   }
 
-  async function expireLocked(client: pg.PoolClient, id: string): Promise<Expired> {
+  async function expireLocked(client: pg.PoolClient, id: string, notice?: ExpiryNotice): Promise<Expired> {
     const res = await client.query<RequestRow>(
       `UPDATE ${requests} SET state = 'expired', decided_at = now(), updated_at = now()
        WHERE id = $1 AND state = 'requested' RETURNING ${COLUMNS}`,
@@ -431,7 +447,13 @@ export function createRequestStore(pool: pg.Pool, schema: string): RequestStore 
     );
     const row = res.rows[0];
     if (!row) throw new Error(`request ${id} changed state while locked`);
-    return { kind: 'expired', request: await one(client, row) };
+    const request = await one(client, row);
+    if (notice) await tell(client, notice(request));
+    return { kind: 'expired', request };
+  }
+
+  function tell(client: pg.PoolClient, { event, options }: ToldEntry) {
+    return appendWithin(client, schema, event, options);
   }
 
   async function notOpen(client: pg.PoolClient, row: RequestRow): Promise<NotOpen> {
@@ -460,7 +482,7 @@ export function createRequestStore(pool: pg.Pool, schema: string): RequestStore 
           'Ask a teammate who is an approver.',
         );
       }
-      if (!open) return expireLocked(client, id);
+      if (!open) return expireLocked(client, id, options.expiryNotice);
       const threshold = options.breakerFailures ?? null;
       if (threshold !== null) {
         const failures = await breakerFailuresInARow(client, schema);
@@ -534,11 +556,16 @@ export function createRequestStore(pool: pg.Pool, schema: string): RequestStore 
     return { kind: 'refused', request: current };
   }
 
-  async function deny(id: string, userId: string, reason: string): Promise<DenyOutcome> {
+  async function deny(
+    id: string,
+    userId: string,
+    reason: string,
+    expiryNotice?: ExpiryNotice,
+  ): Promise<DenyOutcome> {
     const why = requireText('deny reason', reason);
     return locked(id, async (client, row, open) => {
       if (row.state !== 'requested') return notOpen(client, row);
-      if (!open) return expireLocked(client, id);
+      if (!open) return expireLocked(client, id, expiryNotice);
       const res = await client.query<RequestRow>(
         `UPDATE ${requests}
          SET state = 'denied', decided_by = $2, decided_at = now(), deny_reason = $3, updated_at = now()
@@ -551,11 +578,11 @@ export function createRequestStore(pool: pg.Pool, schema: string): RequestStore 
     });
   }
 
-  async function cancel(id: string, userId: string): Promise<CancelOutcome> {
+  async function cancel(id: string, userId: string, expiryNotice?: ExpiryNotice): Promise<CancelOutcome> {
     return locked(id, async (client, row, open) => {
       if (row.state !== 'requested') return notOpen(client, row);
       if (userId !== row.requester) return { kind: 'refused', request: await one(client, row) };
-      if (!open) return expireLocked(client, id);
+      if (!open) return expireLocked(client, id, expiryNotice);
       const res = await client.query<RequestRow>(
         `UPDATE ${requests} SET state = 'cancelled', decided_by = $2, decided_at = now(), updated_at = now()
          WHERE id = $1 AND state = 'requested' RETURNING ${COLUMNS}`,
@@ -620,12 +647,13 @@ export function createRequestStore(pool: pg.Pool, schema: string): RequestStore 
     );
   }
 
-  async function expireDue(limit = 100): Promise<RecoveryRequest[]> {
+  async function expireDue(limit = 100, notice?: ExpiryNotice): Promise<RecoveryRequest[]> {
     const n = Math.max(1, Math.min(10_000, Math.floor(limit)));
-    // SKIP LOCKED: replicas sweeping at once take disjoint rows; the outer WHERE repeats the
-    // condition so a row another sweep closed in between is not returned twice.
-    const res = await pool.query<RequestRow>(
-      `UPDATE ${requests}
+    return withTransaction(pool, async (client) => {
+      // SKIP LOCKED: replicas sweeping at once take disjoint rows; the outer WHERE repeats the
+      // condition so a row another sweep closed in between is not returned twice.
+      const res = await client.query<RequestRow>(
+        `UPDATE ${requests}
        SET state = 'expired', decided_at = coalesce(decided_at, now()), updated_at = now(),
            expiry_notice_pending = false
        WHERE id IN (
@@ -637,10 +665,15 @@ export function createRequestStore(pool: pg.Pool, schema: string): RequestStore 
        )
        AND ((state = 'requested' AND expires_at <= now()) OR expiry_notice_pending)
        RETURNING ${COLUMNS}`,
-      [n],
-    );
-    const rows = [...res.rows].sort((a, b) => a.expires_at.getTime() - b.expires_at.getTime());
-    return hydrate(pool, rows);
+        [n],
+      );
+      const rows = [...res.rows].sort((a, b) => a.expires_at.getTime() - b.expires_at.getTime());
+      const expired = await hydrate(client, rows);
+      // In this transaction: a process killed or cut off before COMMIT leaves these requests
+      // open (or flagged) for the next sweep, never expired without their notice.
+      if (notice) for (const request of expired) await tell(client, notice(request));
+      return expired;
+    });
   }
 
   /**

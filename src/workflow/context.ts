@@ -24,7 +24,7 @@ import {
 import type { BulkRequestStore } from '../store/bulk-requests.js';
 import type { ExpiryWarningStore } from '../store/expiry-warnings.js';
 import type { RenewalStore } from '../store/renewals.js';
-import { OpenRequestConflict, type RequestStore } from '../store/requests.js';
+import { type ExpiryNotice, OpenRequestConflict, type RequestStore } from '../store/requests.js';
 import type { AuditEvent } from '../store/types.js';
 import { approverHint, openConflictText } from '../views/approval-refusals.js';
 import { groupsApproverHint, hourlyLimitText } from '../views/policies.js';
@@ -94,12 +94,7 @@ export interface BulkWorkflowDeps {
 export type ListReply = { ok: true; result: ListResult } | (Reply & { ok: false });
 
 /** The moves `transition` records; only `request.stale` carries a `detail` (what changed). */
-type RequestTransition =
-  | 'request.approved'
-  | 'request.denied'
-  | 'request.cancelled'
-  | 'request.expired'
-  | 'request.stale';
+type RequestTransition = 'request.approved' | 'request.denied' | 'request.cancelled' | 'request.stale';
 
 /** What every use case shares: the deps and the few steps they all take. */
 export interface WorkflowContext extends WorkflowDeps {
@@ -116,6 +111,11 @@ export interface WorkflowContext extends WorkflowDeps {
     actor: string,
     extra?: { detail?: string | null; reason?: string },
   ): Promise<void>;
+  /**
+   * The `request.expired` entry with its delivery to the thread, for the store to append in the
+   * transaction that expires the request (sweep or click); the deliverer is woken after it.
+   */
+  expiryNotice: ExpiryNotice;
   /** Any error as the Reply the person sees; unexpected ones are logged. */
   failure(err: unknown): Reply;
   reportValidation(
@@ -135,6 +135,18 @@ export interface WorkflowContext extends WorkflowDeps {
   /** How long the request waited for `decision`, for the approval-wait histogram. */
   observeWait(request: RecoveryRequest, decision: string): void;
 }
+
+/** `request.expired` to the request's thread, as the store appends it with the expiry. */
+export const expiryNotice: ExpiryNotice = (request) => ({
+  event: {
+    action: AuditAction.RequestExpired,
+    actor: 'system',
+    conversationId: request.conversationId,
+    requestId: request.id,
+    data: { request },
+  },
+  options: { deliverTo: { channelId: request.channelId } },
+});
 
 export function createContext(deps: WorkflowDeps): WorkflowContext {
   const { core, requests, policy, logger, messaging } = deps;
@@ -245,6 +257,7 @@ export function createContext(deps: WorkflowDeps): WorkflowContext {
     actorId: (userId: string) => deps.names.actor(userId),
     record,
     transition,
+    expiryNotice,
     failure,
     reportValidation,
     openRequest,

@@ -25,7 +25,7 @@ export function createDecisions(
   ctx: WorkflowContext,
   execute: (request: RecoveryRequest, approver: string) => Promise<void>,
 ) {
-  const { core, requests, actorId, transition, failure, openRequest, observeWait } = ctx;
+  const { core, requests, actorId, transition, failure, openRequest, observeWait, expiryNotice } = ctx;
 
   /** A fresh plan, or why the core will not make one now (a tier that did not answer throws). */
   async function replan<P>(make: () => Promise<P>): Promise<P | string> {
@@ -110,7 +110,7 @@ export function createDecisions(
           return { ok: false, ...replies.notApprovedStale(stale, failure(err)) };
         }
       }
-      const outcome = await requests.approve(request.id, who.userId, gate.options);
+      const outcome = await requests.approve(request.id, who.userId, { ...gate.options, expiryNotice });
       switch (outcome.kind) {
         case 'group_taken': {
           // Another replica counted the same group first; the request as it now stands says which is missing.
@@ -135,7 +135,8 @@ export function createDecisions(
         case 'not_open':
           return { ok: false, message: notOpenText(outcome.request), mentions: true };
         case 'expired':
-          await transition(AuditAction.RequestExpired, outcome.request, 'system');
+          // Its notice was appended with the expiry (one transaction).
+          ctx.messaging.wakeDeliverer();
           return { ok: false, ...replies.expiredBeforeApproval() };
         case 'approved':
           observeWait(outcome.request, 'approved');
@@ -172,12 +173,12 @@ export function createDecisions(
       if (!rule.ok) return { ok: false, message: refusalText(rule), mentions: true, channelId };
       const notMember = await policies.memberGate(request.approverGroups ?? [], who.userId, 'deny');
       if (notMember) return { ...notMember, channelId };
-      const outcome = await requests.deny(requestId, who.userId, reason);
+      const outcome = await requests.deny(requestId, who.userId, reason, expiryNotice);
       if (outcome.kind === 'not_open') {
         return { ok: false, message: notOpenText(outcome.request), mentions: true, channelId };
       }
       if (outcome.kind === 'expired') {
-        await transition(AuditAction.RequestExpired, outcome.request, 'system');
+        ctx.messaging.wakeDeliverer();
         return { ok: false, ...replies.alreadyExpired(), channelId };
       }
       observeWait(outcome.request, 'denied');
@@ -216,13 +217,13 @@ export function createDecisions(
       if (!request) return { ok: false, ...replies.noSuchRequest(requestId) };
       const rule = checkCanCancel(request, who.userId);
       if (!rule.ok) return { ok: false, message: refusalText(rule), mentions: true };
-      const outcome = await requests.cancel(requestId, who.userId);
+      const outcome = await requests.cancel(requestId, who.userId, expiryNotice);
       if (outcome.kind === 'done') {
         await transition(AuditAction.RequestCancelled, outcome.request, actorId(who.userId), { reason });
         return { ok: true, ...replies.cancelled(), channelId: outcome.request.channelId };
       }
       if (outcome.kind === 'expired') {
-        await transition(AuditAction.RequestExpired, outcome.request, 'system');
+        ctx.messaging.wakeDeliverer();
         return { ok: false, ...replies.alreadyExpired() };
       }
       if (outcome.kind === 'refused') {
@@ -239,9 +240,10 @@ export function createDecisions(
     }
   }
 
+  /** After the sweep's commit, which appended the notice (`expiryNotice`) with the expiry. */
   async function expired(request: RecoveryRequest): Promise<void> {
     observeWait(request, 'expired');
-    await transition(AuditAction.RequestExpired, request, 'system');
+    ctx.messaging.wakeDeliverer();
   }
 
   const {
@@ -265,5 +267,6 @@ export function createDecisions(
     canCancel,
     cancel,
     expired,
+    expiryNotice,
   };
 }

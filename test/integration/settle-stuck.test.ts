@@ -10,6 +10,7 @@ import type { ReplayPlan } from '../../src/recovery/replay.js';
 import { createRedisClient, createRedisTier } from '../../src/recovery/tiers/redis.js';
 import { createRequestAuditLookup } from '../../src/store/audit-lookup.js';
 import { createRequestStore, type RequestStore } from '../../src/store/requests.js';
+import { expiryNotice } from '../../src/workflow/context.js';
 import { makeConversation } from '../helpers/conversations.js';
 import { freePort } from '../helpers/net.js';
 import { type Stack, startStack } from '../helpers/stack.js';
@@ -398,6 +399,7 @@ describe('settling requests a crashed replica left behind', () => {
     let calls = 0;
     const sweeper = createSweeper({
       store,
+      notice: expiryNotice,
       onExpired: async (r) => {
         expired.push(r.id);
       },

@@ -6,9 +6,11 @@ import { createSweeper } from '../../src/approval/sweeper.js';
 import type { RecoveryRequest } from '../../src/approval/types.js';
 import { type JobEngine, SWEEP_QUEUE, startJobEngine } from '../../src/jobs.js';
 import type { RestorePlan } from '../../src/recovery/plan.js';
+import { createPgPool } from '../../src/recovery/tiers/postgres.js';
 import { createRequestStore, type RequestStore } from '../../src/store/requests.js';
+import { expiryNotice as notice } from '../../src/workflow/context.js';
 import { eventually } from '../helpers/eventually.js';
-import { startFaultProxyFor, throughProxy } from '../helpers/fault-proxy.js';
+import { holding, startFaultProxyFor, throughProxy } from '../helpers/fault-proxy.js';
 import { storedPlan, useMigratedStore } from '../helpers/store.js';
 
 const SCHEMA = 'zeus_recover';
@@ -95,6 +97,7 @@ describe('sweeper', () => {
     const seen: string[] = [];
     const errors: unknown[] = [];
     const sweeper = createSweeper({
+      notice,
       store: fixture.store,
       batchSize: 5,
       onExpired: async (r) => {
@@ -119,6 +122,7 @@ describe('sweeper', () => {
     const pools = [0, 1].map(() => new pg.Pool({ connectionString: fixture.db.url, max: 2 }));
     const sweepers = pools.map((p) =>
       createSweeper({
+        notice,
         store: createRequestStore(p, SCHEMA),
         batchSize: 3,
         onExpired: async (r) => {
@@ -141,6 +145,81 @@ describe('sweeper', () => {
     expect(new Set(seen)).toEqual(new Set(ids));
   });
 
+  it('a connection cut between expiring a request and appending its notice leaves neither; the next sweep expires and tells it once', async () => {
+    const ids = await dueRequests(2);
+    const proxy = await startFaultProxyFor(fixture.db.url, 5432);
+    // The bot's own pool, which keeps a cut connection's error from ending the process.
+    const pool = createPgPool(throughProxy(fixture.db.url, proxy), 5000);
+    const told = async () =>
+      (
+        await fixture.db.pool.query<{ request_id: string; channel_id: string }>(
+          `SELECT a.request_id, d.channel_id FROM ${SCHEMA}.audit_log a
+             JOIN ${SCHEMA}.audit_deliveries d ON d.seq = a.seq
+            WHERE a.action = 'request.expired' AND a.request_id = ANY($1::text[]) ORDER BY a.request_id`,
+          [ids],
+        )
+      ).rows;
+    const seen: string[] = [];
+    const sweeper = createSweeper({
+      notice,
+      store: createRequestStore(pool, SCHEMA),
+      onExpired: async (r) => void seen.push(r.id),
+      onError: () => {},
+    });
+    try {
+      // After the requests' UPDATE went through on this connection: the first notice never arrives.
+      const cut = proxy.arm({ match: holding('insert into', 'audit_log'), fault: 'cut-before' });
+      await expect(sweeper.sweepOnce()).rejects.toThrow();
+      expect(cut.hasFired).toBe(true);
+      for (const id of ids) expect((await fixture.store.get(id))?.state).toBe('requested');
+      expect(await told()).toEqual([]);
+      expect(seen).toEqual([]);
+
+      expect(await sweeper.sweepOnce()).toBeGreaterThanOrEqual(2);
+      expect(await sweeper.sweepOnce()).toBe(0);
+      expect(await told()).toEqual([...ids].sort().map((id) => ({ request_id: id, channel_id: 'C0INC' })));
+      for (const id of ids) expect((await fixture.store.get(id))?.state).toBe('expired');
+      expect(seen.filter((id) => ids.includes(id)).sort()).toEqual([...ids].sort());
+    } finally {
+      await sweeper.stop();
+      await pool.end();
+      await proxy.stop();
+    }
+  });
+
+  it('a click that finds the request expired appends its notice in the same transaction: cut there, the request stays open and the next click tells it once', async () => {
+    const [id = ''] = await dueRequests(1);
+    const proxy = await startFaultProxyFor(fixture.db.url, 5432);
+    const pool = createPgPool(throughProxy(fixture.db.url, proxy), 5000);
+    const told = async () =>
+      Number(
+        (
+          await fixture.db.pool.query<{ n: string }>(
+            `SELECT count(*) AS n FROM ${SCHEMA}.audit_log a JOIN ${SCHEMA}.audit_deliveries d ON d.seq = a.seq
+              WHERE a.action = 'request.expired' AND a.request_id = $1`,
+            [id],
+          )
+        ).rows[0]?.n,
+      );
+    try {
+      const store = createRequestStore(pool, SCHEMA);
+      const cut = proxy.arm({ match: holding('insert into', 'audit_log'), fault: 'cut-before' });
+      await expect(store.deny(id, 'UAPPROVER', 'too late', notice)).rejects.toThrow();
+      expect(cut.hasFired).toBe(true);
+      expect((await fixture.store.get(id))?.state).toBe('requested');
+      expect(await told()).toBe(0);
+
+      expect((await store.approve(id, 'UAPPROVER', { expiryNotice: notice })).kind).toBe('expired');
+      expect(await told()).toBe(1);
+      expect((await store.cancel(id, 'UREQ', notice)).kind).toBe('not_open');
+      expect((await store.expireDue(1000, notice)).map((r) => r.id)).not.toContain(id);
+      expect(await told()).toBe(1);
+    } finally {
+      await pool.end();
+      await proxy.stop();
+    }
+  });
+
   it('never overlaps runs in one process: a second sweepOnce joins the first', async () => {
     let calls = 0;
     let release: () => void = () => {};
@@ -155,6 +234,7 @@ describe('sweeper', () => {
       },
     };
     const sweeper = createSweeper({
+      notice,
       store: fake,
       onExpired: async () => {},
       onError: () => {},
@@ -176,6 +256,7 @@ describe('sweeper', () => {
     const seen: string[] = [];
     const errors: Array<{ err: unknown; request: RecoveryRequest | undefined }> = [];
     const sweeper = createSweeper({
+      notice,
       store: fixture.store,
       onExpired: async (r) => {
         if (r.id === failing) throw new Error('Slack is down');
@@ -197,6 +278,7 @@ describe('sweeper', () => {
     let calls = 0;
     const errors: unknown[] = [];
     const sweeper = createSweeper({
+      notice,
       store: {
         async expireDue() {
           calls += 1;
