@@ -1,6 +1,5 @@
-import type { Locator, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BrowserSandbox, startBrowserSandbox } from '../helpers/sandbox-browser.js';
+import { describe, expect, it } from 'vitest';
+import { actAs, STEP_MS, seeText, useBrowserSandbox } from '../helpers/sandbox-browser.js';
 
 /**
  * A bulk restore in the demo's sandbox, in headless Chromium, as the two people see it: Alice
@@ -8,31 +7,11 @@ import { type BrowserSandbox, startBrowserSandbox } from '../helpers/sandbox-bro
  * progress message ends as the report. Screenshots go to test-artifacts/screenshots/ (bulk-*).
  */
 
-let sandbox: BrowserSandbox | undefined;
-
-beforeAll(async () => {
-  sandbox = await startBrowserSandbox();
-}, 90_000);
-
-afterAll(async () => {
-  await sandbox?.stop();
-}, 60_000);
-
-const STEP_MS = 20_000;
-
-async function seeText(scope: Locator, text: string | RegExp): Promise<void> {
-  await scope.getByText(text).first().waitFor({ state: 'visible', timeout: STEP_MS });
-}
-
-async function actAs(page: Page, name: RegExp, id: string): Promise<void> {
-  await page.getByRole('button', { name }).click();
-  await page.locator(`[data-switch-user="${id}"][aria-pressed="true"]`).waitFor({ timeout: STEP_MS });
-}
+const sandbox = useBrowserSandbox();
 
 describe('bulk restore in the sandbox', () => {
   it('preview card, approval by the second person, and the report, in the job thread', async () => {
-    if (!sandbox) throw new Error('setup failed');
-    const { browser, running } = sandbox;
+    const { browser, running } = sandbox();
     const { page } = browser;
     await page.goto(running.url);
     await seeText(page.locator('#app-status'), 'zeus-recover is connected');

@@ -1,8 +1,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import type { Locator, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BrowserSandbox, startBrowserSandbox } from '../helpers/sandbox-browser.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { STEP_MS, seeText, useBrowserSandbox } from '../helpers/sandbox-browser.js';
 
 /**
  * The demo's sandbox in headless Chromium, driven as a person would: type commands, open the
@@ -11,17 +11,8 @@ import { type BrowserSandbox, startBrowserSandbox } from '../helpers/sandbox-bro
  * Screenshots of each stage go to test-artifacts/screenshots/.
  */
 
-let sandbox: BrowserSandbox | undefined;
+const sandbox = useBrowserSandbox();
 
-beforeAll(async () => {
-  sandbox = await startBrowserSandbox();
-}, 90_000);
-
-afterAll(async () => {
-  await sandbox?.stop();
-}, 60_000);
-
-const STEP_MS = 15_000;
 /** The path's time from typing to validation, for the closing note (test-artifacts is not committed). */
 const TIMING_FILE = resolve('test-artifacts/sandbox-path-timing.json');
 
@@ -31,14 +22,9 @@ async function type(page: Page, text: string): Promise<void> {
   await box.press('Enter');
 }
 
-async function seeText(scope: Locator, text: string | RegExp): Promise<void> {
-  await scope.getByText(text).first().waitFor({ state: 'visible', timeout: STEP_MS });
-}
-
 describe('the Slack sandbox in a browser', () => {
   it('one typed inspect → Restore button → reason → approval by the second user → validated, all in the thread', async () => {
-    if (!sandbox) throw new Error('setup failed');
-    const { browser, running, stack } = sandbox;
+    const { browser, running, stack } = sandbox();
     const { page } = browser;
     await page.goto(running.url);
     await page.getByRole('heading', { name: '# inc-4242' }).waitFor({ timeout: STEP_MS });

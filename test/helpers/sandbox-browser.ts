@@ -1,3 +1,5 @@
+import type { Locator, Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 import { type RunningSandbox, startSandboxWithBot } from '../../sandbox/demo.js';
 import { seedDemo } from '../../scripts/demo-seed.js';
 import { createLogger } from '../../src/log.js';
@@ -46,4 +48,33 @@ export async function startBrowserSandbox(): Promise<BrowserSandbox> {
     await stop().catch(() => undefined);
     throw err;
   }
+}
+
+/** How long one step of a person's path may take to show on the page (a loaded CI machine included). */
+export const STEP_MS = 20_000;
+
+/** Waits until `text` is visible in `scope`, as a person waits to read it. */
+export async function seeText(scope: Locator, text: string | RegExp): Promise<void> {
+  await scope.getByText(text).first().waitFor({ state: 'visible', timeout: STEP_MS });
+}
+
+/** Switches the page to another person (the sandbox's "Acting as" buttons). */
+export async function actAs(page: Page, name: RegExp, id: string): Promise<void> {
+  await page.getByRole('button', { name }).click();
+  await page.locator(`[data-switch-user="${id}"][aria-pressed="true"]`).waitFor({ timeout: STEP_MS });
+}
+
+/** One sandbox with its bot and browser for the test file: started before its tests, stopped after. */
+export function useBrowserSandbox(): () => BrowserSandbox {
+  let sandbox: BrowserSandbox | undefined;
+  beforeAll(async () => {
+    sandbox = await startBrowserSandbox();
+  }, 90_000);
+  afterAll(async () => {
+    await sandbox?.stop();
+  }, 60_000);
+  return () => {
+    if (!sandbox) throw new Error('setup failed');
+    return sandbox;
+  };
 }
