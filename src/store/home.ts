@@ -32,6 +32,8 @@ export interface HomeStore {
   recentRecoveries(limit: number): Promise<HomeItemRef[]>;
   /** Bulk jobs from Slack: pending, running or cancelling, then the most recent others. */
   bulkJobs(limit: number): Promise<HomeItemRef[]>;
+  /** Break-glass requests and bulk jobs nobody other than their requester reviewed yet, oldest first. */
+  awaitingReview(limit: number): Promise<{ requests: HomeItemRef[]; bulk: HomeItemRef[] }>;
 }
 
 export function createHomeStore(pool: Pick<pg.Pool, 'query'>, schema: string): HomeStore {
@@ -91,6 +93,24 @@ export function createHomeStore(pool: Pick<pg.Pool, 'query'>, schema: string): H
         [lim(limit)],
       );
       return refs(res.rows);
+    },
+    async awaitingReview(limit) {
+      type Row = { id: string; channel_id: string; root_ts: string | null };
+      const [reqs, jobs] = await Promise.all([
+        pool.query<Row>(
+          `SELECT r.id, r.channel_id, t.root_ts FROM ${s}.requests r
+             LEFT JOIN ${s}.incident_threads t ON t.channel_id = r.channel_id AND t.conversation_id = r.conversation_id
+            WHERE r.needs_review ORDER BY r.decided_at NULLS LAST, r.id LIMIT $1`,
+          [lim(limit)],
+        ),
+        pool.query<Row>(
+          `SELECT j.id, j.channel_id, t.root_ts FROM ${s}.bulk_jobs j
+             LEFT JOIN ${s}.incident_threads t ON t.channel_id = j.channel_id AND t.conversation_id = j.id
+            WHERE j.needs_review AND j.channel_id IS NOT NULL ORDER BY j.decided_at NULLS LAST, j.id LIMIT $1`,
+          [lim(limit)],
+        ),
+      ]);
+      return { requests: refs(reqs.rows), bulk: refs(jobs.rows) };
     },
   };
 }

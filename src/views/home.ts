@@ -29,7 +29,15 @@ export interface HomeRequest {
 
 export interface HomeBulkJob {
   /** A bulk job as store/bulk-requests.ts reads it (the fields shown). */
-  job: { jobId: string; state: string; total: number; requester: string; expiresAt: string };
+  job: {
+    jobId: string;
+    state: string;
+    total: number;
+    requester: string;
+    expiresAt: string;
+    /** Break-glass: its requester approved it alone and nobody else has reviewed it yet. */
+    needsReview?: boolean;
+  };
   /** Conversations decided so far, and how many of them did not restore. */
   done: number;
   failed: number;
@@ -40,6 +48,11 @@ export interface HomeBulkJob {
   missingGroups?: string[];
 }
 
+/** A break-glass request or bulk job the viewer may review (someone other than its requester). */
+export type HomeReviewItem =
+  | { kind: 'request'; request: RecoveryRequest; link: string | null }
+  | { kind: 'bulk'; job: { jobId: string; total: number; requester: string }; link: string | null };
+
 export interface HomeData {
   viewer: string;
   now: Date;
@@ -48,6 +61,10 @@ export interface HomeData {
   moreOpen: boolean;
   bulk: HomeBulkJob[];
   recent: HomeRequest[];
+  /** What awaits this viewer's review; absent or empty, the section is not shown. */
+  review?: HomeReviewItem[];
+  /** More awaiting review than are listed. */
+  moreReview?: boolean;
   limits: HomeLimits | null;
   /** Who may approve, as app-built mrkdwn (mentions stay live). */
   approverHint: string;
@@ -111,10 +128,15 @@ function waitingFor(item: HomeRequest, now: Date, hint: string): string {
   }
 }
 
+/** The break-glass flag on a line, until someone other than the requester reviews it. */
+function reviewFlag(flagged: boolean | undefined, requester: string): string {
+  return flagged ? ` · ⚠️ needs review (break-glass by ${userRef(requester)})` : '';
+}
+
 function openLine(item: HomeRequest, now: Date, hint: string): string {
   const r = item.request;
   return clip(
-    `• ${operationPhrase(r)} — ${waitingFor(item, now, hint)} · asked by ${userRef(r.requester)}, ${age(r.createdAt, now)} · ${threadLink(item.link)}`,
+    `• ${operationPhrase(r)} — ${waitingFor(item, now, hint)}${reviewFlag(r.needsReview, r.requester)} · asked by ${userRef(r.requester)}, ${age(r.createdAt, now)} · ${threadLink(item.link)}`,
     LINE_MAX,
     { markup: true },
   );
@@ -131,7 +153,7 @@ function recentLine(item: HomeRequest, now: Date): string {
   const when = r.decidedAt ?? r.createdAt;
   const unknown = r.state === 'unknown' ? ' — outcome unknown, check before anything else' : '';
   return clip(
-    `• ${OUTCOME_ICON[r.state] ?? '•'} ${operationPhrase(r)}${unknown} · ${escapeMrkdwn(formatTime(when, now))} · ${threadLink(item.link)}`,
+    `• ${OUTCOME_ICON[r.state] ?? '•'} ${operationPhrase(r)}${unknown}${reviewFlag(r.needsReview, r.requester)} · ${escapeMrkdwn(formatTime(when, now))} · ${threadLink(item.link)}`,
     LINE_MAX,
     { markup: true },
   );
@@ -151,10 +173,28 @@ function bulkLine(item: HomeBulkJob, now: Date, hint: string): string {
       : escapeMrkdwn(job.state);
   const failed = item.failed > 0 ? ` · ${item.failed.toLocaleString('en-US')} not restored` : '';
   return clip(
-    `• ${code(job.jobId)} ${state} · ${bar(item.done, job.total)} ${item.done.toLocaleString('en-US')}/${job.total.toLocaleString('en-US')} (${pct}%)${failed} · asked by ${userRef(job.requester)} · ${threadLink(item.link)}`,
+    `• ${code(job.jobId)} ${state} · ${bar(item.done, job.total)} ${item.done.toLocaleString('en-US')}/${job.total.toLocaleString('en-US')} (${pct}%)${failed}${reviewFlag(job.needsReview, job.requester)} · asked by ${userRef(job.requester)} · ${threadLink(item.link)}`,
     LINE_MAX,
     { markup: true },
   );
+}
+
+function reviewLine(item: HomeReviewItem): string {
+  const what =
+    item.kind === 'request'
+      ? `${operationPhrase(item.request)}${reviewFlag(true, item.request.requester)}`
+      : `bulk restore ${code(item.job.jobId)} of ${plural(item.job.total, 'conversation')}${reviewFlag(true, item.job.requester)}`;
+  return clip(`• ${what} · ${threadLink(item.link)}`, LINE_MAX, { markup: true });
+}
+
+function reviewSection(d: HomeData): KnownBlock[] {
+  const items = d.review ?? [];
+  if (items.length === 0) return [];
+  return [
+    section(
+      `*Needs review* (${items.length}${d.moreReview ? '+' : ''})\n${items.map(reviewLine).join('\n')}\n_Self-approved with break-glass: open the thread and press *Mark reviewed* on the notice once you have looked._`,
+    ),
+  ];
 }
 
 function limitsText(limits: HomeLimits | null, now: Date): string {
@@ -201,6 +241,7 @@ export function homeView(d: HomeData): HomeView {
     section(
       `*For you to approve* (${mine.length})\n${mine.length > 0 ? mine.join('\n') : '_Nothing waits for your approval._'}`,
     ),
+    ...reviewSection(d),
     divider(),
     section(
       `*Open requests* (${d.open.length}${d.moreOpen ? '+' : ''})\n${

@@ -1,5 +1,5 @@
 import { checkBulkApprove } from '../approval/bulk-rules.js';
-import { assignGroup, type GroupMembership, missingGroups } from '../approval/policies.js';
+import { assignGroup, checkReview, type GroupMembership, missingGroups } from '../approval/policies.js';
 import { checkApprover } from '../approval/rules.js';
 import type { RecoveryRequest } from '../approval/types.js';
 import type { Config } from '../config.js';
@@ -7,12 +7,13 @@ import type { BulkStore } from '../store/bulk-jobs.js';
 import type { BulkRequestStore } from '../store/bulk-requests.js';
 import type { HomeItemRef, HomeStore } from '../store/home.js';
 import type { RequestStore } from '../store/requests.js';
-import type { HomeBulkJob, HomeData, HomeLimits, HomeRequest } from '../views/home.js';
+import type { HomeBulkJob, HomeData, HomeLimits, HomeRequest, HomeReviewItem } from '../views/home.js';
 
 /** Items per list: the tab stays well inside Slack's 100 blocks and 3000 characters a section. */
 const OPEN_SHOWN = 15;
 const BULK_SHOWN = 5;
 const RECENT_SHOWN = 8;
+const REVIEW_SHOWN = 5;
 
 export interface HomeTabDeps {
   requests: Pick<RequestStore, 'get'>;
@@ -51,10 +52,12 @@ export function createHomeTab(deps: HomeTabDeps) {
   }
 
   async function build(viewer: string, now: Date): Promise<HomeData> {
-    const [openRefs, recentRefs, bulkRefs, groupMembers, limits] = await Promise.all([
+    const [openRefs, recentRefs, bulkRefs, reviewRefs, groupMembers, limits] = await Promise.all([
       home.openRequests(OPEN_SHOWN + 1),
       home.recentRecoveries(RECENT_SHOWN),
       home.bulkJobs(BULK_SHOWN),
+      // Read past what is shown: the viewer's own are left out of their list.
+      home.awaitingReview(REVIEW_SHOWN * 4),
       deps.groupMembers().catch(() => null),
       deps.limits().catch(() => null),
     ]);
@@ -112,9 +115,22 @@ export function createHomeTab(deps: HomeTabDeps) {
           : {}),
       });
     }
+    // Anyone but the requester may review (approval/policies.ts checkReview), approver or not.
+    const review: HomeReviewItem[] = [];
+    for (const ref of reviewRefs.requests) {
+      const request = await requests.get(ref.id);
+      if (request && checkReview(request, viewer).ok)
+        review.push({ kind: 'request', request, link: await link(ref) });
+    }
+    for (const ref of reviewRefs.bulk) {
+      const job = await bulkRequests.get(ref.id);
+      if (job && checkReview(job, viewer).ok) review.push({ kind: 'bulk', job, link: await link(ref) });
+    }
     return {
       viewer,
       now,
+      review: review.slice(0, REVIEW_SHOWN),
+      moreReview: review.length > REVIEW_SHOWN,
       open: open.slice(0, OPEN_SHOWN),
       moreOpen: openRefs.length > OPEN_SHOWN,
       bulk,

@@ -1,7 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { blockText } from '../../sandbox/slack/local-slack.js';
+import { appHomeOpenedBody, EVENT_HEADERS, postToApp } from '../../sandbox/slack/requests.js';
 import { makeConversation } from '../helpers/conversations.js';
-import { eventually, findButton, type Harness, startHarness } from './bot-harness.js';
+import { eventually, findButton, type Harness, SECRET, startHarness } from './bot-harness.js';
 
 /**
  * Break-glass self-approval (docs/approval-policies.md) through signed requests to the running
@@ -30,6 +31,18 @@ async function auditActions(requestId: string): Promise<string[]> {
   );
   return rows.map((r) => r.action);
 }
+
+async function openHome(harness: Harness, user: string) {
+  const res = await postToApp(harness.url(), appHomeOpenedBody({ user }), {
+    secret: SECRET,
+    headers: EVENT_HEADERS,
+  });
+  expect(res.status).toBe(200);
+}
+
+/** A section of the App Home tab the bot last published for `user` (the local Slack's views.publish). */
+const homeSection = (harness: Harness, user: string, title: string) =>
+  (harness.slack.homeOf(user)?.text ?? []).find((t) => t.startsWith(`*${title}*`)) ?? '';
 
 async function openRequest(harness: Harness, id: string) {
   await harness.stack.seed('postgres', id, makeConversation(id, 3));
@@ -125,6 +138,28 @@ describe('break-glass self-approval', () => {
     expect(shown).toContain(reason);
     expect(JSON.stringify(notice.blocks)).toMatch(/<@U0BOB>.*<@U0DAVE>/);
 
+    // App Home: the line is flagged for everyone; Bob (not the requester) sees it awaiting his review.
+    await openHome(h, 'U0BOB');
+    await openHome(h, 'U_ALICE');
+    const flag = '⚠️ needs review (break-glass by U_ALICE)';
+    const bobs = await h.slack.waitFor(
+      () => {
+        const review = homeSection(h as Harness, 'U0BOB', 'Needs review');
+        return review.includes(id) ? review : undefined;
+      },
+      15_000,
+      "Bob's Needs review section",
+    );
+    expect(bobs).toMatch(/^\*Needs review\* \(1\)/);
+    expect(bobs).toContain(flag);
+    expect(homeSection(h, 'U0BOB', 'Last recoveries')).toContain(flag);
+    await h.slack.waitFor(
+      () => homeSection(h as Harness, 'U_ALICE', 'Last recoveries').includes(flag),
+      15_000,
+      "the flag on Alice's line",
+    );
+    expect(homeSection(h, 'U_ALICE', 'Needs review')).toBe('');
+
     // The requester cannot clear it; someone else can.
     const own = await h.click('request_mark_reviewed', approval.requestId, 'U_ALICE', notice.ts);
     await h.slack.waitFor(
@@ -151,6 +186,17 @@ describe('break-glass self-approval', () => {
     expect(await auditActions(approval.requestId)).toEqual(
       expect.arrayContaining(['request.created', 'request.break_glass', 'request.reviewed']),
     );
+
+    // App Home is refreshed without the flag and without the section.
+    await h.slack.waitFor(
+      () =>
+        homeSection(h as Harness, 'U0BOB', 'Last recoveries').includes(id) &&
+        !(h as Harness).slack.homeOf('U0BOB')?.text.join('\n').includes('needs review'),
+      15_000,
+      "Bob's tab after the review",
+    );
+    expect(homeSection(h, 'U0BOB', 'Needs review')).toBe('');
+    expect(h.slack.okCalls('views.publish')).toEqual(h.slack.calls('views.publish'));
 
     // The notice itself is edited in place: the button gives way to who reviewed it and when.
     const edited = await h.slack.waitFor(

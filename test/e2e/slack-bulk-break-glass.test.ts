@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blockText } from '../../sandbox/slack/local-slack.js';
+import { appHomeOpenedBody, EVENT_HEADERS, postToApp } from '../../sandbox/slack/requests.js';
 import { makeConversation } from '../helpers/conversations.js';
-import { CHANNEL, eventually, findButton, type Harness, startHarness } from './bot-harness.js';
+import { CHANNEL, eventually, findButton, type Harness, SECRET, startHarness } from './bot-harness.js';
 
 /**
  * Break-glass for a bulk restore (BREAK_GLASS=on, docs/approval-policies.md) through signed
@@ -29,6 +30,18 @@ async function jobRow(jobId: string) {
   );
   return rows[0];
 }
+
+async function openHome(user: string) {
+  const res = await postToApp(h.url(), appHomeOpenedBody({ user }), {
+    secret: SECRET,
+    headers: EVENT_HEADERS,
+  });
+  expect(res.status).toBe(200);
+}
+
+/** A section of the App Home tab the bot last published for `user` (the local Slack's views.publish). */
+const homeSection = (user: string, title: string) =>
+  (h.slack.homeOf(user)?.text ?? []).find((t) => t.startsWith(`*${title}*`)) ?? '';
 
 const jobThread = (jobId: string) => {
   const root = h.slack.messagesInChannel(CHANNEL).find((m) => m.text.includes(`Zeus bulk restore: ${jobId}`));
@@ -111,6 +124,27 @@ describe('break-glass for a bulk restore', () => {
     expect(shown).toContain(reason);
     expect(JSON.stringify(notice.blocks)).toMatch(/<@U0BOB>.*<@U0DAVE>/);
 
+    // App Home: the job's line is flagged; Bob (not the requester) sees it awaiting his review.
+    await openHome('U0BOB');
+    await openHome('U_ALICE');
+    const flag = '⚠️ needs review (break-glass by U_ALICE)';
+    const bobs = await h.slack.waitFor(
+      () => {
+        const review = homeSection('U0BOB', 'Needs review');
+        return review.includes(card.jobId) ? review : undefined;
+      },
+      15_000,
+      "Bob's Needs review section",
+    );
+    expect(bobs).toContain(`bulk restore \`${card.jobId}\` of 3 conversations · ${flag}`);
+    await h.slack.waitFor(
+      () => homeSection('U_ALICE', 'Bulk jobs').includes(flag),
+      15_000,
+      "the flag on Alice's job line",
+    );
+    expect(homeSection('U0BOB', 'Bulk jobs')).toContain(flag);
+    expect(homeSection('U_ALICE', 'Needs review')).toBe('');
+
     const own = await h.click('request_mark_reviewed', card.jobId, 'U_ALICE', notice.ts);
     await h.slack.waitFor(() => h.slack.responses(own.responseId).length > 0, 5000, 'own review refused');
     expect(JSON.stringify(h.slack.responses(own.responseId).map((r) => r.body))).toMatch(
@@ -136,6 +170,17 @@ describe('break-glass for a bulk restore', () => {
       { action: 'bulk.break_glass', actor: 'slack:U_ALICE', reason },
       { action: 'bulk.reviewed', actor: 'slack:U0BOB', reason: null },
     ]);
+
+    // App Home is refreshed without the flag and without the section.
+    await h.slack.waitFor(
+      () =>
+        homeSection('U0BOB', 'Bulk jobs').includes(card.jobId) &&
+        !h.slack.homeOf('U0BOB')?.text.join('\n').includes('needs review'),
+      15_000,
+      "Bob's tab after the review",
+    );
+    expect(homeSection('U0BOB', 'Needs review')).toBe('');
+    expect(h.slack.okCalls('views.publish')).toEqual(h.slack.calls('views.publish'));
 
     // The notice itself is edited in place: the button gives way to who reviewed it and when.
     const edited = await h.slack.waitFor(
