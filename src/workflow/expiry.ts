@@ -11,8 +11,9 @@ import type { Actor, Reply, WorkflowContext } from './context.js';
 const WARN_BATCH = 50;
 
 /**
- * The "expires soon" reply, and Renew on an expired request. The reply is claimed in Postgres
- * before it is posted (store/expiry-warnings.ts), so the sweep of any replica posts it once.
+ * The "expires soon" reply, and Renew on an expired request. The reply's claim and its audit
+ * entry are one transaction (store/expiry-warnings.ts), so the sweep of any replica appends it
+ * once, and a sweep killed in between leaves it to the next.
  */
 export function createExpiry(
   ctx: WorkflowContext,
@@ -21,48 +22,58 @@ export function createExpiry(
 ) {
   const { requests, policy, logger, record, failure, openRequest, actorId, approverHint } = ctx;
 
-  /** Warns about each request and pending bulk job due for it; resolves to how many were posted. */
+  /**
+   * Warns about each request and pending bulk job due for it; resolves to how many were appended.
+   * Each reply is built from the row as read, then claimed with its entry in one transaction
+   * (store/expiry-warnings.ts): one that fails stays unclaimed for the next sweep.
+   */
   async function warnExpiring(): Promise<number> {
     const minutes = policy.requestWarnMinutes;
     if (!warnings || minutes <= 0) return 0;
     let posted = 0;
-    for (const id of await warnings.claimRequests(minutes, WARN_BATCH)) {
+    for (const id of await warnings.dueRequests(minutes, WARN_BATCH)) {
       try {
         const request = await requests.get(id);
         if (!request) continue;
-        await record(request.channelId, {
-          action: 'request.expiring',
-          actor: 'system',
-          conversationId: request.conversationId,
-          requestId: request.id,
-          data: { request, approverHint },
+        const told = await warnings.claim('request', id, minutes, {
+          event: {
+            action: 'request.expiring',
+            actor: 'system',
+            conversationId: request.conversationId,
+            requestId: request.id,
+            data: { request, approverHint },
+          },
+          options: { deliverTo: { channelId: request.channelId } },
         });
-        posted++;
+        if (told) posted++;
       } catch (err) {
         logger.warn({ err, requestId: id }, 'could not post the expiry warning; the next sweep tries again');
-        await warnings.release('request', id).catch(() => undefined);
       }
     }
     const bulk = ctx.bulk;
-    if (!bulk) return posted;
-    for (const jobId of await warnings.claimBulkJobs(minutes, WARN_BATCH)) {
-      try {
-        const job = await bulk.requests.get(jobId);
-        if (!job) continue;
-        await record(job.channelId, {
-          action: 'bulk.expiring',
-          actor: 'system',
-          // A bulk job's thread is keyed by the job id.
-          conversationId: jobId,
-          requestId: null,
-          data: { jobId, requester: job.requester, expiresAt: job.expiresAt, approverHint },
-        });
-        posted++;
-      } catch (err) {
-        logger.warn({ err, jobId }, 'could not post the bulk expiry warning; the next sweep tries again');
-        await warnings.release('bulk', jobId).catch(() => undefined);
+    if (bulk) {
+      for (const jobId of await warnings.dueBulkJobs(minutes, WARN_BATCH)) {
+        try {
+          const job = await bulk.requests.get(jobId);
+          if (!job) continue;
+          const told = await warnings.claim('bulk', jobId, minutes, {
+            event: {
+              action: 'bulk.expiring',
+              actor: 'system',
+              // A bulk job's thread is keyed by the job id.
+              conversationId: jobId,
+              requestId: null,
+              data: { jobId, requester: job.requester, expiresAt: job.expiresAt, approverHint },
+            },
+            options: { deliverTo: { channelId: job.channelId } },
+          });
+          if (told) posted++;
+        } catch (err) {
+          logger.warn({ err, jobId }, 'could not post the bulk expiry warning; the next sweep tries again');
+        }
       }
     }
+    if (posted > 0) ctx.messaging.wakeDeliverer();
     return posted;
   }
 

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { createPgPool } from '../../src/recovery/tiers/postgres.js';
+import type { ToldEntry } from '../../src/store/audit.js';
 import { createExpiryWarningStore } from '../../src/store/expiry-warnings.js';
 import { createRenewalStore } from '../../src/store/renewals.js';
 import { createRequestStore } from '../../src/store/requests.js';
+import { holding, startFaultProxyFor, throughProxy } from '../helpers/fault-proxy.js';
 import { storedPlan, useMigratedStore } from '../helpers/store.js';
 
 const SCHEMA = 'zeus_recover';
@@ -27,33 +30,96 @@ async function open(ttlMinutes: number): Promise<string> {
   return request.id;
 }
 
+/** The reply's entry as the sweep builds it (workflow/expiry.ts), from the request as it stands. */
+async function reply(id: string): Promise<ToldEntry> {
+  const request = await fixture.store.requests.get(id);
+  if (!request) throw new Error(`no request ${id}`);
+  return {
+    event: {
+      action: 'request.expiring',
+      actor: 'system',
+      conversationId: request.conversationId,
+      requestId: id,
+      data: { request, approverHint: 'an approver' },
+    },
+    options: { deliverTo: { channelId: request.channelId } },
+  };
+}
+
+/** How many expiry replies each request has in the audit log, each with its delivery row. */
+async function told(ids: readonly string[]): Promise<Record<string, number>> {
+  const res = await fixture.db.pool.query<{ request_id: string; n: string }>(
+    `SELECT a.request_id, count(*) AS n FROM ${SCHEMA}.audit_log a JOIN ${SCHEMA}.audit_deliveries d ON d.seq = a.seq
+      WHERE a.action = 'request.expiring' AND a.request_id = ANY($1::text[]) GROUP BY a.request_id`,
+    [ids],
+  );
+  return Object.fromEntries(res.rows.map((r) => [r.request_id, Number(r.n)]));
+}
+
 describe('expiry warning claims', () => {
-  it('hands each due request to exactly one of many concurrent sweeps, and none twice', async () => {
+  it('of many concurrent sweeps, exactly one claims each due request and appends its reply, and none twice', async () => {
     const due = await Promise.all(Array.from({ length: 12 }, () => open(3)));
     const notYet = await open(60);
-    const claims = await Promise.all(
-      Array.from({ length: 8 }, () => fixture.store.warnings.claimRequests(5, 100)),
+    const listed = await fixture.store.warnings.dueRequests(5, 100);
+    expect([...listed].sort()).toEqual([...due].sort());
+    expect(listed).not.toContain(notYet);
+    const sweeps = await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        const won: string[] = [];
+        for (const id of listed) {
+          if (await fixture.store.warnings.claim('request', id, 5, await reply(id))) won.push(id);
+        }
+        return won;
+      }),
     );
-    const claimed = claims.flat();
-    expect(claimed.sort()).toEqual([...due].sort());
-    expect(claimed).not.toContain(notYet);
-    expect(await fixture.store.warnings.claimRequests(5, 100)).toEqual([]);
+    expect(sweeps.flat().sort()).toEqual([...due].sort());
+    expect(await told(due)).toEqual(Object.fromEntries(due.map((id) => [id, 1])));
+    expect(await fixture.store.warnings.dueRequests(5, 100)).toEqual([]);
   });
 
-  it('skips requests no longer waiting or already past expiry, and hands a released one back once', async () => {
+  it('skips requests no longer waiting or already past expiry, even when a sweep read them as due', async () => {
     const decided = await open(3);
-    await fixture.store.requests.approve(decided, 'UAPPROVER');
     const past = await open(3);
+    const waiting = await open(3);
+    expect([...(await fixture.store.warnings.dueRequests(5, 100))].sort()).toEqual(
+      [decided, past, waiting].sort(),
+    );
+    const tells = { decided: await reply(decided), past: await reply(past) };
+    await fixture.store.requests.approve(decided, 'UAPPROVER');
     await fixture.db.pool.query(
       `UPDATE ${SCHEMA}.requests SET expires_at = now() - interval '1 s' WHERE id = $1`,
       [past],
     );
-    const waiting = await open(3);
-    expect(await fixture.store.warnings.claimRequests(5, 100)).toEqual([waiting]);
-    // The post failed: the next sweep claims it again, and only that one.
-    await fixture.store.warnings.release('request', waiting);
-    expect(await fixture.store.warnings.claimRequests(5, 100)).toEqual([waiting]);
-    expect(await fixture.store.warnings.claimRequests(5, 100)).toEqual([]);
+    expect(await fixture.store.warnings.dueRequests(5, 100)).toEqual([waiting]);
+    expect(await fixture.store.warnings.claim('request', decided, 5, tells.decided)).toBeNull();
+    expect(await fixture.store.warnings.claim('request', past, 5, tells.past)).toBeNull();
+    expect(await told([decided, past])).toEqual({});
+  });
+
+  it('a connection cut between the claim and its reply leaves neither; the next sweep claims and tells it once', async () => {
+    const id = await open(3);
+    const proxy = await startFaultProxyFor(fixture.db.url, 5432);
+    // The bot's own pool, which keeps a cut connection's error from ending the process.
+    const pool = createPgPool(throughProxy(fixture.db.url, proxy), 5000);
+    try {
+      const warnings = createExpiryWarningStore(pool, SCHEMA);
+      // After the claim's UPDATE went through on this connection: the reply's INSERT never arrives.
+      const cut = proxy.arm({ match: holding('insert into', 'audit_log'), fault: 'cut-before' });
+      await expect(warnings.claim('request', id, 5, await reply(id))).rejects.toThrow();
+      expect(cut.hasFired).toBe(true);
+      expect(await told([id])).toEqual({});
+      expect(await warnings.dueRequests(5, 100)).toContain(id);
+
+      expect(await warnings.claim('request', id, 5, await reply(id))).toMatchObject({
+        action: 'request.expiring',
+        requestId: id,
+      });
+      expect(await warnings.claim('request', id, 5, await reply(id))).toBeNull();
+      expect(await told([id])).toEqual({ [id]: 1 });
+    } finally {
+      await pool.end();
+      await proxy.stop();
+    }
   });
 });
 
