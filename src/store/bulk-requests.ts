@@ -50,13 +50,19 @@ export type BulkDecision =
   /** The circuit breaker is open (counted under the job's row lock); nothing changed. */
   | { kind: 'breaker_open'; job: BulkRequest; failuresInARow: number; threshold: number }
   | { kind: 'not_open'; job: BulkRequest }
-  /** Found past its expiry by this call, and cancelled: the caller says so in the thread. */
+  /**
+   * Found past its expiry by this call, and cancelled; with a BulkExpiryNotice, the notice was
+   * appended in the same transaction, else the caller says so in the thread.
+   */
   | { kind: 'expired'; job: BulkRequest };
 
 export type BulkDenyOutcome =
   | { kind: 'done'; job: BulkRequest }
   | { kind: 'not_open'; job: BulkRequest }
   | { kind: 'expired'; job: BulkRequest };
+
+/** `bulk.expired` to the job's thread, appended by a click in the transaction that cancels it. */
+export type BulkExpiryNotice = (job: BulkRequest) => ToldEntry;
 
 /** The progress message of a job, claimed for one edit. */
 export interface ProgressClaim {
@@ -86,14 +92,24 @@ export interface BulkRequestStore {
   approve(
     jobId: string,
     userId: string,
-    options?: { groupId?: string | null; breakerFailures?: number | null; breakGlassReason?: string },
+    options?: {
+      groupId?: string | null;
+      breakerFailures?: number | null;
+      breakGlassReason?: string;
+      expiryNotice?: BulkExpiryNotice;
+    },
   ): Promise<BulkDecision>;
   /**
    * Clears the needs-review flag of a self-approved job; `refused` (nothing changed) when it is
    * not flagged or `userId` is its requester. Under the row lock: one review counts.
    */
   markReviewed(jobId: string, userId: string): Promise<BulkReviewOutcome>;
-  deny(jobId: string, userId: string, reason: string): Promise<BulkDenyOutcome>;
+  deny(
+    jobId: string,
+    userId: string,
+    reason: string,
+    expiryNotice?: BulkExpiryNotice,
+  ): Promise<BulkDenyOutcome>;
   /**
    * Pending jobs past their expiry, cancelled; each returned to exactly one caller. `tell(job)`
    * is the audit entry that says so, appended (with its delivery row) in the same transaction:
@@ -224,6 +240,7 @@ export function createBulkRequestStore(pool: pg.Pool, schema: string): BulkReque
   async function expireLocked(
     client: pg.PoolClient,
     jobId: string,
+    notice?: BulkExpiryNotice,
   ): Promise<{ kind: 'expired'; job: BulkRequest }> {
     const res = await client.query<Row>(
       `UPDATE ${jobs} SET state = 'cancelled', decided_at = now(), finished_at = now(), updated_at = now()
@@ -233,7 +250,12 @@ export function createBulkRequestStore(pool: pg.Pool, schema: string): BulkReque
     await client.query(cancelChunks, [jobId]);
     const row = res.rows[0];
     if (!row) throw new Error(`bulk job ${jobId} changed state while locked`);
-    return { kind: 'expired', job: await toRequest(client, row) };
+    const job = await toRequest(client, row);
+    if (notice) {
+      const { event, options } = notice(job);
+      await appendWithin(client, schema, event, options);
+    }
+    return { kind: 'expired', job };
   }
 
   return {
@@ -283,7 +305,7 @@ export function createBulkRequestStore(pool: pg.Pool, schema: string): BulkReque
             'Ask a teammate who is an approver.',
           );
         }
-        if (!open) return expireLocked(client, jobId);
+        if (!open) return expireLocked(client, jobId, options.expiryNotice);
         if (threshold !== null) {
           // Waiting for the row lock can take long; a failure that landed meanwhile is counted.
           const failures = await breakerFailuresInARow(client, schema);
@@ -357,10 +379,10 @@ export function createBulkRequestStore(pool: pg.Pool, schema: string): BulkReque
       });
     },
 
-    deny(jobId, userId, reason) {
+    deny(jobId, userId, reason, expiryNotice) {
       return locked(jobId, async (client, row, open): Promise<BulkDenyOutcome> => {
         if (row.state !== 'pending') return { kind: 'not_open', job: await toRequest(client, row) };
-        if (!open) return expireLocked(client, jobId);
+        if (!open) return expireLocked(client, jobId, expiryNotice);
         const res = await client.query<Row>(
           `UPDATE ${jobs} SET state = 'cancelled', decided_by = $2, decided_at = now(), deny_reason = $3,
                   finished_at = now(), updated_at = now()

@@ -20,6 +20,7 @@ import {
 import type { BulkDeps } from '../recovery/bulk/preview.js';
 import { parseSelection } from '../recovery/bulk/selection.js';
 import { sleep } from '../recovery/retry.js';
+import type { ToldEntry } from '../store/audit.js';
 import { HourlyLimitReached, hourlyRefusedEvent } from '../store/blast-radius.js';
 import type { BulkRequest } from '../store/bulk-requests.js';
 import type { AuditEvent, AuditLog } from '../store/types.js';
@@ -53,6 +54,24 @@ const TERMINAL = new Set(['succeeded', 'failed', 'cancelled']);
 const CLAIM_GUARD_MS = 150;
 /** The final edit waits for the progress message to be delivered (it is posted by the deliverer). */
 const DELIVERY_WAIT = { tries: 50, ms: 200 };
+
+/**
+ * `bulk.expired`, as the store appends it in the transaction that cancels the job (the sweep or a
+ * click): to the job's thread, or the audit log alone for a job whose request never opened.
+ */
+function expiredEntry(job: BulkRequest): ToldEntry {
+  const told = job.channelId !== '';
+  return {
+    event: {
+      action: 'bulk.expired',
+      actor: 'system',
+      conversationId: told ? job.jobId : null,
+      requestId: null,
+      data: { jobId: job.jobId },
+    },
+    ...(told ? { options: { deliverTo: { channelId: job.channelId } } } : {}),
+  };
+}
 
 /**
  * A bulk restore told in Slack. The job row is its own approval request (store/bulk-requests.ts);
@@ -302,7 +321,10 @@ export function createBulk(ctx: WorkflowContext) {
       if (refused) return refused;
       const gate = await policies.bulkApprovalGate(job, who.userId, confirmation);
       if (!gate.ok) return gate.reply;
-      const outcome = await need().requests.approve(jobId, who.userId, gate.options);
+      const outcome = await need().requests.approve(jobId, who.userId, {
+        ...gate.options,
+        expiryNotice: expiredEntry,
+      });
       switch (outcome.kind) {
         case 'breaker_open':
           return await policies.breakerRefused(
@@ -354,6 +376,7 @@ export function createBulk(ctx: WorkflowContext) {
     const outcome = await need().requests.approve(job.jobId, userId, {
       breakGlassReason: glass.reason,
       breakerFailures: policy.breakerFailures,
+      expiryNotice: expiredEntry,
     });
     switch (outcome.kind) {
       case 'breaker_open':
@@ -456,7 +479,7 @@ export function createBulk(ctx: WorkflowContext) {
         (await check(checkBulkDeny, job, who.userId)) ??
         (await policies.memberGate(policy.approverGroups, who.userId, 'deny'));
       if (refused) return { ...refused, channelId };
-      const outcome = await need().requests.deny(jobId, who.userId, reason);
+      const outcome = await need().requests.deny(jobId, who.userId, reason, expiredEntry);
       if (outcome.kind === 'not_open') {
         return { ok: false, ...bulkReplies.notOpen(jobId, outcome.job.state), channelId };
       }
@@ -561,13 +584,12 @@ export function createBulk(ctx: WorkflowContext) {
     }
   }
 
+  /** A click found the job past its window: the store appended its notice with the cancel. */
   async function expired(job: BulkRequest): Promise<void> {
-    await record(job.channelId, job.jobId, {
-      action: 'bulk.expired',
-      actor: 'system',
-      data: { jobId: job.jobId },
-    });
-    await decided(job, { kind: 'expired' });
+    messaging.wakeDeliverer();
+    await decided(job, { kind: 'expired' }).catch((err: unknown) =>
+      logger.warn({ err, jobId: job.jobId }, 'could not mark the expired bulk card'),
+    );
   }
 
   /**
@@ -578,16 +600,7 @@ export function createBulk(ctx: WorkflowContext) {
    */
   async function expireDue(): Promise<number> {
     if (!bulk) return 0;
-    const due = await bulk.requests.expireDue(100, (job) => ({
-      event: {
-        action: 'bulk.expired',
-        actor: 'system',
-        conversationId: job.channelId === '' ? null : job.jobId,
-        requestId: null,
-        data: { jobId: job.jobId },
-      },
-      ...(job.channelId === '' ? {} : { options: { deliverTo: { channelId: job.channelId } } }),
-    }));
+    const due = await bulk.requests.expireDue(100, expiredEntry);
     if (due.some((job) => job.channelId !== '')) messaging.wakeDeliverer();
     for (const job of due) {
       if (job.channelId === '') {

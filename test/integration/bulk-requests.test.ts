@@ -279,4 +279,49 @@ describe('a bulk job as its own approval request', () => {
       await proxy.stop();
     }
   });
+  it('a click that finds the job expired cancels it and appends its thread entry in one transaction: cut there, the job stays pending and the next click tells it once', async () => {
+    const { jobId } = await pendingJob('c-clickcut');
+    await stack.db.pool.query(
+      `UPDATE ${SCHEMA}.bulk_jobs SET expires_at = now() - interval '1 second' WHERE id = $1`,
+      [jobId],
+    );
+    const proxy = await startFaultProxyFor(stack.env.DATABASE_URL ?? '', 5432);
+    const pool = createPgPool(throughProxy(stack.env.DATABASE_URL ?? '', proxy), 5000);
+    const told = async () =>
+      (
+        await stack.db.pool.query(
+          `SELECT d.channel_id FROM ${SCHEMA}.audit_deliveries d JOIN ${SCHEMA}.audit_log a ON a.seq = d.seq
+            WHERE a.action = 'bulk.expired' AND a.conversation_id = $1`,
+          [jobId],
+        )
+      ).rows;
+    const notice = (job: BulkRequest) => ({
+      event: {
+        action: 'bulk.expired' as const,
+        actor: 'system',
+        conversationId: job.jobId,
+        requestId: null,
+        data: { jobId: job.jobId },
+      },
+      options: { deliverTo: { channelId: job.channelId } },
+    });
+    try {
+      const requests = createBulkRequestStore(pool, SCHEMA);
+      const cut = proxy.arm({ match: holding('insert into', 'audit_log'), fault: 'cut-before' });
+      await expect(requests.deny(jobId, 'U_BOB', 'too late', notice)).rejects.toThrow();
+      expect(cut.hasFired).toBe(true);
+      expect((await requests.get(jobId))?.state).toBe('pending');
+      expect(await chunkStates(jobId)).toEqual(['pending', 'pending', 'pending']);
+      expect(await told()).toEqual([]);
+
+      expect((await requests.approve(jobId, 'U_BOB', { expiryNotice: notice })).kind).toBe('expired');
+      expect((await requests.approve(jobId, 'U_CAROL', { expiryNotice: notice })).kind).toBe('not_open');
+      expect((await requests.expireDue(100, notice)).map((j) => j.jobId)).not.toContain(jobId);
+      expect(await told()).toEqual([{ channel_id: 'C_INC' }]);
+      expect((await requests.get(jobId))?.state).toBe('cancelled');
+    } finally {
+      await pool.end();
+      await proxy.stop();
+    }
+  });
 });
