@@ -6,7 +6,11 @@ import { compileIdPattern, DEFAULT_ID_PATTERN } from '../../src/recovery/ids.js'
 import { createPgPool } from '../../src/recovery/tiers/postgres.js';
 import { createAuditLog } from '../../src/store/audit.js';
 import { createBulkStore } from '../../src/store/bulk-jobs.js';
-import { type BulkRequest, createBulkRequestStore } from '../../src/store/bulk-requests.js';
+import {
+  type BulkRequest,
+  type BulkRequestStore,
+  createBulkRequestStore,
+} from '../../src/store/bulk-requests.js';
 import { migrate } from '../../src/store/migrate.js';
 import { seedMixed } from '../helpers/bulk.js';
 import { cli } from '../helpers/cli.js';
@@ -59,6 +63,58 @@ async function chunkStates(jobId: string): Promise<string[]> {
     [jobId],
   );
   return rows.map((r) => r.state);
+}
+
+/** A pending job whose approval window has just run out (on the database clock). */
+async function expiredPendingJob(prefix: string): Promise<string> {
+  const { jobId } = await pendingJob(prefix);
+  await stack.db.pool.query(
+    `UPDATE ${SCHEMA}.bulk_jobs SET expires_at = now() - interval '1 second' WHERE id = $1`,
+    [jobId],
+  );
+  return jobId;
+}
+
+/** `bulk.expired` to the job's thread, as workflow/bulk.ts has the store append it. */
+function expiredNotice(job: BulkRequest) {
+  return {
+    event: {
+      action: 'bulk.expired' as const,
+      actor: 'system',
+      conversationId: job.jobId,
+      requestId: null,
+      data: { jobId: job.jobId },
+    },
+    options: { deliverTo: { channelId: job.channelId } },
+  };
+}
+
+/** Where each `bulk.expired` entry of the job is to be delivered. */
+async function expiredTold(jobId: string): Promise<unknown[]> {
+  const res = await stack.db.pool.query(
+    `SELECT d.channel_id FROM ${SCHEMA}.audit_deliveries d JOIN ${SCHEMA}.audit_log a ON a.seq = d.seq
+      WHERE a.action = 'bulk.expired' AND a.conversation_id = $1`,
+    [jobId],
+  );
+  return res.rows;
+}
+
+/**
+ * Runs `fn` with a store on the bot's own pool (which keeps a cut connection's error from ending
+ * the process) through a fault proxy armed to cut the first audit entry's INSERT, after the
+ * statements before it in that transaction went through; checks the cut happened.
+ */
+async function throughCutProxy(fn: (requests: BulkRequestStore) => Promise<void>): Promise<void> {
+  const proxy = await startFaultProxyFor(stack.env.DATABASE_URL ?? '', 5432);
+  const pool = createPgPool(throughProxy(stack.env.DATABASE_URL ?? '', proxy), 5000);
+  try {
+    const cut = proxy.arm({ match: holding('insert into', 'audit_log'), fault: 'cut-before' });
+    await fn(createBulkRequestStore(pool, SCHEMA));
+    expect(cut.hasFired).toBe(true);
+  } finally {
+    await pool.end();
+    await proxy.stop();
+  }
 }
 
 describe('a bulk job as its own approval request', () => {
@@ -240,88 +296,32 @@ describe('a bulk job as its own approval request', () => {
     expect(await approved.requests.claimReport(approved.jobId, 0)).toMatchObject({ progressSeq: 7 });
   }, 60_000);
   it('expiry and its thread entry are one transaction: a connection cut between them leaves the job pending, and the next sweep expires and tells it once', async () => {
-    const { jobId } = await pendingJob('c-expirecut');
-    await stack.db.pool.query(
-      `UPDATE ${SCHEMA}.bulk_jobs SET expires_at = now() - interval '1 second' WHERE id = $1`,
-      [jobId],
-    );
-    const proxy = await startFaultProxyFor(stack.env.DATABASE_URL ?? '', 5432);
-    const pool = createPgPool(throughProxy(stack.env.DATABASE_URL ?? '', proxy), 5000);
-    try {
-      const requests = createBulkRequestStore(pool, SCHEMA);
-      const tell = (job: BulkRequest) => ({
-        event: {
-          action: 'bulk.expired' as const,
-          actor: 'system',
-          conversationId: job.jobId,
-          requestId: null,
-          data: { jobId: job.jobId },
-        },
-        options: { deliverTo: { channelId: job.channelId } },
-      });
-      const cut = proxy.arm({ match: holding('insert into', 'audit_log'), fault: 'cut-before' });
-      await expect(requests.expireDue(100, tell)).rejects.toThrow();
-      expect(cut.hasFired).toBe(true);
+    const jobId = await expiredPendingJob('c-expirecut');
+    await throughCutProxy(async (requests) => {
+      await expect(requests.expireDue(100, expiredNotice)).rejects.toThrow();
       expect((await requests.get(jobId))?.state).toBe('pending');
       expect(await chunkStates(jobId)).toEqual(['pending', 'pending', 'pending']);
 
-      expect((await requests.expireDue(100, tell)).map((j) => j.jobId)).toContain(jobId);
-      expect((await requests.expireDue(100, tell)).map((j) => j.jobId)).not.toContain(jobId);
-      const told = await stack.db.pool.query(
-        `SELECT d.channel_id FROM ${SCHEMA}.audit_deliveries d JOIN ${SCHEMA}.audit_log a ON a.seq = d.seq
-          WHERE a.action = 'bulk.expired' AND a.conversation_id = $1`,
-        [jobId],
-      );
-      expect(told.rows).toEqual([{ channel_id: 'C_INC' }]);
+      expect((await requests.expireDue(100, expiredNotice)).map((j) => j.jobId)).toContain(jobId);
+      expect((await requests.expireDue(100, expiredNotice)).map((j) => j.jobId)).not.toContain(jobId);
+      expect(await expiredTold(jobId)).toEqual([{ channel_id: 'C_INC' }]);
       expect((await requests.get(jobId))?.state).toBe('cancelled');
-    } finally {
-      await pool.end();
-      await proxy.stop();
-    }
+    });
   });
   it('a click that finds the job expired cancels it and appends its thread entry in one transaction: cut there, the job stays pending and the next click tells it once', async () => {
-    const { jobId } = await pendingJob('c-clickcut');
-    await stack.db.pool.query(
-      `UPDATE ${SCHEMA}.bulk_jobs SET expires_at = now() - interval '1 second' WHERE id = $1`,
-      [jobId],
-    );
-    const proxy = await startFaultProxyFor(stack.env.DATABASE_URL ?? '', 5432);
-    const pool = createPgPool(throughProxy(stack.env.DATABASE_URL ?? '', proxy), 5000);
-    const told = async () =>
-      (
-        await stack.db.pool.query(
-          `SELECT d.channel_id FROM ${SCHEMA}.audit_deliveries d JOIN ${SCHEMA}.audit_log a ON a.seq = d.seq
-            WHERE a.action = 'bulk.expired' AND a.conversation_id = $1`,
-          [jobId],
-        )
-      ).rows;
-    const notice = (job: BulkRequest) => ({
-      event: {
-        action: 'bulk.expired' as const,
-        actor: 'system',
-        conversationId: job.jobId,
-        requestId: null,
-        data: { jobId: job.jobId },
-      },
-      options: { deliverTo: { channelId: job.channelId } },
-    });
-    try {
-      const requests = createBulkRequestStore(pool, SCHEMA);
-      const cut = proxy.arm({ match: holding('insert into', 'audit_log'), fault: 'cut-before' });
-      await expect(requests.deny(jobId, 'U_BOB', 'too late', notice)).rejects.toThrow();
-      expect(cut.hasFired).toBe(true);
+    const jobId = await expiredPendingJob('c-clickcut');
+    await throughCutProxy(async (requests) => {
+      await expect(requests.deny(jobId, 'U_BOB', 'too late', expiredNotice)).rejects.toThrow();
       expect((await requests.get(jobId))?.state).toBe('pending');
       expect(await chunkStates(jobId)).toEqual(['pending', 'pending', 'pending']);
-      expect(await told()).toEqual([]);
+      expect(await expiredTold(jobId)).toEqual([]);
 
-      expect((await requests.approve(jobId, 'U_BOB', { expiryNotice: notice })).kind).toBe('expired');
-      expect((await requests.approve(jobId, 'U_CAROL', { expiryNotice: notice })).kind).toBe('not_open');
-      expect((await requests.expireDue(100, notice)).map((j) => j.jobId)).not.toContain(jobId);
-      expect(await told()).toEqual([{ channel_id: 'C_INC' }]);
+      const approve = (who: string) => requests.approve(jobId, who, { expiryNotice: expiredNotice });
+      expect((await approve('U_BOB')).kind).toBe('expired');
+      expect((await approve('U_CAROL')).kind).toBe('not_open');
+      expect((await requests.expireDue(100, expiredNotice)).map((j) => j.jobId)).not.toContain(jobId);
+      expect(await expiredTold(jobId)).toEqual([{ channel_id: 'C_INC' }]);
       expect((await requests.get(jobId))?.state).toBe('cancelled');
-    } finally {
-      await pool.end();
-      await proxy.stop();
-    }
+    });
   });
 });
