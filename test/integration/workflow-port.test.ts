@@ -145,4 +145,36 @@ describe('the workflow over a messaging port', () => {
       ]),
     );
   });
+
+  it('a click on a request past its window: the store appends its one request.expired to the thread with the expiry, and the deliverer is woken', async () => {
+    await stack.seed('postgres', 'c-port-late', makeConversation('c-port-late', 3));
+    await workflow.command(
+      { kind: 'restore', id: 'c-port-late', source: { kind: 'tier', tier: 'postgres' }, reason: 'late' },
+      'restore c-port-late --from postgres --reason late',
+      who('U_ANA'),
+    );
+    const requestId =
+      posted.find((p) => p.event.action === 'request.created' && p.event.conversationId === 'c-port-late')
+        ?.event.requestId ?? '';
+    expect(requestId).toMatch(/^rq_/);
+    await stack.db.pool.query(
+      `UPDATE ${SCHEMA}.requests SET expires_at = now() - interval '1 second' WHERE id = $1`,
+      [requestId],
+    );
+    const before = wakes;
+    const late = await workflow.approve(requestId, { userId: 'U_BEN' });
+    expect(late).toMatchObject({ ok: false, message: 'This request expired before it was approved.' });
+    expect(wakes).toBeGreaterThan(before);
+    const again = await workflow.deny(requestId, { userId: 'U_BEN' }, 'too late');
+    expect(again).toMatchObject({ ok: false });
+    // Not through postToThread: in the expiring transaction, with its delivery row.
+    expect(actionsFor('c-port-late')).not.toContain('request.expired');
+    const told = await stack.db.pool.query(
+      `SELECT d.channel_id FROM ${SCHEMA}.audit_log a JOIN ${SCHEMA}.audit_deliveries d ON d.seq = a.seq
+        WHERE a.action = 'request.expired' AND a.request_id = $1`,
+      [requestId],
+    );
+    expect(told.rows).toEqual([{ channel_id: CHANNEL }]);
+    expect((await requests.get(requestId))?.state).toBe('expired');
+  });
 });
