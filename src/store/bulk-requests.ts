@@ -38,7 +38,11 @@ export interface BulkRequest {
   reviewedBy: string | null;
 }
 
-export type BulkReviewOutcome = { kind: 'done'; job: BulkRequest } | { kind: 'refused'; job: BulkRequest };
+export type BulkReviewOutcome =
+  | { kind: 'done'; job: BulkRequest; entry: AuditEntry }
+  | { kind: 'refused'; job: BulkRequest };
+/** The `bulk.reviewed` entry for a job whose flag was just cleared. */
+export type BulkReviewNotice = (job: BulkRequest) => ToldEntry;
 
 export type BulkDecision =
   /** This click completed the approvals: the job is running now, its chunks still to queue. */
@@ -101,9 +105,10 @@ export interface BulkRequestStore {
   ): Promise<BulkDecision>;
   /**
    * Clears the needs-review flag of a self-approved job; `refused` (nothing changed) when it is
-   * not flagged or `userId` is its requester. Under the row lock: one review counts.
+   * not flagged or `userId` is its requester. Under the row lock: one review counts. `notice` is
+   * appended in the same transaction, so a cut cannot leave the review done and never told.
    */
-  markReviewed(jobId: string, userId: string): Promise<BulkReviewOutcome>;
+  markReviewed(jobId: string, userId: string, notice: BulkReviewNotice): Promise<BulkReviewOutcome>;
   deny(
     jobId: string,
     userId: string,
@@ -363,7 +368,7 @@ export function createBulkRequestStore(pool: pg.Pool, schema: string): BulkReque
       });
     },
 
-    markReviewed(jobId, userId) {
+    markReviewed(jobId, userId, notice) {
       return locked(jobId, async (client, row): Promise<BulkReviewOutcome> => {
         if (!row.needs_review || userId === row.requester) {
           return { kind: 'refused', job: await toRequest(client, row) };
@@ -375,7 +380,9 @@ export function createBulkRequestStore(pool: pg.Pool, schema: string): BulkReque
         );
         const updated = res.rows[0];
         if (!updated) throw new Error(`bulk job ${jobId} vanished while locked`);
-        return { kind: 'done', job: await toRequest(client, updated) };
+        const job = await toRequest(client, updated);
+        const { event, options } = notice(job);
+        return { kind: 'done', job, entry: await appendWithin(client, schema, event, options) };
       });
     },
 

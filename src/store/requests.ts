@@ -5,6 +5,7 @@ import { ErrorCode, RecoveryError } from '../errors.js';
 import { appendWithin, type ToldEntry } from './audit.js';
 import { breakerFailuresInARow, reserveHourlySlot } from './blast-radius.js';
 import { quoteIdent, withTransaction } from './sql.js';
+import type { AuditEntry } from './types.js';
 
 /**
  * Approval requests in Postgres. Every transition is a single conditional UPDATE
@@ -82,8 +83,15 @@ export type CancelOutcome =
   /** Someone other than the requester tried; nothing changed. */
   | { kind: 'refused'; request: RecoveryRequest };
 export type StaleOutcome = Done | NotOpen;
-/** Mark reviewed: `refused` when it is not flagged or the requester tries it themselves. */
-export type ReviewOutcome = Done | { kind: 'refused'; request: RecoveryRequest };
+/**
+ * Mark reviewed: `done` with the `request.reviewed` entry appended in the same transaction, or
+ * `refused` (nothing changed) when it is not flagged or the requester tries it themselves.
+ */
+export type ReviewOutcome =
+  | { kind: 'done'; request: RecoveryRequest; entry: AuditEntry }
+  | { kind: 'refused'; request: RecoveryRequest };
+/** The `request.reviewed` entry for a request whose flag was just cleared. */
+export type ReviewNotice = (request: RecoveryRequest) => ToldEntry;
 export type FinishOutcome = Done | NotOpen;
 export type FinishState = 'succeeded' | 'failed' | 'unknown';
 const FINISH_STATES: readonly string[] = ['succeeded', 'failed', 'unknown'] satisfies FinishState[];
@@ -128,8 +136,11 @@ export interface RequestStore {
   /** The undo that put back `backupId` (succeeded), or null: an Undo button is used once. */
   undoneBy(conversationId: string, backupId: string): Promise<RecoveryRequest | null>;
   approve(id: string, userId: string, options?: ApproveOptions): Promise<ApproveOutcome>;
-  /** Clears a break-glass request's "needs review" flag; never by its requester. */
-  markReviewed(id: string, userId: string): Promise<ReviewOutcome>;
+  /**
+   * Clears a break-glass request's "needs review" flag, never by its requester, and appends
+   * `notice` with it: a cut between them would leave the review done and never told.
+   */
+  markReviewed(id: string, userId: string, notice: ReviewNotice): Promise<ReviewOutcome>;
   deny(id: string, userId: string, reason: string, expiryNotice?: ExpiryNotice): Promise<DenyOutcome>;
   cancel(id: string, userId: string, expiryNotice?: ExpiryNotice): Promise<CancelOutcome>;
   markStale(id: string, reason: string): Promise<StaleOutcome>;
@@ -543,17 +554,21 @@ export function createRequestStore(pool: pg.Pool, schema: string): RequestStore 
     });
   }
 
-  async function markReviewed(id: string, userId: string): Promise<ReviewOutcome> {
-    const res = await pool.query<RequestRow>(
-      `UPDATE ${requests} SET needs_review = false, reviewed_by = $2, reviewed_at = now(), updated_at = now()
-       WHERE id = $1 AND needs_review AND requester <> $2 RETURNING ${COLUMNS}`,
-      [id, userId],
-    );
-    const row = res.rows[0];
-    if (row) return { kind: 'done', request: await one(pool, row) };
-    const current = await get(id);
-    if (!current) throw notFound(id);
-    return { kind: 'refused', request: current };
+  function markReviewed(id: string, userId: string, notice: ReviewNotice): Promise<ReviewOutcome> {
+    return locked(id, async (client, row): Promise<ReviewOutcome> => {
+      if (!row.needs_review || row.requester === userId) {
+        return { kind: 'refused', request: await one(client, row) };
+      }
+      const res = await client.query<RequestRow>(
+        `UPDATE ${requests} SET needs_review = false, reviewed_by = $2, reviewed_at = now(), updated_at = now()
+         WHERE id = $1 RETURNING ${COLUMNS}`,
+        [id, userId],
+      );
+      const updated = res.rows[0];
+      if (!updated) throw new Error(`request ${id} vanished while locked`);
+      const request = await one(client, updated);
+      return { kind: 'done', request, entry: await tell(client, notice(request)) };
+    });
   }
 
   async function deny(

@@ -422,19 +422,24 @@ export function createBulk(ctx: WorkflowContext) {
       const target = { kind: 'bulk', channelId: job.channelId, jobId } as const;
       const rule = checkReview(job, who.userId);
       if (!rule.ok) return await review.refused(target, rule, job.reviewedBy);
-      const outcome = await need().requests.markReviewed(jobId, who.userId);
+      const outcome = await need().requests.markReviewed(jobId, who.userId, (reviewed) => ({
+        event: {
+          action: 'bulk.reviewed',
+          actor: actorId(who.userId),
+          conversationId: jobId,
+          requestId: null,
+          data: { jobId, total: reviewed.total, requester: reviewed.requester },
+        },
+        options: { deliverTo: { channelId: reviewed.channelId } },
+      }));
       if (outcome.kind === 'refused') {
         const again = checkReview(outcome.job, who.userId);
         return again.ok
           ? { ok: false, message: '', mentions: true }
           : await review.refused(target, again, outcome.job.reviewedBy);
       }
-      const entry = await record(job.channelId, jobId, {
-        action: 'bulk.reviewed',
-        actor: actorId(who.userId),
-        data: { jobId, total: job.total, requester: job.requester },
-      });
-      await review.showReviewed(target, { by: who.userId, at: entry.at });
+      messaging.wakeDeliverer();
+      await review.showReviewed(target, { by: who.userId, at: outcome.entry.at });
       return { ok: true, message: '' };
     } catch (err) {
       return failure(err);

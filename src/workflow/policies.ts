@@ -281,21 +281,24 @@ export function createPolicies(ctx: WorkflowContext) {
       } as const;
       const rule = checkReview(request, who.userId);
       if (!rule.ok) return await review.refused(target, rule, request.reviewedBy);
-      const outcome = await requests.markReviewed(requestId, who.userId);
+      const outcome = await requests.markReviewed(requestId, who.userId, (reviewed) => ({
+        event: {
+          action: 'request.reviewed',
+          actor: ctx.actorId(who.userId),
+          conversationId: reviewed.conversationId,
+          requestId,
+          data: { request: reviewed },
+        },
+        options: { deliverTo: { channelId: reviewed.channelId } },
+      }));
       if (outcome.kind === 'refused') {
         const again = checkReview(outcome.request, who.userId);
         return again.ok
           ? { ok: false, message: '', mentions: true }
           : await review.refused(target, again, outcome.request.reviewedBy);
       }
-      const entry = await ctx.messaging.postToThread(outcome.request.channelId, {
-        action: 'request.reviewed',
-        actor: ctx.actorId(who.userId),
-        conversationId: outcome.request.conversationId,
-        requestId,
-        data: { request: outcome.request },
-      });
-      await review.showReviewed(target, { by: who.userId, at: entry.at });
+      ctx.messaging.wakeDeliverer();
+      await review.showReviewed(target, { by: who.userId, at: outcome.entry.at });
       return { ok: true, message: '' };
     } catch (err) {
       return ctx.failure(err);

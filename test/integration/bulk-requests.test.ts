@@ -117,6 +117,20 @@ async function throughCutProxy(fn: (requests: BulkRequestStore) => Promise<void>
   }
 }
 
+/** `bulk.reviewed` to the job's thread, as workflow/bulk.ts has the store append it. */
+function reviewedNotice(job: BulkRequest) {
+  return {
+    event: {
+      action: 'bulk.reviewed' as const,
+      actor: 'slack:U_BOB',
+      conversationId: job.jobId,
+      requestId: null,
+      data: { jobId: job.jobId, total: job.total, requester: job.requester },
+    },
+    options: { deliverTo: { channelId: job.channelId } },
+  };
+}
+
 describe('a bulk job as its own approval request', () => {
   it('is frozen pending with nothing queued, and ten clicks at once approve it exactly once', async () => {
     const { jobId, requests } = await pendingJob('c-once', 2);
@@ -324,4 +338,28 @@ describe('a bulk job as its own approval request', () => {
       expect((await requests.get(jobId))?.state).toBe('cancelled');
     });
   });
+  it('clearing the break-glass review flag and its bulk.reviewed entry are one transaction: cut there, the job still needs review and the next click tells it once', async () => {
+    const { jobId, requests } = await pendingJob('c-reviewcut');
+    const glass = 'Prod is down and nobody else is awake to approve this';
+    expect((await requests.approve(jobId, 'U_ALICE', { breakGlassReason: glass })).kind).toBe('approved');
+    const told = async () =>
+      (
+        await stack.db.pool.query(
+          `SELECT d.channel_id FROM ${SCHEMA}.audit_deliveries d JOIN ${SCHEMA}.audit_log a ON a.seq = d.seq
+            WHERE a.action = 'bulk.reviewed' AND a.conversation_id = $1`,
+          [jobId],
+        )
+      ).rows;
+    await throughCutProxy(async (cut) => {
+      await expect(cut.markReviewed(jobId, 'U_BOB', reviewedNotice)).rejects.toThrow();
+    });
+    expect((await requests.get(jobId))?.needsReview).toBe(true);
+    expect(await told()).toEqual([]);
+
+    const again = await requests.markReviewed(jobId, 'U_BOB', reviewedNotice);
+    expect(again).toMatchObject({ kind: 'done', entry: { action: 'bulk.reviewed' } });
+    expect((await requests.markReviewed(jobId, 'U_CAROL', reviewedNotice)).kind).toBe('refused');
+    expect(await told()).toEqual([{ channel_id: 'C_INC' }]);
+    expect((await requests.get(jobId))?.reviewedBy).toBe('U_BOB');
+  }, 60_000);
 });

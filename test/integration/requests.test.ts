@@ -1,7 +1,9 @@
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
+import type { RecoveryRequest } from '../../src/approval/types.js';
 import { ErrorCode } from '../../src/errors.js';
 import type { RestorePlan } from '../../src/recovery/plan.js';
+import { createPgPool } from '../../src/recovery/tiers/postgres.js';
 import {
   createRequestStore,
   type NewRequest,
@@ -9,6 +11,7 @@ import {
   type RequestStore,
 } from '../../src/store/requests.js';
 import { notOpenText, openConflictText, refusalText } from '../../src/views/approval-refusals.js';
+import { holding, startFaultProxyFor, throughProxy } from '../helpers/fault-proxy.js';
 import { storedPlan, useMigratedStore } from '../helpers/store.js';
 
 const SCHEMA = 'zeus_recover';
@@ -460,5 +463,72 @@ describe('expireDue', () => {
     expect(one).toMatchObject({ state: 'expired' });
     expect(one?.decidedAt).not.toBeNull();
     expect(await fixture.store.expireDue()).toEqual([]);
+  });
+});
+
+describe('break-glass review', () => {
+  /** `request.reviewed` to the request's thread, as workflow/policies.ts has the store append it. */
+  const reviewed = (request: RecoveryRequest) => ({
+    event: {
+      action: 'request.reviewed' as const,
+      actor: 'slack:UREV',
+      conversationId: request.conversationId,
+      requestId: request.id,
+      data: { request },
+    },
+    options: { deliverTo: { channelId: request.channelId } },
+  });
+
+  it('clearing the flag and its request.reviewed entry are one transaction: cut there, it still needs review and the next click tells it once', async () => {
+    const created = await fixture.store.create(input());
+    const glass = 'Prod is down and nobody else is awake to approve this';
+    expect((await fixture.store.approve(created.id, 'UREQ', { breakGlassReason: glass })).kind).toBe(
+      'approved',
+    );
+    const told = async () =>
+      (
+        await fixture.db.pool.query(
+          `SELECT d.channel_id FROM ${SCHEMA}.audit_log a JOIN ${SCHEMA}.audit_deliveries d ON d.seq = a.seq
+            WHERE a.action = 'request.reviewed' AND a.request_id = $1`,
+          [created.id],
+        )
+      ).rows;
+    const proxy = await startFaultProxyFor(fixture.db.url, 5432);
+    // The bot's own pool, which keeps a cut connection's error from ending the process.
+    const pool = createPgPool(throughProxy(fixture.db.url, proxy), 5000);
+    try {
+      const cut = proxy.arm({ match: holding('insert into', 'audit_log'), fault: 'cut-before' });
+      await expect(
+        createRequestStore(pool, SCHEMA).markReviewed(created.id, 'UREV', reviewed),
+      ).rejects.toThrow();
+      expect(cut.hasFired).toBe(true);
+    } finally {
+      await pool.end();
+      await proxy.stop();
+    }
+    expect((await fixture.store.get(created.id))?.needsReview).toBe(true);
+    expect(await told()).toEqual([]);
+
+    expect(await fixture.store.markReviewed(created.id, 'UREV', reviewed)).toMatchObject({
+      kind: 'done',
+      entry: { action: 'request.reviewed', requestId: created.id },
+    });
+    expect((await fixture.store.markReviewed(created.id, 'UOTHER', reviewed)).kind).toBe('refused');
+    expect(await told()).toEqual([{ channel_id: 'C0INC' }]);
+    expect((await fixture.store.get(created.id))?.reviewedBy).toBe('UREV');
+  });
+
+  it('is never cleared by the requester, and then appends nothing', async () => {
+    const created = await fixture.store.create(input());
+    await fixture.store.approve(created.id, 'UREQ', {
+      breakGlassReason: 'Prod is down and nobody else is awake',
+    });
+    expect((await fixture.store.markReviewed(created.id, 'UREQ', reviewed)).kind).toBe('refused');
+    const n = await fixture.db.pool.query(
+      `SELECT 1 FROM ${SCHEMA}.audit_log WHERE action = 'request.reviewed' AND request_id = $1`,
+      [created.id],
+    );
+    expect(n.rowCount).toBe(0);
+    expect((await fixture.store.get(created.id))?.needsReview).toBe(true);
   });
 });
