@@ -41,12 +41,21 @@ export interface BulkRequest {
 export type BulkReviewOutcome =
   | { kind: 'done'; job: BulkRequest; entry: AuditEntry }
   | { kind: 'refused'; job: BulkRequest };
+/**
+ * What a job that has just been approved tells its thread: `bulk.approved` (the progress message
+ * every edit goes to) and, when the glass was broken, the `bulk.break_glass` notice before it.
+ */
+export type BulkApprovedNotice = (job: BulkRequest) => { breakGlass?: ToldEntry; approved: ToldEntry };
 /** The `bulk.reviewed` entry for a job whose flag was just cleared. */
 export type BulkReviewNotice = (job: BulkRequest) => ToldEntry;
 
 export type BulkDecision =
-  /** This click completed the approvals: the job is running now, its chunks still to queue. */
-  | { kind: 'approved'; job: BulkRequest }
+  /**
+   * This click completed the approvals: the job is running now, its chunks still to queue. With
+   * an `approvedNotice`, its entries were appended in the same transaction and `progress` is the
+   * `bulk.approved` entry, whose seq is the job's progress_seq.
+   */
+  | { kind: 'approved'; job: BulkRequest; progress: AuditEntry | null }
   | { kind: 'partial'; job: BulkRequest; have: number; need: number }
   | { kind: 'duplicate'; job: BulkRequest; have: number; need: number }
   /** APPROVER_GROUPS: another approval already counted for this group; nothing changed. */
@@ -101,6 +110,8 @@ export interface BulkRequestStore {
       breakerFailures?: number | null;
       breakGlassReason?: string;
       expiryNotice?: BulkExpiryNotice;
+      /** Appended with the move to running: a cut between them would leave the decision untold. */
+      approvedNotice?: BulkApprovedNotice;
     },
   ): Promise<BulkDecision>;
   /**
@@ -263,6 +274,20 @@ export function createBulkRequestStore(pool: pg.Pool, schema: string): BulkReque
     return { kind: 'expired', job };
   }
 
+  async function approvedLocked(
+    client: pg.PoolClient,
+    row: Row,
+    notice?: BulkApprovedNotice,
+  ): Promise<Extract<BulkDecision, { kind: 'approved' }>> {
+    const job = await toRequest(client, row);
+    if (!notice) return { kind: 'approved', job, progress: null };
+    const { breakGlass, approved } = notice(job);
+    if (breakGlass) await appendWithin(client, schema, breakGlass.event, breakGlass.options);
+    const progress = await appendWithin(client, schema, approved.event, approved.options);
+    await client.query(`UPDATE ${jobs} SET progress_seq = $2 WHERE id = $1`, [job.jobId, progress.seq]);
+    return { kind: 'approved', job: { ...job, progressSeq: progress.seq }, progress };
+  }
+
   return {
     async open(jobId, input) {
       if (!Number.isFinite(input.ttlMinutes) || input.ttlMinutes <= 0 || input.ttlMinutes > MAX_TTL_MINUTES) {
@@ -339,7 +364,7 @@ export function createBulkRequestStore(pool: pg.Pool, schema: string): BulkReque
           );
           const updated = res.rows[0];
           if (!updated) throw new Error(`bulk job ${jobId} changed state while locked`);
-          return { kind: 'approved', job: await toRequest(client, updated) };
+          return approvedLocked(client, updated, options.approvedNotice);
         }
         if (inserted.rowCount === 0 && groupId !== null) {
           const mine = await client.query(`SELECT 1 FROM ${approvals} WHERE job_id = $1 AND user_id = $2`, [
@@ -364,7 +389,7 @@ export function createBulkRequestStore(pool: pg.Pool, schema: string): BulkReque
         );
         const updated = res.rows[0];
         if (!updated) throw new Error(`bulk job ${jobId} changed state while locked`);
-        return { kind: 'approved', job: await toRequest(client, updated) };
+        return approvedLocked(client, updated, options.approvedNotice);
       });
     },
 

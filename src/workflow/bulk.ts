@@ -23,7 +23,7 @@ import { sleep } from '../recovery/retry.js';
 import type { ToldEntry } from '../store/audit.js';
 import { HourlyLimitReached, hourlyRefusedEvent } from '../store/blast-radius.js';
 import type { BulkRequest } from '../store/bulk-requests.js';
-import type { AuditEvent, AuditLog } from '../store/types.js';
+import type { AuditEntry, AuditEvent, AuditLog } from '../store/types.js';
 import { refusalText } from '../views/approval-refusals.js';
 import {
   BULK_FAILURES_SHOWN,
@@ -55,6 +55,14 @@ const CLAIM_GUARD_MS = 150;
 /** The final edit waits for the progress message to be delivered (it is posted by the deliverer). */
 const DELIVERY_WAIT = { tries: 50, ms: 200 };
 
+/** An entry to the job's thread, keyed by the job id, for the store to append. */
+function thread(job: BulkRequest, event: Omit<AuditEvent, 'conversationId' | 'requestId'>): ToldEntry {
+  return {
+    event: { ...event, conversationId: job.jobId, requestId: null } as AuditEvent,
+    options: { deliverTo: { channelId: job.channelId } },
+  };
+}
+
 /**
  * `bulk.expired`, as the store appends it in the transaction that cancels the job (the sweep or a
  * click): to the job's thread, or the audit log alone for a job whose request never opened.
@@ -80,6 +88,16 @@ function expiredEntry(job: BulkRequest): ToldEntry {
  */
 export function createBulk(ctx: WorkflowContext) {
   const { policy, messaging, actorId, failure, logger } = ctx;
+
+  /** `bulk.approved`: the job's ONE progress message, which every progress edit goes to. */
+  function approvedEntry(job: BulkRequest, approver: string): ToldEntry {
+    return thread(job, {
+      action: 'bulk.approved',
+      actor: actorId(approver),
+      data: { jobId: job.jobId, total: job.total, approvedBy: job.approvals.map((a) => actorId(a.userId)) },
+    });
+  }
+
   const bulk = ctx.bulk;
   const policies = createPolicies(ctx);
   const review = createReviewNotice(ctx);
@@ -324,6 +342,7 @@ export function createBulk(ctx: WorkflowContext) {
       const outcome = await need().requests.approve(jobId, who.userId, {
         ...gate.options,
         expiryNotice: expiredEntry,
+        approvedNotice: (done) => ({ approved: approvedEntry(done, who.userId) }),
       });
       switch (outcome.kind) {
         case 'breaker_open':
@@ -358,7 +377,7 @@ export function createBulk(ctx: WorkflowContext) {
           await expired(outcome.job);
           return { ok: false, ...bulkReplies.expired(jobId), code: ErrorCode.RequestState };
         case 'approved':
-          return await started(outcome.job, who.userId);
+          return await started(outcome.job, outcome.progress);
       }
     } catch (err) {
       return failure(err);
@@ -377,6 +396,22 @@ export function createBulk(ctx: WorkflowContext) {
       breakGlassReason: glass.reason,
       breakerFailures: policy.breakerFailures,
       expiryNotice: expiredEntry,
+      // The loud notice and the decision are appended with the approval, or none of them is.
+      approvedNotice: (done) => ({
+        breakGlass: thread(done, {
+          action: 'bulk.break_glass',
+          actor: actorId(userId),
+          data: {
+            jobId: done.jobId,
+            total: done.total,
+            requester: done.requester,
+            reason: done.breakGlassReason ?? glass.reason,
+            decidedAt: done.decidedAt ?? new Date().toISOString(),
+            notify: ctx.approverHint,
+          },
+        }),
+        approved: approvedEntry(done, userId),
+      }),
     });
     switch (outcome.kind) {
       case 'breaker_open':
@@ -389,22 +424,8 @@ export function createBulk(ctx: WorkflowContext) {
       case 'expired':
         await expired(outcome.job);
         return { ok: false, ...bulkReplies.expired(job.jobId), code: ErrorCode.RequestState };
-      case 'approved': {
-        const done = outcome.job;
-        await record(done.channelId, done.jobId, {
-          action: 'bulk.break_glass',
-          actor: actorId(userId),
-          data: {
-            jobId: done.jobId,
-            total: done.total,
-            requester: done.requester,
-            reason: done.breakGlassReason ?? glass.reason,
-            decidedAt: done.decidedAt ?? new Date().toISOString(),
-            notify: ctx.approverHint,
-          },
-        });
-        return await started(done, userId);
-      }
+      case 'approved':
+        return await started(outcome.job, outcome.progress);
       default:
         return {
           ok: false,
@@ -447,15 +468,13 @@ export function createBulk(ctx: WorkflowContext) {
   }
 
   /** Approved: the progress message first (its seq is where every edit goes), then the chunks. */
-  async function started(job: BulkRequest, approver: string): Promise<Reply> {
+  async function started(job: BulkRequest, progress: AuditEntry | null): Promise<Reply> {
     const b = need();
     const by = job.approvals.map((a) => a.userId);
-    const progress = await record(job.channelId, job.jobId, {
-      action: 'bulk.approved',
-      actor: actorId(approver),
-      data: { jobId: job.jobId, total: job.total, approvedBy: by.map(actorId) },
-    });
-    await b.requests.setProgressSeq(job.jobId, progress.seq);
+    // The store appended bulk.approved with the approval; a death before the chunks are queued
+    // leaves a running job no worker holds, which the orphan sweep fails and tells in the thread.
+    if (!progress) throw new Error(`bulk job ${job.jobId} approved without its bulk.approved entry`);
+    messaging.wakeDeliverer();
     const glass = job.breakGlassReason !== null;
     void decided(job, { kind: 'approved', by, ...(glass ? { breakGlass: true } : {}) }).catch(
       (err: unknown) => logger.warn({ err, jobId: job.jobId }, 'could not mark the bulk card approved'),

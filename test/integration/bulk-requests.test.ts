@@ -7,11 +7,13 @@ import { createPgPool } from '../../src/recovery/tiers/postgres.js';
 import { createAuditLog } from '../../src/store/audit.js';
 import { createBulkStore } from '../../src/store/bulk-jobs.js';
 import {
+  type BulkApprovedNotice,
   type BulkRequest,
   type BulkRequestStore,
   createBulkRequestStore,
 } from '../../src/store/bulk-requests.js';
 import { migrate } from '../../src/store/migrate.js';
+import type { AuditEvent } from '../../src/store/types.js';
 import { seedMixed } from '../helpers/bulk.js';
 import { cli } from '../helpers/cli.js';
 import { holding, startFaultProxyFor, throughProxy } from '../helpers/fault-proxy.js';
@@ -129,6 +131,42 @@ function reviewedNotice(job: BulkRequest) {
     },
     options: { deliverTo: { channelId: job.channelId } },
   };
+}
+
+/** What workflow/bulk.ts has the store append with an approval: `bulk.approved`, break-glass first. */
+function approvedNotice(glass: boolean): BulkApprovedNotice {
+  return (job) => {
+    const told = (action: 'bulk.approved' | 'bulk.break_glass', data: Record<string, unknown>) => ({
+      event: { action, actor: 'slack:U_BOB', conversationId: job.jobId, requestId: null, data } as AuditEvent,
+      options: { deliverTo: { channelId: job.channelId } },
+    });
+    const approved = told('bulk.approved', {
+      jobId: job.jobId,
+      total: job.total,
+      approvedBy: ['slack:U_BOB'],
+    });
+    if (!glass) return { approved };
+    const breakGlass = told('bulk.break_glass', {
+      jobId: job.jobId,
+      total: job.total,
+      requester: job.requester,
+      reason: job.breakGlassReason ?? '',
+      decidedAt: job.decidedAt ?? '',
+      notify: 'the approvers',
+    });
+    return { breakGlass, approved };
+  };
+}
+
+/** The job's entries told to a thread, in audit order. */
+async function toldOf(jobId: string): Promise<Array<{ seq: number; action: string; channel_id: string }>> {
+  const res = await stack.db.pool.query(
+    `SELECT a.seq::int AS seq, a.action, d.channel_id FROM ${SCHEMA}.audit_deliveries d
+       JOIN ${SCHEMA}.audit_log a ON a.seq = d.seq
+      WHERE a.conversation_id = $1 ORDER BY a.seq`,
+    [jobId],
+  );
+  return res.rows;
 }
 
 describe('a bulk job as its own approval request', () => {
@@ -362,4 +400,36 @@ describe('a bulk job as its own approval request', () => {
     expect(await told()).toEqual([{ channel_id: 'C_INC' }]);
     expect((await requests.get(jobId))?.reviewedBy).toBe('U_BOB');
   }, 60_000);
+  for (const glass of [false, true]) {
+    it(`the move to running and its bulk.approved entry${glass ? ' (after the break-glass notice)' : ''} are one transaction: cut there, the job stays pending with nothing counted, and the next click approves and tells it once`, async () => {
+      const { jobId, requests } = await pendingJob(glass ? 'c-glasscut' : 'c-approvecut');
+      const who = glass ? 'U_ALICE' : 'U_BOB';
+      const options = {
+        approvedNotice: approvedNotice(glass),
+        ...(glass ? { breakGlassReason: 'Prod is down and nobody else is awake to approve this' } : {}),
+      };
+      await throughCutProxy(async (cut) => {
+        await expect(cut.approve(jobId, who, options)).rejects.toThrow();
+      });
+      const before = await requests.get(jobId);
+      expect(before).toMatchObject({
+        state: 'pending',
+        approvals: [],
+        progressSeq: null,
+        needsReview: false,
+      });
+      expect(await toldOf(jobId)).toEqual([]);
+
+      const outcome = await requests.approve(jobId, who, options);
+      expect(outcome.kind).toBe('approved');
+      const progress = outcome.kind === 'approved' ? outcome.progress : null;
+      expect((await requests.get(jobId))?.progressSeq).toBe(progress?.seq);
+      expect((await requests.approve(jobId, 'U_CAROL', options)).kind).toBe('not_open');
+      const told = await toldOf(jobId);
+      expect(told.map((t) => t.action)).toEqual(
+        glass ? ['bulk.break_glass', 'bulk.approved'] : ['bulk.approved'],
+      );
+      expect(told.at(-1)).toEqual({ seq: progress?.seq, action: 'bulk.approved', channel_id: 'C_INC' });
+    }, 60_000);
+  }
 });
