@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { AuditEvent } from '../audit-vocabulary.js';
 import { ErrorCode, RecoveryError } from '../errors.js';
+import { appendWithin, type ToldEntry } from './audit.js';
 import { quoteIdent, withTransaction } from './sql.js';
+import type { AuditEntry } from './types.js';
 
 /**
  * Blast-radius limits (docs/approval-policies.md), counted in Postgres so every replica sees the
@@ -254,7 +256,8 @@ export function breakerFailuresInARow(db: Pick<pg.Pool, 'query'>, schema: string
 }
 
 export type ResetOutcome =
-  | { kind: 'approved'; reset: BreakerReset }
+  /** With a notice, `entry` is the `breaker.reset_approved` appended in the same transaction. */
+  | { kind: 'approved'; reset: BreakerReset; entry: AuditEntry | null }
   /** Nothing waits for approval (already approved, or never asked). */
   | { kind: 'none' }
   | { kind: 'own_request'; reset: BreakerReset };
@@ -267,8 +270,11 @@ export interface BreakerResetStore {
     reason: string;
   }): Promise<{ reset: BreakerReset; created: boolean }>;
   get(id: string): Promise<BreakerReset | null>;
-  /** requested → approved under the row lock; never by the requester. */
-  approve(id: string, userId: string): Promise<ResetOutcome>;
+  /**
+   * requested → approved under the row lock; never by the requester. `notice` is appended in the
+   * same transaction: a cut between them would close the breaker with the decision never told.
+   */
+  approve(id: string, userId: string, notice?: (reset: BreakerReset) => ToldEntry): Promise<ResetOutcome>;
   setMessageSeq(id: string, seq: number): Promise<void>;
 }
 
@@ -297,7 +303,11 @@ export function createBreakerResetStore(pool: pg.Pool, schema: string): BreakerR
     return row ? toReset(row) : null;
   }
 
-  async function approve(id: string, userId: string): Promise<ResetOutcome> {
+  async function approve(
+    id: string,
+    userId: string,
+    notice?: (reset: BreakerReset) => ToldEntry,
+  ): Promise<ResetOutcome> {
     return withTransaction(pool, async (client) => {
       const res = await client.query<ResetRow>(
         `SELECT ${RESET_COLUMNS} FROM ${s}.breaker_resets WHERE id = $1 FOR UPDATE`,
@@ -313,7 +323,10 @@ export function createBreakerResetStore(pool: pg.Pool, schema: string): BreakerR
       );
       const updated = done.rows[0];
       if (!updated) throw new Error(`breaker reset ${id} vanished while locked`);
-      return { kind: 'approved', reset: toReset(updated) } as const;
+      const reset = toReset(updated);
+      const told = notice?.(reset);
+      const entry = told ? await appendWithin(client, schema, told.event, told.options) : null;
+      return { kind: 'approved', reset, entry } as const;
     });
   }
 

@@ -360,17 +360,20 @@ export function createPolicies(ctx: WorkflowContext) {
       if (!member.ok) return { ok: false, message: refusalText(member), mentions: true };
       const notMember = await memberGate(policy.approverGroups, who.userId, 'approve');
       if (notMember) return notMember;
-      const outcome = await resets.approve(resetId, who.userId);
+      const outcome = await resets.approve(resetId, who.userId, (done) => ({
+        event: {
+          action: 'breaker.reset_approved',
+          actor: ctx.actorId(who.userId),
+          conversationId: null,
+          requestId: null,
+          data: { resetId: done.id, requester: done.requester, reason: done.reason, approvedBy: who.userId },
+        },
+        options: { deliverTo: { channelId: done.channelId } },
+      }));
       if (outcome.kind === 'none') return { ok: false, ...BREAKER_TEXT.noneWaiting };
       if (outcome.kind === 'own_request') return { ok: false, ...BREAKER_TEXT.ownReset };
       const done = outcome.reset;
-      await ctx.record(done.channelId, {
-        action: 'breaker.reset_approved',
-        actor: ctx.actorId(who.userId),
-        conversationId: null,
-        requestId: null,
-        data: { resetId: done.id, requester: done.requester, reason: done.reason, approvedBy: who.userId },
-      });
+      ctx.messaging.wakeDeliverer();
       if (done.messageSeq !== null) {
         const view = breakerResetRequestView({
           resetId: done.id,

@@ -1,13 +1,16 @@
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import type { RestorePlan } from '../../src/recovery/plan.js';
+import { createPgPool } from '../../src/recovery/tiers/postgres.js';
 import {
+  type BreakerReset,
   blastRadiusStatus,
   breakerFailuresInARow,
   createBreakerResetStore,
   HourlyLimitReached,
 } from '../../src/store/blast-radius.js';
 import { createRequestStore, type NewRequest, type RequestStore } from '../../src/store/requests.js';
+import { holding, startFaultProxyFor, throughProxy } from '../helpers/fault-proxy.js';
 import { storedPlan, useMigratedStore } from '../helpers/store.js';
 
 /**
@@ -164,5 +167,54 @@ describe('the breaker', () => {
     expect((await fixture.store.approve(waiting.id, 'UAPPROVER', { breakerFailures: 2 })).kind).toBe(
       'approved',
     );
+  });
+  it("a reset's approval and its breaker.reset_approved entry are one transaction: cut there, the breaker stays open and the next click closes and tells it once", async () => {
+    await clearRequests();
+    await finished('failed');
+    await finished('failed');
+    const resets = createBreakerResetStore(fixture.db.pool, SCHEMA);
+    const { reset } = await resets.request({ channelId: 'C0INC', requester: 'UREQ', reason: 'fixed' });
+    const notice = (done: BreakerReset) => ({
+      event: {
+        action: 'breaker.reset_approved' as const,
+        actor: 'slack:UAPPROVER',
+        conversationId: null,
+        requestId: null,
+        data: { resetId: done.id, requester: done.requester, reason: done.reason, approvedBy: 'UAPPROVER' },
+      },
+      options: { deliverTo: { channelId: done.channelId } },
+    });
+    const told = async () =>
+      (
+        await fixture.db.pool.query(
+          `SELECT d.channel_id FROM ${SCHEMA}.audit_log a JOIN ${SCHEMA}.audit_deliveries d ON d.seq = a.seq
+            WHERE a.action = 'breaker.reset_approved' AND a.data::jsonb->>'resetId' = $1`,
+          [reset.id],
+        )
+      ).rows;
+    const proxy = await startFaultProxyFor(fixture.db.url, 5432);
+    // The bot's own pool, which keeps a cut connection's error from ending the process.
+    const pool = createPgPool(throughProxy(fixture.db.url, proxy), 5000);
+    try {
+      const cut = proxy.arm({ match: holding('insert into', 'audit_log'), fault: 'cut-before' });
+      await expect(
+        createBreakerResetStore(pool, SCHEMA).approve(reset.id, 'UAPPROVER', notice),
+      ).rejects.toThrow();
+      expect(cut.hasFired).toBe(true);
+    } finally {
+      await pool.end();
+      await proxy.stop();
+    }
+    expect((await resets.get(reset.id))?.state).toBe('requested');
+    expect(await breakerFailuresInARow(fixture.db.pool, SCHEMA)).toBe(2);
+    expect(await told()).toEqual([]);
+
+    expect(await resets.approve(reset.id, 'UAPPROVER', notice)).toMatchObject({
+      kind: 'approved',
+      entry: { action: 'breaker.reset_approved' },
+    });
+    expect((await resets.approve(reset.id, 'UOTHER', notice)).kind).toBe('none');
+    expect(await breakerFailuresInARow(fixture.db.pool, SCHEMA)).toBe(0);
+    expect(await told()).toEqual([{ channel_id: 'C0INC' }]);
   });
 });
