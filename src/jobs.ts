@@ -26,6 +26,12 @@ export const SWEEP_QUEUE = 'zeus-recover-sweep';
  * queued per key, so a burst of changes becomes one publish per person.
  */
 export const HOME_QUEUE = 'zeus-recover-home';
+/**
+ * A running bulk job's progress beat: one job per bulk job (its id is the key, `stately`: at most
+ * one queued and one active), each re-sending the next one interval ahead while the bulk job is
+ * live. So the progress message moves between chunk ends, with any number of replicas.
+ */
+export const BULK_PROGRESS_QUEUE = 'bulk-restore-progress';
 const HOME_FANOUT_KEY = 'all';
 /** Between two people's refreshes in one fan-out: at most ~90 publishes a minute for the app. */
 const HOME_PUBLISH_SPACING_MS = 667;
@@ -72,6 +78,13 @@ export interface HomeRefreshWork {
   intervalMs: number;
 }
 
+export interface BulkProgressWork {
+  /** BULK_PROGRESS_INTERVAL_MS: between two beats of one job. */
+  intervalMs: number;
+  /** Shows where the job stands; false once it needs no more beats (settled, or gone). */
+  beat: (jobId: string) => Promise<boolean>;
+}
+
 export interface JobEngine {
   queue: ChunkQueue;
   /** Starts working chunks in this process until `stop`. */
@@ -87,6 +100,10 @@ export interface JobEngine {
    * retry, or held by a worker). None, with chunks unfinished, means no one will ever work them.
    */
   liveChunkCopies(jobId: string): Promise<number>;
+  /** Works progress beats in this process (every replica may; each beat runs once). */
+  runBulkProgress(work: BulkProgressWork): Promise<void>;
+  /** Starts a job's beat (approved or resumed); a beat already queued for it stands. */
+  bulkProgressStarted(jobId: string): Promise<void>;
   /** Works App Home refreshes in this process (every replica may; each job runs once). */
   runHomeRefresh(work: HomeRefreshWork): Promise<void>;
   /** Something App Home shows changed: refresh everyone who looked lately, coalesced. */
@@ -144,6 +161,19 @@ export async function startJobEngine(options: JobEngineOptions): Promise<JobEngi
   }
   // Until runHomeRefresh says otherwise (a replica that only sends changes uses the default).
   let homeDelaySeconds = 3;
+  // Until runBulkProgress says otherwise (the CLI starts no beats).
+  let beatSeconds = 5;
+  const ensureProgressQueue = () =>
+    ensureQueue(BULK_PROGRESS_QUEUE, {
+      policy: 'stately',
+      heartbeatSeconds: 10,
+      expireInSeconds: 120,
+      retryLimit: 5,
+      retryDelay: 1,
+      deleteAfterSeconds: 3600,
+    });
+  const sendBeat = (jobId: string) =>
+    boss.send(BULK_PROGRESS_QUEUE, { jobId }, { singletonKey: jobId, startAfter: beatSeconds });
   return {
     queue: {
       async enqueue(jobId, chunks) {
@@ -236,6 +266,26 @@ export async function startJobEngine(options: JobEngineOptions): Promise<JobEngi
       });
       return copies.filter((c) => c.state === 'created' || c.state === 'retry' || c.state === 'active')
         .length;
+    },
+    async runBulkProgress(work) {
+      // A beat lands just after the claim's window opens again (workflow/bulk.ts CLAIM_GUARD_MS).
+      beatSeconds = (work.intervalMs + 200) / 1000;
+      await ensureProgressQueue();
+      await boss.work<{ jobId: string }>(
+        BULK_PROGRESS_QUEUE,
+        { batchSize: 1, pollingIntervalSeconds: Math.min(2, Math.max(0.5, beatSeconds / 4)) },
+        async ([job]) => {
+          const jobId = job?.data?.jobId;
+          if (!jobId) return;
+          // The next beat after this one's edit: a throw (Postgres or Slack cut) fails this beat,
+          // and pg-boss retries it, so the chain is not dropped while the job runs.
+          if (await work.beat(jobId)) await sendBeat(jobId);
+        },
+      );
+    },
+    async bulkProgressStarted(jobId) {
+      await ensureProgressQueue();
+      await sendBeat(jobId);
     },
     async runHomeRefresh(work) {
       homeDelaySeconds = Math.max(1, Math.ceil(work.intervalMs / 1000));

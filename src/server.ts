@@ -373,6 +373,7 @@ export async function startBot(
       // The engine starts below; nothing is queued before a click, long after it has.
       queue: { enqueue: (jobId, chunks) => jobs.queue.enqueue(jobId, chunks) },
       progressIntervalMs: config.policy.bulkProgressIntervalMs,
+      startBeat: (jobId) => jobs.bulkProgressStarted(jobId),
     },
     replay: {
       pollMs: options.replayPollMs ?? config.zeus.replayPollMs,
@@ -518,6 +519,12 @@ export async function startBot(
     viewers: () => homeStore.viewers(HOME_VIEWERS_HOURS, HOME_VIEWERS),
     publish: publishHome,
     intervalMs: HOME_REFRESH_MS,
+  });
+  // Every replica works progress beats: a running job's message moves every
+  // BULK_PROGRESS_INTERVAL_MS, not only at chunk ends and sweep ticks.
+  await jobs.runBulkProgress({
+    intervalMs: config.policy.bulkProgressIntervalMs,
+    beat: (jobId) => workflow.bulkBeat(jobId),
   });
   homeChanged = () => {
     void jobs

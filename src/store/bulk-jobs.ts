@@ -541,8 +541,11 @@ export function createBulkStore(pool: pg.Pool, schema: string, zeusTable: string
         const job = await tx.query(
           // reported_at and report_seq in the same move: a Slack job reports again when it settles again, and a
           // sweep poking settled jobs never finds it settled and unreported in between.
+          // resumed_at and resumed_done: the progress message's rate counts from here, not from the approval.
           `UPDATE ${s}.bulk_jobs j SET state = 'running', finished_at = NULL, error = NULL, reported_at = NULL, report_seq = NULL,
-                  updated_at = now()
+                  updated_at = now(), resumed_at = clock_timestamp(),
+                  resumed_done = (SELECT count(*) FROM ${s}.bulk_job_items i
+                                   WHERE i.job_id = j.id AND i.outcome IS NOT NULL AND i.outcome <> 'writing')
             WHERE id = $1 AND state IN ('cancelled', 'failed') AND NOT ${neverApproved}`,
           [jobId],
         );

@@ -77,6 +77,12 @@ export type BulkDenyOutcome =
 /** `bulk.expired` to the job's thread, appended by a click in the transaction that cancels it. */
 export type BulkExpiryNotice = (job: BulkRequest) => ToldEntry;
 
+/** When a job (last) started running, and how many conversations were done by then. */
+export interface RunningSince {
+  at: Date;
+  done: number;
+}
+
 /** The progress message of a job, claimed for one edit. */
 export interface ProgressClaim {
   channelId: string;
@@ -152,8 +158,11 @@ export interface BulkRequestStore {
    * reported already.
    */
   recordReport(jobId: string, tell: ToldEntry): Promise<AuditEntry | null>;
-  /** When the job started running (approved), for rate and ETA. */
-  startedAt(jobId: string): Promise<Date | null>;
+  /**
+   * Where the rate and ETA count from: the approval, or the last resume of a cancelled or failed
+   * job with how many were done by then (migration 0018).
+   */
+  runningSince(jobId: string): Promise<RunningSince | null>;
   /**
    * Jobs told in Slack whose progress message is live (being worked now), or settled with their
    * report not yet claimed: a process that died between settling a job and reporting it (the
@@ -530,12 +539,15 @@ export function createBulkRequestStore(pool: pg.Pool, schema: string): BulkReque
       return res.rows.map((r) => r.id);
     },
 
-    async startedAt(jobId) {
-      const res = await pool.query<{ at: Date | null }>(
-        `SELECT decided_at AS at FROM ${jobs} WHERE id = $1`,
+    async runningSince(jobId) {
+      const res = await pool.query<{ at: Date | null; done: number }>(
+        `SELECT coalesce(resumed_at, decided_at) AS at,
+                (CASE WHEN resumed_at IS NULL THEN 0 ELSE resumed_done END)::int AS done
+           FROM ${jobs} WHERE id = $1`,
         [jobId],
       );
-      return res.rows[0]?.at ?? null;
+      const row = res.rows[0];
+      return row?.at ? { at: row.at, done: row.done } : null;
     },
   };
 }

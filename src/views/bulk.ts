@@ -214,13 +214,35 @@ function seconds(s: number): string {
   return `${(s / 3600).toFixed(1)} h`;
 }
 
+/**
+ * Conversations per second since the job (last) started running: from the approval, or from a
+ * resume with the count done by then, so the time it sat cancelled is not in it. Null before any
+ * is done since.
+ */
+export function bulkRate(done: number, since: { at: Date; done: number } | null, now: Date): number | null {
+  if (!since) return null;
+  const secs = (now.getTime() - since.at.getTime()) / 1000;
+  const moved = done - since.done;
+  return moved > 0 && secs > 0 ? moved / secs : null;
+}
+
+/** One label per outcome, as the final report and the settled progress message both say it. */
+const OUTCOME_LABELS: ReadonlyArray<[keyof BulkCounts, string]> = [
+  ['restored', 'Restored'],
+  ['identical', 'Identical'],
+  ['newer', 'Newer in Redis, kept'],
+  ['changed', 'Changed under it, skipped'],
+  ['invalid', 'Invalid at the source'],
+  ['failed', 'Failed'],
+];
+
 export interface BulkProgress {
   jobId: string;
   state: BulkJobStatus['state'];
   done: number;
   total: number;
   counts: BulkCounts;
-  /** Conversations per second since it started running; null before any is done. */
+  /** Conversations per second since it (last) started running (`bulkRate`); null before any is done. */
   rate: number | null;
 }
 
@@ -246,7 +268,10 @@ export function bulkProgressView(p: BulkProgress): SlackMessage {
   const blocks: KnownBlock[] = [
     section(`*${head}*\n\`${bar(p.done, p.total)}\`${rate}${eta}`),
     context(
-      `restored ${p.counts.restored} · identical ${p.counts.identical} · newer kept ${p.counts.newer} · failures so far ${failuresSoFar(p.counts)} (changed ${p.counts.changed}, invalid ${p.counts.invalid}, failed ${p.counts.failed})`,
+      live
+        ? `restored ${p.counts.restored} · identical ${p.counts.identical} · newer kept ${p.counts.newer} · failures so far ${failuresSoFar(p.counts)} (changed ${p.counts.changed}, invalid ${p.counts.invalid}, failed ${p.counts.failed})`
+        : // Settled: the report's words and counts, so the two never read differently.
+          `${OUTCOME_LABELS.map(([k, label]) => `${label} ${p.counts[k]}`).join(' · ')} — the report in this thread has the details.`,
     ),
   ];
   if (live && p.state !== 'pending') {
@@ -307,14 +332,7 @@ export function bulkReportView(d: AuditData<'bulk.reported'>): SlackMessage {
         : `Look at the ones not restored above.${backups}`;
   return message(head, [
     section(`*${head}*`),
-    fieldsSection([
-      `*Restored*\n${c.restored}`,
-      `*Identical*\n${c.identical}`,
-      `*Newer in Redis, kept*\n${c.newer}`,
-      `*Changed under it, skipped*\n${c.changed}`,
-      `*Invalid at the source*\n${c.invalid}`,
-      `*Failed*\n${c.failed}`,
-    ]),
+    fieldsSection(OUTCOME_LABELS.map(([k, label]) => `*${label}*\n${c[k]}`)),
     ...(lines.length > 0 ? [section(`*Not restored (${d.failureCount})*\n${lines.join('\n')}`)] : []),
     context(...[more, next].filter((x) => x !== '')),
   ]);

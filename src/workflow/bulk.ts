@@ -32,6 +32,7 @@ import {
   bulkJobsView,
   bulkJobView,
   bulkProgressView,
+  bulkRate,
   bulkReplies,
   bulkRequestView,
 } from '../views/bulk.js';
@@ -491,6 +492,7 @@ export function createBulk(ctx: WorkflowContext) {
     }
     // An empty job (every chunk already settled) reports at once.
     void poke(job.jobId);
+    void startBeat(job.jobId);
     return { ok: true, ...bulkReplies.approvedRunning(job.jobId) };
   }
 
@@ -584,6 +586,7 @@ export function createBulk(ctx: WorkflowContext) {
         b.queue,
       );
       void poke(jobId);
+      void startBeat(jobId);
       return { ok: true, ...bulkReplies.resumed(jobId, status.state) };
     } catch (err) {
       return failure(err);
@@ -646,7 +649,31 @@ export function createBulk(ctx: WorkflowContext) {
    */
   async function pokeLive(): Promise<void> {
     if (!bulk) return;
-    for (const jobId of await bulk.requests.liveWithThread()) await poke(jobId);
+    for (const jobId of await bulk.requests.liveWithThread()) {
+      await poke(jobId);
+      // A beat chain dropped (its retries ran out while Postgres was away) starts again; one
+      // still queued stands (one per job).
+      await startBeat(jobId);
+    }
+  }
+
+  /** Starts the job's progress beat; without one, the chunk ends and the sweep still move it. */
+  async function startBeat(jobId: string): Promise<void> {
+    await bulk
+      ?.startBeat?.(jobId)
+      .catch((err: unknown) => logger.warn({ err, jobId }, 'could not queue the bulk progress beat'));
+  }
+
+  /**
+   * One progress beat (jobs.ts BULK_PROGRESS_QUEUE): shows where the job stands through the
+   * same claim as every other edit; true while it runs, so the beat queues the next one.
+   */
+  async function beat(jobId: string): Promise<boolean> {
+    if (!bulk) return false;
+    const row = await bulk.deps.store.getJob(jobId);
+    if (!row) return false;
+    await poke(jobId);
+    return row.state === 'running' || row.state === 'cancelling';
   }
 
   // One poke at a time per job in this process; replicas are kept apart by the claims in Postgres.
@@ -678,15 +705,15 @@ export function createBulk(ctx: WorkflowContext) {
     const wait = 'waitMs' in claim ? Number(claim.waitMs) : 0;
     if (wait > 0) await sleep(wait);
     const status = await jobStatus(bulk.deps, jobId);
-    const startedAt = await bulk.requests.startedAt(jobId);
-    const secs = startedAt ? (Date.now() - startedAt.getTime()) / 1000 : 0;
+    // From the approval, or from the last resume: the hours it sat cancelled are not a rate.
+    const since = await bulk.requests.runningSince(jobId);
     const view = bulkProgressView({
       jobId,
       state: status.state,
       done: status.done,
       total: status.total,
       counts: status.counts,
-      rate: status.done > 0 && secs > 0 ? status.done / secs : null,
+      rate: bulkRate(status.done, since, new Date()),
     });
     await edit(claim.channelId, claim.progressSeq, view, final);
     if (final) await report(claim.channelId, jobId, status);
@@ -805,6 +832,7 @@ export function createBulk(ctx: WorkflowContext) {
     expireBulk: expireDue,
     bulkProgress: poke,
     bulkPokeLive: pokeLive,
+    bulkBeat: beat,
     bulkEngineAudit: engineAudit,
   };
 }

@@ -88,6 +88,11 @@ export interface BulkWorkflowDeps {
   requests: BulkRequestStore;
   /** At most one edit of a job's progress message per this many ms, across replicas (5 s). */
   progressIntervalMs: number;
+  /**
+   * Starts the job's progress beat (jobs.ts BULK_PROGRESS_QUEUE), which shows progress every
+   * interval while it runs; absent, only chunk ends and the sweep tick move the message.
+   */
+  startBeat?: (jobId: string) => Promise<void>;
 }
 
 /** A page of `list`, or why there is none. */

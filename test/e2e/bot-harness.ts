@@ -58,7 +58,8 @@ let responseSeq = 0;
 export async function startHarness(
   /** Extra settings; a function gets the stack's and Slack's own (to route one through a proxy). */
   env: Record<string, string> | ((stackEnv: Record<string, string>) => Record<string, string>) = {},
-  opts: { logs?: NodeJS.WritableStream; logLevel?: string } = {},
+  /** `sweepIntervalMs`: 200 unless told (a test that must not lean on the sweep sets it long). */
+  opts: { logs?: NodeJS.WritableStream; logLevel?: string; sweepIntervalMs?: number } = {},
 ): Promise<Harness> {
   const stack = await startStack();
   const slack = await startSlackStandin({
@@ -79,7 +80,7 @@ export async function startHarness(
     const logger = opts.logs ? createLogger(opts.logLevel ?? 'debug', opts.logs) : createLogger('silent');
     const bot = await startBot(loadConfig(fullEnv, 'slack'), logger, {
       deliveryPollMs: 100,
-      sweepIntervalMs: 200,
+      sweepIntervalMs: opts.sweepIntervalMs ?? 200,
       authRetryMs: 100,
       replayPollMs: 50,
       replayTimeoutMs: 3000,

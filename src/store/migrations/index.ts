@@ -14,6 +14,7 @@ import { migration0014 } from './0014-bulk-report-seq.js';
 import { migration0015 } from './0015-unlock-requests.js';
 import { migration0016 } from './0016-cli-operations.js';
 import { migration0017 } from './0017-bulk-break-glass.js';
+import { migration0018 } from './0018-bulk-resumed-at.js';
 import type { Migration } from './migration.js';
 
 export type { Migration } from './migration.js';
@@ -42,4 +43,5 @@ export const MIGRATIONS: readonly Migration[] = [
   migration0015,
   migration0016,
   migration0017,
+  migration0018,
 ];

@@ -12,6 +12,7 @@ import {
   bulkJobsView,
   bulkJobView,
   bulkProgressView,
+  bulkRate,
   bulkReportView,
   bulkRequestView,
   bulkResumedView,
@@ -180,6 +181,44 @@ describe('bulk views', () => {
     expect(
       JSON.stringify(bulkProgressView({ ...status({ state: 'cancelled' }), rate: 1 }).blocks),
     ).not.toContain('bulk_cancel');
+  });
+
+  it('after a resume, rate and ETA count from the resume, not from the approval hours before', () => {
+    const resumedAt = new Date(NOW.getTime() - 10_000);
+    // 500 done before it was cancelled, 205 in the 10 s since the resume.
+    const rate = bulkRate(705, { at: resumedAt, done: 500 }, NOW);
+    expect(rate).toBeCloseTo(20.5);
+    const plain = toPlainText(bulkProgressView({ ...status(), rate }));
+    expect(plain).toContain('21 conv/s, about 14 s left');
+    // Nothing done since the resume yet: no rate, rather than one from before it.
+    expect(bulkRate(500, { at: resumedAt, done: 500 }, NOW)).toBeNull();
+    expect(bulkRate(705, null, NOW)).toBeNull();
+  });
+
+  it('settled, the progress message counts in the words and numbers of the report', () => {
+    const settled = toPlainText(bulkProgressView({ ...status({ state: 'succeeded', done: 705 }), rate: 1 }));
+    const report = toPlainText(
+      bulkReportView({
+        jobId: JOB,
+        state: 'succeeded',
+        total: 1000,
+        counts,
+        failureCount: 0,
+        failures: [],
+        file: null,
+      }),
+    );
+    for (const [label, n] of [
+      ['Restored', counts.restored],
+      ['Newer in Redis, kept', counts.newer],
+      ['Changed under it, skipped', counts.changed],
+      ['Invalid at the source', counts.invalid],
+      ['Failed', counts.failed],
+    ] as const) {
+      expect(settled).toContain(`${label} ${n}`);
+      expect(report).toMatch(new RegExp(`${label}\\*?\\s+${n}\\b`));
+    }
+    expect(settled).not.toContain('failures so far');
   });
 
   it('a stranded running job says to resume it', () => {
