@@ -127,16 +127,24 @@ export function createExpiry(
         await renewals?.release(old.id).catch(() => undefined);
         throw err;
       }
-      await renewals?.done(old.id, renewed.id);
       // The expired card is edited from this snapshot: "renewed as …" instead of the button.
-      const after = (await requests.get(old.id)) ?? old;
-      await record(old.channelId, {
-        action: 'request.renewed',
-        actor: actorId(who.userId),
-        conversationId: old.conversationId,
-        requestId: old.id,
-        data: { request: after, renewedAs: renewed.id, changed },
-      });
+      const told = (result: RecoveryRequest['result']) =>
+        ({
+          action: 'request.renewed',
+          actor: actorId(who.userId),
+          conversationId: old.conversationId,
+          requestId: old.id,
+          data: { request: { ...old, result }, renewedAs: renewed.id, changed },
+        }) as const;
+      if (renewals) {
+        await renewals.done(old.id, renewed.id, (result) => ({
+          event: told(result),
+          options: { deliverTo: { channelId: old.channelId } },
+        }));
+        ctx.messaging.wakeDeliverer();
+      } else {
+        await record(old.channelId, told(old.result));
+      }
       return { ok: true, ...renewReplies.renewed(old.conversationId, renewed.id, changed !== null) };
     } catch (err) {
       return failure(err);

@@ -168,4 +168,53 @@ describe('renewal claims', () => {
     await age(3600);
     expect(await fixture.store.renewals.claim(id, 'U3')).toBe(false);
   });
+  it('records the renewal and appends request.renewed in one transaction: cut there, neither is left, and the next try records and tells it once', async () => {
+    const id = await open(30);
+    await fixture.db.pool.query(
+      `UPDATE ${SCHEMA}.requests SET state = 'expired', expires_at = now() - interval '1 s' WHERE id = $1`,
+      [id],
+    );
+    const old = await fixture.store.requests.get(id);
+    if (!old) throw new Error('request missing');
+    const notice = (result: Record<string, unknown>): ToldEntry => ({
+      event: {
+        action: 'request.renewed',
+        actor: 'slack:U1',
+        conversationId: old.conversationId,
+        requestId: id,
+        data: { request: { ...old, result }, renewedAs: 'rq_fresh', changed: null },
+      },
+      options: { deliverTo: { channelId: old.channelId } },
+    });
+    const renewedTold = async () =>
+      (
+        await fixture.db.pool.query(
+          `SELECT d.channel_id, a.data::jsonb->'request'->'result'->>'renewedAs' AS renewed_as
+             FROM ${SCHEMA}.audit_log a JOIN ${SCHEMA}.audit_deliveries d ON d.seq = a.seq
+            WHERE a.action = 'request.renewed' AND a.request_id = $1`,
+          [id],
+        )
+      ).rows;
+    expect(await fixture.store.renewals.claim(id, 'U1')).toBe(true);
+    const proxy = await startFaultProxyFor(fixture.db.url, 5432);
+    // The bot's own pool, which keeps a cut connection's error from ending the process.
+    const pool = createPgPool(throughProxy(fixture.db.url, proxy), 5000);
+    try {
+      const cut = proxy.arm({ match: holding('insert into', 'audit_log'), fault: 'cut-before' });
+      await expect(createRenewalStore(pool, SCHEMA).done(id, 'rq_fresh', notice)).rejects.toThrow();
+      expect(cut.hasFired).toBe(true);
+    } finally {
+      await pool.end();
+      await proxy.stop();
+    }
+    expect((await fixture.store.requests.get(id))?.result).not.toHaveProperty('renewedAs');
+    expect(await renewedTold()).toEqual([]);
+
+    await fixture.store.renewals.done(id, 'rq_fresh', notice);
+    expect(await renewedTold()).toEqual([{ channel_id: 'C0INC', renewed_as: 'rq_fresh' }]);
+    expect((await fixture.store.requests.get(id))?.result).toMatchObject({
+      renewedBy: 'U1',
+      renewedAs: 'rq_fresh',
+    });
+  });
 });
