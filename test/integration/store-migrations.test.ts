@@ -52,6 +52,21 @@ describe('migrate', () => {
     expect(head.rows).toEqual([{ seq: '0', hash: '0'.repeat(64) }]);
   });
 
+  it("indexes only the rows flagged for break-glass review, in App Home's order (0019)", async () => {
+    await migrate(fixture.db.pool, 'zr_review');
+    const res = await fixture.db.pool.query<{ indexname: string; indexdef: string }>(
+      `SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'zr_review' AND indexname LIKE '%needs_review%'
+        ORDER BY indexname`,
+    );
+    expect(res.rows.map((r) => [r.indexname, r.indexdef.replace(/^.* USING /, '')])).toEqual([
+      [
+        'bulk_jobs_needs_review_idx',
+        'btree (decided_at, id) WHERE (needs_review AND (channel_id IS NOT NULL))',
+      ],
+      ['requests_needs_review_idx', 'btree (decided_at, id) WHERE needs_review'],
+    ]);
+  });
+
   it('lets two replicas start at once: both succeed, each migration applies once', async () => {
     const a = new pg.Pool({ connectionString: fixture.db.url, max: 2 });
     const b = new pg.Pool({ connectionString: fixture.db.url, max: 2 });
