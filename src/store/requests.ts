@@ -50,7 +50,15 @@ export interface ApproveOptions {
   breakerFailures?: number | null;
   /** Appended with the expiry should this click find the request past its window. */
   expiryNotice?: ExpiryNotice;
+  /**
+   * Appended with an approval that counted (`partial` or `approved`), in its transaction: a cut
+   * between them would leave a decision the audit log and the thread never hear of.
+   */
+  decisionNotice?: (request: RecoveryRequest, kind: 'approved' | 'partial') => ToldEntry;
 }
+
+/** The entry telling a deny or a cancel, appended in the transaction that makes it. */
+export type DecisionNotice = (request: RecoveryRequest) => ToldEntry;
 
 /** The request exists but is past the state this move needs; `request` says which and by whom. */
 export type NotOpen = { kind: 'not_open'; request: RecoveryRequest };
@@ -141,8 +149,19 @@ export interface RequestStore {
    * `notice` with it: a cut between them would leave the review done and never told.
    */
   markReviewed(id: string, userId: string, notice: ReviewNotice): Promise<ReviewOutcome>;
-  deny(id: string, userId: string, reason: string, expiryNotice?: ExpiryNotice): Promise<DenyOutcome>;
-  cancel(id: string, userId: string, expiryNotice?: ExpiryNotice): Promise<CancelOutcome>;
+  deny(
+    id: string,
+    userId: string,
+    reason: string,
+    expiryNotice?: ExpiryNotice,
+    notice?: DecisionNotice,
+  ): Promise<DenyOutcome>;
+  cancel(
+    id: string,
+    userId: string,
+    expiryNotice?: ExpiryNotice,
+    notice?: DecisionNotice,
+  ): Promise<CancelOutcome>;
   markStale(id: string, reason: string): Promise<StaleOutcome>;
   /** approved → executing; true for exactly one caller. */
   startExecution(id: string): Promise<boolean>;
@@ -531,7 +550,7 @@ export function createRequestStore(pool: pg.Pool, schema: string): RequestStore 
         );
         const updated = res.rows[0];
         if (!updated) throw new Error(`request ${id} changed state while locked`);
-        return { kind: 'approved', request: await one(client, updated) };
+        return approvedLocked(client, updated, options);
       }
       const count = await client.query<{ n: string }>(
         `SELECT count(DISTINCT user_id) AS n FROM ${approvalsTable} WHERE request_id = $1`,
@@ -542,7 +561,11 @@ export function createRequestStore(pool: pg.Pool, schema: string): RequestStore 
       if (inserted.rowCount === 0) {
         return { kind: 'duplicate', request: await one(client, row), have, need };
       }
-      if (have < need) return { kind: 'partial', request: await one(client, row), have, need };
+      if (have < need) {
+        const request = await one(client, row);
+        if (options.decisionNotice) await tell(client, options.decisionNotice(request, 'partial'));
+        return { kind: 'partial', request, have, need };
+      }
       const res = await client.query<RequestRow>(
         `UPDATE ${requests} SET state = 'approved', decided_by = $2, decided_at = now(), updated_at = now()
          WHERE id = $1 AND state = 'requested' RETURNING ${COLUMNS}`,
@@ -550,8 +573,14 @@ export function createRequestStore(pool: pg.Pool, schema: string): RequestStore 
       );
       const updated = res.rows[0];
       if (!updated) throw new Error(`request ${id} changed state while locked`);
-      return { kind: 'approved', request: await one(client, updated) };
+      return approvedLocked(client, updated, options);
     });
+  }
+
+  async function approvedLocked(client: pg.PoolClient, row: RequestRow, options: ApproveOptions) {
+    const request = await one(client, row);
+    if (options.decisionNotice) await tell(client, options.decisionNotice(request, 'approved'));
+    return { kind: 'approved', request } as const;
   }
 
   function markReviewed(id: string, userId: string, notice: ReviewNotice): Promise<ReviewOutcome> {
@@ -576,6 +605,7 @@ export function createRequestStore(pool: pg.Pool, schema: string): RequestStore 
     userId: string,
     reason: string,
     expiryNotice?: ExpiryNotice,
+    notice?: DecisionNotice,
   ): Promise<DenyOutcome> {
     const why = requireText('deny reason', reason);
     return locked(id, async (client, row, open) => {
@@ -589,11 +619,16 @@ export function createRequestStore(pool: pg.Pool, schema: string): RequestStore 
       );
       const updated = res.rows[0];
       if (!updated) throw new Error(`request ${id} changed state while locked`);
-      return { kind: 'done', request: await one(client, updated) };
+      return decidedLocked(client, updated, notice);
     });
   }
 
-  async function cancel(id: string, userId: string, expiryNotice?: ExpiryNotice): Promise<CancelOutcome> {
+  async function cancel(
+    id: string,
+    userId: string,
+    expiryNotice?: ExpiryNotice,
+    notice?: DecisionNotice,
+  ): Promise<CancelOutcome> {
     return locked(id, async (client, row, open) => {
       if (row.state !== 'requested') return notOpen(client, row);
       if (userId !== row.requester) return { kind: 'refused', request: await one(client, row) };
@@ -605,8 +640,14 @@ export function createRequestStore(pool: pg.Pool, schema: string): RequestStore 
       );
       const updated = res.rows[0];
       if (!updated) throw new Error(`request ${id} changed state while locked`);
-      return { kind: 'done', request: await one(client, updated) };
+      return decidedLocked(client, updated, notice);
     });
+  }
+
+  async function decidedLocked(client: pg.PoolClient, row: RequestRow, notice?: DecisionNotice) {
+    const request = await one(client, row);
+    if (notice) await tell(client, notice(request));
+    return { kind: 'done', request } as const;
   }
 
   /** One conditional UPDATE; on no match, reads the row to say why (or throws if it is unknown). */

@@ -14,6 +14,7 @@ import {
   validateConversation,
 } from '../recovery/index.js';
 import { inspectJson } from '../recovery/summary.js';
+import type { ToldEntry } from '../store/audit.js';
 import type { RequestAuditLookup } from '../store/audit-lookup.js';
 import {
   type BlastRadiusStatus,
@@ -101,6 +102,25 @@ export type ListReply = { ok: true; result: ListResult } | (Reply & { ok: false 
 /** The moves `transition` records; only `request.stale` carries a `detail` (what changed). */
 type RequestTransition = 'request.approved' | 'request.denied' | 'request.cancelled' | 'request.stale';
 
+/** A request's move to its thread, as `transition` records it or a store appends it with the move. */
+export function transitionEntry(
+  action: RequestTransition,
+  request: RecoveryRequest,
+  actor: string,
+  extra: { detail?: string | null; reason?: string } = {},
+): ToldEntry {
+  return {
+    event: {
+      action,
+      actor,
+      conversationId: request.conversationId,
+      requestId: request.id,
+      data: { request, ...extra },
+    },
+    options: { deliverTo: { channelId: request.channelId } },
+  };
+}
+
 /** What every use case shares: the deps and the few steps they all take. */
 export interface WorkflowContext extends WorkflowDeps {
   /** "an approver (<!subteam^S…>)": shown on every approval message. */
@@ -173,13 +193,7 @@ export function createContext(deps: WorkflowDeps): WorkflowContext {
     actor: string,
     extra: { detail?: string | null; reason?: string } = {},
   ) {
-    await record(request.channelId, {
-      action,
-      actor,
-      conversationId: request.conversationId,
-      requestId: request.id,
-      data: { request, ...extra },
-    });
+    await record(request.channelId, transitionEntry(action, request, actor, extra).event);
   }
 
   function failure(err: unknown): Reply {

@@ -13,7 +13,7 @@ import { planUnlock } from '../recovery/unlock.js';
 import { notOpenText, refusalText } from '../views/approval-refusals.js';
 import { replies } from '../views/replies.js';
 import { operationTitle } from '../views/request.js';
-import type { Actor, Reply, WorkflowContext } from './context.js';
+import { type Actor, type Reply, transitionEntry, type WorkflowContext } from './context.js';
 import { type ApproveInput, createPolicies } from './policies.js';
 
 /**
@@ -110,7 +110,29 @@ export function createDecisions(
           return { ok: false, ...replies.notApprovedStale(stale, failure(err)) };
         }
       }
-      const outcome = await requests.approve(request.id, who.userId, { ...gate.options, expiryNotice });
+      const actor = actorId(who.userId);
+      const outcome = await requests.approve(request.id, who.userId, {
+        ...gate.options,
+        expiryNotice,
+        // The decision is appended with the approval that made it, or neither is kept.
+        decisionNotice: (r, kind) =>
+          kind === 'approved' && glass
+            ? {
+                event: {
+                  action: 'request.break_glass',
+                  actor,
+                  conversationId: r.conversationId,
+                  requestId: r.id,
+                  data: {
+                    request: r,
+                    reason: r.breakGlassReason ?? input.breakGlassReason ?? '',
+                    notify: ctx.approverHint,
+                  },
+                },
+                options: { deliverTo: { channelId: r.channelId } },
+              }
+            : transitionEntry(AuditAction.RequestApproved, r, actor),
+      });
       switch (outcome.kind) {
         case 'group_taken': {
           // Another replica counted the same group first; the request as it now stands says which is missing.
@@ -128,7 +150,7 @@ export function createDecisions(
             outcome.threshold,
           );
         case 'partial':
-          await transition(AuditAction.RequestApproved, outcome.request, actorId(who.userId));
+          ctx.messaging.wakeDeliverer();
           return { ok: true, ...replies.approvalCounted(outcome.have, outcome.need) };
         case 'duplicate':
           return { ok: false, ...replies.alreadyApproved(outcome.have, outcome.need) };
@@ -140,21 +162,7 @@ export function createDecisions(
           return { ok: false, ...replies.expiredBeforeApproval() };
         case 'approved':
           observeWait(outcome.request, 'approved');
-          if (glass) {
-            await ctx.record(outcome.request.channelId, {
-              action: 'request.break_glass',
-              actor: actorId(who.userId),
-              conversationId: outcome.request.conversationId,
-              requestId: outcome.request.id,
-              data: {
-                request: outcome.request,
-                reason: outcome.request.breakGlassReason ?? input.breakGlassReason ?? '',
-                notify: ctx.approverHint,
-              },
-            });
-          } else {
-            await transition(AuditAction.RequestApproved, outcome.request, actorId(who.userId));
-          }
+          ctx.messaging.wakeDeliverer();
           // Runs after the click is answered; progress and result go to the thread.
           void execute(outcome.request, who.userId);
           return { ok: true, ...replies.approvedRunning(operationTitle(outcome.request)) };
@@ -173,7 +181,9 @@ export function createDecisions(
       if (!rule.ok) return { ok: false, message: refusalText(rule), mentions: true, channelId };
       const notMember = await policies.memberGate(request.approverGroups ?? [], who.userId, 'deny');
       if (notMember) return { ...notMember, channelId };
-      const outcome = await requests.deny(requestId, who.userId, reason, expiryNotice);
+      const outcome = await requests.deny(requestId, who.userId, reason, expiryNotice, (r) =>
+        transitionEntry(AuditAction.RequestDenied, r, actorId(who.userId)),
+      );
       if (outcome.kind === 'not_open') {
         return { ok: false, message: notOpenText(outcome.request), mentions: true, channelId };
       }
@@ -182,7 +192,7 @@ export function createDecisions(
         return { ok: false, ...replies.alreadyExpired(), channelId };
       }
       observeWait(outcome.request, 'denied');
-      await transition(AuditAction.RequestDenied, outcome.request, actorId(who.userId));
+      ctx.messaging.wakeDeliverer();
       return { ok: true, ...replies.denied(), channelId };
     } catch (err) {
       return failure(err);
@@ -217,9 +227,11 @@ export function createDecisions(
       if (!request) return { ok: false, ...replies.noSuchRequest(requestId) };
       const rule = checkCanCancel(request, who.userId);
       if (!rule.ok) return { ok: false, message: refusalText(rule), mentions: true };
-      const outcome = await requests.cancel(requestId, who.userId, expiryNotice);
+      const outcome = await requests.cancel(requestId, who.userId, expiryNotice, (r) =>
+        transitionEntry(AuditAction.RequestCancelled, r, actorId(who.userId), { reason }),
+      );
       if (outcome.kind === 'done') {
-        await transition(AuditAction.RequestCancelled, outcome.request, actorId(who.userId), { reason });
+        ctx.messaging.wakeDeliverer();
         return { ok: true, ...replies.cancelled(), channelId: outcome.request.channelId };
       }
       if (outcome.kind === 'expired') {

@@ -5,6 +5,7 @@ import { ErrorCode } from '../../src/errors.js';
 import type { RestorePlan } from '../../src/recovery/plan.js';
 import { createPgPool } from '../../src/recovery/tiers/postgres.js';
 import {
+  type ApproveOptions,
   createRequestStore,
   type NewRequest,
   OpenRequestConflict,
@@ -531,4 +532,61 @@ describe('break-glass review', () => {
     expect(n.rowCount).toBe(0);
     expect((await fixture.store.get(created.id))?.needsReview).toBe(true);
   });
+});
+
+describe('a decision and its thread entry are one transaction', () => {
+  /** The entry as workflow/decisions.ts has the store append it (transitionEntry). */
+  const told =
+    (action: 'request.approved' | 'request.denied' | 'request.cancelled') => (request: RecoveryRequest) => ({
+      event: {
+        action,
+        actor: 'slack:UAPPROVER',
+        conversationId: request.conversationId,
+        requestId: request.id,
+        data: { request },
+      },
+      options: { deliverTo: { channelId: request.channelId } },
+    });
+  const approval: ApproveOptions = { decisionNotice: (r) => told('request.approved')(r) };
+  const moves = {
+    partial: (store: RequestStore, id: string) => store.approve(id, 'UAPPROVER', approval),
+    approved: (store: RequestStore, id: string) => store.approve(id, 'UAPPROVER', approval),
+    denied: (store: RequestStore, id: string) =>
+      store.deny(id, 'UAPPROVER', 'not now', undefined, told('request.denied')),
+    cancelled: (store: RequestStore, id: string) =>
+      store.cancel(id, 'UREQ', undefined, told('request.cancelled')),
+  } as const;
+
+  for (const [move, run] of Object.entries(moves)) {
+    it(`${move}: cut before its entry, the request is as it was; the next click makes the move and tells it once`, async () => {
+      const created = await fixture.store.create(input({ requiredApprovals: move === 'partial' ? 2 : 1 }));
+      const entries = async () =>
+        (
+          await fixture.db.pool.query(
+            `SELECT a.action, d.channel_id FROM ${SCHEMA}.audit_log a JOIN ${SCHEMA}.audit_deliveries d ON d.seq = a.seq
+              WHERE a.request_id = $1 ORDER BY a.seq`,
+            [created.id],
+          )
+        ).rows;
+      const proxy = await startFaultProxyFor(fixture.db.url, 5432);
+      // The bot's own pool, which keeps a cut connection's error from ending the process.
+      const pool = createPgPool(throughProxy(fixture.db.url, proxy), 5000);
+      try {
+        const cut = proxy.arm({ match: holding('insert into', 'audit_log'), fault: 'cut-before' });
+        await expect(run(createRequestStore(pool, SCHEMA), created.id)).rejects.toThrow();
+        expect(cut.hasFired).toBe(true);
+      } finally {
+        await pool.end();
+        await proxy.stop();
+      }
+      expect(await fixture.store.get(created.id)).toMatchObject({ state: 'requested', approvals: [] });
+      expect(await entries()).toEqual([]);
+
+      const outcome = await run(fixture.store, created.id);
+      expect(outcome.kind).toBe(move === 'denied' || move === 'cancelled' ? 'done' : move);
+      expect((await fixture.store.get(created.id))?.state).toBe(move === 'partial' ? 'requested' : move);
+      const action = move === 'partial' || move === 'approved' ? 'request.approved' : `request.${move}`;
+      expect(await entries()).toEqual([{ action, channel_id: 'C0INC' }]);
+    });
+  }
 });
