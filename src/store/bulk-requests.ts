@@ -131,6 +131,8 @@ export interface BulkRequestStore {
     userId: string,
     reason: string,
     expiryNotice?: BulkExpiryNotice,
+    /** `bulk.denied`, appended in the transaction that cancels the job. */
+    notice?: (job: BulkRequest) => ToldEntry,
   ): Promise<BulkDenyOutcome>;
   /**
    * Pending jobs past their expiry, cancelled; each returned to exactly one caller. `tell(job)`
@@ -420,7 +422,7 @@ export function createBulkRequestStore(pool: pg.Pool, schema: string): BulkReque
       });
     },
 
-    deny(jobId, userId, reason, expiryNotice) {
+    deny(jobId, userId, reason, expiryNotice, notice) {
       return locked(jobId, async (client, row, open): Promise<BulkDenyOutcome> => {
         if (row.state !== 'pending') return { kind: 'not_open', job: await toRequest(client, row) };
         if (!open) return expireLocked(client, jobId, expiryNotice);
@@ -433,7 +435,12 @@ export function createBulkRequestStore(pool: pg.Pool, schema: string): BulkReque
         await client.query(cancelChunks, [jobId]);
         const updated = res.rows[0];
         if (!updated) throw new Error(`bulk job ${jobId} changed state while locked`);
-        return { kind: 'done', job: await toRequest(client, updated) };
+        const job = await toRequest(client, updated);
+        if (notice) {
+          const { event, options } = notice(job);
+          await appendWithin(client, schema, event, options);
+        }
+        return { kind: 'done', job };
       });
     },
 

@@ -505,7 +505,9 @@ export function createBulk(ctx: WorkflowContext) {
         (await check(checkBulkDeny, job, who.userId)) ??
         (await policies.memberGate(policy.approverGroups, who.userId, 'deny'));
       if (refused) return { ...refused, channelId };
-      const outcome = await need().requests.deny(jobId, who.userId, reason, expiredEntry);
+      const outcome = await need().requests.deny(jobId, who.userId, reason, expiredEntry, (denied) =>
+        thread(denied, { action: 'bulk.denied', actor: actorId(who.userId), data: { jobId, reason } }),
+      );
       if (outcome.kind === 'not_open') {
         return { ok: false, ...bulkReplies.notOpen(jobId, outcome.job.state), channelId };
       }
@@ -513,11 +515,7 @@ export function createBulk(ctx: WorkflowContext) {
         await expired(outcome.job);
         return { ok: false, ...bulkReplies.expired(jobId), channelId };
       }
-      await record(channelId, jobId, {
-        action: 'bulk.denied',
-        actor: actorId(who.userId),
-        data: { jobId, reason },
-      });
+      messaging.wakeDeliverer();
       await decided(outcome.job, { kind: 'denied', by: who.userId, reason });
       return { ok: true, ...bulkReplies.denied(jobId), channelId };
     } catch (err) {

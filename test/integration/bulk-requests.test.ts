@@ -432,4 +432,27 @@ describe('a bulk job as its own approval request', () => {
       expect(told.at(-1)).toEqual({ seq: progress?.seq, action: 'bulk.approved', channel_id: 'C_INC' });
     }, 60_000);
   }
+  it('a deny and its bulk.denied entry are one transaction: cut there, the job stays pending and the next deny cancels and tells it once', async () => {
+    const { jobId, requests } = await pendingJob('c-denycut');
+    const denied = (job: BulkRequest) => ({
+      event: {
+        action: 'bulk.denied' as const,
+        actor: 'slack:U_BOB',
+        conversationId: job.jobId,
+        requestId: null,
+        data: { jobId: job.jobId, reason: 'not now' },
+      },
+      options: { deliverTo: { channelId: job.channelId } },
+    });
+    await throughCutProxy(async (cut) => {
+      await expect(cut.deny(jobId, 'U_BOB', 'not now', expiredNotice, denied)).rejects.toThrow();
+    });
+    expect((await requests.get(jobId))?.state).toBe('pending');
+    expect(await chunkStates(jobId)).toEqual(['pending', 'pending', 'pending']);
+    expect(await toldOf(jobId)).toEqual([]);
+
+    expect((await requests.deny(jobId, 'U_BOB', 'not now', expiredNotice, denied)).kind).toBe('done');
+    expect((await requests.deny(jobId, 'U_CAROL', 'me too', expiredNotice, denied)).kind).toBe('not_open');
+    expect((await toldOf(jobId)).map((t) => [t.action, t.channel_id])).toEqual([['bulk.denied', 'C_INC']]);
+  });
 });
