@@ -32,6 +32,11 @@ export type NewRequest = Pick<
   approverGroups?: readonly string[];
   /** MAX_DESTRUCTIVE_PER_HOUR: counted and inserted under one lock (store/blast-radius.ts). */
   maxPerHour?: number | null;
+  /**
+   * `request.created` (the approval message), appended in the transaction that opens the request:
+   * an open request nobody was shown would hold its conversation until it expired.
+   */
+  createdNotice?: (request: RecoveryRequest) => ToldEntry;
 };
 
 /**
@@ -51,10 +56,12 @@ export interface ApproveOptions {
   /** Appended with the expiry should this click find the request past its window. */
   expiryNotice?: ExpiryNotice;
   /**
-   * Appended with an approval that counted (`partial` or `approved`), in its transaction: a cut
-   * between them would leave a decision the audit log and the thread never hear of.
+   * Appended with an approval that counted but did not complete the request, in its transaction:
+   * a cut between them would leave an approval the audit log and the thread never hear of. The
+   * completing one is told after its commit: a death before that leaves an approved request the
+   * crash sweeper settles and tells (docs/reliability.md, kill -9 "approved, before it started").
    */
-  decisionNotice?: (request: RecoveryRequest, kind: 'approved' | 'partial') => ToldEntry;
+  partialNotice?: (request: RecoveryRequest) => ToldEntry;
 }
 
 /** The entry telling a deny or a cancel, appended in the transaction that makes it. */
@@ -431,7 +438,9 @@ export function createRequestStore(pool: pg.Pool, schema: string): RequestStore 
           );
           const row = res.rows[0];
           if (!row) throw new Error('INSERT … RETURNING returned no row');
-          return toRequest(row, []);
+          const request = toRequest(row, []);
+          if (input.createdNotice) await tell(client, input.createdNotice(request));
+          return request;
         });
       } catch (err) {
         if (!isUniqueViolation(err, OPEN_INDEXES)) throw err;
@@ -550,7 +559,7 @@ export function createRequestStore(pool: pg.Pool, schema: string): RequestStore 
         );
         const updated = res.rows[0];
         if (!updated) throw new Error(`request ${id} changed state while locked`);
-        return approvedLocked(client, updated, options);
+        return { kind: 'approved', request: await one(client, updated) };
       }
       const count = await client.query<{ n: string }>(
         `SELECT count(DISTINCT user_id) AS n FROM ${approvalsTable} WHERE request_id = $1`,
@@ -563,7 +572,7 @@ export function createRequestStore(pool: pg.Pool, schema: string): RequestStore 
       }
       if (have < need) {
         const request = await one(client, row);
-        if (options.decisionNotice) await tell(client, options.decisionNotice(request, 'partial'));
+        if (options.partialNotice) await tell(client, options.partialNotice(request));
         return { kind: 'partial', request, have, need };
       }
       const res = await client.query<RequestRow>(
@@ -573,14 +582,8 @@ export function createRequestStore(pool: pg.Pool, schema: string): RequestStore 
       );
       const updated = res.rows[0];
       if (!updated) throw new Error(`request ${id} changed state while locked`);
-      return approvedLocked(client, updated, options);
+      return { kind: 'approved', request: await one(client, updated) };
     });
-  }
-
-  async function approvedLocked(client: pg.PoolClient, row: RequestRow, options: ApproveOptions) {
-    const request = await one(client, row);
-    if (options.decisionNotice) await tell(client, options.decisionNotice(request, 'approved'));
-    return { kind: 'approved', request } as const;
   }
 
   function markReviewed(id: string, userId: string, notice: ReviewNotice): Promise<ReviewOutcome> {

@@ -231,6 +231,8 @@ export function createContext(deps: WorkflowDeps): WorkflowContext {
   }
 
   async function openRequest(kind: RequestKind, plan: RequestPlan, who: Actor, reason: string) {
+    // Read before the request opens, so its approval message is appended with it.
+    const { report } = await inspectConversation(core, plan.conversationId);
     let request: RecoveryRequest;
     try {
       request = await requests.create({
@@ -244,6 +246,16 @@ export function createContext(deps: WorkflowDeps): WorkflowContext {
         ttlMinutes: policy.requestTtlMinutes,
         approverGroups: policy.approverGroups,
         maxPerHour: policy.maxDestructivePerHour,
+        createdNotice: (opened) => ({
+          event: {
+            action: AuditAction.RequestCreated,
+            actor: deps.names.actor(who.userId),
+            conversationId: plan.conversationId,
+            requestId: opened.id,
+            data: { request: opened, inspect: inspectJson(report), approverHint: hint },
+          },
+          options: { deliverTo: { channelId: who.channelId } },
+        }),
       });
     } catch (err) {
       if (err instanceof HourlyLimitReached) {
@@ -254,14 +266,7 @@ export function createContext(deps: WorkflowDeps): WorkflowContext {
       }
       throw err;
     }
-    const { report } = await inspectConversation(core, plan.conversationId);
-    await record(who.channelId, {
-      action: AuditAction.RequestCreated,
-      actor: deps.names.actor(who.userId),
-      conversationId: plan.conversationId,
-      requestId: request.id,
-      data: { request, inspect: inspectJson(report), approverHint: hint },
-    });
+    messaging.wakeDeliverer();
     return request;
   }
 

@@ -114,24 +114,8 @@ export function createDecisions(
       const outcome = await requests.approve(request.id, who.userId, {
         ...gate.options,
         expiryNotice,
-        // The decision is appended with the approval that made it, or neither is kept.
-        decisionNotice: (r, kind) =>
-          kind === 'approved' && glass
-            ? {
-                event: {
-                  action: 'request.break_glass',
-                  actor,
-                  conversationId: r.conversationId,
-                  requestId: r.id,
-                  data: {
-                    request: r,
-                    reason: r.breakGlassReason ?? input.breakGlassReason ?? '',
-                    notify: ctx.approverHint,
-                  },
-                },
-                options: { deliverTo: { channelId: r.channelId } },
-              }
-            : transitionEntry(AuditAction.RequestApproved, r, actor),
+        // An approval that counts is appended with it; the completing one is told below.
+        partialNotice: (r) => transitionEntry(AuditAction.RequestApproved, r, actor),
       });
       switch (outcome.kind) {
         case 'group_taken': {
@@ -162,7 +146,21 @@ export function createDecisions(
           return { ok: false, ...replies.expiredBeforeApproval() };
         case 'approved':
           observeWait(outcome.request, 'approved');
-          ctx.messaging.wakeDeliverer();
+          if (glass) {
+            await ctx.record(outcome.request.channelId, {
+              action: 'request.break_glass',
+              actor,
+              conversationId: outcome.request.conversationId,
+              requestId: outcome.request.id,
+              data: {
+                request: outcome.request,
+                reason: outcome.request.breakGlassReason ?? input.breakGlassReason ?? '',
+                notify: ctx.approverHint,
+              },
+            });
+          } else {
+            await transition(AuditAction.RequestApproved, outcome.request, actor);
+          }
           // Runs after the click is answered; progress and result go to the thread.
           void execute(outcome.request, who.userId);
           return { ok: true, ...replies.approvedRunning(operationTitle(outcome.request)) };

@@ -547,10 +547,10 @@ describe('a decision and its thread entry are one transaction', () => {
       },
       options: { deliverTo: { channelId: request.channelId } },
     });
-  const approval: ApproveOptions = { decisionNotice: (r) => told('request.approved')(r) };
+  const approval: ApproveOptions = { partialNotice: told('request.approved') };
+  // The completing approval is told after its commit; the crash sweeper settles one left untold.
   const moves = {
     partial: (store: RequestStore, id: string) => store.approve(id, 'UAPPROVER', approval),
-    approved: (store: RequestStore, id: string) => store.approve(id, 'UAPPROVER', approval),
     denied: (store: RequestStore, id: string) =>
       store.deny(id, 'UAPPROVER', 'not now', undefined, told('request.denied')),
     cancelled: (store: RequestStore, id: string) =>
@@ -559,7 +559,7 @@ describe('a decision and its thread entry are one transaction', () => {
 
   for (const [move, run] of Object.entries(moves)) {
     it(`${move}: cut before its entry, the request is as it was; the next click makes the move and tells it once`, async () => {
-      const created = await fixture.store.create(input({ requiredApprovals: move === 'partial' ? 2 : 1 }));
+      const created = await fixture.store.create(input({ requiredApprovals: 2 }));
       const entries = async () =>
         (
           await fixture.db.pool.query(
@@ -583,10 +583,44 @@ describe('a decision and its thread entry are one transaction', () => {
       expect(await entries()).toEqual([]);
 
       const outcome = await run(fixture.store, created.id);
-      expect(outcome.kind).toBe(move === 'denied' || move === 'cancelled' ? 'done' : move);
+      expect(outcome.kind).toBe(move === 'partial' ? 'partial' : 'done');
       expect((await fixture.store.get(created.id))?.state).toBe(move === 'partial' ? 'requested' : move);
-      const action = move === 'partial' || move === 'approved' ? 'request.approved' : `request.${move}`;
+      const action = move === 'partial' ? 'request.approved' : `request.${move}`;
       expect(await entries()).toEqual([{ action, channel_id: 'C0INC' }]);
     });
   }
+  it('opened: cut before its request.created, no request is left holding the conversation; the next ask opens it and tells it once', async () => {
+    const ask = input();
+    const created = (request: RecoveryRequest) => ({
+      event: {
+        action: 'request.created' as const,
+        actor: 'slack:UREQ',
+        conversationId: request.conversationId,
+        requestId: request.id,
+        data: { request, approverHint: 'an approver' },
+      },
+      options: { deliverTo: { channelId: request.channelId } },
+    });
+    const proxy = await startFaultProxyFor(fixture.db.url, 5432);
+    const pool = createPgPool(throughProxy(fixture.db.url, proxy), 5000);
+    try {
+      const cut = proxy.arm({ match: holding('insert into', 'audit_log'), fault: 'cut-before' });
+      await expect(
+        createRequestStore(pool, SCHEMA).create({ ...ask, createdNotice: created }),
+      ).rejects.toThrow();
+      expect(cut.hasFired).toBe(true);
+    } finally {
+      await pool.end();
+      await proxy.stop();
+    }
+    expect(await fixture.store.openForConversation(ask.conversationId)).toBeNull();
+
+    const opened = await fixture.store.create({ ...ask, createdNotice: created });
+    const told = await fixture.db.pool.query(
+      `SELECT a.request_id, d.channel_id FROM ${SCHEMA}.audit_log a JOIN ${SCHEMA}.audit_deliveries d ON d.seq = a.seq
+        WHERE a.action = 'request.created' AND a.conversation_id = $1`,
+      [ask.conversationId],
+    );
+    expect(told.rows).toEqual([{ request_id: opened.id, channel_id: 'C0INC' }]);
+  });
 });
