@@ -1,7 +1,6 @@
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import type { RestorePlan } from '../../src/recovery/plan.js';
-import { createPgPool } from '../../src/recovery/tiers/postgres.js';
 import {
   type BreakerReset,
   blastRadiusStatus,
@@ -10,7 +9,7 @@ import {
   HourlyLimitReached,
 } from '../../src/store/blast-radius.js';
 import { createRequestStore, type NewRequest, type RequestStore } from '../../src/store/requests.js';
-import { holding, startFaultProxyFor, throughProxy } from '../helpers/fault-proxy.js';
+import { withAuditInsertCut } from '../helpers/audit-cut.js';
 import { storedPlan, useMigratedStore } from '../helpers/store.js';
 
 /**
@@ -192,19 +191,11 @@ describe('the breaker', () => {
           [reset.id],
         )
       ).rows;
-    const proxy = await startFaultProxyFor(fixture.db.url, 5432);
-    // The bot's own pool, which keeps a cut connection's error from ending the process.
-    const pool = createPgPool(throughProxy(fixture.db.url, proxy), 5000);
-    try {
-      const cut = proxy.arm({ match: holding('insert into', 'audit_log'), fault: 'cut-before' });
+    await withAuditInsertCut(fixture.db.url, async (pool) => {
       await expect(
         createBreakerResetStore(pool, SCHEMA).approve(reset.id, 'UAPPROVER', notice),
       ).rejects.toThrow();
-      expect(cut.hasFired).toBe(true);
-    } finally {
-      await pool.end();
-      await proxy.stop();
-    }
+    });
     expect((await resets.get(reset.id))?.state).toBe('requested');
     expect(await breakerFailuresInARow(fixture.db.pool, SCHEMA)).toBe(2);
     expect(await told()).toEqual([]);

@@ -4,6 +4,7 @@ import type { ToldEntry } from '../../src/store/audit.js';
 import { createExpiryWarningStore } from '../../src/store/expiry-warnings.js';
 import { createRenewalStore } from '../../src/store/renewals.js';
 import { createRequestStore } from '../../src/store/requests.js';
+import { withAuditInsertCut } from '../helpers/audit-cut.js';
 import { holding, startFaultProxyFor, throughProxy } from '../helpers/fault-proxy.js';
 import { storedPlan, useMigratedStore } from '../helpers/store.js';
 
@@ -196,17 +197,9 @@ describe('renewal claims', () => {
         )
       ).rows;
     expect(await fixture.store.renewals.claim(id, 'U1')).toBe(true);
-    const proxy = await startFaultProxyFor(fixture.db.url, 5432);
-    // The bot's own pool, which keeps a cut connection's error from ending the process.
-    const pool = createPgPool(throughProxy(fixture.db.url, proxy), 5000);
-    try {
-      const cut = proxy.arm({ match: holding('insert into', 'audit_log'), fault: 'cut-before' });
+    await withAuditInsertCut(fixture.db.url, async (pool) => {
       await expect(createRenewalStore(pool, SCHEMA).done(id, 'rq_fresh', notice)).rejects.toThrow();
-      expect(cut.hasFired).toBe(true);
-    } finally {
-      await pool.end();
-      await proxy.stop();
-    }
+    });
     expect((await fixture.store.requests.get(id))?.result).not.toHaveProperty('renewedAs');
     expect(await renewedTold()).toEqual([]);
 

@@ -3,7 +3,6 @@ import { describe, expect, it } from 'vitest';
 import type { RecoveryRequest } from '../../src/approval/types.js';
 import { ErrorCode } from '../../src/errors.js';
 import type { RestorePlan } from '../../src/recovery/plan.js';
-import { createPgPool } from '../../src/recovery/tiers/postgres.js';
 import {
   type ApproveOptions,
   createRequestStore,
@@ -12,7 +11,7 @@ import {
   type RequestStore,
 } from '../../src/store/requests.js';
 import { notOpenText, openConflictText, refusalText } from '../../src/views/approval-refusals.js';
-import { holding, startFaultProxyFor, throughProxy } from '../helpers/fault-proxy.js';
+import { withAuditInsertCut } from '../helpers/audit-cut.js';
 import { storedPlan, useMigratedStore } from '../helpers/store.js';
 
 const SCHEMA = 'zeus_recover';
@@ -494,19 +493,11 @@ describe('break-glass review', () => {
           [created.id],
         )
       ).rows;
-    const proxy = await startFaultProxyFor(fixture.db.url, 5432);
-    // The bot's own pool, which keeps a cut connection's error from ending the process.
-    const pool = createPgPool(throughProxy(fixture.db.url, proxy), 5000);
-    try {
-      const cut = proxy.arm({ match: holding('insert into', 'audit_log'), fault: 'cut-before' });
+    await withAuditInsertCut(fixture.db.url, async (pool) => {
       await expect(
         createRequestStore(pool, SCHEMA).markReviewed(created.id, 'UREV', reviewed),
       ).rejects.toThrow();
-      expect(cut.hasFired).toBe(true);
-    } finally {
-      await pool.end();
-      await proxy.stop();
-    }
+    });
     expect((await fixture.store.get(created.id))?.needsReview).toBe(true);
     expect(await told()).toEqual([]);
 
@@ -568,17 +559,9 @@ describe('a decision and its thread entry are one transaction', () => {
             [created.id],
           )
         ).rows;
-      const proxy = await startFaultProxyFor(fixture.db.url, 5432);
-      // The bot's own pool, which keeps a cut connection's error from ending the process.
-      const pool = createPgPool(throughProxy(fixture.db.url, proxy), 5000);
-      try {
-        const cut = proxy.arm({ match: holding('insert into', 'audit_log'), fault: 'cut-before' });
+      await withAuditInsertCut(fixture.db.url, async (pool) => {
         await expect(run(createRequestStore(pool, SCHEMA), created.id)).rejects.toThrow();
-        expect(cut.hasFired).toBe(true);
-      } finally {
-        await pool.end();
-        await proxy.stop();
-      }
+      });
       expect(await fixture.store.get(created.id)).toMatchObject({ state: 'requested', approvals: [] });
       expect(await entries()).toEqual([]);
 
@@ -601,18 +584,11 @@ describe('a decision and its thread entry are one transaction', () => {
       },
       options: { deliverTo: { channelId: request.channelId } },
     });
-    const proxy = await startFaultProxyFor(fixture.db.url, 5432);
-    const pool = createPgPool(throughProxy(fixture.db.url, proxy), 5000);
-    try {
-      const cut = proxy.arm({ match: holding('insert into', 'audit_log'), fault: 'cut-before' });
+    await withAuditInsertCut(fixture.db.url, async (pool) => {
       await expect(
         createRequestStore(pool, SCHEMA).create({ ...ask, createdNotice: created }),
       ).rejects.toThrow();
-      expect(cut.hasFired).toBe(true);
-    } finally {
-      await pool.end();
-      await proxy.stop();
-    }
+    });
     expect(await fixture.store.openForConversation(ask.conversationId)).toBeNull();
 
     const opened = await fixture.store.create({ ...ask, createdNotice: created });
