@@ -169,7 +169,8 @@ export interface RequestStore {
     expiryNotice?: ExpiryNotice,
     notice?: DecisionNotice,
   ): Promise<CancelOutcome>;
-  markStale(id: string, reason: string): Promise<StaleOutcome>;
+  /** `notice` (`request.stale`) is appended in the same transaction as the close. */
+  markStale(id: string, reason: string, notice?: DecisionNotice): Promise<StaleOutcome>;
   /** approved → executing; true for exactly one caller. */
   startExecution(id: string): Promise<boolean>;
   /** executing → succeeded | failed | unknown (see RequestState); exactly one caller gets 'done'. */
@@ -663,17 +664,22 @@ export function createRequestStore(pool: pg.Pool, schema: string): RequestStore 
     return { kind: 'not_open', request: current };
   }
 
-  async function markStale(id: string, reason: string): Promise<StaleOutcome> {
+  async function markStale(id: string, reason: string, notice?: DecisionNotice): Promise<StaleOutcome> {
     const why = requireText('stale reason', reason);
-    // From approved too: staleness found between the last approval and the start is the same
-    // "what was approved is not what would be written", and nothing has run yet.
-    return transition(
-      id,
-      `UPDATE ${requests}
-       SET state = 'cancelled', decided_by = 'system', decided_at = now(), deny_reason = $2, updated_at = now()
-       WHERE id = $1 AND state IN ('requested', 'approved') RETURNING ${COLUMNS}`,
-      [id, `preview went stale: ${why}`],
-    );
+    return locked(id, async (client, row) => {
+      // From approved too: staleness found between the last approval and the start is the same
+      // "what was approved is not what would be written", and nothing has run yet.
+      if (row.state !== 'requested' && row.state !== 'approved') return notOpen(client, row);
+      const res = await client.query<RequestRow>(
+        `UPDATE ${requests}
+         SET state = 'cancelled', decided_by = 'system', decided_at = now(), deny_reason = $2, updated_at = now()
+         WHERE id = $1 RETURNING ${COLUMNS}`,
+        [id, `preview went stale: ${why}`],
+      );
+      const updated = res.rows[0];
+      if (!updated) throw new Error(`request ${id} vanished while locked`);
+      return decidedLocked(client, updated, notice);
+    });
   }
 
   async function startExecution(id: string): Promise<boolean> {

@@ -93,10 +93,12 @@ export function createDecisions(
       if (!gate.ok) return gate.reply;
       const stale = await staleness(request);
       if (stale) {
-        const marked = await requests.markStale(request.id, stale);
+        const marked = await requests.markStale(request.id, stale, (r) =>
+          transitionEntry(AuditAction.RequestStale, r, 'system', { detail: stale }),
+        );
         if (marked.kind !== 'done')
           return { ok: false, message: notOpenText(marked.request), mentions: true };
-        await transition(AuditAction.RequestStale, marked.request, 'system', { detail: stale });
+        ctx.messaging.wakeDeliverer();
         try {
           const fresh = await freshPlan(request);
           await openRequest(

@@ -528,7 +528,8 @@ describe('break-glass review', () => {
 describe('a decision and its thread entry are one transaction', () => {
   /** The entry as workflow/decisions.ts has the store append it (transitionEntry). */
   const told =
-    (action: 'request.approved' | 'request.denied' | 'request.cancelled') => (request: RecoveryRequest) => ({
+    (action: 'request.approved' | 'request.denied' | 'request.cancelled' | 'request.stale') =>
+    (request: RecoveryRequest) => ({
       event: {
         action,
         actor: 'slack:UAPPROVER',
@@ -544,6 +545,8 @@ describe('a decision and its thread entry are one transaction', () => {
     partial: (store: RequestStore, id: string) => store.approve(id, 'UAPPROVER', approval),
     denied: (store: RequestStore, id: string) =>
       store.deny(id, 'UAPPROVER', 'not now', undefined, told('request.denied')),
+    stale: (store: RequestStore, id: string) =>
+      store.markStale(id, 'Redis changed since the preview', told('request.stale')),
     cancelled: (store: RequestStore, id: string) =>
       store.cancel(id, 'UREQ', undefined, told('request.cancelled')),
   } as const;
@@ -567,7 +570,10 @@ describe('a decision and its thread entry are one transaction', () => {
 
       const outcome = await run(fixture.store, created.id);
       expect(outcome.kind).toBe(move === 'partial' ? 'partial' : 'done');
-      expect((await fixture.store.get(created.id))?.state).toBe(move === 'partial' ? 'requested' : move);
+      const state = { partial: 'requested', denied: 'denied', stale: 'cancelled', cancelled: 'cancelled' }[
+        move
+      ];
+      expect((await fixture.store.get(created.id))?.state).toBe(state);
       const action = move === 'partial' ? 'request.approved' : `request.${move}`;
       expect(await entries()).toEqual([{ action, channel_id: 'C0INC' }]);
     });
