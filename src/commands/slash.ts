@@ -21,7 +21,7 @@ const LOOKUP_BUDGET_MS = 1500;
  * are the ack itself; real work is acked first and done after.
  */
 export function registerSlashCommand(app: App, ctx: HandlerContext): void {
-  app.command(SLASH_COMMAND, async ({ command, ack, respond, client }) => {
+  app.command(SLASH_COMMAND, async ({ command, ack, respond, client, context }) => {
     const count = (command: string, outcome: string) => ctx.metrics.commands.inc({ command, outcome });
     let acked = false;
     /** The ack while Slack still waits for it, the response_url after. */
@@ -92,7 +92,10 @@ export function registerSlashCommand(app: App, ctx: HandlerContext): void {
         // Slack sends the text HTML-escaped; the audit log records what the person typed.
         const typed = normaliseText(command.text);
         await answer(workingNote(typed.trim()));
-        const reply = await ctx.workflow.command(parsed, typed, who, { link: true });
+        const reply = await ctx.workflow.command(parsed, typed, who, {
+          link: true,
+          workDone: releaseTurnOf(context),
+        });
         count(parsed.kind, outcome(reply));
         // The note is replaced in place: by a link to the thread, or by what went wrong.
         await respond(
@@ -137,6 +140,15 @@ export function registerSlashCommand(app: App, ctx: HandlerContext): void {
         assertNever(parsed, 'command kind');
     }
   });
+}
+
+/**
+ * The turn the door's gate (slack/load-gate.ts) gave this command, from Bolt's context; a no-op
+ * when the command was not gated.
+ */
+function releaseTurnOf(context: unknown): () => void {
+  const release = (context as { releaseTurn?: unknown } | null | undefined)?.releaseTurn;
+  return typeof release === 'function' ? (release as () => void) : () => undefined;
 }
 
 /** The lookup's answer if it comes within LOOKUP_BUDGET_MS, else undefined (it keeps running). */

@@ -123,6 +123,11 @@ export function commandGate(opts: {
       await (args.ack as (response: unknown) => Promise<void>)(busyView());
       return;
     }
+    // The listener may give its turn back before it ends (`context.releaseTurn`, read by
+    // commands/slash.ts): once its work is done, waiting for Slack to post its thread message
+    // must not keep the next command out.
+    const context = (args as { context?: Record<string, unknown> }).context;
+    if (context) context.releaseTurn = turn;
     try {
       // Bolt resolves `next` once the listener is done, work after the ack included.
       await args.next();

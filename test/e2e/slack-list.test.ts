@@ -58,7 +58,8 @@ describe('list in Slack, over signed HTTP', () => {
     // SCAN may repeat an id across pages (a rehash), never skip one that was there throughout.
     expect(new Set(seen)).toEqual(new Set(ids));
     expect(pages).toBeGreaterThan(1);
-    expect(JSON.stringify(page.blocks)).toContain('end of the list');
+    // SCAN may end on a page it filled exactly: the next page is then empty and says so.
+    expect(JSON.stringify(page.blocks)).toMatch(/end of the list|that was the last page/);
 
     // Nothing was posted in the channel: no "ran" line, no thread.
     expect(h.slack.messagesInChannel(CHANNEL).length).toBe(before);

@@ -96,6 +96,45 @@ describe('the middleware', () => {
     expect(seen).toEqual([false]);
   });
 
+  it('lets a command give its turn back before it ends, so its wait for the thread link keeps no one out', async () => {
+    const shed: string[] = [];
+    const gate = commandGate({ concurrency: 1, queue: 0, onShed: (r) => shed.push(r) });
+    type Args = Parameters<typeof gate>[0];
+    const ran: string[] = [];
+    const holds: Array<() => void> = [];
+    const command = (name: string, context: Record<string, unknown> = {}) =>
+      gate({
+        body: { command: '/zeus-recover' },
+        ack: async () => undefined,
+        context,
+        next: () =>
+          new Promise<void>((resolve) => {
+            ran.push(name);
+            holds.push(resolve);
+          }),
+      } as unknown as Args);
+
+    const firstContext: Record<string, unknown> = {};
+    const first = command('first', firstContext);
+    await new Promise((r) => setImmediate(r));
+    expect(ran).toEqual(['first']);
+    // Its turn is held while it works: the next one is refused at the door.
+    await command('refused');
+    expect(shed).toEqual(['queue_full']);
+    // Its work is done; it now only waits for Slack to post its thread message.
+    (firstContext.releaseTurn as () => void)();
+    const second = command('second');
+    await new Promise((r) => setImmediate(r));
+    expect(ran).toEqual(['first', 'second']);
+    // When the first ends, its turn is not given back twice: one turn, held by the second.
+    holds[0]?.();
+    await first;
+    await command('refused again');
+    expect(shed).toEqual(['queue_full', 'queue_full']);
+    holds[1]?.();
+    await second;
+  });
+
   it('runs deciding clicks with priority, whatever the load', async () => {
     const gate = commandGate({ concurrency: 1, queue: 0, onShed: () => {} });
     const seen: boolean[] = [];
