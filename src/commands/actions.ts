@@ -160,18 +160,6 @@ export function registerActions(app: App, ctx: HandlerContext): void {
     },
   );
 
-  // A bulk job's card and progress message: the value is the job id; the job knows its channel.
-  const bulk =
-    (decision: 'bulkCancel') =>
-    async ({ ack, body, action, respond }: SlackActionMiddlewareArgs<BlockAction<ButtonAction>>) => {
-      await ack();
-      const jobId = action.value ?? '';
-      const refused = await refusedElsewhere(ctx, jobId, body.channel?.id);
-      await tell(
-        respond as Respond,
-        refused ?? (await ctx.workflow[decision](jobId, { userId: body.user.id })),
-      );
-    };
   app.action<BlockAction<ButtonAction>>(
     ACTION.bulkApprove,
     async ({ ack, body, action, respond, client }) => {
@@ -192,7 +180,15 @@ export function registerActions(app: App, ctx: HandlerContext): void {
       await tell(respond as Respond, refused ?? (click as { reply: Reply }).reply);
     },
   );
-  app.action<BlockAction<ButtonAction>>(ACTION.bulkCancel, bulk('bulkCancel'));
+  // A bulk job's Cancel (card or progress message) asks why, as a request's does: the same form,
+  // its metadata the job id.
+  app.action<BlockAction<ButtonAction>>(
+    ACTION.bulkCancel,
+    reasonFirst(
+      (id, userId) => ctx.workflow.bulkCanCancel(id, userId),
+      (id, checked) => cancelReasonModal(id, checked.message),
+    ),
+  );
   // The same reason form as a request's deny: its metadata is the job id.
   app.action<BlockAction<ButtonAction>>(
     ACTION.bulkDeny,

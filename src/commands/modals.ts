@@ -163,7 +163,11 @@ export function registerModals(app: App, ctx: HandlerContext): void {
     reasonSubmit(
       CANCEL_REASON_BLOCK_ID,
       'Say why, so the approvers know it no longer needs them.',
-      (id, who, reason) => ctx.workflow.cancel(id, who, reason),
+      // The same form cancels a request or a bulk job (bj_…): its metadata is the id.
+      (id, who, reason) =>
+        id.startsWith('bj_')
+          ? ctx.workflow.bulkCancel(id, who, reason)
+          : ctx.workflow.cancel(id, who, reason),
     ),
   );
   // The same form denies a request or a bulk job (bj_…): its metadata is the id.

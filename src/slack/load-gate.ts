@@ -23,7 +23,7 @@ const DECIDING_ACTIONS = new Set<string>([
   ACTION.bulkDeny,
   ACTION.bulkCancel,
 ]);
-const DECIDING_VIEWS = new Set<string>([VIEW_CALLBACK.denyReason]);
+const DECIDING_VIEWS = new Set<string>([VIEW_CALLBACK.denyReason, VIEW_CALLBACK.cancelReason]);
 
 /**
  * How long a command may wait for a turn: its ack must still reach Slack within 3 s, and on a

@@ -190,7 +190,8 @@ export function bulkExpiredView(d: AuditData<'bulk.expired'>): SlackMessage {
 export function bulkCancelRequestedView(d: AuditData<'bulk.cancel_requested'>, actor: string): SlackMessage {
   const now =
     d.state === 'cancelled' ? 'It is cancelled.' : 'The chunk being worked finishes; no other starts.';
-  const text = `🛑 ${userRef(actor)} cancelled bulk restore ${code(d.jobId)}. ${now} Resume it with \`/zeus-recover resume ${d.jobId} --reason "…"\`.`;
+  const why = d.reason ? `: ${escapeMrkdwn(clip(oneLine(d.reason), 300))}` : '';
+  const text = `🛑 ${userRef(actor)} cancelled bulk restore ${code(d.jobId)}${why}. ${now} Resume it with \`/zeus-recover resume ${d.jobId} --reason "…"\`.`;
   return message(text, [section(text)]);
 }
 
@@ -420,6 +421,10 @@ export const bulkReplies = {
     hint: 'Ask again with the same command if it is still needed.',
   }),
   denied: (jobId: string): ReplyText => ({ message: `Denied bulk restore ${jobId}; nothing was written.` }),
+  /** The cancel form's heading: what is cancelled. */
+  cancelWhat: (jobId: string, total: number): ReplyText => ({
+    message: `bulk restore ${jobId} (${total} conversations)`,
+  }),
   cancelled: (jobId: string, state: string): ReplyText => ({
     message: `Cancel of bulk restore ${jobId} recorded; it is ${state} now.`,
   }),

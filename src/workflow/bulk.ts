@@ -532,22 +532,38 @@ export function createBulk(ctx: WorkflowContext) {
     );
   }
 
-  async function cancel(jobId: string, who: Pick<Actor, 'userId'>): Promise<Reply> {
+  /** Who may cancel, and whether it can be: the button checks first, then asks for the reason. */
+  async function cancelRefusal(job: BulkRequest, userId: string): Promise<Reply | null> {
+    // Someone else's job: with APPROVER_GROUPS, only the groups' members (the plain rules let anyone).
+    const refused =
+      (await check(checkBulkStop, job, userId)) ??
+      (userId === job.requester ? null : await policies.memberGate(policy.approverGroups, userId, 'cancel'));
+    if (refused) return refused;
+    if (!['pending', 'running', 'cancelling'].includes(job.state)) {
+      return { ok: false, ...bulkReplies.cannotCancel(job.jobId, job.state), code: ErrorCode.RequestState };
+    }
+    return null;
+  }
+
+  /** On success the message names what is cancelled, for the reason form's heading. */
+  async function canCancel(jobId: string, userId: string): Promise<Reply> {
     try {
       const job = await slackJob(jobId);
       if ('ok' in job) return job;
-      // Someone else's job: with APPROVER_GROUPS, only the groups' members (the plain rules let anyone).
-      const refused =
-        (await check(checkBulkStop, job, who.userId)) ??
-        (who.userId === job.requester
-          ? null
-          : await policies.memberGate(policy.approverGroups, who.userId, 'cancel'));
+      return (await cancelRefusal(job, userId)) ?? { ok: true, ...bulkReplies.cancelWhat(jobId, job.total) };
+    } catch (err) {
+      return failure(err);
+    }
+  }
+
+  async function cancel(jobId: string, who: Pick<Actor, 'userId'>, reason: string): Promise<Reply> {
+    try {
+      const job = await slackJob(jobId);
+      if ('ok' in job) return job;
+      const refused = await cancelRefusal(job, who.userId);
       if (refused) return refused;
-      if (!['pending', 'running', 'cancelling'].includes(job.state)) {
-        return { ok: false, ...bulkReplies.cannotCancel(jobId, job.state), code: ErrorCode.RequestState };
-      }
       const b = need();
-      const actor = { id: actorId(who.userId), reason: 'Cancel clicked in Slack' };
+      const actor = { id: actorId(who.userId), reason };
       // Before approval the card says it (below); once running, the thread is told and how to resume.
       const deps = job.state === 'pending' ? b.deps : threadAudit(b.deps, job.channelId, jobId);
       const status = await cancelBulkJob(deps, jobId, actor);
@@ -824,6 +840,7 @@ export function createBulk(ctx: WorkflowContext) {
     bulkDeny: deny,
     bulkCanDeny: canDeny,
     bulkCancel: cancel,
+    bulkCanCancel: canCancel,
     bulkResume: resume,
     bulkJob: show,
     bulkJobs: list,

@@ -45,6 +45,11 @@ export interface Harness {
     status: number;
     json: unknown;
   }>;
+  /**
+   * A bulk job's Cancel as a person does it: the click opens the reason form (checked first), and
+   * the form is sent with `reason`. Resolves once the form is sent.
+   */
+  cancelBulk(jobId: string, user: string, messageTs: string, reason: string): Promise<void>;
   root(conversationId: string): StoredMessage | undefined;
   thread(conversationId: string): StoredMessage[];
   transcript(conversationId: string): string[];
@@ -135,6 +140,19 @@ export async function startHarness(
         { secret: SECRET },
       );
       return { status: res.status, json: res.json };
+    },
+    async cancelBulk(jobId, user, messageTs, reason) {
+      const opened = slack.okCalls('views.open').length;
+      await this.click('bulk_cancel', jobId, user, messageTs);
+      await slack.waitFor(
+        () => slack.okCalls('views.open').length > opened,
+        10_000,
+        'the cancel reason form',
+      );
+      const form = slack.okCalls('views.open').at(-1)?.args.view as { callback_id?: string } | undefined;
+      if (form?.callback_id !== 'cancel_reason_modal') throw new Error('Cancel opened no reason form');
+      const sent = await this.submitView('cancel_reason_modal', user, { cancel_reason: reason }, jobId);
+      if (sent.status !== 200) throw new Error(`the cancel form was answered ${sent.status}`);
     },
     root(conversationId) {
       return slack

@@ -107,7 +107,7 @@ describe('the bulk progress message, end to end over signed HTTP', () => {
       30_000,
       'progress with Cancel',
     );
-    await h.click('bulk_cancel', jobId, 'U_ALICE', running.ts);
+    await h.cancelBulk(jobId, 'U_ALICE', running.ts, 'pausing the restore');
     await h.slack.waitFor(() => report(jobId, /Cancelled/), 30_000, 'cancelled report');
     // It sat cancelled for hours: the approval moved back rather than waited for.
     await h.stack.db.pool.query(

@@ -194,8 +194,8 @@ describe('bulk restore in Slack, end to end over signed HTTP', () => {
     expect(await jobRow(card.jobId)).toEqual({ state: 'running' });
 
     const before = await doneCount(card.jobId);
-    const dave = await h.click('bulk_cancel', card.jobId, 'U_DAVE', progress.ts);
-    expect(await ephemeral(dave.responseId)).toMatch(/Cancel of bulk restore/);
+    // An approver's Cancel asks why first; the reason goes to the thread.
+    await h.cancelBulk(card.jobId, 'U_DAVE', progress.ts, 'wrong window, stop it');
     await h.slack.waitFor(() => report(card.jobId, /Cancelled/), 30_000, 'cancelled report');
     expect(await jobRow(card.jobId)).toEqual({ state: 'cancelled' });
     const after = await doneCount(card.jobId);
@@ -203,6 +203,7 @@ describe('bulk restore in Slack, end to end over signed HTTP', () => {
     expect(after - before).toBeLessThanOrEqual(CHUNK * h.bots.length);
     expect(after).toBeLessThan(n);
     expect(bulkThread(card.jobId).some((m) => /U_DAVE.*cancelled bulk restore/.test(text(m)))).toBe(true);
+    expect(bulkThread(card.jobId).some((m) => /wrong window, stop it/.test(text(m)))).toBe(true);
 
     const resumed = await h.slash(`resume ${card.jobId} --reason pick it up`, { user: 'U_ALICE' });
     expect(await ephemeral(resumed.responseId)).toMatch(/resumed/);
@@ -260,8 +261,7 @@ describe('bulk restore in Slack, end to end over signed HTTP', () => {
 
     // The requester's own Cancel before approval: the card says so, and that cannot be resumed either.
     const own = await requestBulk('--match c-e2e-deny-* --overwrite');
-    const stop = await h.click('bulk_cancel', own.jobId, 'U_ALICE', own.ts);
-    expect(await ephemeral(stop.responseId)).toMatch(/Cancel of bulk restore/);
+    await h.cancelBulk(own.jobId, 'U_ALICE', own.ts, 'asked for the wrong window');
     await h.slack.waitFor(
       () => bulkThread(own.jobId).find((m) => m.ts === own.ts && /Cancelled by/.test(text(m))),
       10_000,

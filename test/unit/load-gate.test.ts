@@ -18,6 +18,10 @@ describe('which requests the door gates', () => {
     expect(classifyRequest({ type: 'view_submission', view: { callback_id: 'deny_reason_modal' } })).toBe(
       'decision',
     );
+    // A bulk job's Cancel is its reason form: it must get through while chunk workers keep the pool busy.
+    expect(classifyRequest({ type: 'view_submission', view: { callback_id: 'cancel_reason_modal' } })).toBe(
+      'decision',
+    );
     expect(classifyRequest({ type: 'block_actions', actions: [{ action_id: 'restore_undo' }] })).toBe(
       'other',
     );
