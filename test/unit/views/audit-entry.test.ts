@@ -304,7 +304,7 @@ const EXPECT: Record<AuditAction, string> = {
   'export.refused': `zeus-recover export ${ID} --tier redis --out ${ID}.json`,
   // The CLI's bulk jobs have no thread; delivered anyway, each is one line naming it.
   'bulk.started': 'ℹ️ `bulk.started` by @U0APPROVE at 03:11 UTC',
-  'bulk.cancel_requested': '🛑 @U0APPROVE cancelled bulk restore `bj_1`.',
+  'bulk.cancel_requested': '🛑 @U0APPROVE cancelled bulk restore `bj_1`: wrong prefix.',
   'bulk.resumed': '▶️ @U0APPROVE resumed bulk restore `bj_1` (1 chunk to go)',
   'bulk.chunk': 'ℹ️ `bulk.chunk` by @U0APPROVE at 03:11 UTC',
   'bulk.chunk_failed': 'ℹ️ `bulk.chunk_failed` by @U0APPROVE at 03:11 UTC',
