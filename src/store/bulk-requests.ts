@@ -141,7 +141,6 @@ export interface BulkRequestStore {
    */
   expireDue(limit?: number, tell?: (job: BulkRequest) => ToldEntry): Promise<BulkRequest[]>;
   setCardSeq(jobId: string, seq: number): Promise<void>;
-  setProgressSeq(jobId: string, seq: number): Promise<void>;
   /**
    * The right to edit the progress message now: granted to one caller per `intervalMs` across
    * every replica (a conditional UPDATE of progress_posted_at), null otherwise.
@@ -472,10 +471,6 @@ export function createBulkRequestStore(pool: pg.Pool, schema: string): BulkReque
 
     async setCardSeq(jobId, seq) {
       await pool.query(`UPDATE ${jobs} SET card_seq = $2 WHERE id = $1`, [jobId, seq]);
-    },
-
-    async setProgressSeq(jobId, seq) {
-      await pool.query(`UPDATE ${jobs} SET progress_seq = $2 WHERE id = $1`, [jobId, seq]);
     },
 
     async claimProgress(jobId, intervalMs) {

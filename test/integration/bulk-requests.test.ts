@@ -169,6 +169,11 @@ async function toldOf(jobId: string): Promise<Array<{ seq: number; action: strin
   return res.rows;
 }
 
+/** The progress message's seq, as the approval's transaction sets it (bulk.approved's entry). */
+async function setProgressSeq(jobId: string, seq: number): Promise<void> {
+  await stack.db.pool.query(`UPDATE ${SCHEMA}.bulk_jobs SET progress_seq = $2 WHERE id = $1`, [jobId, seq]);
+}
+
 describe('a bulk job as its own approval request', () => {
   it('is frozen pending with nothing queued, and ten clicks at once approve it exactly once', async () => {
     const { jobId, requests } = await pendingJob('c-once', 2);
@@ -218,7 +223,7 @@ describe('a bulk job as its own approval request', () => {
   it('grants one progress edit per interval, however many ask at once, and the report once', async () => {
     const { jobId, requests } = await pendingJob('c-claim');
     await requests.approve(jobId, 'U_BOB');
-    await requests.setProgressSeq(jobId, 42);
+    await setProgressSeq(jobId, 42);
     const claims = await Promise.all(Array.from({ length: 10 }, () => requests.claimProgress(jobId, 60_000)));
     expect(claims.filter((c) => c !== null)).toEqual([{ channelId: 'C_INC', progressSeq: 42 }]);
     expect(await requests.claimProgress(jobId, 60_000)).toBeNull();
@@ -236,7 +241,7 @@ describe('a bulk job as its own approval request', () => {
   it('a report claimed by a replica that died before recording it is claimed again after the lease, and recorded once', async () => {
     const { jobId, requests } = await pendingJob('c-reportlease');
     await requests.approve(jobId, 'U_BOB');
-    await requests.setProgressSeq(jobId, 42);
+    await setProgressSeq(jobId, 42);
     await stack.db.pool.query(`UPDATE ${SCHEMA}.bulk_jobs SET state = 'succeeded' WHERE id = $1`, [jobId]);
     expect(await requests.claimReport(jobId, 1000)).not.toBeNull();
     // Its holder died here. Within the lease nobody else prepares it; the sweep keeps asking.
@@ -340,7 +345,7 @@ describe('a bulk job as its own approval request', () => {
     expect(await resumeAudits()).toBe(0);
 
     // Approved, then cancelled and reported: what was approved may go on, and reports again.
-    await approved.requests.setProgressSeq(approved.jobId, 7);
+    await setProgressSeq(approved.jobId, 7);
     expect(await approved.requests.claimReport(approved.jobId, 0)).not.toBeNull();
     expect((await deps().store.resume(approved.jobId)).length).toBeGreaterThan(0);
     expect((await approved.requests.get(approved.jobId))?.state).toBe('running');
