@@ -50,6 +50,8 @@ export interface Harness {
    * the form is sent with `reason`. Resolves once the form is sent.
    */
   cancelBulk(jobId: string, user: string, messageTs: string, reason: string): Promise<void>;
+  /** Waits for a bulk job's card with a live Approve button in the incident channel's threads. */
+  bulkCard(): Promise<{ ts: string; jobId: string }>;
   root(conversationId: string): StoredMessage | undefined;
   thread(conversationId: string): StoredMessage[];
   transcript(conversationId: string): string[];
@@ -140,6 +142,21 @@ export async function startHarness(
         { secret: SECRET },
       );
       return { status: res.status, json: res.json };
+    },
+    bulkCard() {
+      return slack.waitFor(
+        () => {
+          for (const root of slack.messagesInChannel(CHANNEL)) {
+            for (const m of slack.messagesInThread(CHANNEL, root.ts)) {
+              const jobId = findButton(m.blocks, 'bulk_approve');
+              if (jobId) return { ts: m.ts, jobId };
+            }
+          }
+          return undefined;
+        },
+        20_000,
+        'the bulk card',
+      );
     },
     async cancelBulk(jobId, user, messageTs, reason) {
       const opened = slack.okCalls('views.open').length;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blockText } from '../../sandbox/slack/local-slack.js';
 import { makeConversation } from '../helpers/conversations.js';
-import { CHANNEL, eventually, findButton, type Harness, startHarness } from './bot-harness.js';
+import { eventually, type Harness, startHarness } from './bot-harness.js';
 
 /**
  * Step-up confirmation and approvers from distinct groups (docs/approval-policies.md), through
@@ -178,19 +178,7 @@ describe('step-up confirmation and approvers from distinct groups', () => {
     const ids = ['c-e2e-bulkup-1', 'c-e2e-bulkup-2', 'c-e2e-bulkup-3'];
     for (const id of ids) await h.stack.seed('postgres', id, makeConversation(id, 3));
     await h.slash('bulk-restore --from postgres --since 1h --match c-e2e-bulkup-* --reason bulk, typed');
-    const card = await h.slack.waitFor(
-      () => {
-        for (const m of h.slack
-          .messagesInChannel(CHANNEL)
-          .flatMap((root) => h.slack.messagesInThread(CHANNEL, root.ts))) {
-          const jobId = findButton(m.blocks, 'bulk_approve');
-          if (jobId) return { ts: m.ts, jobId };
-        }
-        return undefined;
-      },
-      20_000,
-      'bulk card',
-    );
+    const card = await h.bulkCard();
     const jobState = async () =>
       (
         await h.stack.db.pool.query<{ state: string }>(

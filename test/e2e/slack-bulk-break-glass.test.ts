@@ -58,19 +58,7 @@ describe('break-glass for a bulk restore', () => {
         user: 'U_ALICE',
       },
     );
-    const card = await h.slack.waitFor(
-      () => {
-        for (const m of h.slack
-          .messagesInChannel(CHANNEL)
-          .flatMap((root) => h.slack.messagesInThread(CHANNEL, root.ts))) {
-          const jobId = findButton(m.blocks, 'bulk_approve');
-          if (jobId) return { ts: m.ts, jobId };
-        }
-        return undefined;
-      },
-      20_000,
-      'bulk card',
-    );
+    const card = await h.bulkCard();
 
     await h.click('bulk_approve', card.jobId, 'U_ALICE', card.ts);
     const opened = await h.slack.waitFor(

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeConversation } from '../helpers/conversations.js';
 import { type FaultProxy, holding, startFaultProxy } from '../helpers/fault-proxy.js';
-import { CHANNEL, eventually, findButton, type Harness, startHarness } from './bot-harness.js';
+import { eventually, type Harness, startHarness } from './bot-harness.js';
 
 /**
  * Blast-radius limits for bulk restores (docs/approval-policies.md) through signed requests to
@@ -48,22 +48,6 @@ async function said(responseId: string, what: RegExp): Promise<string> {
   return text();
 }
 
-async function bulkCard(): Promise<{ ts: string; jobId: string }> {
-  return h.slack.waitFor(
-    () => {
-      for (const m of h.slack
-        .messagesInChannel(CHANNEL)
-        .flatMap((root) => h.slack.messagesInThread(CHANNEL, root.ts))) {
-        const jobId = findButton(m.blocks, 'bulk_approve');
-        if (jobId) return { ts: m.ts, jobId };
-      }
-      return undefined;
-    },
-    20_000,
-    'the bulk card',
-  );
-}
-
 async function jobRow(jobId: string) {
   const { rows } = await h.stack.db.pool.query<{ state: string; approvals: string }>(
     `SELECT state, (SELECT count(*) FROM zeus_recover.bulk_job_approvals a WHERE a.job_id = j.id) AS approvals
@@ -92,7 +76,7 @@ describe('bulk restores under the blast-radius limits', () => {
     await h.slash(
       'bulk-restore --from postgres --since 1h --match c-bulklim-a* --reason INC-12 breaker race',
     );
-    const card = await bulkCard();
+    const card = await h.bulkCard();
 
     // The job's row is held, so Bob's approval (on replica 0) waits for it, the breaker still closed.
     const holder: pg.PoolClient = await h.stack.db.pool.connect();
