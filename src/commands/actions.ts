@@ -67,6 +67,19 @@ export async function refusedElsewhere(
   return { ok: false, ...CLICK_REFUSALS.otherChannel, code: ErrorCode.Forbidden };
 }
 
+/**
+ * The channel of a click, when it is an incident channel; else the refusal to answer with (a
+ * message shared or moved elsewhere is not a place to act from).
+ */
+async function incidentChannel(
+  ctx: HandlerContext,
+  channel: { id?: string; name?: string } | undefined,
+  refusal: { message: string; hint?: string },
+): Promise<string | Reply> {
+  if (channel?.id && (await ctx.isIncidentChannel(channel.id, channel.name))) return channel.id;
+  return { ok: false, ...refusal, code: ErrorCode.Forbidden };
+}
+
 function isConversationId(id: string, pattern: RegExp): boolean {
   try {
     assertConversationId(id, pattern);
@@ -209,13 +222,9 @@ export function registerActions(app: App, ctx: HandlerContext): void {
 
   app.action<BlockAction<ButtonAction>>(ACTION.undo, async ({ ack, body, action, respond, client }) => {
     await ack();
-    const channelId = body.channel?.id;
-    if (!channelId || !(await ctx.isIncidentChannel(channelId, body.channel?.name))) {
-      await tell(respond as Respond, {
-        ok: false,
-        ...CLICK_REFUSALS.undoOutsideIncident,
-        code: ErrorCode.Forbidden,
-      });
+    const channelId = await incidentChannel(ctx, body.channel, CLICK_REFUSALS.undoOutsideIncident);
+    if (typeof channelId !== 'string') {
+      await tell(respond as Respond, channelId);
       return;
     }
     // Checked before the workflow records the command: a malformed value is nobody's undo.
@@ -245,10 +254,8 @@ export function registerActions(app: App, ctx: HandlerContext): void {
     body: BlockAction<ButtonAction>,
     value: string | undefined,
   ): Promise<{ target: ReportTarget; channelId: string } | Reply> => {
-    const channelId = body.channel?.id;
-    if (!channelId || !(await ctx.isIncidentChannel(channelId, body.channel?.name))) {
-      return { ok: false, ...CLICK_REFUSALS.reportOutsideIncident, code: ErrorCode.Forbidden };
-    }
+    const channelId = await incidentChannel(ctx, body.channel, CLICK_REFUSALS.reportOutsideIncident);
+    if (typeof channelId !== 'string') return channelId;
     const target = readReportTarget(value ?? '');
     if (target === null || !isConversationId(target.id, ctx.idPattern)) {
       return { ok: false, ...CLICK_REFUSALS.notAReport, code: ErrorCode.InvalidInput };
@@ -278,14 +285,10 @@ export function registerActions(app: App, ctx: HandlerContext): void {
   // A close match under "no tier holds c-x": inspected as a click, replacing the answer it was on.
   app.action<BlockAction<ButtonAction>>(ACTION.inspectId, async ({ ack, body, action, respond }) => {
     await ack();
-    const channelId = body.channel?.id;
     const id = action.value ?? '';
-    if (!channelId || !(await ctx.isIncidentChannel(channelId, body.channel?.name))) {
-      await tell(respond as Respond, {
-        ok: false,
-        ...CLICK_REFUSALS.reportOutsideIncident,
-        code: ErrorCode.Forbidden,
-      });
+    const channelId = await incidentChannel(ctx, body.channel, CLICK_REFUSALS.reportOutsideIncident);
+    if (typeof channelId !== 'string') {
+      await tell(respond as Respond, channelId);
       return;
     }
     if (!isConversationId(id, ctx.idPattern)) {
@@ -343,18 +346,14 @@ export function registerActions(app: App, ctx: HandlerContext): void {
   // The next page of a private `list`: it replaces the page the button was on.
   app.action<BlockAction<ButtonAction>>(ACTION.listNextPage, async ({ ack, body, action, respond }) => {
     await ack();
-    const channelId = body.channel?.id;
     const page = readNextPageValue(action.value ?? '');
     if (page === null) {
       await tell(respond as Respond, { ok: false, ...LIST_REFUSALS.notAPage, code: ErrorCode.InvalidInput });
       return;
     }
-    if (!channelId || !(await ctx.isIncidentChannel(channelId, body.channel?.name))) {
-      await tell(respond as Respond, {
-        ok: false,
-        ...LIST_REFUSALS.outsideIncident,
-        code: ErrorCode.Forbidden,
-      });
+    const channelId = await incidentChannel(ctx, body.channel, LIST_REFUSALS.outsideIncident);
+    if (typeof channelId !== 'string') {
+      await tell(respond as Respond, channelId);
       return;
     }
     const reply = await ctx.workflow.list(
