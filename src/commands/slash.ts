@@ -6,6 +6,7 @@ import { commandErrorView, helpView } from '../views/help.js';
 import { LIST_PAGE_SIZE, listView } from '../views/list.js';
 import { recoveryModal } from '../views/modal.js';
 import { bulkWorkingNote, postedNote, workingNote } from '../views/working.js';
+import type { Reply } from '../workflow/context.js';
 import { type HandlerContext, outcome } from './context.js';
 import { isCommandError, normaliseText, parseCommand } from './grammar.js';
 
@@ -92,11 +93,17 @@ export function registerSlashCommand(app: App, ctx: HandlerContext): void {
         // Slack sends the text HTML-escaped; the audit log records what the person typed.
         const typed = normaliseText(command.text);
         await answer(workingNote(typed.trim()));
-        const reply = await ctx.workflow.command(parsed, typed, who, {
-          link: true,
-          workDone: releaseTurnOf(context),
-        });
-        count(parsed.kind, outcome(reply));
+        // Counted once, when the work is done: the wait for the thread link is not the command's.
+        const releaseTurn = releaseTurnOf(context);
+        let counted = false;
+        const done = (reply: Reply) => {
+          releaseTurn();
+          if (counted) return;
+          counted = true;
+          count(parsed.kind, outcome(reply));
+        };
+        const reply = await ctx.workflow.command(parsed, typed, who, { link: true, workDone: done });
+        done(reply);
         // The note is replaced in place: by a link to the thread, or by what went wrong.
         await respond(
           reply.ok

@@ -46,13 +46,14 @@ export function createCommands(ctx: WorkflowContext) {
    * the thread says "clicked Undo" rather than claiming a command was typed. `link`: wait for the
    * thread message and return its link (for a private note that can be replaced by it); a form
    * submission has no such note, so it does not hold its slot waiting for one. `workDone`: called
-   * when the work is done, before waiting for that link (the handler gives its turn back then).
+   * with the reply when the work is done, before waiting for that link (the handler gives its
+   * turn back and counts the outcome then: a slow link is not a slow command).
    */
   async function command(
     cmd: ThreadCommand,
     typed: string,
     who: Actor,
-    opts: { clicked?: string; link?: boolean; workDone?: () => void } = {},
+    opts: { clicked?: string; link?: boolean; workDone?: (reply: Reply) => void } = {},
   ): Promise<Reply> {
     try {
       const conversationId = cmd.kind === 'undo' ? null : 'id' in cmd ? cmd.id : null;
@@ -74,7 +75,7 @@ export function createCommands(ctx: WorkflowContext) {
       });
       const reply = await perform(cmd, who, inspected, unlock);
       // The private "working on it" note becomes a link to the thread, so notes do not pile up.
-      opts.workDone?.();
+      opts.workDone?.(reply);
       if (!reply.ok || !opts.link || !messaging.linkTo) return reply;
       return {
         ...reply,
