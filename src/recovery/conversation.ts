@@ -49,7 +49,12 @@ class NumberLiteral {
   constructor(readonly literal: string) {}
 }
 
-type JsonValue = null | boolean | string | NumberLiteral | JsonValue[] | JsonObject;
+/**
+ * A parsed value. Numbers are `NumberLiteral`s, except after the quick parse (`quickParse`),
+ * which only runs on documents whose every number is a plain integer of at most 15 digits
+ * (never `-0`): there a JS number is that literal exactly.
+ */
+type JsonValue = null | boolean | string | number | NumberLiteral | JsonValue[] | JsonObject;
 interface JsonObject {
   [key: string]: JsonValue;
 }
@@ -63,6 +68,12 @@ function isJsonObject(value: JsonValue | undefined): value is JsonObject {
   return (
     typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof NumberLiteral)
   );
+}
+
+/** A number's literal text: as written, or (after `quickParse`) the plain integer it is. */
+function numberText(value: JsonValue | undefined): string | null {
+  if (typeof value === 'number') return String(value);
+  return value instanceof NumberLiteral ? value.literal : null;
 }
 
 /** Own properties only: a document key must never be confused with `Object.prototype` members. */
@@ -85,8 +96,21 @@ function parseLossless(text: string, duplicates: DuplicateKey[]): JsonValue {
 
 /** True when brackets nest deeper than `limit` (outside strings); cheap, and safe on any input. */
 function nestsDeeperThan(text: string, limit: number): boolean {
+  return scanText(text, limit).tooDeep;
+}
+
+const isDigit = (c: number) => c >= 0x30 && c <= 0x39;
+
+/**
+ * One pass over the text, outside strings: whether brackets nest deeper than `limit`, and
+ * whether every number is a plain integer a double holds exactly (an optional minus, at most 15
+ * digits, no leading zero, no fraction or exponent, not `-0`). Exact on valid JSON, which is
+ * the only text whose `plainNumbers` is used (see `quickParse`); safe on any input.
+ */
+function scanText(text: string, limit: number): { tooDeep: boolean; plainNumbers: boolean } {
   let depth = 0;
   let inString = false;
+  let plainNumbers = true;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
@@ -96,12 +120,45 @@ function nestsDeeperThan(text: string, limit: number): boolean {
       inString = true;
     } else if (c === 0x7b || c === 0x5b) {
       depth++;
-      if (depth > limit) return true;
+      if (depth > limit) return { tooDeep: true, plainNumbers: false };
     } else if (c === 0x7d || c === 0x5d) {
       depth--;
+    } else if (plainNumbers && (c === 0x2d || isDigit(c))) {
+      const start = c === 0x2d ? i + 1 : i;
+      let end = start;
+      while (end < text.length && isDigit(text.charCodeAt(end))) end++;
+      const digits = end - start;
+      const next = text.charCodeAt(end);
+      const leadingZero = digits > 1 && text.charCodeAt(start) === 0x30;
+      const minusZero = c === 0x2d && digits === 1 && text.charCodeAt(start) === 0x30;
+      if (
+        digits === 0 ||
+        digits > 15 ||
+        leadingZero ||
+        minusZero ||
+        next === 0x2e ||
+        (next | 0x20) === 0x65
+      ) {
+        plainNumbers = false;
+      }
+      i = end - 1;
     }
   }
-  return false;
+  return { tooDeep: false, plainNumbers };
+}
+
+/**
+ * `JSON.parse`, about three times faster than the lossless parser, for the documents where it
+ * gives the same values: valid JSON (else undefined, and the lossless parser says what is wrong)
+ * whose numbers are all plain integers a double holds exactly (`scanText`). Duplicate keys are
+ * resolved alike (the last one counts) but not reported.
+ */
+function quickParse(text: string): JsonValue | undefined {
+  try {
+    return JSON.parse(text) as JsonValue;
+  } catch {
+    return undefined;
+  }
 }
 
 const NUMBER_LITERAL = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/;
@@ -162,6 +219,7 @@ function canonical(value: JsonValue): string {
   if (value === null) return 'null';
   if (typeof value === 'boolean') return value ? 'true' : 'false';
   if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number') return canonicalNumber(String(value));
   if (value instanceof NumberLiteral) return canonicalNumber(value.literal);
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
   return canonicalObject(value, (v) => canonical(v));
@@ -289,7 +347,8 @@ function show(value: JsonValue): string {
   if (value === null) return 'null';
   if (typeof value === 'boolean') return String(value);
   if (typeof value === 'string') return quote(value);
-  if (value instanceof NumberLiteral) return clip(value.literal, 40);
+  const number = numberText(value);
+  if (number !== null) return clip(number, 40);
   return Array.isArray(value) ? 'an array' : 'an object';
 }
 
@@ -297,7 +356,7 @@ function kind(value: JsonValue): string {
   if (value === null) return 'null';
   if (typeof value === 'boolean') return 'a boolean';
   if (typeof value === 'string') return 'a string';
-  if (value instanceof NumberLiteral) return 'a number';
+  if (numberText(value) !== null) return 'a number';
   return Array.isArray(value) ? 'an array' : 'an object';
 }
 
@@ -439,9 +498,10 @@ class Findings {
 const PLAIN_INTEGER = /^(?:0|[1-9]\d{0,14})$/;
 
 function wholeNumber(value: JsonValue | undefined): number | null {
-  if (!(value instanceof NumberLiteral)) return null;
-  if (PLAIN_INTEGER.test(value.literal)) return Number(value.literal);
-  const text = canonicalNumber(value.literal);
+  const literal = numberText(value);
+  if (literal === null) return null;
+  if (PLAIN_INTEGER.test(literal)) return Number(literal);
+  const text = canonicalNumber(literal);
   if (!/^-?\d+$/.test(text)) return null;
   const n = Number(text);
   return Number.isSafeInteger(n) ? n : null;
@@ -594,10 +654,11 @@ function checkSequence(entries: readonly StepEntry[], findings: Findings): void 
 
 export interface AnalyzeOptions {
   /**
-   * false: skip the canonical form and its hashes (`contentHash` and `steps` stay null). The
-   * findings, and so `valid`, are the same either way: the canonical form only feeds the hashes.
-   * A bulk restore into an empty key needs the verdict, not the fingerprints, and the hashing is
-   * most of the analysis (about half the time of an 8 KB copy).
+   * false: skip the canonical form and its hashes (`contentHash` and `steps` stay null), and
+   * parse with `JSON.parse` where it gives the same values (`quickParse`). The errors, and so
+   * `valid`, are the same either way; the one difference is that duplicate keys (a warning) go
+   * unreported after the quick parse. A bulk restore into an empty key needs the verdict, not
+   * the fingerprints: about 130 µs of an 8 KB copy's 340 without them, 80 with the quick parse.
    */
   fingerprints?: boolean;
 }
@@ -651,7 +712,8 @@ export function analyzeConversation(
     return finish();
   }
   const text = bytes.toString('utf8');
-  if (nestsDeeperThan(text, MAX_NESTING_DEPTH)) {
+  const scan = scanText(text, MAX_NESTING_DEPTH);
+  if (scan.tooDeep) {
     findings.error(
       'too_deep',
       `values are nested more than ${MAX_NESTING_DEPTH} levels deep; refusing to analyse`,
@@ -660,9 +722,11 @@ export function analyzeConversation(
   }
 
   const duplicates: DuplicateKey[] = [];
-  let root: JsonValue;
+  // Without fingerprints the numbers' spelling matters only through their values, which the
+  // quick parse gives exactly here; the lossless parser is kept for the rest (and the errors).
+  let root = !fingerprints && scan.plainNumbers ? quickParse(text) : undefined;
   try {
-    root = parseLossless(text, duplicates);
+    root ??= parseLossless(text, duplicates);
   } catch (err) {
     findings.error('invalid_json', describeParseError(text, err));
     return finish();
