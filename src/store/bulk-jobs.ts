@@ -154,15 +154,38 @@ function toJob(r: JobRowRaw): BulkJobRow {
   };
 }
 
+/**
+ * The preview's decision on one row (recovery/bulk/decide.ts), kept with the frozen list so the
+ * chunk that writes it need not analyse the same bytes again, in whichever replica works it.
+ */
+export interface KeptDecision {
+  id: string;
+  /** SHA-1 of the source's bytes, and of Redis's (null: no copy) when the preview decided. */
+  sourceDigest: Buffer;
+  redisDigest: Buffer | null;
+  group: string;
+  problem: string | null;
+}
+
+/** An item of a chunk still to be settled. */
+export interface OpenItem {
+  conversationId: string;
+  /** An earlier attempt sent its write: it may have landed. */
+  writing: boolean;
+  /** null for items frozen before decisions were kept (migration 0020). */
+  preview: Omit<KeptDecision, 'id'> | null;
+}
+
 export interface BulkStore {
   /**
    * Streams the selected rows in id order, `batch` at a time, inside one snapshot; `freeze`, when
-   * given, runs in that same snapshot afterwards (so it sees exactly the rows streamed).
+   * given, runs in that same snapshot afterwards (so it sees exactly the rows streamed), and the
+   * decisions `onRows` gives back are frozen with their items.
    */
   streamSelection<T>(
     filter: SelectionFilter,
     batch: number,
-    onRows: (rows: SourceRow[]) => Promise<void>,
+    onRows: (rows: SourceRow[]) => Promise<readonly KeptDecision[]>,
     freeze?: (tx: Freezer) => Promise<T>,
   ): Promise<T | undefined>;
   /** The current source rows of `ids` (a chunk's worth). */
@@ -186,7 +209,7 @@ export interface BulkStore {
   /** Settles the job once no chunk is pending or working; its final state, or null if not yet. */
   settleJob(jobId: string): Promise<BulkJobState | null>;
   /** Items of the chunk still without a final outcome, in id order. */
-  openItems(jobId: string, chunk: number): Promise<Array<{ conversationId: string; writing: boolean }>>;
+  openItems(jobId: string, chunk: number): Promise<OpenItem[]>;
   markWriting(jobId: string, ids: readonly string[]): Promise<void>;
   /** Records outcomes and drops backups taken for writes that did not happen, in one transaction. */
   recordOutcomes(
@@ -268,6 +291,33 @@ export function createBulkStore(pool: pg.Pool, schema: string, zeusTable: string
       return withTransaction(
         pool,
         async (tx) => {
+          // The decisions go to a table of this transaction's own until the freeze joins them
+          // to the items: kept in Postgres as they come, never all of them in memory.
+          if (freeze) {
+            await tx.query(
+              `CREATE TEMP TABLE bulk_preview_decisions (
+                 conversation_id text, source_sha1 bytea, redis_sha1 bytea, grp text, problem text
+               ) ON COMMIT DROP`,
+            );
+          }
+          const kept: Array<Promise<unknown>> = [];
+          const keep = (decisions: readonly KeptDecision[]) => {
+            if (!freeze || decisions.length === 0) return;
+            // Queued on the connection behind the next FETCH, and awaited before the freeze.
+            const insert = tx.query(
+              `INSERT INTO bulk_preview_decisions
+               SELECT * FROM unnest($1::text[], $2::bytea[], $3::bytea[], $4::text[], $5::text[])`,
+              [
+                decisions.map((d) => d.id),
+                decisions.map((d) => d.sourceDigest),
+                decisions.map((d) => d.redisDigest),
+                decisions.map((d) => d.group),
+                decisions.map((d) => d.problem),
+              ],
+            );
+            insert.catch(() => undefined);
+            kept.push(insert);
+          };
           await tx.query(
             `DECLARE bulk_selection NO SCROLL CURSOR FOR
                SELECT id, state::text AS state, updated_at FROM ${zeus} WHERE ${WHERE} ORDER BY id`,
@@ -290,10 +340,13 @@ export function createBulkStore(pool: pg.Pool, schema: string, zeusTable: string
             const more = res.rows.length >= size;
             if (more) next = fetchNext();
             if (res.rows.length > 0) {
-              await onRows(res.rows.map((r) => ({ id: r.id, state: r.state, updatedAt: r.updated_at })));
+              keep(
+                await onRows(res.rows.map((r) => ({ id: r.id, state: r.state, updatedAt: r.updated_at }))),
+              );
             }
             if (!more) break;
           }
+          await Promise.all(kept);
           await tx.query('CLOSE bulk_selection');
           if (!freeze) return undefined;
           return freeze({
@@ -315,9 +368,12 @@ export function createBulkStore(pool: pg.Pool, schema: string, zeusTable: string
               );
               // Numbered by id order inside the snapshot: the same rows the preview streamed.
               const items = await tx.query(
-                `INSERT INTO ${s}.bulk_job_items (job_id, conversation_id, chunk)
-                 SELECT $5, id, ((row_number() OVER (ORDER BY id)) - 1) / $6
-                   FROM ${zeus} WHERE ${WHERE}`,
+                `INSERT INTO ${s}.bulk_job_items
+                   (job_id, conversation_id, chunk, preview_source_sha1, preview_redis_sha1, preview_group, preview_problem)
+                 SELECT $5, z.id, z.chunk, d.source_sha1, d.redis_sha1, d.grp, d.problem
+                   FROM (SELECT id, ((row_number() OVER (ORDER BY id)) - 1) / $6 AS chunk
+                           FROM ${zeus} WHERE ${WHERE}) z
+                   LEFT JOIN bulk_preview_decisions d ON d.conversation_id = z.id`,
                 [...whereValues(f), job.id, job.chunkSize],
               );
               const total = items.rowCount ?? 0;
@@ -435,13 +491,33 @@ export function createBulkStore(pool: pg.Pool, schema: string, zeusTable: string
     settleJob,
 
     async openItems(jobId, chunk) {
-      const res = await pool.query<{ conversation_id: string; outcome: string | null }>(
-        `SELECT conversation_id, outcome FROM ${s}.bulk_job_items
+      const res = await pool.query<{
+        conversation_id: string;
+        outcome: string | null;
+        preview_source_sha1: Buffer | null;
+        preview_redis_sha1: Buffer | null;
+        preview_group: string | null;
+        preview_problem: string | null;
+      }>(
+        `SELECT conversation_id, outcome, preview_source_sha1, preview_redis_sha1, preview_group, preview_problem
+           FROM ${s}.bulk_job_items
           WHERE job_id = $1 AND chunk = $2 AND (outcome IS NULL OR outcome = 'writing')
           ORDER BY conversation_id`,
         [jobId, chunk],
       );
-      return res.rows.map((r) => ({ conversationId: r.conversation_id, writing: r.outcome === 'writing' }));
+      return res.rows.map((r) => ({
+        conversationId: r.conversation_id,
+        writing: r.outcome === 'writing',
+        preview:
+          r.preview_source_sha1 && r.preview_group
+            ? {
+                sourceDigest: r.preview_source_sha1,
+                redisDigest: r.preview_redis_sha1,
+                group: r.preview_group,
+                problem: r.preview_problem,
+              }
+            : null,
+      }));
     },
 
     async markWriting(jobId, ids) {

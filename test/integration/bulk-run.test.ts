@@ -1,6 +1,7 @@
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type JobEngine, startJobEngine } from '../../src/jobs.js';
+import { VerdictCache } from '../../src/recovery/bulk/decide.js';
 import {
   ChunkBusy,
   cancelBulkJob,
@@ -176,6 +177,45 @@ describe('bulk restore jobs (core on pg-boss, real Postgres and Redis)', () => {
     // Only the 97 older copies that were overwritten; none for the 3 Zeus rewrote.
     expect(backups.rows).toHaveLength(97);
     expect(backups.rows.map((r) => r.conversation_id)).not.toContain(mixed.ids.older[0]);
+  }, 60_000);
+
+  it('a worker that did not preview takes the kept decision for every copy unchanged since, and analyses only the changed ones', async () => {
+    const mixed = await seedMixed(stack.db.pool, stack.redis.client, stack.redis.key, 100, 'c-kept');
+    const e = await engine();
+    const { jobId } = await startBulkRestore(
+      deps(),
+      selectionOf('c-kept-*'),
+      { overwrite: false, maxRate: null },
+      actor,
+      e.queue,
+    );
+    // After the freeze: Zeus mends an invalid source, and a newer Redis copy gets broken.
+    const mended = mixed.ids.invalid[0] as string;
+    const mendedDoc = makeConversation(mended, 5);
+    await stack.db.pool.query('UPDATE conversations SET state = $2::jsonb WHERE id = $1', [
+      mended,
+      mendedDoc,
+    ]);
+    const broken = mixed.ids.newer[0] as string;
+    await stack.redis.client.set(stack.redis.key(broken), '{"broken"');
+    // Another replica: its own cache, empty, records every copy it has to analyse.
+    const cache = new VerdictCache();
+    const replica: BulkDeps = { ...deps(), verdicts: cache };
+    await e.workBulkChunks(replica, 'replica');
+    const status = await finished(replica, jobId);
+    expect(status.counts).toEqual({
+      restored: 42,
+      identical: 20,
+      newer: 19,
+      changed: 0,
+      invalid: 19,
+      failed: 0,
+    });
+    // The mended source (1 copy) and the broken Redis copy beside its source (2): nothing else.
+    expect(cache.size).toBe(3);
+    const written = (await stack.redis.client.get(stack.redis.key(mended))) as string;
+    expect(JSON.parse(written)).toEqual(JSON.parse(mendedDoc));
+    expect(await stack.redis.client.get(stack.redis.key(broken))).not.toBe('{"broken"');
   }, 60_000);
 
   it('cancels between chunks, reports it, and resumes from where it stopped: every conversation written once', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatProgress } from '../../src/cli/bulk-format.js';
-import { decide, VerdictCache } from '../../src/recovery/bulk/decide.js';
+import { copyDigest, decide, previewStillHolds, VerdictCache } from '../../src/recovery/bulk/decide.js';
 import type { BulkJobStatus } from '../../src/recovery/bulk/job.js';
 import { keySlot } from '../../src/recovery/bulk/redis-batch.js';
 import { globToLike, parseSelection, selectionKey } from '../../src/recovery/bulk/selection.js';
@@ -47,6 +47,26 @@ describe('bulk selection', () => {
 
 describe('bulk decision', () => {
   const src = Buffer.from(makeConversation('c-1', 4));
+  it("takes the preview's decision only while both copies are the bytes it decided on", () => {
+    const old = Buffer.from(makeConversation('c-1', 2));
+    const kept = {
+      sourceDigest: copyDigest(src),
+      redisDigest: copyDigest(old),
+      group: 'older' as const,
+      problem: null,
+    };
+    expect(previewStillHolds('c-1', src, old, ids, kept)).toEqual({ group: 'older', problem: null });
+    // The source changed, Redis changed, Redis's copy went or came: decided again.
+    expect(previewStillHolds('c-1', Buffer.from(makeConversation('c-1', 5)), old, ids, kept)).toBeNull();
+    expect(previewStillHolds('c-1', src, Buffer.from(makeConversation('c-1', 3)), ids, kept)).toBeNull();
+    expect(previewStillHolds('c-1', src, null, ids, kept)).toBeNull();
+    const absent = { ...kept, redisDigest: null, group: 'absent' as const };
+    expect(previewStillHolds('c-1', src, null, ids, absent)).toEqual({ group: 'absent', problem: null });
+    expect(previewStillHolds('c-1', src, Buffer.from(src), ids, absent)).toBeNull();
+    // Nothing kept (a list frozen before decisions were), or an id this worker's pattern refuses.
+    expect(previewStillHolds('c-1', src, old, ids, null)).toBeNull();
+    expect(previewStillHolds('c-1', src, old, compileIdPattern('^x-.*$'), kept)).toBeNull();
+  });
   it('puts each copy in its group', () => {
     expect(decide('c-1', src, null, ids).group).toBe('absent');
     expect(decide('c-1', src, Buffer.from(src), ids).group).toBe('identical');

@@ -22,17 +22,18 @@ export interface Verdict {
 }
 
 /**
- * Verdicts by id and exact bytes, most recent kept. The analysis is most of a bulk restore's CPU,
- * and a chunk decides the very bytes its preview analysed a moment earlier in the same process:
- * the same bytes give the same verdict, so it is looked up instead. Bounded, so memory stays flat
- * however large the selection (past the bound, copies are analysed again).
+ * Verdicts by id and exact bytes, most recent kept: a batch's copies are analysed ahead on worker
+ * threads (verdict-pool.ts) and kept here until the batch is decided. Across the preview and the
+ * chunks it is the kept decisions (`PreviewDecision`, frozen with the list) that spare a second
+ * analysis, so this needs only a few batches' worth: bounded, memory stays flat however large
+ * the selection.
  */
 export class VerdictCache {
   private readonly entries = new Map<string, Verdict>();
   /** A copy is looked up twice (warmed ahead, then decided): its SHA-1 is taken once. */
   private readonly keys = new WeakMap<Buffer, string>();
 
-  constructor(private readonly max = 100_000) {}
+  constructor(private readonly max = 5_000) {}
 
   get size(): number {
     return this.entries.size;
@@ -105,6 +106,42 @@ export function verdictsNeeded(
   const compared = current !== null && !current.equals(source);
   const src = { id, bytes: source, fingerprint: compared };
   return compared ? [src, { id, bytes: current, fingerprint: true }] : [src];
+}
+
+/**
+ * The preview's decision on one conversation, kept with the frozen list: the digests of the two
+ * copies it decided on, and what it decided.
+ */
+export interface PreviewDecision extends Decision {
+  sourceDigest: Buffer;
+  /** null: Redis held no copy. */
+  redisDigest: Buffer | null;
+}
+
+/** SHA-1 of a copy's exact bytes: enough to know it is the copy the preview decided on. */
+export function copyDigest(bytes: Buffer): Buffer {
+  return createHash('sha1').update(bytes).digest();
+}
+
+/**
+ * The preview's decision when the copies at write time are the very bytes it decided on (a
+ * decision depends on nothing else), so a chunk worked by any replica skips the analysis; null
+ * when either copy changed or none was kept (then `decide` again).
+ */
+export function previewStillHolds(
+  id: string,
+  source: Buffer,
+  current: Buffer | null,
+  idPattern: RegExp,
+  preview: PreviewDecision | null,
+): Decision | null {
+  if (!preview || !validBulkId(id, idPattern)) return null;
+  if (!copyDigest(source).equals(preview.sourceDigest)) return null;
+  const redisSame =
+    current === null
+      ? preview.redisDigest === null
+      : preview.redisDigest !== null && copyDigest(current).equals(preview.redisDigest);
+  return redisSame ? { group: preview.group, problem: preview.problem } : null;
 }
 
 function validBulkId(id: string, idPattern: RegExp): boolean {

@@ -7,10 +7,18 @@ import type {
   ItemOutcome,
   ItemResult,
   NewBulkBackup,
+  OpenItem,
 } from '../../store/bulk-jobs.js';
 import { sha256Checksum } from '../conversation.js';
 import { sleep as pause } from '../retry.js';
-import { decide, verdictsNeeded } from './decide.js';
+import {
+  decide,
+  GROUPS,
+  type Group,
+  type PreviewDecision,
+  previewStillHolds,
+  verdictsNeeded,
+} from './decide.js';
 import { type BulkDeps, type BulkPreview, previewBulk } from './preview.js';
 import { type CasOp, compareAndSetMany, readKeys } from './redis-batch.js';
 import { type Selection, selectionFilter, selectionKey } from './selection.js';
@@ -346,23 +354,44 @@ async function writeChunk(
   return counts;
 }
 
+/** A kept decision as the core reads it; one whose group this code does not know is not used. */
+function keptDecision(kept: OpenItem['preview']): PreviewDecision | null {
+  if (!kept || !GROUP_NAMES.has(kept.group)) return null;
+  return { ...kept, group: kept.group as Group };
+}
+
+const GROUP_NAMES: ReadonlySet<string> = new Set(GROUPS);
+
 async function writeBatch(
   deps: BulkDeps,
   job: BulkJobRow,
-  batch: ReadonlyArray<{ conversationId: string; writing: boolean }>,
+  batch: readonly OpenItem[],
 ): Promise<ItemResult[]> {
   const ids = batch.map((b) => b.conversationId);
   const keys = ids.map((id) => `${deps.keyPrefix}${id}`);
   const [sources, current] = await Promise.all([deps.store.readSource(ids), readKeys(deps.redis, keys)]);
   const byId = new Map(sources.map((s) => [s.id, s]));
   const bytes = new Map(sources.map((s) => [s.id, Buffer.from(s.state, 'utf8')]));
+  // Copies still the bytes the preview decided on keep its decision; only the others are analysed.
+  const held = batch.map((item, i) => {
+    const source = bytes.get(item.conversationId);
+    return source
+      ? previewStillHolds(
+          item.conversationId,
+          source,
+          current[i]?.bytes ?? null,
+          deps.idPattern,
+          keptDecision(item.preview),
+        )
+      : null;
+  });
   if (deps.verdicts) {
     await warmVerdicts(
       deps.verdicts,
       batch.flatMap((item, i) => {
         const source = bytes.get(item.conversationId);
         const read = current[i]?.bytes ?? null;
-        return source ? verdictsNeeded(item.conversationId, source, read, deps.idPattern) : [];
+        return source && !held[i] ? verdictsNeeded(item.conversationId, source, read, deps.idPattern) : [];
       }),
     );
   }
@@ -380,7 +409,7 @@ async function writeBatch(
     }
     const source = bytes.get(id) as Buffer;
     const read = current[i] ?? { bytes: null, ttlMs: null };
-    const { group, problem } = decide(id, source, read.bytes, deps.idPattern, deps.verdicts);
+    const { group, problem } = held[i] ?? decide(id, source, read.bytes, deps.idPattern, deps.verdicts);
     if (group === 'invalid') {
       result('invalid', problem);
       continue;

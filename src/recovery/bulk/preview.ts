@@ -1,9 +1,9 @@
 import { ErrorCode, RecoveryError } from '../../errors.js';
-import type { BulkStore, Freezer, SourceRow } from '../../store/bulk-jobs.js';
+import type { BulkStore, Freezer, KeptDecision, SourceRow } from '../../store/bulk-jobs.js';
 import type { AuditLog } from '../../store/types.js';
 import type { RedisClient } from '../tiers/redis.js';
 import type { TtlPolicy } from '../types.js';
-import { decide, GROUPS, type Group, type VerdictCache, verdictsNeeded } from './decide.js';
+import { copyDigest, decide, GROUPS, type Group, type VerdictCache, verdictsNeeded } from './decide.js';
 import { type MemoryInfo, memoryInfo, readKeys } from './redis-batch.js';
 import { type Selection, selectionFilter, selectionJson } from './selection.js';
 import { warmVerdicts } from './verdict-pool.js';
@@ -67,7 +67,13 @@ class Tally {
   invalidReasons: Record<string, number> = {};
 }
 
-async function tallyBatch(deps: BulkDeps, rows: SourceRow[], overwrite: boolean, t: Tally): Promise<void> {
+/** Tallies one batch; its decisions, to be frozen with the list (bulk/job.ts takes them at write time). */
+async function tallyBatch(
+  deps: BulkDeps,
+  rows: SourceRow[],
+  overwrite: boolean,
+  t: Tally,
+): Promise<KeptDecision[]> {
   const current = await readKeys(
     deps.redis,
     rows.map((r) => `${deps.keyPrefix}${r.id}`),
@@ -82,7 +88,7 @@ async function tallyBatch(deps: BulkDeps, rows: SourceRow[], overwrite: boolean,
       ),
     );
   }
-  rows.forEach((row, i) => {
+  return rows.map((row, i) => {
     const source = sources[i] as Buffer;
     const cur = current[i]?.bytes ?? null;
     const { group, problem } = decide(row.id, source, cur, deps.idPattern, deps.verdicts);
@@ -98,6 +104,13 @@ async function tallyBatch(deps: BulkDeps, rows: SourceRow[], overwrite: boolean,
       t.growth +=
         cur === null ? source.length + KEY_OVERHEAD_BYTES + row.id.length : source.length - cur.length;
     }
+    return {
+      id: row.id,
+      sourceDigest: copyDigest(source),
+      redisDigest: cur === null ? null : copyDigest(cur),
+      group,
+      problem,
+    };
   });
 }
 
