@@ -44,6 +44,7 @@ interface Figure {
   mbPerS: number;
   peakRssMb: number | null;
   note: string;
+  peaks?: MemoryPeaks;
 }
 
 interface ChildResult {
@@ -53,7 +54,39 @@ interface ChildResult {
   note?: string;
   /** (c) only: from the start to the frozen list (preview + freeze), before the job runs. */
   previewMs?: number;
+  /** Peaks of the main thread's memory, sampled every 50 ms: where the RSS went. */
+  peaks?: MemoryPeaks;
 }
+
+interface MemoryPeaks {
+  heapUsedMb: number;
+  /** Buffers and other memory V8 does not hold (rows' bytes, Redis replies). */
+  externalMb: number;
+  /** RSS beyond the main thread's heap and external memory: worker threads, code, allocator slack. */
+  restMb: number;
+}
+
+/** Samples the process's memory until stopped; the peak of each part. */
+function samplePeaks(): () => MemoryPeaks {
+  const peaks: MemoryPeaks = { heapUsedMb: 0, externalMb: 0, restMb: 0 };
+  const sample = () => {
+    const m = process.memoryUsage();
+    peaks.heapUsedMb = Math.max(peaks.heapUsedMb, m.heapUsed / 1024 / 1024);
+    peaks.externalMb = Math.max(peaks.externalMb, m.external / 1024 / 1024);
+    peaks.restMb = Math.max(peaks.restMb, (m.rss - m.heapTotal - m.external) / 1024 / 1024);
+  };
+  const timer = setInterval(sample, 50);
+  return () => {
+    clearInterval(timer);
+    sample();
+    return peaks;
+  };
+}
+
+const showPeaks = (p: MemoryPeaks | undefined) =>
+  p
+    ? `; peaks: heap used ${p.heapUsedMb.toFixed(0)} MB, external ${p.externalMb.toFixed(0)} MB, rest ${p.restMb.toFixed(0)} MB`
+    : '';
 
 const mb = (bytes: number) => bytes / 1024 / 1024;
 
@@ -167,6 +200,7 @@ async function rawCopy(url: string, prefix: string): Promise<ChildResult> {
   const client = new pg.Client({ connectionString: url });
   const redis = new Redis(REDIS_URL);
   await client.connect();
+  const peaks = samplePeaks();
   const started = performance.now();
   let bytes = 0;
   await client.query('BEGIN');
@@ -185,7 +219,7 @@ async function rawCopy(url: string, prefix: string): Promise<ChildResult> {
   const ms = performance.now() - started;
   await client.end();
   redis.disconnect();
-  return { ms, bytes, maxRssKb: process.resourceUsage().maxRSS };
+  return { ms, bytes, maxRssKb: process.resourceUsage().maxRSS, peaks: peaks() };
 }
 
 /** (c): the bulk restore as the CLI runs it, this process working the chunks. */
@@ -205,6 +239,7 @@ async function bulkRestore(url: string, prefix: string): Promise<ChildResult> {
     audit: createAuditLog(pool, SCHEMA),
     verdicts: new VerdictCache(),
   };
+  const peaks = samplePeaks();
   const started = performance.now();
   const { jobId, preview } = await startBulkRestore(
     deps,
@@ -229,13 +264,14 @@ async function bulkRestore(url: string, prefix: string): Promise<ChildResult> {
     bytes: preview.bytes,
     maxRssKb: process.resourceUsage().maxRSS,
     previewMs,
+    peaks: peaks(),
     note: `preview+freeze ${(previewMs / 1000).toFixed(1)} s; ${status.state}, restored ${status.counts.restored}`,
   };
 }
 
 /** The job phase of a (c) run: its time after the list was frozen; RSS is the run's (above). */
 function jobAlone(name: string, n: number, r: ChildResult): Figure {
-  const f = figure(name, n, { ...r, ms: r.ms - (r.previewMs ?? 0) });
+  const { peaks: _peaks, ...f } = figure(name, n, { ...r, ms: r.ms - (r.previewMs ?? 0) });
   return { ...f, peakRssMb: null, note: 'pg-boss chunks, from the frozen list to the end' };
 }
 
@@ -248,7 +284,8 @@ function figure(name: string, n: number, r: ChildResult): Figure {
     convPerS: n / seconds,
     mbPerS: mb(r.bytes) / seconds,
     peakRssMb: r.maxRssKb / 1024,
-    note: r.note ?? '',
+    note: `${r.note ?? ''}${showPeaks(r.peaks)}`.replace(/^; /, ''),
+    ...(r.peaks ? { peaks: r.peaks } : {}),
   };
 }
 
