@@ -300,11 +300,9 @@ export function createBulkStore(pool: pg.Pool, schema: string, zeusTable: string
                ) ON COMMIT DROP`,
             );
           }
-          const kept: Array<Promise<unknown>> = [];
-          const keep = (decisions: readonly KeptDecision[]) => {
+          const keep = async (decisions: readonly KeptDecision[]) => {
             if (!freeze || decisions.length === 0) return;
-            // Queued on the connection behind the next FETCH, and awaited before the freeze.
-            const insert = tx.query(
+            await tx.query(
               `INSERT INTO bulk_preview_decisions
                SELECT * FROM unnest($1::text[], $2::bytea[], $3::bytea[], $4::text[], $5::text[])`,
               [
@@ -315,8 +313,6 @@ export function createBulkStore(pool: pg.Pool, schema: string, zeusTable: string
                 decisions.map((d) => d.problem),
               ],
             );
-            insert.catch(() => undefined);
-            kept.push(insert);
           };
           await tx.query(
             `DECLARE bulk_selection NO SCROLL CURSOR FOR
@@ -334,19 +330,24 @@ export function createBulkStore(pool: pg.Pool, schema: string, zeusTable: string
           };
           // The next batch is asked for before this one is handled, so Postgres turns jsonb into
           // text while the caller analyses: one batch ahead, never more (memory stays bounded).
+          // One query at a time on the connection (pg queues no more from 9.0): a batch's
+          // decisions are kept once the FETCH ahead of it is back, before the next is asked for.
           let next = fetchNext();
+          let decided: readonly KeptDecision[] = [];
           for (;;) {
             const res = await next;
+            await keep(decided);
+            decided = [];
             const more = res.rows.length >= size;
             if (more) next = fetchNext();
             if (res.rows.length > 0) {
-              keep(
-                await onRows(res.rows.map((r) => ({ id: r.id, state: r.state, updatedAt: r.updated_at }))),
+              decided = await onRows(
+                res.rows.map((r) => ({ id: r.id, state: r.state, updatedAt: r.updated_at })),
               );
             }
             if (!more) break;
           }
-          await Promise.all(kept);
+          await keep(decided);
           await tx.query('CLOSE bulk_selection');
           if (!freeze) return undefined;
           return freeze({
