@@ -224,11 +224,12 @@ describe('bulk restore jobs (core on pg-boss, real Postgres and Redis)', () => {
     try {
       const d = deps();
       const e = await engine();
-      // 400 conv/s: a 500-id chunk takes over a second, so the cancel lands mid-job.
+      // 100 conv/s per worker: a 500-id chunk takes 5 s, and the first outcomes come after 1 s,
+      // so the cancel lands while the first two chunks are worked, however slow the machine.
       const { jobId, chunks } = await startBulkRestore(
         d,
         selectionOf('c-cancel-*'),
-        { overwrite: false, maxRate: 400 },
+        { overwrite: false, maxRate: 100 },
         actor,
         e.queue,
       );
