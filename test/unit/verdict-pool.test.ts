@@ -11,8 +11,12 @@ afterAll(() => closeVerdictPool());
 function mixed(n: number): Array<{ id: string; source: Buffer; current: Buffer | null }> {
   return Array.from({ length: n }, (_, i) => {
     const id = `c-pool-${i}`;
-    const good = jsonbText(makeConversation(id, 6));
-    const source = Buffer.from(i % 7 === 3 ? good.replace('"steps"', '"stepz"') : good);
+    // Non-ASCII text and bytes that are not UTF-8 at all must reach the threads byte for byte.
+    const good = jsonbText(makeConversation(id, 6)).replace(
+      'question 1',
+      i % 2 ? 'qüestion 1 🚀' : 'question 1',
+    );
+    const source = Buffer.from(i % 5 === 3 ? good.replace('"steps"', '"stepz"') : good);
     const current = [
       null,
       source,
@@ -20,7 +24,8 @@ function mixed(n: number): Array<{ id: string; source: Buffer; current: Buffer |
       Buffer.from(makeConversation(id, 9)),
       Buffer.from('{"id": '),
       Buffer.from(makeConversation(id, 6)),
-    ][i % 6] as Buffer | null;
+      Buffer.concat([Buffer.from(makeConversation(id, 9)).subarray(0, 40), Buffer.from([0xff, 0xc3])]),
+    ][i % 7] as Buffer | null;
     return { id, source, current };
   });
 }

@@ -20,9 +20,7 @@ const { parentPort, workerData } = require('node:worker_threads');
   if (workerData.tsxApi) (await import(workerData.tsxApi)).register();
   const { analyze } = await import(workerData.moduleUrl);
   parentPort.on('message', ({ seq, items }) => {
-    const verdicts = items.map((it) =>
-      analyze(it.id, Buffer.from(it.bytes.buffer, it.bytes.byteOffset, it.bytes.byteLength), it.fingerprint),
-    );
+    const verdicts = items.map((it) => analyze(it.id, Buffer.from(it.latin1, 'latin1'), it.fingerprint));
     parentPort.postMessage({ seq, verdicts });
   });
 })().catch((err) => { throw err; });
@@ -96,7 +94,15 @@ class VerdictPool {
         entry.worker.ref();
         entry.worker.postMessage({
           seq,
-          items: slice.map((it) => ({ id: it.id, bytes: it.bytes, fingerprint: it.fingerprint })),
+          // The bytes as a one-byte string (latin1 gives back every byte, valid UTF-8 or not), so
+          // they land on the worker's capped heap. Posted as Buffers they landed outside it, and
+          // the threads freed them late: the process's RSS grew with the selection (253 → 300 MB
+          // from 10k to 100k copies; 261 → 253 MB as strings, docs/benchmarks.md).
+          items: slice.map((it) => ({
+            id: it.id,
+            latin1: it.bytes.toString('latin1'),
+            fingerprint: it.fingerprint,
+          })),
         });
       });
     });
