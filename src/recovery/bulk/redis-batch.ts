@@ -163,14 +163,14 @@ export async function compareAndSetMany(
       const scripted = pipeline as unknown as WithBulkCas;
       for (const i of group) {
         const op = ops[i] as CasOp;
-        scripted[BULK_CAS_COMMAND](
-          op.key,
-          op.expected === null ? 'absent' : 'equal',
-          op.expected === null ? '' : sha1(op.expected),
-          op.next,
-          ttlKind,
-          ttlMs,
-        );
+        if (op.expected === null) {
+          // Into an absent key, SET NX is the compare-and-set itself, without a script (the
+          // common case after a Redis loss); a missing key has no TTL to keep.
+          if (ttl.kind === 'fixed') pipeline.set(op.key, op.next, 'PX', ttl.ttlMs, 'NX');
+          else pipeline.set(op.key, op.next, 'NX');
+          continue;
+        }
+        scripted[BULK_CAS_COMMAND](op.key, 'equal', sha1(op.expected), op.next, ttlKind, ttlMs);
       }
       let replies: Array<[Error | null, unknown]> | null;
       try {
@@ -181,9 +181,10 @@ export async function compareAndSetMany(
       }
       group.forEach((index, n) => {
         const [err, reply] = replies?.[n] ?? [new Error('no reply'), null];
+        // The script answers 1 or 0; SET NX answers OK or nil.
         out[index] = err
           ? { status: 'error', reason: errorMessage(err) }
-          : Number(reply) === 1
+          : Number(reply) === 1 || reply === 'OK'
             ? { status: 'ok' }
             : { status: 'changed' };
       });
