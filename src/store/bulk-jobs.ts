@@ -378,6 +378,11 @@ export function createBulkStore(pool: pg.Pool, schema: string, zeusTable: string
                 [...whereValues(f), job.id, job.chunkSize],
               );
               const total = items.rowCount ?? 0;
+              // The chunks update these rows by id, batch by batch, right after this. Planned on
+              // statistics from before a large freeze, those updates scan the whole table each
+              // time (a 100k job: 27x the 10k time, not 10x). ANALYZE samples a bounded number
+              // of rows, whatever the table's size.
+              await tx.query(`ANALYZE ${s}.bulk_job_items`);
               const chunks = Math.ceil(total / job.chunkSize);
               await tx.query(
                 `INSERT INTO ${s}.bulk_job_chunks (job_id, chunk, state)

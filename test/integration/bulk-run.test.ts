@@ -218,6 +218,30 @@ describe('bulk restore jobs (core on pg-boss, real Postgres and Redis)', () => {
     expect(await stack.redis.client.get(stack.redis.key(broken))).not.toBe('{"broken"');
   }, 60_000);
 
+  it('analyses the items table at each freeze, so the chunks update their items by key however large the job', async () => {
+    await seedMixed(stack.db.pool, stack.redis.client, stack.redis.key, 50, 'c-stats');
+    const analyses = async () =>
+      Number(
+        (
+          await stack.db.pool.query<{ n: string }>(
+            `SELECT analyze_count AS n FROM pg_stat_user_tables WHERE schemaname = $1 AND relname = 'bulk_job_items'`,
+            [SCHEMA],
+          )
+        ).rows[0]?.n ?? 0,
+      );
+    const before = await analyses();
+    const e = await engine();
+    await startBulkRestore(
+      deps(),
+      selectionOf('c-stats-*'),
+      { overwrite: false, maxRate: null },
+      actor,
+      e.queue,
+    );
+    // Cumulative statistics reach the view shortly after the transaction ends.
+    await eventually(async () => (await analyses()) > before, 'the freeze to ANALYZE bulk_job_items');
+  }, 60_000);
+
   it('cancels between chunks, reports it, and resumes from where it stopped: every conversation written once', async () => {
     const mixed = await seedMixed(stack.db.pool, stack.redis.client, stack.redis.key, 2000, 'c-cancel');
     const writes = await countWrites(stack.redis.url, `${stack.redis.prefix}c-cancel-`);
