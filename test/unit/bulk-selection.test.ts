@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { formatProgress } from '../../src/cli/bulk-format.js';
-import { copyDigest, decide, previewStillHolds, VerdictCache } from '../../src/recovery/bulk/decide.js';
+import { decide, previewStillHolds, VerdictCache } from '../../src/recovery/bulk/decide.js';
 import type { BulkJobStatus } from '../../src/recovery/bulk/job.js';
-import { keySlot } from '../../src/recovery/bulk/redis-batch.js';
+import { copyDigest, keySlot } from '../../src/recovery/bulk/redis-batch.js';
 import { globToLike, parseSelection, selectionKey } from '../../src/recovery/bulk/selection.js';
 import { compileIdPattern, DEFAULT_ID_PATTERN } from '../../src/recovery/ids.js';
 import { makeConversation } from '../helpers/conversations.js';

@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import { analyzeConversation, compareTimestamps } from '../conversation.js';
+import { copyDigest } from './redis-batch.js';
 
 /** The preview's groups; the run decides each conversation again the same way at write time. */
 export type Group = 'absent' | 'identical' | 'older' | 'newer' | 'invalid';
@@ -30,8 +30,6 @@ export interface Verdict {
  */
 export class VerdictCache {
   private readonly entries = new Map<string, Verdict>();
-  /** A copy is looked up twice (warmed ahead, then decided): its SHA-1 is taken once. */
-  private readonly keys = new WeakMap<Buffer, string>();
 
   constructor(private readonly max = 5_000) {}
 
@@ -57,13 +55,9 @@ export class VerdictCache {
     return out;
   }
 
+  /** A copy is looked up twice (warmed ahead, then decided): its SHA-1 is taken once (copyDigest). */
   private key(id: string, bytes: Buffer): string {
-    let digest = this.keys.get(bytes);
-    if (digest === undefined) {
-      digest = createHash('sha1').update(bytes).digest('base64');
-      this.keys.set(bytes, digest);
-    }
-    return `${id}\u0000${digest}`;
+    return `${id}\u0000${copyDigest(bytes).toString('base64')}`;
   }
 
   private lookup(key: string, fingerprint: boolean): Verdict | undefined {
@@ -116,11 +110,6 @@ export interface PreviewDecision extends Decision {
   sourceDigest: Buffer;
   /** null: Redis held no copy. */
   redisDigest: Buffer | null;
-}
-
-/** SHA-1 of a copy's exact bytes: enough to know it is the copy the preview decided on. */
-export function copyDigest(bytes: Buffer): Buffer {
-  return createHash('sha1').update(bytes).digest();
 }
 
 /**

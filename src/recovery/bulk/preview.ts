@@ -3,8 +3,8 @@ import type { BulkStore, Freezer, KeptDecision, SourceRow } from '../../store/bu
 import type { AuditLog } from '../../store/types.js';
 import type { RedisClient } from '../tiers/redis.js';
 import type { TtlPolicy } from '../types.js';
-import { copyDigest, decide, GROUPS, type Group, type VerdictCache, verdictsNeeded } from './decide.js';
-import { type MemoryInfo, memoryInfo, readKeys } from './redis-batch.js';
+import { decide, GROUPS, type Group, type VerdictCache, verdictsNeeded } from './decide.js';
+import { copyDigest, type MemoryInfo, memoryInfo, readKeys } from './redis-batch.js';
 import { type Selection, selectionFilter, selectionJson } from './selection.js';
 import { warmVerdicts } from './verdict-pool.js';
 

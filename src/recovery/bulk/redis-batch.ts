@@ -11,23 +11,22 @@ import type { TtlPolicy } from '../types.js';
  */
 
 /**
- * ARGV: expect ('absent'|'equal'), sha1 of the expected bytes, next bytes, ttl kind
+ * Over a copy that was read. ARGV: sha1 of the expected bytes, next bytes, ttl kind
  * ('keep'|'fixed'|'none'), ttl ms. The expected value is compared by its SHA-1 (computed in
- * Redis), so a batch does not send every old value back over the wire.
+ * Redis), so a batch does not send every old value back over the wire. Into a key read as absent
+ * the check is `SET … NX` (compareAndSetMany), no script.
  */
 const BULK_CAS_LUA = `
 local current = redis.call('GET', KEYS[1])
-if ARGV[1] == 'absent' then
-  if current then return 0 end
-elseif (not current) or redis.sha1hex(current) ~= ARGV[2] then
+if (not current) or redis.sha1hex(current) ~= ARGV[1] then
   return 0
 end
-if ARGV[4] == 'keep' then
-  redis.call('SET', KEYS[1], ARGV[3], 'KEEPTTL')
-elseif ARGV[4] == 'fixed' then
-  redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[5])
+if ARGV[3] == 'keep' then
+  redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
+elseif ARGV[3] == 'fixed' then
+  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[4])
 else
-  redis.call('SET', KEYS[1], ARGV[3])
+  redis.call('SET', KEYS[1], ARGV[2])
 end
 return 1
 `;
@@ -48,8 +47,24 @@ export interface CasOp {
 /** ok: written; changed: Redis no longer held what was read; error: the command failed. */
 export type CasOutcome = { status: 'ok' } | { status: 'changed' } | { status: 'error'; reason: string };
 
+const digests = new WeakMap<Buffer, Buffer>();
+
+/**
+ * SHA-1 of a copy's exact bytes, taken once per Buffer: the verdict cache, the kept decisions
+ * and the compare-and-set all ask for the same copy's.
+ */
+export function copyDigest(bytes: Buffer): Buffer {
+  let digest = digests.get(bytes);
+  if (digest === undefined) {
+    digest = createHash('sha1').update(bytes).digest();
+    digests.set(bytes, digest);
+  }
+  return digest;
+}
+
+/** The hex form Redis's `redis.sha1hex` gives, for the scripts. */
 export function sha1(bytes: Buffer): string {
-  return createHash('sha1').update(bytes).digest('hex');
+  return copyDigest(bytes).toString('hex');
 }
 
 /** Redis Cluster's key slot: CRC16 (XMODEM) of the key, or of its {hash tag}, mod 16384. */
@@ -170,7 +185,7 @@ export async function compareAndSetMany(
           else pipeline.set(op.key, op.next, 'NX');
           continue;
         }
-        scripted[BULK_CAS_COMMAND](op.key, 'equal', sha1(op.expected), op.next, ttlKind, ttlMs);
+        scripted[BULK_CAS_COMMAND](op.key, sha1(op.expected), op.next, ttlKind, ttlMs);
       }
       let replies: Array<[Error | null, unknown]> | null;
       try {
