@@ -39,7 +39,13 @@ import {
 import { breakGlassRefusalText } from '../views/policies.js';
 import type { EphemeralMessage, SlackMessage } from '../views/slack.js';
 import type { BulkCommand } from './command.js';
-import type { Actor, BulkWorkflowDeps, Reply, WorkflowContext } from './context.js';
+import {
+  type Actor,
+  type BulkWorkflowDeps,
+  jobThreadEntry,
+  type Reply,
+  type WorkflowContext,
+} from './context.js';
 import { type ApproveInput, createPolicies } from './policies.js';
 import { createReviewNotice } from './review-notice.js';
 
@@ -56,19 +62,11 @@ const CLAIM_GUARD_MS = 150;
 /** The final edit waits for the progress message to be delivered (it is posted by the deliverer). */
 const DELIVERY_WAIT = { tries: 50, ms: 200 };
 
-/** An entry to the job's thread, keyed by the job id, for the store to append. */
-function thread(job: BulkRequest, event: Omit<AuditEvent, 'conversationId' | 'requestId'>): ToldEntry {
-  return {
-    event: { ...event, conversationId: job.jobId, requestId: null } as AuditEvent,
-    options: { deliverTo: { channelId: job.channelId } },
-  };
-}
-
 /**
  * `bulk.expired`, as the store appends it in the transaction that cancels the job (the sweep or a
  * click): to the job's thread, or the audit log alone for a job whose request never opened.
  */
-function expiredEntry(job: BulkRequest): ToldEntry {
+export function expiredEntry(job: BulkRequest): ToldEntry {
   const told = job.channelId !== '';
   return {
     event: {
@@ -92,7 +90,7 @@ export function createBulk(ctx: WorkflowContext) {
 
   /** `bulk.approved`: the job's ONE progress message, which every progress edit goes to. */
   function approvedEntry(job: BulkRequest, approver: string): ToldEntry {
-    return thread(job, {
+    return jobThreadEntry(job, {
       action: 'bulk.approved',
       actor: actorId(approver),
       data: { jobId: job.jobId, total: job.total, approvedBy: job.approvals.map((a) => actorId(a.userId)) },
@@ -399,7 +397,7 @@ export function createBulk(ctx: WorkflowContext) {
       expiryNotice: expiredEntry,
       // The loud notice and the decision are appended with the approval, or none of them is.
       approvedNotice: (done) => ({
-        breakGlass: thread(done, {
+        breakGlass: jobThreadEntry(done, {
           action: 'bulk.break_glass',
           actor: actorId(userId),
           data: {
@@ -444,16 +442,13 @@ export function createBulk(ctx: WorkflowContext) {
       const target = { kind: 'bulk', channelId: job.channelId, jobId } as const;
       const rule = checkReview(job, who.userId);
       if (!rule.ok) return await review.refused(target, rule, job.reviewedBy);
-      const outcome = await need().requests.markReviewed(jobId, who.userId, (reviewed) => ({
-        event: {
+      const outcome = await need().requests.markReviewed(jobId, who.userId, (reviewed) =>
+        jobThreadEntry(reviewed, {
           action: 'bulk.reviewed',
           actor: actorId(who.userId),
-          conversationId: jobId,
-          requestId: null,
           data: { jobId, total: reviewed.total, requester: reviewed.requester },
-        },
-        options: { deliverTo: { channelId: reviewed.channelId } },
-      }));
+        }),
+      );
       if (outcome.kind === 'refused') {
         const again = checkReview(outcome.job, who.userId);
         return again.ok
@@ -506,7 +501,11 @@ export function createBulk(ctx: WorkflowContext) {
         (await policies.memberGate(policy.approverGroups, who.userId, 'deny'));
       if (refused) return { ...refused, channelId };
       const outcome = await need().requests.deny(jobId, who.userId, reason, expiredEntry, (denied) =>
-        thread(denied, { action: 'bulk.denied', actor: actorId(who.userId), data: { jobId, reason } }),
+        jobThreadEntry(denied, {
+          action: 'bulk.denied',
+          actor: actorId(who.userId),
+          data: { jobId, reason },
+        }),
       );
       if (outcome.kind === 'not_open') {
         return { ok: false, ...bulkReplies.notOpen(jobId, outcome.job.state), channelId };

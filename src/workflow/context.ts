@@ -22,7 +22,7 @@ import {
   HourlyLimitReached,
   hourlyRefusedEvent,
 } from '../store/blast-radius.js';
-import type { BulkRequestStore } from '../store/bulk-requests.js';
+import type { BulkRequest, BulkRequestStore } from '../store/bulk-requests.js';
 import type { ExpiryWarningStore } from '../store/expiry-warnings.js';
 import type { RenewalStore } from '../store/renewals.js';
 import { type ExpiryNotice, OpenRequestConflict, type RequestStore } from '../store/requests.js';
@@ -101,6 +101,17 @@ export type ListReply = { ok: true; result: ListResult } | (Reply & { ok: false 
 
 /** The moves `transition` records; only `request.stale` carries a `detail` (what changed). */
 type RequestTransition = 'request.approved' | 'request.denied' | 'request.cancelled' | 'request.stale';
+
+/** An entry to a bulk job's thread, keyed by the job id, for the store to append. */
+export function jobThreadEntry(
+  job: Pick<BulkRequest, 'jobId' | 'channelId'>,
+  event: Omit<AuditEvent, 'conversationId' | 'requestId'>,
+): ToldEntry {
+  return {
+    event: { ...event, conversationId: job.jobId, requestId: null } as AuditEvent,
+    options: { deliverTo: { channelId: job.channelId } },
+  };
+}
 
 /** A request's move to its thread, as `transition` records it or a store appends it with the move. */
 export function transitionEntry(

@@ -5,7 +5,7 @@ import { planUnlock } from '../recovery/unlock.js';
 import type { ExpiryWarningStore } from '../store/expiry-warnings.js';
 import type { RenewalStore } from '../store/renewals.js';
 import { renewalChangeWarning, renewReplies } from '../views/expiry.js';
-import type { Actor, Reply, WorkflowContext } from './context.js';
+import { type Actor, jobThreadEntry, type Reply, type WorkflowContext } from './context.js';
 
 /** Requests claimed per sweep; the rest wait for the next tick (replies go about one a second per channel). */
 const WARN_BATCH = 50;
@@ -56,17 +56,16 @@ export function createExpiry(
         try {
           const job = await bulk.requests.get(jobId);
           if (!job) continue;
-          const told = await warnings.claim('bulk', jobId, minutes, {
-            event: {
+          const told = await warnings.claim(
+            'bulk',
+            jobId,
+            minutes,
+            jobThreadEntry(job, {
               action: 'bulk.expiring',
               actor: 'system',
-              // A bulk job's thread is keyed by the job id.
-              conversationId: jobId,
-              requestId: null,
               data: { jobId, requester: job.requester, expiresAt: job.expiresAt, approverHint },
-            },
-            options: { deliverTo: { channelId: job.channelId } },
-          });
+            }),
+          );
           if (told) posted++;
         } catch (err) {
           logger.warn({ err, jobId }, 'could not post the bulk expiry warning; the next sweep tries again');

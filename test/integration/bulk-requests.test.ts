@@ -14,6 +14,8 @@ import {
 } from '../../src/store/bulk-requests.js';
 import { migrate } from '../../src/store/migrate.js';
 import type { AuditEvent } from '../../src/store/types.js';
+import { expiredEntry } from '../../src/workflow/bulk.js';
+import { jobThreadEntry } from '../../src/workflow/context.js';
 import { seedMixed } from '../helpers/bulk.js';
 import { cli } from '../helpers/cli.js';
 import { holding, startFaultProxyFor, throughProxy } from '../helpers/fault-proxy.js';
@@ -77,20 +79,6 @@ async function expiredPendingJob(prefix: string): Promise<string> {
   return jobId;
 }
 
-/** `bulk.expired` to the job's thread, as workflow/bulk.ts has the store append it. */
-function expiredNotice(job: BulkRequest) {
-  return {
-    event: {
-      action: 'bulk.expired' as const,
-      actor: 'system',
-      conversationId: job.jobId,
-      requestId: null,
-      data: { jobId: job.jobId },
-    },
-    options: { deliverTo: { channelId: job.channelId } },
-  };
-}
-
 /** Where each `bulk.expired` entry of the job is to be delivered. */
 async function expiredTold(jobId: string): Promise<unknown[]> {
   const res = await stack.db.pool.query(
@@ -120,18 +108,12 @@ async function throughCutProxy(fn: (requests: BulkRequestStore) => Promise<void>
 }
 
 /** `bulk.reviewed` to the job's thread, as workflow/bulk.ts has the store append it. */
-function reviewedNotice(job: BulkRequest) {
-  return {
-    event: {
-      action: 'bulk.reviewed' as const,
-      actor: 'slack:U_BOB',
-      conversationId: job.jobId,
-      requestId: null,
-      data: { jobId: job.jobId, total: job.total, requester: job.requester },
-    },
-    options: { deliverTo: { channelId: job.channelId } },
-  };
-}
+const reviewedNotice = (job: BulkRequest) =>
+  jobThreadEntry(job, {
+    action: 'bulk.reviewed',
+    actor: 'slack:U_BOB',
+    data: { jobId: job.jobId, total: job.total, requester: job.requester },
+  });
 
 /** What workflow/bulk.ts has the store append with an approval: `bulk.approved`, break-glass first. */
 function approvedNotice(glass: boolean): BulkApprovedNotice {
@@ -355,12 +337,12 @@ describe('a bulk job as its own approval request', () => {
   it('expiry and its thread entry are one transaction: a connection cut between them leaves the job pending, and the next sweep expires and tells it once', async () => {
     const jobId = await expiredPendingJob('c-expirecut');
     await throughCutProxy(async (requests) => {
-      await expect(requests.expireDue(100, expiredNotice)).rejects.toThrow();
+      await expect(requests.expireDue(100, expiredEntry)).rejects.toThrow();
       expect((await requests.get(jobId))?.state).toBe('pending');
       expect(await chunkStates(jobId)).toEqual(['pending', 'pending', 'pending']);
 
-      expect((await requests.expireDue(100, expiredNotice)).map((j) => j.jobId)).toContain(jobId);
-      expect((await requests.expireDue(100, expiredNotice)).map((j) => j.jobId)).not.toContain(jobId);
+      expect((await requests.expireDue(100, expiredEntry)).map((j) => j.jobId)).toContain(jobId);
+      expect((await requests.expireDue(100, expiredEntry)).map((j) => j.jobId)).not.toContain(jobId);
       expect(await expiredTold(jobId)).toEqual([{ channel_id: 'C_INC' }]);
       expect((await requests.get(jobId))?.state).toBe('cancelled');
     });
@@ -368,15 +350,15 @@ describe('a bulk job as its own approval request', () => {
   it('a click that finds the job expired cancels it and appends its thread entry in one transaction: cut there, the job stays pending and the next click tells it once', async () => {
     const jobId = await expiredPendingJob('c-clickcut');
     await throughCutProxy(async (requests) => {
-      await expect(requests.deny(jobId, 'U_BOB', 'too late', expiredNotice)).rejects.toThrow();
+      await expect(requests.deny(jobId, 'U_BOB', 'too late', expiredEntry)).rejects.toThrow();
       expect((await requests.get(jobId))?.state).toBe('pending');
       expect(await chunkStates(jobId)).toEqual(['pending', 'pending', 'pending']);
       expect(await expiredTold(jobId)).toEqual([]);
 
-      const approve = (who: string) => requests.approve(jobId, who, { expiryNotice: expiredNotice });
+      const approve = (who: string) => requests.approve(jobId, who, { expiryNotice: expiredEntry });
       expect((await approve('U_BOB')).kind).toBe('expired');
       expect((await approve('U_CAROL')).kind).toBe('not_open');
-      expect((await requests.expireDue(100, expiredNotice)).map((j) => j.jobId)).not.toContain(jobId);
+      expect((await requests.expireDue(100, expiredEntry)).map((j) => j.jobId)).not.toContain(jobId);
       expect(await expiredTold(jobId)).toEqual([{ channel_id: 'C_INC' }]);
       expect((await requests.get(jobId))?.state).toBe('cancelled');
     });
@@ -450,14 +432,14 @@ describe('a bulk job as its own approval request', () => {
       options: { deliverTo: { channelId: job.channelId } },
     });
     await throughCutProxy(async (cut) => {
-      await expect(cut.deny(jobId, 'U_BOB', 'not now', expiredNotice, denied)).rejects.toThrow();
+      await expect(cut.deny(jobId, 'U_BOB', 'not now', expiredEntry, denied)).rejects.toThrow();
     });
     expect((await requests.get(jobId))?.state).toBe('pending');
     expect(await chunkStates(jobId)).toEqual(['pending', 'pending', 'pending']);
     expect(await toldOf(jobId)).toEqual([]);
 
-    expect((await requests.deny(jobId, 'U_BOB', 'not now', expiredNotice, denied)).kind).toBe('done');
-    expect((await requests.deny(jobId, 'U_CAROL', 'me too', expiredNotice, denied)).kind).toBe('not_open');
+    expect((await requests.deny(jobId, 'U_BOB', 'not now', expiredEntry, denied)).kind).toBe('done');
+    expect((await requests.deny(jobId, 'U_CAROL', 'me too', expiredEntry, denied)).kind).toBe('not_open');
     expect((await toldOf(jobId)).map((t) => [t.action, t.channel_id])).toEqual([['bulk.denied', 'C_INC']]);
   });
 });
