@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { actAs, STEP_MS, seeText, useBrowserSandbox } from '../helpers/sandbox-browser.js';
+import {
+  actAs,
+  openSandbox,
+  STEP_MS,
+  seeText,
+  typeCommand,
+  useBrowserSandbox,
+} from '../helpers/sandbox-browser.js';
 
 /**
  * A bulk restore in the demo's sandbox, in headless Chromium, as the two people see it: Alice
@@ -13,14 +20,12 @@ describe('bulk restore in the sandbox', () => {
   it('preview card, approval by the second person, and the report, in the job thread', async () => {
     const { browser, running } = sandbox();
     const { page } = browser;
-    await page.goto(running.url);
-    await seeText(page.locator('#app-status'), 'zeus-recover is connected');
+    await openSandbox(page, running.url);
     await actAs(page, /Alice Moreau/, 'U01ALICE');
-    const box = page.getByRole('textbox', { name: 'Message or slash command' });
-    await box.fill(
+    await typeCommand(
+      page,
       '/zeus-recover bulk-restore --from postgres --since 3650d --reason "INC-4242 Redis came back empty"',
     );
-    await box.press('Enter');
 
     // The private note is replaced in place by what happened: no "Working on" stays behind.
     const notes = page.locator('#messages .msg--ephemeral');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { actAs, seeText, useBrowserSandbox } from '../helpers/sandbox-browser.js';
+import { actAs, openSandbox, seeText, typeCommand, useBrowserSandbox } from '../helpers/sandbox-browser.js';
 
 /**
  * App Home in the demo's sandbox, in headless Chromium: the page's "zeus-recover · Home" sends
@@ -13,12 +13,12 @@ describe('App Home in the sandbox', () => {
   it('shows the requester and the approver their own Home tab, refreshed as the request moves', async () => {
     const { browser, running } = sandbox();
     const { page } = browser;
-    await page.goto(running.url);
-    await seeText(page.locator('#app-status'), 'zeus-recover is connected');
+    await openSandbox(page, running.url);
     await actAs(page, /Alice Moreau/, 'U01ALICE');
-    const box = page.getByRole('textbox', { name: 'Message or slash command' });
-    await box.fill('/zeus-recover restore c-lost --from postgres --reason INC-4242 lost in the failover');
-    await box.press('Enter');
+    await typeCommand(
+      page,
+      '/zeus-recover restore c-lost --from postgres --reason INC-4242 lost in the failover',
+    );
     await seeText(page.locator('#messages'), /Approval needed: restore c-lost/);
 
     // Alice asked: nothing waits for her, and her request is listed with who can approve it.

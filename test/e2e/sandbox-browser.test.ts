@@ -1,8 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { STEP_MS, seeText, useBrowserSandbox } from '../helpers/sandbox-browser.js';
+import { STEP_MS, seeText, typeCommand, useBrowserSandbox } from '../helpers/sandbox-browser.js';
 
 /**
  * The demo's sandbox in headless Chromium, driven as a person would: type commands, open the
@@ -16,12 +15,6 @@ const sandbox = useBrowserSandbox();
 /** The path's time from typing to validation, for the closing note (test-artifacts is not committed). */
 const TIMING_FILE = resolve('test-artifacts/sandbox-path-timing.json');
 
-async function type(page: Page, text: string): Promise<void> {
-  const box = page.getByRole('textbox', { name: 'Message or slash command' });
-  await box.fill(text);
-  await box.press('Enter');
-}
-
 describe('the Slack sandbox in a browser', () => {
   it('one typed inspect → Restore button → reason → approval by the second user → validated, all in the thread', async () => {
     const { browser, running, stack } = sandbox();
@@ -34,7 +27,7 @@ describe('the Slack sandbox in a browser', () => {
     await seeText(page.locator('#app-status'), 'zeus-recover is connected');
 
     // The bare command opens the form; a bad id comes back as an inline error under its field.
-    await type(page, '/zeus-recover');
+    await typeCommand(page, '/zeus-recover');
     const form = page.getByRole('dialog', { name: 'Zeus recovery' });
     await form.waitFor({ timeout: STEP_MS });
     await form.getByLabel('Conversation id').fill('bad id!');
@@ -52,7 +45,7 @@ describe('the Slack sandbox in a browser', () => {
     // The one typed command of the path. From here to a validated restore it is clicks, a
     // reason and the second person's approval; the time it takes is recorded below.
     const typedAt = Date.now();
-    await type(page, '/zeus-recover inspect c-lost');
+    await typeCommand(page, '/zeus-recover inspect c-lost');
     // The private note is replaced in place by a link to the thread: no "Working on" stays.
     const notes = page.locator('#messages .msg--ephemeral');
     await seeText(notes, /Inspected c-lost/);
@@ -170,7 +163,10 @@ describe('the Slack sandbox in a browser', () => {
     // replay: asked by Alice, approved by Bob, followed in one progress message (the demo's Zeus).
     await alice.click();
     await page.locator('[data-switch-user="U01ALICE"][aria-pressed="true"]').waitFor({ timeout: STEP_MS });
-    await type(page, '/zeus-recover replay c-healthy --from-step 4 --reason "stuck after the failover"');
+    await typeCommand(
+      page,
+      '/zeus-recover replay c-healthy --from-step 4 --reason "stuck after the failover"',
+    );
     const replayRoot = page.locator('#messages .msg', { hasText: 'Zeus recovery: c-healthy' });
     const replayReplies = replayRoot.getByRole('button', { name: /\d+ repl/ });
     await replayReplies.waitFor({ timeout: STEP_MS });

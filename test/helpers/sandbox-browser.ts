@@ -64,6 +64,19 @@ export async function actAs(page: Page, name: RegExp, id: string): Promise<void>
   await page.locator(`[data-switch-user="${id}"][aria-pressed="true"]`).waitFor({ timeout: STEP_MS });
 }
 
+/** Types `text` in the channel's message box and sends it, as a person does. */
+export async function typeCommand(page: Page, text: string): Promise<void> {
+  const box = page.getByRole('textbox', { name: 'Message or slash command' });
+  await box.fill(text);
+  await box.press('Enter');
+}
+
+/** Opens the sandbox's page and waits until the bot is connected to it. */
+export async function openSandbox(page: Page, url: string): Promise<void> {
+  await page.goto(url);
+  await seeText(page.locator('#app-status'), 'zeus-recover is connected');
+}
+
 /** One sandbox with its bot and browser for the test file: started before its tests, stopped after. */
 export function useBrowserSandbox(): () => BrowserSandbox {
   let sandbox: BrowserSandbox | undefined;
