@@ -46,6 +46,7 @@ import {
   type Reply,
   type WorkflowContext,
 } from './context.js';
+import { editWhenDelivered } from './messaging.js';
 import { type ApproveInput, createPolicies } from './policies.js';
 import { createReviewNotice } from './review-notice.js';
 
@@ -185,11 +186,8 @@ export function createBulk(ctx: WorkflowContext) {
     wait: boolean,
   ): Promise<void> {
     if (seq === null) return;
-    for (let i = 0; i < (wait ? DELIVERY_WAIT.tries : 1); i++) {
-      if (await messaging.updateDelivered(channelId, seq, view)) return;
-      messaging.wakeDeliverer();
-      await sleep(DELIVERY_WAIT.ms);
-    }
+    const tries = { ...DELIVERY_WAIT, tries: wait ? DELIVERY_WAIT.tries : 1 };
+    if (await editWhenDelivered(messaging, channelId, seq, view, tries)) return;
     logger.warn({ channelId, seq }, 'bulk message not delivered yet; left unedited');
   }
 

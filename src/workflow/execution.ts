@@ -13,6 +13,7 @@ import { replayProgressView } from '../views/replay.js';
 import { restoreOutcomeView } from '../views/restore.js';
 import type { SlackMessage } from '../views/slack.js';
 import type { WorkflowContext } from './context.js';
+import { editWhenDelivered } from './messaging.js';
 
 /**
  * Runs an approved request once (startExecution lets exactly one caller through), records its
@@ -210,11 +211,7 @@ export function createExecution(ctx: WorkflowContext) {
       const seq = startedSeq;
       if (seq === null) return;
       // The progress message is posted by the delivery worker; give it a moment to appear.
-      for (let i = 0; i < 25; i++) {
-        if (await messaging.updateDelivered(request.channelId, seq, message)) return;
-        messaging.wakeDeliverer();
-        await new Promise((r) => setTimeout(r, 200));
-      }
+      await editWhenDelivered(messaging, request.channelId, seq, message, { tries: 25, ms: 200 });
     };
     const result = await executeReplay(
       coreFor(request.channelId, request, (seq) => {

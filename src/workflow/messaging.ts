@@ -28,6 +28,25 @@ export interface MessagingPort {
 }
 
 /**
+ * Edits the message an audit entry is delivered as, waking the deliverer and trying again while
+ * it is not posted yet (it usually is within a poll or two). False when it never was in `tries`.
+ */
+export async function editWhenDelivered(
+  messaging: Pick<MessagingPort, 'updateDelivered' | 'wakeDeliverer'>,
+  channelId: string,
+  seq: number,
+  message: SlackMessage,
+  wait: { tries: number; ms: number },
+): Promise<boolean> {
+  for (let i = 0; i < wait.tries; i++) {
+    if (await messaging.updateDelivered(channelId, seq, message)) return true;
+    messaging.wakeDeliverer();
+    if (i < wait.tries - 1) await new Promise((r) => setTimeout(r, wait.ms));
+  }
+  return false;
+}
+
+/**
  * How the chat's people and commands are written in the audit log (`slack:U123`,
  * `/zeus-recover inspect c-1`), so entries say which face they came through.
  */

@@ -10,6 +10,7 @@ import {
 } from '../views/policies.js';
 import type { SlackMessage } from '../views/slack.js';
 import type { Reply, WorkflowContext } from './context.js';
+import { editWhenDelivered } from './messaging.js';
 
 /** A break-glass request or bulk job, as far as its notice and review are concerned. */
 export type ReviewTarget =
@@ -62,11 +63,7 @@ export function createReviewNotice(ctx: Pick<WorkflowContext, 'lookup' | 'messag
       const entry = await notice(t);
       const message = entry ? view(t, entry, reviewed, new Date()) : null;
       if (!entry || !message) return;
-      for (let i = 0; i < DELIVERY_WAIT.tries; i++) {
-        if (await messaging.updateDelivered(t.channelId, entry.seq, message)) return;
-        messaging.wakeDeliverer();
-        await new Promise((r) => setTimeout(r, DELIVERY_WAIT.ms));
-      }
+      if (await editWhenDelivered(messaging, t.channelId, entry.seq, message, DELIVERY_WAIT)) return;
       logger.warn({ seq: entry.seq }, 'break-glass notice not delivered yet; its button stays');
     } catch (err) {
       logger.warn({ err }, 'could not edit the reviewed break-glass notice');
