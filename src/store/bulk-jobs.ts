@@ -210,14 +210,13 @@ export interface BulkStore {
   settleJob(jobId: string): Promise<BulkJobState | null>;
   /** Items of the chunk still without a final outcome, in id order. */
   openItems(jobId: string, chunk: number): Promise<OpenItem[]>;
-  markWriting(jobId: string, ids: readonly string[]): Promise<void>;
-  /** Records outcomes and drops backups taken for writes that did not happen, in one transaction. */
-  recordOutcomes(
-    jobId: string,
-    results: readonly ItemResult[],
-    unusedBackups: readonly string[],
-  ): Promise<void>;
-  insertBackups(rows: readonly NewBulkBackup[]): Promise<string[]>;
+  /**
+   * One step of a chunk, in one statement (atomic, one round trip): the backups of the writes about
+   * to be sent are stored (their ids returned, in order), the outcomes of the batch before are
+   * recorded (and its backups for writes that did not happen dropped), and the chunk's set of
+   * conversations whose write may be in flight gains `sending` and loses those recorded.
+   */
+  advanceChunk(jobId: string, chunk: number, step: ChunkStep): Promise<string[]>;
   /** Stops handing out chunks; a chunk being worked finishes. The state after, or null if none. */
   requestCancel(jobId: string): Promise<BulkJobState | null>;
   /**
@@ -250,6 +249,17 @@ export interface BulkStore {
     jobId: string,
     tell: (state: 'failed' | 'cancelled') => ToldEntry,
   ): Promise<{ state: 'failed' | 'cancelled'; entry: AuditEntry } | null>;
+}
+
+export interface ChunkStep {
+  /** Backups of the overwrites about to be sent: durable before any of them is. */
+  backups: readonly NewBulkBackup[];
+  /** The conversations whose writes are about to be sent. */
+  sending: readonly string[];
+  /** Outcomes of the batch before, now known. */
+  recorded: readonly ItemResult[];
+  /** Backups of that batch taken for writes that did not happen (Redis changed first). */
+  unusedBackups: readonly string[];
 }
 
 export interface ChunkCounts {
@@ -499,21 +509,23 @@ export function createBulkStore(pool: pg.Pool, schema: string, zeusTable: string
     async openItems(jobId, chunk) {
       const res = await pool.query<{
         conversation_id: string;
-        outcome: string | null;
+        writing: boolean | null;
         preview_source_sha1: Buffer | null;
         preview_redis_sha1: Buffer | null;
         preview_group: string | null;
         preview_problem: string | null;
       }>(
-        `SELECT conversation_id, outcome, preview_source_sha1, preview_redis_sha1, preview_group, preview_problem
-           FROM ${s}.bulk_job_items
-          WHERE job_id = $1 AND chunk = $2 AND (outcome IS NULL OR outcome = 'writing')
-          ORDER BY conversation_id`,
+        `SELECT i.conversation_id, i.outcome = 'writing' OR i.conversation_id = ANY(c.writing) AS writing,
+                i.preview_source_sha1, i.preview_redis_sha1, i.preview_group, i.preview_problem
+           FROM ${s}.bulk_job_items i
+           JOIN ${s}.bulk_job_chunks c ON c.job_id = i.job_id AND c.chunk = i.chunk
+          WHERE i.job_id = $1 AND i.chunk = $2 AND (i.outcome IS NULL OR i.outcome = 'writing')
+          ORDER BY i.conversation_id`,
         [jobId, chunk],
       );
       return res.rows.map((r) => ({
         conversationId: r.conversation_id,
-        writing: r.outcome === 'writing',
+        writing: r.writing === true,
         preview:
           r.preview_source_sha1 && r.preview_group
             ? {
@@ -526,43 +538,22 @@ export function createBulkStore(pool: pg.Pool, schema: string, zeusTable: string
       }));
     },
 
-    async markWriting(jobId, ids) {
-      if (ids.length === 0) return;
-      await pool.query(
-        `UPDATE ${s}.bulk_job_items SET outcome = 'writing'
-          WHERE job_id = $1 AND conversation_id = ANY($2::text[]) AND outcome IS NULL`,
-        [jobId, ids],
-      );
-    },
-
-    async recordOutcomes(jobId, results, unusedBackups) {
-      if (results.length === 0 && unusedBackups.length === 0) return;
-      // One statement, so atomic on its own: no BEGIN/COMMIT round trips per batch.
-      await pool.query(
-        `WITH recorded AS (
-           UPDATE ${s}.bulk_job_items i SET outcome = r.outcome, backup_id = r.backup_id, detail = r.detail
-             FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS r(conversation_id, outcome, backup_id, detail)
-            WHERE i.job_id = $1 AND i.conversation_id = r.conversation_id
-           RETURNING 1)
-         DELETE FROM ${s}.backups WHERE id = ANY($6::text[])`,
-        [
-          jobId,
-          results.map((r) => r.conversationId),
-          results.map((r) => r.outcome),
-          results.map((r) => r.backupId),
-          results.map((r) => r.detail),
-          unusedBackups,
-        ],
-      );
-    },
-
-    async insertBackups(rows) {
-      if (rows.length === 0) return [];
-      const ids = rows.map(() => newBackupId());
-      // One statement for the batch; each value goes as binary bytea, so every byte survives.
-      const values: unknown[] = [];
-      const tuples = rows.map((b, i) => {
-        const o = i * 9;
+    async advanceChunk(jobId, chunk, step) {
+      const { backups, sending, recorded, unusedBackups } = step;
+      const ids = backups.map(() => newBackupId());
+      const values: unknown[] = [
+        jobId,
+        chunk,
+        sending,
+        recorded.map((r) => r.conversationId),
+        recorded.map((r) => r.outcome),
+        recorded.map((r) => r.backupId),
+        recorded.map((r) => r.detail),
+        unusedBackups,
+      ];
+      // Each backup's value goes as its own binary bytea parameter, so every byte survives.
+      const tuples = backups.map((b, i) => {
+        const o = values.length;
         values.push(
           ids[i],
           b.conversationId,
@@ -576,9 +567,24 @@ export function createBulkStore(pool: pg.Pool, schema: string, zeusTable: string
         );
         return `($${o + 1}, $${o + 2}, $${o + 3}, true, $${o + 4}, $${o + 5}, $${o + 6}, $${o + 7}, $${o + 8}, $${o + 9}, 'bulk-restore')`;
       });
+      const insert =
+        tuples.length === 0
+          ? ''
+          : `stored AS (
+               INSERT INTO ${s}.backups (id, conversation_id, redis_key, existed, value, checksum, ttl_ms, actor, reason, request_id, taken_for)
+               VALUES ${tuples.join(', ')} RETURNING 1),`;
+      // One statement: every part of it happens or none does, without BEGIN/COMMIT round trips.
       await pool.query(
-        `INSERT INTO ${s}.backups (id, conversation_id, redis_key, existed, value, checksum, ttl_ms, actor, reason, request_id, taken_for)
-         VALUES ${tuples.join(', ')}`,
+        `WITH ${insert}
+         recorded AS (
+           UPDATE ${s}.bulk_job_items i SET outcome = r.outcome, backup_id = r.backup_id, detail = r.detail
+             FROM unnest($4::text[], $5::text[], $6::text[], $7::text[]) AS r(conversation_id, outcome, backup_id, detail)
+            WHERE i.job_id = $1 AND i.conversation_id = r.conversation_id
+           RETURNING 1),
+         dropped AS (DELETE FROM ${s}.backups WHERE id = ANY($8::text[]) RETURNING 1)
+         UPDATE ${s}.bulk_job_chunks SET writing = ARRAY(
+             SELECT unnest(coalesce(writing, '{}'::text[]) || $3::text[]) EXCEPT SELECT unnest($4::text[]))
+          WHERE job_id = $1 AND chunk = $2`,
         values,
       );
       return ids;

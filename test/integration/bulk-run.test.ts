@@ -296,6 +296,82 @@ describe('bulk restore jobs (core on pg-boss, real Postgres and Redis)', () => {
     }
   }, 90_000);
 
+  it('an attempt that dies after sending writes, before recording them: the next counts them restored and sends none again', async () => {
+    // 500 ids: one chunk of two batches; the first batch's 100 absent and older copies are written.
+    const mixed = await seedMixed(stack.db.pool, stack.redis.client, stack.redis.key, 500, 'c-sent');
+    const writes = await countWrites(stack.redis.url, `${stack.redis.prefix}c-sent-`);
+    try {
+      const d = deps();
+      const { jobId } = await startBulkRestore(
+        d,
+        selectionOf('c-sent-*'),
+        { overwrite: false, maxRate: null },
+        actor,
+        { enqueue: async () => undefined },
+      );
+      // The database goes away once the first batch's writes are out: the statement that would
+      // record their outcomes (with the next batch's backups) never runs.
+      let steps = 0;
+      const dying: BulkDeps = {
+        ...d,
+        store: {
+          ...d.store,
+          advanceChunk: async (...args) => {
+            if (++steps === 2) throw new Error('Connection terminated unexpectedly');
+            return d.store.advanceChunk(...args);
+          },
+        },
+      };
+      await expect(workChunk(dying, jobId, 0, { worker: 'w1', lastAttempt: false })).rejects.toThrow(
+        'Connection terminated',
+      );
+      const between = await jobStatus(d, jobId);
+      expect(between.done).toBe(0);
+      expect(between.chunks.working).toBe(1);
+      // The writes landed: Redis holds the first batch's sources already.
+      expect(await stack.redis.client.get(stack.redis.key(mixed.ids.absent[0] as string))).not.toBeNull();
+
+      await workChunk(d, jobId, 0, { worker: 'w2', lastAttempt: false });
+      const done = await jobStatus(d, jobId);
+      expect(done.state).toBe('succeeded');
+      // Written by the first attempt, so restored: not "identical", as Redis alone would say now.
+      expect(done.counts).toEqual(mixedCounts(500));
+      expectEachRestoredOnce(writes, mixed, stack.redis.key);
+      const inFlight = await stack.db.pool.query<{ writing: string[] | null }>(
+        `SELECT writing FROM ${SCHEMA}.bulk_job_chunks WHERE job_id = $1`,
+        [jobId],
+      );
+      expect(inFlight.rows).toEqual([{ writing: [] }]);
+    } finally {
+      writes.stop();
+    }
+  }, 60_000);
+
+  it('items marked in flight the old way (outcome "writing", before migration 0021) still count as restored', async () => {
+    const mixed = await seedMixed(stack.db.pool, stack.redis.client, stack.redis.key, 50, 'c-legacy');
+    const d = deps();
+    const { jobId } = await startBulkRestore(
+      d,
+      selectionOf('c-legacy-*'),
+      { overwrite: false, maxRate: null },
+      actor,
+      { enqueue: async () => undefined },
+    );
+    // An attempt by the code before 0021 marked the absent ones and its writes landed, then it died.
+    const absent = mixed.ids.absent;
+    const sources = await stack.db.pool.query<{ id: string; state: string }>(
+      'SELECT id, state::text AS state FROM conversations WHERE id = ANY($1::text[])',
+      [absent],
+    );
+    for (const row of sources.rows) await stack.redis.client.set(stack.redis.key(row.id), row.state);
+    await stack.db.pool.query(
+      `UPDATE ${SCHEMA}.bulk_job_items SET outcome = 'writing' WHERE job_id = $1 AND conversation_id = ANY($2::text[])`,
+      [jobId, absent],
+    );
+    await workChunk(d, jobId, 0, { worker: 'w', lastAttempt: false });
+    expect((await jobStatus(d, jobId)).counts).toEqual(mixedCounts(50));
+  }, 60_000);
+
   it('two workers never work one chunk at once: a held chunk is not touched, and two engines write each conversation once', async () => {
     const mixed = await seedMixed(stack.db.pool, stack.redis.client, stack.redis.key, 1500, 'c-two');
     const writes = await countWrites(stack.redis.url, `${stack.redis.prefix}c-two-`);

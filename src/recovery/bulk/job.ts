@@ -341,16 +341,57 @@ async function writeChunk(
   const counts: Record<string, number> = {};
   const batchSize = job.maxRate ? Math.max(1, Math.min(WRITE_BATCH, job.maxRate)) : WRITE_BATCH;
   const sleep = run.sleep ?? pause;
-  for (let at = 0; at < items.length; at += batchSize) {
+  const batches: OpenItem[][] = [];
+  for (let at = 0; at < items.length; at += batchSize) batches.push(items.slice(at, at + batchSize));
+  const prepare = (k: number) => {
+    const batch = batches[k];
+    if (!batch) return null;
+    const pending = prepareBatch(deps, job, batch);
+    // Awaited in its turn, unless a write fails first and the chunk stops: not unhandled then.
+    pending.catch(() => undefined);
+    return pending;
+  };
+  const record = async (batch: WrittenBatch | null) => {
+    if (!batch) return;
+    await deps.store.advanceChunk(jobId, chunk, {
+      backups: [],
+      sending: [],
+      recorded: batch.results,
+      unusedBackups: batch.unused,
+    });
+    for (const r of batch.results) counts[r.outcome] = (counts[r.outcome] ?? 0) + 1;
+  };
+  // Each batch's outcomes are recorded in the same statement that stores the next batch's backups
+  // and marks it in flight; unpaced, the next batch is read and decided while this one's writes
+  // are out.
+  let next = prepare(0);
+  let written: WrittenBatch | null = null;
+  for (let k = 0; next; k++) {
     const began = performance.now();
-    const batch = items.slice(at, at + batchSize);
-    const results = await writeBatch(deps, job, batch);
-    for (const r of results) counts[r.outcome] = (counts[r.outcome] ?? 0) + 1;
+    const batch = await next;
+    const backupIds = await deps.store.advanceChunk(jobId, chunk, {
+      backups: batch.writes.flatMap((w) => (w.backup ? [w.backup] : [])),
+      sending: batch.writes.map((w) => (batch.results[w.index] as ItemResult).conversationId),
+      recorded: written?.results ?? [],
+      unusedBackups: written?.unused ?? [],
+    });
+    if (written) for (const r of written.results) counts[r.outcome] = (counts[r.outcome] ?? 0) + 1;
+    // Paced, the next batch is read after the pause: a read held through it would leave Zeus a
+    // longer window to change the copy, and the compare-and-set would skip it as changed.
+    if (!job.maxRate) next = prepare(k + 1);
+    written = await writeBatch(deps, batch, backupIds);
     if (job.maxRate) {
-      const wait = (batch.length / job.maxRate) * 1000 - (performance.now() - began);
-      if (wait > 0) await sleep(wait);
+      const wait = (batch.results.length / job.maxRate) * 1000 - (performance.now() - began);
+      if (wait > 0) {
+        // Paced: the outcomes are recorded now, not a pause later, so progress shows them.
+        await record(written);
+        written = null;
+        await sleep(wait);
+      }
+      next = prepare(k + 1);
     }
   }
+  await record(written);
   return counts;
 }
 
@@ -362,11 +403,23 @@ function keptDecision(kept: OpenItem['preview']): PreviewDecision | null {
 
 const GROUP_NAMES: ReadonlySet<string> = new Set(GROUPS);
 
-async function writeBatch(
+/** A batch read and decided: every item's result, the writes still to send among them. */
+interface PreparedBatch {
+  results: ItemResult[];
+  writes: Array<{ index: number; op: CasOp; backup: NewBulkBackup | null }>;
+}
+
+/** A batch after its writes: the final results, and the backups of writes that did not happen. */
+interface WrittenBatch {
+  results: ItemResult[];
+  unused: string[];
+}
+
+async function prepareBatch(
   deps: BulkDeps,
   job: BulkJobRow,
   batch: readonly OpenItem[],
-): Promise<ItemResult[]> {
+): Promise<PreparedBatch> {
   const ids = batch.map((b) => b.conversationId);
   const keys = ids.map((id) => `${deps.keyPrefix}${id}`);
   const [sources, current] = await Promise.all([deps.store.readSource(ids), readKeys(deps.redis, keys)]);
@@ -444,15 +497,21 @@ async function writeBatch(
     results.push({ conversationId: id, outcome: 'failed', backupId: null, detail: 'not written' });
   }
 
-  const backups = writes.flatMap((w) => (w.backup ? [w.backup] : []));
-  // Every overwrite is backed up first; the backups are durable before any write is sent.
-  const backupIds = await deps.store.insertBackups(backups);
+  return { results, writes };
+}
+
+/**
+ * Sends a batch's compare-and-sets (its backups stored and the batch marked in flight already,
+ * `backupIds` in the order of its backups) and settles each result from the replies.
+ */
+async function writeBatch(
+  deps: BulkDeps,
+  batch: PreparedBatch,
+  backupIds: readonly string[],
+): Promise<WrittenBatch> {
+  const { results, writes } = batch;
   let b = 0;
   for (const w of writes) if (w.backup) (results[w.index] as ItemResult).backupId = backupIds[b++] ?? null;
-  await deps.store.markWriting(
-    job.id,
-    writes.map((w) => (results[w.index] as ItemResult).conversationId),
-  );
   // Shadow keys (bulk/shadow-batch.ts) only when asked: not shown to cost bulk under 10 %
   // (docs/benchmarks.md, "Shadow keys in bulk").
   const ops = writes.map((w) => w.op);
@@ -478,6 +537,5 @@ async function writeBatch(
       r.detail = o?.reason.slice(0, 200) ?? 'no reply';
     }
   });
-  await deps.store.recordOutcomes(job.id, results, unused);
-  return results;
+  return { results, unused };
 }

@@ -17,6 +17,7 @@ import { migration0017 } from './0017-bulk-break-glass.js';
 import { migration0018 } from './0018-bulk-resumed-at.js';
 import { migration0019 } from './0019-needs-review-index.js';
 import { migration0020 } from './0020-bulk-preview-decisions.js';
+import { migration0021 } from './0021-bulk-chunk-writing.js';
 import type { Migration } from './migration.js';
 
 export type { Migration } from './migration.js';
@@ -48,4 +49,5 @@ export const MIGRATIONS: readonly Migration[] = [
   migration0018,
   migration0019,
   migration0020,
+  migration0021,
 ];
