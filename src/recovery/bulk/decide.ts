@@ -87,8 +87,9 @@ export interface VerdictRequest {
 }
 
 /**
- * The verdicts `decide` will ask for, so they can be computed ahead (in parallel) and kept. A
- * source with a broken id needs none; a different Redis copy is fingerprinted with its source.
+ * The verdicts `decide` asks for first, so they can be computed ahead (in parallel) and kept: the
+ * quick verdict of the source, and of a different Redis copy. A source with a broken id needs
+ * none. Once they are kept, `fingerprintsNeeded` says which pairs need their content hashes too.
  */
 export function verdictsNeeded(
   id: string,
@@ -97,9 +98,39 @@ export function verdictsNeeded(
   idPattern: RegExp,
 ): VerdictRequest[] {
   if (!validBulkId(id, idPattern)) return [];
-  const compared = current !== null && !current.equals(source);
-  const src = { id, bytes: source, fingerprint: compared };
-  return compared ? [src, { id, bytes: current, fingerprint: true }] : [src];
+  const src = { id, bytes: source, fingerprint: false };
+  return current !== null && !current.equals(source)
+    ? [src, { id, bytes: current, fingerprint: false }]
+    : [src];
+}
+
+/**
+ * The content hashes `decide` will ask for, given the quick verdicts (taken from `cache`, or
+ * computed): both copies' when they differ in bytes but may hold the same content.
+ */
+export function fingerprintsNeeded(
+  id: string,
+  source: Buffer,
+  current: Buffer | null,
+  idPattern: RegExp,
+  cache: VerdictCache,
+): VerdictRequest[] {
+  if (!validBulkId(id, idPattern) || current === null || current.equals(source)) return [];
+  const src = cache.verdict(id, source, false);
+  if (!src.valid || !mayHoldSameContent(src, cache.verdict(id, current, false))) return [];
+  return [
+    { id, bytes: source, fingerprint: true },
+    { id, bytes: current, fingerprint: true },
+  ];
+}
+
+/**
+ * Copies of the same content (equal canonical forms, so equal content hashes) have the same
+ * `updated_at` and the same number of steps, whichever parser read them; copies that differ in
+ * either cannot be identical, and need no content hash (the costly part of an analysis) to tell.
+ */
+function mayHoldSameContent(a: Verdict, b: Verdict): boolean {
+  return a.updatedAt === b.updatedAt && a.stepCount === b.stepCount;
 }
 
 /**
@@ -167,17 +198,18 @@ export function decide(
   }
   const verdictOf = (bytes: Buffer, fingerprint: boolean) =>
     cache ? cache.verdict(id, bytes, fingerprint) : analyze(id, bytes, fingerprint);
-  // Only a copy compared with a different one needs its content hash; an absent key or the
-  // same bytes need the source's validity alone.
-  const compared = current !== null && !current.equals(source);
-  const src = verdictOf(source, compared);
+  const src = verdictOf(source, false);
   if (!src.valid) return { group: 'invalid', problem: src.problem };
   if (current === null) return { group: 'absent', problem: null };
-  if (!compared) return { group: 'identical', problem: null };
-  const cur = verdictOf(current, true);
-  // Zeus's own bytes and Postgres's jsonb text differ in spacing and key order for the same content.
-  if (cur.contentHash !== null && cur.contentHash === src.contentHash)
-    return { group: 'identical', problem: null };
+  if (current.equals(source)) return { group: 'identical', problem: null };
+  const cur = verdictOf(current, false);
+  // Zeus's own bytes and Postgres's jsonb text differ in spacing and key order for the same
+  // content: only the content hashes tell, and only copies that may hold the same content need them.
+  if (mayHoldSameContent(src, cur)) {
+    const hash = verdictOf(current, true).contentHash;
+    if (hash !== null && hash === verdictOf(source, true).contentHash)
+      return { group: 'identical', problem: null };
+  }
   if (!cur.valid) return { group: 'older', problem: null };
   const laterUpdate =
     cur.updatedAt !== null &&

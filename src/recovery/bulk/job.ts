@@ -11,19 +11,12 @@ import type {
 } from '../../store/bulk-jobs.js';
 import { sha256Checksum } from '../conversation.js';
 import { sleep as pause } from '../retry.js';
-import {
-  decide,
-  GROUPS,
-  type Group,
-  type PreviewDecision,
-  previewStillHolds,
-  verdictsNeeded,
-} from './decide.js';
+import { decide, GROUPS, type Group, type PreviewDecision, previewStillHolds } from './decide.js';
 import { type BulkDeps, type BulkPreview, previewBulk } from './preview.js';
 import { type CasOp, compareAndSetMany, readKeys } from './redis-batch.js';
 import { type Selection, selectionFilter, selectionKey } from './selection.js';
 import { promoteMany } from './shadow-batch.js';
-import { warmVerdicts } from './verdict-pool.js';
+import { warmDecisions } from './verdict-pool.js';
 
 /** How chunks reach workers: pg-boss in production (src/jobs.ts), the same in tests. */
 export interface ChunkQueue {
@@ -439,13 +432,15 @@ async function prepareBatch(
       : null;
   });
   if (deps.verdicts) {
-    await warmVerdicts(
+    await warmDecisions(
       deps.verdicts,
       batch.flatMap((item, i) => {
         const source = bytes.get(item.conversationId);
-        const read = current[i]?.bytes ?? null;
-        return source && !held[i] ? verdictsNeeded(item.conversationId, source, read, deps.idPattern) : [];
+        return source && !held[i]
+          ? [{ id: item.conversationId, source, current: current[i]?.bytes ?? null }]
+          : [];
       }),
+      deps.idPattern,
     );
   }
   const results: ItemResult[] = [];

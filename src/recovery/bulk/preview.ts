@@ -3,10 +3,10 @@ import type { BulkStore, Freezer, KeptDecision, SourceRow } from '../../store/bu
 import type { AuditLog } from '../../store/types.js';
 import type { RedisClient } from '../tiers/redis.js';
 import type { TtlPolicy } from '../types.js';
-import { decide, GROUPS, type Group, type VerdictCache, verdictsNeeded } from './decide.js';
+import { decide, GROUPS, type Group, type VerdictCache } from './decide.js';
 import { copyDigest, type MemoryInfo, memoryInfo, readKeys } from './redis-batch.js';
 import { type Selection, selectionFilter, selectionJson } from './selection.js';
-import { warmVerdicts } from './verdict-pool.js';
+import { warmDecisions } from './verdict-pool.js';
 
 /** Everything the bulk restore needs, passed in by the face that runs it. */
 export interface BulkDeps {
@@ -81,11 +81,14 @@ async function tallyBatch(
   );
   const sources = rows.map((row) => Buffer.from(row.state, 'utf8'));
   if (deps.verdicts) {
-    await warmVerdicts(
+    await warmDecisions(
       deps.verdicts,
-      rows.flatMap((row, i) =>
-        verdictsNeeded(row.id, sources[i] as Buffer, current[i]?.bytes ?? null, deps.idPattern),
-      ),
+      rows.map((row, i) => ({
+        id: row.id,
+        source: sources[i] as Buffer,
+        current: current[i]?.bytes ?? null,
+      })),
+      deps.idPattern,
     );
   }
   return rows.map((row, i) => {

@@ -2,7 +2,13 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { errorMessage } from '../../errors.js';
 import { workerModule } from '../worker-module.js';
-import type { Verdict, VerdictCache, VerdictRequest } from './decide.js';
+import {
+  fingerprintsNeeded,
+  type Verdict,
+  type VerdictCache,
+  type VerdictRequest,
+  verdictsNeeded,
+} from './decide.js';
 
 /**
  * The conversation analysis of a bulk restore on worker threads (two): on one event loop
@@ -154,6 +160,32 @@ export async function warmVerdicts(
   } catch (err) {
     onError?.(errorMessage(err));
   }
+}
+
+/** One conversation to decide: its source copy and Redis's (null: no key). */
+export interface DecisionInput {
+  id: string;
+  source: Buffer;
+  current: Buffer | null;
+}
+
+/**
+ * Computes ahead, on the worker threads, every verdict `decide` will read for these
+ * conversations: the quick verdicts first, then the content hashes of the pairs they leave open.
+ */
+export async function warmDecisions(
+  cache: VerdictCache,
+  copies: readonly DecisionInput[],
+  idPattern: RegExp,
+): Promise<void> {
+  await warmVerdicts(
+    cache,
+    copies.flatMap((c) => verdictsNeeded(c.id, c.source, c.current, idPattern)),
+  );
+  await warmVerdicts(
+    cache,
+    copies.flatMap((c) => fingerprintsNeeded(c.id, c.source, c.current, idPattern, cache)),
+  );
 }
 
 /** Stops the workers (tests, and a process that is done with bulk work). */
