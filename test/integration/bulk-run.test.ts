@@ -13,6 +13,7 @@ import {
 import type { BulkDeps } from '../../src/recovery/bulk/preview.js';
 import { parseSelection } from '../../src/recovery/bulk/selection.js';
 import { compileIdPattern, DEFAULT_ID_PATTERN } from '../../src/recovery/ids.js';
+import { createPgPool } from '../../src/recovery/tiers/postgres.js';
 import { createAuditLog } from '../../src/store/audit.js';
 import { createBulkStore } from '../../src/store/bulk-jobs.js';
 import { migrate } from '../../src/store/migrate.js';
@@ -26,6 +27,7 @@ import {
 import { cli } from '../helpers/cli.js';
 import { makeConversation } from '../helpers/conversations.js';
 import { eventually } from '../helpers/eventually.js';
+import { holding, startFaultProxyFor, throughProxy } from '../helpers/fault-proxy.js';
 import { startRedisCluster } from '../helpers/redis-cluster.js';
 import { startPrivateRedis } from '../helpers/redis-server.js';
 import { type Stack, startStack } from '../helpers/stack.js';
@@ -296,56 +298,61 @@ describe('bulk restore jobs (core on pg-boss, real Postgres and Redis)', () => {
     }
   }, 90_000);
 
-  it('an attempt that dies after sending writes, before recording them: the next counts them restored and sends none again', async () => {
-    // 500 ids: one chunk of two batches; the first batch's 100 absent and older copies are written.
-    const mixed = await seedMixed(stack.db.pool, stack.redis.client, stack.redis.key, 500, 'c-sent');
-    const writes = await countWrites(stack.redis.url, `${stack.redis.prefix}c-sent-`);
-    try {
-      const d = deps();
-      const { jobId } = await startBulkRestore(
-        d,
-        selectionOf('c-sent-*'),
-        { overwrite: false, maxRate: null },
-        actor,
-        { enqueue: async () => undefined },
-      );
-      // The database goes away once the first batch's writes are out: the statement that would
-      // record their outcomes (with the next batch's backups) never runs.
-      let steps = 0;
-      const dying: BulkDeps = {
-        ...d,
-        store: {
-          ...d.store,
-          advanceChunk: async (...args) => {
-            if (++steps === 2) throw new Error('Connection terminated unexpectedly');
-            return d.store.advanceChunk(...args);
-          },
-        },
-      };
-      await expect(workChunk(dying, jobId, 0, { worker: 'w1', lastAttempt: false })).rejects.toThrow(
-        'Connection terminated',
-      );
-      const between = await jobStatus(d, jobId);
-      expect(between.done).toBe(0);
-      expect(between.chunks.working).toBe(1);
-      // The writes landed: Redis holds the first batch's sources already.
-      expect(await stack.redis.client.get(stack.redis.key(mixed.ids.absent[0] as string))).not.toBeNull();
+  it.each([
+    ['never arrives', 'cut-before'],
+    ['arrives and its reply is lost', 'cut-after'],
+  ] as const)(
+    'a chunk whose statement after its first writes %s: the next attempt counts them restored and sends none again',
+    async (_what, fault) => {
+      // 500 ids: one chunk of two batches; the first batch's 100 absent and older copies are written.
+      const prefix = `c-sent-${fault}`;
+      const mixed = await seedMixed(stack.db.pool, stack.redis.client, stack.redis.key, 500, prefix);
+      const writes = await countWrites(stack.redis.url, `${stack.redis.prefix}${prefix}-`);
+      const proxy = await startFaultProxyFor(stack.env.DATABASE_URL ?? '', 5432);
+      // The bot's own pool, which keeps a cut connection's error from ending the process.
+      const pool = createPgPool(throughProxy(stack.env.DATABASE_URL ?? '', proxy), 5000);
+      try {
+        const d = deps();
+        const { jobId } = await startBulkRestore(
+          d,
+          selectionOf(`${prefix}-*`),
+          { overwrite: false, maxRate: null },
+          actor,
+          { enqueue: async () => undefined },
+        );
+        // The statement that records the first batch's outcomes (and marks the second in flight)
+        // is the chunk's second move of its in-flight set: the first batch's writes are out by then.
+        const cut = proxy.arm({ match: holding('bulk_job_chunks', 'set writing'), nth: 2, fault });
+        const worker: BulkDeps = { ...d, store: createBulkStore(pool, SCHEMA, 'conversations') };
+        await expect(workChunk(worker, jobId, 0, { worker: 'w1', lastAttempt: false })).rejects.toThrow();
+        expect(cut.hasFired).toBe(true);
+        const between = await jobStatus(d, jobId);
+        expect(between.chunks.working).toBe(1);
+        // Cut before, nothing of it happened; cut after, it may have committed or not.
+        if (fault === 'cut-before') expect(between.done).toBe(0);
+        else expect([0, 250]).toContain(between.done);
+        // The writes landed: Redis holds the first batch's sources already.
+        expect(await stack.redis.client.get(stack.redis.key(mixed.ids.absent[0] as string))).not.toBeNull();
 
-      await workChunk(d, jobId, 0, { worker: 'w2', lastAttempt: false });
-      const done = await jobStatus(d, jobId);
-      expect(done.state).toBe('succeeded');
-      // Written by the first attempt, so restored: not "identical", as Redis alone would say now.
-      expect(done.counts).toEqual(mixedCounts(500));
-      expectEachRestoredOnce(writes, mixed, stack.redis.key);
-      const inFlight = await stack.db.pool.query<{ writing: string[] | null }>(
-        `SELECT writing FROM ${SCHEMA}.bulk_job_chunks WHERE job_id = $1`,
-        [jobId],
-      );
-      expect(inFlight.rows).toEqual([{ writing: [] }]);
-    } finally {
-      writes.stop();
-    }
-  }, 60_000);
+        await workChunk(worker, jobId, 0, { worker: 'w2', lastAttempt: false });
+        const done = await jobStatus(d, jobId);
+        expect(done.state).toBe('succeeded');
+        // Written by the first attempt, so restored: not "identical", as Redis alone would say now.
+        expect(done.counts).toEqual(mixedCounts(500));
+        expectEachRestoredOnce(writes, mixed, stack.redis.key);
+        const inFlight = await stack.db.pool.query<{ writing: string[] | null }>(
+          `SELECT writing FROM ${SCHEMA}.bulk_job_chunks WHERE job_id = $1`,
+          [jobId],
+        );
+        expect(inFlight.rows).toEqual([{ writing: [] }]);
+      } finally {
+        writes.stop();
+        await pool.end();
+        await proxy.stop();
+      }
+    },
+    60_000,
+  );
 
   it('items marked in flight the old way (outcome "writing", before migration 0021) still count as restored', async () => {
     const mixed = await seedMixed(stack.db.pool, stack.redis.client, stack.redis.key, 50, 'c-legacy');
