@@ -130,13 +130,18 @@ async function clearPrefix(redis: Redis, prefix: string): Promise<void> {
   } while (cursor !== '0');
 }
 
-/** Every key holding an older copy (fewer steps), so the restore overwrites and backs up each. */
-async function fillOlder(redis: Redis, prefix: string, n: number): Promise<void> {
+/**
+ * Every key holding an older copy (fewer steps), so the restore overwrites and backs up each. With
+ * BENCH_BULK_FULL=same, every key holds the same content in Zeus's own bytes (not Postgres's
+ * spelling): all identical, nothing written, every pair compared by content hash.
+ */
+async function fillFull(redis: Redis, prefix: string, n: number): Promise<void> {
+  const steps = process.env.BENCH_BULK_FULL === 'same' ? STEPS : STEPS - 5;
   for (let at = 0; at < n; at += 500) {
     const pipeline = redis.pipeline();
     for (let i = at; i < Math.min(n, at + 500); i++) {
       const id = `c-bench-${String(i).padStart(6, '0')}`;
-      pipeline.set(`${prefix}${id}`, makeConversation(id, STEPS - 5));
+      pipeline.set(`${prefix}${id}`, makeConversation(id, steps));
     }
     await pipeline.exec();
   }
@@ -353,9 +358,13 @@ export async function benchBulk(
     // What an engineer waits for after approving: in Slack the preview ran when the request was
     // made; the same run's job phase, not a separate measurement.
     figures.push(jobAlone('(c) of it, the job after approval', n, empty));
-    await fillOlder(redis, prefix, n);
+    await fillFull(redis, prefix, n);
     const full = await child('bulk', dbUrl, prefix);
-    figures.push(figure('(c) bulk restore into a full Redis', n, full));
+    const fullName =
+      process.env.BENCH_BULK_FULL === 'same'
+        ? '(c) into a full Redis, same content'
+        : '(c) bulk restore into a full Redis';
+    figures.push(figure(fullName, n, full));
     figures.push(jobAlone('(c) of it, the job after approval', n, full));
   } finally {
     await clearPrefix(redis, prefix).catch(() => undefined);
@@ -408,6 +417,8 @@ if (invoked) {
         '  TEST_DATABASE_URL   admin URL of the Postgres to use (a database is created and dropped)',
         '  TEST_REDIS_URL      the Redis to write into (default redis://127.0.0.1:6379)',
         '  BENCH_NODE_ARGS     node flags for the measured children, e.g. "--max-old-space-size=128"',
+        '  BENCH_BULK_FULL     same: the full Redis holds the same content in other bytes (default: older copies)',
+        "  BENCH_BULK_PROBE    1: each store call's time, summed, in (c)'s notes",
         'Prints a table and writes JSON under bench/results/.',
         '',
       ].join('\n'),
