@@ -105,8 +105,9 @@ export function verdictsNeeded(
 }
 
 /**
- * The content hashes `decide` will ask for, given the quick verdicts (taken from `cache`, or
- * computed): both copies' when they differ in bytes but may hold the same content.
+ * The content hashes `decide` will ask for, once the quick verdicts are kept in `cache` (missing
+ * ones are computed): found by deciding with hashes that tell nothing, so the answer is `decide`'s
+ * own and cannot drift from it.
  */
 export function fingerprintsNeeded(
   id: string,
@@ -115,13 +116,14 @@ export function fingerprintsNeeded(
   idPattern: RegExp,
   cache: VerdictCache,
 ): VerdictRequest[] {
-  if (!validBulkId(id, idPattern) || current === null || current.equals(source)) return [];
-  const src = cache.verdict(id, source, false);
-  if (!src.valid || !mayHoldSameContent(src, cache.verdict(id, current, false))) return [];
-  return [
-    { id, bytes: source, fingerprint: true },
-    { id, bytes: current, fingerprint: true },
-  ];
+  const wanted: VerdictRequest[] = [];
+  decideWith(id, source, current, idPattern, (bytes, fingerprint) => {
+    const quick = cache.verdict(id, bytes, false);
+    if (!fingerprint) return quick;
+    wanted.push({ id, bytes, fingerprint: true });
+    return { ...quick, contentHash: null };
+  });
+  return wanted;
 }
 
 /**
@@ -193,11 +195,22 @@ export function decide(
   idPattern: RegExp,
   cache?: VerdictCache,
 ): Decision {
+  return decideWith(id, source, current, idPattern, (bytes, fingerprint) =>
+    cache ? cache.verdict(id, bytes, fingerprint) : analyze(id, bytes, fingerprint),
+  );
+}
+
+/** `decide`, with each verdict from `verdictOf`. */
+function decideWith(
+  id: string,
+  source: Buffer,
+  current: Buffer | null,
+  idPattern: RegExp,
+  verdictOf: (bytes: Buffer, fingerprint: boolean) => Verdict,
+): Decision {
   if (!validBulkId(id, idPattern)) {
     return { group: 'invalid', problem: 'invalid_id' };
   }
-  const verdictOf = (bytes: Buffer, fingerprint: boolean) =>
-    cache ? cache.verdict(id, bytes, fingerprint) : analyze(id, bytes, fingerprint);
   const src = verdictOf(source, false);
   if (!src.valid) return { group: 'invalid', problem: src.problem };
   if (current === null) return { group: 'absent', problem: null };
@@ -206,9 +219,8 @@ export function decide(
   // Zeus's own bytes and Postgres's jsonb text differ in spacing and key order for the same
   // content: only the content hashes tell, and only copies that may hold the same content need them.
   if (mayHoldSameContent(src, cur)) {
-    const hash = verdictOf(current, true).contentHash;
-    if (hash !== null && hash === verdictOf(source, true).contentHash)
-      return { group: 'identical', problem: null };
+    const hashes = [verdictOf(current, true).contentHash, verdictOf(source, true).contentHash];
+    if (hashes[0] !== null && hashes[0] === hashes[1]) return { group: 'identical', problem: null };
   }
   if (!cur.valid) return { group: 'older', problem: null };
   const laterUpdate =
