@@ -354,6 +354,44 @@ describe('bulk restore jobs (core on pg-boss, real Postgres and Redis)', () => {
     60_000,
   );
 
+  it('paced, records a batch before its pause and reads the next one after it: a copy Zeus writes meanwhile is kept as newer', async () => {
+    // 200 conversations at --max-rate 100: one chunk of two batches of 100, a pause after each.
+    const mixed = await seedMixed(stack.db.pool, stack.redis.client, stack.redis.key, 200, 'c-paced');
+    const d = deps();
+    const { jobId } = await startBulkRestore(
+      d,
+      selectionOf('c-paced-*'),
+      { overwrite: false, maxRate: 100 },
+      actor,
+      { enqueue: async () => undefined },
+    );
+    // Absent from Redis, in the second batch; Zeus writes a later copy during the first pause.
+    const zeusId = 'c-paced-00100';
+    expect(mixed.ids.absent).toContain(zeusId);
+    const zeusCopy = makeConversation(zeusId, 9);
+    let doneAtPause: number | null = null;
+    await workChunk(d, jobId, 0, {
+      worker: 'w',
+      lastAttempt: false,
+      sleep: async () => {
+        if (doneAtPause !== null) return;
+        doneAtPause = (await jobStatus(d, jobId)).done;
+        await stack.redis.client.set(stack.redis.key(zeusId), zeusCopy);
+      },
+    });
+    // The first batch's outcomes were recorded before its pause: progress showed them.
+    expect(doneAtPause).toBe(100);
+    // The second batch was read after the pause, so Zeus's copy was seen and kept: newer, not a
+    // write refused as "changed" by a read from before it.
+    const item = await stack.db.pool.query<{ outcome: string }>(
+      `SELECT outcome FROM ${SCHEMA}.bulk_job_items WHERE job_id = $1 AND conversation_id = $2`,
+      [jobId, zeusId],
+    );
+    expect(item.rows).toEqual([{ outcome: 'newer' }]);
+    expect(await stack.redis.client.get(stack.redis.key(zeusId))).toBe(zeusCopy);
+    expect((await jobStatus(d, jobId)).counts).toEqual({ ...mixedCounts(200), restored: 79, newer: 41 });
+  }, 60_000);
+
   it('items marked in flight the old way (outcome "writing", before migration 0021) still count as restored', async () => {
     const mixed = await seedMixed(stack.db.pool, stack.redis.client, stack.redis.key, 50, 'c-legacy');
     const d = deps();

@@ -332,7 +332,9 @@ async function writeChunk(
   const job = await loadJob(deps, jobId);
   const items = await deps.store.openItems(jobId, chunk);
   const counts: Record<string, number> = {};
-  const batchSize = job.maxRate ? Math.max(1, Math.min(WRITE_BATCH, job.maxRate)) : WRITE_BATCH;
+  const maxRate = job.maxRate ?? 0;
+  const paced = maxRate > 0;
+  const batchSize = paced ? Math.max(1, Math.min(WRITE_BATCH, maxRate)) : WRITE_BATCH;
   const sleep = run.sleep ?? pause;
   const batches: OpenItem[][] = [];
   for (let at = 0; at < items.length; at += batchSize) batches.push(items.slice(at, at + batchSize));
@@ -344,19 +346,25 @@ async function writeChunk(
     pending.catch(() => undefined);
     return pending;
   };
-  const record = async (batch: WrittenBatch | null) => {
-    if (!batch) return;
-    await deps.store.advanceChunk(jobId, chunk, {
-      backups: [],
-      sending: [],
-      recorded: batch.results,
-      unusedBackups: batch.unused,
-    });
+  // Counted once written: the counts leave this function only after every outcome is recorded.
+  const count = (batch: WrittenBatch) => {
     for (const r of batch.results) counts[r.outcome] = (counts[r.outcome] ?? 0) + 1;
+    return batch;
+  };
+  const record = async (batch: WrittenBatch | null) => {
+    if (batch) {
+      await deps.store.advanceChunk(jobId, chunk, {
+        backups: [],
+        sending: [],
+        recorded: batch.results,
+        unusedBackups: batch.unused,
+      });
+    }
   };
   // Each batch's outcomes are recorded in the same statement that stores the next batch's backups
-  // and marks it in flight; unpaced, the next batch is read and decided while this one's writes
-  // are out.
+  // and marks it in flight. Unpaced, the next batch is read and decided while this one's writes
+  // are out; paced, after the pause: a read held through it would leave Zeus a longer window to
+  // change the copy, and the compare-and-set would skip it as changed.
   let next = prepare(0);
   let written: WrittenBatch | null = null;
   for (let k = 0; next; k++) {
@@ -368,15 +376,12 @@ async function writeChunk(
       recorded: written?.results ?? [],
       unusedBackups: written?.unused ?? [],
     });
-    if (written) for (const r of written.results) counts[r.outcome] = (counts[r.outcome] ?? 0) + 1;
-    // Paced, the next batch is read after the pause: a read held through it would leave Zeus a
-    // longer window to change the copy, and the compare-and-set would skip it as changed.
-    if (!job.maxRate) next = prepare(k + 1);
-    written = await writeBatch(deps, batch, backupIds);
-    if (job.maxRate) {
-      const wait = (batch.results.length / job.maxRate) * 1000 - (performance.now() - began);
+    if (!paced) next = prepare(k + 1);
+    written = count(await writeBatch(deps, batch, backupIds));
+    if (paced) {
+      const wait = (batch.results.length / maxRate) * 1000 - (performance.now() - began);
       if (wait > 0) {
-        // Paced: the outcomes are recorded now, not a pause later, so progress shows them.
+        // Recorded before the pause, not a pause later, so progress shows them.
         await record(written);
         written = null;
         await sleep(wait);
