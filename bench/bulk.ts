@@ -18,6 +18,7 @@ import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { POLL_MS } from '../src/cli/bulk-command.js';
 import { startJobEngine } from '../src/jobs.js';
 import { VerdictCache } from '../src/recovery/bulk/decide.js';
 import { jobStatus, startBulkRestore } from '../src/recovery/bulk/job.js';
@@ -179,7 +180,7 @@ function childNodeArgs(): string[] {
   return (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
 }
 
-function child(mode: 'raw' | 'bulk', url: string, prefix: string): Promise<ChildResult> {
+function child(mode: 'raw' | 'read' | 'bulk', url: string, prefix: string): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
     const proc = spawn(
       process.execPath,
@@ -200,8 +201,12 @@ function child(mode: 'raw' | 'bulk', url: string, prefix: string): Promise<Child
   });
 }
 
-/** (b): the fastest honest copy: a cursor over the rows and a pipelined SET per batch. */
-async function rawCopy(url: string, prefix: string): Promise<ChildResult> {
+/**
+ * (b): the fastest honest copy: a cursor over the rows and a pipelined SET per batch. With `write`
+ * false, the same read and nothing written: what one read of the selection costs, the floor under
+ * the preview and under the run alike.
+ */
+async function rawCopy(url: string, prefix: string, write = true): Promise<ChildResult> {
   const client = new pg.Client({ connectionString: url });
   const redis = new Redis(REDIS_URL);
   await client.connect();
@@ -218,7 +223,7 @@ async function rawCopy(url: string, prefix: string): Promise<ChildResult> {
       pipeline.set(`${prefix}${row.id}`, row.state);
       bytes += Buffer.byteLength(row.state);
     }
-    await pipeline.exec();
+    if (write) await pipeline.exec();
   }
   await client.query('COMMIT');
   const ms = performance.now() - started;
@@ -259,13 +264,13 @@ async function bulkRestore(url: string, prefix: string): Promise<ChildResult> {
   );
   const previewMs = performance.now() - started;
   await engine.workBulkChunks(deps, 'bench', 2);
-  // As the CLI runs it: its progress (jobStatus: the counts over every item) every 500 ms. The end
+  // As the CLI runs it: its progress (jobStatus: the counts over every item) every POLL_MS. The end
   // is seen within 50 ms by the job's own row, a lookup by key that adds no load worth counting.
   const ended = (state: string | undefined) => ['succeeded', 'failed', 'cancelled'].includes(state ?? '');
   let lastProgress = performance.now();
   while (!ended((await deps.store.getJob(jobId))?.state)) {
     await new Promise((r) => setTimeout(r, 50));
-    if (performance.now() - lastProgress >= 500) {
+    if (performance.now() - lastProgress >= POLL_MS) {
       lastProgress = performance.now();
       await jobStatus(deps, jobId);
     }
@@ -352,6 +357,7 @@ export async function benchBulk(
     figures.push(runbook(dbUrl, prefix, sample));
     await clearPrefix(redis, prefix);
     figures.push(figure('(b) raw: cursor read + pipelined SET', n, await child('raw', dbUrl, prefix)));
+    const readAlone = figure('(b) of it, the read alone', n, await child('read', dbUrl, prefix));
     await clearPrefix(redis, prefix);
     const empty = await child('bulk', dbUrl, prefix);
     figures.push(figure('(c) bulk restore into an empty Redis', n, empty));
@@ -366,6 +372,7 @@ export async function benchBulk(
         : '(c) bulk restore into a full Redis';
     figures.push(figure(fullName, n, full));
     figures.push(jobAlone('(c) of it, the job after approval', n, full));
+    figures.push(readAlone);
   } finally {
     await clearPrefix(redis, prefix).catch(() => undefined);
     redis.disconnect();
@@ -374,7 +381,7 @@ export async function benchBulk(
   }
 
   const loadAfter = loadavg();
-  const [a, b, cEmpty, jobEmpty, cFull, jobFull] = figures;
+  const [a, b, cEmpty, jobEmpty, cFull, jobFull, read] = figures;
   write(
     `\n${'bulk: Postgres → Redis'.padEnd(40)} ${'n'.padStart(7)} ${'conv/s'.padStart(9)} ${'MB/s'.padStart(7)} ${'peak RSS'.padStart(9)}  note\n`,
   );
@@ -388,6 +395,13 @@ export async function benchBulk(
   write(
     `(c) empty vs (b): ${ratio(cEmpty, b, 2)} end to end, ${ratio(jobEmpty, b, 2)} the job alone;   (c) full vs (b): ${ratio(cFull, b, 2)}, ${ratio(jobFull, b, 2)} the job alone\n`,
   );
+  // The preview reads the whole selection before anything is written: even with its analysis
+  // free, end to end is at best one read followed by the job.
+  if (read && jobEmpty && b) {
+    write(
+      `the read alone ${read.seconds.toFixed(2)} s: end to end, with the preview's analysis free, at best ${(b.seconds / (read.seconds + jobEmpty.seconds)).toFixed(2)}× (b) (one read, then the job)\n`,
+    );
+  }
   // (b) is the ceiling of any copy: "(c) ≥ 300× (a)" is out of reach wherever (b) is under it.
   write(
     `vs (a), the runbook: (c) empty ${ratio(cEmpty, a, 0)} end to end, ${ratio(jobEmpty, a, 0)} the job alone; (b) ${ratio(b, a, 0)}\n`,
@@ -424,7 +438,8 @@ if (invoked) {
       ].join('\n'),
     );
   } else if (first === 'child' && url && prefix) {
-    const result = mode === 'raw' ? await rawCopy(url, prefix) : await bulkRestore(url, prefix);
+    const result =
+      mode === 'bulk' ? await bulkRestore(url, prefix) : await rawCopy(url, prefix, mode === 'raw');
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } else {
     await benchBulk((line) => process.stdout.write(line), first ? Number(first) : undefined);

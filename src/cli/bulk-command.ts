@@ -29,7 +29,8 @@ import { actingUser, type CliIo } from './io.js';
 export const BULK_COMMANDS: readonly string[] = ['bulk-restore', 'job', 'jobs', 'resume'];
 
 const TERMINAL = new Set(['succeeded', 'failed', 'cancelled']);
-const POLL_MS = 500;
+/** How often the CLI asks for a running job's status (its counts over every item); the bench asks as often. */
+export const POLL_MS = 500;
 /** Plain progress lines (stderr not a terminal) come at most this often. */
 const PLAIN_EVERY_MS = 5000;
 
