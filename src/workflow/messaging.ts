@@ -1,3 +1,4 @@
+import { sleep } from '../recovery/retry.js';
 import type { AuditEntry, AuditEvent } from '../store/types.js';
 import type { SlackMessage } from '../views/slack.js';
 
@@ -41,7 +42,7 @@ export async function editWhenDelivered(
   for (let i = 0; i < wait.tries; i++) {
     if (await messaging.updateDelivered(channelId, seq, message)) return true;
     messaging.wakeDeliverer();
-    if (i < wait.tries - 1) await new Promise((r) => setTimeout(r, wait.ms));
+    if (i < wait.tries - 1) await sleep(wait.ms);
   }
   return false;
 }
