@@ -113,6 +113,14 @@ describe('undo from the restore result', () => {
     );
     expect(JSON.stringify(used.blocks).match(/Undone by[^"]*/)?.[0]).toMatch(/Undone by (<@)?U_ALICE/);
 
+    // The undo ends with its own validation in the thread; count the thread once that is in,
+    // so a late post of the undo itself is not taken for an answer to the second click.
+    await h.slack.waitFor(
+      () => h.transcript(id).filter((l) => /Validate c-e2e-undo:/.test(l)).length >= 2,
+      15_000,
+      'validation after the undo',
+    );
+
     // A second click on the old button: a private answer, no form, nothing in the thread.
     const afterUndo = h.thread(id).length;
     const forms = h.slack.calls('views.open').length;
