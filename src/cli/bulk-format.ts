@@ -89,7 +89,8 @@ export function formatBulkJobs(jobs: readonly BulkJobStatus[]): string {
     (s) =>
       `${s.jobId}  ${s.state.padEnd(10)}  ${`${s.done}/${s.total}`.padStart(13)}  ${s.createdAt}  ${s.actor}`,
   );
-  return [`${'JOB'.padEnd(23)}  ${'STATE'.padEnd(10)}  ${'DONE'.padStart(13)}  CREATED`, ...rows].join('\n');
+  const header = `${'JOB'.padEnd(23)}  ${'STATE'.padEnd(10)}  ${'DONE'.padStart(13)}  ${'CREATED'.padEnd(24)}  BY`;
+  return [header, ...rows].join('\n');
 }
 
 export function formatFailures(
