@@ -82,6 +82,7 @@ function previewBlocks(d: Requested) {
       `*${d.total}* conversations (${formatBytes(d.bytes)}) updated ${selectionText(d.selection)}; *${d.toRestore}* would be written (${formatBytes(d.bytesToRestore)}).`,
     ),
     section(groups.join('\n')),
+    ...(d.toRestore === 0 ? [section(nothingToWriteText(d))] : []),
     fieldsSection([
       `*Redis memory*\nadds about ${formatBytes(m.bytesToWrite)}; ${limit}`,
       `*Eviction policy*\n${code(m.policies.join(', ') || 'unknown')}`,
@@ -89,6 +90,20 @@ function previewBlocks(d: Requested) {
       `*Rate cap*\n${d.maxRate === null ? 'none' : `${d.maxRate} conv/s per worker`}`,
     ]),
   ];
+}
+
+/**
+ * A card that would write nothing must say so where the approver looks, as the single restore's
+ * card does for a copy Redis already holds: otherwise a second engineer is paged to approve a
+ * no-op, or approves it believing something was restored.
+ */
+function nothingToWriteText(d: Requested): string {
+  const why = [
+    d.groups.identical ? `${d.groups.identical} identical in Redis` : null,
+    d.groups.newer ? `${d.groups.newer} newer in Redis, kept without --overwrite` : null,
+    d.groups.invalid ? `${d.groups.invalid} invalid at the source, never written` : null,
+  ].filter((x): x is string => x !== null);
+  return `⚠️ *Nothing would be written now*${why.length > 0 ? ` (${why.join('; ')})` : ''}. An approval decides each again against live Redis and restores only what it lost by then; if nothing was lost, cancel the request.`;
 }
 
 /** Where a waiting job's approvals stand, for its card (APPROVER_GROUPS: the groups still missing). */

@@ -170,6 +170,27 @@ describe('bulk views', () => {
     expect(plain).toMatch(/Needs 2 approvals from an approver/);
   });
 
+  it('a card that would write nothing says so, and why, before anyone approves it', () => {
+    const noop = {
+      ...requested('failover', 'c-7f3a9e'),
+      overwrite: false,
+      total: 4,
+      toRestore: 0,
+      bytesToRestore: 0,
+      groups: { absent: 0, identical: 3, older: 0, newer: 1, invalid: 0 },
+    };
+    const plain = toPlainText(bulkRequestView(noop, { now: NOW }));
+    expect(plain).toContain('0 would be written (0 B)');
+    expect(plain).toMatch(
+      /Nothing would be written now \(3 identical in Redis; 1 newer in Redis, kept without --overwrite\)/,
+    );
+    expect(plain).toMatch(/if nothing was lost, cancel the request/);
+    // A card that writes something has no such line.
+    expect(toPlainText(bulkRequestView(requested('failover', 'c-7f3a9e'), { now: NOW }))).not.toContain(
+      'Nothing would be written',
+    );
+  });
+
   it('the progress message has a bar, done/total, rate, ETA, failures so far, and Cancel only while it runs', () => {
     const running = bulkProgressView({ ...status(), rate: 100 });
     const plain = toPlainText(running);
