@@ -175,9 +175,11 @@ export function bulkDecidedView(job: BulkCardJob, decision: BulkDecisionShown): 
   let line: string;
   switch (decision.kind) {
     case 'approved':
+      // The card is not edited again when the job ends, so it says nothing that goes stale (it
+      // said "is running" under the report that the job had finished).
       line = decision.breakGlass
-        ? `🚨 Self-approved by ${mention(job.requester)} (break-glass, *needs review*): the ${what} is running; the notice and progress are below.`
-        : `✅ Approved by ${decision.by.map(mention).join(', ')}: the ${what} is running; progress below.`;
+        ? `🚨 Self-approved by ${mention(job.requester)} (break-glass, *needs review*): the ${what}. The review notice, its progress and its report follow in this thread.`
+        : `✅ Approved by ${decision.by.map(mention).join(', ')}: the ${what}. Its progress and its report follow in this thread.`;
       break;
     case 'denied':
       line = `⛔ Denied by ${mention(decision.by)}: ${escapeMrkdwn(clip(oneLine(decision.reason), 500))}. Nothing was written for the ${what}.`;

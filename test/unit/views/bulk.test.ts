@@ -191,6 +191,15 @@ describe('bulk views', () => {
     );
   });
 
+  it('the approved card says nothing that goes stale once the job ends (it is not edited then)', () => {
+    for (const breakGlass of [false, true]) {
+      const plain = toPlainText(bulkDecidedView(job, { kind: 'approved', by: ['U0BOB'], breakGlass }));
+      expect(plain).toMatch(/approved by/i);
+      expect(plain).toContain('its report follow in this thread');
+      expect(plain).not.toMatch(/running|in progress|now/i);
+    }
+  });
+
   it('the progress message has a bar, done/total, rate, ETA, failures so far, and Cancel only while it runs', () => {
     const running = bulkProgressView({ ...status(), rate: 100 });
     const plain = toPlainText(running);
