@@ -320,7 +320,12 @@ export const AUDIT_DATA = {
     changed: nullableString,
   }),
   /** `detail`: what changed since the preview, plain text (shown escaped). */
-  'request.stale': z.object({ request: recoveryRequest, detail: nullableString.optional() }),
+  'request.stale': z.object({
+    request: recoveryRequest,
+    detail: nullableString.optional(),
+    /** False when no fresh plan could be made (nothing left to approve); absent in older entries: true. */
+    refreshed: z.boolean().optional(),
+  }),
   /** A run its owner left unfinished (crash, kill -9), settled by approval/settle-stuck.ts. */
   'request.settled': z.object({
     request: recoveryRequest,

@@ -310,7 +310,9 @@ export function statusLine(req: RecoveryRequest, now: Date): string | null {
     case 'expired':
       return expiredSentence(req, now);
     case 'cancelled':
-      return `🚫 Cancelled by ${decidedBy}${decidedAt}`;
+      // Only the bot gives a reason (a stale preview, store/requests.ts markStale): without it the
+      // card said "Cancelled by the bot" and nothing of why.
+      return `🚫 Cancelled by ${decidedBy}${decidedAt}${req.denyReason ? `: ${line(req.denyReason, 1000)}` : ''}`;
   }
 }
 

@@ -136,7 +136,10 @@ export const HANDLERS: Record<AuditAction, Render> = {
   ),
   'request.renewed': handler(S['request.renewed'], (d, e) => renewedView(d, e.actor)),
   'request.stale': handler(S['request.stale'], (d, _e, now) =>
-    decisionReplyView({ kind: 'stale', request: d.request, detail: d.detail ?? null }, { now }),
+    decisionReplyView(
+      { kind: 'stale', request: d.request, detail: d.detail ?? null, refreshed: d.refreshed },
+      { now },
+    ),
   ),
   'request.settled': handler(S['request.settled'], (d, _e, now) => requestSettledView(d, { now })),
   'request.break_glass': handler(S['request.break_glass'], (d, _e, now) => breakGlassView(d, now)),

@@ -1,4 +1,5 @@
 import { isReplayPlan, type RecoveryRequest } from '../approval/types.js';
+import { SLASH_COMMAND } from '../slack-ids.js';
 import { code, escapeMrkdwn, line, userRef } from './escape.js';
 import { formatTime, plural } from './format.js';
 import { expiredSentence, operationPhrase } from './request.js';
@@ -21,6 +22,8 @@ export type DecisionEvent =
       request: RecoveryRequest;
       /** What changed, e.g. "Redis changed since the preview (`1a2b…` → `3c4d…`)"; plain text. */
       detail: string | null;
+      /** False when no fresh preview was made (nothing left to approve); true when absent. */
+      refreshed?: boolean | undefined;
     };
 
 const NOTHING_CHANGED = 'Nothing was changed.';
@@ -55,8 +58,12 @@ function sentence(event: DecisionEvent, now: Date): string {
       // A replay has no source: only Redis can have moved under it.
       const changed = isReplayPlan(req.plan) ? 'Redis changed' : 'Redis or the source changed';
       const since = `${changed} since the preview at ${escapeMrkdwn(formatTime(req.plan.createdAt, now))}`;
-      const detail = event.detail?.trim() ? line(event.detail, 500) : since;
-      return `🔄 The preview went stale: ${detail} — a fresh preview follows. ${NOTHING_CHANGED}`;
+      const given = event.detail?.trim() ? line(event.detail, 500) : since;
+      const detail = /[.!?]$/.test(given) ? given : `${given}.`;
+      if (event.refreshed === false) {
+        return `🔄 The preview went stale: ${detail} No fresh preview: there is nothing to approve now. ${NOTHING_CHANGED} ${code(`${SLASH_COMMAND} inspect ${event.request.conversationId}`)} shows where it stands.`;
+      }
+      return `🔄 The preview went stale: ${detail} A fresh preview follows. ${NOTHING_CHANGED}`;
     }
   }
 }

@@ -67,6 +67,11 @@ export const replies = {
           message: `Not approved: ${stale} No fresh preview could be made: ${fresh.message}`,
           hint: fresh.hint ?? '',
         },
+  /** The preview went stale and the core makes no new one: `why` is its refusal (with its hint). */
+  notApprovedNothingLeft: (why: ReplyText): ReplyText => ({
+    message: `Not approved: the preview went stale, and there is nothing to approve now: ${why.message}`,
+    hint: why.hint ?? 'Nothing was changed. Inspect again to see where it stands.',
+  }),
   approvalCounted: (have: number, need: number): ReplyText => ({
     message: `Approval counted (${have} of ${need}).`,
   }),

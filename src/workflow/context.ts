@@ -118,7 +118,7 @@ export function transitionEntry(
   action: RequestTransition,
   request: RecoveryRequest,
   actor: string,
-  extra: { detail?: string | null; reason?: string } = {},
+  extra: { detail?: string | null; reason?: string; refreshed?: boolean } = {},
 ): ToldEntry {
   return {
     event: {

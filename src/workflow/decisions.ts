@@ -9,7 +9,6 @@ import {
 import { ErrorCode, RecoveryError } from '../errors.js';
 import { planRestore } from '../recovery/index.js';
 import { planReplay } from '../recovery/replay.js';
-import { planUnlock } from '../recovery/unlock.js';
 import { notOpenText, refusalText } from '../views/approval-refusals.js';
 import { replies } from '../views/replies.js';
 import { operationTitle } from '../views/request.js';
@@ -27,46 +26,59 @@ export function createDecisions(
 ) {
   const { core, requests, actorId, transition, failure, openRequest, observeWait, expiryNotice } = ctx;
 
-  /** A fresh plan, or why the core will not make one now (a tier that did not answer throws). */
-  async function replan<P>(make: () => Promise<P>): Promise<P | string> {
+  /**
+   * A fresh plan, or why the core will not make one now (Redis already holds the copy, the source
+   * went invalid…): nothing is left to approve then. A tier that did not answer throws.
+   */
+  async function replan<P extends RequestPlan>(
+    make: () => Promise<P>,
+  ): Promise<{ plan: P } | { refused: Reply }> {
     try {
-      return await make();
+      return { plan: await make() };
     } catch (err) {
-      if (err instanceof RecoveryError && err.code !== ErrorCode.TierUnreachable) return err.message;
+      if (err instanceof RecoveryError && err.code !== ErrorCode.TierUnreachable) {
+        return { refused: failure(err) };
+      }
       throw err;
     }
   }
 
-  /** A fresh plan compared with the one approved: same checksums on both sides or it is stale. */
-  async function staleness(request: RecoveryRequest): Promise<string | null> {
+  type Staleness = { detail: string } & ({ fresh: RequestPlan } | { refused: Reply });
+
+  /**
+   * Null while what was approved is still what would be written; else what changed, with the
+   * fresh plan to ask for instead or why there is none. The plan made here is the one asked for,
+   * so the thread says "a fresh preview follows" only when one does.
+   */
+  async function staleness(request: RecoveryRequest): Promise<Staleness | null> {
     const old = request.plan;
     // An unlock is bound to the lease it saw by the break itself (executeUnlock): a lock released
     // or taken since is told as "nothing broken", not as a stale preview.
     if (isUnlockPlan(old)) return null;
     if (isReplayPlan(old)) {
-      const fresh = await replan(() => planReplay(core, request.conversationId, old.fromStep));
-      if (typeof fresh === 'string') return fresh;
+      const made = await replan(() => planReplay(core, request.conversationId, old.fromStep));
+      if ('refused' in made) return { detail: made.refused.message, refused: made.refused };
+      const fresh = made.plan;
       return fresh.redisChecksum === old.redisChecksum
         ? null
-        : `Redis changed since the preview (${old.redisChecksum} → ${fresh.redisChecksum}).`;
+        : {
+            detail: `Redis changed since the preview (${old.redisChecksum} → ${fresh.redisChecksum}).`,
+            fresh,
+          };
     }
-    const fresh = await replan(() => planRestore(core, request.conversationId, old.source));
-    if (typeof fresh === 'string') return fresh;
+    const made = await replan(() => planRestore(core, request.conversationId, old.source));
+    if ('refused' in made) return { detail: made.refused.message, refused: made.refused };
+    const fresh = made.plan;
     if (fresh.current.checksum !== old.current.checksum) {
-      return `Redis changed since the preview (${old.current.checksum ?? 'absent'} → ${fresh.current.checksum ?? 'absent'}).`;
+      return {
+        detail: `Redis changed since the preview (${old.current.checksum ?? 'absent'} → ${fresh.current.checksum ?? 'absent'}).`,
+        fresh,
+      };
     }
     if (fresh.target.checksum !== old.target.checksum) {
-      return `The ${old.sourceLabel} copy changed since the preview.`;
+      return { detail: `The ${old.sourceLabel} copy changed since the preview.`, fresh };
     }
     return null;
-  }
-
-  function freshPlan(request: RecoveryRequest): Promise<RequestPlan> {
-    const plan = request.plan;
-    if (isUnlockPlan(plan)) return planUnlock(core, request.conversationId);
-    return isReplayPlan(plan)
-      ? planReplay(core, request.conversationId, plan.fromStep)
-      : planRestore(core, request.conversationId, plan.source);
   }
 
   const policies = createPolicies(ctx);
@@ -93,23 +105,24 @@ export function createDecisions(
       if (!gate.ok) return gate.reply;
       const stale = await staleness(request);
       if (stale) {
-        const marked = await requests.markStale(request.id, stale, (r) =>
-          transitionEntry(AuditAction.RequestStale, r, 'system', { detail: stale }),
+        const refreshed = 'fresh' in stale;
+        const marked = await requests.markStale(request.id, stale.detail, (r) =>
+          transitionEntry(AuditAction.RequestStale, r, 'system', { detail: stale.detail, refreshed }),
         );
         if (marked.kind !== 'done')
           return { ok: false, message: notOpenText(marked.request), mentions: true };
         ctx.messaging.wakeDeliverer();
+        if (!('fresh' in stale)) return { ok: false, ...replies.notApprovedNothingLeft(stale.refused) };
         try {
-          const fresh = await freshPlan(request);
           await openRequest(
             request.kind,
-            fresh,
+            stale.fresh,
             { userId: request.requester, channelId: request.channelId },
             request.reason,
           );
-          return { ok: false, ...replies.notApprovedStale(stale, true) };
+          return { ok: false, ...replies.notApprovedStale(stale.detail, true) };
         } catch (err) {
-          return { ok: false, ...replies.notApprovedStale(stale, failure(err)) };
+          return { ok: false, ...replies.notApprovedStale(stale.detail, failure(err)) };
         }
       }
       const actor = actorId(who.userId);

@@ -246,6 +246,52 @@ describe('restore with two-person approval, end to end over signed HTTP', () => 
     await h.slack.waitFor(() => h.transcript(id).some((l) => /restored/i.test(l)), 10_000, 'restored');
   });
 
+  it('went stale with nothing left to restore: says so, promises no fresh preview, and the card says why', async () => {
+    const id = 'c-e2e-stale-none';
+    const copy = makeConversation(id, 4);
+    await h.stack.seed('postgres', id, copy);
+    const approval = await requestRestore(id);
+    // Meanwhile the Postgres copy reached Redis byte for byte (another restore, a bulk job):
+    // nothing is left to do. jsonb gives back its own text, so those are the bytes to write.
+    const { rows } = await h.stack.db.pool.query<{ state: string }>(
+      'SELECT state::text AS state FROM conversations WHERE id = $1',
+      [id],
+    );
+    const stored = rows[0]?.state ?? '';
+    expect(stored).not.toBe('');
+    await h.stack.seed('redis', id, stored);
+    const click = await h.click('request_approve', approval.requestId, 'U_BOB', approval.ts);
+    await h.slack.waitFor(() => h.slack.responses(click.responseId).length > 0, 5000, 'refusal');
+    const answer = ephemeralTexts(click.responseId);
+    expect(answer).toMatch(/the preview went stale, and there is nothing to approve now: .*already holds/);
+    // Said once, not twice ("No fresh preview could be made: <the same words>").
+    const text = String((h.slack.responses(click.responseId)[0]?.body as { text?: string }).text);
+    expect(text.match(/already holds/g)).toHaveLength(1);
+
+    const told = await h.slack.waitFor(
+      () => h.transcript(id).find((l) => /The preview went stale/.test(l)),
+      10_000,
+      'the stale story in the thread',
+    );
+    expect(told).toMatch(/No fresh preview: there is nothing to approve now/);
+    expect(told).not.toMatch(/fresh preview follows/);
+    const card = await h.slack.waitFor(
+      () => {
+        const m = h.thread(id).find((x) => x.ts === approval.ts);
+        return m && !findButton(m.blocks, 'request_approve') ? m : undefined;
+      },
+      10_000,
+      'the card without its buttons',
+    );
+    expect(blockText(card.blocks).join(' ')).toMatch(
+      /Cancelled by the bot at \d\d:\d\d UTC: preview went stale: .*already holds/,
+    );
+    expect(await requestState(approval.requestId)).toBe('cancelled');
+    // No second request was filed, and Redis is as it was.
+    expect(h.approvalMessage(id)).toBeUndefined();
+    expect(await h.stack.redis.client.get(h.stack.redis.key(id))).toBe(stored);
+  });
+
   it('a double click executes once', async () => {
     const id = 'c-e2e-double';
     await h.stack.seed('postgres', id, makeConversation(id, 5));

@@ -182,6 +182,13 @@ describe('approvalDecidedView', () => {
       '# Cancelled: restore',
       '🚫 Cancelled by @U0REQUEST at 03:12 UTC',
     ],
+    [
+      // Cancelled by the bot: the card says why, not only who.
+      'cancelled',
+      { decidedBy: 'system', denyReason: 'preview went stale: Redis changed since the preview' },
+      '# Cancelled: restore',
+      '🚫 Cancelled by the bot at 03:12 UTC: preview went stale: Redis changed since the preview',
+    ],
   ];
   it.each(rows)('%s: the buttons are replaced by the outcome', (state, over, title, line) => {
     const msg = decided({ state, ...over });
@@ -234,11 +241,21 @@ describe('decisionReplyView', () => {
     ],
     [
       { kind: 'stale', request: request(), detail: null },
-      '🔄 The preview went stale: Redis or the source changed since the preview at 03:10 UTC — a fresh preview follows. Nothing was changed.',
+      '🔄 The preview went stale: Redis or the source changed since the preview at 03:10 UTC. A fresh preview follows. Nothing was changed.',
     ],
     [
       { kind: 'stale', request: request(), detail: 'The s3 copy changed (`aa` → `bb`)' },
-      '🔄 The preview went stale: The s3 copy changed (`aa` → `bb`) — a fresh preview follows. Nothing was changed.',
+      '🔄 The preview went stale: The s3 copy changed (`aa` → `bb`). A fresh preview follows. Nothing was changed.',
+    ],
+    [
+      // No fresh plan could be made: the thread must not promise one.
+      {
+        kind: 'stale',
+        request: request(),
+        detail: 'Redis already holds exactly this copy of c-7f3a9e (sha256:ab12).',
+        refreshed: false,
+      },
+      '🔄 The preview went stale: Redis already holds exactly this copy of c-7f3a9e (sha256:ab12). No fresh preview: there is nothing to approve now. Nothing was changed. `/zeus-recover inspect c-7f3a9e` shows where it stands.',
     ],
   ] as const)('%# renders its sentence', (event, expected) => {
     const msg = decisionReplyView(event, { now: NOW });

@@ -284,7 +284,7 @@ const EXPECT: Record<AuditAction, string> = {
   'request.renewed':
     'as request `rq_renewed`: its fresh preview, just above, waits for approval again. ⚠️ Redis changed',
   'request.stale':
-    '🔄 The preview went stale: Redis changed since the preview (`77aa…` → `9911…`) — a fresh preview follows.',
+    '🔄 The preview went stale: Redis changed since the preview (`77aa…` → `9911…`). A fresh preview follows.',
   'request.settled': `✅ The bot stopped during the restore of \`${ID}\` from \`postgres\`, but Redis holds the new value: the restore landed.\nIt was not run again.`,
   'lock.broken':
     '🔓 Lock on `c-7f3a9e` broken by @U0APPROVE — held by @U0REQUEST for request `rq_01HV3` since 03:00 UTC; its holder was gone since 03:05:00 UTC. Reason: INC-12 holder pod gone. Next: inspect `c-7f3a9e` before deciding on a restore.',

@@ -230,7 +230,7 @@ describe('decided replay requests', () => {
   it('tells the stale story without a source', () => {
     const msg = decisionReplyView({ kind: 'stale', request: replayRequest(), detail: null }, { now: NOW });
     expect(toPlainText(msg).split('\n')[0]).toBe(
-      '🔄 The preview went stale: Redis changed since the preview at 03:10 UTC — a fresh preview follows. Nothing was changed.',
+      '🔄 The preview went stale: Redis changed since the preview at 03:10 UTC. A fresh preview follows. Nothing was changed.',
     );
     const approved = decisionReplyView(
       { kind: 'approved', request: replayRequest({ approvals: APPROVED }), by: 'U0APPROVE', at: NOW },
