@@ -265,7 +265,8 @@ describe('restore with two-person approval, end to end over signed HTTP', () => 
     const answer = ephemeralTexts(click.responseId);
     expect(answer).toMatch(/the preview went stale, and there is nothing to approve now: .*already holds/);
     // Said once, not twice ("No fresh preview could be made: <the same words>").
-    const text = String((h.slack.responses(click.responseId)[0]?.body as { text?: string }).text);
+    const body = h.slack.responses(click.responseId)[0]?.body as { text?: string } | undefined;
+    const text = body?.text ?? '';
     expect(text.match(/already holds/g)).toHaveLength(1);
 
     const told = await h.slack.waitFor(
