@@ -362,7 +362,7 @@ function statusLine(s: BulkJobStatus): string {
     s.state === 'running' && s.liveWorkers === 0 && s.chunks.working > 0
       ? ' ⚠️ no worker holds it right now: resume it'
       : '';
-  return `${code(s.jobId)} ${STATE_LINE[s.state]} ${s.done}/${s.total} · ${selectionText(s.selection)} · by ${who}${stranded}`;
+  return `${code(s.jobId)} ${STATE_LINE[s.state]} ${s.done}/${s.total} · conversations updated ${selectionText(s.selection)} · by ${who}${stranded}`;
 }
 
 /** `job <jobId>`, privately. */

@@ -191,6 +191,11 @@ describe('bulk views', () => {
     );
   });
 
+  it('jobs names the selection as a window on updated_at, not as when the job ran', () => {
+    const plain = toPlainText(bulkJobsView([status({ state: 'succeeded', done: 1000 })]));
+    expect(plain).toContain('1000/1000 · conversations updated since `2025-12-13T02:00:00.000Z`');
+  });
+
   it('the approved card says nothing that goes stale once the job ends (it is not edited then)', () => {
     for (const breakGlass of [false, true]) {
       const plain = toPlainText(bulkDecidedView(job, { kind: 'approved', by: ['U0BOB'], breakGlass }));
