@@ -11,13 +11,16 @@ export interface TestRedis {
   cleanup(): Promise<void>;
 }
 
-/** A client plus a key prefix no other test file uses; cleanup removes only that prefix. */
-export async function createTestRedis(): Promise<TestRedis> {
+/**
+ * A client plus a key prefix no other test file uses; cleanup removes only that prefix. `url`:
+ * another server than the shared one (a test's own, test/helpers/redis-server.ts).
+ */
+export async function createTestRedis(url = REDIS_URL): Promise<TestRedis> {
   const prefix = `zrtest:${randomBytes(5).toString('hex')}:conversation:`;
-  const client = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
   await client.connect();
   return {
-    url: REDIS_URL,
+    url,
     client,
     prefix,
     key: (id) => `${prefix}${id}`,

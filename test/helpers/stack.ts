@@ -24,8 +24,12 @@ export interface Stack {
  * All three real tiers for one test file: its own Postgres database (with Zeus's table), its
  * own Redis key prefix and its own s3rver. `env` is what the CLI or the app would be given.
  */
-export async function startStack(): Promise<Stack> {
-  const [db, redis, s3] = await Promise.all([createTestDatabase(), createTestRedis(), startTestS3()]);
+export async function startStack(opts: { redisUrl?: string } = {}): Promise<Stack> {
+  const [db, redis, s3] = await Promise.all([
+    createTestDatabase(),
+    createTestRedis(opts.redisUrl),
+    startTestS3(),
+  ]);
   await createZeusTable(db.pool);
   // The SDK's default credential chain reads these; s3rver accepts only this pair.
   process.env.AWS_ACCESS_KEY_ID = 'S3RVER';

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TierRead } from '../../src/recovery/types.js';
 import type { Runtime } from '../../src/wiring.js';
 import { makeConversation } from '../helpers/conversations.js';
+import { type PrivateRedis, startPrivateRedis } from '../helpers/redis-server.js';
 import { type Stack, startStack } from '../helpers/stack.js';
 
 /**
@@ -11,16 +12,22 @@ import { type Stack, startStack } from '../helpers/stack.js';
  *
  * The reads, not whole inspects: analysing 30 MB costs seconds of CPU per copy, and fifteen of
  * them would only make this test slow without asking anything more of the read budgets.
+ *
+ * Redis is a server of this file's own: the shared one serves the other test files at the same
+ * time, and 150 MB through it is this test's load, not theirs (nor theirs this test's: once in
+ * CI every Redis read here went 2 s without a byte while the other files ran).
  */
 const ID = 'c-large-30mb';
 // A valid conversation with a long transcript blob: 30 MB of bytes to move.
 const BIG = Buffer.from(makeConversation(ID, 200, { transcript: 'z'.repeat(30 * 1024 * 1024) }));
 
+let redis: PrivateRedis;
 let stack: Stack;
 let rt: Runtime;
 
 beforeAll(async () => {
-  stack = await startStack();
+  redis = await startPrivateRedis();
+  stack = await startStack({ redisUrl: redis.url });
   await Promise.all([
     stack.seed('redis', ID, BIG),
     stack.seed('postgres', ID, BIG),
@@ -31,6 +38,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await stack?.stop();
+  await redis?.stop();
 });
 
 // jsonb keeps no original bytes (Postgres gives back its canonical text), so from Postgres the
