@@ -136,11 +136,19 @@ export function formatDiff(d: DiffReport): string {
   return lines.join('\n');
 }
 
+/** One side of a plan as the Slack card gives it: a corrupt copy has no step count to show. */
+function planSide(side: RestorePlan['target']): string {
+  const steps = side.analysis?.stepCount;
+  const count = steps === null || steps === undefined ? 'steps unknown' : `${steps} steps`;
+  const invalid = side.analysis && !side.analysis.valid ? ', NOT valid' : '';
+  return `${count}, ${shortChecksum(side.checksum, { algorithm: true })}${invalid}`;
+}
+
 export function formatPlan(p: RestorePlan): string {
   const lines = [
     `Restore ${p.conversationId} from ${p.sourceLabel}`,
-    `  Redis now: ${p.current.exists ? `${p.current.analysis?.stepCount ?? '?'} steps, ${shortChecksum(p.current.checksum, { algorithm: true })}` : 'missing'}`,
-    `  Will hold: ${p.target.exists ? `${p.target.analysis?.stepCount ?? '?'} steps, ${shortChecksum(p.target.checksum, { algorithm: true })}` : 'nothing (key deleted)'}`,
+    `  Redis now: ${p.current.exists ? planSide(p.current) : 'missing'}`,
+    `  Will hold: ${p.target.exists ? planSide(p.target) : 'nothing (key deleted)'}`,
     `  Change:    ${p.diffSummary}`,
   ];
   for (const w of p.warnings) lines.push(`  Warning:   ${w}`);
