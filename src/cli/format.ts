@@ -155,6 +155,12 @@ export function formatPlan(p: RestorePlan): string {
   return lines.join('\n');
 }
 
+function readBackSteps(r: RestoreResult): string {
+  if (!r.validation) return '';
+  const steps = r.validation.stepCount;
+  return steps === null ? ', steps unknown' : `, ${steps} steps`;
+}
+
 export function formatRestore(r: RestoreResult): string {
   const valid = !r.verified
     ? 'could not be read back (Redis acknowledged the write); run inspect to check it'
@@ -168,7 +174,7 @@ export function formatRestore(r: RestoreResult): string {
     `  Before:  ${r.before ?? 'absent'}`,
     `  After:   ${r.after ?? 'absent'}`,
     `  TTL:     ${formatTtl(r.ttlMs, { compact: true })}`,
-    `  Read-back: ${valid}${r.validation ? `, ${r.validation.stepCount ?? '?'} steps` : ''}`,
+    `  Read-back: ${valid}${readBackSteps(r)}`,
     `  Backup:  ${r.backupId}`,
     `Undo with: zeus-recover undo ${r.backupId} --yes --reason "…"`,
   ];

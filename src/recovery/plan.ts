@@ -152,7 +152,9 @@ export async function planRestore(
     (targetAnalysis.stepCount ?? 0) < (currentReport.analysis.stepCount ?? 0)
   ) {
     warnings.push(
-      `Redis is valid and has more steps (${currentReport.analysis.stepCount}) than the source (${targetAnalysis.stepCount}); this restore removes steps.`,
+      targetAnalysis.stepCount === null
+        ? `Redis is valid and has ${currentReport.analysis.stepCount} steps; no step of the source can be read, so this restore removes them all.`
+        : `Redis is valid and has more steps (${currentReport.analysis.stepCount}) than the source (${targetAnalysis.stepCount}); this restore removes steps.`,
     );
   }
   return {

@@ -133,6 +133,23 @@ describe('restore and undo', () => {
     expect(undoBackup?.takenFor).toBe('undo');
   });
 
+  it('undo to a corrupt copy warns that every step goes, naming no "null" step count', async () => {
+    const id = freshId();
+    const corrupt = handWritten(id, 3).slice(0, 60);
+    await stack.seed('redis', id, corrupt);
+    await stack.seed('s3', id, handWritten(id, 7));
+    const result = await executeRestore(
+      deps,
+      await planRestore(deps, id, { kind: 'tier', tier: 's3' }),
+      actor,
+    );
+    const undo = await planUndo(deps, result.backupId);
+    expect(undo.warnings).toContain(
+      'Redis is valid and has 7 steps; no step of the source can be read, so this restore removes them all.',
+    );
+    expect(undo.warnings.join(' ')).not.toContain('null');
+  });
+
   it('restores from Postgres to exactly state::text (jsonb reorders keys), keeping unknown fields', async () => {
     const id = freshId();
     await stack.seed('postgres', id, handWritten(id, 4));

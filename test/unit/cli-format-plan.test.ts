@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatPlan } from '../../src/cli/format.js';
+import { formatPlan, formatRestore } from '../../src/cli/format.js';
 import { analyzeConversation, sha256Checksum } from '../../src/recovery/conversation.js';
 import type { RestorePlan } from '../../src/recovery/plan.js';
 import { makeConversation } from '../helpers/conversations.js';
@@ -37,6 +37,27 @@ describe('the CLI restore plan', () => {
     expect(text).toContain(`Redis now: steps unknown, sha256:${sha256Checksum(corrupt).slice(7, 19)}`);
     expect(text).toMatch(/Redis now: .*, NOT valid$/m);
     expect(text).toMatch(/Will hold: 7 steps, sha256:[0-9a-f]{12}…$/m);
+    expect(text).not.toContain('?');
+  });
+});
+
+describe('the CLI restore result', () => {
+  it('reads back a corrupt copy as "NOT valid, steps unknown"', () => {
+    const corrupt = Buffer.from(makeConversation(ID, 3).slice(0, 120));
+    const text = formatRestore({
+      restored: true,
+      conversationId: ID,
+      source: 'backup:bk_x',
+      backupId: 'bk_y',
+      before: null,
+      after: sha256Checksum(corrupt),
+      ttlMs: null,
+      validation: analyzeConversation(corrupt, ID),
+      verified: true,
+      recorded: true,
+      diffSummary: '',
+    });
+    expect(text).toContain('Read-back: NOT valid, steps unknown');
     expect(text).not.toContain('?');
   });
 });
