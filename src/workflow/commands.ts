@@ -64,11 +64,14 @@ export function createCommands(ctx: WorkflowContext) {
         return await unknownId(inspected.report.conversationId, typed, who);
       const unlock = cmd.kind === 'unlock' ? await lockToBreak(cmd.id, typed, who) : null;
       if (unlock && 'ok' in unlock) return unlock;
+      const undoOf = cmd.kind === 'undo' ? await backupConversation(cmd.backupId) : null;
+      // A backup id nobody took names no conversation, so no thread: echoed, it would sit in the
+      // channel itself. Answered privately, like an id no tier holds.
+      if (cmd.kind === 'undo' && undoOf === null) return await unknownBackup(cmd.backupId, typed, who);
       const echo = await messaging.postToThread(who.channelId, {
         action: AuditAction.CommandReceived,
         actor: actorId(who.userId),
-        conversationId:
-          conversationId ?? (cmd.kind === 'undo' ? await backupConversation(cmd.backupId) : null),
+        conversationId: conversationId ?? undoOf,
         requestId: null,
         // Views escape it when they show it.
         data: { command: names.command(typed), ...(opts.clicked ? { clicked: opts.clicked } : {}) },
@@ -176,7 +179,7 @@ export function createCommands(ctx: WorkflowContext) {
   }
 
   /** A command answered only privately: in the audit log all the same, not delivered to the channel. */
-  async function recordUndelivered(id: string, typed: string, who: Actor): Promise<void> {
+  async function recordUndelivered(id: string | null, typed: string, who: Actor): Promise<void> {
     await core.audit.append({
       action: AuditAction.CommandReceived,
       actor: actorId(who.userId),
@@ -198,10 +201,29 @@ export function createCommands(ctx: WorkflowContext) {
   async function unknownId(id: string, typed: string, who: Actor): Promise<Reply> {
     await recordUndelivered(id, typed, who);
     const prefix = id.slice(0, Math.max(2, Math.min(id.length - 2, 8)));
-    const near = await listConversations(core, { pattern: `${prefix}*`, limit: CLOSE_MATCHES_SCANNED })
-      .then((page) => closeIds(id, page.ids))
-      .catch(() => []);
+    // Zeus's ids are lower case; one typed with caps lock (C-7F3A9E) is looked for both ways.
+    const prefixes = [...new Set([prefix, prefix.toLowerCase()])];
+    const pages = await Promise.all(
+      prefixes.map((p) =>
+        listConversations(core, { pattern: `${p}*`, limit: CLOSE_MATCHES_SCANNED })
+          .then((page) => page.ids)
+          .catch(() => [] as string[]),
+      ),
+    );
+    const near = closeIds(id, pages.flat());
     return { ok: false, ...replies.noTierHolds(id, near), code: ErrorCode.NotFound, near };
+  }
+
+  /** An undo of a backup that does not exist: planUndo's refusal says where to find the right id. */
+  async function unknownBackup(backupId: string, typed: string, who: Actor): Promise<Reply> {
+    await recordUndelivered(null, typed, who);
+    try {
+      await planUndo(core, backupId);
+    } catch (err) {
+      return failure(err);
+    }
+    // Taken between the two reads: the next try finds it.
+    return { ok: false, ...replies.backupJustTaken(backupId) };
   }
 
   /** `<id>-<tier>-<UTC timestamp>.json`, e.g. `c-7f3a9e-redis-20251213T031200Z.json`. */

@@ -72,6 +72,31 @@ describe('quiet channels', () => {
     expect(linked?.text).toMatch(/Open it in the thread/);
   });
 
+  it('an id typed in capitals is offered the lower-case id Redis holds', async () => {
+    await h.stack.seed('redis', 'c-e2e-caps-lost', makeConversation('c-e2e-caps-lost', 2));
+    const res = await h.slash('inspect C-E2E-CAPS-LOST');
+    const [answer] = await posts(res.responseId, 1);
+    expect(answer?.text).toMatch(/No tier holds C-E2E-CAPS-LOST — check the id/);
+    const blocks =
+      (h.slack.responses(res.responseId)[0]?.body as { blocks?: unknown[] } | undefined)?.blocks ?? [];
+    expect(findButton(blocks, 'inspect_id')).toBe('c-e2e-caps-lost');
+  });
+
+  it('an undo of a backup nobody took is answered privately and posts nothing in the channel', async () => {
+    const before = h.slack.messagesInChannel(CHANNEL).length;
+    const res = await h.slash('undo bk_nonexistent1234567890 --reason wrong copy');
+    const [answer] = await posts(res.responseId, 1);
+    expect(answer?.response_type).toBe('ephemeral');
+    expect(answer?.text).toMatch(/Backup bk_nonexistent1234567890 does not exist/);
+    expect(h.slack.messagesInChannel(CHANNEL)).toHaveLength(before);
+    // Still in the audit log, as every command is.
+    const { rows } = await h.stack.db.pool.query<{ command: string }>(
+      `SELECT (data::jsonb)->>'command' AS command FROM zeus_recover.audit_log
+        WHERE action = 'command.received' AND conversation_id IS NULL`,
+    );
+    expect(rows.map((r) => r.command).join('\n')).toContain('undo bk_nonexistent1234567890');
+  });
+
   it('offers Restore and Diff under a report; Diff posts the preview, echoed as a click', async () => {
     const id = 'c-e2e-buttons';
     await h.stack.seed('redis', id, makeConversation(id, 2));
