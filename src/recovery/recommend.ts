@@ -81,6 +81,22 @@ function brokenClause(report: TierReport): string {
   }
 }
 
+/**
+ * Why there is no source, and the next step that fits: "export what exists" only when a copy
+ * exists. An id no tier holds is most often a typo; a tier that did not answer may hold it.
+ */
+function noValidCopy(reports: readonly TierReport[]): string {
+  const clauses = reports.map(brokenClause).join(', ');
+  if (reports.some((r) => r.status === 'found')) {
+    return `No tier has a valid copy: ${clauses}. Export what exists and investigate.`;
+  }
+  const silent = reports.filter((r) => r.status === 'unreachable').map((r) => TIER_LABELS[r.tier]);
+  if (silent.length === 0) {
+    return `No tier holds this id: ${clauses}. Check the id; \`list <first characters>*\` shows the ids Redis holds.`;
+  }
+  return `No tier holds a readable copy: ${clauses}. Inspect again once ${silent.join(' and ')} ${silent.length === 1 ? 'answers' : 'answer'}.`;
+}
+
 /** Redis's state, when it is not the best source, as the first half of the reason. */
 function redisClause(redis: TierReport, best: ValidReport): string {
   switch (redis.status) {
@@ -106,12 +122,7 @@ function redisClause(redis: TierReport, best: ValidReport): string {
 export function recommendSource(tiers: Record<TierName, TierReport>): Recommendation {
   const reports = TIER_NAMES.map((t) => tiers[t]);
   const [best] = reports.filter(isValidCopy).sort(compareCandidates);
-  if (!best) {
-    return {
-      source: null,
-      reason: `No tier has a valid copy: ${reports.map(brokenClause).join(', ')}. Export what exists and investigate.`,
-    };
-  }
+  if (!best) return { source: null, reason: noValidCopy(reports) };
   const count = steps(best.analysis.stepCount);
   const others = reports.filter((r) => r.tier !== best.tier && r.tier !== 'redis');
   if (best.tier === 'redis') {

@@ -87,6 +87,25 @@ describe('recommendSource', () => {
     });
   });
 
+  it('an id no tier holds: check the id, not "export what exists"', () => {
+    const r = recommendSource(tiers({ redis: 'missing', postgres: 'missing', s3: 'missing' }));
+    expect(r).toEqual({
+      source: null,
+      reason:
+        'No tier holds this id: redis missing, postgres missing, s3 missing. Check the id; `list <first characters>*` shows the ids Redis holds.',
+    });
+  });
+
+  it('nothing found while a tier is silent: inspect again once it answers', () => {
+    const r = recommendSource(
+      tiers({ redis: { unreachable: 'no answer within 2000 ms' }, postgres: 'missing', s3: 'missing' }),
+    );
+    expect(r.reason).toBe(
+      'No tier holds a readable copy: redis unreachable (no answer within 2000 ms), postgres missing, s3 missing. Inspect again once Redis answers.',
+    );
+    expect(r.reason).not.toMatch(/Export/);
+  });
+
   it('warns that an unreachable Redis must come back before a restore', () => {
     const r = recommendSource(
       tiers({ redis: { unreachable: 'no answer within 2000 ms' }, postgres: 8, s3: 8 }),
