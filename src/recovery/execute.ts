@@ -7,7 +7,7 @@ import { sha256Checksum } from './conversation.js';
 import type { CoreDeps } from './deps.js';
 import { DEFAULT_LEASE_MS, keepLease } from './lease.js';
 import { holderLabel, lockedError } from './lock-state.js';
-import { planRestore, type RestorePlan, readCurrent, readSource } from './plan.js';
+import { backupNotFound, planRestore, type RestorePlan, readCurrent, readSource } from './plan.js';
 import { recordOutcome } from './record.js';
 import { retryingFaults, sleep } from './retry.js';
 import { readBackSettled, type Settlement } from './settle.js';
@@ -443,13 +443,7 @@ function outcomeUnknown(
 export async function planUndo(deps: CoreDeps, rawBackupId: string): Promise<RestorePlan> {
   const backupId = assertBackupId(rawBackupId);
   const backup = await deps.backups.get(backupId);
-  if (!backup) {
-    throw new RecoveryError(
-      ErrorCode.BackupNotFound,
-      `Backup ${backupId} does not exist.`,
-      "Check the id in the restore result; `zeus-recover backups <conversation id>` lists a conversation's backups.",
-    );
-  }
+  if (!backup) throw backupNotFound(backupId);
   return planRestore(deps, backup.conversationId, { kind: 'backup', backupId });
 }
 

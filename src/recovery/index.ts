@@ -13,7 +13,7 @@ export {
   type Verdict,
   validateConversation,
 } from './operations.js';
-export { planRestore, type RestorePlan } from './plan.js';
+export { backupNotFound, planRestore, type RestorePlan } from './plan.js';
 export {
   type ExecuteReplayOptions,
   executeReplay,

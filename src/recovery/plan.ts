@@ -34,6 +34,15 @@ export interface RestorePlan {
   createdAt: string;
 }
 
+/** The refusal of a backup id no backup has: the same words wherever an undo or restore meets it. */
+export function backupNotFound(backupId: string): RecoveryError {
+  return new RecoveryError(
+    ErrorCode.BackupNotFound,
+    `Backup ${backupId} does not exist.`,
+    "Check the id in the restore result; `zeus-recover backups <conversation id>` lists a conversation's backups.",
+  );
+}
+
 /** Reads the bytes a source offers now. Used at plan time and again at execution time. */
 export async function readSource(deps: CoreDeps, id: string, source: RestoreSource): Promise<Target> {
   switch (source.kind) {
@@ -44,11 +53,7 @@ export async function readSource(deps: CoreDeps, id: string, source: RestoreSour
     case 'backup': {
       const backup = await deps.backups.get(source.backupId);
       if (!backup) {
-        throw new RecoveryError(
-          ErrorCode.BackupNotFound,
-          `Backup ${source.backupId} does not exist.`,
-          "Check the id in the restore result; `zeus-recover backups <conversation id>` lists a conversation's backups.",
-        );
+        throw backupNotFound(source.backupId);
       }
       if (backup.conversationId !== id) {
         throw new RecoveryError(

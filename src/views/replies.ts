@@ -67,10 +67,6 @@ export const replies = {
           message: `Not approved: ${stale} No fresh preview could be made: ${fresh.message}`,
           hint: fresh.hint ?? '',
         },
-  backupJustTaken: (backupId: string): ReplyText => ({
-    message: `Backup ${backupId} was taken just as this undo looked for it.`,
-    hint: 'Run the undo again.',
-  }),
   /** The preview went stale and the core makes no new one: `why` is its refusal (with its hint). */
   notApprovedNothingLeft: (why: ReplyText): ReplyText => ({
     message: `Not approved: the preview went stale, and there is nothing to approve now: ${why.message}`,

@@ -3,6 +3,7 @@ import { assertNever } from '../assert-never.js';
 import { ErrorCode, RecoveryError } from '../errors.js';
 import { addLogContext } from '../log-context.js';
 import {
+  backupNotFound,
   diffConversation,
   exportConversation,
   inspectConversation,
@@ -214,16 +215,10 @@ export function createCommands(ctx: WorkflowContext) {
     return { ok: false, ...replies.noTierHolds(id, near), code: ErrorCode.NotFound, near };
   }
 
-  /** An undo of a backup that does not exist: planUndo's refusal says where to find the right id. */
+  /** An undo of a backup that does not exist: the core's refusal says where to find the right id. */
   async function unknownBackup(backupId: string, typed: string, who: Actor): Promise<Reply> {
     await recordUndelivered(null, typed, who);
-    try {
-      await planUndo(core, backupId);
-    } catch (err) {
-      return failure(err);
-    }
-    // Taken between the two reads: the next try finds it.
-    return { ok: false, ...replies.backupJustTaken(backupId) };
+    return failure(backupNotFound(backupId));
   }
 
   /** `<id>-<tier>-<UTC timestamp>.json`, e.g. `c-7f3a9e-redis-20251213T031200Z.json`. */
@@ -281,11 +276,7 @@ export function createCommands(ctx: WorkflowContext) {
   async function canUndo(backupId: string): Promise<Reply> {
     try {
       const conversationId = await backupConversation(backupId);
-      // planUndo's refusal says what a missing backup means and where to find the right id.
-      if (conversationId === null) {
-        await planUndo(core, backupId);
-        return { ok: true, message: '' };
-      }
+      if (conversationId === null) return failure(backupNotFound(backupId));
       const done = await ctx.requests.undoneBy(conversationId, backupId);
       if (done) {
         const now = (core.clock ?? (() => new Date()))();
