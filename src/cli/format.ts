@@ -136,12 +136,14 @@ export function formatDiff(d: DiffReport): string {
   return lines.join('\n');
 }
 
-/** One side of a plan as the Slack card gives it: a corrupt copy has no step count to show. */
+/** A copy that does not parse has no step count: said in words, as the Slack card does. */
+function stepsText(steps: number | null | undefined): string {
+  return steps === null || steps === undefined ? 'steps unknown' : `${steps} steps`;
+}
+
 function planSide(side: RestorePlan['target']): string {
-  const steps = side.analysis?.stepCount;
-  const count = steps === null || steps === undefined ? 'steps unknown' : `${steps} steps`;
   const invalid = side.analysis && !side.analysis.valid ? ', NOT valid' : '';
-  return `${count}, ${shortChecksum(side.checksum, { algorithm: true })}${invalid}`;
+  return `${stepsText(side.analysis?.stepCount)}, ${shortChecksum(side.checksum, { algorithm: true })}${invalid}`;
 }
 
 export function formatPlan(p: RestorePlan): string {
@@ -153,12 +155,6 @@ export function formatPlan(p: RestorePlan): string {
   ];
   for (const w of p.warnings) lines.push(`  Warning:   ${w}`);
   return lines.join('\n');
-}
-
-function readBackSteps(r: RestoreResult): string {
-  if (!r.validation) return '';
-  const steps = r.validation.stepCount;
-  return steps === null ? ', steps unknown' : `, ${steps} steps`;
 }
 
 export function formatRestore(r: RestoreResult): string {
@@ -174,7 +170,7 @@ export function formatRestore(r: RestoreResult): string {
     `  Before:  ${r.before ?? 'absent'}`,
     `  After:   ${r.after ?? 'absent'}`,
     `  TTL:     ${formatTtl(r.ttlMs, { compact: true })}`,
-    `  Read-back: ${valid}${readBackSteps(r)}`,
+    `  Read-back: ${valid}${r.validation ? `, ${stepsText(r.validation.stepCount)}` : ''}`,
     `  Backup:  ${r.backupId}`,
     `Undo with: zeus-recover undo ${r.backupId} --yes --reason "…"`,
   ];
