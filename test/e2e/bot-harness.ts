@@ -211,6 +211,24 @@ export function findButton(blocks: unknown[] | null, actionId: string): string |
   return undefined;
 }
 
+/**
+ * The message `ts` among `messages()` once its `actionId` button is gone: a used or decided
+ * button is replaced by an edit in place, which may land after the answer to the click.
+ */
+export function withoutButton(
+  h: Harness,
+  messages: () => StoredMessage[],
+  ts: string,
+  actionId: string,
+  what: string,
+): Promise<StoredMessage> {
+  return h.slack.waitFor(
+    () => messages().find((m) => m.ts === ts && !findButton(m.blocks, actionId)),
+    10_000,
+    what,
+  );
+}
+
 /** A button click in the incident channel, as Slack signs and posts it. */
 export function incidentClick(
   actionId: string,

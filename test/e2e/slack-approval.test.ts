@@ -2,7 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blockText } from '../../sandbox/slack/local-slack.js';
 import { postToApp, slashCommandBody } from '../../sandbox/slack/requests.js';
 import { makeConversation } from '../helpers/conversations.js';
-import { CHANNEL, eventually, findButton, type Harness, SECRET, startHarness } from './bot-harness.js';
+import {
+  CHANNEL,
+  eventually,
+  findButton,
+  type Harness,
+  SECRET,
+  startHarness,
+  withoutButton,
+} from './bot-harness.js';
 
 let h: Harness;
 
@@ -194,9 +202,11 @@ describe('restore with two-person approval, end to end over signed HTTP', () => 
       'cancel in thread, with its reason',
     );
     expect(await requestState(approval.requestId)).toBe('cancelled');
-    const updated = await h.slack.waitFor(
-      () => h.thread(id).find((m) => m.ts === approval.ts && !findButton(m.blocks, 'request_approve')),
-      10_000,
+    const updated = await withoutButton(
+      h,
+      () => h.thread(id),
+      approval.ts,
+      'request_approve',
       'buttons gone',
     );
     expect(blockText(updated.blocks).join(' ')).toMatch(/cancel/i);
@@ -276,12 +286,11 @@ describe('restore with two-person approval, end to end over signed HTTP', () => 
     );
     expect(told).toMatch(/No fresh preview: there is nothing to approve now/);
     expect(told).not.toMatch(/fresh preview follows/);
-    const card = await h.slack.waitFor(
-      () => {
-        const m = h.thread(id).find((x) => x.ts === approval.ts);
-        return m && !findButton(m.blocks, 'request_approve') ? m : undefined;
-      },
-      10_000,
+    const card = await withoutButton(
+      h,
+      () => h.thread(id),
+      approval.ts,
+      'request_approve',
       'the card without its buttons',
     );
     expect(blockText(card.blocks).join(' ')).toMatch(

@@ -2,7 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blockText } from '../../sandbox/slack/local-slack.js';
 import { appHomeOpenedBody, EVENT_HEADERS, postToApp } from '../../sandbox/slack/requests.js';
 import { makeConversation } from '../helpers/conversations.js';
-import { CHANNEL, eventually, findButton, type Harness, SECRET, startHarness } from './bot-harness.js';
+import {
+  CHANNEL,
+  eventually,
+  findButton,
+  type Harness,
+  SECRET,
+  startHarness,
+  withoutButton,
+} from './bot-harness.js';
 
 /**
  * Break-glass for a bulk restore (BREAK_GLASS=on, docs/approval-policies.md) through signed
@@ -171,12 +179,11 @@ describe('break-glass for a bulk restore', () => {
     expect(h.slack.okCalls('views.publish')).toEqual(h.slack.calls('views.publish'));
 
     // The notice itself is edited in place: the button gives way to who reviewed it and when.
-    const edited = await h.slack.waitFor(
-      () =>
-        jobThread(card.jobId).find(
-          (m) => m.ts === notice.ts && !findButton(m.blocks, 'request_mark_reviewed'),
-        ),
-      10_000,
+    const edited = await withoutButton(
+      h,
+      () => jobThread(card.jobId),
+      notice.ts,
+      'request_mark_reviewed',
       'the notice without its Mark reviewed button',
     );
     expect(blockText(edited.blocks).join(' ')).toMatch(/Reviewed by <@U0BOB> at \d\d:\d\d:\d\d UTC/);

@@ -7,7 +7,7 @@ import { createAuditLog } from '../../src/store/audit.js';
 import { createBulkStore } from '../../src/store/bulk-jobs.js';
 import { mixedCounts, seedMixed } from '../helpers/bulk.js';
 import { startPrivateRedis } from '../helpers/redis-server.js';
-import { CHANNEL, eventually, findButton, type Harness, startHarness } from './bot-harness.js';
+import { CHANNEL, eventually, findButton, type Harness, startHarness, withoutButton } from './bot-harness.js';
 
 /** The test's own interval: the edits' spacing is checked against it on the local Slack's records. */
 const INTERVAL_MS = 2000;
@@ -291,9 +291,11 @@ describe('bulk restore in Slack, end to end over signed HTTP', () => {
       'expiry in the thread',
     );
     expect(await jobRow(card.jobId)).toEqual({ state: 'cancelled' });
-    const decided = await h.slack.waitFor(
-      () => bulkThread(card.jobId).find((m) => m.ts === card.ts && !findButton(m.blocks, 'bulk_approve')),
-      10_000,
+    const decided = await withoutButton(
+      h,
+      () => bulkThread(card.jobId),
+      card.ts,
+      'bulk_approve',
       'card without buttons',
     );
     expect(text(decided)).toMatch(/Expired without approval/);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeConversation } from '../helpers/conversations.js';
-import { eventually, findButton, type Harness, startHarness } from './bot-harness.js';
+import { eventually, findButton, type Harness, startHarness, withoutButton } from './bot-harness.js';
 
 let h: Harness;
 
@@ -103,12 +103,11 @@ describe('undo from the restore result', () => {
       'Redis back to its bytes before the restore',
     );
     // The used button gives way to who undid it.
-    const used = await h.slack.waitFor(
-      () => {
-        const m = h.thread(id).find((x) => x.ts === result.ts);
-        return m && !findButton(m.blocks, 'restore_undo') ? m : undefined;
-      },
-      10_000,
+    const used = await withoutButton(
+      h,
+      () => h.thread(id),
+      result.ts,
+      'restore_undo',
       'Undo button replaced',
     );
     expect(JSON.stringify(used.blocks).match(/Undone by[^"]*/)?.[0]).toMatch(/Undone by (<@)?U_ALICE/);

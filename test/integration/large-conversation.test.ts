@@ -13,9 +13,10 @@ import { type Stack, startStack } from '../helpers/stack.js';
  * The reads, not whole inspects: analysing 30 MB costs seconds of CPU per copy, and fifteen of
  * them would only make this test slow without asking anything more of the read budgets.
  *
- * Redis is a server of this file's own: the shared one serves the other test files at the same
- * time, and 150 MB through it is this test's load, not theirs (nor theirs this test's: once in
- * CI every Redis read here went 2 s without a byte while the other files ran).
+ * Redis is a server of this file's own, so 150 MB through it loads no other test file's Redis,
+ * and theirs cannot stall this one. Once in CI, with other files running, every Redis read here
+ * went 2 s without a byte; the cause was not found (alone, or beside busy loops on every core,
+ * it passes), so this rules out the neighbours, no more.
  */
 const ID = 'c-large-30mb';
 // A valid conversation with a long transcript blob: 30 MB of bytes to move.
